@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { sql } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import postgres from 'postgres'
+
+/** A drizzle handle, whichever engine is underneath: repos are written against this. */
+export type Database<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
+  PgQueryResultHKT,
+  TSchema
+>
+
+export interface ConnectOptions<TSchema extends Record<string, unknown>> {
+  /** Postgres URL; when absent, an embedded PGlite database lives in `dataDir/<service>`. */
+  url?: string | undefined
+  dataDir: string
+  /** The service's name, which is also its Postgres schema (`auth`, `invitation`). */
+  service: string
+  /** drizzle-kit's output folder for this service. */
+  migrationsFolder: string
+  schema: TSchema
+  /** Pool size for Postgres. */
+  maxConnections?: number
+}
+
+export interface Connection<TSchema extends Record<string, unknown>> {
+  db: Database<TSchema>
+  engine: 'postgres' | 'pglite'
+  /** Resolves when the database answers a trivial query within `timeoutMs`; rejects otherwise. */
+  ping(timeoutMs?: number): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * Connects to the service's database and applies its migrations. Each service keeps its
+ * migration journal in its own schema, so services sharing one Postgres never collide.
+ */
+export async function connect<TSchema extends Record<string, unknown>>(
+  options: ConnectOptions<TSchema>,
+): Promise<Connection<TSchema>> {
+  const migrationConfig = {
+    migrationsFolder: options.migrationsFolder,
+    migrationsSchema: options.service,
+    migrationsTable: '__migrations',
+  }
+  if (options.url) {
+    await migrateExclusively(options.url, options.service, migrationConfig)
+    const client = postgres(options.url, {
+      max: options.maxConnections ?? 10,
+      connect_timeout: 5,
+      onnotice: () => {},
+      connection: { application_name: `gatehouse-${options.service}` },
+    })
+    const db = drizzlePostgres(client, { schema: options.schema })
+    return {
+      db: db as unknown as Database<TSchema>,
+      engine: 'postgres',
+      ping: (timeoutMs = 2000) => withTimeout(db.execute(sql`select 1`), timeoutMs, 'database'),
+      close: () => client.end({ timeout: 5 }),
+    }
+  }
+  const directory = join(options.dataDir, options.service)
+  mkdirSync(directory, { recursive: true })
+  const client = await PGlite.create(directory)
+  const db = drizzlePglite(client, { schema: options.schema })
+  await migratePglite(db, migrationConfig)
+  return {
+    db: db as unknown as Database<TSchema>,
+    engine: 'pglite',
+    ping: (timeoutMs = 2000) => withTimeout(db.execute(sql`select 1`), timeoutMs, 'database'),
+    close: () => client.close(),
+  }
+}
+
+// Replicas starting together must not apply the same migration twice: one holds an advisory
+// lock while it migrates, the others wait and then find nothing to do. A one-connection client
+// keeps the lock and the migration on the same session.
+async function migrateExclusively(
+  url: string,
+  service: string,
+  migrationConfig: Parameters<typeof migratePostgres>[1],
+): Promise<void> {
+  const client = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} })
+  const lockKey = `gatehouse:${service}:migrations`
+  try {
+    await client`select pg_advisory_lock(hashtext(${lockKey}))`
+    await migratePostgres(drizzlePostgres(client), migrationConfig)
+  } finally {
+    await client.end({ timeout: 5 })
+  }
+}
+
+async function withTimeout(work: Promise<unknown>, timeoutMs: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs)
+  })
+  try {
+    await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { postgresUrl, temporaryDirectory, uniqueSuffix, unreachablePostgresUrl } from '@gatehouse/testing'
+import { sql } from 'drizzle-orm'
+import postgres from 'postgres'
+import { connect } from '../src/index.ts'
+
+// A one-migration folder in drizzle-kit's layout, creating a table in the given schema.
+function migrationsFor(schema: string, directory: string): string {
+  const folder = join(directory, 'drizzle')
+  mkdirSync(join(folder, 'meta'), { recursive: true })
+  writeFileSync(
+    join(folder, '0000_init.sql'),
+    `CREATE SCHEMA IF NOT EXISTS "${schema}";\n--> statement-breakpoint\nCREATE TABLE "${schema}"."things" ("id" serial PRIMARY KEY, "name" text NOT NULL);\n`,
+  )
+  writeFileSync(
+    join(folder, 'meta', '_journal.json'),
+    JSON.stringify({
+      version: '7',
+      dialect: 'postgresql',
+      entries: [{ idx: 0, version: '7', when: 1_700_000_000_000, tag: '0000_init', breakpoints: true }],
+    }),
+  )
+  return folder
+}
+
+describe('connect', () => {
+  const scratch = temporaryDirectory()
+  after(() => scratch.remove())
+
+  it('runs on embedded PGlite under DATA_DIR/<service> when no URL is given, migrations applied', async () => {
+    const service = `svc_${uniqueSuffix()}`
+    const migrationsFolder = migrationsFor(service, scratch.path)
+    const first = await connect({ dataDir: scratch.path, service, migrationsFolder, schema: {} })
+    assert.equal(first.engine, 'pglite')
+    await first.db.execute(sql.raw(`insert into "${service}"."things" (name) values ('kept')`))
+    await first.close()
+
+    // Reopening the same directory keeps the data and applies nothing twice.
+    const second = await connect({ dataDir: scratch.path, service, migrationsFolder, schema: {} })
+    const rows = await second.db.execute(sql.raw(`select name from "${service}"."things"`))
+    assert.deepEqual(
+      rows.rows.map((row) => row.name),
+      ['kept'],
+    )
+    await second.ping()
+    await second.close()
+  })
+
+  it('runs on Postgres when a URL is given, the journal kept in the service schema', async () => {
+    const service = `svc_${uniqueSuffix()}`
+    const migrationsFolder = migrationsFor(service, scratch.path)
+    const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} })
+    try {
+      // Two replicas starting together: both succeed and the migration is applied once.
+      const [one, two] = await Promise.all([
+        connect({ url: postgresUrl, dataDir: scratch.path, service, migrationsFolder, schema: {} }),
+        connect({ url: postgresUrl, dataDir: scratch.path, service, migrationsFolder, schema: {} }),
+      ])
+      assert.equal(one.engine, 'postgres')
+      await one.ping()
+      const journal = await admin.unsafe(`select count(*)::int as n from "${service}"."__migrations"`)
+      assert.equal(journal[0]?.n, 1)
+      const tables = await admin`select table_name from information_schema.tables where table_schema = ${service}`
+      assert.deepEqual(tables.map((row) => row.table_name).sort(), ['__migrations', 'things'])
+      await Promise.all([one.close(), two.close()])
+    } finally {
+      await admin.unsafe(`drop schema if exists "${service}" cascade`)
+      await admin.end()
+    }
+  })
+
+  it('fails with the connection error when Postgres does not answer', async () => {
+    const migrationsFolder = migrationsFor('unused', scratch.path)
+    await assert.rejects(
+      connect({ url: unreachablePostgresUrl, dataDir: scratch.path, service: 'unused', migrationsFolder, schema: {} }),
+      /ECONNREFUSED|connect/,
+    )
+  })
+})

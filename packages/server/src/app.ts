@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto'
+import helmet from '@fastify/helmet'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { Type } from 'typebox'
+import { AppError } from './errors.ts'
+
+export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
+
+/** A readiness check: resolves when the dependency answers, rejects with why it does not. */
+export type ReadinessCheck = () => Promise<void>
+
+export interface CreateAppOptions {
+  service: string
+  version?: string
+  description?: string
+  logger?: FastifyServerOptions['logger']
+  /** Named dependencies `/readyz` asks, e.g. `{ database, redis }`. */
+  readiness: Record<string, ReadinessCheck>
+}
+
+export const ErrorBody = Type.Object(
+  { error: Type.String({ description: 'stable snake_case code' }), message: Type.String() },
+  { $id: 'Error', additionalProperties: true },
+)
+
+/**
+ * The Fastify instance every Gatehouse service starts from: typed routes (TypeBox), request
+ * ids, security headers, OpenAPI at /docs, one error shape, and /healthz + /readyz.
+ */
+export async function createApp(options: CreateAppOptions) {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id']
+      return typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID()
+    },
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addSchema(ErrorBody)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        'form-action': ["'self'", 'https:', 'http:'],
+        'frame-ancestors': ["'none'"],
+      },
+    },
+  })
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: `Gatehouse ${options.service}`,
+        version: options.version ?? '0.0.0',
+        description: options.description ?? '',
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.statusCode >= 500) request.log.error({ err: error }, error.message)
+      return reply.status(error.statusCode).send({ error: error.code, message: error.message, ...error.details })
+    }
+    if (error.validation) {
+      return reply.status(400).send({
+        error: 'bad_request',
+        message: `Invalid request: ${error.message}`,
+      })
+    }
+    const status = error.statusCode ?? 500
+    if (status < 500) {
+      return reply.status(status).send({ error: clientErrorCode(error), message: error.message })
+    }
+    request.log.error({ err: error }, 'request failed')
+    return reply.status(500).send({ error: 'internal_error', message: 'Something went wrong on our side.' })
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .status(404)
+      .send({ error: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` })
+  })
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const names = Object.keys(options.readiness)
+    const results = await Promise.allSettled(names.map((name) => options.readiness[name]?.()))
+    const failing = names.filter((_, index) => results[index]?.status === 'rejected')
+    if (failing.length === 0) return { status: 'ready' }
+    const reasons = failing.map((name) => {
+      const result = results[names.indexOf(name)] as PromiseRejectedResult
+      return `${name}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`
+    })
+    return reply.status(503).send({
+      error: 'not_ready',
+      message: `Not ready: ${reasons.join('; ')}`,
+      failing,
+    })
+  })
+
+  return app
+}
+
+function clientErrorCode(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type'
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'payload_too_large'
+    default:
+      return 'bad_request'
+  }
+}

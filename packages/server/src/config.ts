@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto'
+import { resolve } from 'node:path'
+
+/** A configuration value that cannot be used; start-up stops with this one line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`)
+  }
+}
+
+export type Env = Record<string, string | undefined>
+
+/** What every service reads from the environment (CONTRACT.md, "Configuration"). */
+export interface BaseConfig {
+  service: string
+  production: boolean
+  host: string
+  port: number
+  publicUrl: URL
+  databaseUrl: string | undefined
+  redisUrl: string
+  dataDir: string
+  logLevel: string
+  cookieSecret: string
+  internalToken: string
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export function loadBaseConfig(env: Env, service: string, defaultPort: number): BaseConfig {
+  const production = env.NODE_ENV === 'production'
+  return {
+    service,
+    production,
+    host: env.HOST || '127.0.0.1',
+    port: readPort(env, 'PORT', defaultPort),
+    publicUrl: readUrl(env, 'PUBLIC_URL', 'http://localhost:3000', ['http:', 'https:']),
+    databaseUrl: env.DATABASE_URL ? readUrl(env, 'DATABASE_URL', '', ['postgres:', 'postgresql:']).href : undefined,
+    redisUrl: readUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']).href,
+    dataDir: resolve(env.DATA_DIR || './.data'),
+    logLevel: readChoice(env, 'LOG_LEVEL', 'info', logLevels),
+    cookieSecret: readSecret(env, 'COOKIE_SECRET', production),
+    internalToken: readSecret(env, 'INTERNAL_TOKEN', production),
+  }
+}
+
+export function readPort(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable]
+  if (raw === undefined || raw === '') return fallback
+  const port = Number(raw)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(variable, `"${raw}" is not a port number (0-65535)`)
+  }
+  return port
+}
+
+export function readUrl(env: Env, variable: string, fallback: string, protocols: string[]): URL {
+  const raw = env[variable] || fallback
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(variable, `"${raw}" is not a URL`)
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(variable, `must start with ${protocols.join(' or ')}//`)
+  }
+  return url
+}
+
+export function readChoice(env: Env, variable: string, fallback: string, choices: string[]): string {
+  const raw = env[variable] || fallback
+  if (!choices.includes(raw)) throw new ConfigError(variable, `"${raw}" is not one of ${choices.join(', ')}`)
+  return raw
+}
+
+export function readDuration(env: Env, variable: string, fallbackSeconds: number): number {
+  const raw = env[variable]
+  if (raw === undefined || raw === '') return fallbackSeconds
+  const seconds = Number(raw)
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new ConfigError(variable, `"${raw}" is not a positive number of seconds`)
+  return seconds
+}
+
+// In development a missing secret is made up per process; in production it must be given.
+function readSecret(env: Env, variable: string, production: boolean): string {
+  const raw = env[variable]
+  if (raw) {
+    if (raw.length < 32) throw new ConfigError(variable, 'must be at least 32 characters')
+    return raw
+  }
+  if (production) throw new ConfigError(variable, 'is required when NODE_ENV=production')
+  return randomBytes(32).toString('base64url')
+}

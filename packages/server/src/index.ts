@@ -1,0 +1,16 @@
+export { type App, type CreateAppOptions, createApp, ErrorBody, type ReadinessCheck } from './app.ts'
+export {
+  type BaseConfig,
+  ConfigError,
+  type Env,
+  loadBaseConfig,
+  readChoice,
+  readDuration,
+  readPort,
+  readUrl,
+} from './config.ts'
+export { AppError, defineError, errors } from './errors.ts'
+export { loggerOptions } from './logger.ts'
+export { createRedis, pingRedis } from './redis.ts'
+export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
+export { type ServeOptions, serve, start } from './serve.ts'

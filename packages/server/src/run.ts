@@ -1,0 +1,57 @@
+import { connect, type Database } from '@gatehouse/db'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { BaseConfig } from './config.ts'
+import { loggerOptions } from './logger.ts'
+import { createRedis } from './redis.ts'
+import { serve, start } from './serve.ts'
+
+/** What a service's `buildApp` receives besides its config: live connections, never URLs. */
+export interface ServiceDeps<TSchema extends Record<string, unknown>> {
+  db: Database<TSchema>
+  pingDatabase: () => Promise<void>
+  redis: Redis
+  logger?: FastifyServerOptions['logger']
+}
+
+export interface ServiceDefinition<TConfig extends BaseConfig, TSchema extends Record<string, unknown>> {
+  loadConfig: () => TConfig
+  migrationsFolder: string
+  schema: TSchema
+  buildApp: (config: TConfig, deps: ServiceDeps<TSchema>) => Promise<FastifyInstance>
+}
+
+/**
+ * A service's whole `server.ts`: read config, connect and migrate the database, connect Redis,
+ * build the app and listen until SIGTERM / Ctrl-C.
+ */
+export function runService<TConfig extends BaseConfig, TSchema extends Record<string, unknown>>(
+  definition: ServiceDefinition<TConfig, TSchema>,
+): Promise<void> {
+  return start(async () => {
+    const config = definition.loadConfig()
+    const database = await connect({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      service: config.service,
+      migrationsFolder: definition.migrationsFolder,
+      schema: definition.schema,
+    })
+    const redis = createRedis(config.redisUrl)
+    const app = await definition.buildApp(config, {
+      db: database.db,
+      pingDatabase: () => database.ping(),
+      redis,
+      logger: loggerOptions(config),
+    })
+    app.log.info({ engine: database.engine, publicUrl: config.publicUrl.href }, 'database ready')
+    await serve(app, {
+      host: config.host,
+      port: config.port,
+      closeDependencies: async () => {
+        redis.disconnect()
+        await database.close()
+      },
+    })
+  })
+}

@@ -1,0 +1,5 @@
+import { runService } from '@gatehouse/server'
+import { buildApp, migrationsFolder, schema } from './app.ts'
+import { loadConfig } from './config.ts'
+
+await runService({ loadConfig, migrationsFolder, schema, buildApp })
