@@ -40,7 +40,10 @@ describe('connect', () => {
 
     // Reopening the same directory keeps the data and applies nothing twice.
     const second = await connect({ dataDir: scratch.path, service, migrationsFolder, schema: {} })
-    const rows = await second.db.execute(sql.raw(`select name from "${service}"."things"`))
+    // PGlite's raw result carries its rows in `.rows` (postgres.js returns the array itself).
+    const rows = (await second.db.execute(sql.raw(`select name from "${service}"."things"`))) as unknown as {
+      rows: { name: string }[]
+    }
     assert.deepEqual(
       rows.rows.map((row) => row.name),
       ['kept'],
