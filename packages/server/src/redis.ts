@@ -5,8 +5,8 @@ import { Redis, type RedisOptions } from 'ioredis'
  * queueing, so a request answers 503 rather than hanging. Workers (BullMQ) make their own
  * clients with `maxRetriesPerRequest: null`, as BullMQ requires.
  */
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createRedis(url: string, options: RedisOptions = {}, log?: { warn: (message: string) => void }): Redis {
+  const redis = new Redis(url, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2000,
@@ -14,6 +14,16 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
     lazyConnect: false,
     ...options,
   })
+  // Connection errors surface through failing commands and /readyz; log each outage once.
+  let reported = false
+  redis.on('error', (error: Error) => {
+    if (!reported) log?.warn(`redis unavailable: ${error.message}`)
+    reported = true
+  })
+  redis.on('ready', () => {
+    reported = false
+  })
+  return redis
 }
 
 /** Resolves when Redis answers PING within `timeoutMs`. */

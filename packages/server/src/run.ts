@@ -37,8 +37,9 @@ export function runService<TConfig extends BaseConfig, TSchema extends Record<st
       migrationsFolder: definition.migrationsFolder,
       schema: definition.schema,
     })
-    const redis = createRedis(config.redisUrl)
-    const app = await definition.buildApp(config, {
+    let app: FastifyInstance | undefined
+    const redis = createRedis(config.redisUrl, {}, { warn: (message) => app?.log.warn(message) })
+    app = await definition.buildApp(config, {
       db: database.db,
       pingDatabase: () => database.ping(),
       redis,

@@ -27,3 +27,43 @@ export function temporaryDirectory(prefix = 'gatehouse-'): { path: string; remov
   const path = mkdtempSync(join(tmpdir(), prefix))
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
 }
+
+/**
+ * A TCP proxy to a real server (Postgres, Redis) that a test can cut, to see how a service
+ * behaves when that dependency stops answering — without stopping the shared server.
+ */
+export async function cuttableProxy(target: { host: string; port: number }): Promise<{
+  port: number
+  cut: () => Promise<void>
+}> {
+  const { createServer, connect } = await import('node:net')
+  const sockets = new Set<import('node:net').Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(target.port, target.host)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+      socket.on('error', () => socket.destroy())
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port')
+  return {
+    port: address.port,
+    cut: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** The same URL pointing at another host:port (e.g. through a proxy). */
+export function withPort(url: string, port: number): string {
+  const parsed = new URL(url)
+  parsed.hostname = '127.0.0.1'
+  parsed.port = String(port)
+  return parsed.href
+}

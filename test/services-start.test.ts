@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { postgresUrl, redisUrl, temporaryDirectory } from '@gatehouse/testing'
+import { entryPoints, runToExit, startProcess } from './support/processes.ts'
+
+const services = Object.keys(entryPoints) as (keyof typeof entryPoints)[]
+const ports = { auth: 13_101, invitation: 13_102 }
+
+describe('services start and stop', () => {
+  for (const service of services) {
+    it(`${service} runs on embedded PGlite when DATABASE_URL is unset, and stops on SIGTERM within 10 s`, async (t) => {
+      const dataDir = temporaryDirectory()
+      t.after(dataDir.remove)
+      const running = await startProcess(service, {
+        PORT: String(ports[service]),
+        DATA_DIR: dataDir.path,
+        REDIS_URL: redisUrl,
+        DATABASE_URL: '',
+      })
+      const ready = await fetch(`${running.url}/readyz`)
+      assert.equal(ready.status, 200)
+      const stopped = await running.stop('SIGTERM')
+      assert.equal(stopped.code, 0, running.output())
+      assert.ok(stopped.milliseconds < 10_000, `took ${stopped.milliseconds} ms`)
+    })
+
+    it(`${service} runs on Postgres when DATABASE_URL is set, and stops on Ctrl-C`, async (t) => {
+      const dataDir = temporaryDirectory()
+      t.after(dataDir.remove)
+      const running = await startProcess(service, {
+        PORT: String(ports[service]),
+        DATA_DIR: dataDir.path,
+        REDIS_URL: redisUrl,
+        DATABASE_URL: postgresUrl,
+      })
+      assert.equal((await fetch(`${running.url}/healthz`)).status, 200)
+      const stopped = await running.stop('SIGINT')
+      assert.equal(stopped.code, 0, running.output())
+    })
+
+    it(`${service} refuses to start on a bad setting with one line naming the variable`, async () => {
+      const result = await runToExit(service, { PORT: 'eighty', DATABASE_URL: '' })
+      assert.equal(result.code, 1)
+      assert.equal(result.stderr.trim(), 'configuration error: PORT: "eighty" is not a port number (0-65535)')
+    })
+  }
+
+  it('refuses to start in production without a cookie secret', async () => {
+    const result = await runToExit('auth', { NODE_ENV: 'production', COOKIE_SECRET: '', INTERNAL_TOKEN: '' })
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /COOKIE_SECRET: is required when NODE_ENV=production/)
+  })
+})
