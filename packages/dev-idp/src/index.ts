@@ -1,0 +1,27 @@
+export { type AuthnRequestQuery, type ParsedAuthnRequest, parseAuthnRequest } from './authn-request.ts'
+export { DevIdpError, type DevIdpErrorCode } from './errors.ts'
+export { createDevIdp, type DevIdp, type DevIdpOptions, defaultBaseUrl, defaultTenantId } from './idp.ts'
+export {
+  certificateBase64,
+  certificatePemCrlf,
+  defaultCommonName,
+  type GenerateSigningKeysOptions,
+  generateSigningKeys,
+  loadOrCreateSigningKeys,
+  type SigningKeys,
+} from './keys.ts'
+export {
+  entraClaims,
+  nameIdFormatEmail,
+  objectIdFor,
+  type ResponseOptions,
+  type SamlUser,
+  statusSuccess,
+} from './response.ts'
+export {
+  EcdsaSha256,
+  type SignatureAlgorithmName,
+  type SignElementOptions,
+  signatureAlgorithmUris,
+  signElement,
+} from './sign.ts'
