@@ -1,0 +1,57 @@
+// One error type per concern, each with a stable snake_case code that callers may branch on and a
+// message fit to show a workspace admin (never raw XML, never a stack trace).
+
+export type SamlErrorReason =
+  | 'too_large'
+  | 'invalid_base64'
+  | 'malformed_xml'
+  | 'dtd_forbidden'
+  | 'schema_invalid'
+  | 'structure_invalid'
+  | 'signature_missing'
+  | 'signature_invalid'
+  | 'weak_algorithm'
+  | 'certificate_expired'
+  | 'multiple_assertions'
+  | 'no_assertion'
+  | 'encrypted_assertion_unsupported'
+  | 'status_not_success'
+  | 'issuer_mismatch'
+  | 'audience_mismatch'
+  | 'recipient_mismatch'
+  | 'destination_mismatch'
+  | 'not_yet_valid'
+  | 'expired'
+  | 'in_response_to_mismatch'
+  | 'unsolicited'
+  | 'replayed'
+  | 'nameid_missing'
+  | 'nameid_invalid'
+  | 'nameid_not_email'
+
+export class SamlError extends Error {
+  override readonly name = 'SamlError'
+  readonly reason: SamlErrorReason
+
+  constructor(reason: SamlErrorReason, message: string) {
+    super(message)
+    this.reason = reason
+  }
+}
+
+export type SamlConfigErrorCode = 'invalid_certificate' | 'invalid_url' | 'invalid_metadata'
+
+export type SamlConfigField = 'ssoUrl' | 'entityId' | 'certificate' | 'metadataXml'
+
+export class SamlConfigError extends Error {
+  override readonly name = 'SamlConfigError'
+  readonly code: SamlConfigErrorCode
+  /** One human message per offending input field. */
+  readonly fields: Record<string, string>
+
+  constructor(code: SamlConfigErrorCode, fields: Partial<Record<SamlConfigField, string>>) {
+    super(Object.values(fields).join(' '))
+    this.code = code
+    this.fields = fields
+  }
+}

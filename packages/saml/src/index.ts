@@ -1,0 +1,18 @@
+export type { IdpCertificate } from './certificates.ts'
+export { createSamlConnection, type SamlConnection, type SamlConnectionOptions } from './connection.ts'
+export {
+  SamlConfigError,
+  type SamlConfigErrorCode,
+  SamlError,
+  type SamlErrorReason,
+} from './errors.ts'
+export { type IdpConfig, idpConfigFromMetadata, idpConfigFromValues, type ParsedIdpConfig } from './idp-config.ts'
+export { MemoryReplayStore, type ReplayStore } from './replay-store.ts'
+export { samlifySchemaValidator, validateResponseSchema } from './response-schema.ts'
+export {
+  ENTRA_PORTAL_TEST_REQUEST_ID,
+  isEmailAddress,
+  MAX_DECODED_RESPONSE_BYTES,
+  type SamlIdentity,
+} from './response-validation.ts'
+export { type ServiceProviderUrls, serviceProviderUrls } from './service-provider.ts'

@@ -1,0 +1,445 @@
+// Web Browser SSO response processing (saml-profiles 4.1.4.3) as one pure function of its inputs:
+// connection + posted response + clock + replay store -> identity, or a SamlError with a stable
+// reason. The document is parsed once; every later check reads that DOM, and every value returned
+// comes from the one Assertion that a verified signature covers.
+import type { Document, Element } from '@xmldom/xmldom'
+import type { VerificationKey } from './certificates.ts'
+import { SamlError } from './errors.ts'
+import type { ReplayStore } from './replay-store.ts'
+import { validateResponseSchema } from './response-schema.ts'
+import type { ServiceProviderUrls } from './service-provider.ts'
+import { verifyEnvelopedSignature } from './signature.ts'
+import {
+  attributeOrNull,
+  childrenNamed,
+  ELEMENT_NODE,
+  firstChildNamed,
+  NS,
+  parseStrictXml,
+  soleText,
+} from './xml-document.ts'
+
+export interface SamlIdentity {
+  /** The NameID, lower-cased: what accounts are looked up by. */
+  email: string
+  nameId: string
+  nameIdFormat: string | null
+  firstName?: string
+  lastName?: string
+  /** Every attribute of the assertion, by its Name as sent. */
+  attributes: Record<string, string[]>
+  assertionId: string
+  issuer: string
+  sessionIndex?: string
+  /** The bearer confirmation's NotOnOrAfter: after it the assertion may not be used. */
+  notOnOrAfter: Date
+  inResponseTo: string | null
+}
+
+export interface ResponseValidationSettings {
+  sp: ServiceProviderUrls
+  idpEntityId: string
+  keys: readonly VerificationKey[]
+  allowIdpInitiated: boolean
+  allowSha1: boolean
+  clockSkewMs: number
+}
+
+export interface ResponseValidationInput {
+  samlResponse: string
+  expectedRequestId: string | null
+  now?: Date
+  replayStore: ReplayStore
+}
+
+export const MAX_DECODED_RESPONSE_BYTES = 256 * 1024
+// Base64 grows 4/3; allow generous line breaks before refusing without decoding.
+const MAX_ENCODED_RESPONSE_CHARS = Math.ceil((MAX_DECODED_RESPONSE_BYTES * 4) / 3) * 2
+
+/** The request ID Entra's "Test single sign-on" button sends, which no SP ever issued. */
+export const ENTRA_PORTAL_TEST_REQUEST_ID = 'F84D888AA3B44C1B844375A4E8210D9E'
+
+const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success'
+const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer'
+const ENTITY_FORMAT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity'
+const EMAIL_FORMATS = new Set([
+  'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+])
+const FIRST_NAME_CLAIMS = ['firstname', 'givenname', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname']
+const LAST_NAME_CLAIMS = ['lastname', 'surname', 'sn', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname']
+const NAMEID_ADVICE =
+  'In Entra, open the application > Single sign-on > Attributes & Claims, and set Unique User Identifier (Name ID) to user.mail (or user.userprincipalname) with name identifier format "Email address".'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
+function decodeSamlResponse(samlResponse: string): string {
+  if (typeof samlResponse !== 'string' || samlResponse.length > MAX_ENCODED_RESPONSE_CHARS) {
+    throw new SamlError('too_large', 'The SAML response is larger than 256 KiB and was not read.')
+  }
+  const compact = samlResponse.replace(/[\r\n\t ]+/g, '')
+  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    throw new SamlError('invalid_base64', 'The posted SAMLResponse is not valid Base64.')
+  }
+  const bytes = Buffer.from(compact, 'base64')
+  if (bytes.length > MAX_DECODED_RESPONSE_BYTES) {
+    throw new SamlError('too_large', 'The SAML response is larger than 256 KiB and was not read.')
+  }
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new SamlError('malformed_xml', 'The SAML response is not UTF-8 text.')
+  }
+}
+
+function structureInvalid(message: string): SamlError {
+  return new SamlError('structure_invalid', message)
+}
+
+/** XSW defence (CVE-2025-47949 and the classic XSW1-8): an ID names exactly one element. */
+function assertUniqueIds(root: Element): void {
+  const seen = new Set<string>()
+  const pending: Element[] = [root]
+  for (let element = pending.pop(); element !== undefined; element = pending.pop()) {
+    for (const name of ['ID', 'Id', 'id']) {
+      const value = attributeOrNull(element, name)
+      if (value === null) continue
+      if (seen.has(value)) throw structureInvalid('The response contains two elements with the same ID.')
+      seen.add(value)
+    }
+    for (let child = element.firstChild; child !== null; child = child.nextSibling) {
+      if (child.nodeType === ELEMENT_NODE) pending.push(child as Element)
+    }
+  }
+}
+
+/** xmldsig-core 4.4.3.3 same-document reference, restricted to "#<ID of the element enveloping the signature>". */
+function assertSignsItsParent(signature: Element, parent: Element): void {
+  const signedInfo = firstChildNamed(signature, NS.dsig, 'SignedInfo')
+  const references = signedInfo === null ? [] : childrenNamed(signedInfo, NS.dsig, 'Reference')
+  const [reference] = references
+  if (reference === undefined || references.length !== 1) {
+    throw structureInvalid('Each signature must carry exactly one Reference.')
+  }
+  const id = parent.getAttribute('ID') ?? ''
+  if (id.length === 0 || attributeOrNull(reference, 'URI') !== `#${id}`) {
+    throw structureInvalid(`The signature inside ${parent.localName} does not reference that ${parent.localName}.`)
+  }
+}
+
+function requiredText(element: Element, what: string): string {
+  const text = soleText(element)
+  if (text === null)
+    throw structureInvalid(`${what} holds a comment or other markup inside its text, which is refused.`)
+  return text
+}
+
+function checkStatus(response: Element): void {
+  const status = firstChildNamed(response, NS.protocol, 'Status')
+  const statusCode = status === null ? null : firstChildNamed(status, NS.protocol, 'StatusCode')
+  const value = statusCode === null ? null : statusCode.getAttribute('Value')
+  if (value === STATUS_SUCCESS) return
+  const subCode = statusCode === null ? null : firstChildNamed(statusCode, NS.protocol, 'StatusCode')
+  const statusMessage = status === null ? null : firstChildNamed(status, NS.protocol, 'StatusMessage')
+  const messageText = statusMessage === null ? null : soleText(statusMessage)
+  const describe = (uri: string | null | undefined) =>
+    (uri ?? 'unknown').replace(/^urn:oasis:names:tc:SAML:2\.0:status:/, '')
+  const detail = subCode === null ? '' : ` / ${describe(subCode.getAttribute('Value'))}`
+  // An IdP status message is free text from outside: bounded and stripped of markup characters.
+  const shown =
+    messageText === null
+      ? ''
+      : `: ${messageText
+          .replace(/[<>&"\r\n]+/g, ' ')
+          .trim()
+          .slice(0, 200)}`
+  throw new SamlError('status_not_success', `The IdP refused the sign-in (status ${describe(value)}${detail})${shown}.`)
+}
+
+function soleAssertion(response: Element): Element {
+  if (childrenNamed(response, NS.assertion, 'EncryptedAssertion').length > 0) {
+    throw new SamlError(
+      'encrypted_assertion_unsupported',
+      'The response carries an encrypted assertion, which is not supported yet. In Entra, turn off token encryption for this application.',
+    )
+  }
+  const assertions = childrenNamed(response, NS.assertion, 'Assertion')
+  const [assertion] = assertions
+  if (assertion === undefined) throw new SamlError('no_assertion', 'The response carries no assertion.')
+  // Two assertions are how "an assertion this tenant issued to another app" gets smuggled in.
+  if (assertions.length > 1) throw new SamlError('multiple_assertions', 'The response carries more than one assertion.')
+  return assertion
+}
+
+function checkIssuer(element: Element, expected: string, where: string): string | null {
+  const issuer = firstChildNamed(element, NS.assertion, 'Issuer')
+  if (issuer === null) return null
+  const format = attributeOrNull(issuer, 'Format')
+  const value = requiredText(issuer, `The ${where} Issuer`)
+  if ((format !== null && format !== ENTITY_FORMAT) || value !== expected) {
+    throw new SamlError(
+      'issuer_mismatch',
+      `The ${where} was issued by "${value.slice(0, 200)}", not by the configured IdP "${expected}". Check the Microsoft Entra Identifier of this connection.`,
+    )
+  }
+  return value
+}
+
+function parseInstant(element: Element, name: string): number | null {
+  const value = attributeOrNull(element, name)
+  return value === null ? null : Date.parse(value)
+}
+
+function checkWindow(
+  notBefore: number | null,
+  notOnOrAfter: number | null,
+  now: number,
+  skewMs: number,
+  what: string,
+): void {
+  if (notBefore !== null && now + skewMs < notBefore) {
+    throw new SamlError(
+      'not_yet_valid',
+      `The ${what} is not valid before ${new Date(notBefore).toISOString()}. Check the clocks of this server and the IdP.`,
+    )
+  }
+  if (notOnOrAfter !== null && now - skewMs >= notOnOrAfter) {
+    throw new SamlError('expired', `The ${what} expired at ${new Date(notOnOrAfter).toISOString()}. Sign in again.`)
+  }
+}
+
+function bearerConfirmationData(subject: Element): Element {
+  const confirmations = childrenNamed(subject, NS.assertion, 'SubjectConfirmation').filter(
+    (confirmation) => confirmation.getAttribute('Method') === BEARER,
+  )
+  const [confirmation] = confirmations
+  if (confirmation === undefined || confirmations.length !== 1) {
+    throw structureInvalid('The assertion must carry exactly one bearer SubjectConfirmation.')
+  }
+  const data = firstChildNamed(confirmation, NS.assertion, 'SubjectConfirmationData')
+  if (data === null) throw structureInvalid('The bearer SubjectConfirmation lacks its SubjectConfirmationData.')
+  return data
+}
+
+// RFC 5321 dot-atom local part (which allows "#", as in Entra guest UPNs `a_b.com#EXT#@t.onmicrosoft.com`)
+// and a DNS host name with at least two labels.
+const EMAIL_LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/
+const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
+
+export function isEmailAddress(value: string): boolean {
+  if (value.length > 254) return false
+  const at = value.lastIndexOf('@')
+  if (at <= 0 || at > 64) return false
+  const localPart = value.slice(0, at)
+  const labels = value.slice(at + 1).split('.')
+  const topLevel = labels[labels.length - 1] ?? ''
+  return (
+    EMAIL_LOCAL_PART.test(localPart) &&
+    labels.length >= 2 &&
+    labels.every((label) => DNS_LABEL.test(label)) &&
+    /[A-Za-z]/.test(topLevel)
+  )
+}
+
+function readNameId(subject: Element): { nameId: string; format: string | null } {
+  const nameIdElement = firstChildNamed(subject, NS.assertion, 'NameID')
+  if (nameIdElement === null) {
+    throw new SamlError('nameid_missing', `The assertion carries no NameID. ${NAMEID_ADVICE}`)
+  }
+  const nameId = soleText(nameIdElement)
+  if (nameId === null) {
+    throw new SamlError(
+      'nameid_invalid',
+      'The NameID holds a comment or other markup inside its text, which is refused (it could change whose account is used).',
+    )
+  }
+  const format = attributeOrNull(nameIdElement, 'Format')
+  if ((format !== null && !EMAIL_FORMATS.has(format)) || !isEmailAddress(nameId)) {
+    const formatName = format === null ? 'no format' : `format ${format.replace(/^.*nameid-format:/, '')}`
+    throw new SamlError(
+      'nameid_not_email',
+      `The NameID sent by the IdP is not an email address (${formatName}). ${NAMEID_ADVICE}`,
+    )
+  }
+  return { nameId, format }
+}
+
+function readAttributes(assertion: Element): Record<string, string[]> {
+  const attributes: Record<string, string[]> = Object.create(null)
+  for (const statement of childrenNamed(assertion, NS.assertion, 'AttributeStatement')) {
+    for (const attribute of childrenNamed(statement, NS.assertion, 'Attribute')) {
+      const name = attribute.getAttribute('Name') ?? ''
+      const values = childrenNamed(attribute, NS.assertion, 'AttributeValue').map((value) =>
+        requiredText(value, `The attribute ${name.slice(0, 100)}`),
+      )
+      const known = attributes[name]
+      attributes[name] = known === undefined ? values : [...known, ...values]
+    }
+  }
+  return { ...attributes }
+}
+
+function claim(attributes: Record<string, string[]>, names: readonly string[]): string | undefined {
+  const byLowerName = new Map(Object.entries(attributes).map(([name, values]) => [name.toLowerCase(), values]))
+  for (const name of names) {
+    const value = byLowerName.get(name)?.find((candidate) => candidate.trim().length > 0)
+    if (value !== undefined) return value.trim()
+  }
+  return undefined
+}
+
+function verifySignatures(
+  response: Element,
+  assertion: Element,
+  settings: ResponseValidationSettings,
+  now: Date,
+): boolean {
+  const responseSignature = firstChildNamed(response, NS.dsig, 'Signature')
+  const assertionSignature = firstChildNamed(assertion, NS.dsig, 'Signature')
+  if (responseSignature === null && assertionSignature === null) {
+    throw new SamlError(
+      'signature_missing',
+      'The response is not signed. In Entra, keep the signing option "Sign SAML assertion" (or sign response and assertion).',
+    )
+  }
+  if (responseSignature !== null) assertSignsItsParent(responseSignature, response)
+  if (assertionSignature !== null) assertSignsItsParent(assertionSignature, assertion)
+  const options = { keys: settings.keys, allowSha1: settings.allowSha1, now, clockSkewMs: settings.clockSkewMs }
+  // Every signature present must verify: a bad one is never ignored because another is good.
+  if (responseSignature !== null) verifyEnvelopedSignature(responseSignature, response, options)
+  if (assertionSignature !== null) verifyEnvelopedSignature(assertionSignature, assertion, options)
+  return responseSignature !== null
+}
+
+export function parseResponseDocument(samlResponse: string): Document {
+  return parseStrictXml(decodeSamlResponse(samlResponse))
+}
+
+export async function validateSamlResponse(
+  settings: ResponseValidationSettings,
+  input: ResponseValidationInput,
+): Promise<SamlIdentity> {
+  const now = input.now ?? new Date()
+  const nowMs = now.getTime()
+  const skew = settings.clockSkewMs
+  const document = parseResponseDocument(input.samlResponse)
+  const response = validateResponseSchema(document)
+  assertUniqueIds(response)
+  checkStatus(response)
+  const assertion = soleAssertion(response)
+  const responseSigned = verifySignatures(response, assertion, settings, now)
+
+  // saml-bindings 3.5.5.2: a signed message MUST carry Destination; when present it must be us.
+  const destination = attributeOrNull(response, 'Destination')
+  if ((destination === null && responseSigned) || (destination !== null && destination !== settings.sp.acsUrl)) {
+    throw new SamlError(
+      'destination_mismatch',
+      `The response was sent to ${destination === null ? 'no Destination' : `"${destination.slice(0, 300)}"`}, not to this connection's Reply URL ${settings.sp.acsUrl}. Check the Reply URL in Entra.`,
+    )
+  }
+  checkIssuer(response, settings.idpEntityId, 'response')
+  const issuer = checkIssuer(assertion, settings.idpEntityId, 'assertion') ?? settings.idpEntityId
+
+  // saml-profiles 4.1.4.2: the bearer SubjectConfirmationData carries Recipient and NotOnOrAfter.
+  const subject = firstChildNamed(assertion, NS.assertion, 'Subject')
+  if (subject === null) throw structureInvalid('The assertion has no Subject.')
+  const confirmation = bearerConfirmationData(subject)
+  const recipient = attributeOrNull(confirmation, 'Recipient')
+  if (recipient !== settings.sp.acsUrl) {
+    throw new SamlError(
+      'recipient_mismatch',
+      `The assertion is meant for ${recipient === null ? 'no Recipient' : `"${recipient.slice(0, 300)}"`}, not this connection's Reply URL ${settings.sp.acsUrl}. Check the Reply URL in Entra.`,
+    )
+  }
+  const confirmationNotOnOrAfter = parseInstant(confirmation, 'NotOnOrAfter')
+  if (confirmationNotOnOrAfter === null)
+    throw structureInvalid('The bearer SubjectConfirmationData has no NotOnOrAfter.')
+  checkWindow(parseInstant(confirmation, 'NotBefore'), confirmationNotOnOrAfter, nowMs, skew, 'assertion')
+
+  // saml-core 2.5.1: Conditions bound the assertion's validity and its audience.
+  const conditions = firstChildNamed(assertion, NS.assertion, 'Conditions')
+  if (conditions === null) throw structureInvalid('The assertion has no Conditions.')
+  const conditionsNotOnOrAfter = parseInstant(conditions, 'NotOnOrAfter')
+  checkWindow(parseInstant(conditions, 'NotBefore'), conditionsNotOnOrAfter, nowMs, skew, 'assertion')
+  const restrictions = childrenNamed(conditions, NS.assertion, 'AudienceRestriction')
+  const audiences = restrictions.map((restriction) =>
+    childrenNamed(restriction, NS.assertion, 'Audience').map((audience) => requiredText(audience, 'The Audience')),
+  )
+  // saml-core 2.5.1.4: every AudienceRestriction must name us.
+  if (audiences.length === 0 || !audiences.every((names) => names.includes(settings.sp.entityId))) {
+    throw new SamlError(
+      'audience_mismatch',
+      `The assertion is meant for ${
+        audiences
+          .flat()
+          .map((name) => `"${name.slice(0, 200)}"`)
+          .join(', ') || 'no audience'
+      }, not this connection's Identifier ${settings.sp.entityId}. Check the Identifier (Entity ID) in Entra.`,
+    )
+  }
+
+  const inResponseTo = checkInResponseTo(response, confirmation, responseSigned, settings, input.expectedRequestId)
+  const { nameId, format } = readNameId(subject)
+  const attributes = readAttributes(assertion)
+  const authnStatement = firstChildNamed(assertion, NS.assertion, 'AuthnStatement')
+  const sessionIndex = authnStatement === null ? null : attributeOrNull(authnStatement, 'SessionIndex')
+  const assertionId = assertion.getAttribute('ID') ?? ''
+
+  // saml-profiles 4.1.4.5: remember the ID for as long as the assertion could still be accepted.
+  const lastValidMs = Math.max(confirmationNotOnOrAfter, conditionsNotOnOrAfter ?? confirmationNotOnOrAfter) + skew
+  if (!(await input.replayStore.remember(`${issuer} ${assertionId}`, new Date(lastValidMs)))) {
+    throw new SamlError('replayed', 'This SAML response was already used. Sign in again from the start.')
+  }
+  const identity: SamlIdentity = {
+    email: nameId.toLowerCase(),
+    nameId,
+    nameIdFormat: format,
+    attributes,
+    assertionId,
+    issuer,
+    notOnOrAfter: new Date(confirmationNotOnOrAfter),
+    inResponseTo,
+  }
+  const firstName = claim(attributes, FIRST_NAME_CLAIMS)
+  const lastName = claim(attributes, LAST_NAME_CLAIMS)
+  if (firstName !== undefined) identity.firstName = firstName
+  if (lastName !== undefined) identity.lastName = lastName
+  if (sessionIndex !== null) identity.sessionIndex = sessionIndex
+  return identity
+}
+
+function checkInResponseTo(
+  response: Element,
+  confirmation: Element,
+  responseSigned: boolean,
+  settings: ResponseValidationSettings,
+  expectedRequestId: string | null,
+): string | null {
+  // Only a signed value counts: the assertion's SubjectConfirmationData (or the Response's own
+  // attribute when the Response itself is signed).
+  const confirmed = attributeOrNull(confirmation, 'InResponseTo')
+  const onResponse = attributeOrNull(response, 'InResponseTo')
+  if (confirmed !== null && onResponse !== null && confirmed !== onResponse) {
+    throw new SamlError('in_response_to_mismatch', 'The response and its assertion answer different requests.')
+  }
+  const signedValue = confirmed ?? (responseSigned ? onResponse : null)
+  if (signedValue === null && onResponse !== null && onResponse !== ENTRA_PORTAL_TEST_REQUEST_ID) {
+    throw new SamlError('in_response_to_mismatch', "The response's InResponseTo is not covered by its signature.")
+  }
+  if (signedValue === null || signedValue === ENTRA_PORTAL_TEST_REQUEST_ID) {
+    if (!settings.allowIdpInitiated) {
+      throw new SamlError(
+        'unsolicited',
+        'This sign-in was started from the IdP (for example My Apps or the "Test" button in Entra), which this connection does not allow. Start from the login page, or allow IdP-initiated sign-in in the SSO settings.',
+      )
+    }
+    return null
+  }
+  if (expectedRequestId === null || signedValue !== expectedRequestId) {
+    throw new SamlError(
+      'in_response_to_mismatch',
+      'The response answers a sign-in request this browser did not start (or one that already finished). Sign in again from the start.',
+    )
+  }
+  return signedValue
+}

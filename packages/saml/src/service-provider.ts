@@ -1,0 +1,29 @@
+// The SP side of one connection, as CONTRACT.md fixes it: every URL derives from PUBLIC_URL and
+// the connection id, so what the admin pasted into Entra stays valid as long as those two do.
+
+export interface ServiceProviderUrls {
+  /** Entra's "Identifier (Entity ID)"; also the Audience every assertion must name. */
+  entityId: string
+  /** Entra's "Reply URL (Assertion Consumer Service URL)"; Destination and Recipient must equal it. */
+  acsUrl: string
+  metadataUrl: string
+  loginUrl: string
+}
+
+export function serviceProviderUrls(publicUrl: string | URL, connectionId: string): ServiceProviderUrls {
+  const url = new URL(publicUrl)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError(`PUBLIC_URL must be http(s), got ${url.protocol}`)
+  }
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(connectionId)) {
+    throw new TypeError('A connection id may only hold letters, digits, "-" and "_"')
+  }
+  const origin = `${url.origin}${url.pathname}`.replace(/\/+$/, '')
+  const entityId = `${origin}/sso/saml/${connectionId}`
+  return {
+    entityId,
+    acsUrl: `${entityId}/acs`,
+    metadataUrl: `${entityId}/metadata`,
+    loginUrl: `${entityId}/login`,
+  }
+}
