@@ -1,0 +1,140 @@
+// Every event type is declared here once: producers build events with `createEvent`, consumers
+// accept them only through `parseEvent`, and both sides import the same TypeScript types.
+import { randomUUID } from 'node:crypto'
+import Type, { type Static, type TProperties } from 'typebox'
+import { Compile } from 'typebox/compile'
+
+const Uuid = Type.String({ format: 'uuid' })
+const Timestamp = Type.String({ format: 'date-time' })
+// Login events carry what a person typed, which may not be an address at all: bounded, not validated.
+const Email = Type.String({ minLength: 1, maxLength: 320 })
+const Role = Type.Union([Type.Literal('member'), Type.Literal('admin')])
+
+// Unknown extra properties are tolerated (not rejected) so that a consumer still running the
+// previous release keeps accepting events from a producer that has added a field.
+function eventSchema<const TypeName extends string, const Payload extends TProperties>(
+  type: TypeName,
+  payload: Payload,
+) {
+  return Type.Object({ id: Uuid, type: Type.Literal(type), occurredAt: Timestamp, ...payload })
+}
+
+const invitationSummary = { invitationId: Uuid, workspaceId: Uuid, email: Email }
+
+const loginPayload = {
+  userId: Type.Optional(Uuid),
+  email: Email,
+  workspaceId: Type.Optional(Uuid),
+  method: Type.Union([Type.Literal('password'), Type.Literal('saml')]),
+  connectionId: Type.Optional(Uuid),
+  ip: Type.String({ maxLength: 64 }),
+  userAgent: Type.String({ maxLength: 8192 }),
+  reason: Type.Optional(Type.String({ maxLength: 200 })),
+}
+
+export const eventSchemas = {
+  'invitation.accepted': eventSchema('invitation.accepted', {
+    ...invitationSummary,
+    userId: Uuid,
+    role: Role,
+    acceptedAt: Timestamp,
+  }),
+  'invitation.created': eventSchema('invitation.created', invitationSummary),
+  'invitation.revoked': eventSchema('invitation.revoked', invitationSummary),
+  'auth.login.succeeded': eventSchema('auth.login.succeeded', loginPayload),
+  'auth.login.failed': eventSchema('auth.login.failed', loginPayload),
+  'auth.logout': eventSchema('auth.logout', { userId: Uuid, sessionId: Type.String({ minLength: 1, maxLength: 200 }) }),
+}
+
+export type InvitationAccepted = Static<(typeof eventSchemas)['invitation.accepted']>
+export type InvitationCreated = Static<(typeof eventSchemas)['invitation.created']>
+export type InvitationRevoked = Static<(typeof eventSchemas)['invitation.revoked']>
+export type LoginSucceeded = Static<(typeof eventSchemas)['auth.login.succeeded']>
+export type LoginFailed = Static<(typeof eventSchemas)['auth.login.failed']>
+export type Logout = Static<(typeof eventSchemas)['auth.logout']>
+
+export type GatehouseEvent =
+  | InvitationAccepted
+  | InvitationCreated
+  | InvitationRevoked
+  | LoginSucceeded
+  | LoginFailed
+  | Logout
+export type EventType = GatehouseEvent['type']
+export type EventOf<T extends EventType> = Extract<GatehouseEvent, { type: T }>
+export type PayloadOf<T extends EventType> = Omit<EventOf<T>, 'id' | 'type' | 'occurredAt'>
+/** The events carried by the `invitation-events` queue. */
+export type InvitationEvent = Extract<GatehouseEvent, { type: `invitation.${string}` }>
+/** The events carried by the `auth-events` fan-out stream. */
+export type AuthEvent = Extract<GatehouseEvent, { type: `auth.${string}` }>
+
+export const eventTypes = Object.keys(eventSchemas) as EventType[]
+
+/** Thrown when a value is not a well-formed Gatehouse event; `code` is stable for callers to branch on. */
+export class InvalidEventError extends Error {
+  override readonly name = 'InvalidEventError'
+  readonly code = 'invalid_event'
+  constructor(
+    message: string,
+    /** Where the value broke the schema (JSON pointer and reason), for logs. */
+    readonly problems: { path: string; message: string }[] = [],
+  ) {
+    super(message)
+  }
+}
+
+const validators = new Map(
+  Object.entries(eventSchemas).map(([type, schema]) => [type, Compile(schema as (typeof eventSchemas)[EventType])]),
+)
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && validators.has(value)
+}
+
+export function isInvitationEvent(event: GatehouseEvent): event is InvitationEvent {
+  return event.type.startsWith('invitation.')
+}
+
+export function isAuthEvent(event: GatehouseEvent): event is AuthEvent {
+  return event.type.startsWith('auth.')
+}
+
+/** Validates an untrusted value (a queue job's data, a stream entry) and returns it as a typed event. */
+export function parseEvent(value: unknown): GatehouseEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidEventError('an event is a JSON object')
+  }
+  const type = (value as { type?: unknown }).type
+  const validator = typeof type === 'string' ? validators.get(type) : undefined
+  if (!validator) {
+    throw new InvalidEventError(`unknown event type ${JSON.stringify(String(type)).slice(0, 80)}`)
+  }
+  if (!validator.Check(value)) {
+    const problems = validator
+      .Errors(value)
+      .slice(0, 10)
+      .map((error) => ({ path: error.instancePath || '/', message: error.message }))
+    throw new InvalidEventError(`malformed ${type} event`, problems)
+  }
+  return value as GatehouseEvent
+}
+
+/** Parses the JSON text of an event, as stored in a stream entry. */
+export function parseEventJson(text: string): GatehouseEvent {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new InvalidEventError('an event is JSON text')
+  }
+  return parseEvent(value)
+}
+
+/**
+ * Builds an event with a fresh id and validates it, so a producer's mistake fails where it is
+ * made rather than in every consumer.
+ */
+export function createEvent<T extends EventType>(type: T, payload: PayloadOf<T>, now: Date = new Date()): EventOf<T> {
+  const event = { ...payload, id: randomUUID(), type, occurredAt: now.toISOString() }
+  return parseEvent(event) as EventOf<T>
+}

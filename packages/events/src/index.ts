@@ -1,0 +1,31 @@
+export { type SubscribeOptions, type Subscription, streamMaxLength, subscribe } from './auth-stream.ts'
+export { authEventsStream, type Destination, destinations, invitationEventsQueue } from './destinations.ts'
+export {
+  type AuthEvent,
+  createEvent,
+  type EventOf,
+  type EventType,
+  eventSchemas,
+  eventTypes,
+  type GatehouseEvent,
+  InvalidEventError,
+  type InvitationAccepted,
+  type InvitationCreated,
+  type InvitationEvent,
+  type InvitationRevoked,
+  isAuthEvent,
+  isInvitationEvent,
+  type LoginFailed,
+  type LoginSucceeded,
+  type Logout,
+  type PayloadOf,
+  parseEvent,
+} from './event-schemas.ts'
+export {
+  type ConsumeInvitationEventsOptions,
+  consumeInvitationEvents,
+  type InvitationEventsConsumer,
+} from './invitation-queue.ts'
+export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.ts'
+export { type OutboxTable, type OutboxWriter, outboxTable, writeEvent, writeEvents } from './outbox-table.ts'
+export { type ConnectionRole, createRedisConnection, type EventsLog } from './redis-connection.ts'

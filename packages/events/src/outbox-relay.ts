@@ -1,0 +1,227 @@
+// Moves committed outbox rows to Redis. Runs in every replica: `FOR UPDATE SKIP LOCKED` gives each
+// relay its own rows, and a row is marked published in the same transaction that claimed it, only
+// after Redis accepted it. A crash in between leaves the row unpublished; it is published again,
+// and the event id (job id / stream marker) makes the second publication a no-op.
+import type { Database } from '@gatehouse/db'
+import type { Queue } from 'bullmq'
+import { and, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
+import { publishToStream } from './auth-stream.ts'
+import { destinations } from './destinations.ts'
+import { type GatehouseEvent, isEventType, parseEvent } from './event-schemas.ts'
+import { createInvitationQueue, publishToQueue } from './invitation-queue.ts'
+import type { OutboxTable } from './outbox-table.ts'
+import { closeRedisConnection, createRedisConnection, defaultLog, type EventsLog } from './redis-connection.ts'
+
+export interface OutboxRelayOptions {
+  // biome-ignore lint/suspicious/noExplicitAny: the relay works with any service's schema.
+  db: Database<any>
+  table: OutboxTable
+  redisUrl: string
+  log?: EventsLog
+  /** How often to look for rows nobody woke the relay for (another replica's, or after a crash). */
+  pollIntervalMs?: number
+  /** Rows claimed, published and marked per transaction. */
+  batchSize?: number
+  /** Published rows are deleted after this long (they are kept for inspection, not for delivery). */
+  retainPublishedMs?: number
+  /** A Redis call slower than this fails the batch, which is retried. */
+  publishTimeoutMs?: number
+  /** Overrides of the destinations' names, for tests and side-by-side deployments. */
+  queueName?: string
+  streamName?: string
+}
+
+export interface OutboxRelay {
+  /** Publish now: call after committing a transaction that wrote events. */
+  wake(): void
+  /** Finishes the batch in progress and disconnects. */
+  stop(): Promise<void>
+}
+
+class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError'
+  readonly code = 'redis_unavailable'
+}
+
+const pruneIntervalMs = 60_000
+const pruneBatchSize = 5_000
+
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, table } = options
+  const log = options.log ?? defaultLog
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000
+  const batchSize = options.batchSize ?? 500
+  const retainPublishedMs = options.retainPublishedMs ?? 7 * 24 * 60 * 60 * 1_000
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000
+  const streamName = options.streamName ?? destinations['auth.login.succeeded'].name
+  const queueName = options.queueName ?? destinations['invitation.accepted'].name
+  const redis = createRedisConnection(options.redisUrl, 'failFast', log, 'gatehouse-outbox-relay')
+  // Made on first use and remade after a failure: a BullMQ queue whose connection failed while it
+  // was initialising stays broken.
+  let queue: Queue | undefined
+  const skippedRowIds = new Set<string>()
+
+  async function publish(events: GatehouseEvent[]): Promise<void> {
+    const queued = events.filter((event) => destinations[event.type].kind === 'queue')
+    const streamed = events.filter((event) => destinations[event.type].kind === 'stream')
+    try {
+      if (queued.length > 0) {
+        queue ??= createInvitationQueue(redis, queueName)
+        await publishToQueue(queue, queued)
+      }
+      await publishToStream(redis, streamName, streamed)
+    } catch (error) {
+      const broken = queue
+      queue = undefined
+      await broken?.close().catch(() => {})
+      throw error
+    }
+  }
+
+  async function relayBatch(): Promise<number> {
+    // Checked before claiming, so an outage costs no database work and holds no row locks.
+    if (redis.status !== 'ready') throw new RedisUnavailableError(`redis is ${redis.status}`)
+    return db.transaction(async (tx) => {
+      const rows = await tx
+        .select({ id: table.id, type: table.type, event: table.event })
+        .from(table)
+        .where(isNull(table.publishedAt))
+        .orderBy(table.position)
+        .limit(batchSize)
+        .for('update', { skipLocked: true })
+      if (rows.length === 0) return 0
+      const events: GatehouseEvent[] = []
+      for (const row of rows) {
+        const event = publishable(row)
+        if (event) events.push(event)
+      }
+      if (events.length === 0) return 0
+      await withTimeout(publish(events), publishTimeoutMs)
+      const publishedIds = events.map((event) => event.id)
+      await tx.update(table).set({ publishedAt: sql`now()` }).where(inArray(table.id, publishedIds))
+      return events.length
+    })
+  }
+
+  // A row this release cannot route (a newer release's event type, during a rolling deploy) is
+  // left for a relay that can, and reported once.
+  function publishable(row: { id: string; type: string; event: unknown }): GatehouseEvent | null {
+    try {
+      if (!isEventType(row.type)) throw new Error(`unknown event type ${row.type}`)
+      return parseEvent(row.event)
+    } catch (error) {
+      if (!skippedRowIds.has(row.id)) {
+        if (skippedRowIds.size > 10_000) skippedRowIds.clear()
+        skippedRowIds.add(row.id)
+        log.warn(
+          { outboxId: row.id, err: error instanceof Error ? error.message : String(error) },
+          'outbox row left unpublished',
+        )
+      }
+      return null
+    }
+  }
+
+  async function prunePublished(): Promise<void> {
+    const cutoff = new Date(Date.now() - retainPublishedMs)
+    const expired = db
+      .select({ id: table.id })
+      .from(table)
+      .where(and(isNotNull(table.publishedAt), lt(table.publishedAt, cutoff)))
+      .limit(pruneBatchSize)
+    await db.delete(table).where(inArray(table.id, expired))
+  }
+
+  let stopping = false
+  let wakeRequested = false
+  let interruptSleep: (() => void) | undefined
+
+  function wake(): void {
+    wakeRequested = true
+    interruptSleep?.()
+  }
+
+  function pause(milliseconds: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, milliseconds)
+      function done() {
+        clearTimeout(timer)
+        interruptSleep = undefined
+        resolve()
+      }
+      interruptSleep = done
+    })
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0
+    let nextPruneAt = Date.now() + pruneIntervalMs
+    while (!stopping) {
+      wakeRequested = false
+      let relayed = 0
+      try {
+        relayed = await relayBatch()
+        if (failures > 0) log.info({ failures }, 'outbox relay publishing again')
+        failures = 0
+        if (Date.now() >= nextPruneAt) {
+          nextPruneAt = Date.now() + pruneIntervalMs
+          await prunePublished()
+        }
+      } catch (error) {
+        failures += 1
+        if (failures === 1) {
+          log.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'outbox relay cannot publish; retrying with backoff',
+          )
+        }
+      }
+      if (stopping) break
+      if (failures > 0) {
+        // Backoff ignores wake(): a commit during an outage must not turn the relay into a busy loop.
+        await sleepIgnoringWake(Math.min(50 * 2 ** failures, 2_000))
+      } else if (relayed < batchSize && !wakeRequested) {
+        await pause(pollIntervalMs)
+      }
+    }
+  }
+
+  function sleepIgnoringWake(milliseconds: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, milliseconds)
+      interruptSleep = () => {
+        if (stopping) {
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+    })
+  }
+
+  const running = run()
+  return {
+    wake,
+    async stop() {
+      stopping = true
+      interruptSleep?.()
+      await running
+      await queue?.close().catch(() => {})
+      await closeRedisConnection(redis)
+    },
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, milliseconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RedisUnavailableError(`redis did not answer within ${milliseconds} ms`)),
+      milliseconds,
+    )
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

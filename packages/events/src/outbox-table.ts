@@ -1,0 +1,59 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  index,
+  jsonb,
+  type PgDatabase,
+  type PgQueryResultHKT,
+  type PgSchema,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import { type GatehouseEvent, parseEvent } from './event-schemas.ts'
+
+/**
+ * The outbox of one service, declared in that service's own Postgres schema so that drizzle-kit
+ * generates it with the service's migrations: `export const outbox = outboxTable(authSchema)`.
+ * A row is an event waiting for the relay (`published_at` null) or one already handed to Redis.
+ */
+export function outboxTable(schema: PgSchema) {
+  return schema.table(
+    'outbox',
+    {
+      id: uuid('id').primaryKey(),
+      // Relays publish in commit-ish order; a uuid cannot give an order, an identity can.
+      position: bigint('position', { mode: 'number' }).generatedAlwaysAsIdentity(),
+      type: text('type').notNull(),
+      event: jsonb('event').$type<GatehouseEvent>().notNull(),
+      createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+      publishedAt: timestamp('published_at', { withTimezone: true }),
+    },
+    (table) => [
+      // The relay's claim reads only unpublished rows: a partial index keeps that cheap however
+      // many published rows are retained.
+      index('outbox_unpublished_idx').on(table.position).where(sql`"published_at" is null`),
+      index('outbox_published_at_idx').on(table.publishedAt).where(sql`"published_at" is not null`),
+    ],
+  )
+}
+
+export type OutboxTable = ReturnType<typeof outboxTable>
+
+/** A drizzle database or transaction: anything that can insert. */
+export type OutboxWriter = Pick<PgDatabase<PgQueryResultHKT>, 'insert'>
+
+/**
+ * Records events in the caller's transaction: they reach Redis only if that transaction commits.
+ * Call the relay's `wake()` after the commit so they leave at once rather than at the next poll.
+ */
+export async function writeEvents(tx: OutboxWriter, table: OutboxTable, events: GatehouseEvent[]): Promise<void> {
+  if (events.length === 0) return
+  // Validated here so a malformed event fails the producer's transaction instead of reaching consumers.
+  const rows = events.map((event) => ({ id: event.id, type: event.type, event: parseEvent(event) }))
+  await tx.insert(table).values(rows)
+}
+
+export async function writeEvent(tx: OutboxWriter, table: OutboxTable, event: GatehouseEvent): Promise<void> {
+  await writeEvents(tx, table, [event])
+}
