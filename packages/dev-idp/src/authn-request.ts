@@ -21,8 +21,19 @@ const maxInflatedLength = 64 * 1024
 // saml-bindings §3.4.3 caps RelayState at 80 bytes; SPs routinely exceed it, so only absurd sizes are refused.
 const maxRelayStateLength = 4 * 1024
 
-/** Decodes an AuthnRequest sent with the HTTP-Redirect binding (saml-bindings §3.4.4.1: DEFLATE, then base64). */
-export function parseAuthnRequest(query: AuthnRequestQuery): ParsedAuthnRequest {
+export interface ParseAuthnRequestOptions {
+  /**
+   * 'redirect' (default): DEFLATE then base64, in the query (saml-bindings §3.4.4.1).
+   * 'post': base64 of the XML itself, in a form field (saml-bindings §3.5.4).
+   */
+  binding?: 'redirect' | 'post'
+}
+
+/** Decodes an AuthnRequest sent with the HTTP-Redirect (default) or HTTP-POST binding. */
+export function parseAuthnRequest(
+  query: AuthnRequestQuery,
+  options: ParseAuthnRequestOptions = {},
+): ParsedAuthnRequest {
   const encoded = query?.SAMLRequest
   if (typeof encoded !== 'string' || encoded === '') fail('the SAMLRequest parameter is missing')
   if (encoded.length > maxEncodedLength) fail('the SAMLRequest parameter is too long')
@@ -34,11 +45,16 @@ export function parseAuthnRequest(query: AuthnRequestQuery): ParsedAuthnRequest 
   const base64 = encoded.replace(/ /g, '+')
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) fail('SAMLRequest is not base64')
 
+  const decoded = Buffer.from(base64, 'base64')
   let xml: string
-  try {
-    xml = inflateRawSync(Buffer.from(base64, 'base64'), { maxOutputLength: maxInflatedLength }).toString('utf8')
-  } catch (error) {
-    fail('SAMLRequest does not inflate (the HTTP-Redirect binding sends it DEFLATE-compressed)', error)
+  if (options.binding === 'post') {
+    xml = decoded.toString('utf8')
+  } else {
+    try {
+      xml = inflateRawSync(decoded, { maxOutputLength: maxInflatedLength }).toString('utf8')
+    } catch (error) {
+      fail('SAMLRequest does not inflate (the HTTP-Redirect binding sends it DEFLATE-compressed)', error)
+    }
   }
 
   const root = parseXml(xml, 'invalid_authn_request').documentElement

@@ -1,4 +1,9 @@
-import { type AuthnRequestQuery, type ParsedAuthnRequest, parseAuthnRequest } from './authn-request.ts'
+import {
+  type AuthnRequestQuery,
+  type ParseAuthnRequestOptions,
+  type ParsedAuthnRequest,
+  parseAuthnRequest,
+} from './authn-request.ts'
 import { DevIdpError } from './errors.ts'
 import { assertKeysMatch, certificateBase64, certificatePemCrlf, type SigningKeys } from './keys.ts'
 import { buildFederationMetadataXml } from './metadata.ts'
@@ -29,7 +34,7 @@ export interface DevIdp {
   federationMetadataXml(): string
   responseXml(options: ResponseOptions): string
   responseBase64(options: ResponseOptions): string
-  parseAuthnRequest(query: AuthnRequestQuery): ParsedAuthnRequest
+  parseAuthnRequest(query: AuthnRequestQuery, options?: ParseAuthnRequestOptions): ParsedAuthnRequest
 }
 
 export const defaultTenantId = '6d1c9a3e-2f4b-4e8a-9c7d-5b0e1f2a3c4d'

@@ -1,4 +1,9 @@
-export { type AuthnRequestQuery, type ParsedAuthnRequest, parseAuthnRequest } from './authn-request.ts'
+export {
+  type AuthnRequestQuery,
+  type ParseAuthnRequestOptions,
+  type ParsedAuthnRequest,
+  parseAuthnRequest,
+} from './authn-request.ts'
 export { DevIdpError, type DevIdpErrorCode } from './errors.ts'
 export { createDevIdp, type DevIdp, type DevIdpOptions, defaultBaseUrl, defaultTenantId } from './idp.ts'
 export {

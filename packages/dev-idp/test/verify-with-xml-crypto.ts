@@ -13,7 +13,7 @@ export function verifiedReferences(xml: string, certificatePem: string): string[
   return signatures.map((signature) => {
     const verifier = new SignedXml({ publicCert: certificatePem })
     verifier.SignatureAlgorithms[signatureAlgorithmUris['ecdsa-sha256']] = EcdsaSha256
-    verifier.loadSignature(signature)
+    verifier.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0])
     if (!verifier.checkSignature(xml)) throw new Error('signature does not verify')
     return verifier.getSignedReferences()
   })
