@@ -320,7 +320,10 @@ function checkChildren(element: Element, particles: readonly Particle[], depth: 
         break
       }
       if (count < particle.min) {
-        throw invalid(`${displayName(element)} lacks ${particle.names.map(([, localName]) => localName).join(' or ')}`)
+        const expected = particle.names.map(([, localName]) => localName).join(' or ')
+        throw invalid(
+          `unexpected element ${displayName(childElement)} inside ${displayName(element)} where ${expected} belongs`,
+        )
       }
       particleIndex++
       count = 0
