@@ -1,3 +1,4 @@
+export { buildDevIdpApp, type DevIdpAppOptions } from './app.ts'
 export {
   type AuthnRequestQuery,
   type ParseAuthnRequestOptions,
@@ -15,6 +16,7 @@ export {
   loadOrCreateSigningKeys,
   type SigningKeys,
 } from './keys.ts'
+export type { RegisteredApplication, RememberedUser } from './registry.ts'
 export {
   entraClaims,
   nameIdFormatEmail,
