@@ -6,7 +6,7 @@ import { verificationKeyOf } from './certificates.ts'
 import type { IdpConfig } from './idp-config.ts'
 import type { ReplayStore } from './replay-store.ts'
 import { type SamlIdentity, validateSamlResponse } from './response-validation.ts'
-import type { ServiceProviderUrls } from './service-provider.ts'
+import { EMAIL_ADDRESS_FORMAT, HTTP_POST, type ServiceProviderUrls, samlServiceProvider } from './service-provider.ts'
 
 export interface SamlConnectionOptions {
   sp: ServiceProviderUrls
@@ -33,8 +33,6 @@ export interface SamlConnection {
 
 const DEFAULT_CLOCK_SKEW_SECONDS = 180
 const MAX_RELAY_STATE_BYTES = 80 // saml-bindings 3.4.3: RelayState MUST NOT exceed 80 bytes
-const EMAIL_ADDRESS_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'
-const HTTP_POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'
 const HTTP_REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'
 
 /** saml-core 1.3.4: an ID with 160 bits of randomness, starting with a letter (xs:ID). */
@@ -56,13 +54,7 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
     allowSha1: options.allowSha1 ?? false,
     clockSkewMs: clockSkewSeconds * 1000,
   }
-  const serviceProvider = samlify.ServiceProvider({
-    entityID: options.sp.entityId,
-    authnRequestsSigned: false,
-    wantAssertionsSigned: true,
-    nameIDFormat: [EMAIL_ADDRESS_FORMAT],
-    assertionConsumerService: [{ Binding: HTTP_POST, Location: options.sp.acsUrl, isDefault: true }],
-  })
+  const serviceProvider = samlServiceProvider(options.sp)
   const identityProvider = samlify.IdentityProvider({
     entityID: options.idp.entityId,
     singleSignOnService: [{ Binding: HTTP_REDIRECT, Location: options.idp.ssoUrl }],
@@ -70,10 +62,10 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
     singleLogoutService: [{ Binding: HTTP_REDIRECT, Location: options.idp.ssoUrl }],
     signingCert: options.idp.certificates.map((certificate) => certificate.pem),
   })
-  const spMetadataXml = serviceProvider.getMetadata()
+  const metadataXml = serviceProvider.getMetadata()
 
   return {
-    spMetadataXml: () => spMetadataXml,
+    spMetadataXml: () => metadataXml,
 
     createAuthnRequest({ relayState, now = new Date() }) {
       if (relayState !== undefined && Buffer.byteLength(relayState) > MAX_RELAY_STATE_BYTES) {

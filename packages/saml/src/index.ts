@@ -15,4 +15,4 @@ export {
   MAX_DECODED_RESPONSE_BYTES,
   type SamlIdentity,
 } from './response-validation.ts'
-export { type ServiceProviderUrls, serviceProviderUrls } from './service-provider.ts'
+export { type ServiceProviderUrls, serviceProviderUrls, spMetadataXml } from './service-provider.ts'

@@ -1,3 +1,5 @@
+import samlify from 'samlify'
+
 // The SP side of one connection, as CONTRACT.md fixes it: every URL derives from PUBLIC_URL and
 // the connection id, so what the admin pasted into Entra stays valid as long as those two do.
 
@@ -26,4 +28,26 @@ export function serviceProviderUrls(publicUrl: string | URL, connectionId: strin
     metadataUrl: `${entityId}/metadata`,
     loginUrl: `${entityId}/login`,
   }
+}
+
+export const EMAIL_ADDRESS_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'
+export const HTTP_POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'
+
+/** samlify's SP entity for these URLs: unsigned AuthnRequests, signed assertions wanted, email NameID. */
+export function samlServiceProvider(sp: ServiceProviderUrls) {
+  return samlify.ServiceProvider({
+    entityID: sp.entityId,
+    authnRequestsSigned: false,
+    wantAssertionsSigned: true,
+    nameIDFormat: [EMAIL_ADDRESS_FORMAT],
+    assertionConsumerService: [{ Binding: HTTP_POST, Location: sp.acsUrl, isDefault: true }],
+  })
+}
+
+/**
+ * SP metadata (SPSSODescriptor) for Entra's "Upload metadata file". Needs no IdP, so an admin can
+ * download it before pasting Entra's values back.
+ */
+export function spMetadataXml(sp: ServiceProviderUrls): string {
+  return samlServiceProvider(sp).getMetadata()
 }
