@@ -59,6 +59,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // Made on first use and remade after a failure: a BullMQ queue whose connection failed while it
   // was initialising stays broken.
   let queue: Queue | undefined
+  let connectedOnce = false
+  redis.once('ready', () => {
+    connectedOnce = true
+  })
   const skippedRowIds = new Set<string>()
 
   async function publish(events: GatehouseEvent[]): Promise<void> {
@@ -169,7 +173,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         }
       } catch (error) {
         failures += 1
-        if (failures === 1) {
+        // At start-up the connection is still being made: only a lasting failure is worth a warning.
+        const connecting = !connectedOnce && error instanceof RedisUnavailableError
+        if (failures === (connecting ? 10 : 1)) {
           log.warn(
             { err: error instanceof Error ? error.message : String(error) },
             'outbox relay cannot publish; retrying with backoff',
