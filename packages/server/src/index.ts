@@ -9,6 +9,7 @@ export {
   readPort,
   readUrl,
 } from './config.ts'
+export { normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
 export { loggerOptions } from './logger.ts'
 export { createRedis, pingRedis } from './redis.ts'

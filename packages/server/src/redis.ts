@@ -26,17 +26,21 @@ export function createRedis(url: string, options: RedisOptions = {}, log?: { war
   return redis
 }
 
-/** Resolves when Redis answers PING within `timeoutMs`. */
+/** Resolves when Redis answers PING within `timeoutMs` (waiting for a connection in progress). */
 export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
-  if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`)
   let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`redis did not answer within ${timeoutMs} ms (${redis.status})`)),
+      timeoutMs,
+    )
+  })
   try {
-    await Promise.race([
-      redis.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`redis did not answer within ${timeoutMs} ms`)), timeoutMs)
-      }),
-    ])
+    if (redis.status !== 'ready') {
+      if (redis.status === 'end') throw new Error('redis connection is closed')
+      await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), timeout])
+    }
+    await Promise.race([redis.ping(), timeout])
   } finally {
     clearTimeout(timer)
   }

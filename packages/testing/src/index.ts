@@ -67,3 +67,9 @@ export function withPort(url: string, port: number): string {
   parsed.port = String(port)
   return parsed.href
 }
+
+/** A client address of its own, so per-IP rate limits of one test never throttle another. */
+export function uniqueIp(): string {
+  const bytes = randomBytes(3)
+  return `10.${bytes[0]}.${bytes[1]}.${bytes[2]}`
+}

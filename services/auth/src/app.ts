@@ -1,7 +1,21 @@
 import { fileURLToPath } from 'node:url'
+import cookie from '@fastify/cookie'
+import { startOutboxRelay } from '@gatehouse/events'
 import { createApp, pingRedis, type ServiceDeps } from '@gatehouse/server'
+import { accountRoutes } from './accounts/routes.ts'
+import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
+import { createAuthEvents } from './events.ts'
+import originGuard from './plugins/origin-guard.ts'
+import { createSessionService } from './sessions/service.ts'
+import { ssoAdminRoutes } from './sso/admin-routes.ts'
+import { createConnectionService, createSamlConnectionCache } from './sso/connections.ts'
+import { discoverRoutes } from './sso/discover-routes.ts'
+import { createLoginFlow } from './sso/login-flow.ts'
+import { samlRoutes } from './sso/saml-routes.ts'
+import { workspaceRoutes } from './workspaces/routes.ts'
+import { createWorkspaceService } from './workspaces/service.ts'
 
 export { schema }
 export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url))
@@ -15,5 +29,40 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     logger: deps.logger,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
   })
+
+  const relay = startOutboxRelay({ db: deps.db, table: schema.outbox, redisUrl: config.redisUrl, log: app.log })
+  app.addHook('onClose', () => relay.stop())
+
+  const { db, redis } = deps
+  const publicUrl = config.publicUrl
+  const events = createAuthEvents({ outbox: schema.outbox, wake: relay.wake })
+  const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
+  const accounts = createAccountService({ db, sessions, events })
+  const workspaces = createWorkspaceService({ db })
+  const connections = createConnectionService({ db, publicUrl })
+  const loginFlow = createLoginFlow({
+    db,
+    redis,
+    publicUrl,
+    sessions,
+    events,
+    samlConnectionFor: createSamlConnectionCache(publicUrl),
+  })
+  app.decorate('workspaces', workspaces)
+
+  await app.register(cookie, { secret: config.cookieSecret })
+  await app.register(originGuard, { publicOrigin: publicUrl.origin, exempt: (url) => url.startsWith('/sso/saml/') })
+  await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
+  await app.register(workspaceRoutes, { sessions, workspaces })
+  await app.register(ssoAdminRoutes, { sessions, workspaces, connections })
+  await app.register(discoverRoutes, { db, redis, publicUrl })
+  await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions })
   return app
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** For the invitation consumer and tests: workspace logic, including `grantMembershipFromInvitation`. */
+    workspaces: ReturnType<typeof createWorkspaceService>
+  }
 }

@@ -1,5 +1,6 @@
+import { outboxTable } from '@gatehouse/events'
 import { sql } from 'drizzle-orm'
-import { pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { boolean, index, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 export const authSchema = pgSchema('auth')
 
@@ -18,3 +19,113 @@ export const users = authSchema.table(
   },
   (table) => [uniqueIndex('users_email_key').on(table.email)],
 )
+
+/** A signed-in browser. Only the SHA-256 of the cookie's token is kept. */
+export const sessions = authSchema.table(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    method: text('method', { enum: ['password', 'saml'] }).notNull(),
+    connectionId: uuid('connection_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (table) => [uniqueIndex('sessions_token_hash_key').on(table.tokenHash), index('sessions_user_idx').on(table.userId)],
+)
+
+export const workspaces = authSchema.table('workspaces', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  name: text('name').notNull(),
+  createdBy: uuid('created_by')
+    .notNull()
+    .references(() => users.id),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+})
+
+export const roles = ['owner', 'admin', 'member'] as const
+export type Role = (typeof roles)[number]
+
+/**
+ * A person's place in a workspace. `ssoAllowed` is what CONTRACT.md's rule checks; `source` says
+ * where the membership came from: the workspace's creator, or an accepted invitation.
+ */
+export const memberships = authSchema.table(
+  'memberships',
+  {
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: roles }).notNull(),
+    ssoAllowed: boolean('sso_allowed').notNull(),
+    source: text('source', { enum: ['creator', 'invitation'] }).notNull(),
+    invitationId: uuid('invitation_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.workspaceId, table.userId] }),
+    index('memberships_user_idx').on(table.userId),
+  ],
+)
+
+/** What `certificates` holds: what the admin is shown, and the PEM the signature is checked with. */
+export interface StoredCertificate {
+  pem: string
+  fingerprintSha256: string
+  subject: string
+  notBefore: string
+  notAfter: string
+}
+
+/** A workspace's SAML connection (one per workspace). The IdP half is null until the admin saves it. */
+export const ssoConnections = authSchema.table(
+  'sso_connections',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    enabled: boolean('enabled').notNull().default(true),
+    allowIdpInitiated: boolean('allow_idp_initiated').notNull().default(false),
+    idpSsoUrl: text('idp_sso_url'),
+    idpEntityId: text('idp_entity_id'),
+    idpCertificates: jsonb('idp_certificates').$type<StoredCertificate[]>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('sso_connections_workspace_key').on(table.workspaceId)],
+)
+
+/** Who changed what in a workspace's SSO setup, and when. Certificates appear as fingerprints only. */
+export const auditLog = authSchema.table(
+  'audit_log',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid('workspace_id').notNull(),
+    actorUserId: uuid('actor_user_id').notNull(),
+    action: text('action').notNull(),
+    changes: jsonb('changes').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('audit_log_workspace_idx').on(table.workspaceId, table.createdAt)],
+)
+
+/** Events already applied by this service's consumers: makes each consumer idempotent on the event id. */
+export const processedEvents = authSchema.table('processed_events', {
+  eventId: uuid('event_id').primaryKey(),
+  type: text('type').notNull(),
+  processedAt: timestamp('processed_at', { withTimezone: true }).notNull().defaultNow(),
+})
+
+/** Events waiting for the relay (login events), written in the same transaction as their facts. */
+export const outbox = outboxTable(authSchema)

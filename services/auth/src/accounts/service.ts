@@ -1,0 +1,78 @@
+import { normalizeEmail } from '@gatehouse/server'
+import { authErrors } from '../errors.ts'
+import type { AuthEvents } from '../events.ts'
+import type { AuthDatabase, UserRow } from '../sessions/repo.ts'
+import type { SessionService } from '../sessions/service.ts'
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
+import { findUserByEmail, insertPasswordUser } from './repo.ts'
+
+export interface ClientInfo {
+  ip: string
+  userAgent: string
+}
+
+export function createAccountService(deps: { db: AuthDatabase; sessions: SessionService; events: AuthEvents }) {
+  return {
+    async signUp(
+      input: { email: string; password: string; firstName?: string | undefined; lastName?: string | undefined },
+      client: ClientInfo,
+    ): Promise<{ user: UserRow; token: string }> {
+      const email = normalizeEmail(input.email)
+      if (!email) throw authErrors.invalidEmail()
+      const problem = passwordProblem(input.password)
+      if (problem) throw authErrors.weakPassword(problem)
+      // Cheap check first so a taken email costs no hashing; the unique index decides races.
+      if (await findUserByEmail(deps.db, email)) throw authErrors.emailTaken()
+      const passwordHash = await hashPassword(input.password)
+      return deps.db.transaction(async (tx) => {
+        const user = await insertPasswordUser(tx, {
+          email,
+          passwordHash,
+          firstName: cleanName(input.firstName),
+          lastName: cleanName(input.lastName),
+        })
+        if (!user) throw authErrors.emailTaken()
+        const { token } = await deps.sessions.open(tx, { userId: user.id, method: 'password', ...client })
+        return { user, token }
+      })
+    },
+
+    async logIn(
+      input: { email: string; password: string },
+      client: ClientInfo,
+    ): Promise<{ user: UserRow; token: string }> {
+      const email = normalizeEmail(input.email)
+      const user = email ? await findUserByEmail(deps.db, email) : undefined
+      // Always verify (against a dummy hash when there is no user) so timing reveals nothing.
+      const valid = await verifyPassword(user?.passwordHash ?? null, input.password)
+      const attempt = { email: email ?? input.email.trim(), method: 'password' as const, ...client, userId: user?.id }
+      if (!user || !valid) {
+        await deps.events.loginFailed(deps.db, attempt, user ? 'wrong_password' : 'unknown_email')
+        deps.events.wake()
+        throw authErrors.invalidCredentials()
+      }
+      const opened = await deps.db.transaction(async (tx) => {
+        const session = await deps.sessions.open(tx, { userId: user.id, method: 'password', ...client })
+        await deps.events.loginSucceeded(tx, attempt)
+        return session
+      })
+      deps.events.wake()
+      return { user, token: opened.token }
+    },
+
+    async logOut(userId: string, sessionId: string): Promise<void> {
+      await deps.db.transaction(async (tx) => {
+        await deps.sessions.revoke(tx, sessionId)
+        await deps.events.logout(tx, userId, sessionId)
+      })
+      deps.events.wake()
+    },
+  }
+}
+
+export type AccountService = ReturnType<typeof createAccountService>
+
+function cleanName(name: string | undefined): string | null {
+  const trimmed = name?.trim()
+  return trimmed ? trimmed.slice(0, 100) : null
+}

@@ -1,0 +1,24 @@
+import { defineError } from '@gatehouse/server'
+
+/** The auth service's errors, each with the `code` CONTRACT.md gives it. */
+export const authErrors = {
+  invalidEmail: defineError(400, 'invalid_email', 'Enter a valid email address.'),
+  weakPassword: defineError(
+    400,
+    'weak_password',
+    'Choose a password of at least 10 characters that is not a common one.',
+  ),
+  emailTaken: defineError(409, 'email_taken', 'An account with this email already exists. Sign in instead.'),
+  invalidCredentials: defineError(401, 'invalid_credentials', 'The email or password is not right.'),
+  forbiddenOrigin: defineError(403, 'forbidden_origin', 'This request came from another site and was refused.'),
+  ssoExists: defineError(409, 'sso_exists', 'SSO is already turned on for this workspace.'),
+  ssoNotConfigured: defineError(404, 'sso_not_configured', 'SSO is not turned on for this workspace.'),
+  ssoDisabled: defineError(409, 'sso_disabled', 'SSO is turned off for this workspace. Sign in with your password.'),
+  ssoNotAllowed: defineError(
+    403,
+    'sso_not_allowed',
+    'You need to accept your invitation and sign up with a password before you can use SSO for this workspace.',
+  ),
+  samlInvalid: defineError(400, 'saml_invalid', 'The sign-in response from your identity provider was not accepted.'),
+  samlReplayed: defineError(409, 'saml_replayed', 'This sign-in response was already used. Start the sign-in again.'),
+}

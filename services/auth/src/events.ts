@@ -1,0 +1,45 @@
+import { createEvent, type OutboxTable, writeEvent } from '@gatehouse/events'
+import type { Executor } from './sessions/repo.ts'
+
+/** Who tried to sign in and how: the shared fields of `auth.login.*` (CONTRACT.md "Events"). */
+export interface LoginAttempt {
+  email: string
+  method: 'password' | 'saml'
+  ip: string
+  userAgent: string
+  userId?: string | undefined
+  workspaceId?: string | undefined
+  connectionId?: string | undefined
+}
+
+/**
+ * Writes auth events into the outbox inside the caller's transaction; `wake` (the relay's) is
+ * called by the caller after commit so the event leaves at once.
+ */
+export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }) {
+  return {
+    wake: deps.wake,
+    loginSucceeded: (tx: Executor, attempt: LoginAttempt) =>
+      writeEvent(tx, deps.outbox, createEvent('auth.login.succeeded', compact(attempt))),
+    loginFailed: (tx: Executor, attempt: LoginAttempt, reason: string) =>
+      writeEvent(tx, deps.outbox, createEvent('auth.login.failed', { ...compact(attempt), reason })),
+    logout: (tx: Executor, userId: string, sessionId: string) =>
+      writeEvent(tx, deps.outbox, createEvent('auth.logout', { userId, sessionId })),
+  }
+}
+
+export type AuthEvents = ReturnType<typeof createAuthEvents>
+
+// Optional payload fields are left out rather than sent as undefined/null; long values are cut
+// to the bounds the event schema allows.
+function compact(attempt: LoginAttempt) {
+  return {
+    email: attempt.email.slice(0, 320) || '(empty)',
+    method: attempt.method,
+    ip: attempt.ip.slice(0, 64),
+    userAgent: attempt.userAgent.slice(0, 1024),
+    ...(attempt.userId ? { userId: attempt.userId } : {}),
+    ...(attempt.workspaceId ? { workspaceId: attempt.workspaceId } : {}),
+    ...(attempt.connectionId ? { connectionId: attempt.connectionId } : {}),
+  }
+}

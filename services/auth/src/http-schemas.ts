@@ -1,0 +1,30 @@
+// Shapes shared by several route files: one TypeBox declaration gives validation, types and OpenAPI.
+import type { FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import type { UserRow } from './sessions/repo.ts'
+
+export const Uuid = Type.String({ format: 'uuid' })
+export const WorkspaceParams = Type.Object({ workspaceId: Uuid })
+export const ErrorRef = Type.Ref('Error')
+
+export const User = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  firstName: Type.Union([Type.String(), Type.Null()]),
+  lastName: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+})
+
+export function userView(user: UserRow) {
+  return {
+    id: user.id,
+    email: user.email,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    createdAt: user.createdAt.toISOString(),
+  }
+}
+
+export function clientOf(request: FastifyRequest) {
+  return { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '') }
+}

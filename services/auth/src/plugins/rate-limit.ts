@@ -1,0 +1,42 @@
+import { errors } from '@gatehouse/server'
+import type { FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
+
+export interface RateLimitRule {
+  /** Names the counter, e.g. `login:ip`. */
+  name: string
+  /** Attempts allowed per window. */
+  limit: number
+  windowSeconds: number
+  /** The subject counted (an IP, a normalized email); `undefined` skips this rule. */
+  key: (request: FastifyRequest) => string | undefined
+}
+
+// One round trip: count the attempt and start the window on the first one. Fixed windows in
+// Redis hold across replicas, which is all a brute-force limit needs.
+const countAttempt = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count`
+
+/**
+ * A preHandler that refuses with 429 `rate_limited` once any rule's subject has used up its
+ * window. Runs after body parsing, so rules can count per email as well as per IP.
+ */
+export function rateLimit(redis: Redis, rules: RateLimitRule[]) {
+  return async (request: FastifyRequest) => {
+    for (const rule of rules) {
+      const subject = rule.key(request)
+      if (subject === undefined) continue
+      const key = `ratelimit:${rule.name}:${subject}`
+      const count = Number(await redis.eval(countAttempt, 1, key, rule.windowSeconds))
+      if (count > rule.limit) {
+        throw errors.rateLimited(`Too many attempts. Wait ${formatWindow(rule.windowSeconds)} and try again.`)
+      }
+    }
+  }
+}
+
+function formatWindow(seconds: number): string {
+  return seconds >= 120 ? `${Math.round(seconds / 60)} minutes` : seconds >= 60 ? 'a minute' : `${seconds} seconds`
+}

@@ -1,0 +1,46 @@
+import type { Database } from '@gatehouse/db'
+import { and, eq, gt, isNull } from 'drizzle-orm'
+import type * as schema from '../db/schema.ts'
+import { sessions, users } from '../db/schema.ts'
+
+export type AuthDatabase = Database<typeof schema>
+/** A database handle or a transaction: repo functions work inside either. */
+export type Executor = Pick<AuthDatabase, 'select' | 'insert' | 'update' | 'delete' | 'execute'>
+
+export type SessionRow = typeof sessions.$inferSelect
+export type UserRow = typeof users.$inferSelect
+
+export async function insertSession(db: Executor, values: typeof sessions.$inferInsert): Promise<SessionRow> {
+  const [row] = await db.insert(sessions).values(values).returning()
+  if (!row) throw new Error('session insert returned nothing')
+  return row
+}
+
+/** The live session with this token hash and its user: not revoked, not past either expiry. */
+export async function findLiveSession(db: Executor, tokenHash: string, idleSince: Date, now: Date) {
+  const [row] = await db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.tokenHash, tokenHash),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        gt(sessions.lastSeenAt, idleSince),
+      ),
+    )
+    .limit(1)
+  return row
+}
+
+export async function touchSession(db: Executor, sessionId: string, now: Date): Promise<void> {
+  await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, sessionId))
+}
+
+export async function revokeSession(db: Executor, sessionId: string, now: Date): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
+}

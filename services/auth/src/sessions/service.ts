@@ -1,0 +1,107 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { errors } from '@gatehouse/server'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import {
+  type Executor,
+  findLiveSession,
+  insertSession,
+  revokeSession,
+  type SessionRow,
+  touchSession,
+  type UserRow,
+} from './repo.ts'
+
+export const sessionCookieName = 'session'
+
+const day = 24 * 60 * 60 * 1000
+const idleLifetimeMs = 7 * day
+const absoluteLifetimeMs = 30 * day
+// Writing lastSeenAt on every request would make each read a write; a minute is precise enough
+// for a 7-day idle timeout.
+const touchIntervalMs = 60 * 1000
+
+export interface SignedIn {
+  session: SessionRow
+  user: UserRow
+}
+
+export interface OpenSessionInput {
+  userId: string
+  method: 'password' | 'saml'
+  connectionId?: string | null
+  ip: string
+  userAgent: string
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+export function createSessionService(deps: { db: Executor; secureCookies: boolean; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date())
+
+  return {
+    /** Opens a session inside the caller's transaction; the token is returned once, for the cookie. */
+    async open(tx: Executor, input: OpenSessionInput): Promise<{ token: string; session: SessionRow }> {
+      const token = randomBytes(32).toString('base64url')
+      const startedAt = now()
+      const session = await insertSession(tx, {
+        userId: input.userId,
+        tokenHash: hashToken(token),
+        method: input.method,
+        connectionId: input.connectionId ?? null,
+        ip: input.ip,
+        userAgent: input.userAgent.slice(0, 512),
+        createdAt: startedAt,
+        lastSeenAt: startedAt,
+        expiresAt: new Date(startedAt.getTime() + absoluteLifetimeMs),
+      })
+      return { token, session }
+    },
+
+    /** The request's live session, or null. */
+    async find(request: FastifyRequest): Promise<SignedIn | null> {
+      const token = request.cookies[sessionCookieName]
+      if (!token || token.length > 128) return null
+      const current = now()
+      const found = await findLiveSession(
+        deps.db,
+        hashToken(token),
+        new Date(current.getTime() - idleLifetimeMs),
+        current,
+      )
+      if (!found) return null
+      if (current.getTime() - found.session.lastSeenAt.getTime() > touchIntervalMs) {
+        await touchSession(deps.db, found.session.id, current)
+      }
+      return found
+    },
+
+    /** The request's live session; 401 `unauthenticated` without one. */
+    async require(request: FastifyRequest): Promise<SignedIn> {
+      const found = await this.find(request)
+      if (!found) throw errors.unauthenticated()
+      return found
+    },
+
+    async revoke(tx: Executor, sessionId: string): Promise<void> {
+      await revokeSession(tx, sessionId, now())
+    },
+
+    setCookie(reply: FastifyReply, token: string): void {
+      reply.setCookie(sessionCookieName, token, {
+        httpOnly: true,
+        path: '/',
+        sameSite: 'lax',
+        secure: deps.secureCookies,
+        maxAge: absoluteLifetimeMs / 1000,
+      })
+    },
+
+    clearCookie(reply: FastifyReply): void {
+      reply.clearCookie(sessionCookieName, { httpOnly: true, path: '/', sameSite: 'lax', secure: deps.secureCookies })
+    },
+  }
+}
+
+export type SessionService = ReturnType<typeof createSessionService>

@@ -1,0 +1,155 @@
+import {
+  createSamlConnection,
+  type IdpConfig,
+  idpConfigFromMetadata,
+  idpConfigFromValues,
+  type ParsedIdpConfig,
+  SamlConfigError,
+  type SamlConnection,
+  serviceProviderUrls,
+} from '@gatehouse/saml'
+import { AppError } from '@gatehouse/server'
+import { authErrors } from '../errors.ts'
+import type { AuthDatabase } from '../sessions/repo.ts'
+import {
+  type ConnectionRow,
+  deleteConnection,
+  findConnectionByWorkspace,
+  insertAudit,
+  insertConnection,
+  updateConnection,
+} from './repo.ts'
+
+export type IdpInput = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
+
+/** A connection as CONTRACT.md shows it (`{connection}`); certificates as fingerprints, never PEM. */
+export function connectionView(row: ConnectionRow, publicUrl: URL) {
+  const idp = idpOf(row)
+  return {
+    id: row.id,
+    workspaceId: row.workspaceId,
+    enabled: row.enabled,
+    allowIdpInitiated: row.allowIdpInitiated,
+    sp: serviceProviderUrls(publicUrl, row.id),
+    idp: idp && {
+      ssoUrl: idp.ssoUrl,
+      entityId: idp.entityId,
+      certificates: idp.certificates.map(({ pem: _pem, ...shown }) => shown),
+    },
+    status: !row.enabled ? ('disabled' as const) : idp ? ('active' as const) : ('awaiting_idp' as const),
+  }
+}
+
+export function idpOf(row: ConnectionRow): IdpConfig | null {
+  if (!row.idpSsoUrl || !row.idpEntityId || !row.idpCertificates?.length) return null
+  return { ssoUrl: row.idpSsoUrl, entityId: row.idpEntityId, certificates: row.idpCertificates }
+}
+
+/**
+ * The admin side of a workspace's SSO: turn on, point at the IdP, toggle, remove. Callers have
+ * already checked the actor is an owner or admin of the workspace. Every change is audited.
+ */
+export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL }) {
+  const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
+
+  async function existing(workspaceId: string): Promise<ConnectionRow> {
+    const row = await findConnectionByWorkspace(deps.db, workspaceId)
+    if (!row) throw authErrors.ssoNotConfigured()
+    return row
+  }
+
+  return {
+    async turnOn(workspaceId: string, actorUserId: string) {
+      return deps.db.transaction(async (tx) => {
+        const row = await insertConnection(tx, workspaceId)
+        if (!row) throw authErrors.ssoExists()
+        await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.created', changes: { connectionId: row.id } })
+        return view(row)
+      })
+    },
+
+    async get(workspaceId: string) {
+      return view(await existing(workspaceId))
+    },
+
+    async setIdp(workspaceId: string, actorUserId: string, input: IdpInput) {
+      const row = await existing(workspaceId)
+      const parsed = parseIdpInput(input)
+      return deps.db.transaction(async (tx) => {
+        const updated = await updateConnection(tx, row.id, {
+          idpSsoUrl: parsed.ssoUrl,
+          idpEntityId: parsed.entityId,
+          idpCertificates: parsed.certificates,
+        })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.idp_configured',
+          changes: {
+            source: 'metadataXml' in input ? 'metadata' : 'values',
+            ssoUrl: parsed.ssoUrl,
+            entityId: parsed.entityId,
+            certificateFingerprints: parsed.certificates.map((certificate) => certificate.fingerprintSha256),
+          },
+        })
+        return { ...view(updated), warnings: parsed.warnings }
+      })
+    },
+
+    async update(
+      workspaceId: string,
+      actorUserId: string,
+      changes: { enabled?: boolean; allowIdpInitiated?: boolean },
+    ) {
+      const row = await existing(workspaceId)
+      const applied = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
+      if (Object.keys(applied).length === 0) return view(row)
+      return deps.db.transaction(async (tx) => {
+        const updated = await updateConnection(tx, row.id, applied)
+        await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.updated', changes: applied })
+        return view(updated)
+      })
+    },
+
+    async remove(workspaceId: string, actorUserId: string) {
+      const row = await existing(workspaceId)
+      await deps.db.transaction(async (tx) => {
+        await deleteConnection(tx, row.id)
+        await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.deleted', changes: { connectionId: row.id } })
+      })
+    },
+  }
+}
+
+export type ConnectionService = ReturnType<typeof createConnectionService>
+
+function parseIdpInput(input: IdpInput): ParsedIdpConfig {
+  try {
+    return 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+  } catch (error) {
+    if (error instanceof SamlConfigError) {
+      throw new AppError(400, error.code, error.message, { fields: error.fields })
+    }
+    throw error
+  }
+}
+
+/**
+ * Built SAML connections (parsed keys, SP objects) are kept per connection and rebuilt only when
+ * the row changes: parsing certificates per login would cost more than the signature check.
+ */
+export function createSamlConnectionCache(publicUrl: URL, limit = 1000) {
+  const cache = new Map<string, { updatedAt: number; connection: SamlConnection }>()
+  return (row: ConnectionRow, idp: IdpConfig): SamlConnection => {
+    const cached = cache.get(row.id)
+    if (cached && cached.updatedAt === row.updatedAt.getTime()) return cached.connection
+    const connection = createSamlConnection({
+      sp: serviceProviderUrls(publicUrl, row.id),
+      idp,
+      allowIdpInitiated: row.allowIdpInitiated,
+    })
+    if (cache.size >= limit) cache.delete(cache.keys().next().value as string)
+    cache.set(row.id, { updatedAt: row.updatedAt.getTime(), connection })
+    return connection
+  }
+}

@@ -1,0 +1,127 @@
+import formBody from '@fastify/formbody'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
+import { AppError } from '@gatehouse/server'
+import { Type } from 'typebox'
+import { authErrors } from '../errors.ts'
+import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
+import type { AuthDatabase } from '../sessions/repo.ts'
+import type { SessionService } from '../sessions/service.ts'
+import type { LoginFlow } from './login-flow.ts'
+import { refusalPage } from './pages.ts'
+import { findConnection } from './repo.ts'
+
+const bindingCookie = 'saml_binding'
+const ConnectionParams = Type.Object({ connectionId: Uuid })
+
+/** The SAML endpoints an IdP and a browser talk to: SP metadata, SP-initiated start, the ACS. */
+export const samlRoutes: FastifyPluginAsyncTypebox<{
+  db: AuthDatabase
+  publicUrl: URL
+  loginFlow: LoginFlow
+  sessions: SessionService
+}> = async (app, { db, publicUrl, loginFlow, sessions }) => {
+  // Only these routes take forms (the IdP's auto-submitted POST); the JSON API never does.
+  await app.register(formBody, { bodyLimit: 1024 * 1024 })
+  const https = publicUrl.protocol === 'https:'
+
+  // People arrive here from a browser: refusals are pages unless JSON is asked for.
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    const appError =
+      error instanceof AppError
+        ? error
+        : error.validation
+          ? authErrors.samlInvalid('The sign-in request is malformed.', { reason: 'malformed_request' })
+          : null
+    if (!appError || appError.statusCode >= 500) {
+      request.log.error({ err: error }, 'SAML request failed')
+    }
+    const status = appError?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500)
+    const body: { error: string; message: string; reason?: unknown } = appError
+      ? { error: appError.code, message: appError.message, ...appError.details }
+      : { error: status < 500 ? 'bad_request' : 'internal_error', message: 'Sign-in failed. Try again.' }
+    if (String(request.headers.accept ?? '').includes('application/json')) return reply.status(status).send(body)
+    return reply
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .send(
+        refusalPage({
+          code: body.error,
+          message: body.message,
+          reason: typeof body.reason === 'string' ? body.reason : undefined,
+          loginUrl: new URL('/login', publicUrl).href,
+        }),
+      )
+  })
+
+  app.get(
+    '/sso/saml/:connectionId/metadata',
+    { schema: { tags: ['saml'], params: ConnectionParams, response: { 404: ErrorRef } } },
+    async (request, reply) => {
+      const row = await findConnection(db, request.params.connectionId)
+      if (!row) throw authErrors.ssoNotConfigured('No such SSO connection.')
+      return reply
+        .type('application/samlmetadata+xml; charset=utf-8')
+        .header('content-disposition', `inline; filename="gatehouse-${row.id}.xml"`)
+        .send(spMetadataXml(serviceProviderUrls(publicUrl, row.id)))
+    },
+  )
+
+  app.get(
+    '/sso/saml/:connectionId/login',
+    {
+      schema: {
+        tags: ['saml'],
+        params: ConnectionParams,
+        querystring: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 2048 })) }),
+      },
+    },
+    async (request, reply) => {
+      const { redirectUrl, bindingToken } = await loginFlow.start(request.params.connectionId, request.query.returnTo)
+      // Sent back on the IdP's cross-site POST to the ACS: SameSite=None needs Secure, so plain
+      // http development falls back to Lax (localhost ports are one site, so Lax still works there).
+      reply.setCookie(bindingCookie, bindingToken, {
+        httpOnly: true,
+        path: '/sso/saml',
+        maxAge: 600,
+        secure: https,
+        sameSite: https ? 'none' : 'lax',
+        signed: true,
+      })
+      return reply.redirect(redirectUrl, 302)
+    },
+  )
+
+  app.post(
+    '/sso/saml/:connectionId/acs',
+    {
+      bodyLimit: 1024 * 1024,
+      schema: {
+        tags: ['saml'],
+        params: ConnectionParams,
+        // Size and content are the SAML package's to judge, so it can give a precise reason.
+        body: Type.Object({
+          SAMLResponse: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
+          RelayState: Type.Optional(Type.String({ maxLength: 1024 })),
+        }),
+      },
+    },
+    async (request, reply) => {
+      if (request.body.SAMLResponse === undefined) {
+        throw authErrors.samlInvalid('No SAML response was posted.', { reason: 'missing_response' })
+      }
+      const signedBinding = request.cookies[bindingCookie]
+      const binding = signedBinding ? request.unsignCookie(signedBinding) : undefined
+      const { token, returnTo } = await loginFlow.complete({
+        connectionId: request.params.connectionId,
+        samlResponse: request.body.SAMLResponse,
+        relayState: request.body.RelayState,
+        bindingToken: binding?.valid ? (binding.value ?? undefined) : undefined,
+        client: clientOf(request),
+      })
+      reply.clearCookie(bindingCookie, { path: '/sso/saml', secure: https, sameSite: https ? 'none' : 'lax' })
+      sessions.setCookie(reply, token)
+      return reply.redirect(returnTo, 302)
+    },
+  )
+}

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
+import type { SessionService } from '../sessions/service.ts'
+import type { WorkspaceRow } from './repo.ts'
+import type { WorkspaceService } from './service.ts'
+
+const Workspace = Type.Object({ id: Uuid, name: Type.String(), createdAt: Type.String({ format: 'date-time' }) })
+const workspaceView = (workspace: WorkspaceRow) => ({
+  id: workspace.id,
+  name: workspace.name,
+  createdAt: workspace.createdAt.toISOString(),
+})
+
+export const workspaceRoutes: FastifyPluginAsyncTypebox<{
+  sessions: SessionService
+  workspaces: WorkspaceService
+}> = async (app, { sessions, workspaces }) => {
+  app.post(
+    '/v1/workspaces',
+    {
+      schema: {
+        tags: ['workspaces'],
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }),
+        response: { 201: Type.Object({ workspace: Workspace }), 401: ErrorRef },
+      },
+    },
+    async (request, reply) => {
+      const { user } = await sessions.require(request)
+      const workspace = await workspaces.create(request.body.name, user.id)
+      return reply.status(201).send({ workspace: workspaceView(workspace) })
+    },
+  )
+
+  app.get(
+    '/v1/workspaces/:workspaceId',
+    {
+      schema: {
+        tags: ['workspaces'],
+        params: WorkspaceParams,
+        response: { 200: Type.Object({ workspace: Workspace }), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef },
+      },
+    },
+    async (request) => {
+      const { user } = await sessions.require(request)
+      const { workspace } = await workspaces.authorize(request.params.workspaceId, user.id)
+      return { workspace: workspaceView(workspace) }
+    },
+  )
+}

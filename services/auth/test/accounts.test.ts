@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import { type AuthTestApp, publicUrl, sessionCookieOf, signUp, startAuthApp, strongPassword } from './harness.ts'
+
+describe('password accounts and sessions', () => {
+  let auth: AuthTestApp
+  before(async () => {
+    auth = await startAuthApp()
+  })
+  after(() => auth.close())
+
+  it('signs up with a normalized email, opens a session and records how the account was made', async () => {
+    const email = `  ${uniqueEmail('New').toUpperCase()} `
+    const response = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/signup',
+      remoteAddress: uniqueIp(),
+      payload: { email, password: strongPassword, firstName: 'Ada', lastName: 'Lovelace' },
+    })
+    assert.equal(response.statusCode, 201)
+    const { user } = response.json()
+    assert.equal(user.email, email.trim().toLowerCase())
+    assert.equal(user.firstName, 'Ada')
+    assert.equal(user.passwordHash, undefined, 'the hash never leaves the service')
+    const cookie = response.cookies.find((candidate) => candidate.name === 'session')
+    assert.ok(cookie)
+    assert.equal(cookie.value.length, 43, '256-bit token, base64url')
+    assert.equal(cookie.httpOnly, true)
+    assert.equal(cookie.sameSite, 'Lax')
+    assert.equal(cookie.path, '/')
+    assert.equal(cookie.secure, undefined, 'no Secure flag on plain-http PUBLIC_URL')
+
+    const session = await auth.app.inject({
+      method: 'GET',
+      url: '/v1/auth/session',
+      headers: { cookie: `session=${cookie.value}` },
+    })
+    assert.equal(session.statusCode, 200)
+    assert.equal(session.json().user.id, user.id)
+    assert.deepEqual(session.json().memberships, [])
+  })
+
+  it('refuses a taken email, an invalid email and weak passwords with their codes', async () => {
+    const { email } = await signUp(auth.app)
+    const cases = [
+      { payload: { email: email.toUpperCase(), password: strongPassword }, status: 409, code: 'email_taken' },
+      { payload: { email: 'not-an-email', password: strongPassword }, status: 400, code: 'invalid_email' },
+      { payload: { email: uniqueEmail(), password: 'short1' }, status: 400, code: 'weak_password' },
+      { payload: { email: uniqueEmail(), password: 'Password123' }, status: 400, code: 'weak_password' },
+      { payload: { email: uniqueEmail(), password: 'x'.repeat(257) }, status: 400, code: 'weak_password' },
+    ]
+    for (const { payload, status, code } of cases) {
+      const response = await auth.app.inject({
+        method: 'POST',
+        url: '/v1/auth/signup',
+        remoteAddress: uniqueIp(),
+        payload,
+      })
+      assert.equal(response.statusCode, status, `${payload.email}: ${response.body}`)
+      assert.equal(response.json().error, code)
+      assert.equal(sessionCookieOf(response), undefined)
+    }
+  })
+
+  it('logs in with a new token each time, refuses wrong credentials alike, and logs out for good', async () => {
+    const { email, cookie: signupCookie } = await signUp(auth.app)
+    const wrong = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password: 'wrong password!' },
+    })
+    const unknown = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      remoteAddress: uniqueIp(),
+      payload: { email: uniqueEmail(), password: strongPassword },
+    })
+    for (const response of [wrong, unknown]) {
+      assert.equal(response.statusCode, 401)
+      assert.equal(response.json().error, 'invalid_credentials')
+      assert.equal(response.json().message, wrong.json().message, 'no hint whether the email exists')
+    }
+
+    const login = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password: strongPassword },
+    })
+    assert.equal(login.statusCode, 200)
+    const cookie = sessionCookieOf(login)
+    assert.ok(cookie)
+    assert.notEqual(cookie, signupCookie, 'a login rotates the session token')
+
+    const logout = await auth.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { cookie } })
+    assert.equal(logout.statusCode, 204)
+    const after = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie } })
+    assert.equal(after.statusCode, 401)
+    assert.equal(after.json().error, 'unauthenticated')
+    // The other session (from signup) is untouched.
+    const other = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie: signupCookie } })
+    assert.equal(other.statusCode, 200)
+  })
+
+  it('limits login attempts per email, across IPs', async () => {
+    const { email } = await signUp(auth.app)
+    const statuses: number[] = []
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const response = await auth.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        remoteAddress: uniqueIp(),
+        payload: { email, password: 'wrong password!' },
+      })
+      statuses.push(response.statusCode)
+      if (response.statusCode === 429) assert.equal(response.json().error, 'rate_limited')
+    }
+    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401))
+    assert.deepEqual(statuses.slice(10), [429, 429])
+  })
+
+  it('refuses state-changing requests from another origin and bodies that are not JSON', async () => {
+    const foreign = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/signup',
+      remoteAddress: uniqueIp(),
+      headers: { origin: 'https://evil.example' },
+      payload: { email: uniqueEmail(), password: strongPassword },
+    })
+    assert.equal(foreign.statusCode, 403)
+    assert.equal(foreign.json().error, 'forbidden_origin')
+
+    const sameOrigin = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/signup',
+      remoteAddress: uniqueIp(),
+      headers: { origin: publicUrl },
+      payload: { email: uniqueEmail(), password: strongPassword },
+    })
+    assert.equal(sameOrigin.statusCode, 201)
+
+    const form = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      remoteAddress: uniqueIp(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `email=${encodeURIComponent(uniqueEmail())}&password=whatever12345`,
+    })
+    assert.equal(form.statusCode, 415)
+    assert.equal(form.json().error, 'unsupported_media_type')
+  })
+
+  it('ignores a forged or garbage session cookie', async () => {
+    for (const cookie of ['session=forged', `session=${'A'.repeat(43)}`, `session=${'x'.repeat(5000)}`]) {
+      const response = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie } })
+      assert.equal(response.statusCode, 401)
+    }
+  })
+})

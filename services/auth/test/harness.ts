@@ -1,0 +1,166 @@
+// Builds the auth app against the real Postgres and Redis, and the steps tests share, each
+// through the public HTTP API (app.inject), as a browser or the frontend would take them.
+import { connect } from '@gatehouse/db'
+import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
+import { createRedis } from '@gatehouse/server'
+import { postgresUrl, redisUrl, uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { buildApp, migrationsFolder, schema } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+
+export const publicUrl = 'http://localhost:3000'
+export const strongPassword = 'correct horse battery staple'
+
+export interface AuthTestApp {
+  app: FastifyInstance
+  db: Awaited<ReturnType<typeof connect<typeof schema>>>['db']
+  close: () => Promise<void>
+}
+
+/** A fresh auth app (a "replica"); several may share the same Postgres and Redis. */
+export async function startAuthApp(env: Record<string, string> = {}): Promise<AuthTestApp> {
+  const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
+  const database = await connect({
+    url: postgresUrl,
+    dataDir: config.dataDir,
+    service: 'auth',
+    migrationsFolder,
+    schema,
+  })
+  const redis = createRedis(config.redisUrl)
+  const app = await buildApp(config, {
+    db: database.db,
+    pingDatabase: () => database.ping(),
+    redis,
+    logger: env.DEBUG_LOG ? { level: 'error' } : undefined,
+  })
+  await app.ready()
+  return {
+    app,
+    db: database.db,
+    close: async () => {
+      await app.close()
+      redis.disconnect()
+      await database.close()
+    },
+  }
+}
+
+let sharedIdp: Promise<DevIdp> | undefined
+/** One dev IdP (an RSA key pair made once per test process). */
+export function devIdp(): Promise<DevIdp> {
+  sharedIdp ??= generateSigningKeys().then((keys) => createDevIdp({ keys }))
+  return sharedIdp
+}
+
+/** The `session` cookie a response sets, as a Cookie header value. */
+export function sessionCookieOf(response: LightMyRequestResponse): string | undefined {
+  const cookie = response.cookies.find((candidate) => candidate.name === 'session')
+  return cookie?.value ? `session=${cookie.value}` : undefined
+}
+
+export async function signUp(
+  app: FastifyInstance,
+  email = uniqueEmail(),
+  names: { firstName?: string; lastName?: string } = {},
+) {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/signup',
+    remoteAddress: uniqueIp(),
+    payload: { email, password: strongPassword, ...names },
+  })
+  if (response.statusCode !== 201) throw new Error(`signup failed: ${response.statusCode} ${response.body}`)
+  const cookie = sessionCookieOf(response)
+  if (!cookie) throw new Error('signup set no session cookie')
+  return { email, cookie, user: response.json().user as { id: string; email: string } }
+}
+
+export async function createWorkspace(app: FastifyInstance, cookie: string, name = 'Acme') {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/workspaces',
+    headers: { cookie },
+    payload: { name },
+  })
+  if (response.statusCode !== 201) throw new Error(`workspace failed: ${response.statusCode} ${response.body}`)
+  return response.json().workspace as { id: string; name: string }
+}
+
+export interface ConnectionView {
+  id: string
+  workspaceId: string
+  enabled: boolean
+  allowIdpInitiated: boolean
+  sp: { entityId: string; acsUrl: string; metadataUrl: string; loginUrl: string }
+  idp: { ssoUrl: string; entityId: string; certificates: { fingerprintSha256: string; notAfter: string }[] } | null
+  status: string
+}
+
+/** An owner with a workspace whose SSO is on and pointed at the dev IdP, as the admin would do it. */
+export async function workspaceWithSso(app: FastifyInstance, options: { allowIdpInitiated?: boolean } = {}) {
+  const idp = await devIdp()
+  const owner = await signUp(app)
+  const workspace = await createWorkspace(app, owner.cookie)
+  const turnedOn = await app.inject({
+    method: 'POST',
+    url: `/v1/workspaces/${workspace.id}/sso`,
+    headers: { cookie: owner.cookie },
+  })
+  if (turnedOn.statusCode !== 201) throw new Error(`turn on SSO failed: ${turnedOn.body}`)
+  const configured = await app.inject({
+    method: 'PUT',
+    url: `/v1/workspaces/${workspace.id}/sso/idp`,
+    headers: { cookie: owner.cookie },
+    payload: { ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem },
+  })
+  if (configured.statusCode !== 200) throw new Error(`configure IdP failed: ${configured.body}`)
+  let connection = configured.json().connection as ConnectionView
+  if (options.allowIdpInitiated) {
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+      payload: { allowIdpInitiated: true },
+    })
+    connection = patched.json().connection
+  }
+  return { owner, workspace, connection, idp }
+}
+
+/** SP-initiated start: follows /login and returns what the IdP and the browser received. */
+export async function startSpLogin(app: FastifyInstance, connection: ConnectionView, returnTo = '/') {
+  const idp = await devIdp()
+  const response = await app.inject({
+    method: 'GET',
+    url: `/sso/saml/${connection.id}/login?returnTo=${encodeURIComponent(returnTo)}`,
+  })
+  if (response.statusCode !== 302) throw new Error(`login start failed: ${response.statusCode} ${response.body}`)
+  const location = new URL(String(response.headers.location))
+  const request = idp.parseAuthnRequest({
+    SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
+    RelayState: location.searchParams.get('RelayState') ?? undefined,
+  })
+  const binding = response.cookies.find((cookie) => cookie.name === 'saml_binding')
+  return {
+    location,
+    requestId: request.id,
+    relayState: location.searchParams.get('RelayState') ?? '',
+    bindingCookie: binding ? `saml_binding=${binding.value}` : '',
+  }
+}
+
+export function postToAcs(
+  app: FastifyInstance,
+  connectionId: string,
+  form: { SAMLResponse: string; RelayState?: string },
+  cookie = '',
+  accept = 'application/json',
+) {
+  return app.inject({
+    method: 'POST',
+    url: `/sso/saml/${connectionId}/acs`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, accept },
+    payload: new URLSearchParams(form).toString(),
+  })
+}

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { subscribe } from '@gatehouse/events'
+import { redisUrl, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import {
+  type AuthTestApp,
+  createWorkspace,
+  postToAcs,
+  sessionCookieOf,
+  signUp,
+  startAuthApp,
+  startSpLogin,
+  workspaceWithSso,
+} from './harness.ts'
+
+describe('SAML sign-in through the ACS', () => {
+  let auth: AuthTestApp
+  before(async () => {
+    auth = await startAuthApp()
+  })
+  after(() => auth.close())
+
+  it('signs an owner in, SP-initiated, end to end: metadata, login, ACS, session, names from the claims', async () => {
+    const { owner, connection, idp } = await workspaceWithSso(auth.app)
+
+    const metadata = await auth.app.inject({ method: 'GET', url: `/sso/saml/${connection.id}/metadata` })
+    assert.equal(metadata.statusCode, 200)
+    assert.match(metadata.body, /<(md:)?SPSSODescriptor/)
+    assert.ok(metadata.body.includes(`entityID="${connection.sp.entityId}"`))
+    assert.ok(metadata.body.includes(`Location="${connection.sp.acsUrl}"`))
+
+    const started = await startSpLogin(auth.app, connection, '/workspaces/home?tab=members')
+    assert.equal(`${started.location.origin}${started.location.pathname}`, idp.loginUrl)
+    assert.notEqual(started.relayState, '/workspaces/home?tab=members', 'RelayState is an opaque key')
+    assert.ok(started.bindingCookie)
+
+    const samlResponse = idp.responseBase64({
+      sp: connection.sp,
+      user: { email: owner.email, firstName: 'Grace', lastName: 'Hopper' },
+      inResponseTo: started.requestId,
+    })
+    const acs = await postToAcs(
+      auth.app,
+      connection.id,
+      { SAMLResponse: samlResponse, RelayState: started.relayState },
+      started.bindingCookie,
+    )
+    assert.equal(acs.statusCode, 302, acs.body)
+    assert.equal(acs.headers.location, '/workspaces/home?tab=members')
+    const cookie = sessionCookieOf(acs)
+    assert.ok(cookie)
+
+    const session = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie } })
+    assert.equal(session.statusCode, 200)
+    assert.equal(session.json().user.email, owner.email)
+    assert.equal(session.json().user.firstName, 'Grace')
+    assert.equal(session.json().user.lastName, 'Hopper')
+  })
+
+  it('refuses an email with no account, and an account that is not a member, saying what to do', async () => {
+    const { connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const outsider = await signUp(auth.app)
+    for (const email of [uniqueEmail('nobody'), outsider.email]) {
+      const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email } })
+      const json = await postToAcs(auth.app, connection.id, { SAMLResponse: samlResponse })
+      assert.equal(json.statusCode, 403)
+      assert.equal(json.json().error, 'sso_not_allowed')
+      assert.match(json.json().message, /accept your invitation and sign up with a password/i)
+      assert.equal(sessionCookieOf(json), undefined)
+    }
+    // A browser gets a page that explains it.
+    const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email: outsider.email } })
+    const page = await postToAcs(auth.app, connection.id, { SAMLResponse: samlResponse }, '', 'text/html')
+    assert.equal(page.statusCode, 403)
+    assert.match(String(page.headers['content-type']), /text\/html/)
+    assert.match(page.body, /accept your invitation and sign up with a password/i)
+  })
+
+  it('answers 409 saml_replayed to a replay, also on a second instance sharing Redis', async () => {
+    const { owner, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email: owner.email } })
+    const first = await postToAcs(auth.app, connection.id, { SAMLResponse: samlResponse })
+    assert.equal(first.statusCode, 302, first.body)
+
+    const again = await postToAcs(auth.app, connection.id, { SAMLResponse: samlResponse })
+    assert.equal(again.statusCode, 409)
+    assert.equal(again.json().error, 'saml_replayed')
+
+    const replica = await startAuthApp()
+    try {
+      const elsewhere = await postToAcs(replica.app, connection.id, { SAMLResponse: samlResponse })
+      assert.equal(elsewhere.statusCode, 409)
+      assert.equal(elsewhere.json().error, 'saml_replayed')
+      assert.equal(sessionCookieOf(elsewhere), undefined)
+    } finally {
+      await replica.close()
+    }
+  })
+
+  it('takes IdP-initiated sign-in only while the connection allows it', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app)
+    const unsolicited = () => idp.responseBase64({ sp: connection.sp, user: { email: owner.email } })
+
+    const refused = await postToAcs(auth.app, connection.id, { SAMLResponse: unsolicited() })
+    assert.equal(refused.statusCode, 400)
+    assert.equal(refused.json().error, 'saml_invalid')
+    assert.equal(refused.json().reason, 'unsolicited')
+
+    await auth.app.inject({
+      method: 'PATCH',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+      payload: { allowIdpInitiated: true },
+    })
+    const accepted = await postToAcs(auth.app, connection.id, { SAMLResponse: unsolicited() })
+    assert.equal(accepted.statusCode, 302, accepted.body)
+    assert.equal(accepted.headers.location, '/')
+    assert.ok(sessionCookieOf(accepted))
+
+    await auth.app.inject({
+      method: 'PATCH',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+      payload: { enabled: false },
+    })
+    const disabled = await postToAcs(auth.app, connection.id, { SAMLResponse: unsolicited() })
+    assert.equal(disabled.statusCode, 409)
+    assert.equal(disabled.json().error, 'sso_disabled')
+  })
+
+  it("refuses a response meant for this browser's login when another browser posts it", async () => {
+    const { owner, connection, idp } = await workspaceWithSso(auth.app)
+    const started = await startSpLogin(auth.app, connection)
+    const samlResponse = idp.responseBase64({
+      sp: connection.sp,
+      user: { email: owner.email },
+      inResponseTo: started.requestId,
+    })
+    // No binding cookie: treated as unsolicited, which this connection does not allow.
+    const response = await postToAcs(auth.app, connection.id, {
+      SAMLResponse: samlResponse,
+      RelayState: started.relayState,
+    })
+    assert.equal(response.statusCode, 400)
+    assert.equal(sessionCookieOf(response), undefined)
+  })
+
+  it('never redirects off-site after login', async () => {
+    const { owner, connection, idp } = await workspaceWithSso(auth.app)
+    for (const returnTo of [
+      'https://evil.example/',
+      '//evil.example/x',
+      '/\\evil.example',
+      '/\t/evil.example',
+      'javascript:alert(1)',
+    ]) {
+      const started = await startSpLogin(auth.app, connection, returnTo)
+      const samlResponse = idp.responseBase64({
+        sp: connection.sp,
+        user: { email: owner.email },
+        inResponseTo: started.requestId,
+      })
+      const acs = await postToAcs(
+        auth.app,
+        connection.id,
+        { SAMLResponse: samlResponse, RelayState: started.relayState },
+        started.bindingCookie,
+      )
+      assert.equal(acs.statusCode, 302, acs.body)
+      assert.equal(acs.headers.location, '/', returnTo)
+    }
+  })
+
+  it('lists the SSO connections a person may use', async () => {
+    const { owner, workspace, connection } = await workspaceWithSso(auth.app)
+    await createWorkspace(auth.app, owner.cookie, 'No SSO here')
+    const found = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/sso/discover',
+      payload: { email: owner.email.toUpperCase() },
+    })
+    assert.equal(found.statusCode, 200)
+    assert.deepEqual(found.json().connections, [
+      { workspaceId: workspace.id, workspaceName: workspace.name, loginUrl: connection.sp.loginUrl },
+    ])
+    const none = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/sso/discover',
+      payload: { email: uniqueEmail() },
+    })
+    assert.deepEqual(none.json().connections, [])
+  })
+
+  it('publishes login events, successes and failures, to stream subscribers', async () => {
+    const received: Array<Record<string, unknown>> = []
+    const subscription = await subscribe({ redisUrl, group: `test-${uniqueSuffix()}`, from: 'now' }, async (event) => {
+      received.push(event as unknown as Record<string, unknown>)
+    })
+    try {
+      const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+      const stranger = uniqueEmail('stranger')
+      await postToAcs(auth.app, connection.id, {
+        SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: stranger } }),
+      })
+      await postToAcs(auth.app, connection.id, {
+        SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
+      })
+
+      const deadline = Date.now() + 5000
+      const mine = () => received.filter((event) => event.connectionId === connection.id)
+      while (mine().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      const [failed, succeeded] = mine()
+      assert.equal(failed?.type, 'auth.login.failed')
+      assert.equal(failed?.email, stranger)
+      assert.equal(failed?.reason, 'not_a_member')
+      assert.equal(failed?.method, 'saml')
+      assert.equal(failed?.workspaceId, workspace.id)
+      assert.equal(succeeded?.type, 'auth.login.succeeded')
+      assert.equal(succeeded?.userId, owner.user.id)
+      assert.equal(succeeded?.email, owner.email)
+      for (const event of [failed, succeeded]) {
+        assert.match(String(event?.id), /^[0-9a-f-]{36}$/)
+        assert.ok(event?.occurredAt)
+        assert.equal(typeof event?.ip, 'string')
+        assert.equal(typeof event?.userAgent, 'string')
+      }
+    } finally {
+      await subscription.close()
+    }
+  })
+})

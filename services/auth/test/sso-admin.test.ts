@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { eq } from 'drizzle-orm'
+import { auditLog } from '../src/db/schema.ts'
+import {
+  type AuthTestApp,
+  createWorkspace,
+  devIdp,
+  publicUrl,
+  signUp,
+  startAuthApp,
+  workspaceWithSso,
+} from './harness.ts'
+
+const fixtures = new URL('../../../../shared/fixtures/entra/', import.meta.url)
+
+describe('SSO connection admin API', () => {
+  let auth: AuthTestApp
+  before(async () => {
+    auth = await startAuthApp()
+  })
+  after(() => auth.close())
+
+  it('turns SSO on and shows the Identifier and Reply URL to paste into Entra', async () => {
+    const owner = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, owner.cookie)
+    const created = await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(created.statusCode, 201)
+    const { connection } = created.json()
+    assert.equal(connection.status, 'awaiting_idp')
+    assert.equal(connection.idp, null)
+    assert.equal(connection.sp.entityId, `${publicUrl}/sso/saml/${connection.id}`)
+    assert.equal(connection.sp.acsUrl, `${publicUrl}/sso/saml/${connection.id}/acs`)
+
+    const again = await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(again.statusCode, 409)
+    assert.equal(again.json().error, 'sso_exists')
+  })
+
+  it("saves Entra's three values and shows the certificate's fingerprint and expiry, audited", async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app)
+    assert.equal(connection.status, 'active')
+    assert.equal(connection.idp?.entityId, idp.entityId)
+    assert.equal(connection.idp?.ssoUrl, idp.loginUrl)
+    assert.equal(connection.idp?.certificates.length, 1)
+    assert.match(connection.idp?.certificates[0]?.fingerprintSha256 ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
+    assert.ok(!JSON.stringify(connection).includes('BEGIN CERTIFICATE'), 'the PEM is never sent back')
+
+    const audit = await auth.db.select().from(auditLog).where(eq(auditLog.workspaceId, workspace.id))
+    assert.deepEqual(audit.map((row) => row.action).sort(), ['sso.created', 'sso.idp_configured'])
+    assert.ok(audit.every((row) => row.actorUserId === owner.user.id))
+    assert.ok(!JSON.stringify(audit).includes(idp.certificateBase64.slice(0, 40)), 'no certificate in the audit log')
+  })
+
+  it('refuses a bad certificate or URL with the field that is wrong, and keeps what was saved', async () => {
+    const { owner, workspace, idp } = await workspaceWithSso(auth.app)
+    const cases = [
+      {
+        body: { ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: 'not a certificate' },
+        code: 'invalid_certificate',
+        field: 'certificate',
+      },
+      {
+        body: { ssoUrl: 'http://login.example.com/saml2', entityId: idp.entityId, certificate: idp.certificatePem },
+        code: 'invalid_url',
+        field: 'ssoUrl',
+      },
+      { body: { metadataXml: '<nope/>' }, code: 'invalid_metadata', field: 'metadataXml' },
+    ]
+    for (const { body, code, field } of cases) {
+      const response = await auth.app.inject({
+        method: 'PUT',
+        url: `/v1/workspaces/${workspace.id}/sso/idp`,
+        headers: { cookie: owner.cookie },
+        payload: body,
+      })
+      assert.equal(response.statusCode, 400, response.body)
+      assert.equal(response.json().error, code)
+      assert.ok(response.json().fields[field], `${code} names ${field}: ${response.body}`)
+    }
+    const current = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(current.json().connection.idp.entityId, idp.entityId)
+  })
+
+  it("accepts Entra's federation metadata XML with every signing certificate", async () => {
+    const owner = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, owner.cookie)
+    await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+    })
+    const metadataXml = readFileSync(new URL('nhs-2015-two-certs.federation-metadata.xml', fixtures), 'utf8')
+    const response = await auth.app.inject({
+      method: 'PUT',
+      url: `/v1/workspaces/${workspace.id}/sso/idp`,
+      headers: { cookie: owner.cookie },
+      payload: { metadataXml },
+    })
+    // Both of that tenant's certificates expired long ago: refused, naming the expiry.
+    assert.equal(response.statusCode, 400, response.body)
+    assert.equal(response.json().error, 'invalid_certificate')
+
+    const idp = await devIdp()
+    const current = await auth.app.inject({
+      method: 'PUT',
+      url: `/v1/workspaces/${workspace.id}/sso/idp`,
+      headers: { cookie: owner.cookie },
+      payload: { metadataXml: idp.federationMetadataXml() },
+    })
+    assert.equal(current.statusCode, 200, current.body)
+    assert.equal(current.json().connection.idp.entityId, idp.entityId)
+  })
+
+  it('toggles and deletes, and keeps every other workspace out', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const other = await workspaceWithSso(auth.app)
+    const member = await signUp(auth.app)
+
+    const patched = await auth.app.inject({
+      method: 'PATCH',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+      payload: { enabled: false, allowIdpInitiated: true },
+    })
+    assert.equal(patched.statusCode, 200)
+    assert.equal(patched.json().connection.status, 'disabled')
+    assert.equal(patched.json().connection.allowIdpInitiated, true)
+
+    // The other workspace's owner, and a stranger, can neither read nor change this connection.
+    for (const cookie of [other.owner.cookie, member.cookie]) {
+      for (const request of [
+        { method: 'GET' as const, url: `/v1/workspaces/${workspace.id}/sso` },
+        { method: 'PATCH' as const, url: `/v1/workspaces/${workspace.id}/sso`, payload: { enabled: true } },
+        { method: 'PUT' as const, url: `/v1/workspaces/${workspace.id}/sso/idp`, payload: { metadataXml: '<x/>' } },
+        { method: 'DELETE' as const, url: `/v1/workspaces/${workspace.id}/sso` },
+      ]) {
+        const response = await auth.app.inject({ ...request, headers: { cookie } })
+        assert.equal(response.statusCode, 403, `${request.method} ${request.url}`)
+        assert.equal(response.json().connection, undefined)
+      }
+    }
+
+    const deleted = await auth.app.inject({
+      method: 'DELETE',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(deleted.statusCode, 204)
+    const gone = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(gone.statusCode, 404)
+    assert.equal(gone.json().error, 'sso_not_configured')
+  })
+})
