@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
-import { startOutboxRelay } from '@gatehouse/events'
+import { consumeInvitationEvents, startOutboxRelay } from '@gatehouse/events'
 import { createApp, pingRedis, type ServiceDeps } from '@gatehouse/server'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { createAuthEvents } from './events.ts'
+import { internalRoutes } from './internal/routes.ts'
 import originGuard from './plugins/origin-guard.ts'
 import { createSessionService } from './sessions/service.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
@@ -50,13 +51,25 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   })
   app.decorate('workspaces', workspaces)
 
+  // invitation.accepted -> an SSO-allowed membership (CONTRACT.md's rule, part 3).
+  const invitationConsumer = consumeInvitationEvents({ redisUrl: config.redisUrl, log: app.log }, async (event) => {
+    if (event.type !== 'invitation.accepted') return
+    const outcome = await workspaces.grantMembershipFromInvitation(event)
+    app.log.info({ eventId: event.id, invitationId: event.invitationId, outcome }, 'invitation.accepted applied')
+  })
+  app.addHook('onClose', () => invitationConsumer.close())
+
   await app.register(cookie, { secret: config.cookieSecret })
-  await app.register(originGuard, { publicOrigin: publicUrl.origin, exempt: (url) => url.startsWith('/sso/saml/') })
+  await app.register(originGuard, {
+    publicOrigin: publicUrl.origin,
+    exempt: (url) => url.startsWith('/sso/saml/') || url.startsWith('/internal/'),
+  })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
   await app.register(workspaceRoutes, { sessions, workspaces })
   await app.register(ssoAdminRoutes, { sessions, workspaces, connections })
   await app.register(discoverRoutes, { db, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions })
+  await app.register(internalRoutes, { db, sessions, internalToken: config.internalToken })
   return app
 }
 

@@ -60,8 +60,12 @@ export function createSessionService(deps: { db: Executor; secureCookies: boolea
     },
 
     /** The request's live session, or null. */
-    async find(request: FastifyRequest): Promise<SignedIn | null> {
-      const token = request.cookies[sessionCookieName]
+    find(request: FastifyRequest): Promise<SignedIn | null> {
+      return this.findByToken(request.cookies[sessionCookieName])
+    },
+
+    /** The live session a cookie token names, or null. */
+    async findByToken(token: string | undefined): Promise<SignedIn | null> {
       if (!token || token.length > 128) return null
       const current = now()
       const found = await findLiveSession(

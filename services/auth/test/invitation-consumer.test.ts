@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import { createEvent } from '@gatehouse/events'
+import { createRedis } from '@gatehouse/server'
+import { redisUrl } from '@gatehouse/testing'
+import { Queue } from 'bullmq'
+import { type AuthTestApp, createWorkspace, signUp, startAuthApp } from './harness.ts'
+
+const internalToken = 'test-internal-token-that-is-long-enough-0123456789'
+
+describe('what the invitation service relies on', () => {
+  let auth: AuthTestApp
+  before(async () => {
+    auth = await startAuthApp({ INTERNAL_TOKEN: internalToken })
+  })
+  after(() => auth.close())
+
+  it('grants SSO once the invitation.accepted event arrives on the queue, even when delivered twice', async () => {
+    const owner = await signUp(auth.app)
+    const bob = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, owner.cookie)
+    const event = createEvent('invitation.accepted', {
+      invitationId: randomUUID(),
+      workspaceId: workspace.id,
+      userId: bob.user.id,
+      email: bob.email,
+      role: 'member',
+      acceptedAt: new Date().toISOString(),
+    })
+    const redis = createRedis(redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true })
+    const queue = new Queue('invitation-events', { connection: redis })
+    try {
+      // Two jobs with distinct ids but the same event: the consumer must apply it once.
+      await queue.add(event.type, event, { jobId: event.id })
+      await queue.add(event.type, event, { jobId: `${event.id}-again` })
+      const deadline = Date.now() + 10_000
+      let memberships: { ssoAllowed: boolean }[] = []
+      while (Date.now() < deadline) {
+        const session = await auth.app.inject({
+          method: 'GET',
+          url: '/v1/auth/session',
+          headers: { cookie: bob.cookie },
+        })
+        memberships = session.json().memberships
+        if (memberships.length > 0) break
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+      assert.deepEqual(memberships, [
+        { workspaceId: workspace.id, workspaceName: workspace.name, role: 'member', ssoAllowed: true },
+      ])
+    } finally {
+      await queue.close()
+      redis.disconnect()
+    }
+  })
+
+  it('tells a holder of the internal token who a session is, and whether an email is a member', async () => {
+    const owner = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, owner.cookie)
+    const sessionToken = owner.cookie.slice('session='.length)
+    const answer = await auth.app.inject({
+      method: 'POST',
+      url: '/internal/introspect',
+      headers: { authorization: `Bearer ${internalToken}` },
+      payload: { sessionToken, workspaceId: workspace.id, email: owner.email.toUpperCase() },
+    })
+    assert.equal(answer.statusCode, 200, answer.body)
+    assert.deepEqual(answer.json(), {
+      user: { id: owner.user.id, email: owner.email, createdVia: 'password' },
+      workspace: { id: workspace.id, name: workspace.name, role: 'owner', emailIsMember: true },
+    })
+
+    for (const authorization of [undefined, 'Bearer wrong', `Basic ${internalToken}`]) {
+      const refused = await auth.app.inject({
+        method: 'POST',
+        url: '/internal/introspect',
+        headers: authorization ? { authorization } : {},
+        payload: { sessionToken },
+      })
+      assert.equal(refused.statusCode, 401)
+    }
+    const unknown = await auth.app.inject({
+      method: 'POST',
+      url: '/internal/introspect',
+      headers: { authorization: `Bearer ${internalToken}` },
+      payload: { sessionToken: 'nope' },
+    })
+    assert.equal(unknown.statusCode, 401)
+    assert.equal(unknown.json().error, 'unauthenticated')
+  })
+})
