@@ -13,7 +13,7 @@ import {
 } from '../src/index.ts'
 import { parse, verifiedReferences } from './verify-with-xml-crypto.ts'
 
-const fixtures = new URL('../../../../shared/fixtures/entra/', import.meta.url)
+const fixtures = new URL('../../../test/fixtures/entra/', import.meta.url)
 const assertionNs = 'urn:oasis:names:tc:SAML:2.0:assertion'
 const sp = { entityId: 'https://app.example.test/saml/sp', acsUrl: 'https://app.example.test/sso/saml/c1/acs' }
 const now = new Date('2025-06-01T12:00:00.000Z')

@@ -1,9 +1,9 @@
-// The real Entra responses of shared/fixtures/entra, with the SP settings of the apps that received
+// The real Entra responses of test/fixtures/entra (copied byte for byte from the shared fixtures), with the SP settings of the apps that received
 // them (that folder's README is the source of every value here).
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-const fixturesDirectory = fileURLToPath(new URL('../../../../shared/fixtures/entra/', import.meta.url))
+const fixturesDirectory = fileURLToPath(new URL('../../../test/fixtures/entra/', import.meta.url))
 
 export function fixtureText(name: string): string {
   return readFileSync(`${fixturesDirectory}${name}`, 'utf8')

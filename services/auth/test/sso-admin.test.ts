@@ -13,7 +13,7 @@ import {
   workspaceWithSso,
 } from './harness.ts'
 
-const fixtures = new URL('../../../../shared/fixtures/entra/', import.meta.url)
+const fixtures = new URL('../../../test/fixtures/entra/', import.meta.url)
 
 describe('SSO connection admin API', () => {
   let auth: AuthTestApp

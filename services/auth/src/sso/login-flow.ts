@@ -129,7 +129,13 @@ export function createLoginFlow(deps: {
       }
 
       const token = await deps.db.transaction(async (tx) => {
-        await updateUserNames(tx, user.id, { firstName: identity.firstName, lastName: identity.lastName }, new Date())
+        // Names follow the IdP's claims; written only when they changed, so concurrent logins of
+        // one person do not queue on the row lock.
+        const names = {
+          firstName: identity.firstName !== user.firstName ? identity.firstName : undefined,
+          lastName: identity.lastName !== user.lastName ? identity.lastName : undefined,
+        }
+        await updateUserNames(tx, user.id, names, new Date())
         const opened = await deps.sessions.open(tx, {
           userId: user.id,
           method: 'saml',
