@@ -1,11 +1,23 @@
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import cookie from '@fastify/cookie'
+import { startOutboxRelay } from '@gatehouse/events'
 import { createApp, pingRedis, type ServiceDeps } from '@gatehouse/server'
 import type { InvitationConfig } from './config.ts'
 import * as schema from './db/schema.ts'
+import { startEmailDelivery } from './emails/delivery.ts'
+import { createMailTransport } from './emails/transport.ts'
+import { invitationRoutes } from './invitations/routes.ts'
+import { createInvitationService } from './invitations/service.ts'
+import originGuard from './plugins/origin-guard.ts'
+import { createAuthClient } from './sessions/auth-client.ts'
 
 export { schema }
 export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url))
-export type InvitationDeps = ServiceDeps<typeof schema>
+export type InvitationDeps = ServiceDeps<typeof schema> & {
+  /** The clock invitations expire by (tests move it). */
+  now?: () => Date
+}
 
 /** The invitation service as a Fastify instance; never listens (server.ts does). */
 export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
@@ -15,5 +27,44 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     logger: deps.logger,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
   })
+  const now = deps.now ?? (() => new Date())
+
+  const relay = startOutboxRelay({ db: deps.db, table: schema.outbox, redisUrl: config.redisUrl, log: app.log })
+  app.addHook('onClose', () => relay.stop())
+
+  const transport = createMailTransport({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    mailDirectory: join(config.dataDir, 'mail'),
+    // Development without SMTP (CONTRACT.md): the link is how the developer follows the invitation.
+    logLink: config.production
+      ? undefined
+      : ({ emailId, to, link }) => app.log.info({ emailId, to, link }, 'invitation email written to a file'),
+  })
+  const emailDelivery = startEmailDelivery({
+    db: deps.db,
+    redisUrl: config.redisUrl,
+    queue: config.mailQueue,
+    transport,
+    log: app.log,
+    now,
+  })
+  app.addHook('onClose', () => emailDelivery.stop())
+
+  const auth = createAuthClient({ authUrl: config.authUrl, internalToken: config.internalToken })
+  const invitations = createInvitationService({
+    db: deps.db,
+    outbox: schema.outbox,
+    publicUrl: config.publicUrl,
+    ttlSeconds: config.invitationTtlSeconds,
+    mailQueue: config.mailQueue,
+    wakeEvents: relay.wake,
+    wakeEmails: emailDelivery.wake,
+    now,
+  })
+
+  await app.register(cookie)
+  await app.register(originGuard, { publicOrigin: config.publicUrl.origin })
+  await app.register(invitationRoutes, { invitations, auth, now })
   return app
 }

@@ -1,7 +1,46 @@
-import { type BaseConfig, type Env, loadBaseConfig } from '@gatehouse/server'
+import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readDuration, readUrl } from '@gatehouse/server'
 
-export type InvitationConfig = BaseConfig
+export interface InvitationConfig extends BaseConfig {
+  /** Where auth's internal API answers (`/internal/introspect`). */
+  authUrl: URL
+  /** SMTP server for invitation emails; undefined writes `.eml` files under `DATA_DIR/mail`. */
+  smtpUrl: URL | undefined
+  mailFrom: string
+  invitationTtlSeconds: number
+  /**
+   * The BullMQ queue the email sender works on. Replicas of one deployment share it; a deployment
+   * side by side on the same Redis and database (or a test) names its own, so its emails leave
+   * through its own SMTP server.
+   */
+  mailQueue: string
+}
+
+const defaultTtlSeconds = 7 * 24 * 60 * 60
 
 export function loadConfig(env: Env = process.env): InvitationConfig {
-  return loadBaseConfig(env, 'invitation', 3002)
+  const base = loadBaseConfig(env, 'invitation', 3002)
+  return {
+    ...base,
+    authUrl: readUrl(env, 'AUTH_URL', 'http://127.0.0.1:3001', ['http:', 'https:']),
+    smtpUrl: env.SMTP_URL ? readUrl(env, 'SMTP_URL', '', ['smtp:', 'smtps:']) : undefined,
+    mailFrom: readMailFrom(env),
+    invitationTtlSeconds: readDuration(env, 'INVITATION_TTL_SECONDS', defaultTtlSeconds),
+    mailQueue: readMailQueue(env),
+  }
+}
+
+// `Name <address>` or a bare address; a line break would let the value inject headers.
+function readMailFrom(env: Env): string {
+  const raw = env.MAIL_FROM || 'Gatehouse <no-reply@localhost>'
+  const address = /<([^<>\s]+@[^<>\s]+)>$/.exec(raw)?.[1] ?? raw
+  if (/[\r\n]/.test(raw) || !/^[^@\s<>]+@[^@\s<>]+$/.test(address)) {
+    throw new ConfigError('MAIL_FROM', `"${raw}" is not an address or "Name <address>"`)
+  }
+  return raw
+}
+
+function readMailQueue(env: Env): string {
+  const raw = env.MAIL_QUEUE || 'invitation-emails'
+  if (!/^[\w-]{1,100}$/.test(raw)) throw new ConfigError('MAIL_QUEUE', `"${raw}" is not a queue name ([A-Za-z0-9_-])`)
+  return raw
 }

@@ -1,27 +1,81 @@
+import { outboxTable } from '@gatehouse/events'
 import { sql } from 'drizzle-orm'
 import { index, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 
 export const invitationSchema = pgSchema('invitation')
 
-/** An invitation of one email into one workspace. Only the SHA-256 of its token is kept. */
+export const invitationRoles = ['member', 'admin'] as const
+export type InvitationRole = (typeof invitationRoles)[number]
+
+/**
+ * An invitation of one email into one workspace. Only the SHA-256 of its token is kept. The
+ * workspace's name and the inviter's email are copied at invitation time: the link's holder may
+ * look them up without a session, and this service never reads auth's tables.
+ *
+ * `status` stores `expired` only for an invitation replaced by a new one after it expired; an
+ * unreplaced pending invitation past `expiresAt` is shown as expired without being written.
+ */
 export const invitations = invitationSchema.table(
   'invitations',
   {
     id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
     workspaceId: uuid('workspace_id').notNull(),
+    workspaceName: text('workspace_name').notNull(),
     email: text('email').notNull(),
-    role: text('role', { enum: ['member', 'admin'] }).notNull(),
-    status: text('status', { enum: ['pending', 'accepted', 'revoked'] })
+    role: text('role', { enum: invitationRoles }).notNull(),
+    status: text('status', { enum: ['pending', 'accepted', 'revoked', 'expired'] })
       .notNull()
       .default('pending'),
     tokenHash: text('token_hash').notNull(),
     invitedBy: uuid('invited_by').notNull(),
+    inviterEmail: text('inviter_email').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    acceptedBy: uuid('accepted_by'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
   (table) => [
     uniqueIndex('invitations_token_hash_key').on(table.tokenHash),
-    index('invitations_workspace_idx').on(table.workspaceId),
+    // One open invitation per person and workspace: decides races between two admins inviting at once.
+    uniqueIndex('invitations_pending_email_key').on(table.workspaceId, table.email).where(sql`"status" = 'pending'`),
+    index('invitations_workspace_idx').on(table.workspaceId, table.createdAt),
   ],
 )
+
+/**
+ * The email outbox: a message is written in the transaction that creates (or re-sends) its
+ * invitation, then queued for the sender and sent at least once. The bodies hold the link, so the
+ * raw token: they are blanked once sent or superseded, so a token lives in the database only
+ * while its email is on its way (a database dump taken later holds no usable link).
+ */
+export const emails = invitationSchema.table(
+  'emails',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    invitationId: uuid('invitation_id')
+      .notNull()
+      .references(() => invitations.id, { onDelete: 'cascade' }),
+    /** The sender queue (config `mailQueue`) that delivers it. */
+    queue: text('queue').notNull(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject').notNull(),
+    textBody: text('text_body').notNull(),
+    htmlBody: text('html_body').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    queuedAt: timestamp('queued_at', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** Set when a newer link (resend) or a revocation made this message pointless before it left. */
+    discardedAt: timestamp('discarded_at', { withTimezone: true }),
+  },
+  (table) => [
+    // The delivery loop reads only messages still on their way.
+    index('emails_unsent_idx').on(table.queue, table.queuedAt).where(sql`"sent_at" is null and "discarded_at" is null`),
+    index('emails_invitation_idx').on(table.invitationId),
+  ],
+)
+
+export const outbox = outboxTable(invitationSchema)
+
+export type InvitationRow = typeof invitations.$inferSelect
+export type EmailRow = typeof emails.$inferSelect

@@ -1,0 +1,186 @@
+// Invitation emails leave in two steps, so that one written in a committed transaction is sent
+// even if the process dies right after the commit: a loop moves unqueued messages from the email
+// outbox to a BullMQ queue (job id = message id, so queueing twice adds one job), and a worker in
+// every replica sends each job with retries and backoff. The job carries only the message id,
+// never the link: the token stays out of Redis.
+import type { EventsLog } from '@gatehouse/events'
+import { createRedisConnection } from '@gatehouse/events'
+import { type BackoffStrategy, type JobsOptions, Queue, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { InvitationDatabase } from '../db/database.ts'
+import { claimEmailsToQueue, findEmail, markQueued, markSent } from './repo.ts'
+import type { MailTransport } from './transport.ts'
+
+export interface EmailDeliveryOptions {
+  db: InvitationDatabase
+  redisUrl: string
+  queue: string
+  transport: MailTransport
+  log: EventsLog
+  now?: () => Date
+  /** First retry delay of a failed send; later ones double, up to `maximumRetryDelayMs`. */
+  retryDelayMs?: number
+  /** How often the outbox is read when nobody woke the loop (another replica's commit, a crash). */
+  pollIntervalMs?: number
+}
+
+export interface EmailDelivery {
+  /** Queue now: call after committing a transaction that wrote an email. */
+  wake(): void
+  stop(): Promise<void>
+}
+
+const backoffType = 'gatehouse-email-backoff'
+const maximumRetryDelayMs = 5 * 60_000
+// 30 attempts capped at 5 minutes apart: about two hours of an SMTP outage before a message
+// lands in the failed set (kept, for an operator to retry).
+const jobOptions: JobsOptions = {
+  attempts: 30,
+  backoff: { type: backoffType },
+  removeOnComplete: { age: 24 * 60 * 60, count: 100_000 },
+  removeOnFail: false,
+}
+/** A queued message unsent after this long is queued again, in case Redis lost its job. */
+const requeueAfterMs = 15 * 60_000
+const batchSize = 100
+
+export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery {
+  const { db, log } = options
+  const now = options.now ?? (() => new Date())
+  const retryDelayMs = options.retryDelayMs ?? 1_000
+  const pollIntervalMs = options.pollIntervalMs ?? 2_000
+
+  const producerConnection = createRedisConnection(options.redisUrl, 'failFast', log, 'gatehouse-email-outbox')
+  const workerConnection = createRedisConnection(options.redisUrl, 'waiting', log, 'gatehouse-email-sender')
+  let queue: Queue | undefined
+
+  const backoffStrategy: BackoffStrategy = (attemptsMade, type) =>
+    type === backoffType ? Math.min(retryDelayMs * 2 ** Math.max(0, attemptsMade - 1), maximumRetryDelayMs) : 0
+
+  const worker = new Worker<{ emailId: string }>(
+    options.queue,
+    async (job) => {
+      const email = await findEmail(db, job.data.emailId)
+      // Sent already (a job run twice), or superseded by a newer link or a revocation.
+      if (!email || email.sentAt || email.discardedAt) return 'skipped'
+      await options.transport.send({
+        id: email.id,
+        to: email.recipient,
+        subject: email.subject,
+        text: email.textBody,
+        html: email.htmlBody,
+      })
+      // A crash between the send and this update sends the message again: at least once.
+      await markSent(db, email.id, now())
+      return 'sent'
+    },
+    { connection: workerConnection, concurrency: 4, settings: { backoffStrategy } },
+  )
+  worker.on('failed', (job, error) => {
+    log.warn(
+      { queue: options.queue, emailId: job?.data.emailId, attemptsMade: job?.attemptsMade, err: error.message },
+      'invitation email not sent; retrying with backoff',
+    )
+  })
+  worker.on('error', (error) => log.error({ queue: options.queue, err: error.message }, 'email worker error'))
+
+  async function queueBatch(): Promise<number> {
+    if (producerConnection.status !== 'ready') throw new Error(`redis is ${producerConnection.status}`)
+    return db.transaction(async (tx) => {
+      const current = now()
+      const claimed = await claimEmailsToQueue(
+        tx,
+        options.queue,
+        new Date(current.getTime() - requeueAfterMs),
+        batchSize,
+      )
+      if (claimed.length === 0) return 0
+      queue ??= new Queue(options.queue, { connection: producerConnection })
+      try {
+        await queue.addBulk(
+          claimed.map(({ id }) => ({
+            name: 'invitation-email',
+            data: { emailId: id },
+            opts: { ...jobOptions, jobId: id },
+          })),
+        )
+      } catch (error) {
+        // A queue whose connection failed while it was initialising stays broken: make a new one.
+        const broken = queue
+        queue = undefined
+        await broken.close().catch(() => {})
+        throw error
+      }
+      await markQueued(
+        tx,
+        claimed.map(({ id }) => id),
+        current,
+      )
+      return claimed.length
+    })
+  }
+
+  let stopping = false
+  let wakeRequested = false
+  let interruptPause: (() => void) | undefined
+
+  function pause(milliseconds: number, wakeable: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, milliseconds)
+      function done() {
+        clearTimeout(timer)
+        interruptPause = undefined
+        resolve()
+      }
+      interruptPause = () => {
+        if (wakeable || stopping) done()
+      }
+    })
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0
+    while (!stopping) {
+      wakeRequested = false
+      let queued = 0
+      try {
+        queued = await queueBatch()
+        if (failures >= 3) log.info({ failures }, 'email outbox queueing again')
+        failures = 0
+      } catch (error) {
+        failures += 1
+        // The first attempts of a process fall while its Redis connection is still being made.
+        if (failures === 3) {
+          log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot queue invitation emails')
+        }
+      }
+      if (stopping) break
+      // During an outage, commits must not turn the loop into a busy one: backoff ignores wake().
+      if (failures > 0) await pause(Math.min(50 * 2 ** failures, 2_000), false)
+      else if (queued < batchSize && !wakeRequested) await pause(pollIntervalMs, true)
+    }
+  }
+
+  const running = run()
+  return {
+    wake() {
+      wakeRequested = true
+      interruptPause?.()
+    },
+    async stop() {
+      stopping = true
+      interruptPause?.()
+      await running
+      await worker.close()
+      await queue?.close().catch(() => {})
+      options.transport.close()
+      await closeConnection(producerConnection)
+      await closeConnection(workerConnection)
+    },
+  }
+}
+
+async function closeConnection(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect())
+  else redis.disconnect()
+}

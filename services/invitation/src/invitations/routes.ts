@@ -1,0 +1,178 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import type { InvitationRow } from '../db/schema.ts'
+import type { AuthClient } from '../sessions/auth-client.ts'
+import { type Identify, type InvitationService, statusOf } from './service.ts'
+
+const Uuid = Type.String({ format: 'uuid' })
+const ErrorRef = Type.Ref('Error')
+const Role = Type.Union([Type.Literal('member'), Type.Literal('admin')])
+const Status = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('accepted'),
+  Type.Literal('revoked'),
+  Type.Literal('expired'),
+])
+const DateTime = Type.String({ format: 'date-time' })
+// base64url of 32 bytes is 43 characters; anything else cannot be one of ours.
+const Token = Type.String({ minLength: 1, maxLength: 128 })
+
+const Invitation = Type.Object({
+  id: Uuid,
+  workspaceId: Uuid,
+  email: Type.String(),
+  role: Role,
+  status: Status,
+  invitedBy: Uuid,
+  createdAt: DateTime,
+  expiresAt: DateTime,
+  acceptedAt: Type.Optional(DateTime),
+})
+
+export const invitationRoutes: FastifyPluginAsyncTypebox<{
+  invitations: InvitationService
+  auth: AuthClient
+  now: () => Date
+}> = async (app, deps) => {
+  const invitationView = (invitation: InvitationRow) => ({
+    id: invitation.id,
+    workspaceId: invitation.workspaceId,
+    email: invitation.email,
+    role: invitation.role,
+    status: statusOf(invitation, deps.now()),
+    invitedBy: invitation.invitedBy,
+    createdAt: invitation.createdAt.toISOString(),
+    expiresAt: invitation.expiresAt.toISOString(),
+    ...(invitation.acceptedAt ? { acceptedAt: invitation.acceptedAt.toISOString() } : {}),
+  })
+  const identify =
+    (request: FastifyRequest): Identify =>
+    (about) =>
+      deps.auth.require(request, about)
+  const { invitations } = deps
+
+  app.post(
+    '/v1/invitations',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: 'Invite an email into a workspace (owner or admin); the email is queued',
+        body: Type.Object({ workspaceId: Uuid, email: Type.String({ maxLength: 320 }), role: Role }),
+        response: {
+          201: Type.Object({ invitation: Invitation }),
+          400: ErrorRef,
+          401: ErrorRef,
+          403: ErrorRef,
+          409: ErrorRef,
+        },
+      },
+    },
+    async (request, reply) => {
+      const invitation = await invitations.invite(identify(request), request.body)
+      return reply.status(201).send({ invitation: invitationView(invitation) })
+    },
+  )
+
+  app.get(
+    '/v1/invitations',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: "A workspace's invitations, newest first (owner or admin)",
+        querystring: Type.Object({ workspaceId: Uuid }),
+        response: { 200: Type.Object({ invitations: Type.Array(Invitation) }), 401: ErrorRef, 403: ErrorRef },
+      },
+    },
+    async (request) => {
+      const rows = await invitations.list(identify(request), request.query.workspaceId)
+      return { invitations: rows.map(invitationView) }
+    },
+  )
+
+  app.post(
+    '/v1/invitations/:invitationId/resend',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: 'Send the email again with a new link; the previous link stops working',
+        params: Type.Object({ invitationId: Uuid }),
+        response: { 202: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
+      },
+    },
+    async (request, reply) => {
+      await invitations.resend(identify(request), request.params.invitationId)
+      return reply.status(202).send(null)
+    },
+  )
+
+  app.delete(
+    '/v1/invitations/:invitationId',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: 'Revoke a pending invitation',
+        params: Type.Object({ invitationId: Uuid }),
+        response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
+      },
+    },
+    async (request, reply) => {
+      await invitations.revoke(identify(request), request.params.invitationId)
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.post(
+    '/v1/invitations/lookup',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: 'What an invitation link is for (no session needed)',
+        body: Type.Object({ token: Token }),
+        response: {
+          200: Type.Object({
+            workspaceName: Type.String(),
+            email: Type.String(),
+            role: Role,
+            status: Status,
+            expiresAt: DateTime,
+          }),
+          404: ErrorRef,
+        },
+      },
+    },
+    async (request) => {
+      const invitation = await invitations.lookup(request.body.token)
+      return {
+        workspaceName: invitation.workspaceName,
+        email: invitation.email,
+        role: invitation.role,
+        status: statusOf(invitation, deps.now()),
+        expiresAt: invitation.expiresAt.toISOString(),
+      }
+    },
+  )
+
+  app.post(
+    '/v1/invitations/accept',
+    {
+      schema: {
+        tags: ['invitations'],
+        summary: 'Accept with the session of the invited password account',
+        body: Type.Object({ token: Token }),
+        response: {
+          200: Type.Object({ invitation: Invitation }),
+          401: ErrorRef,
+          403: ErrorRef,
+          404: ErrorRef,
+          409: ErrorRef,
+          410: ErrorRef,
+        },
+      },
+    },
+    async (request) => {
+      const invitation = await invitations.accept(identify(request), request.body.token)
+      return { invitation: invitationView(invitation) }
+    },
+  )
+}

@@ -1,0 +1,243 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { createEvent, type OutboxTable, writeEvent } from '@gatehouse/events'
+import { errors, normalizeEmail } from '@gatehouse/server'
+import type { InvitationDatabase } from '../db/database.ts'
+import type { InvitationRole, InvitationRow } from '../db/schema.ts'
+import { renderInvitationEmail } from '../emails/invitation-email.ts'
+import { insertEmail } from '../emails/repo.ts'
+import { invitationErrors } from '../errors.ts'
+import type { Introspection } from '../sessions/auth-client.ts'
+import {
+  discardUnsentEmails,
+  expireLapsedInvitation,
+  findInvitation,
+  findInvitationByTokenHash,
+  insertInvitation,
+  listInvitations,
+  markAccepted,
+  markRevoked,
+  replaceToken,
+} from './repo.ts'
+
+export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired'
+
+/** Asks auth who the request's session is, optionally about a workspace and an email there. */
+export type Identify = (about?: { workspaceId?: string; email?: string }) => Promise<Introspection>
+
+export interface InvitationServiceDeps {
+  db: InvitationDatabase
+  outbox: OutboxTable
+  publicUrl: URL
+  ttlSeconds: number
+  mailQueue: string
+  /** Called after a commit that wrote an event / an email, so they leave at once. */
+  wakeEvents: () => void
+  wakeEmails: () => void
+  now: () => Date
+}
+
+export function hashInvitationToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+/** What an invitation shows now: a pending one past its expiry is expired, whatever is stored. */
+export function statusOf(invitation: InvitationRow, now: Date): InvitationStatus {
+  return invitation.status === 'pending' && invitation.expiresAt.getTime() <= now.getTime()
+    ? 'expired'
+    : invitation.status
+}
+
+function requireAdmin(actor: Introspection, workspaceId: string) {
+  const workspace = actor.workspace
+  // A stranger learns only that they may not (403), never whether the workspace exists.
+  if (!workspace || workspace.id !== workspaceId || (workspace.role !== 'owner' && workspace.role !== 'admin')) {
+    throw errors.forbidden(
+      workspace?.role ? 'Only a workspace owner or admin can do this.' : 'You are not a member of this workspace.',
+    )
+  }
+  return workspace
+}
+
+export function createInvitationService(deps: InvitationServiceDeps) {
+  const { db } = deps
+
+  function newToken() {
+    // 256 bits from the CSPRNG; only the SHA-256 is stored, so a database leak reveals no link.
+    const token = randomBytes(32).toString('base64url')
+    return { token, tokenHash: hashInvitationToken(token) }
+  }
+
+  function expiryFrom(now: Date) {
+    return new Date(now.getTime() + deps.ttlSeconds * 1000)
+  }
+
+  function emailFor(invitation: InvitationRow, token: string) {
+    const link = new URL('/invite', deps.publicUrl)
+    link.hash = `token=${token}`
+    const rendered = renderInvitationEmail({
+      workspaceName: invitation.workspaceName,
+      inviterEmail: invitation.inviterEmail,
+      role: invitation.role,
+      link: link.href,
+      expiresAt: invitation.expiresAt,
+    })
+    return {
+      invitationId: invitation.id,
+      queue: deps.mailQueue,
+      recipient: invitation.email,
+      subject: rendered.subject,
+      textBody: rendered.text,
+      htmlBody: rendered.html,
+    }
+  }
+
+  const summary = (invitation: InvitationRow) => ({
+    invitationId: invitation.id,
+    workspaceId: invitation.workspaceId,
+    email: invitation.email,
+  })
+
+  /** The invitation a request names, with permission checked first: 401, then 404, then 403. */
+  async function invitationForAdmin(identify: Identify, invitationId: string) {
+    const invitation = await findInvitation(db, invitationId)
+    const actor = await identify(invitation ? { workspaceId: invitation.workspaceId } : {})
+    if (!invitation) throw errors.notFound('No such invitation.')
+    requireAdmin(actor, invitation.workspaceId)
+    return invitation
+  }
+
+  return {
+    async invite(identify: Identify, input: { workspaceId: string; email: string; role: InvitationRole }) {
+      const email = normalizeEmail(input.email)
+      const actor = await identify({ workspaceId: input.workspaceId, ...(email ? { email } : {}) })
+      const workspace = requireAdmin(actor, input.workspaceId)
+      if (!email) throw invitationErrors.invalidEmail()
+      if (workspace.emailIsMember) throw invitationErrors.alreadyMember()
+
+      const now = deps.now()
+      const { token, tokenHash } = newToken()
+      const invitation = await db.transaction(async (tx) => {
+        await expireLapsedInvitation(tx, workspace.id, email, now)
+        const created = await insertInvitation(tx, {
+          workspaceId: workspace.id,
+          workspaceName: workspace.name,
+          email,
+          role: input.role,
+          tokenHash,
+          invitedBy: actor.user.id,
+          inviterEmail: actor.user.email,
+          createdAt: now,
+          expiresAt: expiryFrom(now),
+        })
+        if (!created) throw invitationErrors.alreadyInvited()
+        await insertEmail(tx, { ...emailFor(created, token), createdAt: now })
+        await writeEvent(tx, deps.outbox, createEvent('invitation.created', summary(created), now))
+        return created
+      })
+      deps.wakeEmails()
+      deps.wakeEvents()
+      return invitation
+    },
+
+    async list(identify: Identify, workspaceId: string) {
+      requireAdmin(await identify({ workspaceId }), workspaceId)
+      return listInvitations(db, workspaceId)
+    },
+
+    /** A new link (the old one stops working), a new lifetime, and the email again. */
+    async resend(identify: Identify, invitationId: string) {
+      const invitation = await invitationForAdmin(identify, invitationId)
+      const now = deps.now()
+      if (statusOf(invitation, now) !== 'pending') throw invitationErrors.notPending()
+      const { token, tokenHash } = newToken()
+      await db.transaction(async (tx) => {
+        const renewed = await replaceToken(tx, invitation.id, tokenHash, expiryFrom(now), now)
+        if (!renewed) throw invitationErrors.notPending()
+        await discardUnsentEmails(tx, invitation.id, now)
+        await insertEmail(tx, { ...emailFor(renewed, token), createdAt: now })
+      })
+      deps.wakeEmails()
+    },
+
+    /** Revokes a pending invitation; revoking a revoked one again changes nothing. */
+    async revoke(identify: Identify, invitationId: string) {
+      const invitation = await invitationForAdmin(identify, invitationId)
+      if (invitation.status === 'revoked') return
+      if (invitation.status !== 'pending') throw invitationErrors.notPending()
+      const now = deps.now()
+      await db.transaction(async (tx) => {
+        const revoked = await markRevoked(tx, invitation.id, now)
+        if (!revoked) throw invitationErrors.notPending()
+        await discardUnsentEmails(tx, invitation.id, now)
+        await writeEvent(tx, deps.outbox, createEvent('invitation.revoked', summary(revoked), now))
+      })
+      deps.wakeEvents()
+    },
+
+    /** What the link's holder may see before signing up: no session needed, the token is the key. */
+    async lookup(token: string) {
+      const invitation = await findInvitationByTokenHash(db, hashInvitationToken(token))
+      if (!invitation) throw invitationErrors.invalidToken()
+      return invitation
+    },
+
+    /**
+     * Accepts for the signed-in person. CONTRACT.md's rule: only a password account whose email
+     * is the invited one; the membership itself is granted by auth on `invitation.accepted`.
+     */
+    async accept(identify: Identify, token: string) {
+      const actor = await identify()
+      const invitation = await findInvitationByTokenHash(db, hashInvitationToken(token))
+      if (!invitation) throw invitationErrors.invalidToken()
+      if (actor.user.createdVia !== 'password') {
+        throw invitationErrors.emailMismatch('Sign up with a password using the invited email address, then accept.')
+      }
+      if (normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.emailMismatch()
+
+      const now = deps.now()
+      throwUnlessOpen(invitation, now)
+      const accepted = await db.transaction(async (tx) => {
+        const row = await markAccepted(tx, invitation.id, actor.user.id, now)
+        if (!row) {
+          // Another request changed it between the read and the update (a double click, a revoke).
+          const current = await findInvitation(tx, invitation.id)
+          if (current) throwUnlessOpen(current, now)
+          throw invitationErrors.invalidToken()
+        }
+        await discardUnsentEmails(tx, row.id, now)
+        await writeEvent(
+          tx,
+          deps.outbox,
+          createEvent(
+            'invitation.accepted',
+            {
+              ...summary(row),
+              userId: actor.user.id,
+              role: row.role,
+              acceptedAt: now.toISOString(),
+            },
+            now,
+          ),
+        )
+        return row
+      })
+      deps.wakeEvents()
+      return accepted
+    },
+  }
+}
+
+function throwUnlessOpen(invitation: InvitationRow, now: Date): void {
+  switch (statusOf(invitation, now)) {
+    case 'accepted':
+      throw invitationErrors.alreadyAccepted()
+    case 'revoked':
+      throw invitationErrors.revoked()
+    case 'expired':
+      throw invitationErrors.expired()
+    case 'pending':
+      return
+  }
+}
+
+export type InvitationService = ReturnType<typeof createInvitationService>

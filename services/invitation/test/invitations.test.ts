@@ -1,0 +1,373 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import type { InvitationCreated } from '@gatehouse/events'
+import { uniqueEmail } from '@gatehouse/testing'
+import { eq } from 'drizzle-orm'
+import { emails, outbox } from '../src/db/schema.ts'
+import {
+  type AuthServer,
+  accept,
+  type InvitationTestApp,
+  invitationTokenOf,
+  invite,
+  inviteAndReceive,
+  lookup,
+  ownerWithWorkspace,
+  publicUrl,
+  type SmtpSink,
+  signUp,
+  startAuthServer,
+  startInvitationApp,
+  startSmtpSink,
+  waitForMemberships,
+} from './harness.ts'
+
+const day = 24 * 60 * 60 * 1000
+
+describe('invitations', () => {
+  let auth: AuthServer
+  let sink: SmtpSink
+  let invitation: InvitationTestApp
+  before(async () => {
+    ;[auth, sink] = await Promise.all([startAuthServer(), startSmtpSink()])
+    invitation = await startInvitationApp({ authUrl: auth.url, smtpUrl: sink.url })
+  })
+  after(async () => {
+    await invitation.close()
+    await auth.close()
+    await sink.close()
+  })
+
+  it('an owner invites: 201, and an email with the workspace, the inviter, the link and the expiry arrives', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth, 'Acme <Rockets>')
+    const email = uniqueEmail('Bob')
+    const response = await invite(invitation, owner.cookie, { workspaceId: workspace.id, email, role: 'admin' })
+    assert.equal(response.statusCode, 201, response.body)
+    const created = response.json().invitation
+    assert.equal(created.email, email.toLowerCase(), 'stored normalized')
+    assert.equal(created.role, 'admin')
+    assert.equal(created.status, 'pending')
+    assert.equal(created.workspaceId, workspace.id)
+    assert.equal(created.invitedBy, owner.user.id)
+    assert.equal(created.acceptedAt, undefined)
+    assert.equal(new Date(created.expiresAt).getTime() - new Date(created.createdAt).getTime(), 7 * day)
+
+    const received = await sink.waitFor((mail) => mail.envelopeTo.includes(email.toLowerCase()))
+    const { mail } = received
+    assert.deepEqual(mail.from?.value, [{ address: 'no-reply@localhost', name: 'Gatehouse' }])
+    assert.match(mail.subject ?? '', new RegExp(`${owner.email} invited you to Acme <Rockets>`))
+    const token = invitationTokenOf(received)
+    assert.match(token, /^[\w-]{43}$/, '256 bits, base64url')
+    const link = `${publicUrl}/invite#token=${token}`
+    for (const part of [mail.text ?? '', String(mail.html)]) {
+      assert.ok(part.includes(owner.email), 'names the inviter')
+      assert.ok(part.includes(created.expiresAt.slice(0, 10)), 'gives the expiry')
+    }
+    assert.ok(mail.text?.includes('Acme <Rockets>'))
+    assert.ok(mail.text?.includes(link))
+    assert.ok(String(mail.html).includes('Acme &#60;Rockets&#62;'), 'the workspace name is escaped in HTML')
+    assert.ok(String(mail.html).includes(`href="${link}"`))
+
+    const found = await lookup(invitation, token)
+    assert.equal(found.statusCode, 200)
+    assert.deepEqual(found.json(), {
+      workspaceName: 'Acme <Rockets>',
+      email: email.toLowerCase(),
+      role: 'admin',
+      status: 'pending',
+      expiresAt: created.expiresAt,
+    })
+
+    // Once sent, the message (the only place the raw token was) is blanked; the event is in the outbox.
+    const [stored] = await invitation.db.select().from(emails).where(eq(emails.invitationId, created.id))
+    assert.ok(stored?.sentAt)
+    assert.equal(stored.textBody, '')
+    assert.equal(stored.htmlBody, '')
+    const events = await invitation.db.select().from(outbox)
+    const createdEvent = events
+      .map((row) => row.event)
+      .find(
+        (event): event is InvitationCreated => event.type === 'invitation.created' && event.invitationId === created.id,
+      )
+    assert.deepEqual(createdEvent && { workspaceId: createdEvent.workspaceId, email: createdEvent.email }, {
+      workspaceId: workspace.id,
+      email: email.toLowerCase(),
+    })
+  })
+
+  it('needs a session (401) of the workspace owner or an admin (403)', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const stranger = await signUp(auth.app)
+    const body = { workspaceId: workspace.id, email: uniqueEmail(), role: 'member' as const }
+
+    const anonymous = await invitation.app.inject({ method: 'POST', url: '/v1/invitations', payload: body })
+    assert.equal(anonymous.statusCode, 401)
+    assert.equal(anonymous.json().error, 'unauthenticated')
+    const forged = await invite(invitation, 'session=not-a-real-session', body)
+    assert.equal(forged.statusCode, 401)
+
+    for (const attempt of [
+      invite(invitation, stranger.cookie, body),
+      invite(invitation, owner.cookie, { ...body, workspaceId: randomUUID() }),
+      invitation.app.inject({
+        method: 'GET',
+        url: `/v1/invitations?workspaceId=${workspace.id}`,
+        headers: { cookie: stranger.cookie },
+      }),
+    ]) {
+      const refused = await attempt
+      assert.equal(refused.statusCode, 403, refused.body)
+      assert.equal(refused.json().error, 'forbidden')
+    }
+
+    // A member who joined by invitation may not invite; an admin who joined by invitation may.
+    const member = await joinByInvitation(owner.cookie, workspace.id, 'member')
+    const byMember = await invite(invitation, member.cookie, { workspaceId: workspace.id, email: uniqueEmail() })
+    assert.equal(byMember.statusCode, 403)
+    assert.equal(byMember.json().error, 'forbidden')
+    const admin = await joinByInvitation(owner.cookie, workspace.id, 'admin')
+    const byAdmin = await invite(invitation, admin.cookie, { workspaceId: workspace.id, email: uniqueEmail() })
+    assert.equal(byAdmin.statusCode, 201, byAdmin.body)
+  })
+
+  it('refuses a malformed email (400), a member (409 already_member) and a second pending invitation (409 already_invited)', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const malformed = await invite(invitation, owner.cookie, { workspaceId: workspace.id, email: 'not an email' })
+    assert.equal(malformed.statusCode, 400)
+    assert.equal(malformed.json().error, 'invalid_email')
+
+    const self = await invite(invitation, owner.cookie, { workspaceId: workspace.id, email: owner.email.toUpperCase() })
+    assert.equal(self.statusCode, 409)
+    assert.equal(self.json().error, 'already_member')
+
+    const email = uniqueEmail()
+    assert.equal((await invite(invitation, owner.cookie, { workspaceId: workspace.id, email })).statusCode, 201)
+    const twice = await invite(invitation, owner.cookie, {
+      workspaceId: workspace.id,
+      email: ` ${email.toUpperCase()} `,
+    })
+    assert.equal(twice.statusCode, 409)
+    assert.equal(twice.json().error, 'already_invited')
+
+    // The same email into another workspace is another invitation.
+    const other = await ownerWithWorkspace(auth)
+    assert.equal(
+      (await invite(invitation, other.owner.cookie, { workspaceId: other.workspace.id, email })).statusCode,
+      201,
+    )
+  })
+
+  it('lists the workspace invitations with their current status, newest first', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const second = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    await revoke(owner.cookie, first.invitation.id)
+    const listed = await invitation.app.inject({
+      method: 'GET',
+      url: `/v1/invitations?workspaceId=${workspace.id}`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(listed.statusCode, 200)
+    assert.deepEqual(
+      listed.json().invitations.map((row: { id: string; status: string }) => [row.id, row.status]),
+      [
+        [second.invitation.id, 'pending'],
+        [first.invitation.id, 'revoked'],
+      ],
+    )
+  })
+
+  it('accepting needs a session (401), a known token (404) and the invited email (403), once (409)', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const {
+      email,
+      token,
+      invitation: created,
+    } = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+
+    const anonymous = await accept(invitation, token)
+    assert.equal(anonymous.statusCode, 401)
+    assert.equal(anonymous.json().error, 'unauthenticated')
+
+    const someoneElse = await signUp(auth.app)
+    const mismatch = await accept(invitation, token, someoneElse.cookie)
+    assert.equal(mismatch.statusCode, 403)
+    assert.equal(mismatch.json().error, 'email_mismatch')
+
+    const invitee = await signUp(auth.app, email.toUpperCase())
+    const unknown = await accept(invitation, 'x'.repeat(43), invitee.cookie)
+    assert.equal(unknown.statusCode, 404)
+    assert.equal(unknown.json().error, 'invalid_token')
+
+    const accepted = await accept(invitation, token, invitee.cookie)
+    assert.equal(accepted.statusCode, 200, accepted.body)
+    assert.equal(accepted.json().invitation.id, created.id)
+    assert.equal(accepted.json().invitation.status, 'accepted')
+    assert.ok(accepted.json().invitation.acceptedAt)
+
+    const again = await accept(invitation, token, invitee.cookie)
+    assert.equal(again.statusCode, 409)
+    assert.equal(again.json().error, 'already_accepted')
+    assert.equal((await lookup(invitation, token)).json().status, 'accepted')
+
+    // Auth grants the membership, with SSO allowed, from the invitation.accepted event.
+    const memberships = await waitForMemberships(auth, invitee.cookie, (list) => list.length > 0)
+    assert.deepEqual(
+      memberships.map(({ workspaceId, role, ssoAllowed }) => ({ workspaceId, role, ssoAllowed })),
+      [{ workspaceId: workspace.id, role: 'member', ssoAllowed: true }],
+    )
+
+    // A member now: inviting them again is already_member; revoking an accepted invitation is not possible.
+    const reinvite = await invite(invitation, owner.cookie, { workspaceId: workspace.id, email })
+    assert.equal(reinvite.statusCode, 409)
+    assert.equal(reinvite.json().error, 'already_member')
+    const revoked = await invitation.app.inject({
+      method: 'DELETE',
+      url: `/v1/invitations/${created.id}`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(revoked.statusCode, 409)
+    assert.equal(revoked.json().error, 'not_pending')
+  })
+
+  it('a revoked invitation cannot be accepted (410 revoked); the email can be invited again', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const invitee = await signUp(auth.app, first.email)
+
+    assert.equal(await revoke(owner.cookie, first.invitation.id), 204)
+    assert.equal(await revoke(owner.cookie, first.invitation.id), 204, 'revoking twice changes nothing')
+    const refused = await accept(invitation, first.token, invitee.cookie)
+    assert.equal(refused.statusCode, 410)
+    assert.equal(refused.json().error, 'revoked')
+    assert.equal((await lookup(invitation, first.token)).json().status, 'revoked')
+
+    const second = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id, first.email)
+    assert.notEqual(second.token, first.token)
+    const accepted = await accept(invitation, second.token, invitee.cookie)
+    assert.equal(accepted.statusCode, 200, accepted.body)
+  })
+
+  it('an invitation expires after its lifetime (410 expired) and the email can then be invited again', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const invitee = await signUp(auth.app, first.email)
+
+    invitation.advanceClock(7 * day + 1000)
+    assert.equal((await lookup(invitation, first.token)).json().status, 'expired')
+    const refused = await accept(invitation, first.token, invitee.cookie)
+    assert.equal(refused.statusCode, 410)
+    assert.equal(refused.json().error, 'expired')
+    const resend = await resendOf(owner.cookie, first.invitation.id)
+    assert.equal(resend.statusCode, 409)
+    assert.equal(resend.json().error, 'not_pending')
+
+    const second = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id, first.email)
+    assert.equal((await accept(invitation, second.token, invitee.cookie)).statusCode, 200)
+    const listed = await invitation.app.inject({
+      method: 'GET',
+      url: `/v1/invitations?workspaceId=${workspace.id}`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.deepEqual(
+      listed.json().invitations.map((row: { status: string }) => row.status),
+      ['accepted', 'expired'],
+    )
+  })
+
+  it('resend (202) rotates the token: a new email arrives, the old link stops working', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+
+    const resent = await resendOf(owner.cookie, first.invitation.id)
+    assert.equal(resent.statusCode, 202, resent.body)
+    const second = await sink.waitFor(
+      (mail) => mail.envelopeTo.includes(first.email) && invitationTokenOf(mail) !== first.token,
+    )
+    const newToken = invitationTokenOf(second)
+    assert.equal((await lookup(invitation, first.token)).statusCode, 404)
+    assert.equal((await lookup(invitation, first.token)).json().error, 'invalid_token')
+    assert.equal((await lookup(invitation, newToken)).json().status, 'pending')
+
+    const stranger = await signUp(auth.app)
+    assert.equal((await resendOf(stranger.cookie, first.invitation.id)).statusCode, 403)
+    assert.equal((await resendOf(owner.cookie, randomUUID())).statusCode, 404)
+
+    const invitee = await signUp(auth.app, first.email)
+    assert.equal((await accept(invitation, first.token, invitee.cookie)).json().error, 'invalid_token')
+    assert.equal((await accept(invitation, newToken, invitee.cookie)).statusCode, 200)
+    const afterAccept = await resendOf(owner.cookie, first.invitation.id)
+    assert.equal(afterAccept.statusCode, 409)
+    assert.equal(afterAccept.json().error, 'not_pending')
+  })
+
+  it('revoking needs the owner or an admin, and an existing invitation', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const { invitation: created } = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const stranger = await signUp(auth.app)
+    assert.equal(await revoke(stranger.cookie, created.id), 403)
+    assert.equal(await revoke('', created.id), 401)
+    assert.equal(await revoke(owner.cookie, randomUUID()), 404)
+    assert.equal(await revoke(owner.cookie, created.id), 204)
+    const events = await invitation.db.select().from(outbox)
+    assert.ok(events.some(({ event }) => event.type === 'invitation.revoked' && event.invitationId === created.id))
+  })
+
+  it('refuses state-changing requests from another origin (403 forbidden_origin)', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const response = await invitation.app.inject({
+      method: 'POST',
+      url: '/v1/invitations',
+      headers: { cookie: owner.cookie, origin: 'https://evil.example' },
+      payload: { workspaceId: workspace.id, email: uniqueEmail(), role: 'member' },
+    })
+    assert.equal(response.statusCode, 403)
+    assert.equal(response.json().error, 'forbidden_origin')
+    const sameOrigin = await invitation.app.inject({
+      method: 'POST',
+      url: '/v1/invitations',
+      headers: { cookie: owner.cookie, origin: publicUrl },
+      payload: { workspaceId: workspace.id, email: uniqueEmail(), role: 'member' },
+    })
+    assert.equal(sameOrigin.statusCode, 201)
+  })
+
+  it('never writes a token or a session to its log', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const { email, token } = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const invitee = await signUp(auth.app, email)
+    assert.equal((await accept(invitation, token, invitee.cookie)).statusCode, 200)
+    const logs = invitation.logs()
+    assert.ok(logs.includes('/v1/invitations/accept'), 'requests are logged')
+    for (const secret of [token, invitee.cookie.split('=')[1] ?? '', owner.cookie.split('=')[1] ?? '']) {
+      assert.equal(logs.includes(secret), false)
+    }
+  })
+
+  async function joinByInvitation(ownerCookie: string, workspaceId: string, role: 'member' | 'admin') {
+    const { email, token } = await inviteAndReceive({ invitation, sink }, ownerCookie, workspaceId, undefined, role)
+    const person = await signUp(auth.app, email)
+    const accepted = await accept(invitation, token, person.cookie)
+    assert.equal(accepted.statusCode, 200, accepted.body)
+    await waitForMemberships(auth, person.cookie, (list) => list.some((entry) => entry.workspaceId === workspaceId))
+    return person
+  }
+
+  async function revoke(cookie: string, invitationId: string) {
+    const response = await invitation.app.inject({
+      method: 'DELETE',
+      url: `/v1/invitations/${invitationId}`,
+      headers: cookie ? { cookie } : {},
+    })
+    return response.statusCode
+  }
+
+  function resendOf(cookie: string, invitationId: string) {
+    return invitation.app.inject({
+      method: 'POST',
+      url: `/v1/invitations/${invitationId}/resend`,
+      headers: { cookie },
+    })
+  }
+})
