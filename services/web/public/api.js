@@ -1,0 +1,145 @@
+// What every page script shares: calls to the API through the same-origin gateway, showing the
+// API's own `message` on failure, and the account area of the top bar.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(typeof body?.message === 'string' ? body.message : `The request failed (${status}).`)
+    this.status = status
+    this.code = typeof body?.error === 'string' ? body.error : 'request_failed'
+    this.fields = body && typeof body.fields === 'object' && body.fields !== null ? body.fields : {}
+  }
+}
+
+/** Calls the API; resolves with the parsed JSON body (or null), rejects with ApiError. */
+export async function api(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } }
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json'
+    init.body = JSON.stringify(body)
+  }
+  let response
+  try {
+    response = await fetch(path, init)
+  } catch {
+    throw new ApiError(0, { error: 'network_error', message: 'Gatehouse cannot be reached. Check your connection.' })
+  }
+  const text = await response.text()
+  let parsed = null
+  if (text) {
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      parsed = null
+    }
+  }
+  if (!response.ok) throw new ApiError(response.status, parsed)
+  return parsed
+}
+
+/** The signed-in session (`{user, memberships}`), or null when nobody is signed in. */
+export async function currentSession() {
+  try {
+    return await api('GET', '/v1/auth/session')
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null
+    throw error
+  }
+}
+
+/** Sends people who are not signed in to the login page, coming back here afterwards. */
+export function goToLogin() {
+  const returnTo = location.pathname + location.search
+  location.assign(`/login?returnTo=${encodeURIComponent(returnTo)}`)
+}
+
+/** A same-origin path to go to after signing in, or the fallback (never another site). */
+export function safeReturnTo(value, fallback = '/') {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) {
+    return fallback
+  }
+  return value
+}
+
+/** Creates an element: `element('a', { href: '/' }, 'Home')`. Text is always set as text, never as HTML. */
+export function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag)
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === undefined || value === null) continue
+    node.setAttribute(name, value === true ? '' : String(value))
+  }
+  for (const child of children) node.append(child)
+  return node
+}
+
+export function show(id, visible = true) {
+  const node = document.getElementById(id)
+  if (node) node.hidden = !visible
+}
+
+export function setText(id, text) {
+  const node = document.getElementById(id)
+  if (node) node.textContent = text
+}
+
+/** Fills the top bar: who is signed in, and a sign-out button. */
+export function renderAccount(session) {
+  const nav = document.getElementById('account')
+  if (!nav) return
+  nav.replaceChildren()
+  if (!session) {
+    nav.append(element('a', { href: '/login' }, 'Sign in'))
+    return
+  }
+  const signOut = element('button', { type: 'button', class: 'link', id: 'sign-out' }, 'Sign out')
+  signOut.addEventListener('click', async () => {
+    await api('POST', '/v1/auth/logout').catch(() => null)
+    location.assign('/login')
+  })
+  nav.append(element('span', { id: 'signed-in-as' }, session.user.email), ' ', signOut)
+}
+
+/**
+ * Runs `submit(values)` when the form is sent: the button is disabled meanwhile, and an ApiError's
+ * message goes to the form's alert region, with per-field messages beside their fields.
+ */
+export function handleForm(form, submit) {
+  const alert = form.querySelector('[role="alert"]')
+  const button = form.querySelector('button[type="submit"]')
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    clearFieldErrors(form)
+    if (alert) alert.textContent = ''
+    if (button) button.disabled = true
+    try {
+      await submit(Object.fromEntries(new FormData(form)))
+    } catch (error) {
+      const message = error instanceof Error ? error.message : 'Something went wrong.'
+      if (error instanceof ApiError) showFieldErrors(form, error.fields)
+      if (alert) alert.textContent = message
+      else throw error
+    } finally {
+      if (button) button.disabled = false
+    }
+  })
+}
+
+function clearFieldErrors(form) {
+  for (const field of form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid')
+  for (const message of form.querySelectorAll('.field-error')) message.textContent = ''
+}
+
+function showFieldErrors(form, fields) {
+  let first = null
+  for (const [name, message] of Object.entries(fields)) {
+    const field = form.elements.namedItem(name)
+    if (!(field instanceof HTMLElement)) continue
+    field.setAttribute('aria-invalid', 'true')
+    const describedBy = (field.getAttribute('aria-describedby') ?? '').split(' ')
+    const slot = describedBy
+      .map((id) => document.getElementById(id))
+      .find((node) => node?.classList.contains('field-error'))
+    if (slot) slot.textContent = String(message)
+    first ??= field
+  }
+  first?.focus()
+}

@@ -1,0 +1,188 @@
+import { ApiError, api, currentSession, element, goToLogin, handleForm, renderAccount, setText, show } from './api.js'
+
+const workspaceId = document.getElementById('main').dataset.workspaceId
+const ssoPath = `/v1/workspaces/${workspaceId}/sso`
+const statusNames = {
+  awaiting_idp: 'Waiting for Microsoft Entra’s values',
+  active: 'Active',
+  disabled: 'Turned off',
+}
+// Entra's certificates last 3 years by default; warn well before one runs out.
+const expiryWarningDays = 30
+
+async function load() {
+  const session = await currentSession()
+  if (!session) return goToLogin()
+  renderAccount(session)
+  const membership = session.memberships.find((candidate) => candidate.workspaceId === workspaceId)
+  if (membership) {
+    setText('workspace-link', membership.workspaceName)
+    document.title = `SSO settings · ${membership.workspaceName} · Gatehouse`
+  }
+  if (!membership || (membership.role !== 'owner' && membership.role !== 'admin')) {
+    setText('sso-page-error', 'Only the owner or an admin of this workspace can change its SSO settings.')
+    return
+  }
+  try {
+    const { connection } = await api('GET', ssoPath)
+    render(connection)
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'sso_not_configured') {
+      show('sso-off')
+      return
+    }
+    throw error
+  }
+}
+
+function render(connection) {
+  show('sso-off', false)
+  show('sso-on')
+  document.getElementById('sp-entity-id').value = connection.sp.entityId
+  document.getElementById('sp-acs-url').value = connection.sp.acsUrl
+  document.getElementById('sp-login-url').value = connection.sp.loginUrl
+  const metadataLink = document.getElementById('sp-metadata-download')
+  metadataLink.href = connection.sp.metadataUrl
+  metadataLink.setAttribute('download', `gatehouse-sp-metadata-${connection.id}.xml`)
+
+  const badge = document.getElementById('sso-status')
+  badge.textContent = statusNames[connection.status] ?? connection.status
+  badge.dataset.status = connection.status
+  document.getElementById('sso-enabled').checked = connection.enabled
+  document.getElementById('sso-idp-initiated').checked = connection.allowIdpInitiated
+
+  const certificates = connection.idp?.certificates ?? []
+  setText('idp-fingerprint', certificates.map((certificate) => certificate.fingerprintSha256).join(', ') || '—')
+  setText(
+    'idp-expiry',
+    certificates.map((certificate) => new Date(certificate.notAfter).toUTCString()).join(', ') || '—',
+  )
+  const warnings = document.getElementById('sso-warnings')
+  warnings.replaceChildren(...(connection.warnings ?? []).map((warning) => element('li', {}, warning)))
+  for (const certificate of certificates) {
+    const daysLeft = (new Date(certificate.notAfter).getTime() - Date.now()) / 86_400_000
+    if (daysLeft < expiryWarningDays) {
+      warnings.append(
+        element(
+          'li',
+          {},
+          daysLeft < 0
+            ? 'The certificate has expired: download the new Certificate (Base64) from Entra and save it here.'
+            : `The certificate expires in ${Math.ceil(daysLeft)} days: add Entra’s new certificate before then.`,
+        ),
+      )
+    }
+  }
+  if (connection.idp) {
+    const loginUrl = document.getElementById('idp-login-url')
+    const entityId = document.getElementById('idp-entity-id')
+    if (!loginUrl.value) loginUrl.value = connection.idp.ssoUrl
+    if (!entityId.value) entityId.value = connection.idp.entityId
+  }
+}
+
+const turnOnButton = document.getElementById('sso-turn-on')
+turnOnButton.addEventListener('click', async () => {
+  turnOnButton.disabled = true
+  setText('sso-page-error', '')
+  try {
+    const { connection } = await api('POST', ssoPath)
+    render(connection)
+    setText('sso-page-status', 'SSO is on. Copy the two values below into Microsoft Entra.')
+    document.getElementById('step-1-title').setAttribute('tabindex', '-1')
+    document.getElementById('step-1-title').focus()
+  } catch (error) {
+    setText('sso-page-error', error.message)
+  } finally {
+    turnOnButton.disabled = false
+  }
+})
+
+for (const button of document.querySelectorAll('[data-copy]')) {
+  button.addEventListener('click', async () => {
+    const field = document.getElementById(button.dataset.copy)
+    const label = document.querySelector(`label[for="${field.id}"]`)?.textContent ?? field.getAttribute('aria-label')
+    try {
+      await navigator.clipboard.writeText(field.value)
+      setText('copy-status', `${label} copied.`)
+    } catch {
+      // Clipboard access can be refused (permissions, older browsers): select it for Ctrl-C instead.
+      field.focus()
+      field.select()
+      setText('copy-status', `${label} is selected: press Ctrl-C (⌘-C) to copy it.`)
+    }
+  })
+}
+
+// Entra's "Certificate (Base64)" download is PEM text; a DER .cer (binary) is turned into Base64.
+document.getElementById('idp-certificate-file').addEventListener('change', async (event) => {
+  const file = event.currentTarget.files?.[0]
+  if (!file) return
+  const bytes = new Uint8Array(await file.arrayBuffer())
+  const text = new TextDecoder().decode(bytes)
+  const isText = /^[\s\w+/=:-]*$/.test(text)
+  document.getElementById('idp-certificate').value = isText ? text.trim() : toBase64(bytes)
+  setText('sso-save-status', `${file.name} read into the Certificate (Base64) field.`)
+})
+
+function toBase64(bytes) {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
+function saved(connection) {
+  render(connection)
+  const message =
+    connection.status === 'active'
+      ? 'Saved. SSO is active: members who accepted their invitation can now sign in with SSO.'
+      : 'Saved.'
+  setText('sso-save-status', message)
+  document.getElementById('step-3-title').setAttribute('tabindex', '-1')
+  document.getElementById('step-3-title').focus()
+}
+
+handleForm(document.getElementById('idp-form'), async ({ ssoUrl, entityId, certificate }) => {
+  setText('sso-save-status', '')
+  const { connection } = await api('PUT', `${ssoPath}/idp`, { ssoUrl, entityId, certificate })
+  saved(connection)
+})
+
+handleForm(document.getElementById('metadata-form'), async () => {
+  setText('sso-save-status', '')
+  const file = document.getElementById('idp-metadata-file').files?.[0]
+  if (!file) throw new Error('Choose the Federation Metadata XML file first.')
+  const { connection } = await api('PUT', `${ssoPath}/idp`, { metadataXml: await file.text() })
+  saved(connection)
+})
+
+async function toggle(changes) {
+  setText('sso-toggle-error', '')
+  try {
+    const { connection } = await api('PATCH', ssoPath, changes)
+    render(connection)
+    setText('sso-save-status', 'Saved.')
+  } catch (error) {
+    setText('sso-toggle-error', error.message)
+    await load()
+  }
+}
+document
+  .getElementById('sso-enabled')
+  .addEventListener('change', (event) => toggle({ enabled: event.currentTarget.checked }))
+document
+  .getElementById('sso-idp-initiated')
+  .addEventListener('change', (event) => toggle({ allowIdpInitiated: event.currentTarget.checked }))
+
+document.getElementById('sso-remove').addEventListener('click', async () => {
+  if (!confirm('Remove SSO? Members will sign in with their passwords until it is set up again.')) return
+  setText('sso-toggle-error', '')
+  try {
+    await api('DELETE', ssoPath)
+    location.reload()
+  } catch (error) {
+    setText('sso-toggle-error', error.message)
+  }
+})
+
+load().catch((error) => setText('sso-page-error', error.message))

@@ -1,0 +1,45 @@
+import { createApp } from '@gatehouse/server'
+import type { FastifyServerOptions } from 'fastify'
+import type { WebConfig } from './config.ts'
+import { gatewayRoutes } from './gateway/routes.ts'
+import { assetRoutes } from './pages/assets.ts'
+import { pageRoutes } from './pages/routes.ts'
+
+export interface WebDeps {
+  logger?: FastifyServerOptions['logger']
+}
+
+/** The web app: pages, their assets and the same-origin gateway. Never listens (server.ts does). */
+export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
+  const app = await createApp({
+    service: config.service,
+    description: 'Pages and the same-origin gateway to auth and invitation.',
+    logger: deps.logger,
+    readiness: {
+      auth: () => answersHealthCheck(config.authUrl),
+      invitation: () => answersHealthCheck(config.invitationUrl),
+    },
+  })
+  await app.register(gatewayRoutes, {
+    authUrl: config.authUrl,
+    invitationUrl: config.invitationUrl,
+    publicUrl: config.publicUrl,
+  })
+  await app.register(assetRoutes)
+  await app.register(pageRoutes)
+  return app
+}
+
+// "Answers" means alive (/healthz), not ready: a service briefly without Redis should not take
+// the pages out of rotation with it.
+async function answersHealthCheck(serviceUrl: URL): Promise<void> {
+  const response = await fetch(new URL('/healthz', serviceUrl), { signal: AbortSignal.timeout(2000) }).catch(
+    (error: Error) => {
+      throw new Error(
+        `${serviceUrl.host} does not answer (${error.cause instanceof Error ? error.cause.message : error.message})`,
+      )
+    },
+  )
+  await response.body?.cancel()
+  if (!response.ok) throw new Error(`${serviceUrl.host} answered ${response.status}`)
+}

@@ -1,0 +1,28 @@
+import { type Env, readChoice, readPort, readUrl } from '@gatehouse/server'
+
+/** The web app holds no secrets and no database: where it listens, and where auth and invitation answer. */
+export interface WebConfig {
+  service: 'web'
+  production: boolean
+  host: string
+  port: number
+  publicUrl: URL
+  logLevel: string
+  authUrl: URL
+  invitationUrl: URL
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export function loadConfig(env: Env = process.env): WebConfig {
+  return {
+    service: 'web',
+    production: env.NODE_ENV === 'production',
+    host: env.HOST || '127.0.0.1',
+    port: readPort(env, 'PORT', 3000),
+    publicUrl: readUrl(env, 'PUBLIC_URL', 'http://localhost:3000', ['http:', 'https:']),
+    logLevel: readChoice(env, 'LOG_LEVEL', 'info', logLevels),
+    authUrl: readUrl(env, 'AUTH_URL', 'http://127.0.0.1:3001', ['http:', 'https:']),
+    invitationUrl: readUrl(env, 'INVITATION_URL', 'http://127.0.0.1:3002', ['http:', 'https:']),
+  }
+}

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs'
+import type { FastifyPluginAsync } from 'fastify'
+
+const publicFolder = new URL('../../public/', import.meta.url)
+
+const contentTypes: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+}
+
+/** The files under public/, by name. A fixed list read once: no path from a request reaches the disk. */
+export const assetNames = [
+  'styles.css',
+  'api.js',
+  'login.js',
+  'signup.js',
+  'invite.js',
+  'home.js',
+  'workspace.js',
+  'sso-settings.js',
+] as const
+
+export const assetRoutes: FastifyPluginAsync = async (app) => {
+  const assets = new Map(
+    assetNames.map((name) => {
+      const extension = name.slice(name.lastIndexOf('.'))
+      return [name, { body: readFileSync(new URL(name, publicFolder)), type: contentTypes[extension] ?? 'text/plain' }]
+    }),
+  )
+  app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
+    const asset = assets.get(request.params.name as (typeof assetNames)[number])
+    if (!asset) return reply.status(404).send({ error: 'not_found', message: 'No such asset.' })
+    // No build step means no content hashes in names: let browsers revalidate rather than cache long.
+    return reply.header('cache-control', 'no-cache').type(asset.type).send(asset.body)
+  })
+}

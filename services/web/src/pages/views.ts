@@ -1,0 +1,237 @@
+// The markup of each page. Server-rendered so every field has its label before any script runs;
+// the page's module script adds behaviour (calls to /v1 through the gateway).
+import { escapeHtml } from './layout.ts'
+
+const errorRegion = (id: string) => `<div class="error" role="alert" id="${id}"></div>`
+const statusRegion = (id: string) => `<div class="status" role="status" aria-live="polite" id="${id}"></div>`
+
+export const loginView = `<section class="card narrow" aria-labelledby="login-title">
+<h1 id="login-title">Sign in</h1>
+<form id="login-form">
+<label for="login-email">Email</label>
+<input id="login-email" name="email" type="email" autocomplete="username" required>
+<label for="login-password">Password</label>
+<input id="login-password" name="password" type="password" autocomplete="current-password" required>
+${errorRegion('login-error')}
+<button type="submit" id="login-submit">Sign in</button>
+</form>
+<p class="divider"><span>or</span></p>
+<button type="button" class="secondary wide" id="sso-start" aria-expanded="false" aria-controls="sso-form">Sign in with SSO</button>
+<form id="sso-form" hidden>
+<label for="sso-email">Work email</label>
+<input id="sso-email" name="email" type="email" autocomplete="username" required aria-describedby="sso-hint">
+<p class="hint" id="sso-hint">We find the workspaces that let you sign in through your company’s identity provider.</p>
+${errorRegion('sso-error')}
+<button type="submit" id="sso-continue">Continue with SSO</button>
+${statusRegion('sso-status')}
+<ul class="choices" id="sso-choices" hidden aria-label="Workspaces you can sign in to"></ul>
+</form>
+<p>New to Gatehouse? <a href="/signup" id="signup-link">Create an account</a></p>
+</section>`
+
+const passwordHint = 'At least 10 characters, and not a common password.'
+
+export const signupView = `<section class="card narrow" aria-labelledby="signup-title">
+<h1 id="signup-title">Create your account</h1>
+<form id="signup-form">
+<label for="signup-first-name">First name</label>
+<input id="signup-first-name" name="firstName" autocomplete="given-name" maxlength="100">
+<label for="signup-last-name">Last name</label>
+<input id="signup-last-name" name="lastName" autocomplete="family-name" maxlength="100">
+<label for="signup-email">Email</label>
+<input id="signup-email" name="email" type="email" autocomplete="username" required>
+<label for="signup-password">Password</label>
+<input id="signup-password" name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="signup-password-hint">
+<p class="hint" id="signup-password-hint">${passwordHint}</p>
+${errorRegion('signup-error')}
+<button type="submit" id="signup-submit">Create account</button>
+</form>
+<p>Already have an account? <a href="/login">Sign in</a></p>
+</section>`
+
+export const inviteView = `<section class="card narrow" aria-labelledby="invite-title">
+<h1 id="invite-title">Join a workspace</h1>
+${statusRegion('invite-status')}
+${errorRegion('invite-error')}
+<div id="invite-details" hidden>
+<p class="lead" id="invite-summary"><span id="invite-inviter"></span> invited <strong id="invite-email"></strong> to join <strong id="invite-workspace"></strong> as <span id="invite-role"></span>.</p>
+</div>
+<div id="invite-signup" hidden>
+<h2>Create your account to join</h2>
+<form id="invite-signup-form">
+<label for="invite-signup-email">Email</label>
+<input id="invite-signup-email" name="email" type="email" autocomplete="username" readonly aria-describedby="invite-signup-email-hint">
+<p class="hint" id="invite-signup-email-hint">The invitation is for this address.</p>
+<label for="invite-first-name">First name</label>
+<input id="invite-first-name" name="firstName" autocomplete="given-name" maxlength="100">
+<label for="invite-last-name">Last name</label>
+<input id="invite-last-name" name="lastName" autocomplete="family-name" maxlength="100">
+<label for="invite-signup-password">Password</label>
+<input id="invite-signup-password" name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="invite-password-hint">
+<p class="hint" id="invite-password-hint">${passwordHint}</p>
+${errorRegion('invite-signup-error')}
+<button type="submit" id="invite-signup-submit">Create account and join</button>
+</form>
+<p>Already have a Gatehouse account? <button type="button" class="link" id="invite-show-login">Sign in to accept</button></p>
+</div>
+<div id="invite-login" hidden>
+<h2>Sign in to accept</h2>
+<form id="invite-login-form">
+<label for="invite-login-email">Email</label>
+<input id="invite-login-email" name="email" type="email" autocomplete="username" readonly>
+<label for="invite-login-password">Password</label>
+<input id="invite-login-password" name="password" type="password" autocomplete="current-password" required>
+${errorRegion('invite-login-error')}
+<button type="submit" id="invite-login-submit">Sign in and accept</button>
+</form>
+<p>New to Gatehouse? <button type="button" class="link" id="invite-show-signup">Create your account to join</button></p>
+</div>
+<div id="invite-accept" hidden>
+<p>You are signed in as <strong id="invite-signed-in-as"></strong>.</p>
+${errorRegion('invite-accept-error')}
+<button type="button" id="invite-accept-button">Accept invitation</button>
+</div>
+<div id="invite-wrong-account" hidden>
+<p>You are signed in as <strong id="invite-other-account"></strong>, but this invitation is for another address.</p>
+<button type="button" id="invite-sign-out">Sign out to continue</button>
+</div>
+<div id="invite-done" hidden>
+<p class="success" id="invite-done-message"></p>
+<p><a class="button" id="invite-open-workspace" href="/">Open the workspace</a></p>
+</div>
+</section>`
+
+export const homeView = `<section class="card" aria-labelledby="home-title">
+<h1 id="home-title">Your workspaces</h1>
+${statusRegion('home-status')}
+<ul class="workspaces" id="workspace-list" aria-labelledby="home-title"></ul>
+</section>
+<section class="card" aria-labelledby="create-workspace-title">
+<h2 id="create-workspace-title">Create a workspace</h2>
+<form id="create-workspace-form" class="inline">
+<label for="workspace-name">Workspace name</label>
+<input id="workspace-name" name="name" required maxlength="100">
+<button type="submit" id="create-workspace-submit">Create workspace</button>
+${errorRegion('create-workspace-error')}
+</form>
+</section>`
+
+export function workspaceView(workspaceId: string): string {
+  const id = escapeHtml(workspaceId)
+  return `<section class="card" aria-labelledby="workspace-title">
+<p class="breadcrumb"><a href="/">Workspaces</a></p>
+<h1 id="workspace-title">Workspace</h1>
+<p id="workspace-role"></p>
+${statusRegion('workspace-status')}
+${errorRegion('workspace-error')}
+<p id="workspace-admin-links" hidden><a class="button secondary" id="sso-settings-link" href="/workspaces/${id}/sso">SSO settings</a></p>
+</section>
+<section class="card" id="members-section" aria-labelledby="members-title" hidden>
+<h2 id="members-title">Members and invitations</h2>
+<form id="invite-form" class="inline">
+<label for="invite-email-input">Email to invite</label>
+<input id="invite-email-input" name="email" type="email" required>
+<label for="invite-role-select">Role</label>
+<select id="invite-role-select" name="role"><option value="member">Member</option><option value="admin">Admin</option></select>
+<button type="submit" id="invite-submit">Send invitation</button>
+${errorRegion('invite-form-error')}
+${statusRegion('invite-form-status')}
+</form>
+<table id="invitations-table">
+<caption>People invited to this workspace. An accepted invitation makes its person a member who can use SSO.</caption>
+<thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="invitations-body"></tbody>
+</table>
+</section>`
+}
+
+export function ssoSettingsView(workspaceId: string): string {
+  const id = escapeHtml(workspaceId)
+  return `<section class="card" aria-labelledby="sso-title">
+<p class="breadcrumb"><a href="/">Workspaces</a> › <a id="workspace-link" href="/workspaces/${id}">Workspace</a></p>
+<h1 id="sso-title">Single sign-on (SAML) with Microsoft Entra ID</h1>
+${statusRegion('sso-page-status')}
+${errorRegion('sso-page-error')}
+<div id="sso-off" hidden>
+<p>Let your members sign in through Microsoft Entra ID. Only people who signed up with a password and accepted an invitation to this workspace can use it.</p>
+<button type="button" id="sso-turn-on">Turn on SSO</button>
+</div>
+</section>
+<div id="sso-on" hidden>
+<section class="card" aria-labelledby="step-1-title">
+<h2 id="step-1-title">1. Copy these values into Microsoft Entra</h2>
+<div class="columns">
+<div>
+<label for="sp-entity-id">Identifier (Entity ID)</label>
+<div class="copy-row"><input id="sp-entity-id" readonly><button type="button" class="secondary" data-copy="sp-entity-id" id="copy-entity-id">Copy</button></div>
+<label for="sp-acs-url">Reply URL (Assertion Consumer Service URL)</label>
+<div class="copy-row"><input id="sp-acs-url" readonly><button type="button" class="secondary" data-copy="sp-acs-url" id="copy-acs-url">Copy</button></div>
+${statusRegion('copy-status')}
+<p><a id="sp-metadata-download" href="#" download>Download the service provider metadata (XML)</a> — Entra’s “Upload metadata file” fills both values from it.</p>
+</div>
+<ol class="steps" aria-label="In the Microsoft Entra admin center">
+<li>Go to <strong>Enterprise applications</strong> → <strong>New application</strong> → <strong>Create your own application</strong>. Name it, choose <em>Integrate any other application you don’t find in the gallery (Non-gallery)</em>, and click <strong>Create</strong>.</li>
+<li>Open <strong>Single sign-on</strong> and choose <strong>SAML</strong>.</li>
+<li>In <strong>Basic SAML Configuration</strong> click <strong>Edit</strong>, paste the <em>Identifier (Entity ID)</em> and the <em>Reply URL</em>, and <strong>Save</strong>.</li>
+<li>In <strong>Attributes &amp; Claims</strong> click <strong>Edit</strong>: set <em>Unique User Identifier (Name ID)</em> to <code>user.mail</code> with name identifier format <strong>Email address</strong>; add a claim <code>firstName</code> = <code>user.givenname</code> and a claim <code>lastname</code> = <code>user.surname</code> (leave their namespace empty).</li>
+<li>In <strong>Users and groups</strong>, assign the people who should sign in.</li>
+</ol>
+</div>
+</section>
+<section class="card" aria-labelledby="step-2-title">
+<h2 id="step-2-title">2. Paste Microsoft Entra’s values here</h2>
+<div class="columns">
+<form id="idp-form">
+<label for="idp-login-url">Login URL</label>
+<input id="idp-login-url" name="ssoUrl" type="url" required aria-describedby="idp-login-url-error">
+<p class="field-error" id="idp-login-url-error"></p>
+<label for="idp-entity-id">Microsoft Entra Identifier</label>
+<input id="idp-entity-id" name="entityId" required aria-describedby="idp-entity-id-error">
+<p class="field-error" id="idp-entity-id-error"></p>
+<label for="idp-certificate">Certificate (Base64)</label>
+<textarea id="idp-certificate" name="certificate" rows="6" required spellcheck="false" aria-describedby="idp-certificate-hint idp-certificate-error"></textarea>
+<p class="hint" id="idp-certificate-hint">Paste the certificate’s text, or choose the downloaded <code>.cer</code> file below.</p>
+<label for="idp-certificate-file">Certificate file (.cer)</label>
+<input id="idp-certificate-file" type="file" accept=".cer,.crt,.pem">
+<p class="field-error" id="idp-certificate-error"></p>
+${errorRegion('idp-form-error')}
+<button type="submit" id="idp-save">Save</button>
+</form>
+<ol class="steps" aria-label="Where to find these values in Microsoft Entra">
+<li>In <strong>SAML Certificates</strong>, next to <em>Certificate (Base64)</em>, click <strong>Download</strong>.</li>
+<li>In <strong>Set up</strong> <em>your application</em>, copy the <strong>Login URL</strong> and the <strong>Microsoft Entra Identifier</strong>.</li>
+<li>Or, instead of the three values, upload Entra’s <em>Federation Metadata XML</em> below.</li>
+</ol>
+</div>
+<form id="metadata-form" class="inline">
+<label for="idp-metadata-file">Federation Metadata XML file</label>
+<input id="idp-metadata-file" name="metadataXml" type="file" accept=".xml,application/xml,text/xml" required>
+<button type="submit" class="secondary" id="metadata-save">Save from metadata</button>
+${errorRegion('metadata-form-error')}
+</form>
+</section>
+<section class="card" aria-labelledby="step-3-title">
+<h2 id="step-3-title">3. Status</h2>
+${statusRegion('sso-save-status')}
+<dl class="facts">
+<dt>Status</dt><dd><span class="badge" id="sso-status">—</span></dd>
+<dt>Certificate fingerprint (SHA-256)</dt><dd id="idp-fingerprint">—</dd>
+<dt>Certificate expires</dt><dd id="idp-expiry">—</dd>
+<dt>Sign-in link for your members</dt><dd><input id="sp-login-url" readonly aria-label="Sign-in link for your members"> <button type="button" class="secondary" data-copy="sp-login-url" id="copy-login-url">Copy</button></dd>
+</dl>
+<ul class="warnings" id="sso-warnings"></ul>
+<div class="toggles">
+<label class="checkbox" for="sso-enabled"><input type="checkbox" id="sso-enabled"> SSO is on (members can sign in through Entra)</label>
+<label class="checkbox" for="sso-idp-initiated"><input type="checkbox" id="sso-idp-initiated"> Allow sign-in started from Entra (My Apps tile)</label>
+</div>
+${errorRegion('sso-toggle-error')}
+<p><button type="button" class="danger" id="sso-remove">Remove SSO</button></p>
+</section>
+</div>`
+}
+
+export const notFoundView = `<section class="card narrow" aria-labelledby="not-found-title">
+<h1 id="not-found-title">Page not found</h1>
+<p>There is no page at this address.</p>
+<p><a class="button" href="/">Go to your workspaces</a></p>
+</section>`

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict'
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { isPlainPath } from '../src/gateway/routes.ts'
+
+interface SeenRequest {
+  method: string
+  url: string
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/** A real HTTP server standing in for a service: records what reached it and answers as told. */
+async function startUpstream(name: string) {
+  const seen: SeenRequest[] = []
+  let answer = (request: SeenRequest, response: import('node:http').ServerResponse) => {
+    response.setHeader('content-type', 'application/json')
+    response.end(JSON.stringify({ upstream: name, method: request.method, url: request.url, body: request.body }))
+  }
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const recorded = {
+        method: request.method ?? '',
+        url: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      }
+      seen.push(recorded)
+      answer(recorded, response)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    answerWith: (handler: typeof answer) => {
+      answer = handler
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+describe('the same-origin gateway', () => {
+  let auth: Awaited<ReturnType<typeof startUpstream>>
+  let invitation: Awaited<ReturnType<typeof startUpstream>>
+  let app: FastifyInstance
+
+  before(async () => {
+    auth = await startUpstream('auth')
+    invitation = await startUpstream('invitation')
+    app = await buildApp(
+      loadConfig({ AUTH_URL: auth.url, INVITATION_URL: invitation.url, PUBLIC_URL: 'https://app.example.test' }),
+    )
+  })
+  after(async () => {
+    await app.close()
+    await auth.close()
+    await invitation.close()
+  })
+
+  it('sends /v1/invitations and everything under it to the invitation service, with the query string', async () => {
+    for (const url of ['/v1/invitations?workspaceId=w1', '/v1/invitations/lookup', '/v1/invitations/abc/resend']) {
+      const response = await app.inject({ method: 'POST', url, payload: { token: 't' } })
+      assert.equal(response.json().upstream, 'invitation', url)
+      assert.equal(response.json().url, url)
+    }
+  })
+
+  it('sends the rest of /v1 and /sso to auth, a look-alike prefix included', async () => {
+    for (const url of ['/v1/auth/session', '/v1/workspaces/w1/sso', '/v1/invitationsx', '/sso/saml/c1/metadata']) {
+      const response = await app.inject({ method: 'GET', url, headers: { accept: 'application/json' } })
+      assert.equal(response.json().upstream, 'auth', url)
+    }
+  })
+
+  it('passes the body through byte for byte, and cookies, Set-Cookie, Location and content type both ways', async () => {
+    auth.answerWith((request, response) => {
+      response.statusCode = 302
+      response.setHeader('set-cookie', ['session=abc; HttpOnly; Path=/; SameSite=Lax', 'saml_binding=; Max-Age=0'])
+      response.setHeader('location', 'https://idp.example.test/saml2?SAMLRequest=x')
+      response.setHeader('content-type', 'text/plain; charset=utf-8')
+      response.end(`got ${request.headers['content-type']} ${request.body} cookie=${request.headers.cookie}`)
+    })
+    const form = 'SAMLResponse=PHNhbWw%2BIA%3D%3D&RelayState=r%26s'
+    const response = await app.inject({
+      method: 'POST',
+      url: '/sso/saml/c1/acs',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: 'saml_binding=signed.value' },
+      payload: form,
+    })
+    assert.equal(response.statusCode, 302)
+    assert.deepEqual(response.headers['set-cookie'], [
+      'session=abc; HttpOnly; Path=/; SameSite=Lax',
+      'saml_binding=; Max-Age=0',
+    ])
+    assert.equal(response.headers.location, 'https://idp.example.test/saml2?SAMLRequest=x')
+    assert.equal(response.headers['content-type'], 'text/plain; charset=utf-8')
+    assert.equal(response.body, `got application/x-www-form-urlencoded ${form} cookie=saml_binding=signed.value`)
+  })
+
+  it('tells the services the client address itself, dropping forwarding headers the client made up', async () => {
+    auth.answerWith((request, response) => {
+      response.setHeader('content-type', 'application/json')
+      response.end(JSON.stringify(request.headers))
+    })
+    const response = await app.inject({
+      method: 'GET',
+      url: '/v1/auth/session',
+      remoteAddress: '203.0.113.9',
+      headers: { 'x-forwarded-for': '10.0.0.1', forwarded: 'for=10.0.0.1', 'x-real-ip': '10.0.0.1' },
+    })
+    const headers = response.json()
+    assert.equal(headers['x-forwarded-for'], '203.0.113.9')
+    assert.equal(headers['x-forwarded-proto'], 'https')
+    assert.equal(headers.forwarded, undefined)
+    assert.equal(headers['x-real-ip'], undefined)
+    assert.equal(headers['x-request-id'], response.headers['x-request-id'])
+  })
+
+  it('never forwards /internal, nor paths that climb out of /v1 or /sso', async () => {
+    const before = auth.seen.length + invitation.seen.length
+    const internal = await app.inject({ method: 'POST', url: '/internal/sessions/introspect', payload: {} })
+    assert.equal(internal.statusCode, 404)
+    // Over a real socket: inject() would tidy the path up before the gateway saw it.
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = app.server.address() as AddressInfo
+    for (const path of ['/v1/../internal/sessions', '/v1/%2e%2e/internal/sessions', '/sso/..%2Finternal', '/v1/a\\b']) {
+      const response = await rawGet(port, path)
+      assert.equal(response.status, 400, path)
+      assert.equal(JSON.parse(response.body).error, 'bad_request')
+    }
+    assert.equal(auth.seen.length + invitation.seen.length, before)
+  })
+
+  it('shows an SSO refusal to a browser as a page with the same status and the service’s message', async () => {
+    auth.answerWith((request, response) => {
+      response.statusCode = 403
+      response.setHeader('content-type', 'application/json; charset=utf-8')
+      response.end(
+        JSON.stringify({
+          error: 'sso_not_allowed',
+          message: `Accept your invitation <b>first</b> (asked for ${request.headers.accept}).`,
+        }),
+      )
+    })
+    const page = await app.inject({
+      method: 'POST',
+      url: '/sso/saml/c1/acs',
+      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'SAMLResponse=x',
+    })
+    assert.equal(page.statusCode, 403)
+    assert.match(String(page.headers['content-type']), /^text\/html/)
+    assert.match(page.body, /You can’t use SSO for this workspace yet/)
+    assert.match(page.body, /Accept your invitation &#60;b&#62;first&#60;\/b&#62; \(asked for application\/json\)\./)
+    assert.match(page.body, /data-code="sso_not_allowed"/)
+
+    const json = await app.inject({
+      method: 'POST',
+      url: '/sso/saml/c1/acs',
+      headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'SAMLResponse=x',
+    })
+    assert.equal(json.statusCode, 403)
+    assert.equal(json.json().error, 'sso_not_allowed')
+  })
+
+  it('answers 502 upstream_unavailable when a service does not answer, and /readyz says which', async () => {
+    auth.answerWith((_request, response) => response.end('{"status":"ok"}'))
+    const lonely = await buildApp(loadConfig({ AUTH_URL: auth.url, INVITATION_URL: 'http://127.0.0.1:1' }))
+    try {
+      const response = await lonely.inject({ method: 'GET', url: '/v1/invitations?workspaceId=w' })
+      assert.equal(response.statusCode, 502)
+      assert.equal(response.json().error, 'upstream_unavailable')
+      const ready = await lonely.inject({ method: 'GET', url: '/readyz' })
+      assert.equal(ready.statusCode, 503)
+      assert.deepEqual(ready.json().failing, ['invitation'])
+    } finally {
+      await lonely.close()
+    }
+  })
+
+  it('is ready when both services answer their health check', async () => {
+    auth.answerWith((_request, response) => response.end('{"status":"ok"}'))
+    invitation.answerWith((_request, response) => response.end('{"status":"ok"}'))
+    const ready = await app.inject({ method: 'GET', url: '/readyz' })
+    assert.equal(ready.statusCode, 200)
+    assert.ok(auth.seen.some((request) => request.url === '/healthz'))
+    assert.ok(invitation.seen.some((request) => request.url === '/healthz'))
+  })
+})
+
+/** A GET whose path goes on the wire exactly as written. */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, method: 'GET' }, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => {
+        body += chunk
+      })
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+    })
+    request.on('error', reject)
+    request.end()
+  })
+}
+
+describe('isPlainPath', () => {
+  it('accepts ordinary API paths and refuses dot segments, backslashes and control characters', () => {
+    assert.equal(isPlainPath('/v1/workspaces/1f0e/sso?x=..'), true)
+    assert.equal(isPlainPath('/v1/a..b/c'), true)
+    for (const path of ['/v1/./x', '/v1/..', '/v1/%2E%2E/x', '/v1/x%5cy', '/v1/x%0ay', '/v1/%zz']) {
+      assert.equal(isPlainPath(path), false, path)
+    }
+  })
+})
