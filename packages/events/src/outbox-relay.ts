@@ -86,23 +86,33 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // Checked before claiming, so an outage costs no database work and holds no row locks.
     if (redis.status !== 'ready') throw new RedisUnavailableError(`redis is ${redis.status}`)
     return db.transaction(async (tx) => {
-      const rows = await tx
-        .select({ id: table.id, type: table.type, event: table.event })
+      // Claim and mark in one statement; the marks become visible only if the transaction
+      // commits, which it does only after Redis has accepted the events.
+      const claimed = tx
+        .select({ id: table.id })
         .from(table)
         .where(isNull(table.publishedAt))
         .orderBy(table.position)
         .limit(batchSize)
         .for('update', { skipLocked: true })
+      const rows = await tx
+        .update(table)
+        .set({ publishedAt: sql`now()` })
+        .where(inArray(table.id, claimed))
+        .returning({ id: table.id, position: table.position, type: table.type, event: table.event })
       if (rows.length === 0) return 0
+      rows.sort((a, b) => a.position - b.position)
       const events: GatehouseEvent[] = []
+      const unroutable: string[] = []
       for (const row of rows) {
         const event = publishable(row)
         if (event) events.push(event)
+        else unroutable.push(row.id)
       }
-      if (events.length === 0) return 0
+      if (unroutable.length > 0) {
+        await tx.update(table).set({ publishedAt: null }).where(inArray(table.id, unroutable))
+      }
       await withTimeout(publish(events), publishTimeoutMs)
-      const publishedIds = events.map((event) => event.id)
-      await tx.update(table).set({ publishedAt: sql`now()` }).where(inArray(table.id, publishedIds))
       return events.length
     })
   }
@@ -159,13 +169,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let failures = 0
+    let warned = false
     let nextPruneAt = Date.now() + pruneIntervalMs
     while (!stopping) {
       wakeRequested = false
       let relayed = 0
       try {
         relayed = await relayBatch()
-        if (failures > 0) log.info({ failures }, 'outbox relay publishing again')
+        if (failures > 0 && warned) log.info({ failures }, 'outbox relay publishing again')
+        warned = false
         failures = 0
         if (Date.now() >= nextPruneAt) {
           nextPruneAt = Date.now() + pruneIntervalMs
@@ -176,6 +188,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         // At start-up the connection is still being made: only a lasting failure is worth a warning.
         const connecting = !connectedOnce && error instanceof RedisUnavailableError
         if (failures === (connecting ? 10 : 1)) {
+          warned = true
           log.warn(
             { err: error instanceof Error ? error.message : String(error) },
             'outbox relay cannot publish; retrying with backoff',

@@ -1,0 +1,335 @@
+// Event backbone benchmark (issue 5, acceptance 4), against the real Postgres and Redis:
+//  1. fan-out: outbox writes -> relay -> `auth-events` stream -> 3 subscriber groups, over 20,000
+//     events, with zero loss checked id by id; once while the writes happen, once draining a backlog;
+//  2. latency from a committed outbox write to the BullMQ consumer's handler, at idle and at 200/s
+//     (and the same for the stream, for comparison).
+// Run from the repository root: npx tsx test/bench/events.bench.ts
+import { performance } from 'node:perf_hooks'
+import {
+  type AuthEvent,
+  consumeInvitationEvents,
+  createEvent,
+  createRedisConnection,
+  type GatehouseEvent,
+  startOutboxRelay,
+  subscribe,
+  writeEvent,
+  writeEvents,
+} from '../../packages/events/src/index.ts'
+import { createOutboxDatabase, type OutboxDatabase } from '../../packages/events/test/fixtures/outbox-database.ts'
+import { redisUrl, uniqueSuffix } from '../../packages/testing/src/index.ts'
+
+const fanOutEvents = 20_000
+const writeTransactionSize = 100
+const producers = 4
+const groups = ['audit', 'alerts', 'analytics']
+const latencySamples = 1_000
+const loadRatePerSecond = 200
+type Redis = ReturnType<typeof createRedisConnection>
+
+const quietLog = {
+  info: () => {},
+  warn: () => {},
+  error: (details: object, message: string) => console.error(message, details),
+}
+
+function loginEvent(index: number): GatehouseEvent {
+  return createEvent('auth.login.succeeded', {
+    userId: crypto.randomUUID(),
+    email: `bench-${index}@example.test`,
+    method: 'password',
+    ip: '127.0.0.1',
+    userAgent: 'events.bench',
+  })
+}
+
+function acceptedEvent(): GatehouseEvent {
+  return createEvent('invitation.accepted', {
+    invitationId: crypto.randomUUID(),
+    workspaceId: crypto.randomUUID(),
+    userId: crypto.randomUUID(),
+    email: `bench-${uniqueSuffix()}@example.test`,
+    role: 'member',
+    acceptedAt: new Date().toISOString(),
+  })
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN
+}
+
+function summary(latencies: number[]): string {
+  const sorted = [...latencies].sort((a, b) => a - b)
+  const format = (value: number) => `${value.toFixed(2)} ms`
+  return `p50 ${format(percentile(sorted, 0.5))}, p99 ${format(percentile(sorted, 0.99))}, max ${format(sorted.at(-1) ?? Number.NaN)} (n=${sorted.length})`
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** Subscribes the groups; each records its arrivals and the time of its last one. */
+async function fanOutGroups(stream: string) {
+  const arrivals = groups.map(() => ({ ids: [] as string[], lastAt: 0 }))
+  const subscriptions = await Promise.all(
+    groups.map((group, index) =>
+      subscribe({ redisUrl, stream, group, from: 'start', log: quietLog }, async (event: AuthEvent) => {
+        const arrival = arrivals[index]
+        if (!arrival) return
+        arrival.ids.push(event.id)
+        arrival.lastAt = performance.now()
+      }),
+    ),
+  )
+  return { arrivals, close: () => Promise.all(subscriptions.map((subscription) => subscription.close())) }
+}
+
+function checkNoLoss(expected: string[], arrivals: { ids: string[] }[]): string {
+  const wanted = new Set(expected)
+  return arrivals
+    .map((arrival, index) => {
+      const distinct = new Set(arrival.ids)
+      const missing = expected.filter((id) => !distinct.has(id)).length
+      const foreign = [...distinct].filter((id) => !wanted.has(id)).length
+      const duplicates = arrival.ids.length - distinct.size
+      if (missing > 0 || foreign > 0) throw new Error(`group ${groups[index]} lost ${missing}, got ${foreign} foreign`)
+      return `${groups[index]}: ${distinct.size} received, 0 lost, ${duplicates} duplicates`
+    })
+    .join('; ')
+}
+
+async function benchFanOutLive(database: OutboxDatabase, redis: Redis): Promise<void> {
+  const stream = `bench-auth-events-${uniqueSuffix()}`
+  const relay = startOutboxRelay({
+    db: database.db,
+    table: database.table,
+    redisUrl,
+    streamName: stream,
+    batchSize: 1_000,
+    log: quietLog,
+  })
+  const { arrivals, close } = await fanOutGroups(stream)
+  const events = Array.from({ length: fanOutEvents }, (_, index) => loginEvent(index))
+  const startedAt = performance.now()
+  // Several producers commit at once, as the replicas of a service would.
+  let nextOffset = 0
+  const producer = async () => {
+    while (nextOffset < events.length) {
+      const offset = nextOffset
+      nextOffset += writeTransactionSize
+      await database.db.transaction((tx) =>
+        writeEvents(tx, database.table, events.slice(offset, offset + writeTransactionSize)),
+      )
+      relay.wake()
+    }
+  }
+  await Promise.all(Array.from({ length: producers }, producer))
+  const writtenAt = performance.now()
+  await waitFor(
+    () => arrivals.every((arrival) => arrival.ids.length >= fanOutEvents),
+    'every group to receive every event',
+  )
+  await relay.stop()
+  await close()
+  const seconds = (writtenAt - startedAt) / 1_000
+  console.log(
+    `fan-out while writing: ${fanOutEvents} events written in ${seconds.toFixed(2)} s (${Math.round(fanOutEvents / seconds)}/s, ${writeTransactionSize} per transaction, ${producers} producers)`,
+  )
+  for (const [index, arrival] of arrivals.entries()) {
+    const elapsed = (arrival.lastAt - startedAt) / 1_000
+    console.log(
+      `  group ${groups[index]}: ${Math.round(fanOutEvents / elapsed)} events/s (last event ${(arrival.lastAt - writtenAt).toFixed(0)} ms after the last commit)`,
+    )
+  }
+  console.log(
+    `  ${checkNoLoss(
+      events.map((event) => event.id),
+      arrivals,
+    )}`,
+  )
+  await cleanStream(redis, stream)
+}
+
+async function benchFanOutBacklog(database: OutboxDatabase, redis: Redis): Promise<void> {
+  const stream = `bench-auth-events-${uniqueSuffix()}`
+  const events = Array.from({ length: fanOutEvents }, (_, index) => loginEvent(index))
+  for (let offset = 0; offset < events.length; offset += 1_000) {
+    await database.db.transaction((tx) => writeEvents(tx, database.table, events.slice(offset, offset + 1_000)))
+  }
+  const { arrivals, close } = await fanOutGroups(stream)
+  const startedAt = performance.now()
+  const relay = startOutboxRelay({
+    db: database.db,
+    table: database.table,
+    redisUrl,
+    streamName: stream,
+    batchSize: 1_000,
+    log: quietLog,
+  })
+  await waitFor(
+    () => arrivals.every((arrival) => arrival.ids.length >= fanOutEvents),
+    'every group to receive every event',
+  )
+  await relay.stop()
+  await close()
+  console.log(`fan-out draining a backlog of ${fanOutEvents} outbox rows (relay batch 1,000):`)
+  for (const [index, arrival] of arrivals.entries()) {
+    const elapsed = (arrival.lastAt - startedAt) / 1_000
+    console.log(`  group ${groups[index]}: ${Math.round(fanOutEvents / elapsed)} events/s`)
+  }
+  console.log(
+    `  ${checkNoLoss(
+      events.map((event) => event.id),
+      arrivals,
+    )}`,
+  )
+  await cleanStream(redis, stream)
+}
+
+async function benchQueueLatency(
+  database: OutboxDatabase,
+  redis: Redis,
+  ratePerSecond: number | 'idle',
+): Promise<void> {
+  const queueName = `bench-invitation-events-${uniqueSuffix()}`
+  const relay = startOutboxRelay({ db: database.db, table: database.table, redisUrl, queueName, log: quietLog })
+  const committedAt = new Map<string, number>()
+  const latencies: number[] = []
+  let delivered = 0
+  const consumer = consumeInvitationEvents(
+    { redisUrl, queue: queueName, concurrency: 8, log: quietLog },
+    async (event) => {
+      const start = committedAt.get(event.id)
+      if (start !== undefined) latencies.push(performance.now() - start)
+      delivered += 1
+    },
+  )
+  await warmUp(database, relay, () => delivered, acceptedEvent)
+  delivered = 0
+  await measure(database, relay, committedAt, () => delivered, acceptedEvent, ratePerSecond)
+  await consumer.close()
+  await relay.stop()
+  await removeKeys(redis, `bull:${queueName}:*`)
+  const label = ratePerSecond === 'idle' ? 'at idle (one at a time)' : `at ${ratePerSecond}/s`
+  console.log(`invitation-events queue, commit -> handler ${label}: ${summary(latencies)}`)
+}
+
+async function benchStreamLatency(database: OutboxDatabase, redis: Redis): Promise<void> {
+  const stream = `bench-auth-events-${uniqueSuffix()}`
+  const relay = startOutboxRelay({
+    db: database.db,
+    table: database.table,
+    redisUrl,
+    streamName: stream,
+    log: quietLog,
+  })
+  const committedAt = new Map<string, number>()
+  const latencies: number[] = []
+  let delivered = 0
+  const subscription = await subscribe(
+    { redisUrl, stream, group: 'latency', from: 'start', log: quietLog },
+    async (event) => {
+      const start = committedAt.get(event.id)
+      if (start !== undefined) latencies.push(performance.now() - start)
+      delivered += 1
+    },
+  )
+  let counter = 0
+  await warmUp(
+    database,
+    relay,
+    () => delivered,
+    () => loginEvent(counter++),
+  )
+  delivered = 0
+  await measure(
+    database,
+    relay,
+    committedAt,
+    () => delivered,
+    () => loginEvent(counter++),
+    'idle',
+  )
+  await subscription.close()
+  await relay.stop()
+  console.log(`auth-events stream, commit -> handler at idle (one at a time): ${summary(latencies)}`)
+  await cleanStream(redis, stream)
+}
+
+type Relay = ReturnType<typeof startOutboxRelay>
+
+async function warmUp(database: OutboxDatabase, relay: Relay, delivered: () => number, make: () => GatehouseEvent) {
+  for (let index = 0; index < 50; index++) {
+    await database.db.transaction((tx) => writeEvent(tx, database.table, make()))
+    relay.wake()
+    await waitFor(() => delivered() > index, 'a warm-up event')
+  }
+}
+
+/** Each sample: commit a one-event transaction (as a service does), wake the relay, time to the handler. */
+async function measure(
+  database: OutboxDatabase,
+  relay: Relay,
+  committedAt: Map<string, number>,
+  delivered: () => number,
+  make: () => GatehouseEvent,
+  ratePerSecond: number | 'idle',
+): Promise<void> {
+  const writeOne = async () => {
+    const event = make()
+    await database.db.transaction((tx) => writeEvent(tx, database.table, event))
+    committedAt.set(event.id, performance.now())
+    relay.wake()
+  }
+  if (ratePerSecond === 'idle') {
+    for (let index = 0; index < latencySamples; index++) {
+      await writeOne()
+      await waitFor(() => delivered() > index, 'a measured event')
+    }
+    return
+  }
+  // Open loop: writes start on schedule whether or not earlier ones were delivered.
+  const intervalMs = 1_000 / ratePerSecond
+  const startedAt = performance.now()
+  const writes: Promise<void>[] = []
+  for (let index = 0; index < latencySamples; index++) {
+    const due = startedAt + index * intervalMs
+    const wait = due - performance.now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    writes.push(writeOne())
+  }
+  await Promise.all(writes)
+  await waitFor(() => delivered() >= latencySamples, 'every measured event')
+}
+
+async function removeKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5_000)
+    if (keys.length > 0) await redis.unlink(...keys)
+    cursor = next
+  } while (cursor !== '0')
+}
+
+async function cleanStream(redis: Redis, stream: string): Promise<void> {
+  await removeKeys(redis, `${stream}:published:*`)
+  await redis.unlink(stream)
+}
+
+const database = await createOutboxDatabase('postgres')
+const redis = createRedisConnection(redisUrl, 'waiting', quietLog, 'events-bench')
+try {
+  console.log(`events bench: Postgres outbox (schema ${database.schemaName}), Redis ${redisUrl}`)
+  await benchFanOutLive(database, redis)
+  await benchFanOutBacklog(database, redis)
+  await benchQueueLatency(database, redis, 'idle')
+  await benchQueueLatency(database, redis, loadRatePerSecond)
+  await benchStreamLatency(database, redis)
+} finally {
+  redis.disconnect()
+  await database.close()
+}
