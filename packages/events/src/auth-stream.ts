@@ -51,12 +51,25 @@ function withPublishScript(redis: Redis): PublishingRedis {
 
 /** Appends events to a stream, each at most once per event id; returns how many were appended. */
 export async function publishToStream(redis: Redis, stream: string, events: GatehouseEvent[]): Promise<number> {
-  if (events.length === 0) return 0
-  const keys = [stream, ...events.map((event) => `${stream}:published:${event.id}`)]
+  return appendToStream(
+    redis,
+    stream,
+    events.map((event) => ({ id: event.id, json: JSON.stringify(event) })),
+  )
+}
+
+/** `publishToStream` for events already serialized (the relay reads them from Postgres as text). */
+export async function appendToStream(
+  redis: Redis,
+  stream: string,
+  entries: { id: string; json: string }[],
+): Promise<number> {
+  if (entries.length === 0) return 0
+  const keys = [stream, ...entries.map((entry) => `${stream}:published:${entry.id}`)]
   const scriptArguments = [
     String(streamMaxLength),
     String(publishedMarkerTtlSeconds),
-    ...events.flatMap((event) => [event.id, JSON.stringify(event)]),
+    ...entries.flatMap((entry) => [entry.id, entry.json]),
   ]
   return withPublishScript(redis).gatehousePublishEvents(keys.length, ...keys, ...scriptArguments)
 }
