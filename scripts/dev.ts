@@ -1,6 +1,7 @@
 // `pnpm dev`: the whole product on one machine. Starts Redis when none answers (and
-// redis-server is installed), then every service on its default port, each log line tagged
-// with its service; Ctrl-C stops all of it.
+// redis-server is installed), then every service on its default port — auth, invitation, the web
+// app (pages and gateway) and the dev IdP standing in for Microsoft Entra — each log line tagged
+// with its service, then prints the URL to open and a walkthrough; Ctrl-C stops all of it.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
@@ -15,7 +16,11 @@ const redisUrl = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379')
 const services = [
   { name: 'auth', entry: 'services/auth/src/server.ts', port: 3001 },
   { name: 'invitation', entry: 'services/invitation/src/server.ts', port: 3002 },
+  { name: 'web', entry: 'services/web/src/server.ts', port: 3000 },
+  { name: 'dev-idp', entry: 'packages/dev-idp/src/server.ts', port: 3003 },
 ]
+const publicUrl = process.env.PUBLIC_URL || 'http://localhost:3000'
+const devIdpUrl = process.env.DEV_IDP_BASE_URL || 'http://localhost:3003'
 
 const shared = {
   DATA_DIR: dataDir,
@@ -100,7 +105,7 @@ function pipe(name: string, child: ChildProcess) {
 function startService(service: (typeof services)[number]) {
   const child = spawn(process.execPath, ['--import', 'tsx', service.entry], {
     cwd: root,
-    env: { ...process.env, ...shared, PORT: String(service.port) },
+    env: { ...process.env, ...shared, PUBLIC_URL: publicUrl, DEV_IDP_BASE_URL: devIdpUrl, PORT: String(service.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   pipe(service.name, child)
@@ -130,7 +135,49 @@ function stop() {
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)
 
+// Listening means ready: each service opens its port only after its start-up (migrations
+// included). A TCP probe keeps HTTP request lines out of the log.
+async function waitUntilListening(service: (typeof services)[number]): Promise<boolean> {
+  for (let attempt = 0; attempt < 600 && !stopping; attempt++) {
+    if (await answers(service.port, '127.0.0.1')) return true
+    await new Promise((wait) => setTimeout(wait, 200))
+  }
+  return false
+}
+
+function printWalkthrough() {
+  const lines = [
+    '',
+    `Gatehouse is running. Open ${publicUrl}`,
+    '',
+    `  1. Create an account at ${publicUrl}/signup, then create a workspace.`,
+    '  2. In the workspace, open "SSO settings" and click "Turn on SSO".',
+    `  3. Open the dev IdP (it plays Microsoft Entra) at ${devIdpUrl}: paste the Identifier and Reply URL`,
+    '     and Save; copy its Login URL, Microsoft Entra Identifier and Certificate (Base64) into the',
+    '     SSO settings page (or upload the downloaded .cer) and Save: the status turns Active.',
+    '  4. Invite another address (e.g. bob@example.test) from the workspace page. Its link is printed',
+    `     here (invitation | ... "link") and written to ${join(dataDir, 'mail')}. Open it in a private`,
+    '     window, create the account with a password and accept.',
+    `  5. Sign out, click "Sign in with SSO" at ${publicUrl}/login, enter that address and sign in at`,
+    '     the dev IdP: you land signed in to the workspace.',
+    '',
+    'auth :3001, invitation :3002 (API docs at /docs), web :3000, dev IdP :3003. Ctrl-C stops all.',
+  ]
+  for (const line of lines) say('dev', line)
+}
+
 await ensureRedis()
 say('dev', `data in ${dataDir}; database: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite'}`)
 for (const service of services) startService(service)
-say('dev', 'auth on http://localhost:3001, invitation on http://localhost:3002 (API docs at /docs). Ctrl-C stops all.')
+const readiness = await Promise.all(services.map(waitUntilListening))
+if (!stopping) {
+  if (readiness.every(Boolean)) printWalkthrough()
+  else
+    say(
+      'dev',
+      `not ready: ${services
+        .filter((_, index) => !readiness[index])
+        .map((service) => service.name)
+        .join(', ')}`,
+    )
+}

@@ -2,7 +2,7 @@ import { api, currentSession, element, goToLogin, handleForm, renderAccount, set
 
 const workspaceId = document.getElementById('main').dataset.workspaceId
 const roleNames = { owner: 'Owner', admin: 'Admin', member: 'Member' }
-const statusNames = { pending: 'Invited', accepted: 'Member', revoked: 'Revoked', expired: 'Expired' }
+const statusNames = { pending: 'Invited', accepted: 'Joined', revoked: 'Revoked', expired: 'Expired' }
 
 async function load() {
   const session = await currentSession()

@@ -1,0 +1,321 @@
+// The journey of issue 6 in a real browser (Debian's chromium, driven by playwright-core): an
+// admin sets up SSO with the dev IdP standing in for Microsoft Entra, invites bob, and bob signs
+// in through SSO only once he has signed up with a password and accepted the invitation.
+import assert from 'node:assert/strict'
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { uniqueSuffix } from '@gatehouse/testing'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type Stack, startStack } from './stack.ts'
+
+const root = new URL('../../', import.meta.url).pathname
+const chromiumPath = '/usr/bin/chromium'
+const resultsDirectory = join(root, 'test-results', 'browser')
+const screenshotsDirectory = join(root, 'docs', 'screenshots')
+// The committed screenshots change only when asked: `UPDATE_SCREENSHOTS=1 pnpm test test/browser`.
+const updateScreenshots = process.env.UPDATE_SCREENSHOTS === '1'
+const password = 'correct horse battery staple'
+
+async function screenshot(page: Page, name: string, options: { commit?: boolean } = {}) {
+  mkdirSync(resultsDirectory, { recursive: true })
+  const path = join(resultsDirectory, `${name}.png`)
+  await page.screenshot({ path, fullPage: true })
+  if (options.commit && updateScreenshots) {
+    mkdirSync(screenshotsDirectory, { recursive: true })
+    copyFileSync(path, join(screenshotsDirectory, `${name}.png`))
+  }
+}
+
+/** Fields (inputs, selects, text areas) without an accessible label, hidden ones included. */
+function unlabelledFields(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea')]
+      .filter((field) => (field as HTMLInputElement).type !== 'hidden')
+      .filter((field) => {
+        const labels = (field as HTMLInputElement).labels
+        const hasLabel = labels !== null && [...labels].some((label) => (label.textContent ?? '').trim() !== '')
+        return !hasLabel && !field.getAttribute('aria-label') && !field.getAttribute('aria-labelledby')
+      })
+      .map((field) => field.id || field.outerHTML),
+  )
+}
+
+async function assertLabelled(page: Page) {
+  assert.deepEqual(await unlabelledFields(page), [], `unlabelled fields on ${page.url()}`)
+}
+
+/** Presses Tab until the element with this id has focus; fails if it never does. */
+async function tabTo(page: Page, id: string, limit = 25) {
+  for (let presses = 0; presses < limit; presses++) {
+    await page.keyboard.press('Tab')
+    if (await page.evaluate((wanted) => document.activeElement?.id === wanted, id)) return
+  }
+  assert.fail(`Tab never reached #${id} on ${page.url()}`)
+}
+
+async function focusIsVisible(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const focused = document.activeElement
+    if (!focused || focused === document.body) return false
+    const style = getComputedStyle(focused)
+    return style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2
+  })
+}
+
+describe('the browser journey: SSO set up by an admin, used by an invited member', { timeout: 240_000 }, () => {
+  let stack: Stack
+  let browser: Browser
+  const suffix = uniqueSuffix()
+  const admin = { email: `admin-${suffix}@example.test` }
+  const bob = { email: `bob-${suffix}@example.test`, firstName: 'Bob', lastName: 'Builder' }
+  const workspaceName = `Acme ${suffix}`
+  let adminContext: BrowserContext
+  let adminPage: Page
+  let workspaceUrl = ''
+  let memberSignInLink = ''
+
+  before(async () => {
+    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium`)
+    stack = await startStack()
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    adminContext = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })
+    await adminContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.webUrl })
+    adminPage = await adminContext.newPage()
+  })
+
+  after(async () => {
+    await browser?.close()
+    await stack?.stop()
+  })
+
+  it('the admin signs up and creates a workspace', async () => {
+    const page = adminPage
+    await page.goto(`${stack.webUrl}/login`)
+    await assertLabelled(page)
+    await screenshot(page, 'login', { commit: true })
+    await page.getByRole('link', { name: 'Create an account' }).click()
+    await page.waitForURL('**/signup')
+    await assertLabelled(page)
+    await screenshot(page, 'signup')
+    await page.getByLabel('First name').fill('Ada')
+    await page.getByLabel('Last name').fill('Admin')
+    await page.getByLabel('Email').fill(admin.email)
+    await page.getByLabel('Password', { exact: true }).fill(password)
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.waitForURL(`${stack.webUrl}/`)
+    await page.getByText('You are not in a workspace yet').waitFor()
+    await assertLabelled(page)
+    await screenshot(page, 'home-empty')
+    await page.getByLabel('Workspace name').fill(workspaceName)
+    await page.getByRole('button', { name: 'Create workspace' }).click()
+    await page.waitForURL('**/workspaces/*')
+    workspaceUrl = page.url()
+    await page.getByRole('heading', { name: workspaceName }).waitFor()
+    await assertLabelled(page)
+    await screenshot(page, 'workspace')
+  })
+
+  it('turns SSO on, copies the Identifier and Reply URL into the IdP, and pastes its three values back', async () => {
+    const page = adminPage
+    await page.getByRole('link', { name: 'SSO settings' }).click()
+    await page.waitForURL('**/sso')
+    await page.getByRole('button', { name: 'Turn on SSO' }).waitFor()
+    await assertLabelled(page)
+    await screenshot(page, 'sso-settings-off')
+    await page.getByRole('button', { name: 'Turn on SSO' }).click()
+    await page.locator('#sp-entity-id:not([value=""])').waitFor()
+    await page.waitForFunction(() => (document.getElementById('sp-entity-id') as HTMLInputElement).value !== '')
+    await screenshot(page, 'sso-settings-before-save', { commit: true })
+
+    await page.getByRole('button', { name: 'Copy' }).first().click()
+    await page.getByText('Identifier (Entity ID) copied.').waitFor()
+    const identifier = await page.evaluate(() => navigator.clipboard.readText())
+    await page.locator('#copy-acs-url').click()
+    await page.getByText('Reply URL (Assertion Consumer Service URL) copied.').waitFor()
+    const replyUrl = await page.evaluate(() => navigator.clipboard.readText())
+    assert.match(identifier, new RegExp(`^${stack.webUrl}/sso/saml/[0-9a-f-]{36}$`))
+    assert.equal(replyUrl, `${identifier}/acs`)
+
+    // In "Entra" (the dev IdP): Basic SAML Configuration, then the three values to copy.
+    const idpPage = await adminContext.newPage()
+    await idpPage.goto(stack.devIdpUrl)
+    await idpPage.locator('#identifier').fill(identifier)
+    await idpPage.locator('#reply-url').fill(replyUrl)
+    await idpPage.locator('#save-application').click()
+    await idpPage.locator('#applications').waitFor()
+    const loginUrl = await idpPage.locator('#login-url').inputValue()
+    const entraIdentifier = await idpPage.locator('#entra-identifier').inputValue()
+    const download = idpPage.waitForEvent('download')
+    await idpPage.locator('#certificate-download').click()
+    const certificateFile = join(stack.dataDir, 'entra-certificate.cer')
+    await (await download).saveAs(certificateFile)
+    await screenshot(idpPage, 'dev-idp-application')
+    await idpPage.close()
+
+    await page.bringToFront()
+    await page.getByLabel('Login URL').fill(loginUrl)
+    await page.getByLabel('Microsoft Entra Identifier').fill(entraIdentifier)
+    await page.getByLabel('Certificate file (.cer)').setInputFiles(certificateFile)
+    await page.waitForFunction(() =>
+      (document.getElementById('idp-certificate') as HTMLTextAreaElement).value.includes('BEGIN CERTIFICATE'),
+    )
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByText('Saved. SSO is active').waitFor()
+    assert.equal(await page.locator('#sso-status').textContent(), 'Active')
+    assert.match((await page.locator('#idp-fingerprint').textContent()) ?? '', /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/i)
+    assert.notEqual(await page.locator('#idp-expiry').textContent(), '—')
+    memberSignInLink = await page.locator('#sp-login-url').inputValue()
+    assert.equal(memberSignInLink, `${identifier}/login`)
+    await assertLabelled(page)
+    await screenshot(page, 'sso-settings-after-save', { commit: true })
+  })
+
+  it('invites bob, and shows the invitation as pending', async () => {
+    const page = adminPage
+    await page.goto(workspaceUrl)
+    await page.getByLabel('Email to invite').fill(bob.email)
+    await page.getByLabel('Role').selectOption('member')
+    await page.getByRole('button', { name: 'Send invitation' }).click()
+    await page.getByText(`Invitation sent to ${bob.email}.`).waitFor()
+    const row = page.locator(`tr[data-email="${bob.email}"]`)
+    await row.getByText('Invited').waitFor()
+    await screenshot(page, 'workspace-invitations')
+  })
+
+  let bobContext: BrowserContext
+  let bobPage: Page
+
+  it('refuses SSO to bob before he accepts, with a page that says what to do', async () => {
+    bobContext = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    bobPage = await bobContext.newPage()
+    const page = bobPage
+
+    // From the login page, discovery finds nothing for him yet and says why.
+    await page.goto(`${stack.webUrl}/login`)
+    await page.getByRole('button', { name: 'Sign in with SSO' }).click()
+    await page.getByLabel('Work email').fill(bob.email)
+    await page.getByRole('button', { name: 'Continue with SSO' }).click()
+    await page.getByText(`No workspace lets ${bob.email} sign in with SSO yet`).waitFor()
+
+    // Through the workspace's sign-in link, Entra signs him in, and Gatehouse refuses.
+    await page.goto(memberSignInLink)
+    await page.locator('#email').fill(bob.email)
+    await page.locator('#first-name').fill(bob.firstName)
+    await page.locator('#last-name').fill(bob.lastName)
+    const refused = page.waitForResponse((response) => response.url().endsWith('/acs'))
+    await page.locator('#sign-in').click()
+    assert.equal((await refused).status(), 403)
+    await page.getByRole('heading', { name: 'You can’t use SSO for this workspace yet' }).waitFor()
+    assert.equal(await page.locator('#refusal-message').getAttribute('data-code'), 'sso_not_allowed')
+    assert.match((await page.locator('#refusal-message').textContent()) ?? '', /accept your invitation/i)
+    await screenshot(page, 'sso-refusal', { commit: true })
+    const session = await page.request.get(`${stack.webUrl}/v1/auth/session`)
+    assert.equal(session.status(), 401)
+  })
+
+  it('bob opens the invitation link from the email, signs up with a password and accepts', async () => {
+    const page = bobPage
+    const link = await stack.invitationLink(bob.email)
+    assert.ok(link.startsWith(`${stack.webUrl}/invite#token=`), link)
+    await page.goto(link)
+    await page.getByRole('heading', { name: 'Create your account to join' }).waitFor()
+    assert.equal(await page.locator('#invite-workspace').textContent(), workspaceName)
+    assert.equal(await page.locator('#invite-email').textContent(), bob.email)
+    assert.equal(await page.getByLabel('Email').first().inputValue(), bob.email)
+    await assertLabelled(page)
+    await screenshot(page, 'invite')
+    await page.getByLabel('First name').fill(bob.firstName)
+    await page.getByLabel('Last name').fill(bob.lastName)
+    await page.getByLabel('Password', { exact: true }).first().fill(password)
+    await page.getByRole('button', { name: 'Create account and join' }).click()
+    await page.getByText(`You are now a member of ${workspaceName}`).waitFor({ timeout: 20_000 })
+    await screenshot(page, 'invite-accepted')
+  })
+
+  it('bob signs out, clicks Sign in with SSO, passes the IdP and lands signed in to the workspace', async () => {
+    const page = bobPage
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.waitForURL('**/login')
+    await page.getByRole('button', { name: 'Sign in with SSO' }).click()
+    await page.getByLabel('Work email').fill(bob.email)
+    await page.getByRole('button', { name: 'Continue with SSO' }).click()
+    await page.waitForURL(`${stack.devIdpUrl}/**`)
+    await screenshot(page, 'dev-idp-sign-in')
+    await page.locator('#email').fill(bob.email)
+    await page.locator('#sign-in').click()
+    await page.waitForURL(workspaceUrl)
+    await page.getByRole('heading', { name: workspaceName }).waitFor()
+    assert.equal(await page.locator('#signed-in-as').textContent(), bob.email)
+    await page.getByText('You can sign in to it with SSO.').waitFor()
+    await screenshot(page, 'signed-in-with-sso')
+    const session = await (await page.request.get(`${stack.webUrl}/v1/auth/session`)).json()
+    assert.equal(session.user.email, bob.email)
+    assert.deepEqual(
+      session.memberships.map((membership: { workspaceName: string; role: string }) => [
+        membership.workspaceName,
+        membership.role,
+      ]),
+      [[workspaceName, 'member']],
+    )
+  })
+
+  it('the admin sees bob as joined, and can resend and revoke an invitation', async () => {
+    const page = adminPage
+    await page.goto(workspaceUrl)
+    await page.locator(`tr[data-email="${bob.email}"] td.status-accepted`).getByText('Joined').waitFor()
+    const carol = `carol-${suffix}@example.test`
+    await page.getByLabel('Email to invite').fill(carol)
+    await page.getByLabel('Role').selectOption('admin')
+    await page.getByRole('button', { name: 'Send invitation' }).click()
+    const row = page.locator(`tr[data-email="${carol}"]`)
+    await row.getByText('Invited').waitFor()
+    await row.getByRole('button', { name: `Resend the invitation of ${carol}` }).click()
+    await page.getByText(`The invitation was sent again to ${carol}.`).waitFor()
+    await row.getByRole('button', { name: `Revoke the invitation of ${carol}` }).click()
+    await page.getByText(`The invitation of ${carol} is revoked.`).waitFor()
+    await row.getByText('Revoked').waitFor()
+    await assertLabelled(page)
+    await screenshot(page, 'workspace-members')
+  })
+
+  it('signs in with the keyboard alone, with the focus visible at every step', async () => {
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      await page.goto(`${stack.webUrl}/login`)
+      await tabTo(page, 'login-email')
+      assert.ok(await focusIsVisible(page), 'focus on the email field is visible')
+      await page.keyboard.type(admin.email)
+      await page.keyboard.press('Tab')
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'login-password')
+      assert.ok(await focusIsVisible(page), 'focus on the password field is visible')
+      await page.keyboard.type(password)
+      await page.keyboard.press('Enter')
+      await page.waitForURL(`${stack.webUrl}/`)
+      await page.getByRole('link', { name: workspaceName }).waitFor()
+
+      // The SSO button opens its form from the keyboard and puts the focus in it.
+      await page.goto(`${stack.webUrl}/login`)
+      await tabTo(page, 'sso-start')
+      assert.ok(await focusIsVisible(page), 'focus on the SSO button is visible')
+      await page.keyboard.press('Enter')
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'sso-email')
+      assert.equal(await page.locator('#sso-start').getAttribute('aria-expanded'), 'true')
+    } finally {
+      await context.close()
+    }
+  })
+})
