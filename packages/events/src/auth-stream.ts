@@ -78,7 +78,7 @@ export interface SubscribeOptions {
   redisUrl: string
   /** The subscriber group: every group receives every event; consumers of one group share them. */
   group: string
-  /** This process's name within the group; defaults to host and pid (stable within a pod). */
+  /** This process's name within the group; defaults to host, pid and a random suffix. */
   consumer?: string
   /** Where a group that does not exist yet starts; an existing group resumes from its position. */
   from?: 'now' | 'start'
