@@ -127,10 +127,12 @@ function checkNoLoss(expectedIds: string[], reports: GroupReport[]): string {
     .join('; ')
 }
 
-function printRates(reports: GroupReport[], startedAt: number): void {
+function printRates(reports: GroupReport[], startedAt: number, writtenAt?: number): void {
   for (const report of [...reports].sort((a, b) => a.group.localeCompare(b.group))) {
     const seconds = (report.lastAt - startedAt) / 1_000
-    console.log(`  group ${report.group}: ${Math.round(fanOutEvents / seconds)} events/s`)
+    const lag =
+      writtenAt === undefined ? '' : ` (last event ${(report.lastAt - writtenAt).toFixed(0)} ms after the last commit)`
+    console.log(`  group ${report.group}: ${Math.round(fanOutEvents / seconds)} events/s${lag}`)
   }
 }
 
@@ -170,7 +172,7 @@ async function benchFanOutLive(database: OutboxDatabase, redis: Redis): Promise<
   console.log(
     `fan-out while writing: ${fanOutEvents} events committed in ${seconds.toFixed(2)} s (${Math.round(fanOutEvents / seconds)}/s; ${producers} producers, ${writeTransactionSize} events per transaction); write -> all 3 groups:`,
   )
-  printRates(subscribers.reports, startedAt)
+  printRates(subscribers.reports, startedAt, writtenAt)
   console.log(
     `  ${checkNoLoss(
       events.map((event) => event.id),
