@@ -20,6 +20,17 @@ export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
       invitation: () => answersHealthCheck(config.invitationUrl),
     },
   })
+  if (config.publicUrl.protocol === 'http:') {
+    // Over plain-http development, `upgrade-insecure-requests` (helmet's default) would send the
+    // browser to https://localhost for every script and stylesheet; browsers that do not exempt
+    // localhost then load the pages bare.
+    app.addHook('onSend', async (_request, reply) => {
+      const policy = reply.getHeader('content-security-policy')
+      if (typeof policy === 'string') {
+        reply.header('content-security-policy', policy.replace(/;?upgrade-insecure-requests/, ''))
+      }
+    })
+  }
   await app.register(gatewayRoutes, {
     authUrl: config.authUrl,
     invitationUrl: config.invitationUrl,

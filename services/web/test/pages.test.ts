@@ -48,6 +48,18 @@ describe('pages', () => {
     }
   })
 
+  it('asks browsers to upgrade to https only when the product is served over https', async () => {
+    const login = await app.inject({ method: 'GET', url: '/login' })
+    assert.doesNotMatch(String(login.headers['content-security-policy']), /upgrade-insecure-requests/)
+    const https = await buildApp(loadConfig({ PUBLIC_URL: 'https://app.example.test' }))
+    try {
+      const secureLogin = await https.inject({ method: 'GET', url: '/login' })
+      assert.match(String(secureLogin.headers['content-security-policy']), /upgrade-insecure-requests/)
+    } finally {
+      await https.close()
+    }
+  })
+
   it('answers an unknown page, or a workspace id that is not one, with a 404 page', async () => {
     for (const url of ['/nowhere', '/workspaces/not-a-uuid/sso', '/internal/sessions']) {
       const response = await app.inject({ method: 'GET', url })
