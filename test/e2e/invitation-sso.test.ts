@@ -5,14 +5,16 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
-import { postgresUrl, redisUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
+import { isolatedRedisUrl } from '../support/redis-database.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
 
 const publicUrl = 'http://localhost:3000'
 const internalToken = `e2e-internal-token-${'x'.repeat(32)}`
 const password = 'correct horse battery staple'
+const redisUrl = isolatedRedisUrl()
 
 describe('invite, email, password signup, accept, and only then SSO', () => {
   const dataDir = temporaryDirectory()
@@ -34,7 +36,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     }
     auth = await startProcess('auth', { ...shared, PORT: '13201' })
     const invitationEnv = { ...shared, AUTH_URL: auth.url, SMTP_URL: sink.url }
-    ;[invitation, shortLived] = await Promise.all([
+    const started = await Promise.allSettled([
       startProcess('invitation', { ...invitationEnv, PORT: '13202', MAIL_QUEUE: `e2e-emails-${uniqueSuffix()}` }),
       startProcess('invitation', {
         ...invitationEnv,
@@ -43,6 +45,10 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
         INVITATION_TTL_SECONDS: '1',
       }),
     ])
+    // Kept even when the other failed to start, so that after() stops it.
+    if (started[0].status === 'fulfilled') invitation = started[0].value
+    if (started[1].status === 'fulfilled') shortLived = started[1].value
+    for (const result of started) if (result.status === 'rejected') throw result.reason
   })
   after(async () => {
     await Promise.all([invitation?.stop(), shortLived?.stop(), auth?.stop()])
@@ -120,7 +126,10 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     while (true) {
       const result = await attempt()
       if (result !== undefined) return result
-      if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`)
+      if (Date.now() > deadline) {
+        const logs = [auth, invitation].map((running) => `${running.name}:\n${running.output().slice(-3000)}`)
+        throw new Error(`${what} did not happen within ${timeoutMs} ms\n${logs.join('\n')}`)
+      }
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }

@@ -6,8 +6,9 @@ import { Writable } from 'node:stream'
 import { type AuthTestApp, createWorkspace, signUp, startAuthApp } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server'
-import { postgresUrl, redisUrl, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { postgresUrl, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
+import { isolatedRedisUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
@@ -15,6 +16,8 @@ import { loadConfig } from '../src/config.ts'
 export { createWorkspace, signUp }
 export const publicUrl = 'http://localhost:3000'
 export const internalToken = 'invitation-tests-internal-token-0123456789abcdef'
+/** One Redis database for the auth and invitation apps of this test process (see isolatedRedisUrl). */
+const redisUrl = isolatedRedisUrl()
 
 export interface AuthServer extends AuthTestApp {
   url: string
@@ -22,7 +25,7 @@ export interface AuthServer extends AuthTestApp {
 
 /** A real auth app, listening, that accepts `internalToken`. */
 export async function startAuthServer(): Promise<AuthServer> {
-  const auth = await startAuthApp({ INTERNAL_TOKEN: internalToken })
+  const auth = await startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl })
   await auth.app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = auth.app.server.address() as AddressInfo
   return { ...auth, url: `http://127.0.0.1:${port}` }
