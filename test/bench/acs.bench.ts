@@ -65,7 +65,9 @@ const jsonHeaders = (cookie?: string) => ({ 'content-type': 'application/json', 
 const email = uniqueEmail('bench')
 const signup = await call('POST', '/v1/auth/signup', json({ email, password: 'bench password 0123' }), jsonHeaders())
 const cookie = signup.cookies[0]?.split(';')[0] ?? ''
-const workspace = JSON.parse((await call('POST', '/v1/workspaces', json({ name: 'Bench' }), jsonHeaders(cookie))).body).workspace
+const workspace = JSON.parse(
+  (await call('POST', '/v1/workspaces', json({ name: 'Bench' }), jsonHeaders(cookie))).body,
+).workspace
 await call('POST', `/v1/workspaces/${workspace.id}/sso`, undefined, { cookie })
 const configured = await call(
   'PUT',
@@ -78,7 +80,8 @@ await call('PATCH', `/v1/workspaces/${workspace.id}/sso`, json({ allowIdpInitiat
 
 const forms = Array.from(
   { length: logins },
-  () => `SAMLResponse=${encodeURIComponent(idp.responseBase64({ sp: connection.sp, user: { email, firstName: 'Ada' } }))}`,
+  () =>
+    `SAMLResponse=${encodeURIComponent(idp.responseBase64({ sp: connection.sp, user: { email, firstName: 'Ada' } }))}`,
 )
 const acsPath = `/sso/saml/${connection.id}/acs`
 const formHeaders = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
@@ -104,7 +107,8 @@ await Promise.all(
 const seconds = (performance.now() - started) / 1000
 const routeRate = latencies.length / seconds
 latencies.sort((a, b) => a - b)
-const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0
+const percentile = (p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0
 
 await app.close()
 agent.destroy()
@@ -113,7 +117,9 @@ await database.close()
 
 const bareRate = await bareValidationRate(Math.min(logins, 2000))
 console.log(`ACS route: ${latencies.length} logins, concurrency ${concurrency}, ${failures} failed`)
-console.log(`  ${routeRate.toFixed(0)} logins/s; latency p50 ${percentile(50).toFixed(2)} ms, p99 ${percentile(99).toFixed(2)} ms`)
+console.log(
+  `  ${routeRate.toFixed(0)} logins/s; latency p50 ${percentile(50).toFixed(2)} ms, p99 ${percentile(99).toFixed(2)} ms`,
+)
 console.log(`bare @gatehouse/saml validation (fresh responses, one at a time): ${bareRate.toFixed(0)} responses/s`)
 console.log(`ratio route / bare: ${(routeRate / bareRate).toFixed(2)} (target >= 0.70)`)
 if (failures > 0) process.exitCode = 1

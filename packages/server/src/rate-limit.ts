@@ -1,6 +1,6 @@
-import { errors } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
+import { errors } from './errors.ts'
 
 export interface RateLimitRule {
   /** Names the counter, e.g. `login:ip`. */

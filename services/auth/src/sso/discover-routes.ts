@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceProviderUrls } from '@gatehouse/saml'
-import { normalizeEmail } from '@gatehouse/server'
+import { normalizeEmail, rateLimit } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef } from '../http-schemas.ts'
-import { rateLimit } from '../plugins/rate-limit.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import { findUsableConnections } from './repo.ts'
 
