@@ -26,6 +26,8 @@ const shared = {
   DATA_DIR: dataDir,
   REDIS_URL: redisUrl.href,
   INTERNAL_TOKEN: process.env.INTERNAL_TOKEN || randomBytes(32).toString('base64url'),
+  // auth and invitation see clients through the web gateway on this machine.
+  TRUST_PROXY: process.env.TRUST_PROXY || 'loopback',
 }
 
 const children: ChildProcess[] = []

@@ -114,6 +114,7 @@ export async function startStack(): Promise<Stack> {
     INTERNAL_TOKEN: randomBytes(32).toString('base64url'),
     COOKIE_SECRET: randomBytes(32).toString('base64url'),
     SMTP_URL: '',
+    TRUST_PROXY: 'loopback',
   }
   const started: StartedProcess[] = []
   const stop = async () => {

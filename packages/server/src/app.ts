@@ -17,6 +17,10 @@ export interface CreateAppOptions {
   version?: string
   description?: string
   logger?: FastifyServerOptions['logger']
+  /** The origin browsers use; over plain http the CSP does not ask browsers to upgrade to https. */
+  publicUrl: URL
+  /** Proxies whose X-Forwarded-For is believed (the web gateway); false: none. */
+  trustProxy?: string | false
   /** Named dependencies `/readyz` asks, e.g. `{ database, redis }`. */
   readiness: Record<string, ReadinessCheck>
 }
@@ -37,7 +41,7 @@ export async function createApp(options: CreateAppOptions) {
       const incoming = request.headers['x-request-id']
       return typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID()
     },
-    trustProxy: false,
+    trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
@@ -59,6 +63,8 @@ export async function createApp(options: CreateAppOptions) {
         'img-src': ["'self'", 'data:'],
         'form-action': ["'self'", 'https:', 'http:'],
         'frame-ancestors': ["'none'"],
+        // Over plain-http development this would send every asset request to https://localhost.
+        'upgrade-insecure-requests': options.publicUrl.protocol === 'https:' ? [] : null,
       },
     },
   })

@@ -24,6 +24,8 @@ export interface BaseConfig {
   logLevel: string
   cookieSecret: string
   internalToken: string
+  /** Which proxies' X-Forwarded-For to believe (Fastify `trustProxy`): e.g. the web gateway's address. */
+  trustProxy: string | false
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -42,6 +44,7 @@ export function loadBaseConfig(env: Env, service: string, defaultPort: number): 
     logLevel: readChoice(env, 'LOG_LEVEL', 'info', logLevels),
     cookieSecret: readSecret(env, 'COOKIE_SECRET', production),
     internalToken: readSecret(env, 'INTERNAL_TOKEN', production),
+    trustProxy: readTrustProxy(env),
   }
 }
 
@@ -82,6 +85,15 @@ export function readDuration(env: Env, variable: string, fallbackSeconds: number
   if (!Number.isFinite(seconds) || seconds <= 0)
     throw new ConfigError(variable, `"${raw}" is not a positive number of seconds`)
   return seconds
+}
+
+// Addresses or ranges as proxy-addr understands them ("loopback", "10.0.0.0/8", "127.0.0.1,::1").
+// Unset: the socket's address is the client's, and X-Forwarded-For is ignored.
+function readTrustProxy(env: Env): string | false {
+  const raw = env.TRUST_PROXY?.trim()
+  if (!raw) return false
+  if (!/^[\w.:/,\s-]+$/.test(raw)) throw new ConfigError('TRUST_PROXY', `"${raw}" is not a list of addresses or ranges`)
+  return raw
 }
 
 // In development a missing secret is made up per process; in production it must be given.

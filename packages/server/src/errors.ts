@@ -24,6 +24,7 @@ export const errors = {
   badRequest: defineError(400, 'bad_request', 'The request is malformed.'),
   unauthenticated: defineError(401, 'unauthenticated', 'Sign in first.'),
   forbidden: defineError(403, 'forbidden', 'You do not have access to this.'),
+  forbiddenOrigin: defineError(403, 'forbidden_origin', 'This request came from another site and was refused.'),
   notFound: defineError(404, 'not_found', 'Not found.'),
   unsupportedMediaType: defineError(415, 'unsupported_media_type', 'Send JSON (Content-Type: application/json).'),
   rateLimited: defineError(429, 'rate_limited', 'Too many attempts. Wait a minute and try again.'),

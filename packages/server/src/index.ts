@@ -12,6 +12,7 @@ export {
 export { normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
 export { loggerOptions } from './logger.ts'
+export { originGuard } from './origin-guard.ts'
 export { type RateLimitRule, rateLimit } from './rate-limit.ts'
 export { createRedis, pingRedis } from './redis.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'

@@ -1,20 +1,21 @@
 import fp from 'fastify-plugin'
-import { authErrors } from '../errors.ts'
+import { errors } from './errors.ts'
 
 const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
- * Cross-site request forgery guard for the JSON API: a state-changing request that carries an
- * `Origin` must come from PUBLIC_URL's origin. (Browsers always send Origin on cross-site POSTs;
- * JSON bodies cannot be sent cross-site without a CORS preflight we never grant.) The SAML ACS is
- * exempt: the IdP's form posts to it from another origin by design.
+ * Cross-site request forgery guard for a JSON API: the session cookie rides along with any request
+ * a browser sends, so a state-changing request that carries an `Origin` must come from PUBLIC_URL's
+ * origin. (Browsers always send Origin on cross-site POSTs; JSON bodies cannot be sent cross-site
+ * without a CORS preflight, which is never granted.) `exempt` names routes other sites post to by
+ * design, such as the SAML ACS the IdP's form targets.
  */
-export default fp<{ publicOrigin: string; exempt: (url: string) => boolean }>(
+export const originGuard = fp<{ publicOrigin: string; exempt?: (url: string) => boolean }>(
   async (app, options) => {
     app.addHook('onRequest', async (request) => {
-      if (!stateChanging.has(request.method) || options.exempt(request.url)) return
+      if (!stateChanging.has(request.method) || options.exempt?.(request.url)) return
       const origin = request.headers.origin
-      if (origin !== undefined && origin !== options.publicOrigin) throw authErrors.forbiddenOrigin()
+      if (origin !== undefined && origin !== options.publicOrigin) throw errors.forbiddenOrigin()
     })
   },
   { name: 'origin-guard' },

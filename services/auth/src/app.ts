@@ -1,14 +1,13 @@
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
 import { consumeInvitationEvents, startOutboxRelay } from '@gatehouse/events'
-import { createApp, pingRedis, type ServiceDeps } from '@gatehouse/server'
+import { createApp, originGuard, pingRedis, type ServiceDeps } from '@gatehouse/server'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
-import originGuard from './plugins/origin-guard.ts'
 import { createSessionService } from './sessions/service.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionService, createSamlConnectionCache } from './sso/connections.ts'
@@ -28,6 +27,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     service: config.service,
     description: 'Users, sessions, workspaces, SSO connections and the SAML endpoints.',
     logger: deps.logger,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
   })
 

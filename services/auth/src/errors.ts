@@ -10,7 +10,6 @@ export const authErrors = {
   ),
   emailTaken: defineError(409, 'email_taken', 'An account with this email already exists. Sign in instead.'),
   invalidCredentials: defineError(401, 'invalid_credentials', 'The email or password is not right.'),
-  forbiddenOrigin: defineError(403, 'forbidden_origin', 'This request came from another site and was refused.'),
   ssoExists: defineError(409, 'sso_exists', 'SSO is already turned on for this workspace.'),
   ssoNotConfigured: defineError(404, 'sso_not_configured', 'SSO is not turned on for this workspace.'),
   ssoDisabled: defineError(409, 'sso_disabled', 'SSO is turned off for this workspace. Sign in with your password.'),

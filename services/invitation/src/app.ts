@@ -2,14 +2,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
 import { startOutboxRelay } from '@gatehouse/events'
-import { createApp, pingRedis, type ServiceDeps } from '@gatehouse/server'
+import { createApp, originGuard, pingRedis, type ServiceDeps } from '@gatehouse/server'
 import type { InvitationConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { startEmailDelivery } from './emails/delivery.ts'
 import { createMailTransport } from './emails/transport.ts'
 import { invitationRoutes } from './invitations/routes.ts'
 import { createInvitationService } from './invitations/service.ts'
-import originGuard from './plugins/origin-guard.ts'
 import { createAuthClient } from './sessions/auth-client.ts'
 
 export { schema }
@@ -25,6 +24,8 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     service: config.service,
     description: 'Invitations into workspaces and their emails.',
     logger: deps.logger,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
   })
   const now = deps.now ?? (() => new Date())
@@ -65,6 +66,6 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
 
   await app.register(cookie)
   await app.register(originGuard, { publicOrigin: config.publicUrl.origin })
-  await app.register(invitationRoutes, { invitations, auth, now })
+  await app.register(invitationRoutes, { invitations, auth, now, redis: deps.redis })
   return app
 }

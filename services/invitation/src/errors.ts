@@ -3,7 +3,6 @@ import { defineError } from '@gatehouse/server'
 /** The invitation service's errors, each with the `code` CONTRACT.md gives it. */
 export const invitationErrors = {
   invalidEmail: defineError(400, 'invalid_email', 'Enter a valid email address.'),
-  forbiddenOrigin: defineError(403, 'forbidden_origin', 'This request came from another site and was refused.'),
   alreadyMember: defineError(409, 'already_member', 'This person is already a member of the workspace.'),
   alreadyInvited: defineError(
     409,

@@ -73,6 +73,7 @@ describe('invitations', () => {
     assert.equal(found.statusCode, 200)
     assert.deepEqual(found.json(), {
       workspaceName: 'Acme <Rockets>',
+      inviterEmail: owner.email,
       email: email.toLowerCase(),
       role: 'admin',
       status: 'pending',

@@ -15,22 +15,12 @@ export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
     service: config.service,
     description: 'Pages and the same-origin gateway to auth and invitation.',
     logger: deps.logger,
+    publicUrl: config.publicUrl,
     readiness: {
       auth: () => answersHealthCheck(config.authUrl),
       invitation: () => answersHealthCheck(config.invitationUrl),
     },
   })
-  if (config.publicUrl.protocol === 'http:') {
-    // Over plain-http development, `upgrade-insecure-requests` (helmet's default) would send the
-    // browser to https://localhost for every script and stylesheet; browsers that do not exempt
-    // localhost then load the pages bare.
-    app.addHook('onSend', async (_request, reply) => {
-      const policy = reply.getHeader('content-security-policy')
-      if (typeof policy === 'string') {
-        reply.header('content-security-policy', policy.replace(/;?upgrade-insecure-requests/, ''))
-      }
-    })
-  }
   await app.register(gatewayRoutes, {
     authUrl: config.authUrl,
     invitationUrl: config.invitationUrl,

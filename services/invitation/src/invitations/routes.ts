@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { rateLimit } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import type { InvitationRow } from '../db/schema.ts'
 import type { AuthClient } from '../sessions/auth-client.ts'
@@ -34,7 +36,11 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   invitations: InvitationService
   auth: AuthClient
   now: () => Date
+  redis: Redis
 }> = async (app, deps) => {
+  // Guessing a 256-bit token is hopeless, but probing costs us a query: bound it per client.
+  const perIp = (name: string, limit: number) =>
+    rateLimit(deps.redis, [{ name, limit, windowSeconds: 60, key: (request) => request.ip }])
   const invitationView = (invitation: InvitationRow) => ({
     id: invitation.id,
     workspaceId: invitation.workspaceId,
@@ -125,6 +131,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/invitations/lookup',
     {
+      preHandler: perIp('invitation-lookup:ip', 60),
       schema: {
         tags: ['invitations'],
         summary: 'What an invitation link is for (no session needed)',
@@ -132,12 +139,14 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
         response: {
           200: Type.Object({
             workspaceName: Type.String(),
+            inviterEmail: Type.String(),
             email: Type.String(),
             role: Role,
             status: Status,
             expiresAt: DateTime,
           }),
           404: ErrorRef,
+          429: ErrorRef,
         },
       },
     },
@@ -145,6 +154,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       const invitation = await invitations.lookup(request.body.token)
       return {
         workspaceName: invitation.workspaceName,
+        inviterEmail: invitation.inviterEmail,
         email: invitation.email,
         role: invitation.role,
         status: statusOf(invitation, deps.now()),
@@ -156,6 +166,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/invitations/accept',
     {
+      preHandler: perIp('invitation-accept:ip', 30),
       schema: {
         tags: ['invitations'],
         summary: 'Accept with the session of the invited password account',
@@ -167,6 +178,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
           404: ErrorRef,
           409: ErrorRef,
           410: ErrorRef,
+          429: ErrorRef,
         },
       },
     },

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createApp, defineError, originGuard } from '../src/index.ts'
+
+async function appWith(options: { trustProxy?: string | false } = {}) {
+  const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example'), ...options })
+  await app.register(originGuard, { publicOrigin: 'https://app.example', exempt: (url) => url.startsWith('/hook') })
+  const teapot = defineError(418, 'teapot', 'I am a teapot.')
+  app.get('/ip', async (request) => ({ ip: request.ip }))
+  app.get('/teapot', async () => {
+    throw teapot(undefined, { fields: { brew: 'too hot' } })
+  })
+  app.get('/crash', async () => {
+    throw new Error('secret internals: password=hunter2')
+  })
+  app.post('/change', async () => ({ changed: true }))
+  app.post('/hook', async () => ({ hooked: true }))
+  await app.ready()
+  return app
+}
+
+describe('createApp', () => {
+  it('believes X-Forwarded-For only from a trusted proxy', async () => {
+    const direct = await appWith()
+    const spoofed = await direct.inject({
+      url: '/ip',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    })
+    assert.equal(spoofed.json().ip, '127.0.0.1')
+    await direct.close()
+
+    const behindGateway = await appWith({ trustProxy: 'loopback' })
+    const forwarded = await behindGateway.inject({
+      url: '/ip',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    })
+    assert.equal(forwarded.json().ip, '203.0.113.9')
+    const fromElsewhere = await behindGateway.inject({
+      url: '/ip',
+      remoteAddress: '198.51.100.7',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    })
+    assert.equal(fromElsewhere.json().ip, '198.51.100.7')
+    await behindGateway.close()
+  })
+
+  it('answers every error as {error, message}, hiding what a 5xx was about', async () => {
+    const app = await appWith()
+    const teapot = await app.inject({ url: '/teapot' })
+    assert.equal(teapot.statusCode, 418)
+    assert.deepEqual(teapot.json(), { error: 'teapot', message: 'I am a teapot.', fields: { brew: 'too hot' } })
+    const crash = await app.inject({ url: '/crash' })
+    assert.equal(crash.statusCode, 500)
+    assert.equal(crash.json().error, 'internal_error')
+    assert.ok(!crash.body.includes('hunter2'))
+    const missing = await app.inject({ url: '/nowhere' })
+    assert.equal(missing.statusCode, 404)
+    assert.equal(missing.json().error, 'not_found')
+    assert.ok(teapot.headers['x-request-id'])
+    await app.close()
+  })
+
+  it('refuses state-changing requests from another origin, except on exempt routes', async () => {
+    const app = await appWith()
+    const foreign = await app.inject({ method: 'POST', url: '/change', headers: { origin: 'https://evil.example' } })
+    assert.equal(foreign.statusCode, 403)
+    assert.equal(foreign.json().error, 'forbidden_origin')
+    const same = await app.inject({ method: 'POST', url: '/change', headers: { origin: 'https://app.example' } })
+    assert.equal(same.statusCode, 200)
+    const noOrigin = await app.inject({ method: 'POST', url: '/change' })
+    assert.equal(noOrigin.statusCode, 200)
+    const hook = await app.inject({ method: 'POST', url: '/hook', headers: { origin: 'https://idp.example' } })
+    assert.equal(hook.statusCode, 200)
+    await app.close()
+  })
+})
