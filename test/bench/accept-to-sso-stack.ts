@@ -1,0 +1,272 @@
+// The world accept-to-sso.bench.ts measures in: a scratch Postgres database of its own (so the
+// trigger it adds to auth.memberships exists nowhere else, and no other engineer's rows share its
+// tables), a Redis database no other client is connected to (the services' `invitation-events`
+// queue name is fixed, so an auth process elsewhere on the same database would take the bench's
+// events), the real auth and invitation processes, a real SMTP sink, and invitees who signed up
+// with a password and hold an invitation token read from their email.
+import { createServer } from 'node:net'
+import { createRedisConnection } from '@gatehouse/events'
+import { postgresUrl, redisUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import postgres from 'postgres'
+import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
+import { type RunningProcess, startProcess } from '../support/processes.ts'
+import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+
+export type Sql = ReturnType<typeof postgres>
+type Redis = ReturnType<typeof createRedisConnection>
+
+export const ssoAllowedChannel = 'bench_sso_allowed'
+const password = 'correct horse battery staple'
+const silentLog = { info: () => {}, warn: () => {}, error: () => {} }
+
+/** A password account with its session, signed up through auth's API. */
+export interface Invitee {
+  email: string
+  userId: string
+  cookie: string
+  /** Signed up from this loopback address: per-IP limits count each invitee apart. */
+  sourceAddress: string
+}
+
+/** One invitation of one invitee, with the token its email carried. */
+export interface Invitation {
+  invitee: Invitee
+  workspaceId: string
+  invitationId: string
+  token: string
+}
+
+export interface Stack {
+  auth: RunningProcess
+  invitation: RunningProcess
+  /** A connection to the scratch database (the bench's own reads and its LISTEN). */
+  sql: Sql
+  redis: Redis
+  redisUrl: string
+  mailQueue: string
+  createWorkspace(name: string): Promise<string>
+  signUpInvitees(count: number, concurrency: number): Promise<Invitee[]>
+  /** Invites each invitee into the workspace (named `workspaceName`) and reads each token from its email. */
+  invite(invitees: Invitee[], workspaceId: string, workspaceName: string, concurrency: number): Promise<Invitation[]>
+  /** Resolves once no outbox row waits and no `invitation-events` job waits or runs. */
+  drained(timeoutMs?: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** A port free right now (the services need theirs before they start). */
+async function sparePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/** One of Redis's numbered databases that no connected client has selected. */
+async function unusedRedisDatabaseUrl(): Promise<string> {
+  const probe = createRedisConnection(redisUrl, 'waiting', silentLog, 'accept-to-sso-bench-probe')
+  try {
+    const clients = String(await probe.call('CLIENT', 'LIST'))
+    const inUse = new Set([...clients.matchAll(/\bdb=(\d+)/g)].map((match) => Number(match[1])))
+    const free = Array.from({ length: 15 }, (_, index) => index + 1).filter((database) => !inUse.has(database))
+    const database = free[Math.floor(Math.random() * free.length)]
+    if (database === undefined) throw new Error('every Redis database 1-15 has a client connected')
+    const url = new URL(redisUrl)
+    url.pathname = `/${database}`
+    return url.href
+  } finally {
+    probe.disconnect()
+  }
+}
+
+async function removeKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5_000)
+    if (keys.length > 0) await redis.unlink(...keys)
+    cursor = next
+  } while (cursor !== '0')
+}
+
+async function runPool<T>(count: number, concurrency: number, work: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count)
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const index = next++
+      results[index] = await work(index)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+  return results
+}
+
+export async function startStack(): Promise<Stack> {
+  const cleanups: (() => Promise<void> | void)[] = []
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {})
+  }
+  try {
+    const databaseName = `gatehouse_bench_${uniqueSuffix()}`
+    const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} })
+    cleanups.push(() => admin.end({ timeout: 5 }))
+    await admin.unsafe(`CREATE DATABASE "${databaseName}"`)
+    cleanups.push(() => admin.unsafe(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`).then(() => {}))
+    const scratchUrl = new URL(postgresUrl)
+    scratchUrl.pathname = `/${databaseName}`
+
+    const benchRedisUrl = await unusedRedisDatabaseUrl()
+    const redis = createRedisConnection(benchRedisUrl, 'waiting', silentLog, 'accept-to-sso-bench')
+    cleanups.push(() => redis.disconnect())
+    const mailQueue = `bench-emails-${uniqueSuffix()}`
+    cleanups.push(async () => {
+      for (const pattern of ['bull:invitation-events:*', `bull:${mailQueue}:*`, 'auth-events*', 'ratelimit:*']) {
+        await removeKeys(redis, pattern)
+      }
+    })
+
+    const dataDir = temporaryDirectory()
+    cleanups.push(() => dataDir.remove())
+    const sink: SmtpSink = await startSmtpSink()
+    cleanups.push(() => sink.close())
+
+    const shared = {
+      DATABASE_URL: scratchUrl.href,
+      REDIS_URL: benchRedisUrl,
+      PUBLIC_URL: 'http://localhost:3000',
+      INTERNAL_TOKEN: `bench-internal-token-${'x'.repeat(32)}`,
+      DATA_DIR: dataDir.path,
+      LOG_LEVEL: 'warn',
+    }
+    const auth = await startProcess('auth', { ...shared, PORT: String(await sparePort()) })
+    cleanups.push(() => auth.stop().then(() => {}))
+    const invitation = await startProcess('invitation', {
+      ...shared,
+      PORT: String(await sparePort()),
+      AUTH_URL: auth.url,
+      SMTP_URL: sink.url,
+      MAIL_QUEUE: mailQueue,
+    })
+    cleanups.push(() => invitation.stop().then(() => {}))
+
+    // The scratch database is the bench's alone, so the trigger that makes "SSO allowed" observable
+    // lives only here. pg_notify is delivered when the granting transaction commits, after its rows
+    // became visible: the notification is the moment any new query would see the membership.
+    const sql = postgres(scratchUrl.href, { max: 2, onnotice: () => {} })
+    cleanups.push(() => sql.end({ timeout: 5 }))
+    await sql.unsafe(`
+      CREATE FUNCTION public.bench_notify_sso_allowed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${ssoAllowedChannel}', NEW.workspace_id::text || ' ' || NEW.user_id::text);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER bench_notify_sso_allowed AFTER INSERT OR UPDATE ON auth.memberships
+        FOR EACH ROW WHEN (NEW.sso_allowed) EXECUTE FUNCTION public.bench_notify_sso_allowed();
+    `)
+
+    const ownerAddress = uniqueLoopbackAddress()
+    const owner = await request(`${auth.url}/v1/auth/signup`, {
+      json: { email: uniqueEmail('bench-owner'), password },
+      sourceAddress: ownerAddress,
+    })
+    if (owner.status !== 201) throw new Error(`owner signup: ${owner.status} ${JSON.stringify(owner.body)}`)
+    const ownerCookie = owner.cookies.session ?? ''
+
+    async function createWorkspace(name: string): Promise<string> {
+      const workspace = await request(`${auth.url}/v1/workspaces`, {
+        cookie: ownerCookie,
+        json: { name },
+        sourceAddress: ownerAddress,
+      })
+      if (workspace.status !== 201) throw new Error(`workspace: ${workspace.status} ${JSON.stringify(workspace.body)}`)
+      return workspace.body.workspace.id as string
+    }
+
+    async function signUpInvitee(): Promise<Invitee> {
+      const email = uniqueEmail('bench-invitee')
+      const sourceAddress = uniqueLoopbackAddress()
+      const signedUp = await request(`${auth.url}/v1/auth/signup`, { json: { email, password }, sourceAddress })
+      if (signedUp.status !== 201) throw new Error(`signup: ${signedUp.status} ${JSON.stringify(signedUp.body)}`)
+      return { email, userId: signedUp.body.user.id as string, cookie: signedUp.cookies.session ?? '', sourceAddress }
+    }
+
+    // Emails arrive in any order: each one's token is filed under its recipient and the workspace
+    // its subject names ("… invited you to <workspace> on Gatehouse").
+    const tokens = new Map<string, string>()
+    const tokenKey = (email: string, workspaceName: string) => `${workspaceName}\n${email}`
+    function fileReceivedEmails(): void {
+      for (const email of sink.received.splice(0)) {
+        const workspaceName = / invited you to (.+) on Gatehouse$/.exec(email.mail.subject ?? '')?.[1] ?? ''
+        for (const to of email.envelopeTo) tokens.set(tokenKey(to, workspaceName), invitationTokenOf(email))
+      }
+    }
+
+    async function invite(
+      invitees: Invitee[],
+      workspaceId: string,
+      workspaceName: string,
+      concurrency: number,
+    ): Promise<Invitation[]> {
+      const invitationIds = await runPool(invitees.length, concurrency, async (index) => {
+        const invited = await request(`${invitation.url}/v1/invitations`, {
+          cookie: ownerCookie,
+          json: { workspaceId, email: invitees[index]?.email, role: 'member' },
+          sourceAddress: ownerAddress,
+        })
+        if (invited.status !== 201) throw new Error(`invite: ${invited.status} ${JSON.stringify(invited.body)}`)
+        return invited.body.invitation.id as string
+      })
+      const deadline = Date.now() + 120_000
+      const missing = () => invitees.filter((invitee) => !tokens.has(tokenKey(invitee.email, workspaceName)))
+      while (missing().length > 0) {
+        if (Date.now() > deadline) throw new Error(`${missing().length} invitation emails did not arrive`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        fileReceivedEmails()
+      }
+      return invitees.map((invitee, index) => ({
+        invitee,
+        workspaceId,
+        invitationId: invitationIds[index] ?? '',
+        token: tokens.get(tokenKey(invitee.email, workspaceName)) ?? '',
+      }))
+    }
+
+    async function drained(timeoutMs = 60_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs
+      while (true) {
+        const [{ unpublished }] = (await sql`
+          SELECT count(*)::int AS unpublished FROM invitation.outbox WHERE published_at IS NULL
+        `) as unknown as [{ unpublished: number }]
+        const queued = await redis
+          .multi()
+          .llen('bull:invitation-events:wait')
+          .llen('bull:invitation-events:active')
+          .zcard('bull:invitation-events:prioritized')
+          .zcard('bull:invitation-events:delayed')
+          .exec()
+        const jobs = (queued ?? []).reduce((sum, [, value]) => sum + Number(value), 0)
+        if (unpublished === 0 && jobs === 0) return
+        if (Date.now() > deadline) throw new Error(`not drained: ${unpublished} outbox rows, ${jobs} jobs`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+
+    return {
+      auth,
+      invitation,
+      sql,
+      redis,
+      redisUrl: benchRedisUrl,
+      mailQueue,
+      createWorkspace,
+      signUpInvitees: (count, concurrency) => runPool(count, concurrency, () => signUpInvitee()),
+      invite,
+      drained,
+      close,
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
