@@ -15,6 +15,8 @@ export interface SmtpSink {
   /** `smtp://127.0.0.1:<port>`, for SMTP_URL. */
   url: string
   received: ReceivedEmail[]
+  /** The envelope recipients of each message answered 451 while refusing, in order. */
+  refused: string[][]
   /** Resolves with the first email (already received or still to come) that matches, or rejects after `timeoutMs`. */
   waitFor(matches: (email: ReceivedEmail) => boolean, timeoutMs?: number): Promise<ReceivedEmail>
   /** While true, every message is answered `451` (try again later). */
@@ -24,6 +26,7 @@ export interface SmtpSink {
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const received: ReceivedEmail[] = []
+  const refused: string[][] = []
   const waiters = new Set<() => void>()
   let refusing = false
 
@@ -33,6 +36,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     logger: false,
     onData(stream, session, callback) {
       if (refusing) {
+        refused.push(session.envelope.rcptTo.map((rcpt) => rcpt.address))
         stream.resume()
         stream.on('end', () =>
           callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 })),
@@ -56,6 +60,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    refused,
     setRefusing(value) {
       refusing = value
     },

@@ -1,0 +1,249 @@
+// What every fault test stands on: the real auth and invitation processes, a Redis of the test's
+// own that it can stop, a database of its own (see isolated-database.ts for why), and an SMTP
+// sink; plus the steps of the invitation flow, done through the public HTTP routes.
+import { temporaryDirectory } from '@gatehouse/testing'
+import { eventually } from '../support/eventually.ts'
+import { type HttpResult, request, uniqueLoopbackAddress } from '../support/http-client.ts'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
+import { type RunningProcess, startProcess } from '../support/processes.ts'
+import { type RedisProcess, startRedisProcess } from '../support/redis-process.ts'
+import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { sparePort } from '../support/spare-port.ts'
+
+export const password = 'correct horse battery staple'
+
+export interface FaultStack {
+  redis: RedisProcess
+  database: IsolatedDatabase
+  sink: SmtpSink
+  /** The auth process running now (replaced by `startAuth`). */
+  auth: RunningProcess
+  invitation: RunningProcess
+  /** Every auth process started, killed ones included: their logs say which events each applied. */
+  authProcesses: RunningProcess[]
+  /** Starts auth again on the same port (after a kill), and makes it `auth`. */
+  startAuth(): Promise<RunningProcess>
+  /** The end of each process's output, for failure messages. */
+  recentLogs(): string
+  stop(): Promise<void>
+}
+
+export async function startFaultStack(): Promise<FaultStack> {
+  const dataDir = temporaryDirectory('gatehouse-faults-')
+  const started: {
+    redis?: RedisProcess
+    database?: IsolatedDatabase
+    sink?: SmtpSink
+    invitation?: RunningProcess
+  } = {}
+  const authProcesses: RunningProcess[] = []
+  async function stopAll() {
+    await Promise.allSettled([started.invitation?.stop(), ...authProcesses.map((running) => running.stop())])
+    await Promise.allSettled([started.redis?.stop(), started.sink?.close(), started.database?.drop()])
+    dataDir.remove()
+  }
+  try {
+    const [redis, database, sink, authPort, invitationPort] = await Promise.all([
+      startRedisProcess(),
+      createIsolatedDatabase(),
+      startSmtpSink(),
+      sparePort(),
+      sparePort(),
+    ])
+    Object.assign(started, { redis, database, sink })
+    const shared = {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      PUBLIC_URL: 'http://localhost:3000',
+      INTERNAL_TOKEN: `faults-internal-token-${'x'.repeat(32)}`,
+      DATA_DIR: dataDir.path,
+    }
+    // Info level: auth logs the outcome of every invitation.accepted it applies, which is how a
+    // test sees an event applied twice (the database's keys would hide a second application).
+    const startAuth = async () => {
+      const auth = await startProcess('auth', { ...shared, PORT: String(authPort), LOG_LEVEL: 'info' })
+      authProcesses.push(auth)
+      stack.auth = auth
+      return auth
+    }
+    const stack = {
+      redis,
+      database,
+      sink,
+      authProcesses,
+      startAuth,
+      recentLogs: () =>
+        [...authProcesses, started.invitation]
+          .filter((running) => running !== undefined)
+          .map((running) => `--- ${running.name}:\n${running.output().slice(-3000)}`)
+          .join('\n'),
+      stop: stopAll,
+    } as FaultStack
+    // Started together: the invitation service needs auth only when a request comes.
+    const [authStart, invitationStart] = await Promise.allSettled([
+      startAuth(),
+      startProcess('invitation', {
+        ...shared,
+        PORT: String(invitationPort),
+        AUTH_URL: `http://127.0.0.1:${authPort}`,
+        SMTP_URL: sink.url,
+      }),
+    ])
+    if (invitationStart.status === 'fulfilled') started.invitation = stack.invitation = invitationStart.value
+    if (authStart.status === 'rejected') throw authStart.reason
+    if (invitationStart.status === 'rejected') throw invitationStart.reason
+    return stack
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+}
+
+export interface Account {
+  email: string
+  cookie: string
+  userId: string
+  /** The person's own (loopback) address, which their requests come from. */
+  sourceAddress: string
+}
+
+/**
+ * A password signup, from a loopback address of the person's own: signup and accept are limited
+ * per IP (20 and 30 a minute), and a fault test has hundreds of people sign up and accept at once.
+ */
+export async function signUp(stack: FaultStack, email: string): Promise<Account> {
+  const sourceAddress = uniqueLoopbackAddress()
+  const response = await request(`${stack.auth.url}/v1/auth/signup`, { json: { email, password }, sourceAddress })
+  if (response.status !== 201)
+    throw new Error(`signup of ${email}: ${response.status} ${JSON.stringify(response.body)}`)
+  const cookie = response.cookies.session
+  if (!cookie) throw new Error(`signup of ${email} set no session cookie`)
+  return { email, cookie, userId: response.body.user.id, sourceAddress }
+}
+
+export async function createWorkspace(stack: FaultStack, owner: Account, name: string): Promise<string> {
+  const response = await request(`${stack.auth.url}/v1/workspaces`, { cookie: owner.cookie, json: { name } })
+  if (response.status !== 201) throw new Error(`workspace: ${response.status} ${JSON.stringify(response.body)}`)
+  return response.body.workspace.id
+}
+
+/** Invites each email as a member; resolves with each email's invitation id. */
+export async function inviteAll(
+  stack: FaultStack,
+  owner: Account,
+  workspaceId: string,
+  emails: string[],
+): Promise<Map<string, string>> {
+  const invitationIds = new Map<string, string>()
+  await inParallel(emails, 8, async (email) => {
+    const response = await request(`${stack.invitation.url}/v1/invitations`, {
+      cookie: owner.cookie,
+      json: { workspaceId, email, role: 'member' },
+    })
+    if (response.status !== 201) throw new Error(`invite ${email}: ${response.status} ${JSON.stringify(response.body)}`)
+    invitationIds.set(email, response.body.invitation.id)
+  })
+  return invitationIds
+}
+
+/** Waits until the sink holds an invitation email for each address; resolves with each one's token. */
+export async function tokensFromEmails(stack: FaultStack, emails: string[]): Promise<Map<string, string>> {
+  return eventually(
+    `invitation emails to all ${emails.length} invitees`,
+    async () => {
+      const tokens = new Map<string, string>()
+      for (const email of stack.sink.received) {
+        for (const recipient of email.envelopeTo) tokens.set(recipient, invitationTokenOf(email))
+      }
+      return emails.every((email) => tokens.has(email)) ? tokens : undefined
+    },
+    { describe: () => `${stack.sink.received.length} emails received\n${stack.recentLogs()}` },
+  )
+}
+
+export function accept(stack: FaultStack, token: string, account: Account): Promise<HttpResult> {
+  return request(`${stack.invitation.url}/v1/invitations/accept`, {
+    cookie: account.cookie,
+    json: { token },
+    sourceAddress: account.sourceAddress,
+  })
+}
+
+/** Runs `work` on every item, at most `limit` at a time; rejects with the first failure. */
+export async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next] as T
+      next += 1
+      await work(item)
+    }
+  })
+  await Promise.all(lanes)
+}
+
+/** The `invitation.accepted` events the invitation service wrote for these invitations, from its outbox. */
+export async function acceptedEvents(
+  stack: FaultStack,
+  invitationIds: string[],
+): Promise<{ eventId: string; invitationId: string; published: boolean }[]> {
+  const rows = await stack.database.sql<{ eventId: string; invitationId: string; published: boolean }[]>`
+    select id as "eventId", event->>'invitationId' as "invitationId", published_at is not null as published
+    from invitation.outbox
+    where type = 'invitation.accepted' and event->>'invitationId' = any(${invitationIds})`
+  return [...rows]
+}
+
+/** How many membership rows auth holds per invited user in the workspace, and whether SSO is allowed. */
+export async function membershipRows(
+  stack: FaultStack,
+  workspaceId: string,
+  userIds: string[],
+): Promise<{ userId: string; rows: number; ssoAllowed: boolean; invitationId: string | null }[]> {
+  const rows = await stack.database.sql<
+    { userId: string; rows: number; ssoAllowed: boolean; invitationId: string | null }[]
+  >`
+    select user_id as "userId", count(*)::int as rows, bool_and(sso_allowed) as "ssoAllowed",
+           min(invitation_id::text) as "invitationId"
+    from auth.memberships
+    where workspace_id = ${workspaceId} and user_id = any(${userIds})
+    group by user_id`
+  return [...rows]
+}
+
+/** How many times auth recorded each event id as processed. */
+export async function processedEventCounts(stack: FaultStack, eventIds: string[]): Promise<Map<string, number>> {
+  const rows = await stack.database.sql<{ eventId: string; count: number }[]>`
+    select event_id as "eventId", count(*)::int as count
+    from auth.processed_events
+    where event_id = any(${eventIds})
+    group by event_id`
+  return new Map(rows.map((row) => [row.eventId, row.count]))
+}
+
+/**
+ * What each auth process logged when it applied an `invitation.accepted` event: the event ids it
+ * granted a membership for, and those it found already processed.
+ */
+export function appliedOutcomes(auth: RunningProcess): { granted: string[]; duplicate: string[]; other: string[] } {
+  const outcomes = { granted: [] as string[], duplicate: [] as string[], other: [] as string[] }
+  for (const line of auth.output().split('\n')) {
+    if (!line.includes('invitation.accepted applied')) continue
+    const entry = JSON.parse(line) as { eventId: string; outcome: string }
+    if (entry.outcome === 'granted') outcomes.granted.push(entry.eventId)
+    else if (entry.outcome === 'duplicate') outcomes.duplicate.push(entry.eventId)
+    else outcomes.other.push(`${entry.eventId}: ${entry.outcome}`)
+  }
+  return outcomes
+}
+
+/** Whether auth's session route shows this person as an SSO-allowed member of the workspace. */
+export async function sessionAllowsSso(stack: FaultStack, account: Account, workspaceId: string): Promise<boolean> {
+  const session = await request(`${stack.auth.url}/v1/auth/session`, {
+    cookie: account.cookie,
+    sourceAddress: account.sourceAddress,
+  })
+  if (session.status !== 200) throw new Error(`session of ${account.email}: ${session.status}`)
+  const memberships = session.body.memberships as { workspaceId: string; ssoAllowed: boolean }[]
+  return memberships.some((membership) => membership.workspaceId === workspaceId && membership.ssoAllowed)
+}
