@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
 import { AppError } from './errors.ts'
+import { isRedisUnavailable } from './redis.ts'
 
 export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
 
@@ -89,6 +90,12 @@ export async function createApp(options: CreateAppOptions) {
         error: 'bad_request',
         message: `Invalid request: ${error.message}`,
       })
+    }
+    if (isRedisUnavailable(error)) {
+      request.log.warn({ err: error }, 'redis unavailable')
+      return reply
+        .status(503)
+        .send({ error: 'service_unavailable', message: 'This is unavailable for a moment. Try again shortly.' })
     }
     const status = error.statusCode ?? 500
     if (status < 500) {

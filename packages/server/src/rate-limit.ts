@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { errors } from './errors.ts'
+import { isRedisUnavailable } from './redis.ts'
 
 export interface RateLimitRule {
   /** Names the counter, e.g. `login:ip`. */
@@ -29,7 +30,16 @@ export function rateLimit(redis: Redis, rules: RateLimitRule[]) {
       const subject = rule.key(request)
       if (subject === undefined) continue
       const key = `ratelimit:${rule.name}:${subject}`
-      const count = Number(await redis.eval(countAttempt, 1, key, rule.windowSeconds))
+      let count: number
+      try {
+        count = Number(await redis.eval(countAttempt, 1, key, rule.windowSeconds))
+      } catch (error) {
+        if (!isRedisUnavailable(error)) throw error
+        // Fail open: while Redis is down, sign-in and invitation acceptance keep working (their
+        // facts live in Postgres); brute force stays bounded by argon2's cost for that while.
+        request.log.warn({ rule: rule.name }, 'rate limit not counted: redis unavailable')
+        return
+      }
       if (count > rule.limit) {
         throw errors.rateLimited(`Too many attempts. Wait ${formatWindow(rule.windowSeconds)} and try again.`)
       }

@@ -45,3 +45,15 @@ export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
     clearTimeout(timer)
   }
 }
+
+/**
+ * Whether an error only says Redis cannot be reached right now (ioredis fails fast with these while
+ * disconnected): answered as 503, not as a bug.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Stream isn't writeable|Connection is closed|connect ECONNREFUSED|connect ETIMEDOUT/.test(error.message)
+  )
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createApp, defineError, originGuard } from '../src/index.ts'
+import { unreachableRedisUrl } from '@gatehouse/testing'
+import { createApp, createRedis, defineError, originGuard, rateLimit } from '../src/index.ts'
 
 async function appWith(options: { trustProxy?: string | false } = {}) {
   const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example'), ...options })
@@ -74,5 +75,31 @@ describe('createApp', () => {
     const hook = await app.inject({ method: 'POST', url: '/hook', headers: { origin: 'https://idp.example' } })
     assert.equal(hook.statusCode, 200)
     await app.close()
+  })
+})
+
+describe('while Redis is unreachable', () => {
+  it('answers 503 rather than 500, and rate limits let requests through', async () => {
+    const redis = createRedis(unreachableRedisUrl)
+    const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example') })
+    app.post(
+      '/login',
+      { preHandler: rateLimit(redis, [{ name: 'test', limit: 1, windowSeconds: 60, key: () => 'x' }]) },
+      async () => ({
+        ok: true,
+      }),
+    )
+    app.get('/needs-redis', async () => redis.get('anything'))
+    await app.ready()
+    try {
+      const limited = await app.inject({ method: 'POST', url: '/login' })
+      assert.equal(limited.statusCode, 200, 'fails open: the fact-bearing request still works')
+      const needsRedis = await app.inject({ url: '/needs-redis' })
+      assert.equal(needsRedis.statusCode, 503)
+      assert.equal(needsRedis.json().error, 'service_unavailable')
+    } finally {
+      await app.close()
+      redis.disconnect()
+    }
   })
 })
