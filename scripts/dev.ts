@@ -21,6 +21,8 @@ const services = [
 ]
 const publicUrl = process.env.PUBLIC_URL || 'http://localhost:3000'
 const devIdpUrl = process.env.DEV_IDP_BASE_URL || 'http://localhost:3003'
+const authDocsUrl = 'http://localhost:3001/docs'
+const invitationDocsUrl = 'http://localhost:3002/docs'
 
 const shared = {
   DATA_DIR: dataDir,
@@ -31,35 +33,63 @@ const shared = {
 }
 
 const children: ChildProcess[] = []
+let redisServer: ChildProcess | undefined
 const width = Math.max(...services.map((service) => service.name.length), 'redis'.length)
 
 function say(source: string, line: string) {
   process.stdout.write(`${source.padEnd(width)} | ${line}\n`)
 }
 
-// Service logs are pino JSON; show them as one readable line each.
-function formatLogLine(line: string): string {
+// Fastify logs each request twice (received, completed); show one line per request instead, so
+// the lines a person looks for (the invitation link, a warning) are not lost among asset fetches.
+const requestsInFlight = new Map<string, string>()
+
+// Service logs are pino JSON; show them as one readable line each (undefined: nothing to show).
+function formatLogLine(source: string, line: string): string | undefined {
+  let entry: Record<string, unknown>
   try {
-    const {
-      level,
-      time,
-      msg,
-      service: _service,
-      hostname: _host,
-      pid: _pid,
-      reqId,
-      req,
-      res,
-      ...rest
-    } = JSON.parse(line)
-    const levelName = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[level as number]
-    const request = req ? ` ${req.method} ${req.url}` : res ? ` -> ${res.statusCode}` : ''
-    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''
-    const clock = new Date(time).toISOString().slice(11, 19)
-    return `${clock} ${levelName ?? level} ${msg}${request}${reqId ? ` (${String(reqId).slice(0, 8)})` : ''}${extra}`
+    entry = JSON.parse(line)
   } catch {
     return line
   }
+  if (typeof entry !== 'object' || entry === null || typeof entry.msg !== 'string') return line
+  const {
+    level,
+    time,
+    msg,
+    service: _service,
+    hostname: _host,
+    pid: _pid,
+    reqId,
+    req,
+    res,
+    responseTime,
+    ...rest
+  } = entry as Record<string, unknown> & { req?: { method?: string; url?: string }; res?: { statusCode?: number } }
+  const levelName = ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' } as const)[
+    level as 10 | 20 | 30 | 40 | 50 | 60
+  ]
+  const clock = new Date(time as number).toISOString().slice(11, 19)
+  const prefix = levelName === 'info' ? clock : `${clock} ${levelName ?? String(level)}`
+  const requestKey = `${source} ${String(reqId)}`
+  if (req && msg === 'incoming request') {
+    if (requestsInFlight.size > 1000) requestsInFlight.clear()
+    requestsInFlight.set(requestKey, `${req.method} ${req.url}`)
+    return undefined
+  }
+  if (res && msg === 'request completed') {
+    const request = requestsInFlight.get(requestKey) ?? 'request'
+    requestsInFlight.delete(requestKey)
+    const took = typeof responseTime === 'number' ? ` (${Math.round(responseTime)} ms)` : ''
+    return `${prefix} ${request} -> ${res.statusCode}${took}`
+  }
+  // The development mail mode logs each invitation's link: make it the line people can spot.
+  if (typeof rest.link === 'string' && typeof rest.to === 'string') {
+    const file = typeof rest.emailId === 'string' ? ` (saved as ${join(dataDir, 'mail', `${rest.emailId}.eml`)})` : ''
+    return `${prefix} invitation for ${rest.to}: ${rest.link}${file}`
+  }
+  const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''
+  return `${prefix} ${msg}${extra}`
 }
 
 function answers(port: number, host: string): Promise<boolean> {
@@ -90,9 +120,10 @@ async function ensureRedis() {
   say('redis', `starting redis-server on port ${port} (data in ${redisDir})`)
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   })
   pipe('redis', redis)
-  children.push(redis)
+  redisServer = redis
   for (let attempt = 0; attempt < 50 && !(await answers(port, redisUrl.hostname)); attempt++) {
     await new Promise((wait) => setTimeout(wait, 100))
   }
@@ -100,7 +131,11 @@ async function ensureRedis() {
 
 function pipe(name: string, child: ChildProcess) {
   for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => say(name, formatLogLine(line)))
+    if (!stream) continue
+    createInterface({ input: stream }).on('line', (line) => {
+      const shown = formatLogLine(name, line)
+      if (shown !== undefined) say(name, shown)
+    })
   }
 }
 
@@ -109,33 +144,59 @@ function startService(service: (typeof services)[number]) {
     cwd: root,
     env: { ...process.env, ...shared, PUBLIC_URL: publicUrl, DEV_IDP_BASE_URL: devIdpUrl, PORT: String(service.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own: Ctrl-C reaches only this script, which then sends each service
+    // one SIGTERM. Had the terminal's SIGINT reached them too, that SIGTERM would be their second
+    // signal, on which they exit at once without closing their embedded database.
+    detached: true,
   })
   pipe(service.name, child)
   child.on('exit', (code, signal) => {
     if (!stopping) {
       say(service.name, `exited (${signal ?? code}); stopping everything`)
-      stop()
+      stop(1)
     }
   })
   children.push(child)
 }
 
 let stopping = false
-function stop() {
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null
+const exited = (child: ChildProcess) => (running(child) ? new Promise((done) => child.once('exit', done)) : undefined)
+
+function stop(exitCode: number) {
   if (stopping) return
   stopping = true
-  for (const child of children) child.kill('SIGTERM')
-  // The services close within 10 s; anything still running after 12 s is killed.
+  say('dev', 'stopping every service…')
+  // The services close within 10 s; anything still running after 12 s is killed, with what it started.
   setTimeout(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+    for (const child of [...children, redisServer]) {
+      if (child?.pid !== undefined && running(child)) {
+        say('dev', `${child.spawnargs.join(' ')} did not stop in time: killing it`)
+        try {
+          process.kill(-child.pid, 'SIGKILL')
+        } catch {
+          // Gone in the meantime.
+        }
+      }
+    }
     process.exit(1)
   }, 12_000).unref()
-  Promise.all(
-    children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null)),
-  ).then(() => process.exit(0))
+  for (const child of children) if (running(child)) child.kill('SIGTERM')
+  // Redis goes last: the services flush their queues and streams to it as they close.
+  Promise.all(children.map(exited))
+    .then(() => {
+      if (redisServer && running(redisServer)) redisServer.kill('SIGTERM')
+      return redisServer && exited(redisServer)
+    })
+    .then(() => {
+      say('dev', 'stopped')
+      process.exit(exitCode)
+    })
 }
-process.on('SIGINT', stop)
-process.on('SIGTERM', stop)
+process.on('SIGINT', () => stop(0))
+process.on('SIGTERM', () => stop(0))
+// Closing the terminal signals only the foreground group, which the services are not in.
+process.on('SIGHUP', () => stop(0))
 
 // Listening means ready: each service opens its port only after its start-up (migrations
 // included). A TCP probe keeps HTTP request lines out of the log.
@@ -147,37 +208,46 @@ async function waitUntilListening(service: (typeof services)[number]): Promise<b
   return false
 }
 
-function printWalkthrough() {
+function printWalkthrough(startedIn: number) {
+  const mailDir = join(dataDir, 'mail')
   const lines = [
     '',
-    `Gatehouse is running. Open ${publicUrl}`,
+    `Gatehouse is running (ready in ${Math.round(startedIn / 1000)} s). Open ${publicUrl}`,
     '',
     `  1. Create an account at ${publicUrl}/signup, then create a workspace.`,
-    '  2. In the workspace, open "SSO settings" and click "Turn on SSO".',
-    `  3. Open the dev IdP (it plays Microsoft Entra) at ${devIdpUrl}: paste the Identifier and Reply URL`,
-    '     and Save; copy its Login URL, Microsoft Entra Identifier and Certificate (Base64) into the',
-    '     SSO settings page (or upload the downloaded .cer) and Save: the status turns Active.',
-    '  4. Invite another address (e.g. bob@example.test) from the workspace page. Its link is printed',
-    `     here (invitation | ... "link") and written to ${join(dataDir, 'mail')}. Open it in a private`,
-    '     window, create the account with a password and accept.',
-    `  5. Sign out, click "Sign in with SSO" at ${publicUrl}/login, enter that address and sign in at`,
-    '     the dev IdP: you land signed in to the workspace.',
+    '  2. In the workspace, click "SSO settings", then "Turn on SSO".',
+    `  3. Open the dev IdP at ${devIdpUrl} (it plays Microsoft Entra). Paste the SSO page's`,
+    '     Identifier and Reply URL into its Basic SAML Configuration and Save. Copy its Login URL,',
+    '     Microsoft Entra Identifier and Certificate (Base64) into the SSO page (or upload its',
+    '     downloaded .cer) and Save: the status turns Active.',
+    '  4. Back in the workspace, invite another address (e.g. bob@example.test). The link is printed',
+    `     here ("invitation | … invitation for bob@example.test: ${publicUrl}/invite#token=…")`,
+    `     and the email saved under ${mailDir}. Open the link in a private window and`,
+    '     create the account with a password ("Create account and join").',
+    `  5. In that window, sign out; at ${publicUrl}/login click "Sign in with SSO", enter that`,
+    '     address, and sign in as it at the dev IdP: you land signed in to the workspace.',
     '',
-    'auth :3001, invitation :3002 (API docs at /docs), web :3000, dev IdP :3003. Ctrl-C stops all.',
+    `API docs: ${authDocsUrl} (auth), ${invitationDocsUrl} (invitation). Ctrl-C stops everything.`,
   ]
   for (const line of lines) say('dev', line)
 }
 
+const startedAt = Date.now()
 await ensureRedis()
 say('dev', `data in ${dataDir}; database: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite'}`)
+say(
+  'dev',
+  `starting ${services.map((service) => `${service.name} (:${service.port})`).join(', ')}; ` +
+    'the first start creates the databases and takes longest',
+)
 for (const service of services) startService(service)
 const readiness = await Promise.all(services.map(waitUntilListening))
 if (!stopping) {
-  if (readiness.every(Boolean)) printWalkthrough()
+  if (readiness.every(Boolean)) printWalkthrough(Date.now() - startedAt)
   else
     say(
       'dev',
-      `not ready: ${services
+      `not ready after 2 minutes: ${services
         .filter((_, index) => !readiness[index])
         .map((service) => service.name)
         .join(', ')}`,
