@@ -1,4 +1,4 @@
-import { api, currentSession, element, goToLogin, handleForm, renderAccount, setText, show } from './api.js'
+import { ApiError, api, currentSession, element, goToLogin, handleForm, renderAccount, setText, show } from './api.js'
 
 const workspaceId = document.getElementById('main').dataset.workspaceId
 const roleNames = { owner: 'Owner', admin: 'Admin', member: 'Member' }
@@ -15,15 +15,39 @@ async function load() {
   }
   document.title = `${membership.workspaceName} · Gatehouse`
   setText('workspace-title', membership.workspaceName)
-  const sso = membership.ssoAllowed ? ' You can sign in to it with SSO.' : ''
+  const isAdmin = membership.role === 'owner' || membership.role === 'admin'
+  // Admins see whether SSO is set up: "you can sign in with SSO" would be untrue before it is.
+  const ssoStatus = isAdmin ? await loadSsoStatus() : undefined
+  const sso =
+    membership.ssoAllowed && (ssoStatus === undefined || ssoStatus === 'active')
+      ? ' You can sign in to it with SSO.'
+      : ''
   setText(
     'workspace-role',
     `You are signed in as ${session.user.email}, ${roleNames[membership.role] ?? membership.role} of this workspace.${sso}`,
   )
-  if (membership.role === 'owner' || membership.role === 'admin') {
+  if (isAdmin) {
+    setText('sso-summary', ssoSummaries[ssoStatus] ?? '')
     show('workspace-admin-links')
     show('members-section')
     await loadInvitations()
+  }
+}
+
+const ssoSummaries = {
+  not_configured: 'SSO is not set up yet.',
+  awaiting_idp: 'SSO is waiting for Microsoft Entra’s values.',
+  active: 'SSO is active.',
+  disabled: 'SSO is turned off.',
+}
+
+async function loadSsoStatus() {
+  try {
+    const { connection } = await api('GET', `/v1/workspaces/${workspaceId}/sso`)
+    return connection.status
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'sso_not_configured') return 'not_configured'
+    return undefined
   }
 }
 

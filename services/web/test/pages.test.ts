@@ -34,14 +34,23 @@ describe('pages', () => {
       assert.deepEqual(unlabelledFields(response.body), [])
       assert.doesNotMatch(response.body, /<script(?![^>]*\bsrc=)/, 'no inline script')
       assert.doesNotMatch(response.body, /\son[a-z]+=/, 'no inline event handler')
+      // Linking the icon keeps browsers from asking for /favicon.ico, a 404 in every first visit's log.
+      assert.match(response.body, /<link rel="icon" href="\/assets\/favicon\.svg"/)
     })
   }
 
   it('serves each asset with its type, and nothing else from disk', async () => {
+    const expectedTypes: Record<string, RegExp> = {
+      css: /^text\/css/,
+      js: /^text\/javascript/,
+      svg: /^image\/svg\+xml/,
+    }
     for (const name of assetNames) {
       const response = await app.inject({ method: 'GET', url: `/assets/${name}` })
       assert.equal(response.statusCode, 200, name)
-      assert.match(String(response.headers['content-type']), name.endsWith('.css') ? /^text\/css/ : /^text\/javascript/)
+      const expectedType = expectedTypes[name.slice(name.lastIndexOf('.') + 1)]
+      assert.ok(expectedType, `no expected type for ${name}`)
+      assert.match(String(response.headers['content-type']), expectedType, name)
     }
     for (const url of ['/assets/..%2Fsrc%2Fapp.ts', '/assets/app.ts', '/assets/']) {
       assert.equal((await app.inject({ method: 'GET', url })).statusCode, 404, url)

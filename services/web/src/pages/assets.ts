@@ -6,6 +6,7 @@ const publicFolder = new URL('../../public/', import.meta.url)
 const contentTypes: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 }
 
 /** The files under public/, by name. A fixed list read once: no path from a request reaches the disk. */
@@ -18,6 +19,7 @@ export const assetNames = [
   'home.js',
   'workspace.js',
   'sso-settings.js',
+  'favicon.svg',
 ] as const
 
 export const assetRoutes: FastifyPluginAsync = async (app) => {

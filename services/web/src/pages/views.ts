@@ -124,7 +124,7 @@ export function workspaceView(workspaceId: string): string {
 <p id="workspace-role"></p>
 ${statusRegion('workspace-status')}
 ${errorRegion('workspace-error')}
-<p id="workspace-admin-links" hidden><a class="button secondary" id="sso-settings-link" href="/workspaces/${id}/sso">SSO settings</a></p>
+<p id="workspace-admin-links" hidden><a class="button secondary" id="sso-settings-link" href="/workspaces/${id}/sso">SSO settings</a> <span class="muted" id="sso-summary"></span></p>
 </section>
 <section class="card" id="members-section" aria-labelledby="members-title" hidden>
 <h2 id="members-title">Members and invitations</h2>
