@@ -4,7 +4,15 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import type { ParsedAuthnRequest } from './authn-request.ts'
 import { DevIdpError } from './errors.ts'
 import type { DevIdp } from './idp.ts'
-import { autoPostPage, autoPostScript, homePage, type RequestBinding, refusalPage, signInPage } from './pages.ts'
+import {
+  autoPostPage,
+  autoPostScript,
+  copyScript,
+  homePage,
+  type RequestBinding,
+  refusalPage,
+  signInPage,
+} from './pages.ts'
 import { createRegistry, type RegisteredApplication, type RememberedUser, validateUser } from './registry.ts'
 
 export interface DevIdpAppOptions {
@@ -50,7 +58,9 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
     sendRefusal(reply, 404, { code: 'not_found', title: 'Not found', message: 'There is no such page here.' }),
   )
 
-  app.get('/', async (_request, reply) => sendHome(reply, 200))
+  app.get('/', async (request, reply) =>
+    sendHome(reply, 200, undefined, undefined, (request.query as FormFields).saved === '1'),
+  )
 
   app.post('/applications', { schema: formSchema(['identifier', 'replyUrl']) }, async (request, reply) => {
     const form = request.body as FormFields
@@ -60,7 +70,7 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
       if (!(error instanceof DevIdpError)) throw error
       return sendHome(reply, 400, error.message, { identifier: form.identifier, replyUrl: form.replyUrl })
     }
-    return reply.redirect('/', 303)
+    return reply.redirect('/?saved=1', 303)
   })
 
   app.post('/applications/remove', { schema: formSchema(['identifier']) }, async (request, reply) => {
@@ -152,6 +162,9 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
   app.get('/auto-post.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('x-content-type-options', 'nosniff').send(autoPostScript),
   )
+  app.get('/copy.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('x-content-type-options', 'nosniff').send(copyScript),
+  )
 
   async function showSignIn(
     reply: FastifyReply,
@@ -226,6 +239,7 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
     status: number,
     error?: string,
     form?: { identifier?: string | undefined; replyUrl?: string | undefined },
+    saved = false,
   ) {
     const [applications, users] = await Promise.all([registry.applications(), registry.users()])
     return sendPage(reply, status, (nonce) =>
@@ -236,6 +250,7 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
         nonce,
         ...(error !== undefined ? { error } : {}),
         ...(form !== undefined ? { form: { identifier: form.identifier ?? '', replyUrl: form.replyUrl ?? '' } } : {}),
+        saved,
       }),
     )
   }

@@ -26,6 +26,10 @@ textarea{font-family:ui-monospace,monospace;font-size:.8rem;height:9rem}
 button{margin-top:.9rem;padding:.5rem 1rem;border:0;border-radius:4px;background:#0f6cbd;color:#fff;font:inherit;cursor:pointer}
 button.secondary{background:#5c6370}
 .error{background:#fde7e9;border:1px solid #d13438;padding:.75rem;border-radius:4px}
+.saved{background:#dff6dd;border:1px solid #107c10;padding:.75rem;border-radius:4px}
+.copyable{display:flex;gap:.5rem;align-items:flex-start}.copyable input,.copyable textarea{flex:1}
+.copyable button{margin-top:0;background:#fff;color:#0f6cbd;border:1px solid #0f6cbd}
+:focus-visible{outline:3px solid #ffbf47;outline-offset:1px}
 .muted{color:#5c6370;font-size:.9rem}
 ul.choices{list-style:none;padding:0}ul.choices form{display:inline}
 `
@@ -54,8 +58,14 @@ function errorBox(message: string | undefined): string {
   return message === undefined ? '' : `<p class="error" role="alert" id="form-error">${escapeHtml(message)}</p>`
 }
 
+// Entra shows a copy button beside each value to take into the application; so does this page
+// (copy.js; without it the field can still be selected and copied by hand).
+function copyButton(id: string, label: string): string {
+  return `<button type="button" data-copy="${id}" aria-label="Copy ${escapeHtml(label)}">Copy</button>`
+}
+
 function readOnlyField(id: string, label: string, value: string): string {
-  return `<label for="${id}">${escapeHtml(label)}</label><input type="text" id="${id}" value="${escapeHtml(value)}" readonly>`
+  return `<label for="${id}">${escapeHtml(label)}</label><div class="copyable"><input type="text" id="${id}" value="${escapeHtml(value)}" readonly>${copyButton(id, label)}</div>`
 }
 
 export interface HomePageInput {
@@ -65,6 +75,8 @@ export interface HomePageInput {
   nonce: string
   error?: string
   form?: { identifier?: string; replyUrl?: string }
+  /** Set right after an application was saved (the POST redirects here). */
+  saved?: boolean
 }
 
 /** Entra's enterprise application page: Basic SAML Configuration in, the three values to copy out. */
@@ -82,7 +94,11 @@ export function homePage(input: HomePageInput): string {
     `<h1>Enterprise application — SAML-based sign-on</h1>
 <section aria-labelledby="basic-configuration">
 <h2 id="basic-configuration">1. Basic SAML Configuration</h2>
-${errorBox(input.error)}
+${errorBox(input.error)}${
+  input.saved
+    ? '<p class="saved" role="status" id="saved-message">Saved: the application is listed under 3. Now copy the Login URL, the Microsoft Entra Identifier and the Certificate (Base64) below into the application’s SSO settings.</p>'
+    : ''
+}
 <form method="post" action="/applications">
 <label for="identifier">Identifier (Entity ID)</label>
 <input type="text" id="identifier" name="identifier" required value="${escapeHtml(input.form?.identifier ?? '')}">
@@ -98,14 +114,16 @@ ${readOnlyField('entra-identifier', 'Microsoft Entra Identifier', idp.entityId)}
 ${readOnlyField('logout-url', 'Logout URL', idp.logoutUrl)}
 ${readOnlyField('metadata-url', 'App Federation Metadata Url', idp.metadataUrl)}
 <label for="certificate">Certificate (Base64)</label>
-<textarea id="certificate" readonly>${escapeHtml(idp.certificatePem)}</textarea>
+<div class="copyable"><textarea id="certificate" readonly>${escapeHtml(idp.certificatePem)}</textarea>${copyButton('certificate', 'Certificate (Base64)')}</div>
 <p><a id="certificate-download" href="/certificate.cer" download>Download Certificate (Base64)</a></p>
+<p role="status" id="copy-status"></p>
 </section>
 <section aria-labelledby="applications-heading">
 <h2 id="applications-heading">3. Applications and test sign-in</h2>
 <p class="muted">"Test sign-in" sends an IdP-initiated response (no InResponseTo) to the application's Reply URL.</p>
 ${applicationsHtml}
-</section>`,
+</section>
+<script src="/copy.js"></script>`,
   )
 }
 
@@ -239,3 +257,21 @@ export function autoPostPage(input: AutoPostPageInput): string {
 
 /** The auto-post script, served from its own route so the CSP can stay at script-src 'self'. */
 export const autoPostScript = "document.getElementById('saml-post-form').submit()\n"
+
+/** The home page's copy buttons; the clipboard can be refused, then the value is selected for Ctrl-C. */
+export const copyScript = `for (const button of document.querySelectorAll('button[data-copy]')) {
+  button.addEventListener('click', async () => {
+    const field = document.getElementById(button.dataset.copy)
+    const label = document.querySelector('label[for="' + field.id + '"]').textContent
+    const status = document.getElementById('copy-status')
+    try {
+      await navigator.clipboard.writeText(field.value)
+      status.textContent = label + ' copied.'
+    } catch {
+      field.focus()
+      field.select()
+      status.textContent = label + ' is selected: press Ctrl-C (⌘-C) to copy it.'
+    }
+  })
+}
+`

@@ -89,6 +89,28 @@ describe('dev IdP app', () => {
     assert.doesNotMatch(csp, /unsafe-inline/)
   })
 
+  it('says an application was saved and what to copy next, and offers a copy button for each value', async () => {
+    const saved = await app.inject({ method: 'POST', url: '/applications', ...form({ identifier, replyUrl }) })
+    assert.equal(saved.statusCode, 303)
+    const home = await app.inject({ method: 'GET', url: String(saved.headers.location) })
+    assert.match(home.body, /id="saved-message">Saved: the application is listed under 3\. Now copy the Login URL/)
+    assert.doesNotMatch((await app.inject({ method: 'GET', url: '/' })).body, /id="saved-message"/)
+    for (const [field, label] of [
+      ['login-url', 'Login URL'],
+      ['entra-identifier', 'Microsoft Entra Identifier'],
+      ['certificate', 'Certificate \\(Base64\\)'],
+    ]) {
+      assert.match(
+        home.body,
+        new RegExp(`<button type="button" data-copy="${field}" aria-label="Copy ${label}">Copy</button>`),
+      )
+    }
+    assert.match(home.body, /<script src="\/copy\.js"><\/script>/)
+    const script = await app.inject({ method: 'GET', url: '/copy.js' })
+    assert.match(String(script.headers['content-type']), /^text\/javascript/)
+    assert.match(script.body, /navigator\.clipboard\.writeText\(field\.value\)/)
+  })
+
   it('keeps applications in applications.json keyed by Identifier, the latest Reply URL winning', async () => {
     const other = 'https://app.example.test/sp'
     await app.inject({
