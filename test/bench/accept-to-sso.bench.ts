@@ -27,7 +27,7 @@
 // timestamps (added, processedOn, finishedOn), all from the same machine's clock.
 //
 // Run from the repository root: npx tsx test/bench/accept-to-sso.bench.ts (or pnpm bench accept-to-sso)
-// BENCH_ACCEPTS (default 1000) sets the accepts per phase.
+// BENCH_ACCEPTS (default 1000) sets the accepts per phase, BENCH_RATE (default 200) the load phase's rate.
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
@@ -36,7 +36,7 @@ import { type Invitation, type Stack, ssoAllowedChannel, startStack } from './ac
 const acceptsPerPhase = Number(process.env.BENCH_ACCEPTS ?? 1_000)
 const warmUpAccepts = 50
 const idleGapMs = 10
-const loadRatePerSecond = 200
+const loadRatePerSecond = Number(process.env.BENCH_RATE ?? 200)
 const grantTimeoutMs = 15_000
 const targets = { idleP99Ms: 25, loadP99Ms: 100 }
 
