@@ -139,8 +139,14 @@ function pipe(name: string, child: ChildProcess) {
   }
 }
 
+// Should this script die without stopping them (killed outright, e.g. by tsx's signal relay, which
+// SIGKILLs a child that does not acknowledge a signal within 60 ms), the services, in process groups
+// of their own, would keep running and holding their ports: each stops itself once orphaned.
+const stopWhenOrphaned =
+  "data:text/javascript,const parent=process.ppid;setInterval(()=>{if(process.ppid!==parent)process.kill(process.pid,'SIGTERM')},1000).unref()"
+
 function startService(service: (typeof services)[number]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', service.entry], {
+  const child = spawn(process.execPath, ['--import', stopWhenOrphaned, '--import', 'tsx', service.entry], {
     cwd: root,
     env: { ...process.env, ...shared, PUBLIC_URL: publicUrl, DEV_IDP_BASE_URL: devIdpUrl, PORT: String(service.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -220,9 +226,9 @@ function printWalkthrough(startedIn: number) {
     '     Identifier and Reply URL into its Basic SAML Configuration and Save. Copy its Login URL,',
     '     Microsoft Entra Identifier and Certificate (Base64) into the SSO page (or upload its',
     '     downloaded .cer) and Save: the status turns Active.',
-    '  4. Back in the workspace, invite another address (e.g. bob@example.test). The link is printed',
-    `     here ("invitation | … invitation for bob@example.test: ${publicUrl}/invite#token=…")`,
-    `     and the email saved under ${mailDir}. Open the link in a private window and`,
+    '  4. Back in the workspace, invite another address (e.g. bob@example.test). Its link is printed',
+    `     here, on a line "invitation | … invitation for <address>: ${publicUrl}/invite#token=<token>",`,
+    `     and the email is saved under ${mailDir}. Open the link in a private window and`,
     '     create the account with a password ("Create account and join").',
     `  5. In that window, sign out; at ${publicUrl}/login click "Sign in with SSO", enter that`,
     '     address, and sign in as it at the dev IdP: you land signed in to the workspace.',
