@@ -150,3 +150,7 @@ document.getElementById('invite-sign-out').addEventListener('click', async () =>
 })
 
 start().catch((error) => setText('invite-error', error.message))
+
+// Opening another invitation link in this tab changes only the fragment, which loads no new page:
+// start again with the new link's token rather than keep showing the previous one's result.
+window.addEventListener('hashchange', () => location.reload())
