@@ -5,7 +5,7 @@
 // What runs: the real auth and invitation processes (as server.ts starts them, not app.inject),
 // each on its own event loop as in production, on a scratch Postgres database created for the run
 // and a Redis database no other client uses; invitees signed up with a password through the API,
-// invited through the API, their tokens read from the emails a real SMTP sink received.
+// invited through the API, their tokens read from the invitation emails the service wrote.
 //
 // The clock starts when this process has read the accept's 200 and stops when the membership row
 // with sso_allowed is visible. Visibility is observed with LISTEN/NOTIFY: a trigger on
@@ -26,6 +26,7 @@
 // transaction start (outbox published_at = that transaction's now()), the job's BullMQ
 // timestamps (added, processedOn, finishedOn), all from the same machine's clock.
 //
+// On a shared 2-core machine the figures follow the load average, which is printed with them.
 // Run from the repository root: npx tsx test/bench/accept-to-sso.bench.ts (or pnpm bench accept-to-sso)
 // BENCH_ACCEPTS (default 1000) sets the accepts per phase, BENCH_RATE (default 200) the load phase's rate.
 import { loadavg } from 'node:os'
