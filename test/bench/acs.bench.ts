@@ -92,6 +92,7 @@ for (const form of forms.splice(0, 200)) await call('POST', acsPath, form, formH
 const latencies: number[] = []
 let next = 0
 let failures = 0
+const cpuBefore = process.cpuUsage()
 const started = performance.now()
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
@@ -105,6 +106,7 @@ await Promise.all(
   }),
 )
 const seconds = (performance.now() - started) / 1000
+const cpu = process.cpuUsage(cpuBefore)
 const routeRate = latencies.length / seconds
 latencies.sort((a, b) => a - b)
 const percentile = (p: number) =>
@@ -119,6 +121,9 @@ const bareRate = await bareValidationRate(Math.min(logins, 2000))
 console.log(`ACS route: ${latencies.length} logins, concurrency ${concurrency}, ${failures} failed`)
 console.log(
   `  ${routeRate.toFixed(0)} logins/s; latency p50 ${percentile(50).toFixed(2)} ms, p99 ${percentile(99).toFixed(2)} ms`,
+)
+console.log(
+  `  this process's CPU per login (HTTP client included): ${((cpu.user + cpu.system) / 1000 / latencies.length).toFixed(2)} ms`,
 )
 console.log(`bare @gatehouse/saml validation (fresh responses, one at a time): ${bareRate.toFixed(0)} responses/s`)
 console.log(`ratio route / bare: ${(routeRate / bareRate).toFixed(2)} (target >= 0.70)`)
