@@ -106,3 +106,8 @@ async function withTimeout(work: Promise<unknown>, timeoutMs: number, what: stri
     clearTimeout(timer)
   }
 }
+
+/** The rows of a raw `db.execute()` result, whichever engine ran it (postgres.js returns an array, PGlite `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
+}

@@ -1,5 +1,6 @@
-import { and, eq } from 'drizzle-orm'
-import { memberships, processedEvents, type Role, workspaces } from '../db/schema.ts'
+import { rowsOf } from '@gatehouse/db'
+import { and, eq, sql } from 'drizzle-orm'
+import { memberships, processedEvents, type Role, users, workspaces } from '../db/schema.ts'
 import type { Executor } from '../sessions/repo.ts'
 
 export type WorkspaceRow = typeof workspaces.$inferSelect
@@ -44,28 +45,40 @@ export async function insertMembership(db: Executor, values: typeof memberships.
 }
 
 /**
- * Grants (or re-grants, e.g. after a new invitation with another role) a membership from an
- * accepted invitation. An existing owner keeps being owner.
+ * Applies an accepted invitation in one statement (atomic, one round trip on the consumer's hot
+ * path): records the event id and, only when that id is new and the invited password account and
+ * the workspace exist, grants (or re-grants) an SSO-allowed membership. An existing owner keeps
+ * their role. The account must be the one the invitation service saw accept: same id, same email.
  */
-export async function upsertInvitedMembership(
+export async function applyAcceptedInvitation(
   db: Executor,
-  values: { workspaceId: string; userId: string; role: Role; invitationId: string },
-): Promise<void> {
-  await db
-    .insert(memberships)
-    .values({ ...values, ssoAllowed: true, source: 'invitation' })
-    .onConflictDoUpdate({
-      target: [memberships.workspaceId, memberships.userId],
-      set: { ssoAllowed: true, invitationId: values.invitationId },
-    })
-}
-
-/** Records an event as applied; false when it already was (the caller then does nothing). */
-export async function markEventProcessed(db: Executor, eventId: string, type: string): Promise<boolean> {
-  const inserted = await db
-    .insert(processedEvents)
-    .values({ eventId, type })
-    .onConflictDoNothing()
-    .returning({ eventId: processedEvents.eventId })
-  return inserted.length === 1
+  event: {
+    eventId: string
+    type: string
+    workspaceId: string
+    userId: string
+    email: string
+    role: Role
+    invitationId: string
+  },
+): Promise<{ newEvent: boolean; granted: boolean }> {
+  const result = await db.execute(sql`
+    with processed as (
+      insert into ${processedEvents} (event_id, type) values (${event.eventId}, ${event.type})
+      on conflict do nothing
+      returning event_id
+    ), eligible as (
+      select ${users.id} as user_id
+      from ${users} join ${workspaces} on ${workspaces.id} = ${event.workspaceId}::uuid
+      where ${users.id} = ${event.userId}::uuid and ${users.email} = ${event.email} and ${users.createdVia} = 'password'
+        and exists (select 1 from processed)
+    ), granted as (
+      insert into ${memberships} (workspace_id, user_id, role, sso_allowed, source, invitation_id)
+      select ${event.workspaceId}::uuid, user_id, ${event.role}, true, 'invitation', ${event.invitationId}::uuid from eligible
+      on conflict (workspace_id, user_id) do update set sso_allowed = true, invitation_id = excluded.invitation_id
+      returning 1
+    )
+    select (select count(*) from processed)::int as new_event, (select count(*) from granted)::int as granted`)
+  const [row] = rowsOf<{ new_event: number; granted: number }>(result)
+  return { newEvent: row?.new_event === 1, granted: row?.granted === 1 }
 }

@@ -1,16 +1,14 @@
 import type { InvitationAccepted } from '@gatehouse/events'
 import { errors } from '@gatehouse/server'
-import { findUserByEmail } from '../accounts/repo.ts'
 import type { Role } from '../db/schema.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import {
+  applyAcceptedInvitation,
   findMembership,
   findWorkspace,
   insertMembership,
   insertWorkspace,
   listMemberships,
-  markEventProcessed,
-  upsertInvitedMembership,
   type WorkspaceRow,
 } from './repo.ts'
 
@@ -55,21 +53,17 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
      * with SSO allowed. Idempotent on the event id, so a redelivered event grants once.
      */
     async grantMembershipFromInvitation(event: InvitationAccepted): Promise<'granted' | 'duplicate' | 'no_account'> {
-      return deps.db.transaction(async (tx) => {
-        if (!(await markEventProcessed(tx, event.id, event.type))) return 'duplicate'
-        const user = await findUserByEmail(tx, event.email.toLowerCase())
-        // The invitation service only accepts for a password account of the same email; a user
-        // id that does not match means the account is gone, and nothing is granted.
-        if (!user || user.id !== event.userId || user.createdVia !== 'password') return 'no_account'
-        if (!(await findWorkspace(tx, event.workspaceId))) return 'no_account'
-        await upsertInvitedMembership(tx, {
-          workspaceId: event.workspaceId,
-          userId: user.id,
-          role: event.role,
-          invitationId: event.invitationId,
-        })
-        return 'granted'
+      const applied = await applyAcceptedInvitation(deps.db, {
+        eventId: event.id,
+        type: event.type,
+        workspaceId: event.workspaceId,
+        userId: event.userId,
+        email: event.email.toLowerCase(),
+        role: event.role,
+        invitationId: event.invitationId,
       })
+      if (!applied.newEvent) return 'duplicate'
+      return applied.granted ? 'granted' : 'no_account'
     },
   }
 }
