@@ -27,5 +27,12 @@ export {
   type InvitationEventsConsumer,
 } from './invitation-queue.ts'
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.ts'
-export { type OutboxTable, type OutboxWriter, outboxTable, writeEvent, writeEvents } from './outbox-table.ts'
+export {
+  type OutboxTable,
+  type OutboxWriter,
+  outboxInsert,
+  outboxTable,
+  writeEvent,
+  writeEvents,
+} from './outbox-table.ts'
 export { type ConnectionRole, createRedisConnection, type EventsLog } from './redis-connection.ts'

@@ -49,9 +49,16 @@ export type OutboxWriter = Pick<PgDatabase<PgQueryResultHKT>, 'insert'>
  */
 export async function writeEvents(tx: OutboxWriter, table: OutboxTable, events: GatehouseEvent[]): Promise<void> {
   if (events.length === 0) return
-  // Validated here so a malformed event fails the producer's transaction instead of reaching consumers.
-  const rows = events.map((event) => ({ id: event.id, type: event.type, event: parseEvent(event) }))
-  await tx.insert(table).values(rows)
+  await outboxInsert(tx, table, events)
+}
+
+/**
+ * The outbox INSERT for `events`, not yet run: for a producer that folds it into one statement with
+ * the fact it announces (a data-modifying CTE), which commits both at once in one round trip.
+ */
+export function outboxInsert(tx: OutboxWriter, table: OutboxTable, events: GatehouseEvent[]) {
+  // Validated here so a malformed event fails the producer's write instead of reaching consumers.
+  return tx.insert(table).values(events.map((event) => ({ id: event.id, type: event.type, event: parseEvent(event) })))
 }
 
 export async function writeEvent(tx: OutboxWriter, table: OutboxTable, event: GatehouseEvent): Promise<void> {

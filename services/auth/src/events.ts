@@ -1,4 +1,4 @@
-import { createEvent, type OutboxTable, writeEvent } from '@gatehouse/events'
+import { createEvent, type OutboxTable, outboxInsert, writeEvent } from '@gatehouse/events'
 import type { Executor } from './sessions/repo.ts'
 
 /** Who tried to sign in and how: the shared fields of `auth.login.*` (CONTRACT.md "Events"). */
@@ -19,8 +19,9 @@ export interface LoginAttempt {
 export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }) {
   return {
     wake: deps.wake,
+    /** The outbox INSERT of a successful login, to be run with its session (`sessions.open`). */
     loginSucceeded: (tx: Executor, attempt: LoginAttempt) =>
-      writeEvent(tx, deps.outbox, createEvent('auth.login.succeeded', compact(attempt))),
+      outboxInsert(tx, deps.outbox, [createEvent('auth.login.succeeded', compact(attempt))]),
     loginFailed: (tx: Executor, attempt: LoginAttempt, reason: string) =>
       writeEvent(tx, deps.outbox, createEvent('auth.login.failed', { ...compact(attempt), reason })),
     logout: (tx: Executor, userId: string, sessionId: string) =>

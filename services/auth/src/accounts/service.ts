@@ -51,13 +51,13 @@ export function createAccountService(deps: { db: AuthDatabase; sessions: Session
         deps.events.wake()
         throw authErrors.invalidCredentials()
       }
-      const opened = await deps.db.transaction(async (tx) => {
-        const session = await deps.sessions.open(tx, { userId: user.id, method: 'password', ...client })
-        await deps.events.loginSucceeded(tx, attempt)
-        return session
-      })
+      const { token } = await deps.sessions.open(
+        deps.db,
+        { userId: user.id, method: 'password', ...client },
+        deps.events.loginSucceeded(deps.db, attempt),
+      )
       deps.events.wake()
-      return { user, token: opened.token }
+      return { user, token }
     },
 
     async logOut(userId: string, sessionId: string): Promise<void> {

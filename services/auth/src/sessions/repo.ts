@@ -1,5 +1,5 @@
 import type { Database } from '@gatehouse/db'
-import { and, eq, gt, isNull } from 'drizzle-orm'
+import { and, eq, gt, isNull, type SQLWrapper, sql } from 'drizzle-orm'
 import type * as schema from '../db/schema.ts'
 import { sessions, users } from '../db/schema.ts'
 
@@ -10,10 +10,18 @@ export type Executor = Pick<AuthDatabase, 'select' | 'insert' | 'update' | 'dele
 export type SessionRow = typeof sessions.$inferSelect
 export type UserRow = typeof users.$inferSelect
 
-export async function insertSession(db: Executor, values: typeof sessions.$inferInsert): Promise<SessionRow> {
-  const [row] = await db.insert(sessions).values(values).returning()
-  if (!row) throw new Error('session insert returned nothing')
-  return row
+/**
+ * Inserts a session and, in the same statement (a data-modifying CTE), `alongside` — e.g. the
+ * login event's outbox INSERT — so both commit together in one round trip on every login.
+ */
+export async function insertSession(
+  db: Executor,
+  values: typeof sessions.$inferInsert,
+  alongside?: SQLWrapper,
+): Promise<void> {
+  const insert = db.insert(sessions).values(values)
+  if (alongside) await db.execute(sql`with opened_session as (${insert.getSQL()}) ${alongside.getSQL()}`)
+  else await insert
 }
 
 /** The live session with this token hash and its user: not revoked, not past either expiry. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { errors } from '@gatehouse/server'
+import type { SQLWrapper } from 'drizzle-orm'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import {
   type Executor,
@@ -41,11 +42,11 @@ export function createSessionService(deps: { db: Executor; secureCookies: boolea
   const now = deps.now ?? (() => new Date())
 
   return {
-    /** Opens a session inside the caller's transaction; the token is returned once, for the cookie. */
-    async open(tx: Executor, input: OpenSessionInput): Promise<{ token: string; session: SessionRow }> {
+    /** Opens a session (with `alongside`, see insertSession); the token is returned once, for the cookie. */
+    async open(db: Executor, input: OpenSessionInput, alongside?: SQLWrapper): Promise<{ token: string }> {
       const token = randomBytes(32).toString('base64url')
       const startedAt = now()
-      const session = await insertSession(tx, {
+      const values = {
         userId: input.userId,
         tokenHash: hashToken(token),
         method: input.method,
@@ -55,8 +56,9 @@ export function createSessionService(deps: { db: Executor; secureCookies: boolea
         createdAt: startedAt,
         lastSeenAt: startedAt,
         expiresAt: new Date(startedAt.getTime() + absoluteLifetimeMs),
-      })
-      return { token, session }
+      }
+      await insertSession(db, values, alongside)
+      return { token }
     },
 
     /** The request's live session, or null. */

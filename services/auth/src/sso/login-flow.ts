@@ -128,30 +128,29 @@ export function createLoginFlow(deps: {
         )
       }
 
-      const token = await deps.db.transaction(async (tx) => {
-        // Names follow the IdP's claims; written only when they changed, so concurrent logins of
-        // one person do not queue on the row lock.
-        const names = {
+      // Names follow the IdP's claims; written only when they changed (rarely), so concurrent
+      // logins of one person do not queue on the row lock. They need not commit with the session.
+      await updateUserNames(
+        deps.db,
+        user.id,
+        {
           firstName: identity.firstName !== user.firstName ? identity.firstName : undefined,
           lastName: identity.lastName !== user.lastName ? identity.lastName : undefined,
-        }
-        await updateUserNames(tx, user.id, names, new Date())
-        const opened = await deps.sessions.open(tx, {
-          userId: user.id,
-          method: 'saml',
-          connectionId: row.id,
-          ...input.client,
-        })
-        await deps.events.loginSucceeded(tx, {
+        },
+        new Date(),
+      )
+      const client = { ...input.client, connectionId: row.id }
+      const { token } = await deps.sessions.open(
+        deps.db,
+        { userId: user.id, method: 'saml', ...client },
+        deps.events.loginSucceeded(deps.db, {
           email: identity.email,
           userId: user.id,
           method: 'saml',
           workspaceId: row.workspaceId,
-          connectionId: row.id,
-          ...input.client,
-        })
-        return opened.token
-      })
+          ...client,
+        }),
+      )
       deps.events.wake()
       return { token, returnTo: ours ? pending.returnTo : '/' }
     },
