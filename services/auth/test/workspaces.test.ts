@@ -63,6 +63,36 @@ describe('workspaces and memberships', () => {
     })
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'granted')
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'duplicate')
+
+    // Members see who is in the workspace: the owner first, then the invitee, each once.
+    const members = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${workspace.id}/members`,
+      headers: { cookie: invitee.cookie },
+    })
+    assert.equal(members.statusCode, 200)
+    assert.deepEqual(
+      members
+        .json()
+        .members.map((member: { email: string; role: string; source: string; ssoAllowed: boolean }) => [
+          member.email,
+          member.role,
+          member.source,
+          member.ssoAllowed,
+        ]),
+      [
+        [owner.email, 'owner', 'creator', true],
+        [invitee.email, 'member', 'invitation', true],
+      ],
+    )
+    const stranger = await signUp(auth.app)
+    const hidden = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${workspace.id}/members`,
+      headers: { cookie: stranger.cookie },
+    })
+    assert.equal(hidden.statusCode, 403)
+    assert.equal(hidden.json().members, undefined)
     const session = await auth.app.inject({
       method: 'GET',
       url: '/v1/auth/session',

@@ -40,6 +40,25 @@ export async function listMemberships(db: Executor, userId: string) {
     .orderBy(workspaces.createdAt)
 }
 
+/** A workspace's members, owner first, then by when they joined. */
+export async function listMembers(db: Executor, workspaceId: string) {
+  return db
+    .select({
+      userId: users.id,
+      email: users.email,
+      firstName: users.firstName,
+      lastName: users.lastName,
+      role: memberships.role,
+      ssoAllowed: memberships.ssoAllowed,
+      source: memberships.source,
+      joinedAt: memberships.createdAt,
+    })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.workspaceId, workspaceId))
+    .orderBy(sql`${memberships.role} = 'owner' desc`, memberships.createdAt)
+}
+
 export async function insertMembership(db: Executor, values: typeof memberships.$inferInsert): Promise<void> {
   await db.insert(memberships).values(values)
 }

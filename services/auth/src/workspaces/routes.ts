@@ -47,4 +47,39 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{
       return { workspace: workspaceView(workspace) }
     },
   )
+
+  app.get(
+    '/v1/workspaces/:workspaceId/members',
+    {
+      schema: {
+        tags: ['workspaces'],
+        params: WorkspaceParams,
+        response: {
+          200: Type.Object({
+            members: Type.Array(
+              Type.Object({
+                userId: Uuid,
+                email: Type.String(),
+                firstName: Type.Union([Type.String(), Type.Null()]),
+                lastName: Type.Union([Type.String(), Type.Null()]),
+                role: Type.String(),
+                ssoAllowed: Type.Boolean(),
+                source: Type.String({ description: '`creator` or `invitation`' }),
+                joinedAt: Type.String({ format: 'date-time' }),
+              }),
+            ),
+          }),
+          401: ErrorRef,
+          403: ErrorRef,
+          404: ErrorRef,
+        },
+      },
+    },
+    async (request) => {
+      const { user } = await sessions.require(request)
+      await workspaces.authorize(request.params.workspaceId, user.id)
+      const members = await workspaces.members(request.params.workspaceId)
+      return { members: members.map((member) => ({ ...member, joinedAt: member.joinedAt.toISOString() })) }
+    },
+  )
 }

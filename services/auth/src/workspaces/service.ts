@@ -8,6 +8,7 @@ import {
   findWorkspace,
   insertMembership,
   insertWorkspace,
+  listMembers,
   listMemberships,
   type WorkspaceRow,
 } from './repo.ts'
@@ -47,6 +48,8 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
     },
 
     memberships: (userId: string) => listMemberships(deps.db, userId),
+
+    members: (workspaceId: string) => listMembers(deps.db, workspaceId),
 
     /**
      * Applies an `invitation.accepted` event: the invited password account becomes a member
