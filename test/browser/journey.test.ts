@@ -272,10 +272,11 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     )
   })
 
-  it('the admin sees bob as joined, and can resend and revoke an invitation', async () => {
+  it('the admin sees bob as a joined member with SSO, and can resend and revoke an invitation', async () => {
     const page = adminPage
     await page.goto(workspaceUrl)
     await page.locator(`tr[data-email="${bob.email}"] td.status-accepted`).getByText('Joined').waitFor()
+    await page.locator(`tr[data-member-email="${bob.email}"]`).getByText('SSO allowed').waitFor()
     const carol = `carol-${suffix}@example.test`
     await page.getByLabel('Email to invite').fill(carol)
     await page.getByLabel('Role').selectOption('admin')

@@ -30,7 +30,7 @@ async function load() {
     setText('sso-summary', ssoSummaries[ssoStatus] ?? '')
     show('workspace-admin-links')
     show('members-section')
-    await loadInvitations()
+    await Promise.all([loadMembers(), loadInvitations()])
   }
 }
 
@@ -48,6 +48,25 @@ async function loadSsoStatus() {
   } catch (error) {
     if (error instanceof ApiError && error.code === 'sso_not_configured') return 'not_configured'
     return undefined
+  }
+}
+
+async function loadMembers() {
+  const { members } = await api('GET', `/v1/workspaces/${encodeURIComponent(workspaceId)}/members`)
+  const body = document.getElementById('members-body')
+  body.replaceChildren()
+  for (const member of members) {
+    const name = [member.firstName, member.lastName].filter(Boolean).join(' ')
+    body.append(
+      element(
+        'tr',
+        { 'data-member-email': member.email },
+        element('td', {}, member.email),
+        element('td', {}, name),
+        element('td', {}, roleNames[member.role] ?? member.role),
+        element('td', {}, member.ssoAllowed ? 'SSO allowed' : 'Password only'),
+      ),
+    )
   }
 }
 

@@ -137,6 +137,11 @@ ${errorRegion('workspace-error')}
 ${errorRegion('invite-form-error')}
 ${statusRegion('invite-form-status')}
 </form>
+<table id="members-table">
+<caption>Members of this workspace. Those marked “SSO allowed” can sign in through Microsoft Entra.</caption>
+<thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">SSO</th></tr></thead>
+<tbody id="members-body"></tbody>
+</table>
 <table id="invitations-table">
 <caption>People invited to this workspace. An accepted invitation makes its person a member who can use SSO.</caption>
 <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
