@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { redisUrl, uniqueSuffix } from '@gatehouse/testing'
+import { redisUrl, startRedisProcess, uniqueSuffix } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { publishToStream } from '../src/auth-stream.ts'
@@ -15,7 +15,6 @@ import {
 } from '../src/index.ts'
 import { publishToQueue } from '../src/invitation-queue.ts'
 import { createOutboxDatabase, type OutboxDatabase } from './fixtures/outbox-database.ts'
-import { startRedisProcess } from './fixtures/redis-process.ts'
 import { invitationAccepted, loginFailed, recordingLog } from './fixtures/sample-events.ts'
 import { waitUntil } from './fixtures/wait-until.ts'
 

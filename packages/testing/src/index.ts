@@ -73,3 +73,6 @@ export function uniqueIp(): string {
   const bytes = randomBytes(3)
   return `10.${bytes[0]}.${bytes[1]}.${bytes[2]}`
 }
+
+export { type RedisProcess, startRedisProcess } from './redis-process.ts'
+export { sparePort } from './spare-port.ts'
