@@ -7,13 +7,13 @@
 // service writes without SMTP_URL (CONTRACT.md): an SMTP sink parsing 2,000 messages cost the
 // setup more CPU than the invitations themselves on a 2-core machine.
 import { readdir, readFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createRedisConnection } from '@gatehouse/events'
-import { postgresUrl, redisUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { postgresUrl, redisUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import postgres from 'postgres'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
+import { removeKeys } from '../support/redis-database.ts'
 
 export type Sql = ReturnType<typeof postgres>
 type Redis = ReturnType<typeof createRedisConnection>
@@ -56,16 +56,6 @@ export interface Stack {
   close(): Promise<void>
 }
 
-/** A port free right now (the services need theirs before they start). */
-async function sparePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
 /** One of Redis's numbered databases that no connected client has selected. */
 async function unusedRedisDatabaseUrl(): Promise<string> {
   const probe = createRedisConnection(redisUrl, 'waiting', silentLog, 'accept-to-sso-bench-probe')
@@ -81,15 +71,6 @@ async function unusedRedisDatabaseUrl(): Promise<string> {
   } finally {
     probe.disconnect()
   }
-}
-
-async function removeKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5_000)
-    if (keys.length > 0) await redis.unlink(...keys)
-    cursor = next
-  } while (cursor !== '0')
 }
 
 async function runPool<T>(count: number, concurrency: number, work: (index: number) => Promise<T>): Promise<T[]> {

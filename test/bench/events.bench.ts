@@ -23,6 +23,7 @@ import {
 } from '../../packages/events/src/index.ts'
 import { createOutboxDatabase, type OutboxDatabase } from '../../packages/events/test/fixtures/outbox-database.ts'
 import { redisUrl, uniqueSuffix } from '../../packages/testing/src/index.ts'
+import { removeKeys } from '../support/redis-database.ts'
 
 const fanOutEvents = 20_000
 const writeTransactionSize = 100
@@ -326,15 +327,6 @@ async function measure(
   }
   await Promise.all(writes)
   await waitFor(() => delivered() >= latencySamples, 'every measured event')
-}
-
-async function removeKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5_000)
-    if (keys.length > 0) await redis.unlink(...keys)
-    cursor = next
-  } while (cursor !== '0')
 }
 
 async function cleanStream(redis: Redis, stream: string): Promise<void> {

@@ -1,30 +1,11 @@
 // The whole product as real processes on spare ports, for browser tests: auth, invitation, web
 // (the origin the browser uses) and the dev IdP, with a fresh DATA_DIR and no SMTP (mails are
 // .eml files under DATA_DIR/mail).
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { postgresUrl, redisUrl, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
-
-const root = new URL('../../', import.meta.url).pathname
-
-const entryPoints = {
-  auth: 'services/auth/src/server.ts',
-  invitation: 'services/invitation/src/server.ts',
-  web: 'services/web/src/server.ts',
-  'dev-idp': 'packages/dev-idp/src/server.ts',
-} as const
-
-type ProcessName = keyof typeof entryPoints
-
-interface StartedProcess {
-  name: ProcessName
-  child: ChildProcess
-  output: () => string
-}
+import { postgresUrl, redisUrl, sparePort, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
+import { type ProgramName, type RunningProcess, startProcess } from '../support/processes.ts'
 
 export interface Stack {
   /** The origin the browser uses (the web gateway); also PUBLIC_URL. */
@@ -36,62 +17,6 @@ export interface Stack {
   /** The invitation link of the newest .eml sent to `email`, waiting up to `timeoutMs` for it. */
   invitationLink: (email: string, timeoutMs?: number) => Promise<string>
   stop: () => Promise<void>
-}
-
-/** A port nothing listens on right now. */
-export async function sparePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  await once(server, 'close')
-  if (typeof address !== 'object' || address === null) throw new Error('no port')
-  return address.port
-}
-
-function startProcess(name: ProcessName, env: Record<string, string>): StartedProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entryPoints[name]], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const append = (chunk: Buffer) => {
-    output += chunk
-  }
-  child.stdout?.on('data', append)
-  child.stderr?.on('data', append)
-  return { name, child, output: () => output }
-}
-
-async function waitUntilAnswering(started: StartedProcess, url: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    if (started.child.exitCode !== null) {
-      throw new Error(`${started.name} exited with ${started.child.exitCode}:\n${started.output()}`)
-    }
-    if (Date.now() > deadline) throw new Error(`${started.name} did not answer ${url}:\n${started.output()}`)
-    const answered = await fetch(url).then(
-      async (response) => {
-        await response.body?.cancel()
-        return response.status === 200
-      },
-      () => false,
-    )
-    if (answered) return
-    await new Promise((resolve) => setTimeout(resolve, 150))
-  }
-}
-
-async function stopProcess(started: StartedProcess) {
-  const { child } = started
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, 'exit')
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 12_000)
-  await exited
-  clearTimeout(timer)
 }
 
 export async function startStack(): Promise<Stack> {
@@ -116,41 +41,31 @@ export async function startStack(): Promise<Stack> {
     SMTP_URL: '',
     TRUST_PROXY: 'loopback',
   }
-  const started: StartedProcess[] = []
+  const started: RunningProcess[] = []
   const stop = async () => {
-    await Promise.all(started.map(stopProcess))
+    await Promise.all(started.map((program) => program.stop()))
     dataDir.remove()
   }
+  // Starts programs together, keeping hold of each one that came up so a failure stops them all.
+  const startAll = async (programs: [ProgramName, Record<string, string>][]) => {
+    const results = await Promise.allSettled(programs.map(([name, env]) => startProcess(name, env)))
+    for (const result of results) if (result.status === 'fulfilled') started.push(result.value)
+    const failure = results.find((result) => result.status === 'rejected')
+    if (failure) throw failure.reason
+  }
   try {
-    const auth = startProcess('auth', { ...shared, PORT: String(authPort) })
-    started.push(auth)
-    // Its own mail queue: this stack's mails are written by this stack's invitation service.
-    const invitation = startProcess('invitation', {
-      ...shared,
-      PORT: String(invitationPort),
-      AUTH_URL: authUrl,
-      MAIL_QUEUE: `browser-mail-${uniqueSuffix()}`,
-    })
-    started.push(invitation)
-    const web = startProcess('web', {
-      PORT: String(webPort),
-      PUBLIC_URL: webUrl,
-      AUTH_URL: authUrl,
-      INVITATION_URL: invitationUrl,
-    })
-    started.push(web)
-    const devIdp = startProcess('dev-idp', {
-      PORT: String(devIdpPort),
-      DATA_DIR: dataDir.path,
-      DEV_IDP_BASE_URL: devIdpUrl,
-    })
-    started.push(devIdp)
-    await Promise.all([
-      waitUntilAnswering(auth, `${authUrl}/readyz`),
-      waitUntilAnswering(invitation, `${invitationUrl}/readyz`),
-      waitUntilAnswering(devIdp, `${devIdpUrl}/`),
+    await startAll([
+      ['auth', { ...shared, PORT: String(authPort) }],
+      // Its own mail queue: this stack's mails are written by this stack's invitation service.
+      [
+        'invitation',
+        { ...shared, PORT: String(invitationPort), AUTH_URL: authUrl, MAIL_QUEUE: `browser-mail-${uniqueSuffix()}` },
+      ],
+      ['dev-idp', { PORT: String(devIdpPort), DATA_DIR: dataDir.path, DEV_IDP_BASE_URL: devIdpUrl }],
     ])
-    await waitUntilAnswering(web, `${webUrl}/readyz`)
+    await startAll([
+      ['web', { PORT: String(webPort), PUBLIC_URL: webUrl, AUTH_URL: authUrl, INVITATION_URL: invitationUrl }],
+    ])
   } catch (error) {
     await stop()
     throw error

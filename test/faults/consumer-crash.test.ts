@@ -4,7 +4,6 @@
 // idempotent on the event id nothing is lost and nothing is applied twice.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { uniqueEmail } from '@gatehouse/testing'
 import { eventually } from '../support/eventually.ts'
 import type { HttpResult } from '../support/http-client.ts'
 import {
@@ -12,16 +11,13 @@ import {
   accept,
   acceptedEvents,
   appliedOutcomes,
-  createWorkspace,
   type FaultStack,
   inParallel,
-  inviteAll,
+  invitedPeople,
   membershipRows,
   processedEventCounts,
   sessionAllowsSso,
-  signUp,
   startFaultStack,
-  tokensFromEmails,
 } from './fault-stack.ts'
 
 const invitees = 200
@@ -39,17 +35,7 @@ describe('the invitation consumer killed mid-stream', () => {
   })
 
   it('loses no accepted invitation and applies none twice once auth is back', async (t) => {
-    const owner = await signUp(stack, uniqueEmail('owner'))
-    const workspaceId = await createWorkspace(stack, owner, 'Crash Ltd')
-    const emails = Array.from({ length: invitees }, (_, index) => uniqueEmail(`crash-${index}`))
-    const accounts = new Map<string, Account>()
-    const [invitationIds] = await Promise.all([
-      inviteAll(stack, owner, workspaceId, emails),
-      inParallel(emails, 6, async (email) => {
-        accounts.set(email, await signUp(stack, email))
-      }),
-    ])
-    const tokens = await tokensFromEmails(stack, emails)
+    const { workspaceId, emails, accounts, invitationIds, tokens } = await invitedPeople(stack, invitees, 'Crash')
     const userIds = [...accounts.values()].map((account) => account.userId)
     const countGranted = async () => (await membershipRows(stack, workspaceId, userIds)).length
 

@@ -1,7 +1,7 @@
 // What every fault test stands on: the real auth and invitation processes, a Redis of the test's
 // own that it can stop, a database of its own (see isolated-database.ts for why), and an SMTP
 // sink; plus the steps of the invitation flow, done through the public HTTP routes.
-import { type RedisProcess, sparePort, startRedisProcess, temporaryDirectory } from '@gatehouse/testing'
+import { type RedisProcess, sparePort, startRedisProcess, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
 import { eventually } from '../support/eventually.ts'
 import { type HttpResult, request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
@@ -157,6 +157,25 @@ export async function tokensFromEmails(stack: FaultStack, emails: string[]): Pro
     },
     { describe: () => `${stack.sink.received.length} emails received\n${stack.recentLogs()}` },
   )
+}
+
+/**
+ * An owner's workspace with `count` people who signed up with a password and were invited (not
+ * yet accepted): their accounts, invitation ids and the tokens from their emails, by email.
+ */
+export async function invitedPeople(stack: FaultStack, count: number, name: string) {
+  const owner = await signUp(stack, uniqueEmail('owner'))
+  const workspaceId = await createWorkspace(stack, owner, name)
+  const emails = Array.from({ length: count }, (_, index) => uniqueEmail(`${name.toLowerCase()}-${index}`))
+  const accounts = new Map<string, Account>()
+  const [invitationIds] = await Promise.all([
+    inviteAll(stack, owner, workspaceId, emails),
+    inParallel(emails, 6, async (email) => {
+      accounts.set(email, await signUp(stack, email))
+    }),
+  ])
+  const tokens = await tokensFromEmails(stack, emails)
+  return { owner, workspaceId, emails, accounts, invitationIds, tokens }
 }
 
 export function accept(stack: FaultStack, token: string, account: Account): Promise<HttpResult> {

@@ -3,23 +3,19 @@
 // Redis is back (an empty Redis: nothing was persisted), granting each membership exactly once.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { uniqueEmail } from '@gatehouse/testing'
 import { eventually } from '../support/eventually.ts'
 import {
   type Account,
   accept,
   acceptedEvents,
   appliedOutcomes,
-  createWorkspace,
   type FaultStack,
   inParallel,
-  inviteAll,
+  invitedPeople,
   membershipRows,
   processedEventCounts,
   sessionAllowsSso,
-  signUp,
   startFaultStack,
-  tokensFromEmails,
 } from './fault-stack.ts'
 
 const invitees = 100
@@ -35,17 +31,7 @@ describe('a Redis outage while invitations are accepted', () => {
   })
 
   it('answers every accept, then grants all 100 memberships exactly once when Redis returns', async (t) => {
-    const owner = await signUp(stack, uniqueEmail('owner'))
-    const workspaceId = await createWorkspace(stack, owner, 'Outage Inc')
-    const emails = Array.from({ length: invitees }, (_, index) => uniqueEmail(`outage-${index}`))
-    const accounts = new Map<string, Account>()
-    const [invitationIds] = await Promise.all([
-      inviteAll(stack, owner, workspaceId, emails),
-      inParallel(emails, 6, async (email) => {
-        accounts.set(email, await signUp(stack, email))
-      }),
-    ])
-    const tokens = await tokensFromEmails(stack, emails)
+    const { workspaceId, emails, accounts, invitationIds, tokens } = await invitedPeople(stack, invitees, 'Outage')
 
     await stack.redis.stop()
 

@@ -12,18 +12,23 @@ export interface RunningProcess {
   stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: string | null; milliseconds: number }>
 }
 
+/** Each program, and the path that answers 200 once it is ready. */
 export const entryPoints = {
-  auth: 'services/auth/src/server.ts',
-  invitation: 'services/invitation/src/server.ts',
+  auth: { file: 'services/auth/src/server.ts', readyPath: '/readyz' },
+  invitation: { file: 'services/invitation/src/server.ts', readyPath: '/readyz' },
+  web: { file: 'services/web/src/server.ts', readyPath: '/readyz' },
+  'dev-idp': { file: 'packages/dev-idp/src/server.ts', readyPath: '/' },
 } as const
 
-/** Spawns a service and resolves once its /readyz answers 200 (or rejects with its output). */
+export type ProgramName = keyof typeof entryPoints
+
+/** Spawns a program and resolves once it is ready (or rejects with its output). */
 export async function startProcess(
-  name: keyof typeof entryPoints,
+  name: ProgramName,
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<RunningProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entryPoints[name]], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entryPoints[name].file], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,8 +48,11 @@ export async function startProcess(
       child.kill('SIGKILL')
       throw new Error(`${name} was not ready within ${timeoutMs} ms:\n${output}`)
     }
-    const ready = await fetch(`${url}/readyz`).then(
-      (response) => response.status === 200,
+    const ready = await fetch(`${url}${entryPoints[name].readyPath}`).then(
+      async (response) => {
+        await response.body?.cancel()
+        return response.status === 200
+      },
       () => false,
     )
     if (ready) break
@@ -60,13 +68,16 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals) {
   }
   const exited = once(child, 'exit')
   child.kill(signal)
+  // A process that ignores the signal must not hang the test run; the caller sees it was killed.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 12_000)
   const [code, exitSignal] = (await exited) as [number | null, string | null]
+  clearTimeout(killer)
   return { code, signal: exitSignal, milliseconds: Date.now() - started }
 }
 
 /** Runs a service's entry point to completion (for start-up failures). */
-export async function runToExit(name: keyof typeof entryPoints, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entryPoints[name]], {
+export async function runToExit(name: ProgramName, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', entryPoints[name].file], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

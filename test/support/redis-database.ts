@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto'
+import type { createRedisConnection } from '@gatehouse/events'
 import { redisUrl } from '@gatehouse/testing'
 
 /**
@@ -12,4 +13,14 @@ export function isolatedRedisUrl(base: string = redisUrl): string {
   const url = new URL(base)
   url.pathname = `/${1 + randomInt(15)}`
   return url.href
+}
+
+/** Deletes every key matching `pattern` (SCAN, never KEYS: the shared Redis stays responsive). */
+export async function removeKeys(redis: ReturnType<typeof createRedisConnection>, pattern: string): Promise<void> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5_000)
+    if (keys.length > 0) await redis.unlink(...keys)
+    cursor = next
+  } while (cursor !== '0')
 }

@@ -15,7 +15,6 @@ export const NS = {
 } as const
 
 export const ELEMENT_NODE = 1
-export const ATTRIBUTE_NODE = 2
 export const TEXT_NODE = 3
 export const CDATA_SECTION_NODE = 4
 export const PROCESSING_INSTRUCTION_NODE = 7

@@ -76,7 +76,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** For the invitation consumer and tests: workspace logic, including `grantMembershipFromInvitation`. */
+    /** Workspace logic (including `grantMembershipFromInvitation`), for tests to drive directly. */
     workspaces: ReturnType<typeof createWorkspaceService>
   }
 }
