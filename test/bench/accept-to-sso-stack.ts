@@ -9,11 +9,11 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createRedisConnection } from '@gatehouse/events'
-import { postgresUrl, redisUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import postgres from 'postgres'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { removeKeys } from '../support/redis-database.ts'
+import { removeKeys, unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
 export type Sql = ReturnType<typeof postgres>
 type Redis = ReturnType<typeof createRedisConnection>
@@ -54,23 +54,6 @@ export interface Stack {
   /** Resolves once no outbox row waits and no `invitation-events` job waits or runs. */
   drained(timeoutMs?: number): Promise<void>
   close(): Promise<void>
-}
-
-/** One of Redis's numbered databases that no connected client has selected. */
-async function unusedRedisDatabaseUrl(): Promise<string> {
-  const probe = createRedisConnection(redisUrl, 'waiting', silentLog, 'accept-to-sso-bench-probe')
-  try {
-    const clients = String(await probe.call('CLIENT', 'LIST'))
-    const inUse = new Set([...clients.matchAll(/\bdb=(\d+)/g)].map((match) => Number(match[1])))
-    const free = Array.from({ length: 15 }, (_, index) => index + 1).filter((database) => !inUse.has(database))
-    const database = free[Math.floor(Math.random() * free.length)]
-    if (database === undefined) throw new Error('every Redis database 1-15 has a client connected')
-    const url = new URL(redisUrl)
-    url.pathname = `/${database}`
-    return url.href
-  } finally {
-    probe.disconnect()
-  }
 }
 
 async function runPool<T>(count: number, concurrency: number, work: (index: number) => Promise<T>): Promise<T[]> {

@@ -7,6 +7,7 @@ const root = new URL('../../', import.meta.url).pathname
 export interface RunningProcess {
   name: string
   url: string
+  pid: number
   output: () => string
   /** Sends the signal and resolves with the exit code and how long the process took to exit. */
   stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: string | null; milliseconds: number }>
@@ -58,7 +59,13 @@ export async function startProcess(
     if (ready) break
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { name, url, output: () => output, stop: (signal = 'SIGTERM') => stopProcess(child, signal) }
+  return {
+    name,
+    url,
+    pid: child.pid as number,
+    output: () => output,
+    stop: (signal = 'SIGTERM') => stopProcess(child, signal),
+  }
 }
 
 async function stopProcess(child: ChildProcess, signal: NodeJS.Signals) {

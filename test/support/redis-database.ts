@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import type { createRedisConnection } from '@gatehouse/events'
+import { createRedisConnection } from '@gatehouse/events'
 import { redisUrl } from '@gatehouse/testing'
 
 /**
@@ -23,4 +23,23 @@ export async function removeKeys(redis: ReturnType<typeof createRedisConnection>
     if (keys.length > 0) await redis.unlink(...keys)
     cursor = next
   } while (cursor !== '0')
+}
+
+const silentLog = { info: () => {}, warn: () => {}, error: () => {} }
+
+/** One of Redis's numbered databases that no connected client has selected. */
+export async function unusedRedisDatabaseUrl(): Promise<string> {
+  const probe = createRedisConnection(redisUrl, 'waiting', silentLog, 'redis-database-probe')
+  try {
+    const clients = String(await probe.call('CLIENT', 'LIST'))
+    const inUse = new Set([...clients.matchAll(/\bdb=(\d+)/g)].map((match) => Number(match[1])))
+    const free = Array.from({ length: 15 }, (_, index) => index + 1).filter((database) => !inUse.has(database))
+    const database = free[Math.floor(Math.random() * free.length)]
+    if (database === undefined) throw new Error('every Redis database 1-15 has a client connected')
+    const url = new URL(redisUrl)
+    url.pathname = `/${database}`
+    return url.href
+  } finally {
+    probe.disconnect()
+  }
 }
