@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
-import { AppError } from './errors.ts'
+import { AppError, errors } from './errors.ts'
 import { isRedisUnavailable } from './redis.ts'
 
 export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
@@ -93,9 +93,8 @@ export async function createApp(options: CreateAppOptions) {
     }
     if (isRedisUnavailable(error)) {
       request.log.warn({ err: error }, 'redis unavailable')
-      return reply
-        .status(503)
-        .send({ error: 'service_unavailable', message: 'This is unavailable for a moment. Try again shortly.' })
+      const unavailable = errors.unavailable()
+      return reply.status(unavailable.statusCode).send({ error: unavailable.code, message: unavailable.message })
     }
     const status = error.statusCode ?? 500
     if (status < 500) {

@@ -28,5 +28,6 @@ export const errors = {
   notFound: defineError(404, 'not_found', 'Not found.'),
   unsupportedMediaType: defineError(415, 'unsupported_media_type', 'Send JSON (Content-Type: application/json).'),
   rateLimited: defineError(429, 'rate_limited', 'Too many attempts. Wait a minute and try again.'),
+  unavailable: defineError(503, 'service_unavailable', 'This is unavailable for a moment. Try again shortly.'),
   internal: defineError(500, 'internal_error', 'Something went wrong on our side. Try again shortly.'),
 }

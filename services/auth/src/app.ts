@@ -10,7 +10,7 @@ import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
 import { createSessionService } from './sessions/service.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
-import { createConnectionService, createSamlConnectionCache } from './sso/connections.ts'
+import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
@@ -48,7 +48,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     publicUrl,
     sessions,
     events,
-    samlConnectionFor: createSamlConnectionCache(publicUrl),
+    connections: createConnectionCache({ db, publicUrl }),
   })
   app.decorate('workspaces', workspaces)
 

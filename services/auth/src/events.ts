@@ -22,6 +22,8 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
     /** The outbox INSERT of a successful login, to be run with its session (`sessions.open`). */
     loginSucceeded: (tx: Executor, attempt: LoginAttempt) =>
       outboxInsert(tx, deps.outbox, [createEvent('auth.login.succeeded', compact(attempt))]),
+    /** A successful login's event, for a statement that inserts it itself (openSsoSession). */
+    loginSucceededEvent: (attempt: LoginAttempt) => createEvent('auth.login.succeeded', compact(attempt)),
     loginFailed: (tx: Executor, attempt: LoginAttempt, reason: string) =>
       writeEvent(tx, deps.outbox, createEvent('auth.login.failed', { ...compact(attempt), reason })),
     logout: (tx: Executor, userId: string, sessionId: string) =>

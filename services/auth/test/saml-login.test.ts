@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { subscribe } from '@gatehouse/events'
 import { redisUrl, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import {
@@ -126,6 +127,53 @@ describe('SAML sign-in through the ACS', () => {
     const disabled = await postToAcs(auth.app, connection.id, { SAMLResponse: unsolicited() })
     assert.equal(disabled.statusCode, 409)
     assert.equal(disabled.json().error, 'sso_disabled')
+  })
+
+  it("applies an admin's change made on another instance to that instance's next login, though it cached the connection", async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const idpB = createDevIdp({ keys: await generateSigningKeys() })
+    const idpC = createDevIdp({ keys: await generateSigningKeys() })
+    const respondAs = (by: DevIdp) => ({
+      SAMLResponse: by.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
+    })
+    const change = (method: 'PUT' | 'PATCH', path: string, payload: object) =>
+      auth.app.inject({
+        method,
+        url: `/v1/workspaces/${workspace.id}/sso${path}`,
+        headers: { cookie: owner.cookie },
+        payload,
+      })
+    const useCertificateOf = (by: DevIdp) =>
+      change('PUT', '/idp', { ssoUrl: by.loginUrl, entityId: by.entityId, certificate: by.certificatePem })
+
+    const replica = await startAuthApp()
+    try {
+      // The replica caches the connection by signing someone in through it.
+      assert.equal((await postToAcs(replica.app, connection.id, respondAs(idp))).statusCode, 302)
+
+      // Certificate replaced elsewhere: a response signed with the old key, which the replica's
+      // copy still trusts, is refused.
+      await useCertificateOf(idpB)
+      const oldKey = await postToAcs(replica.app, connection.id, respondAs(idp))
+      assert.equal(oldKey.statusCode, 400, oldKey.body)
+      assert.equal(oldKey.json().error, 'saml_invalid')
+      assert.equal(sessionCookieOf(oldKey), undefined)
+
+      // Replaced again: the new IdP's response, which the replica's copy would refuse, is taken.
+      await useCertificateOf(idpC)
+      const newKey = await postToAcs(replica.app, connection.id, respondAs(idpC))
+      assert.equal(newKey.statusCode, 302, newKey.body)
+      assert.ok(sessionCookieOf(newKey))
+
+      // Turned off elsewhere: refused at once.
+      await change('PATCH', '', { enabled: false })
+      const off = await postToAcs(replica.app, connection.id, respondAs(idpC))
+      assert.equal(off.statusCode, 409, off.body)
+      assert.equal(off.json().error, 'sso_disabled')
+      assert.equal(sessionCookieOf(off), undefined)
+    } finally {
+      await replica.close()
+    }
   })
 
   it("refuses a response meant for this browser's login when another browser posts it", async () => {

@@ -1,6 +1,17 @@
 import { outboxTable } from '@gatehouse/events'
 import { sql } from 'drizzle-orm'
-import { boolean, index, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
 
 export const authSchema = pgSchema('auth')
 
@@ -100,6 +111,9 @@ export const ssoConnections = authSchema.table(
     idpSsoUrl: text('idp_sso_url'),
     idpEntityId: text('idp_entity_id'),
     idpCertificates: jsonb('idp_certificates').$type<StoredCertificate[]>(),
+    // Bumped by every change: a login checked against a cached copy commits only if the row is
+    // still this version (see openSsoSession).
+    version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -8,17 +8,14 @@ export type AuthDatabase = Database<typeof schema>
 export type Executor = Pick<AuthDatabase, 'select' | 'insert' | 'update' | 'delete' | 'execute'>
 
 export type SessionRow = typeof sessions.$inferSelect
+export type NewSession = typeof sessions.$inferInsert
 export type UserRow = typeof users.$inferSelect
 
 /**
  * Inserts a session and, in the same statement (a data-modifying CTE), `alongside` — e.g. the
  * login event's outbox INSERT — so both commit together in one round trip on every login.
  */
-export async function insertSession(
-  db: Executor,
-  values: typeof sessions.$inferInsert,
-  alongside?: SQLWrapper,
-): Promise<void> {
+export async function insertSession(db: Executor, values: NewSession, alongside?: SQLWrapper): Promise<void> {
   const insert = db.insert(sessions).values(values)
   if (alongside) await db.execute(sql`with opened_session as (${insert.getSQL()}) ${alongside.getSQL()}`)
   else await insert

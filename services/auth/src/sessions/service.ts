@@ -6,6 +6,7 @@ import {
   type Executor,
   findLiveSession,
   insertSession,
+  type NewSession,
   revokeSession,
   type SessionRow,
   touchSession,
@@ -26,12 +27,16 @@ export interface SignedIn {
   user: UserRow
 }
 
-export interface OpenSessionInput {
-  userId: string
+/** How a session was opened and from where. */
+export interface SessionOrigin {
   method: 'password' | 'saml'
   connectionId?: string | null
   ip: string
   userAgent: string
+}
+
+export interface OpenSessionInput extends SessionOrigin {
+  userId: string
 }
 
 export function hashToken(token: string): string {
@@ -42,22 +47,32 @@ export function createSessionService(deps: { db: Executor; secureCookies: boolea
   const now = deps.now ?? (() => new Date())
 
   return {
-    /** Opens a session (with `alongside`, see insertSession); the token is returned once, for the cookie. */
-    async open(db: Executor, input: OpenSessionInput, alongside?: SQLWrapper): Promise<{ token: string }> {
+    /**
+     * A new session's token (returned once, for the cookie) and its row, which stores only the
+     * token's hash; the user is the caller's to add.
+     */
+    issue(input: SessionOrigin): { token: string; values: Omit<NewSession, 'userId'> } {
       const token = randomBytes(32).toString('base64url')
       const startedAt = now()
-      const values = {
-        userId: input.userId,
-        tokenHash: hashToken(token),
-        method: input.method,
-        connectionId: input.connectionId ?? null,
-        ip: input.ip,
-        userAgent: input.userAgent.slice(0, 512),
-        createdAt: startedAt,
-        lastSeenAt: startedAt,
-        expiresAt: new Date(startedAt.getTime() + absoluteLifetimeMs),
+      return {
+        token,
+        values: {
+          tokenHash: hashToken(token),
+          method: input.method,
+          connectionId: input.connectionId ?? null,
+          ip: input.ip,
+          userAgent: input.userAgent.slice(0, 512),
+          createdAt: startedAt,
+          lastSeenAt: startedAt,
+          expiresAt: new Date(startedAt.getTime() + absoluteLifetimeMs),
+        },
       }
-      await insertSession(db, values, alongside)
+    },
+
+    /** Opens a session (with `alongside`, see insertSession); the token is returned once, for the cookie. */
+    async open(db: Executor, input: OpenSessionInput, alongside?: SQLWrapper): Promise<{ token: string }> {
+      const { token, values } = this.issue(input)
+      await insertSession(db, { ...values, userId: input.userId }, alongside)
       return { token }
     },
 

@@ -8,12 +8,13 @@ import {
   type SamlConnection,
   serviceProviderUrls,
 } from '@gatehouse/saml'
-import { AppError } from '@gatehouse/server'
+import { AppError, errors } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import {
   type ConnectionRow,
   deleteConnection,
+  findConnection,
   findConnectionByWorkspace,
   insertAudit,
   insertConnection,
@@ -134,22 +135,46 @@ function parseIdpInput(input: IdpInput): ParsedIdpConfig {
   }
 }
 
+export interface UsableConnection {
+  row: ConnectionRow
+  saml: SamlConnection
+}
+
+export type ConnectionCache = ReturnType<typeof createConnectionCache>
+
 /**
- * Built SAML connections (parsed keys, SP objects) are kept per connection and rebuilt only when
- * the row changes: parsing certificates per login would cost more than the signature check.
+ * The connections logins go through, kept in memory with their built SAML objects (parsing
+ * certificates per login would cost more than the signature check). A login judges a response by
+ * the cached copy and commits only if the row is still that version (openSsoSession), so a change
+ * made on any replica applies to the next login at once; `fresh` reads the row again.
  */
-export function createSamlConnectionCache(publicUrl: URL, limit = 1000) {
-  const cache = new Map<string, { updatedAt: number; connection: SamlConnection }>()
-  return (row: ConnectionRow, idp: IdpConfig): SamlConnection => {
-    const cached = cache.get(row.id)
-    if (cached && cached.updatedAt === row.updatedAt.getTime()) return cached.connection
-    const connection = createSamlConnection({
-      sp: serviceProviderUrls(publicUrl, row.id),
-      idp,
-      allowIdpInitiated: row.allowIdpInitiated,
-    })
-    if (cache.size >= limit) cache.delete(cache.keys().next().value as string)
-    cache.set(row.id, { updatedAt: row.updatedAt.getTime(), connection })
-    return connection
+export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; limit?: number }) {
+  const limit = deps.limit ?? 1000
+  const cache = new Map<string, UsableConnection>()
+  return {
+    /** The enabled, configured connection; 404 `not_found` or 409 `sso_disabled` otherwise. */
+    async usable(connectionId: string, options: { fresh?: boolean } = {}): Promise<UsableConnection> {
+      const cached = cache.get(connectionId)
+      if (cached && !options.fresh) return cached
+      const row = await findConnection(deps.db, connectionId)
+      const idp = row && idpOf(row)
+      if (!row?.enabled || !idp) {
+        cache.delete(connectionId)
+        if (!row) throw errors.notFound('No such SSO connection.')
+        throw authErrors.ssoDisabled()
+      }
+      const saml =
+        cached?.row.version === row.version
+          ? cached.saml
+          : createSamlConnection({
+              sp: serviceProviderUrls(deps.publicUrl, row.id),
+              idp,
+              allowIdpInitiated: row.allowIdpInitiated,
+            })
+      if (!cached && cache.size >= limit) cache.delete(cache.keys().next().value as string)
+      const usable = { row, saml }
+      cache.set(row.id, usable)
+      return usable
+    },
   }
 }

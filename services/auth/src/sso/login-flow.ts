@@ -1,16 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { SamlError } from '@gatehouse/saml'
+import { type ReplayStore, SamlError, type SamlIdentity } from '@gatehouse/saml'
 import { errors } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
-import { updateUserNames } from '../accounts/repo.ts'
 import type { ClientInfo } from '../accounts/service.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
-import { type createSamlConnectionCache, idpOf } from './connections.ts'
+import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
-import { type ConnectionRow, findConnection, findSsoEligibleUser } from './repo.ts'
+import { type ConnectionRow, openSsoSession } from './repo.ts'
 
 // An SP-initiated login must finish within this; Entra's own sign-in page times out sooner.
 const pendingLoginSeconds = 10 * 60
@@ -37,6 +36,9 @@ export function safeReturnTo(raw: string | undefined, publicUrl: URL): string {
   }
 }
 
+/** For judging a response again whose assertion this request has already recorded as used. */
+const recordedByThisRequest: ReplayStore = { remember: async () => true }
+
 const sha256 = (value: string) => createHash('sha256').update(value).digest()
 
 export function createLoginFlow(deps: {
@@ -45,16 +47,8 @@ export function createLoginFlow(deps: {
   publicUrl: URL
   sessions: SessionService
   events: AuthEvents
-  samlConnectionFor: ReturnType<typeof createSamlConnectionCache>
+  connections: ConnectionCache
 }) {
-  async function usableConnection(connectionId: string) {
-    const row = await findConnection(deps.db, connectionId)
-    if (!row) throw errors.notFound('No such SSO connection.')
-    const idp = idpOf(row)
-    if (!row.enabled || !idp) throw authErrors.ssoDisabled()
-    return { row, saml: deps.samlConnectionFor(row, idp) }
-  }
-
   async function refuse(
     row: ConnectionRow,
     attempt: { email: string; userId?: string },
@@ -75,7 +69,8 @@ export function createLoginFlow(deps: {
      * bound to this browser by a random token whose hash is stored beside it (login CSRF guard).
      */
     async start(connectionId: string, returnTo: string | undefined) {
-      const { row, saml } = await usableConnection(connectionId)
+      // Read afresh: a cached copy could send the browser to an IdP the admin has just replaced.
+      const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
       const relayState = randomBytes(16).toString('base64url')
       const bindingToken = randomBytes(32).toString('base64url')
       const { redirectUrl, requestId } = saml.createAuthnRequest({ relayState })
@@ -100,60 +95,86 @@ export function createLoginFlow(deps: {
       bindingToken: string | undefined
       client: ClientInfo
     }): Promise<{ token: string; returnTo: string }> {
-      const { row, saml } = await usableConnection(input.connectionId)
+      const cached = await deps.connections.usable(input.connectionId)
       const pending = await takePending(input.relayState)
       // A pending login of this browser makes the response SP-initiated; without one it is
       // unsolicited and the connection's IdP-initiated policy decides.
       const ours =
-        pending !== null && pending.connectionId === row.id && bindingMatches(pending.bindingHash, input.bindingToken)
-      let identity: Awaited<ReturnType<typeof saml.validateResponse>>
-      try {
-        identity = await saml.validateResponse({
-          samlResponse: input.samlResponse,
-          expectedRequestId: ours ? pending.requestId : null,
-          replayStore: redisReplayStore(deps.redis, row.id),
-        })
-      } catch (error) {
-        if (!(error instanceof SamlError)) throw error
-        await refuse(row, { email: '(unverified)' }, input.client, error.reason)
-        if (error.reason === 'replayed') throw authErrors.samlReplayed()
-        throw authErrors.samlInvalid(error.message, { reason: error.reason })
-      }
+        pending !== null &&
+        pending.connectionId === cached.row.id &&
+        bindingMatches(pending.bindingHash, input.bindingToken)
+      const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null }
+      let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {
+        cached: true,
+      })
 
-      const user = await findSsoEligibleUser(deps.db, identity.email, row.workspaceId)
-      if (!user) {
-        await refuse(row, { email: identity.email }, input.client, 'not_a_member')
-        throw authErrors.ssoNotAllowed(
-          `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`,
-        )
-      }
-
-      // Names follow the IdP's claims; written only when they changed (rarely), so concurrent
-      // logins of one person do not queue on the row lock. They need not commit with the session.
-      await updateUserNames(
-        deps.db,
-        user.id,
-        {
-          firstName: identity.firstName !== user.firstName ? identity.firstName : undefined,
-          lastName: identity.lastName !== user.lastName ? identity.lastName : undefined,
-        },
-        new Date(),
-      )
-      const client = { ...input.client, connectionId: row.id }
-      const { token } = await deps.sessions.open(
-        deps.db,
-        { userId: user.id, method: 'saml', ...client },
-        deps.events.loginSucceeded(deps.db, {
+      const client = { ...input.client, connectionId: connection.row.id }
+      const { token, values } = deps.sessions.issue({ method: 'saml', ...client })
+      for (let tries = 1; ; tries++) {
+        const { row } = connection
+        const login = await openSsoSession(deps.db, {
+          connectionId: row.id,
+          connectionVersion: row.version,
           email: identity.email,
-          userId: user.id,
-          method: 'saml',
-          workspaceId: row.workspaceId,
-          ...client,
-        }),
-      )
-      deps.events.wake()
-      return { token, returnTo: ours ? pending.returnTo : '/' }
+          firstName: identity.firstName,
+          lastName: identity.lastName,
+          session: values,
+          event: deps.events.loginSucceededEvent({
+            email: identity.email,
+            method: 'saml',
+            workspaceId: row.workspaceId,
+            ...client,
+          }),
+        })
+        if (login.outcome === 'opened') {
+          deps.events.wake()
+          return { token, returnTo: ours ? pending.returnTo : '/' }
+        }
+        if (login.outcome === 'not_allowed') {
+          await refuse(row, { email: identity.email }, input.client, 'not_a_member')
+          throw authErrors.ssoNotAllowed(
+            `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`,
+          )
+        }
+        if (tries === 3) throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
+        // An admin changed the connection since this replica cached it: the same response is
+        // judged again by the connection as it is now. Its assertion is already recorded as
+        // used, by this very request.
+        const current = await deps.connections.usable(input.connectionId, { fresh: true })
+        ;({ connection, identity } = await verify(current, attempt, recordedByThisRequest, { cached: false }))
+      }
     },
+  }
+
+  /**
+   * The response judged by `connection`; a refusal is recorded as a failed login and thrown. A
+   * refusal by a cached copy is first checked against the row as it is now: an admin's change
+   * since (IdP-initiated sign-in allowed, a new certificate) may accept the response.
+   */
+  async function verify(
+    connection: UsableConnection,
+    attempt: { samlResponse: string; expectedRequestId: string | null; client: ClientInfo },
+    replayStore: ReplayStore,
+    { cached }: { cached: boolean },
+  ): Promise<{ connection: UsableConnection; identity: SamlIdentity }> {
+    const { samlResponse, expectedRequestId } = attempt
+    try {
+      return {
+        connection,
+        identity: await connection.saml.validateResponse({ samlResponse, expectedRequestId, replayStore }),
+      }
+    } catch (error) {
+      if (!(error instanceof SamlError)) throw error
+      if (cached) {
+        const current = await deps.connections.usable(connection.row.id, { fresh: true })
+        if (current.row.version !== connection.row.version) {
+          return verify(current, attempt, replayStore, { cached: false })
+        }
+      }
+      await refuse(connection.row, { email: '(unverified)' }, attempt.client, error.reason)
+      if (error.reason === 'replayed') throw authErrors.samlReplayed()
+      throw authErrors.samlInvalid(error.message, { reason: error.reason })
+    }
   }
 
   async function takePending(relayState: string | undefined): Promise<PendingLogin | null> {

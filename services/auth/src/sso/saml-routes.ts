@@ -1,7 +1,7 @@
 import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
-import { AppError, isRedisUnavailable } from '@gatehouse/server'
+import { AppError, errors, isRedisUnavailable } from '@gatehouse/server'
 import { Type } from 'typebox'
 import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
@@ -33,7 +33,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         : error.validation
           ? authErrors.samlInvalid('The sign-in request is malformed.', { reason: 'malformed_request' })
           : isRedisUnavailable(error)
-            ? new AppError(503, 'service_unavailable', 'Sign-in is unavailable for a moment. Try again shortly.')
+            ? errors.unavailable('Sign-in is unavailable for a moment. Try again shortly.')
             : null
     if (!appError || appError.statusCode >= 500) request.log.error({ err: error }, 'SAML request failed')
     const status = appError?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500)

@@ -1,0 +1,1 @@
+ALTER TABLE "auth"."sso_connections" ADD COLUMN "version" integer DEFAULT 1 NOT NULL;
