@@ -19,19 +19,3 @@ export async function insertPasswordUser(
     .returning()
   return row
 }
-
-export async function updateUserNames(
-  db: Executor,
-  userId: string,
-  names: { firstName?: string | undefined; lastName?: string | undefined },
-  now: Date,
-): Promise<UserRow | undefined> {
-  const changes = Object.fromEntries(Object.entries(names).filter(([, value]) => value !== undefined))
-  if (Object.keys(changes).length === 0) return undefined
-  const [row] = await db
-    .update(users)
-    .set({ ...changes, updatedAt: now })
-    .where(eq(users.id, userId))
-    .returning()
-  return row
-}
