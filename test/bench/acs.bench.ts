@@ -118,11 +118,14 @@ let failures = await post(forms.splice(0, warmUpLogins), [])
 
 const latencies: number[] = []
 const authCpuBefore = processCpuMs(auth.pid)
+const clientCpuBefore = process.cpuUsage()
 const machineBefore = machineCpuMs()
 const started = performance.now()
 failures += await post(forms, latencies)
 const seconds = (performance.now() - started) / 1000
 const authCpuMs = processCpuMs(auth.pid) - authCpuBefore
+const clientCpu = process.cpuUsage(clientCpuBefore)
+const clientCpuMs = (clientCpu.user + clientCpu.system) / 1000
 const machineAfter = machineCpuMs()
 const routeRate = latencies.length / seconds
 latencies.sort((a, b) => a - b)
@@ -134,14 +137,17 @@ await auth.stop()
 dataDir.remove()
 
 const bareRate = await bareValidationRate(2300)
-const machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)
+const machineBusyMs = machineAfter.busy - machineBefore.busy
+const machineBusy = machineBusyMs / (machineAfter.total - machineBefore.total)
+const perLogin = (milliseconds: number) => `${(milliseconds / latencies.length).toFixed(2)} ms`
 console.log(`ACS route: ${latencies.length} logins, concurrency ${concurrency}, ${failures} failed`)
 console.log(
   `  ${routeRate.toFixed(0)} logins/s; latency p50 ${percentile(50).toFixed(2)} ms, p99 ${percentile(99).toFixed(2)} ms`,
 )
 console.log(
-  `  auth process: ${(authCpuMs / latencies.length).toFixed(2)} ms CPU per login, ` +
-    `${((100 * authCpuMs) / (seconds * 1000)).toFixed(0)}% of one core; machine ${(100 * machineBusy).toFixed(0)}% busy`,
+  `  CPU per login: auth process ${perLogin(authCpuMs)} (${((100 * authCpuMs) / (seconds * 1000)).toFixed(0)}% of one core), ` +
+    `load generator ${perLogin(clientCpuMs)}, the rest (Postgres, Redis) ${perLogin(machineBusyMs - authCpuMs - clientCpuMs)}; ` +
+    `machine ${(100 * machineBusy).toFixed(0)}% busy`,
 )
 console.log(`bare @gatehouse/saml validation (fresh responses, one at a time): ${bareRate.toFixed(0)} responses/s`)
 console.log(`ratio route / bare: ${(routeRate / bareRate).toFixed(2)} (target >= 0.70)`)

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test'
 import { postgresUrl, temporaryDirectory, uniqueSuffix, unreachablePostgresUrl } from '@gatehouse/testing'
 import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
-import { connect } from '../src/index.ts'
+import { connect, executePrepared, rowsOf } from '../src/index.ts'
 
 // A one-migration folder in drizzle-kit's layout, creating a table in the given schema.
 function migrationsFor(schema: string, directory: string): string {
@@ -81,5 +81,36 @@ describe('connect', () => {
       connect({ url: unreachablePostgresUrl, dataDir: scratch.path, service: 'unused', migrationsFolder, schema: {} }),
       /ECONNREFUSED|connect/,
     )
+  })
+
+  it('prepares what executePrepared runs, on Postgres (parsed and planned once per connection) and on PGlite', async () => {
+    const service = `svc_${uniqueSuffix()}`
+    const migrationsFolder = migrationsFor(service, scratch.path)
+    // The statement finds itself among the connection's prepared statements by the marker in its text.
+    const probe = sql`select name from pg_prepared_statements where statement like ${'%prepared-probe%'} /* prepared-probe */`
+    const postgresDb = await connect({
+      url: postgresUrl,
+      dataDir: scratch.path,
+      service,
+      migrationsFolder,
+      schema: {},
+      maxConnections: 1,
+    })
+    try {
+      assert.equal(rowsOf(await postgresDb.db.execute(probe)).length, 0, 'db.execute runs an unnamed statement')
+      assert.equal(rowsOf(await executePrepared(postgresDb.db, 'probe', probe)).length, 1)
+      assert.equal(rowsOf(await executePrepared(postgresDb.db, 'probe', probe)).length, 1, 'prepared once, reused')
+    } finally {
+      await postgresDb.close()
+    }
+    const pgliteDb = await connect({ dataDir: scratch.path, service, migrationsFolder, schema: {} })
+    try {
+      const rows = rowsOf<{ n: number }>(
+        await executePrepared(pgliteDb.db, 'things', sql.raw(`select count(*)::int as n from "${service}"."things"`)),
+      )
+      assert.deepEqual(rows, [{ n: 0 }])
+    } finally {
+      await pgliteDb.close()
+    }
   })
 })

@@ -1,11 +1,11 @@
-import type { Database } from '@gatehouse/db'
+import { type Database, executePrepared } from '@gatehouse/db'
 import { and, eq, gt, isNull, type SQLWrapper, sql } from 'drizzle-orm'
 import type * as schema from '../db/schema.ts'
 import { sessions, users } from '../db/schema.ts'
 
 export type AuthDatabase = Database<typeof schema>
 /** A database handle or a transaction: repo functions work inside either. */
-export type Executor = Pick<AuthDatabase, 'select' | 'insert' | 'update' | 'delete' | 'execute'>
+export type Executor = Pick<AuthDatabase, 'select' | 'insert' | 'update' | 'delete' | 'execute' | '_'>
 
 export type SessionRow = typeof sessions.$inferSelect
 export type NewSession = typeof sessions.$inferInsert
@@ -17,8 +17,13 @@ export type UserRow = typeof users.$inferSelect
  */
 export async function insertSession(db: Executor, values: NewSession, alongside?: SQLWrapper): Promise<void> {
   const insert = db.insert(sessions).values(values)
-  if (alongside) await db.execute(sql`with opened_session as (${insert.getSQL()}) ${alongside.getSQL()}`)
-  else await insert
+  if (alongside) {
+    await executePrepared(
+      db,
+      'insert_session_with',
+      sql`with opened_session as (${insert.getSQL()}) ${alongside.getSQL()}`,
+    )
+  } else await insert
 }
 
 /** The live session with this token hash and its user: not revoked, not past either expiry. */
@@ -36,6 +41,8 @@ export async function findLiveSession(db: Executor, tokenHash: string, idleSince
       ),
     )
     .limit(1)
+    .prepare('find_live_session')
+    .execute()
   return row
 }
 

@@ -1,4 +1,4 @@
-import { rowsOf } from '@gatehouse/db'
+import { executePrepared, rowsOf } from '@gatehouse/db'
 import type { LoginSucceeded } from '@gatehouse/events'
 import { and, eq, isNotNull, sql } from 'drizzle-orm'
 import { auditLog, memberships, outbox, sessions, ssoConnections, users, workspaces } from '../db/schema.ts'
@@ -99,7 +99,10 @@ export async function openSsoSession(
   const firstName = sql`${login.firstName ?? null}::text`
   const lastName = sql`${login.lastName ?? null}::text`
   const at = (date: Date | undefined) => sql`${(date ?? new Date()).toISOString()}::timestamptz`
-  const result = await db.execute(sql`
+  const result = await executePrepared(
+    db,
+    'open_sso_session',
+    sql`
     with current_connection as (
       select workspace_id from ${ssoConnections}
       where id = ${login.connectionId}::uuid and version = ${login.connectionVersion}
@@ -124,7 +127,8 @@ export async function openSsoSession(
       select ${event.id}::uuid, ${event.type}, ${JSON.stringify(event)}::jsonb || jsonb_build_object('userId', id)
       from eligible
     )
-    select exists (select 1 from current_connection) as connection_current, (select id from eligible) as user_id`)
+    select exists (select 1 from current_connection) as connection_current, (select id from eligible) as user_id`,
+  )
   const [row] = rowsOf<{ connection_current: boolean; user_id: string | null }>(result)
   if (!row?.connection_current) return { outcome: 'connection_changed' }
   return row.user_id ? { outcome: 'opened', userId: row.user_id } : { outcome: 'not_allowed' }

@@ -1,4 +1,4 @@
-import { rowsOf } from '@gatehouse/db'
+import { executePrepared, rowsOf } from '@gatehouse/db'
 import { and, eq, sql } from 'drizzle-orm'
 import { memberships, processedEvents, type Role, users, workspaces } from '../db/schema.ts'
 import type { Executor } from '../sessions/repo.ts'
@@ -81,7 +81,10 @@ export async function applyAcceptedInvitation(
     invitationId: string
   },
 ): Promise<{ newEvent: boolean; granted: boolean }> {
-  const result = await db.execute(sql`
+  const result = await executePrepared(
+    db,
+    'apply_accepted_invitation',
+    sql`
     with processed as (
       insert into ${processedEvents} (event_id, type) values (${event.eventId}, ${event.type})
       on conflict do nothing
@@ -97,7 +100,8 @@ export async function applyAcceptedInvitation(
       on conflict (workspace_id, user_id) do update set sso_allowed = true, invitation_id = excluded.invitation_id
       returning 1
     )
-    select (select count(*) from processed)::int as new_event, (select count(*) from granted)::int as granted`)
+    select (select count(*) from processed)::int as new_event, (select count(*) from granted)::int as granted`,
+  )
   const [row] = rowsOf<{ new_event: number; granted: number }>(result)
   return { newEvent: row?.new_event === 1, granted: row?.granted === 1 }
 }
