@@ -13,6 +13,27 @@ export interface RateLimitRule {
   key: (request: FastifyRequest) => string | undefined
 }
 
+/** At most `limit` attempts per client IP per window. */
+export function perIp(name: string, limit: number, windowSeconds = 60): RateLimitRule {
+  return { name: `${name}:ip`, limit, windowSeconds, key: (request) => request.ip }
+}
+
+/**
+ * At most `limit` attempts per email in the JSON body (`email`) per window, whichever IP they
+ * come from: what stops a botnet guessing one person's password.
+ */
+export function perEmail(name: string, limit: number, windowSeconds: number): RateLimitRule {
+  return {
+    name: `${name}:email`,
+    limit,
+    windowSeconds,
+    key: (request) => {
+      const email = (request.body as { email?: unknown } | undefined)?.email
+      return typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : undefined
+    },
+  }
+}
+
 // One round trip: count the attempt and start the window on the first one. Fixed windows in
 // Redis hold across replicas, which is all a brute-force limit needs.
 const countAttempt = `

@@ -119,6 +119,24 @@ describe('password accounts and sessions', () => {
     assert.deepEqual(statuses.slice(10), [429, 429])
   })
 
+  it('limits signup and SSO discovery per email, across IPs', async () => {
+    const email = uniqueEmail('limited')
+    const attempt = (url: string, payload: object) =>
+      auth.app.inject({ method: 'POST', url, remoteAddress: uniqueIp(), payload }).then((response) => {
+        if (response.statusCode === 429) assert.equal(response.json().error, 'rate_limited')
+        return response.statusCode
+      })
+    const signups: number[] = []
+    for (let count = 0; count < 6; count++) {
+      signups.push(await attempt('/v1/auth/signup', { email, password: strongPassword }))
+    }
+    assert.deepEqual(signups, [201, 409, 409, 409, 409, 429])
+
+    const discoveries: number[] = []
+    for (let count = 0; count < 11; count++) discoveries.push(await attempt('/v1/auth/sso/discover', { email }))
+    assert.deepEqual(discoveries, [...Array(10).fill(200), 429])
+  })
+
   it('refuses state-changing requests from another origin and bodies that are not JSON', async () => {
     const foreign = await auth.app.inject({
       method: 'POST',

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { rateLimit } from '@gatehouse/server'
+import { perEmail, perIp, rateLimit } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { clientOf, ErrorRef, User, userView } from '../http-schemas.ts'
@@ -13,28 +13,16 @@ const Credentials = Type.Object({
   password: Type.String({ maxLength: maximumPasswordLength * 4 }),
 })
 
-const emailKey = (request: { body?: unknown }) => {
-  const email = (request.body as { email?: unknown } | undefined)?.email
-  return typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : undefined
-}
-
 export const accountRoutes: FastifyPluginAsyncTypebox<{
   accounts: AccountService
   sessions: SessionService
   workspaces: WorkspaceService
   redis: Redis
 }> = async (app, { accounts, sessions, workspaces, redis }) => {
-  const perIp = (name: string, limit: number) => ({
-    name: `${name}:ip`,
-    limit,
-    windowSeconds: 60,
-    key: (r: { ip: string }) => r.ip,
-  })
-
   app.post(
     '/v1/auth/signup',
     {
-      preHandler: rateLimit(redis, [perIp('signup', 20)]),
+      preHandler: rateLimit(redis, [perIp('signup', 20), perEmail('signup', 5, 600)]),
       schema: {
         tags: ['accounts'],
         body: Type.Object({
@@ -55,10 +43,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/auth/login',
     {
-      preHandler: rateLimit(redis, [
-        perIp('login', 30),
-        { name: 'login:email', limit: 10, windowSeconds: 300, key: emailKey },
-      ]),
+      preHandler: rateLimit(redis, [perIp('login', 30), perEmail('login', 10, 300)]),
       schema: {
         tags: ['accounts'],
         body: Credentials,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { rateLimit } from '@gatehouse/server'
+import { perIp, rateLimit } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
@@ -38,9 +38,6 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   now: () => Date
   redis: Redis
 }> = async (app, deps) => {
-  // Guessing a 256-bit token is hopeless, but probing costs us a query: bound it per client.
-  const perIp = (name: string, limit: number) =>
-    rateLimit(deps.redis, [{ name, limit, windowSeconds: 60, key: (request) => request.ip }])
   const invitationView = (invitation: InvitationRow) => ({
     id: invitation.id,
     workspaceId: invitation.workspaceId,
@@ -131,7 +128,8 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/invitations/lookup',
     {
-      preHandler: perIp('invitation-lookup:ip', 60),
+      // Guessing a 256-bit token is hopeless, but probing costs us a query: bound it per client.
+      preHandler: rateLimit(deps.redis, [perIp('invitation-lookup', 60)]),
       schema: {
         tags: ['invitations'],
         summary: 'What an invitation link is for (no session needed)',
@@ -166,7 +164,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/invitations/accept',
     {
-      preHandler: perIp('invitation-accept:ip', 30),
+      preHandler: rateLimit(deps.redis, [perIp('invitation-accept', 30)]),
       schema: {
         tags: ['invitations'],
         summary: 'Accept with the session of the invited password account',
