@@ -87,6 +87,12 @@ export interface SubscribeOptions {
   claimIdleMs?: number
   /** Entries read per round trip. */
   batchSize?: number
+  /**
+   * Consumers of the group that hold no pending entry and have not read for this long are removed
+   * (a live one reads every few seconds); otherwise every process that ever subscribed would stay
+   * listed in the group forever.
+   */
+  forgetIdleConsumersMs?: number
   log?: EventsLog
 }
 
@@ -113,6 +119,7 @@ export async function subscribe(
   const consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   const claimIdleMs = options.claimIdleMs ?? 30_000
   const batchSize = options.batchSize ?? 500
+  const forgetIdleConsumersMs = options.forgetIdleConsumersMs ?? 10 * 60_000
   const log = options.log ?? defaultLog
   const claimIntervalMs = Math.max(50, Math.min(claimIdleMs / 2, 10_000))
   const blockMs = Math.max(10, Math.min(claimIntervalMs, 2_000))
@@ -190,6 +197,16 @@ export async function subscribe(
     }
   }
 
+  /** The group's other consumers that hold nothing and stopped reading: gone processes. */
+  async function forgetIdleConsumers(): Promise<void> {
+    for (const { name, pending, idleMs } of await consumersOf(commands, stream, group)) {
+      if (name !== consumer && pending === 0 && idleMs > forgetIdleConsumersMs) {
+        await commands.xgroup('DELCONSUMER', stream, group, name)
+        log.info({ ...context, removed: name, idleMs }, 'removed a consumer that stopped reading')
+      }
+    }
+  }
+
   async function run(): Promise<void> {
     let nextClaimAt = 0
     let failures = 0
@@ -197,6 +214,7 @@ export async function subscribe(
       try {
         if (Date.now() >= nextClaimAt) {
           await claimAbandoned()
+          await forgetIdleConsumers()
           nextClaimAt = Date.now() + claimIntervalMs
         }
         if (stopping) break
@@ -237,6 +255,9 @@ export async function subscribe(
       // Aborts a blocking read; entries Redis had already assigned stay pending and get claimed.
       reader.disconnect()
       await running
+      // Leaves the group unless it still holds entries (those stay pending for another consumer).
+      const self = (await consumersOf(commands, stream, group).catch(() => [])).find((entry) => entry.name === consumer)
+      if (self?.pending === 0) await commands.xgroup('DELCONSUMER', stream, group, consumer).catch(() => {})
       await closeRedisConnection(commands)
     },
   }
@@ -249,6 +270,19 @@ async function createGroup(redis: Redis, stream: string, group: string, startId:
     // An existing group keeps its stored position: that is what lets a subscriber resume.
     if (!errorMessage(error).startsWith('BUSYGROUP')) throw error
   }
+}
+
+/** XINFO CONSUMERS: each consumer's name, pending count and milliseconds since it last read. */
+async function consumersOf(redis: Redis, stream: string, group: string) {
+  const reply = (await redis.xinfo('CONSUMERS', stream, group)) as (string | number)[][]
+  return reply.map((entry) => {
+    const fields = entry.map(String)
+    return {
+      name: fieldValue(fields, 'name') ?? '',
+      pending: Number(fieldValue(fields, 'pending')),
+      idleMs: Number(fieldValue(fields, 'idle')),
+    }
+  })
 }
 
 function fieldValue(fields: string[] | null, name: string): string | undefined {

@@ -45,6 +45,11 @@ describe('subscribe', () => {
     return count
   }
 
+  async function consumerNames(stream: string, group: string): Promise<string[]> {
+    const consumers = (await redis.xinfo('CONSUMERS', stream, group)) as string[][]
+    return consumers.map((fields) => fields[fields.indexOf('name') + 1] ?? '')
+  }
+
   it('delivers every event to every group, and each group acknowledges what it handled', async () => {
     const stream = uniqueStream()
     const audit = collector()
@@ -145,13 +150,24 @@ describe('subscribe', () => {
 
     const survivor = collector()
     const subscription = await subscribe(
-      { redisUrl, stream, group: 'billing', consumer: 'survivor', claimIdleMs: 100, log: recordingLog() },
+      {
+        redisUrl,
+        stream,
+        group: 'billing',
+        consumer: 'survivor',
+        claimIdleMs: 100,
+        forgetIdleConsumersMs: 500,
+        log: recordingLog(),
+      },
       survivor.handler,
     )
     await waitUntil(() => survivor.received.length === 5, 'the survivor has taken over every event')
-    await subscription.close()
     assert.deepEqual(survivor.received, events)
     assert.equal(await pendingCount(stream, 'billing'), 0)
+    // The dead consumer, left holding nothing, is forgotten; the survivor leaves the group on close.
+    await waitUntil(async () => (await consumerNames(stream, 'billing')).join() === 'survivor', 'doomed is removed')
+    await subscription.close()
+    assert.deepEqual(await consumerNames(stream, 'billing'), [])
   })
 
   it('acknowledges and reports a stream entry that is not an auth event instead of retrying it forever', async () => {
