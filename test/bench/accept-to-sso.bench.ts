@@ -31,6 +31,7 @@
 // BENCH_ACCEPTS (default 1000) sets the accepts per phase, BENCH_RATE (default 200) the load phase's rate.
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
+import { machineCpuMs, processCpuMs } from '../support/cpu.ts'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { type Invitation, type Stack, ssoAllowedChannel, startStack } from './accept-to-sso-stack.ts'
 
@@ -272,8 +273,18 @@ try {
   await stack.drained()
   await sleep(500)
   console.log(`load average before load phase: ${loadAverage()}`)
+  const cpuBefore = { auth: processCpuMs(stack.auth.pid), invitation: processCpuMs(stack.invitation.pid) }
+  const machineBefore = machineCpuMs()
   const load = await runLoad(stack, grants, loadInvitations)
   await stack.drained()
+  const machineAfter = machineCpuMs()
+  const perAccept = (milliseconds: number) => `${(milliseconds / loadInvitations.length).toFixed(2)} ms`
+  const loadCpu = [
+    `invitation ${perAccept(processCpuMs(stack.invitation.pid) - cpuBefore.invitation)}`,
+    `auth ${perAccept(processCpuMs(stack.auth.pid) - cpuBefore.auth)}`,
+    `machine in all ${perAccept(machineAfter.busy - machineBefore.busy)} ` +
+      `(${((100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total)).toFixed(0)}% busy)`,
+  ].join(', ')
   await listening.unlisten()
 
   const idleMet = printPhase(
@@ -288,6 +299,7 @@ try {
     await breakdown(stack, load),
     targets.loadP99Ms,
   )
+  console.log(`  CPU per accept in the load phase (the bench's own work included in the machine's): ${loadCpu}`)
   await verifyNothingLost(stack, phases.flat())
   console.log(
     `targets: ${idleMet && loadMet ? 'all met' : 'not all met'}; load average ${loadAverage()}; bench took ${((now() - benchStartedAt) / 1_000).toFixed(0)} s`,
