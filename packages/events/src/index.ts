@@ -31,6 +31,7 @@ export {
   type OutboxTable,
   type OutboxWriter,
   outboxInsert,
+  outboxInsertFrom,
   outboxTable,
   writeEvent,
   writeEvents,

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import {
   bigint,
   index,
@@ -63,4 +63,25 @@ export function outboxInsert(tx: OutboxWriter, table: OutboxTable, events: Gateh
 
 export async function writeEvent(tx: OutboxWriter, table: OutboxTable, event: GatehouseEvent): Promise<void> {
   await writeEvents(tx, table, [event])
+}
+
+/**
+ * The outbox INSERT of `event` once per row of `source`, a CTE of the caller's statement: for a
+ * statement that announces its change only if the change happened, e.g. `with accepted as (update
+ * … returning id), announced as (${outboxInsertFrom(outbox, event, 'accepted')}) select …`.
+ * `payloadFromSource` adds payload fields that only the statement knows (field name → column of
+ * `source`), e.g. `{ userId: 'id' }`.
+ */
+export function outboxInsertFrom(
+  table: OutboxTable,
+  event: GatehouseEvent,
+  source: string,
+  payloadFromSource: Record<string, string> = {},
+): SQL {
+  const fields = Object.entries(payloadFromSource).map(
+    ([field, column]) => sql`${field}::text, ${sql.identifier(column)}`,
+  )
+  const json = sql`${JSON.stringify(parseEvent(event))}::jsonb`
+  const eventJson = fields.length === 0 ? json : sql`${json} || jsonb_build_object(${sql.join(fields, sql`, `)})`
+  return sql`insert into ${table} (id, type, event) select ${event.id}::uuid, ${event.type}, ${eventJson} from ${sql.identifier(source)}`
 }

@@ -1,5 +1,5 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
-import type { LoginSucceeded } from '@gatehouse/events'
+import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
 import { and, eq, isNotNull, sql } from 'drizzle-orm'
 import { auditLog, memberships, outbox, sessions, ssoConnections, users, workspaces } from '../db/schema.ts'
 import type { Executor, NewSession } from '../sessions/repo.ts'
@@ -122,11 +122,7 @@ export async function openSsoSession(
       select id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid, ${session.ip ?? null},
         ${session.userAgent ?? null}, ${at(session.createdAt)}, ${at(session.lastSeenAt)}, ${at(session.expiresAt)}
       from eligible
-    ), announced as (
-      insert into ${outbox} (id, type, event)
-      select ${event.id}::uuid, ${event.type}, ${JSON.stringify(event)}::jsonb || jsonb_build_object('userId', id)
-      from eligible
-    )
+    ), announced as (${outboxInsertFrom(outbox, event, 'eligible', { userId: 'id' })})
     select exists (select 1 from current_connection) as connection_current, (select id from eligible) as user_id`,
   )
   const [row] = rowsOf<{ connection_current: boolean; user_id: string | null }>(result)

@@ -1,6 +1,8 @@
-import { and, desc, eq, gt, isNull, lte } from 'drizzle-orm'
+import { executePrepared, rowsOf } from '@gatehouse/db'
+import { type InvitationAccepted, outboxInsertFrom } from '@gatehouse/events'
+import { and, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm'
 import type { Executor } from '../db/database.ts'
-import { emails, type InvitationRow, invitations } from '../db/schema.ts'
+import { emails, type InvitationRow, invitations, outbox } from '../db/schema.ts'
 
 /** Inserts the invitation, or returns undefined when the email already has a pending one there. */
 export async function insertInvitation(
@@ -53,14 +55,31 @@ export function listInvitations(db: Executor, workspaceId: string, limit = 1_000
 
 const openAt = (now: Date) => and(eq(invitations.status, 'pending'), gt(invitations.expiresAt, now))
 
-/** Accepts the invitation if it is still open at `now`; undefined when it is not (any more). */
-export async function markAccepted(db: Executor, invitationId: string, userId: string, now: Date) {
-  const [row] = await db
-    .update(invitations)
-    .set({ status: 'accepted', acceptedAt: now, acceptedBy: userId })
-    .where(and(eq(invitations.id, invitationId), openAt(now)))
-    .returning()
-  return row
+/**
+ * Accepts the invitation if it is still open at `now`, in one statement (one round trip): blanks
+ * its unsent emails (the token is in their bodies) and writes `event` to the outbox only if it
+ * did. False when the invitation was not open (any more).
+ */
+export async function acceptOpenInvitation(
+  db: Executor,
+  accept: { invitationId: string; userId: string; now: Date; event: InvitationAccepted },
+): Promise<boolean> {
+  const now = sql`${accept.now.toISOString()}::timestamptz`
+  const result = await executePrepared(
+    db,
+    'accept_open_invitation',
+    sql`
+    with accepted as (
+      update ${invitations} set status = 'accepted', accepted_at = ${now}, accepted_by = ${accept.userId}::uuid
+      where id = ${accept.invitationId}::uuid and status = 'pending' and expires_at > ${now}
+      returning id
+    ), discarded as (
+      update ${emails} set text_body = '', html_body = '', discarded_at = ${now}
+      where invitation_id = (select id from accepted) and sent_at is null and discarded_at is null
+    ), announced as (${outboxInsertFrom(outbox, accept.event, 'accepted')})
+    select count(*)::int as accepted from accepted`,
+  )
+  return rowsOf<{ accepted: number }>(result)[0]?.accepted === 1
 }
 
 /** Revokes a pending invitation (lapsed or not); undefined when it was not pending. */

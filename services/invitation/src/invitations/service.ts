@@ -8,13 +8,13 @@ import { insertEmail } from '../emails/repo.ts'
 import { invitationErrors } from '../errors.ts'
 import type { Introspection } from '../sessions/auth-client.ts'
 import {
+  acceptOpenInvitation,
   discardUnsentEmails,
   expireLapsedInvitation,
   findInvitation,
   findInvitationByTokenHash,
   insertInvitation,
   listInvitations,
-  markAccepted,
   markRevoked,
   replaceToken,
 } from './repo.ts'
@@ -196,31 +196,18 @@ export function createInvitationService(deps: InvitationServiceDeps) {
 
       const now = deps.now()
       throwUnlessOpen(invitation, now)
-      const accepted = await db.transaction(async (tx) => {
-        const row = await markAccepted(tx, invitation.id, actor.user.id, now)
-        if (!row) {
-          // Another request changed it between the read and the update (a double click, a revoke).
-          const current = await findInvitation(tx, invitation.id)
-          if (current) throwUnlessOpen(current, now)
-          throw invitationErrors.invalidToken()
-        }
-        await discardUnsentEmails(tx, row.id, now)
-        await writeEvent(
-          tx,
-          deps.outbox,
-          createEvent(
-            'invitation.accepted',
-            {
-              ...summary(row),
-              userId: actor.user.id,
-              role: row.role,
-              acceptedAt: now.toISOString(),
-            },
-            now,
-          ),
-        )
-        return row
-      })
+      const event = createEvent(
+        'invitation.accepted',
+        { ...summary(invitation), userId: actor.user.id, role: invitation.role, acceptedAt: now.toISOString() },
+        now,
+      )
+      if (!(await acceptOpenInvitation(db, { invitationId: invitation.id, userId: actor.user.id, now, event }))) {
+        // Another request changed it between the read and the update (a double click, a revoke).
+        const current = await findInvitation(db, invitation.id)
+        if (current) throwUnlessOpen(current, now)
+        throw invitationErrors.invalidToken()
+      }
+      const accepted: InvitationRow = { ...invitation, status: 'accepted', acceptedAt: now, acceptedBy: actor.user.id }
       deps.wakeEvents()
       return accepted
     },
