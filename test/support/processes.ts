@@ -23,6 +23,13 @@ export const entryPoints = {
 
 export type ProgramName = keyof typeof entryPoints
 
+// A test or benchmark that crashes must not leave its services running (holding ports, consuming
+// queues): whatever is still alive when this process exits is killed with it.
+const liveChildren = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL')
+})
+
 /** Spawns a program and resolves once it is ready (or rejects with its output). */
 export async function startProcess(
   name: ProgramName,
@@ -34,6 +41,8 @@ export async function startProcess(
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  liveChildren.add(child)
+  child.once('exit', () => liveChildren.delete(child))
   let output = ''
   child.stdout?.on('data', (chunk) => {
     output += chunk
