@@ -102,4 +102,71 @@ describe('the ACS refuses every hostile response', () => {
       assert.equal(sessionCookieOf(response), undefined)
     }
   })
+
+  it('refuses random corruptions of genuine responses, never a 5xx; only edits of what the signature ignores pass', async () => {
+    const { connection, idp, owner, workspace } = fixture
+    await auth.app.inject({
+      method: 'PATCH',
+      url: `/v1/workspaces/${workspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+      payload: { allowIdpInitiated: true },
+    })
+    // Seeded, so a failure names a mutation that can be replayed.
+    const random = seededRandom(20261128)
+    const pick = (length: number) => Math.floor(random() * length)
+    const noise = ['<', '>', '&', '"', "'", '=', '/', '<!--', ']]>', '&amp;', '\u0000', 'é', ' ', 'x']
+    const outcomes = new Map<number, number>()
+    for (let index = 0; index < 300; index++) {
+      // A fresh response each time: an intact one is accepted once (its assertion ID is then spent).
+      const xml = Buffer.from(
+        idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
+        'base64',
+      ).toString()
+      const at = pick(xml.length)
+      const span = 1 + pick(40)
+      // Each mutation with the end of the original text it touches (insertions touch nothing).
+      const mutations: [string, number][] = [
+        [xml.slice(0, at) + xml.slice(at + span), at + span],
+        [xml.slice(0, at) + xml.slice(at, at + span) + xml.slice(at), at],
+        [xml.slice(0, at) + noise[pick(noise.length)] + xml.slice(at + 1), at + 1],
+        [xml.slice(0, at), xml.length],
+        [xml.slice(0, at) + xml.slice(pick(xml.length)).slice(0, span) + xml.slice(at), at],
+      ]
+      const kind = pick(mutations.length)
+      const [corrupted, touchedEnd] = mutations[kind] as [string, number]
+      if (corrupted === xml) continue
+      const response = await postToAcs(auth.app, connection.id, {
+        SAMLResponse: Buffer.from(corrupted).toString('base64'),
+      })
+      const context = `mutation ${index} (kind ${kind} at ${at}, ${span}): ${response.statusCode} ${response.body.slice(0, 200)}`
+      assert.ok(response.statusCode < 500, context)
+      outcomes.set(response.statusCode, (outcomes.get(response.statusCode) ?? 0) + 1)
+      if (response.statusCode === 302) {
+        // Accepted only if the edit is inside a KeyInfo (the embedded certificate: not signed,
+        // and ignored, as only the configured certificates count) or changed whitespace alone
+        // (which canonicalization may forgive inside a tag).
+        const insideKeyInfo = [...xml.matchAll(/<(?:\w+:)?KeyInfo>([\s\S]*?)<\/(?:\w+:)?KeyInfo>/g)].some((match) => {
+          const contentStart = (match.index ?? 0) + match[0].indexOf('>') + 1
+          return contentStart <= at && touchedEnd <= contentStart + (match[1]?.length ?? 0)
+        })
+        const whitespaceOnly = corrupted.replace(/\s/g, '') === xml.replace(/\s/g, '')
+        assert.ok(insideKeyInfo || whitespaceOnly, `accepted a corrupted response: ${context}`)
+      } else {
+        assert.ok(response.statusCode >= 400, context)
+        assert.equal(sessionCookieOf(response), undefined, context)
+      }
+    }
+    assert.ok((outcomes.get(400) ?? 0) > 200, `outcomes ${JSON.stringify([...outcomes])}`)
+  })
 })
+
+/** mulberry32: a small seeded PRNG, so a failing mutation can be reproduced. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let value = Math.imul(state ^ (state >>> 15), 1 | state)
+    value ^= value + Math.imul(value ^ (value >>> 7), 61 | value)
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296
+  }
+}
