@@ -3,7 +3,7 @@
 import { connect } from '@gatehouse/db'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createRedis } from '@gatehouse/server'
-import { postgresUrl, redisUrl, uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import { postgresUrl, redisUrl, temporaryDirectory, uniqueEmail, uniqueIp } from '@gatehouse/testing'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
@@ -17,12 +17,19 @@ export interface AuthTestApp {
   close: () => Promise<void>
 }
 
-/** A fresh auth app (a "replica"); several may share the same Postgres and Redis. */
-export async function startAuthApp(env: Record<string, string> = {}): Promise<AuthTestApp> {
+/**
+ * A fresh auth app (a "replica"); several may share the same Postgres and Redis. With `embedded`,
+ * it runs on its own PGlite database in a temporary directory instead (what `pnpm dev` runs on).
+ */
+export async function startAuthApp(
+  env: Record<string, string> = {},
+  options: { embedded?: boolean } = {},
+): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
+  const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: postgresUrl,
-    dataDir: config.dataDir,
+    url: dataDir ? undefined : postgresUrl,
+    dataDir: dataDir?.path ?? config.dataDir,
     service: 'auth',
     migrationsFolder,
     schema,
@@ -42,6 +49,7 @@ export async function startAuthApp(env: Record<string, string> = {}): Promise<Au
       await app.close()
       redis.disconnect()
       await database.close()
+      dataDir?.remove()
     },
   }
 }

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { type AuthTestApp, createWorkspace, signUp, startAuthApp } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server'
-import { postgresUrl, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
 import { isolatedRedisUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
@@ -43,12 +43,14 @@ export interface InvitationTestApp {
 
 /**
  * An invitation app with its own email queue, so that its messages leave through `smtpUrl` even
- * while other apps share the database and Redis.
+ * while other apps share the database and Redis. With `embedded`, it runs on its own PGlite
+ * database in a temporary directory (what `pnpm dev` runs on).
  */
 export async function startInvitationApp(options: {
   authUrl: string
   smtpUrl?: string
   env?: Record<string, string>
+  embedded?: boolean
 }): Promise<InvitationTestApp> {
   const config = loadConfig({
     PUBLIC_URL: publicUrl,
@@ -59,9 +61,10 @@ export async function startInvitationApp(options: {
     ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
     ...options.env,
   })
+  const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: postgresUrl,
-    dataDir: config.dataDir,
+    url: dataDir ? undefined : postgresUrl,
+    dataDir: dataDir?.path ?? config.dataDir,
     service: 'invitation',
     migrationsFolder,
     schema,
@@ -94,6 +97,7 @@ export async function startInvitationApp(options: {
       await app.close()
       redis.disconnect()
       await database.close()
+      dataDir?.remove()
     },
   }
 }

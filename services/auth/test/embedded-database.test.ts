@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import { createEvent } from '@gatehouse/events'
+import {
+  type AuthTestApp,
+  postToAcs,
+  sessionCookieOf,
+  signUp,
+  startAuthApp,
+  strongPassword,
+  workspaceWithSso,
+} from './harness.ts'
+
+// The hand-written statements (the SSO login, the invitation grant, a session with its event) run
+// on the embedded database too: `pnpm dev` and a first-time user's whole walkthrough use it.
+describe('on the embedded database (PGlite)', () => {
+  let auth: AuthTestApp
+  before(async () => {
+    auth = await startAuthApp({}, { embedded: true })
+  })
+  after(() => auth.close())
+
+  it('signs in with a password and through SSO, and grants SSO from an accepted invitation', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const login = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email: owner.email, password: strongPassword },
+    })
+    assert.equal(login.statusCode, 200, login.body)
+
+    const invitee = await signUp(auth.app)
+    const respondFor = (email: string) => ({
+      SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email, firstName: 'Ada', lastName: 'Lovelace' } }),
+    })
+    const refused = await postToAcs(auth.app, connection.id, respondFor(invitee.email))
+    assert.equal(refused.statusCode, 403, refused.body)
+
+    const accepted = createEvent('invitation.accepted', {
+      invitationId: randomUUID(),
+      workspaceId: workspace.id,
+      userId: invitee.user.id,
+      email: invitee.email,
+      role: 'member',
+      acceptedAt: new Date().toISOString(),
+    })
+    assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(accepted), 'granted')
+    assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(accepted), 'duplicate')
+
+    const signedIn = await postToAcs(auth.app, connection.id, respondFor(invitee.email))
+    assert.equal(signedIn.statusCode, 302, signedIn.body)
+    const session = await auth.app.inject({
+      method: 'GET',
+      url: '/v1/auth/session',
+      headers: { cookie: sessionCookieOf(signedIn) ?? '' },
+    })
+    assert.equal(session.statusCode, 200)
+    assert.deepEqual(
+      {
+        email: session.json().user.email,
+        firstName: session.json().user.firstName,
+        lastName: session.json().user.lastName,
+      },
+      { email: invitee.email, firstName: 'Ada', lastName: 'Lovelace' },
+    )
+  })
+})
