@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { createEvent } from '@gatehouse/events'
 import {
   type AuthTestApp,
+  invitationAccepted,
   postToAcs,
   sessionCookieOf,
   signUp,
@@ -37,14 +36,7 @@ describe('on the embedded database (PGlite)', () => {
     const refused = await postToAcs(auth.app, connection.id, respondFor(invitee.email))
     assert.equal(refused.statusCode, 403, refused.body)
 
-    const accepted = createEvent('invitation.accepted', {
-      invitationId: randomUUID(),
-      workspaceId: workspace.id,
-      userId: invitee.user.id,
-      email: invitee.email,
-      role: 'member',
-      acceptedAt: new Date().toISOString(),
-    })
+    const accepted = invitationAccepted(workspace.id, { userId: invitee.user.id, email: invitee.email })
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(accepted), 'granted')
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(accepted), 'duplicate')
 

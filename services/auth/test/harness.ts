@@ -1,7 +1,9 @@
 // Builds the auth app against the real Postgres and Redis, and the steps tests share, each
 // through the public HTTP API (app.inject), as a browser or the frontend would take them.
+import { randomUUID } from 'node:crypto'
 import { connect } from '@gatehouse/db'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
+import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
 import { postgresUrl, redisUrl, temporaryDirectory, uniqueEmail, uniqueIp } from '@gatehouse/testing'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
@@ -170,5 +172,21 @@ export function postToAcs(
     url: `/sso/saml/${connectionId}/acs`,
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, accept },
     payload: new URLSearchParams(form).toString(),
+  })
+}
+
+/** The `invitation.accepted` event the invitation service sends when `account` joins the workspace. */
+export function invitationAccepted(
+  workspaceId: string,
+  account: { userId: string; email: string },
+  role: 'member' | 'admin' = 'member',
+) {
+  return createEvent('invitation.accepted', {
+    invitationId: randomUUID(),
+    workspaceId,
+    userId: account.userId,
+    email: account.email,
+    role,
+    acceptedAt: new Date().toISOString(),
   })
 }

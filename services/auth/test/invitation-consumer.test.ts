@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
 import { redisUrl } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
-import { type AuthTestApp, createWorkspace, signUp, startAuthApp } from './harness.ts'
+import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
 
 const internalToken = 'test-internal-token-that-is-long-enough-0123456789'
 
@@ -20,14 +18,7 @@ describe('what the invitation service relies on', () => {
     const owner = await signUp(auth.app)
     const bob = await signUp(auth.app)
     const workspace = await createWorkspace(auth.app, owner.cookie)
-    const event = createEvent('invitation.accepted', {
-      invitationId: randomUUID(),
-      workspaceId: workspace.id,
-      userId: bob.user.id,
-      email: bob.email,
-      role: 'member',
-      acceptedAt: new Date().toISOString(),
-    })
+    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
     const redis = createRedis(redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true })
     const queue = new Queue('invitation-events', { connection: redis })
     try {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { createEvent } from '@gatehouse/events'
-import { type AuthTestApp, createWorkspace, signUp, startAuthApp } from './harness.ts'
+import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
 
 describe('workspaces and memberships', () => {
   let auth: AuthTestApp
@@ -53,14 +52,7 @@ describe('workspaces and memberships', () => {
     const owner = await signUp(auth.app)
     const invitee = await signUp(auth.app)
     const workspace = await createWorkspace(auth.app, owner.cookie)
-    const event = createEvent('invitation.accepted', {
-      invitationId: randomUUID(),
-      workspaceId: workspace.id,
-      userId: invitee.user.id,
-      email: invitee.email,
-      role: 'member',
-      acceptedAt: new Date().toISOString(),
-    })
+    const event = invitationAccepted(workspace.id, { userId: invitee.user.id, email: invitee.email })
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'granted')
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'duplicate')
 
@@ -107,14 +99,7 @@ describe('workspaces and memberships', () => {
     const owner = await signUp(auth.app)
     const invitee = await signUp(auth.app)
     const workspace = await createWorkspace(auth.app, owner.cookie)
-    const event = createEvent('invitation.accepted', {
-      invitationId: randomUUID(),
-      workspaceId: workspace.id,
-      userId: owner.user.id,
-      email: invitee.email,
-      role: 'admin',
-      acceptedAt: new Date().toISOString(),
-    })
+    const event = invitationAccepted(workspace.id, { userId: owner.user.id, email: invitee.email }, 'admin')
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'no_account')
     const session = await auth.app.inject({
       method: 'GET',
