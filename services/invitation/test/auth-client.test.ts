@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import { AppError } from '@gatehouse/server'
+import { sparePort } from '@gatehouse/testing'
+import { createAuthClient } from '../src/sessions/auth-client.ts'
+
+const answer = { user: { id: 'u1', email: 'ada@example.com', createdVia: 'password' }, workspace: null }
+
+// The invitation service's call to auth's introspection, against a stand-in for auth that answers
+// as told, so each way auth can fail is seen as the code the invitation routes give.
+describe('the auth client', () => {
+  let respond: (request: IncomingMessage, body: string, response: ServerResponse) => void
+  const received: { authorization: string | undefined; body: unknown }[] = []
+  const server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk) => {
+      body += chunk
+    })
+    request.on('end', () => {
+      received.push({ authorization: request.headers.authorization, body: JSON.parse(body) })
+      respond(request, body, response)
+    })
+  })
+  let authUrl: URL
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    authUrl = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+  })
+  after(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+
+  const client = (timeoutMs = 2_000) => createAuthClient({ authUrl, internalToken: 'internal-token', timeoutMs })
+  const codeOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'answered',
+      (error: unknown) => (error instanceof AppError ? error.code : String(error)),
+    )
+
+  it('asks with the internal token, and reuses an answer about a session for a few seconds', async () => {
+    respond = (_request, _body, response) =>
+      response.setHeader('content-type', 'application/json').end(JSON.stringify(answer))
+    received.length = 0
+    const auth = client()
+    assert.deepEqual(await auth.introspect('token-1', { workspaceId: 'w1' }), answer)
+    assert.deepEqual(await auth.introspect('token-1', { workspaceId: 'w1' }), answer)
+    // Whether an email is a member is never answered from the cache.
+    await auth.introspect('token-1', { workspaceId: 'w1', email: 'bob@example.com' })
+    assert.deepEqual(received, [
+      { authorization: 'Bearer internal-token', body: { sessionToken: 'token-1', workspaceId: 'w1' } },
+      {
+        authorization: 'Bearer internal-token',
+        body: { sessionToken: 'token-1', workspaceId: 'w1', email: 'bob@example.com' },
+      },
+    ])
+  })
+
+  it('turns each failure of auth into unauthenticated or auth_unavailable, never a crash', async () => {
+    const outcomes: Record<string, string> = {}
+    const cases: [string, (response: ServerResponse) => void][] = [
+      ['no such session', (response) => response.writeHead(401).end('{"error":"unauthenticated"}')],
+      ['auth failing', (response) => response.writeHead(500).end('{"error":"internal_error"}')],
+      ['not auth at all', (response) => response.writeHead(200).end('<html>hello</html>')],
+      ['hanging', () => {}],
+    ]
+    for (const [name, behaviour] of cases) {
+      respond = (_request, _body, response) => behaviour(response)
+      outcomes[name] = await codeOf(client(200).introspect(`token-${name}`))
+    }
+    const closedPort = new URL(`http://127.0.0.1:${await sparePort()}`)
+    outcomes['auth down'] = await codeOf(
+      createAuthClient({ authUrl: closedPort, internalToken: 'internal-token' }).introspect('token'),
+    )
+    assert.deepEqual(outcomes, {
+      'no such session': 'unauthenticated',
+      'auth failing': 'auth_unavailable',
+      'not auth at all': 'auth_unavailable',
+      hanging: 'auth_unavailable',
+      'auth down': 'auth_unavailable',
+    })
+  })
+})
