@@ -105,7 +105,7 @@ export async function openSsoSession(
     sql`
     with current_connection as (
       select workspace_id from ${ssoConnections}
-      where id = ${login.connectionId}::uuid and version = ${login.connectionVersion}
+      where id = ${login.connectionId}::uuid and version = ${login.connectionVersion} and enabled
     ), eligible as (
       select users.id
       from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
