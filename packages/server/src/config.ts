@@ -89,7 +89,7 @@ export function readDuration(env: Env, variable: string, fallbackSeconds: number
 
 // Addresses or ranges as proxy-addr understands them ("loopback", "10.0.0.0/8", "127.0.0.1,::1").
 // Unset: the socket's address is the client's, and X-Forwarded-For is ignored.
-function readTrustProxy(env: Env): string | false {
+export function readTrustProxy(env: Env): string | false {
   const raw = env.TRUST_PROXY?.trim()
   if (!raw) return false
   if (!/^[\w.:/,\s-]+$/.test(raw)) throw new ConfigError('TRUST_PROXY', `"${raw}" is not a list of addresses or ranges`)

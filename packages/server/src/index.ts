@@ -7,6 +7,7 @@ export {
   readChoice,
   readDuration,
   readPort,
+  readTrustProxy,
   readUrl,
 } from './config.ts'
 export { normalizeEmail } from './email.ts'

@@ -16,6 +16,8 @@ export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
     description: 'Pages and the same-origin gateway to auth and invitation.',
     logger: deps.logger,
     publicUrl: config.publicUrl,
+    // Behind a load balancer or ingress, the client's address comes from its X-Forwarded-For.
+    trustProxy: config.trustProxy,
     readiness: {
       auth: () => answersHealthCheck(config.authUrl),
       invitation: () => answersHealthCheck(config.invitationUrl),

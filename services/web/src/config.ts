@@ -1,4 +1,4 @@
-import { type Env, readChoice, readPort, readUrl } from '@gatehouse/server'
+import { type Env, readChoice, readPort, readTrustProxy, readUrl } from '@gatehouse/server'
 
 /** The web app holds no secrets and no database: where it listens, and where auth and invitation answer. */
 export interface WebConfig {
@@ -10,6 +10,8 @@ export interface WebConfig {
   logLevel: string
   authUrl: URL
   invitationUrl: URL
+  /** The load balancer or ingress in front of web, whose X-Forwarded-For names the client. */
+  trustProxy: string | false
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -24,5 +26,6 @@ export function loadConfig(env: Env = process.env): WebConfig {
     logLevel: readChoice(env, 'LOG_LEVEL', 'info', logLevels),
     authUrl: readUrl(env, 'AUTH_URL', 'http://127.0.0.1:3001', ['http:', 'https:']),
     invitationUrl: readUrl(env, 'INVITATION_URL', 'http://127.0.0.1:3002', ['http:', 'https:']),
+    trustProxy: readTrustProxy(env),
   }
 }

@@ -123,6 +123,40 @@ describe('the same-origin gateway', () => {
     assert.equal(headers['x-request-id'], response.headers['x-request-id'])
   })
 
+  it("behind a proxy it trusts (TRUST_PROXY), tells the services the client's address from that proxy", async () => {
+    const proxied = await buildApp(
+      loadConfig({
+        AUTH_URL: auth.url,
+        INVITATION_URL: invitation.url,
+        PUBLIC_URL: 'https://app.example.test',
+        TRUST_PROXY: '10.0.0.0/8',
+      }),
+    )
+    try {
+      auth.answerWith((request, response) => {
+        response.setHeader('content-type', 'application/json')
+        response.end(JSON.stringify(request.headers))
+      })
+      const viaIngress = await proxied.inject({
+        method: 'GET',
+        url: '/v1/auth/session',
+        remoteAddress: '10.1.2.3',
+        headers: { 'x-forwarded-for': '198.51.100.7, 203.0.113.9' },
+      })
+      // The rightmost address the trusted proxy did not add itself is the client.
+      assert.equal(viaIngress.json()['x-forwarded-for'], '203.0.113.9')
+      const direct = await proxied.inject({
+        method: 'GET',
+        url: '/v1/auth/session',
+        remoteAddress: '203.0.113.50',
+        headers: { 'x-forwarded-for': '198.51.100.7' },
+      })
+      assert.equal(direct.json()['x-forwarded-for'], '203.0.113.50', 'an untrusted peer cannot pose as another')
+    } finally {
+      await proxied.close()
+    }
+  })
+
   it('never forwards /internal, nor paths that climb out of /v1 or /sso', async () => {
     const before = auth.seen.length + invitation.seen.length
     const internal = await app.inject({ method: 'POST', url: '/internal/sessions/introspect', payload: {} })
