@@ -25,7 +25,7 @@ export interface AuthTestApp {
  */
 export async function startAuthApp(
   env: Record<string, string> = {},
-  options: { embedded?: boolean } = {},
+  options: { embedded?: boolean; logStream?: NodeJS.WritableStream } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
@@ -41,7 +41,11 @@ export async function startAuthApp(
     db: database.db,
     pingDatabase: () => database.ping(),
     redis,
-    logger: env.DEBUG_LOG ? { level: 'error' } : undefined,
+    logger: options.logStream
+      ? { level: 'info', stream: options.logStream }
+      : env.DEBUG_LOG
+        ? { level: 'error' }
+        : undefined,
   })
   await app.ready()
   return {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { subscribe } from '@gatehouse/events'
@@ -173,6 +174,34 @@ describe('SAML sign-in through the ACS', () => {
       assert.equal(sessionCookieOf(off), undefined)
     } finally {
       await replica.close()
+    }
+  })
+
+  it('logs why each sign-in was refused, without the email or the response', async () => {
+    let logged = ''
+    const logStream = new Writable({
+      write(chunk, _encoding, done) {
+        logged += chunk
+        done()
+      },
+    })
+    const logging = await startAuthApp({}, { logStream })
+    try {
+      const { connection, idp } = await workspaceWithSso(logging.app)
+      const outsider = uniqueEmail('outsider')
+      const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email: outsider } })
+      await postToAcs(logging.app, connection.id, { SAMLResponse: samlResponse })
+      const refusals = logged
+        .split('\n')
+        .filter((line) => line.includes('SAML sign-in refused'))
+        .map((line) => JSON.parse(line))
+      assert.deepEqual(
+        refusals.map(({ code, reason }) => ({ code, reason })),
+        [{ code: 'saml_invalid', reason: 'unsolicited' }],
+      )
+      assert.ok(!logged.includes(outsider) && !logged.includes(samlResponse.slice(0, 40)))
+    } finally {
+      await logging.close()
     }
   })
 

@@ -36,6 +36,9 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
             ? errors.unavailable('Sign-in is unavailable for a moment. Try again shortly.')
             : null
     if (!appError || appError.statusCode >= 500) request.log.error({ err: error }, 'SAML request failed')
+    // Why a sign-in was refused is what an operator helping a workspace set up SSO needs to see
+    // (the person's email is in the auth.login.failed event, not in the log).
+    else request.log.info({ code: appError.code, reason: appError.details.reason }, 'SAML sign-in refused')
     const status = appError?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500)
     const body: { error: string; message: string; reason?: unknown } = appError
       ? { error: appError.code, message: appError.message, ...appError.details }
