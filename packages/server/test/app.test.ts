@@ -78,6 +78,24 @@ describe('createApp', () => {
   })
 })
 
+describe('text Postgres cannot store', () => {
+  it('is refused with 400 wherever it sits in a body, before any handler runs', async () => {
+    const app = await appWith()
+    const post = (payload: string) =>
+      app.inject({ method: 'POST', url: '/change', headers: { 'content-type': 'application/json' }, payload })
+    const refused = ['{"name":"a\\u0000b"}', '{"list":[{"deep":["\\ud800"]}]}', '{"a\\u0000":"key, not value"}']
+    for (const payload of refused) {
+      const response = await post(payload)
+      assert.equal(response.statusCode, 400, payload)
+      assert.equal(response.json().error, 'bad_request')
+    }
+    // Paired surrogates (an emoji) and deep nesting are fine.
+    assert.equal((await post('{"name":"\\ud83d\\ude00 ok"}')).statusCode, 200)
+    assert.equal((await post(`${'['.repeat(3_000)}${']'.repeat(3_000)}`)).statusCode, 200)
+    await app.close()
+  })
+})
+
 describe('while Redis is unreachable', () => {
   it('answers 503 rather than 500, and rate limits let requests through', async () => {
     const redis = createRedis(unreachableRedisUrl)

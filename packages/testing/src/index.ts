@@ -74,5 +74,6 @@ export function uniqueIp(): string {
   return `10.${bytes[0]}.${bytes[1]}.${bytes[2]}`
 }
 
+export { type HostileRequest, hostileRequests, hostileValues } from './hostile-requests.ts'
 export { type RedisProcess, startRedisProcess } from './redis-process.ts'
 export { sparePort } from './spare-port.ts'

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { hostileRequests, uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import { type AuthTestApp, startAuthApp, strongPassword, workspaceWithSso } from './harness.ts'
+
+// Every route auth documents, each field, path and query parameter replaced in turn by values no
+// honest client sends, and bodies that are not JSON objects, all from a signed-in workspace owner
+// (so they reach the routes' logic): refusals are fine, a 5xx is not.
+describe('every auth route under hostile input', () => {
+  let auth: AuthTestApp
+  before(async () => {
+    auth = await startAuthApp()
+  })
+  after(() => auth.close())
+
+  it('answers each hostile request without a 5xx', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app)
+    const spec = (auth.app as unknown as { swagger(): Parameters<typeof hostileRequests>[0] }).swagger()
+    const requests = hostileRequests(spec, {
+      workspaceId: workspace.id,
+      connectionId: connection.id,
+      email: () => uniqueEmail('hostile'),
+      password: strongPassword,
+      name: 'Acme',
+      ssoUrl: idp.loginUrl,
+      entityId: idp.entityId,
+      certificate: idp.certificatePem,
+    })
+    const failures: string[] = []
+    for (const request of requests) {
+      const response = await auth.app.inject({
+        ...request,
+        method: request.method as 'GET',
+        headers: { ...request.headers, cookie: owner.cookie },
+        remoteAddress: uniqueIp(),
+      })
+      if (response.statusCode >= 500) {
+        failures.push(
+          `${request.method} ${request.url.slice(0, 120)} ${request.payload?.slice(0, 120)} -> ${response.statusCode} ${response.body.slice(0, 200)}`,
+        )
+      }
+    }
+    assert.deepEqual(failures, [])
+    assert.ok(requests.length > 400, `${requests.length} requests`)
+  })
+})
