@@ -149,16 +149,28 @@ function clientErrorCode(error: FastifyError): string {
   }
 }
 
-/** Whether any string in a parsed body (walked without recursion: bodies may nest deeply) is unstorable. */
+/**
+ * Whether any string in a parsed body (JSON or form: strings, arrays and plain objects) is
+ * unstorable. Anything else — the raw stream a proxy route takes as its body — is not looked into.
+ * Walked without recursion: bodies may nest deeply.
+ */
 function holdsUnstorableText(body: unknown): boolean {
   const pending: unknown[] = [body]
   while (pending.length > 0) {
     const value = pending.pop()
     if (typeof value === 'string') {
       if (value.includes('\u0000') || !value.isWellFormed()) return true
-    } else if (value !== null && typeof value === 'object') {
+    } else if (Array.isArray(value)) {
+      pending.push(...value)
+    } else if (isPlainObject(value)) {
       for (const [key, child] of Object.entries(value)) pending.push(key, child)
     }
   }
   return false
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }

@@ -165,11 +165,34 @@ describe('the same-origin gateway', () => {
     await app.listen({ port: 0, host: '127.0.0.1' })
     const { port } = app.server.address() as AddressInfo
     for (const path of ['/v1/../internal/sessions', '/v1/%2e%2e/internal/sessions', '/sso/..%2Finternal', '/v1/a\\b']) {
-      const response = await rawGet(port, path)
+      const response = await rawRequest(port, path)
       assert.equal(response.status, 400, path)
       assert.equal(JSON.parse(response.body).error, 'bad_request')
     }
     assert.equal(auth.seen.length + invitation.seen.length, before)
+  })
+
+  it('streams a JSON body through to the service over a real socket', { timeout: 10_000 }, async () => {
+    // The proxied routes take the raw request stream as their body; nothing may walk into it.
+    auth.answerWith((request, response) => {
+      response.setHeader('content-type', 'application/json')
+      response.end(JSON.stringify({ upstream: 'auth', method: request.method, url: request.url, body: request.body }))
+    })
+    const listening = await buildApp(loadConfig({ AUTH_URL: auth.url, INVITATION_URL: invitation.url }))
+    await listening.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const { port } = listening.server.address() as AddressInfo
+      const body = JSON.stringify({ email: 'ada@example.com', password: 'correct horse battery staple' })
+      const response = await rawRequest(port, '/v1/auth/signup', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      })
+      assert.equal(response.status, 200)
+      assert.deepEqual(JSON.parse(response.body), { upstream: 'auth', method: 'POST', url: '/v1/auth/signup', body })
+    } finally {
+      await listening.close()
+    }
   })
 
   it('shows an SSO refusal to a browser as a page with the same status and the service’s message', async () => {
@@ -231,18 +254,25 @@ describe('the same-origin gateway', () => {
 })
 
 /** A GET whose path goes on the wire exactly as written. */
-function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+function rawRequest(
+  port: number,
+  path: string,
+  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, path, method: 'GET' }, (response) => {
-      let body = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => {
-        body += chunk
-      })
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
-    })
+    const request = httpRequest(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers },
+      (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => {
+          body += chunk
+        })
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+      },
+    )
     request.on('error', reject)
-    request.end()
+    request.end(options.body)
   })
 }
 
