@@ -2,6 +2,7 @@
 // query parameter replaced in turn by values no honest client sends, and bodies that are not what
 // the route reads at all. A route may refuse them however it likes; it may not answer 5xx.
 import { randomUUID } from 'node:crypto'
+import { uniqueIp } from './unique.ts'
 
 /** What a client could put where any value goes: wrong types, extremes, injections, bad Unicode. */
 export const hostileValues: readonly unknown[] = [
@@ -57,6 +58,17 @@ const hostileSegments: readonly string[] = [
 interface OpenApiOperation {
   parameters?: { in: string; name: string }[]
   requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }
+}
+
+/** What `serverErrorsFor` needs of an app: Fastify's `inject`. */
+export interface Injectable {
+  inject(options: {
+    method: string
+    url: string
+    headers: Record<string, string>
+    payload?: string
+    remoteAddress: string
+  }): PromiseLike<{ statusCode: number; body: string }>
 }
 
 export interface HostileRequest {
@@ -124,4 +136,26 @@ function queryValue(value: unknown): string {
   } catch {
     return '%ED%A0%80'
   }
+}
+
+/**
+ * Sends each request as the holder of `cookie` (each from an address of its own, so per-IP limits
+ * do not cut the run short) and describes every one answered with a 5xx.
+ */
+export async function serverErrorsFor(app: Injectable, requests: HostileRequest[], cookie: string): Promise<string[]> {
+  const failures: string[] = []
+  for (const request of requests) {
+    const response = await app.inject({
+      ...request,
+      headers: { ...request.headers, cookie },
+      remoteAddress: uniqueIp(),
+    })
+    if (response.statusCode >= 500) {
+      const payload = request.payload?.slice(0, 120) ?? ''
+      failures.push(
+        `${request.method} ${request.url.slice(0, 120)} ${payload} -> ${response.statusCode} ${response.body.slice(0, 200)}`,
+      )
+    }
+  }
+  return failures
 }

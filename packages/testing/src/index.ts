@@ -1,6 +1,5 @@
 // What tests across the workspace share: where the real Postgres and Redis are, and names
 // unique to one test so that tests can run together against one database.
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,14 +12,6 @@ export const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
 /** A URL nothing listens on, for tests of what happens when a dependency is down. */
 export const unreachableRedisUrl = 'redis://127.0.0.1:1'
 export const unreachablePostgresUrl = 'postgres://postgres@127.0.0.1:1/test'
-
-export function uniqueSuffix(): string {
-  return randomBytes(6).toString('hex')
-}
-
-export function uniqueEmail(name = 'user'): string {
-  return `${name}-${uniqueSuffix()}@example.test`
-}
 
 /** A fresh directory, removed by the returned function. */
 export function temporaryDirectory(prefix = 'gatehouse-'): { path: string; remove: () => void } {
@@ -68,12 +59,13 @@ export function withPort(url: string, port: number): string {
   return parsed.href
 }
 
-/** A client address of its own, so per-IP rate limits of one test never throttle another. */
-export function uniqueIp(): string {
-  const bytes = randomBytes(3)
-  return `10.${bytes[0]}.${bytes[1]}.${bytes[2]}`
-}
-
-export { type HostileRequest, hostileRequests, hostileValues } from './hostile-requests.ts'
+export {
+  type HostileRequest,
+  hostileRequests,
+  hostileValues,
+  type Injectable,
+  serverErrorsFor,
+} from './hostile-requests.ts'
 export { type RedisProcess, startRedisProcess } from './redis-process.ts'
 export { sparePort } from './spare-port.ts'
+export { uniqueEmail, uniqueIp, uniqueSuffix } from './unique.ts'

@@ -10,9 +10,7 @@ import {
   ownerWithWorkspace,
   type SmtpSink,
   signUp,
-  startAuthServer,
-  startInvitationApp,
-  startSmtpSink,
+  startSetup,
 } from './harness.ts'
 
 // Accepting is one hand-written statement: it runs on Postgres and on the embedded database, which
@@ -22,15 +20,11 @@ for (const engine of ['Postgres', 'embedded PGlite'] as const) {
     let auth: AuthServer
     let sink: SmtpSink
     let invitation: InvitationTestApp
+    let close: () => Promise<void>
     before(async () => {
-      ;[auth, sink] = await Promise.all([startAuthServer(), startSmtpSink()])
-      invitation = await startInvitationApp({ authUrl: auth.url, smtpUrl: sink.url, embedded: engine !== 'Postgres' })
+      ;({ auth, sink, invitation, close } = await startSetup({ embedded: engine !== 'Postgres' }))
     })
-    after(async () => {
-      await invitation.close()
-      await auth.close()
-      await sink.close()
-    })
+    after(() => close())
 
     it('accepts once, blanks a message still on its way (it holds the link), and writes the invitation.accepted event', async () => {
       const { owner, workspace } = await ownerWithWorkspace(auth)

@@ -108,6 +108,22 @@ export interface Setup {
   sink: SmtpSink
 }
 
+/** A real auth server, an SMTP sink, and an invitation app that sends through it; `close` stops all three. */
+export async function startSetup(options: { embedded?: boolean } = {}): Promise<Setup & { close(): Promise<void> }> {
+  const [auth, sink] = await Promise.all([startAuthServer(), startSmtpSink()])
+  const invitation = await startInvitationApp({ authUrl: auth.url, smtpUrl: sink.url, embedded: options.embedded })
+  return {
+    auth,
+    sink,
+    invitation,
+    async close() {
+      await invitation.close()
+      await auth.close()
+      await sink.close()
+    },
+  }
+}
+
 /** An owner with a workspace, signed in. */
 export async function ownerWithWorkspace(auth: AuthServer, name = `Acme ${uniqueSuffix()}`) {
   const owner = await signUp(auth.app)

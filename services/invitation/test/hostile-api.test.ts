@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { hostileRequests, uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import { hostileRequests, type Injectable, serverErrorsFor, uniqueEmail } from '@gatehouse/testing'
 import {
   type AuthServer,
   type InvitationTestApp,
   inviteAndReceive,
   ownerWithWorkspace,
   type SmtpSink,
-  startAuthServer,
-  startInvitationApp,
-  startSmtpSink,
+  startSetup,
 } from './harness.ts'
 
 // Every route the invitation service documents, each field, path and query parameter replaced in
@@ -19,15 +17,11 @@ describe('every invitation route under hostile input', () => {
   let auth: AuthServer
   let sink: SmtpSink
   let invitation: InvitationTestApp
+  let close: () => Promise<void>
   before(async () => {
-    ;[auth, sink] = await Promise.all([startAuthServer(), startSmtpSink()])
-    invitation = await startInvitationApp({ authUrl: auth.url, smtpUrl: sink.url })
+    ;({ auth, sink, invitation, close } = await startSetup())
   })
-  after(async () => {
-    await invitation.close()
-    await auth.close()
-    await sink.close()
-  })
+  after(() => close())
 
   it('answers each hostile request without a 5xx', async () => {
     const { owner, workspace } = await ownerWithWorkspace(auth)
@@ -40,20 +34,7 @@ describe('every invitation route under hostile input', () => {
       role: 'member',
       token: pending.token,
     })
-    const failures: string[] = []
-    for (const request of requests) {
-      const response = await invitation.app.inject({
-        ...request,
-        method: request.method as 'GET',
-        headers: { ...request.headers, cookie: owner.cookie },
-        remoteAddress: uniqueIp(),
-      })
-      if (response.statusCode >= 500) {
-        failures.push(
-          `${request.method} ${request.url.slice(0, 120)} ${request.payload?.slice(0, 120)} -> ${response.statusCode} ${response.body.slice(0, 200)}`,
-        )
-      }
-    }
+    const failures = await serverErrorsFor(invitation.app as unknown as Injectable, requests, owner.cookie)
     assert.deepEqual(failures, [])
     assert.ok(requests.length > 150, `${requests.length} requests`)
   })

@@ -17,9 +17,7 @@ import {
   publicUrl,
   type SmtpSink,
   signUp,
-  startAuthServer,
-  startInvitationApp,
-  startSmtpSink,
+  startSetup,
   waitForMemberships,
 } from './harness.ts'
 
@@ -29,15 +27,11 @@ describe('invitations', () => {
   let auth: AuthServer
   let sink: SmtpSink
   let invitation: InvitationTestApp
+  let close: () => Promise<void>
   before(async () => {
-    ;[auth, sink] = await Promise.all([startAuthServer(), startSmtpSink()])
-    invitation = await startInvitationApp({ authUrl: auth.url, smtpUrl: sink.url })
+    ;({ auth, sink, invitation, close } = await startSetup())
   })
-  after(async () => {
-    await invitation.close()
-    await auth.close()
-    await sink.close()
-  })
+  after(() => close())
 
   it('an owner invites: 201, and an email with the workspace, the inviter, the link and the expiry arrives', async () => {
     const { owner, workspace } = await ownerWithWorkspace(auth, 'Acme <Rockets>')
