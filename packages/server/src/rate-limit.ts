@@ -36,10 +36,15 @@ export function perEmail(name: string, limit: number, windowSeconds: number): Ra
 
 // One round trip: count the attempt and start the window on the first one. Fixed windows in
 // Redis hold across replicas, which is all a brute-force limit needs.
-const countAttempt = `
+const countAttemptScript = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count`
+
+/** Counts one attempt under `key` in a window of `windowSeconds`; the count so far in this window. */
+export async function countAttempt(redis: Redis, key: string, windowSeconds: number): Promise<number> {
+  return Number(await redis.eval(countAttemptScript, 1, key, windowSeconds))
+}
 
 /**
  * A preHandler that refuses with 429 `rate_limited` once any rule's subject has used up its
@@ -53,7 +58,7 @@ export function rateLimit(redis: Redis, rules: RateLimitRule[]) {
       const key = `ratelimit:${rule.name}:${subject}`
       let count: number
       try {
-        count = Number(await redis.eval(countAttempt, 1, key, rule.windowSeconds))
+        count = await countAttempt(redis, key, rule.windowSeconds)
       } catch (error) {
         if (!isRedisUnavailable(error)) throw error
         // Fail open: while Redis is down, sign-in and invitation acceptance keep working (their

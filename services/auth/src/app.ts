@@ -13,6 +13,7 @@ import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
+import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
 import { workspaceRoutes } from './workspaces/routes.ts'
 import { createWorkspaceService } from './workspaces/service.ts'
@@ -49,6 +50,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     sessions,
     events,
     connections: createConnectionCache({ db, publicUrl }),
+    refusals: createRefusalLimit(redis),
   })
   app.decorate('workspaces', workspaces)
 

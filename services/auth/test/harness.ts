@@ -170,12 +170,15 @@ export function postToAcs(
   form: { SAMLResponse: string; RelayState?: string },
   cookie = '',
   accept = 'application/json',
+  // Each post from an address of its own unless told: refusals are limited per address.
+  remoteAddress = uniqueIp(),
 ) {
   return app.inject({
     method: 'POST',
     url: `/sso/saml/${connectionId}/acs`,
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, accept },
     payload: new URLSearchParams(form).toString(),
+    remoteAddress,
   })
 }
 

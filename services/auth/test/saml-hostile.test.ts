@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { rowsOf } from '@gatehouse/db'
 import { generateSigningKeys, type SigningKeys } from '@gatehouse/dev-idp'
 import { buildHostileCorpus } from '@gatehouse/saml/test-corpus'
+import { uniqueIp } from '@gatehouse/testing'
+import { sql } from 'drizzle-orm'
+import { outbox } from '../src/db/schema.ts'
 import {
   type AuthTestApp,
   type ConnectionView,
@@ -59,6 +63,41 @@ describe('the ACS refuses every hostile response', () => {
       assert.ok(['saml_invalid', 'saml_replayed'].includes(body.error), `${name}: ${response.body}`)
       if (body.error === 'saml_invalid') assert.equal(body.reason, variant.expectedReason, name)
     }
+  })
+
+  it('turns an address away after 60 refused responses in a minute, before any work; others are unaffected', async () => {
+    const { connection, idp, owner } = fixture
+    const flooder = uniqueIp()
+    const garbage = { SAMLResponse: Buffer.from('<x/>').toString('base64') }
+    const statuses: number[] = []
+    for (let attempt = 0; attempt < 63; attempt++) {
+      statuses.push((await postToAcs(auth.app, connection.id, garbage, '', 'application/json', flooder)).statusCode)
+    }
+    assert.deepEqual(statuses, [...Array(61).fill(400), 429, 429])
+    const turnedAway = await postToAcs(auth.app, connection.id, garbage, '', 'application/json', flooder)
+    assert.equal(turnedAway.json().error, 'rate_limited')
+    // The refusals past the limit wrote no failed-login event.
+    const [{ failed }] = rowsOf<{ failed: number }>(
+      await auth.db.execute(
+        sql`select count(*)::int as failed from ${outbox} where ${outbox.type} = 'auth.login.failed' and ${outbox.event}->>'ip' = ${flooder}`,
+      ),
+    ) as [{ failed: number }]
+    assert.equal(failed, 61)
+    // Another address still gets a precise refusal, and a genuine response still signs in.
+    assert.equal((await postToAcs(auth.app, connection.id, garbage)).json().reason, 'schema_invalid')
+    const started = await startSpLogin(auth.app, connection)
+    const genuine = idp.responseBase64({
+      sp: connection.sp,
+      user: { email: owner.email },
+      inResponseTo: started.requestId,
+    })
+    const signedIn = await postToAcs(
+      auth.app,
+      connection.id,
+      { SAMLResponse: genuine, RelayState: started.relayState },
+      started.bindingCookie,
+    )
+    assert.equal(signedIn.statusCode, 302, signedIn.body)
   })
 
   it('never answers 5xx to malformed posts', async () => {

@@ -9,6 +9,7 @@ import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
+import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, openSsoSession } from './repo.ts'
 
 // An SP-initiated login must finish within this; Entra's own sign-in page times out sooner.
@@ -48,6 +49,7 @@ export function createLoginFlow(deps: {
   sessions: SessionService
   events: AuthEvents
   connections: ConnectionCache
+  refusals: RefusalLimit
 }) {
   async function refuse(
     row: ConnectionRow,
@@ -61,6 +63,7 @@ export function createLoginFlow(deps: {
       reason,
     )
     deps.events.wake()
+    await deps.refusals.count(client.ip)
   }
 
   return {
@@ -95,6 +98,9 @@ export function createLoginFlow(deps: {
       bindingToken: string | undefined
       client: ClientInfo
     }): Promise<{ token: string; returnTo: string }> {
+      if (deps.refusals.exceeded(input.client.ip)) {
+        throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
+      }
       const cached = await deps.connections.usable(input.connectionId)
       const pending = await takePending(input.relayState)
       // A pending login of this browser makes the response SP-initiated; without one it is

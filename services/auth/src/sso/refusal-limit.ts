@@ -1,0 +1,48 @@
+import { countAttempt, isRedisUnavailable } from '@gatehouse/server'
+import type { Redis } from 'ioredis'
+
+const maximumBlockedAddresses = 10_000
+
+/**
+ * Bounds how many refused SAML responses one client address may post per window, so that a flood
+ * of garbage cannot fill the outbox and the login stream with failed-login events. Refusals are
+ * counted in Redis (shared by every replica); an address past the limit is then turned away by
+ * each replica from memory, with no database or Redis work, until the window ends. Successful
+ * sign-ins are not counted: a whole office behind one address signing in at 9:00 is never limited.
+ */
+export function createRefusalLimit(redis: Redis, options: { limit?: number; windowSeconds?: number } = {}) {
+  const limit = options.limit ?? 60
+  const windowSeconds = options.windowSeconds ?? 60
+  const blockedUntil = new Map<string, number>()
+
+  return {
+    /** Whether this address has used up its refusals for now. */
+    exceeded(ip: string): boolean {
+      const until = blockedUntil.get(ip)
+      if (until === undefined) return false
+      if (until > Date.now()) return true
+      blockedUntil.delete(ip)
+      return false
+    },
+
+    /** Counts a refusal of this address; fails open while Redis is unreachable. */
+    async count(ip: string): Promise<void> {
+      let refusals: number
+      try {
+        refusals = await countAttempt(redis, `ratelimit:saml-refusals:${ip}`, windowSeconds)
+      } catch (error) {
+        if (isRedisUnavailable(error)) return
+        throw error
+      }
+      if (refusals <= limit) return
+      if (blockedUntil.size >= maximumBlockedAddresses) {
+        const now = Date.now()
+        for (const [address, until] of blockedUntil) if (until <= now) blockedUntil.delete(address)
+        if (blockedUntil.size >= maximumBlockedAddresses) blockedUntil.clear()
+      }
+      blockedUntil.set(ip, Date.now() + windowSeconds * 1000)
+    },
+  }
+}
+
+export type RefusalLimit = ReturnType<typeof createRefusalLimit>
