@@ -164,6 +164,28 @@ export async function startSpLogin(app: FastifyInstance, connection: ConnectionV
   }
 }
 
+/**
+ * A whole SP-initiated sign-in by one browser: the login start, the IdP's answer for `user`, and its
+ * post back to the ACS with the start's RelayState and binding cookie.
+ */
+export async function signInSpInitiated(
+  app: FastifyInstance,
+  connection: ConnectionView,
+  idp: DevIdp,
+  user: { email: string; firstName?: string; lastName?: string },
+  returnTo = '/',
+) {
+  const started = await startSpLogin(app, connection, returnTo)
+  const samlResponse = idp.responseBase64({ sp: connection.sp, user, inResponseTo: started.requestId })
+  const acs = await postToAcs(
+    app,
+    connection.id,
+    { SAMLResponse: samlResponse, RelayState: started.relayState },
+    started.bindingCookie,
+  )
+  return { started, acs }
+}
+
 export function postToAcs(
   app: FastifyInstance,
   connectionId: string,

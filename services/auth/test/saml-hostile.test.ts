@@ -11,6 +11,7 @@ import {
   type ConnectionView,
   postToAcs,
   sessionCookieOf,
+  signInSpInitiated,
   startAuthApp,
   startSpLogin,
   workspaceWithSso,
@@ -85,18 +86,7 @@ describe('the ACS refuses every hostile response', () => {
     assert.equal(failed, 61)
     // Another address still gets a precise refusal, and a genuine response still signs in.
     assert.equal((await postToAcs(auth.app, connection.id, garbage)).json().reason, 'schema_invalid')
-    const started = await startSpLogin(auth.app, connection)
-    const genuine = idp.responseBase64({
-      sp: connection.sp,
-      user: { email: owner.email },
-      inResponseTo: started.requestId,
-    })
-    const signedIn = await postToAcs(
-      auth.app,
-      connection.id,
-      { SAMLResponse: genuine, RelayState: started.relayState },
-      started.bindingCookie,
-    )
+    const { acs: signedIn } = await signInSpInitiated(auth.app, connection, idp, { email: owner.email })
     assert.equal(signedIn.statusCode, 302, signedIn.body)
   })
 

@@ -9,6 +9,7 @@ import {
   createWorkspace,
   postToAcs,
   sessionCookieOf,
+  signInSpInitiated,
   signUp,
   startAuthApp,
   startSpLogin,
@@ -31,22 +32,16 @@ describe('SAML sign-in through the ACS', () => {
     assert.ok(metadata.body.includes(`entityID="${connection.sp.entityId}"`))
     assert.ok(metadata.body.includes(`Location="${connection.sp.acsUrl}"`))
 
-    const started = await startSpLogin(auth.app, connection, '/workspaces/home?tab=members')
+    const { started, acs } = await signInSpInitiated(
+      auth.app,
+      connection,
+      idp,
+      { email: owner.email, firstName: 'Grace', lastName: 'Hopper' },
+      '/workspaces/home?tab=members',
+    )
     assert.equal(`${started.location.origin}${started.location.pathname}`, idp.loginUrl)
     assert.notEqual(started.relayState, '/workspaces/home?tab=members', 'RelayState is an opaque key')
     assert.ok(started.bindingCookie)
-
-    const samlResponse = idp.responseBase64({
-      sp: connection.sp,
-      user: { email: owner.email, firstName: 'Grace', lastName: 'Hopper' },
-      inResponseTo: started.requestId,
-    })
-    const acs = await postToAcs(
-      auth.app,
-      connection.id,
-      { SAMLResponse: samlResponse, RelayState: started.relayState },
-      started.bindingCookie,
-    )
     assert.equal(acs.statusCode, 302, acs.body)
     assert.equal(acs.headers.location, '/workspaces/home?tab=members')
     const cookie = sessionCookieOf(acs)
@@ -231,18 +226,7 @@ describe('SAML sign-in through the ACS', () => {
       '/\t/evil.example',
       'javascript:alert(1)',
     ]) {
-      const started = await startSpLogin(auth.app, connection, returnTo)
-      const samlResponse = idp.responseBase64({
-        sp: connection.sp,
-        user: { email: owner.email },
-        inResponseTo: started.requestId,
-      })
-      const acs = await postToAcs(
-        auth.app,
-        connection.id,
-        { SAMLResponse: samlResponse, RelayState: started.relayState },
-        started.bindingCookie,
-      )
+      const { acs } = await signInSpInitiated(auth.app, connection, idp, { email: owner.email }, returnTo)
       assert.equal(acs.statusCode, 302, acs.body)
       assert.equal(acs.headers.location, '/', returnTo)
     }
