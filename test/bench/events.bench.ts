@@ -139,10 +139,9 @@ function printRates(reports: GroupReport[], startedAt: number, writtenAt?: numbe
 
 const now = () => performance.timeOrigin + performance.now()
 
-async function benchFanOutLive(database: OutboxDatabase, redis: Redis): Promise<void> {
-  const stream = `bench-auth-events-${uniqueSuffix()}`
-  const subscribers = await startSubscriberProcess(stream)
-  const relay = startOutboxRelay({
+/** The relay under measure: batches of 1,000, publishing to this run's stream. */
+function startBenchRelay(database: OutboxDatabase, stream: string) {
+  return startOutboxRelay({
     db: database.db,
     table: database.table,
     redisUrl,
@@ -150,6 +149,12 @@ async function benchFanOutLive(database: OutboxDatabase, redis: Redis): Promise<
     batchSize: 1_000,
     log: quietLog,
   })
+}
+
+async function benchFanOutLive(database: OutboxDatabase, redis: Redis): Promise<void> {
+  const stream = `bench-auth-events-${uniqueSuffix()}`
+  const subscribers = await startSubscriberProcess(stream)
+  const relay = startBenchRelay(database, stream)
   const events = Array.from({ length: fanOutEvents }, (_, index) => loginEvent(index))
   const startedAt = now()
   // Several producers commit at once, as the replicas of a service would.
@@ -191,14 +196,7 @@ async function benchFanOutBacklog(database: OutboxDatabase, redis: Redis): Promi
   }
   const subscribers = await startSubscriberProcess(stream)
   const startedAt = now()
-  const relay = startOutboxRelay({
-    db: database.db,
-    table: database.table,
-    redisUrl,
-    streamName: stream,
-    batchSize: 1_000,
-    log: quietLog,
-  })
+  const relay = startBenchRelay(database, stream)
   await waitFor(() => subscribers.reports.length === groups.length, 'every group to receive every event')
   await relay.stop()
   await subscribers.stop()
