@@ -2,11 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors, normalizeEmail } from '@gatehouse/server'
 import { Type } from 'typebox'
-import { findUserByEmail } from '../accounts/repo.ts'
 import { ErrorRef, Uuid } from '../http-schemas.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
-import { findMembership, findWorkspace } from '../workspaces/repo.ts'
+import { findWorkspaceAccess } from '../workspaces/repo.ts'
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
@@ -60,13 +59,12 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
       const { user } = signedIn
       let workspace = null
       if (request.body.workspaceId) {
-        const found = await findWorkspace(db, request.body.workspaceId)
-        if (found) {
-          const membership = await findMembership(db, found.id, user.id)
-          const email = request.body.email ? normalizeEmail(request.body.email) : null
-          const invitee = email ? await findUserByEmail(db, email) : undefined
-          const emailIsMember = email ? Boolean(invitee && (await findMembership(db, found.id, invitee.id))) : null
-          workspace = { id: found.id, name: found.name, role: membership?.role ?? null, emailIsMember }
+        // Membership of an email is answered only for a well-formed one (otherwise null).
+        const email = (request.body.email && normalizeEmail(request.body.email)) || undefined
+        const access = await findWorkspaceAccess(db, request.body.workspaceId, user.id, email)
+        if (access) {
+          const { id, name } = access.workspace
+          workspace = { id, name, role: access.role, emailIsMember: access.emailIsMember }
         }
       }
       return { user: { id: user.id, email: user.email, createdVia: user.createdVia }, workspace }

@@ -12,16 +12,26 @@ export async function insertWorkspace(db: Executor, name: string, createdBy: str
   return row
 }
 
-export async function findWorkspace(db: Executor, workspaceId: string): Promise<WorkspaceRow | undefined> {
-  const [row] = await db.select().from(workspaces).where(eq(workspaces.id, workspaceId)).limit(1)
-  return row
-}
-
-export async function findMembership(db: Executor, workspaceId: string, userId: string) {
+/**
+ * The workspace, the role `userId` holds in it (null when not a member) and, when `email` is given,
+ * whether the account with that email is a member: in one query, what authorization and auth's
+ * introspection need on every request.
+ */
+export async function findWorkspaceAccess(db: Executor, workspaceId: string, userId: string, email?: string) {
   const [row] = await db
-    .select()
-    .from(memberships)
-    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+    .select({
+      workspace: workspaces,
+      role: memberships.role,
+      emailIsMember:
+        email === undefined
+          ? sql<null>`null`
+          : sql<boolean>`exists (select 1 from ${memberships} as invited join ${users} as invitee
+              on invitee.id = invited.user_id
+              where invited.workspace_id = ${workspaces.id} and invitee.email = ${email})`,
+    })
+    .from(workspaces)
+    .leftJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, userId)))
+    .where(eq(workspaces.id, workspaceId))
     .limit(1)
   return row
 }

@@ -4,8 +4,7 @@ import type { Role } from '../db/schema.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import {
   applyAcceptedInvitation,
-  findMembership,
-  findWorkspace,
+  findWorkspaceAccess,
   insertMembership,
   insertWorkspace,
   listMembers,
@@ -36,15 +35,14 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
      * learns only that they may not look (403), never what is inside.
      */
     async authorize(workspaceId: string, userId: string, roles: readonly Role[] = ['owner', 'admin', 'member']) {
-      const workspace = await findWorkspace(deps.db, workspaceId)
-      if (!workspace) throw errors.notFound('No such workspace.')
-      const membership = await findMembership(deps.db, workspaceId, userId)
-      if (!membership || !roles.includes(membership.role)) {
+      const access = await findWorkspaceAccess(deps.db, workspaceId, userId)
+      if (!access) throw errors.notFound('No such workspace.')
+      if (!access.role || !roles.includes(access.role)) {
         throw errors.forbidden(
-          membership ? 'Only a workspace owner or admin can do this.' : 'You are not a member of this workspace.',
+          access.role ? 'Only a workspace owner or admin can do this.' : 'You are not a member of this workspace.',
         )
       }
-      return { workspace, membership }
+      return { workspace: access.workspace, role: access.role }
     },
 
     memberships: (userId: string) => listMemberships(deps.db, userId),
