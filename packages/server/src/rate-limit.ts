@@ -41,9 +41,16 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count`
 
+type CountingRedis = Redis & { gatehouseCountAttempt(key: string, windowSeconds: number): Promise<number> }
+
 /** Counts one attempt under `key` in a window of `windowSeconds`; the count so far in this window. */
 export async function countAttempt(redis: Redis, key: string, windowSeconds: number): Promise<number> {
-  return Number(await redis.eval(countAttemptScript, 1, key, windowSeconds))
+  const counting = redis as CountingRedis
+  // A defined command goes by its script's hash (EVALSHA), not its text, after the first call.
+  if (typeof counting.gatehouseCountAttempt !== 'function') {
+    redis.defineCommand('gatehouseCountAttempt', { numberOfKeys: 1, lua: countAttemptScript })
+  }
+  return Number(await counting.gatehouseCountAttempt(key, windowSeconds))
 }
 
 /**

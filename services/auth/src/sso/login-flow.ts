@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { type ReplayStore, SamlError, type SamlIdentity } from '@gatehouse/saml'
+import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
 import { errors } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import type { ClientInfo } from '../accounts/service.ts'
@@ -36,6 +36,16 @@ export function safeReturnTo(raw: string | undefined, publicUrl: URL): string {
     return '/'
   }
 }
+
+// Refusals an admin's change to the connection (certificates, IdP identifier, IdP-initiated
+// sign-in) could turn into acceptance; for any other reason a fresh copy would refuse alike.
+const settingsDependentReasons = new Set<SamlErrorReason>([
+  'signature_invalid',
+  'certificate_expired',
+  'weak_algorithm',
+  'issuer_mismatch',
+  'unsolicited',
+])
 
 /** For judging a response again whose assertion this request has already recorded as used. */
 const recordedByThisRequest: ReplayStore = { remember: async () => true }
@@ -154,8 +164,9 @@ export function createLoginFlow(deps: {
 
   /**
    * The response judged by `connection`; a refusal is recorded as a failed login and thrown. A
-   * refusal by a cached copy is first checked against the row as it is now: an admin's change
-   * since (IdP-initiated sign-in allowed, a new certificate) may accept the response.
+   * refusal by a cached copy for a reason the settings decide is first checked against the row as
+   * it is now: an admin's change since (IdP-initiated sign-in allowed, a new certificate) may accept
+   * the response.
    */
   async function verify(
     connection: UsableConnection,
@@ -171,7 +182,7 @@ export function createLoginFlow(deps: {
       }
     } catch (error) {
       if (!(error instanceof SamlError)) throw error
-      if (cached) {
+      if (cached && settingsDependentReasons.has(error.reason)) {
         const current = await deps.connections.usable(connection.row.id, { fresh: true })
         if (current.row.version !== connection.row.version) {
           return verify(current, attempt, replayStore, { cached: false })
