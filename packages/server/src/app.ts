@@ -26,6 +26,14 @@ export interface CreateAppOptions {
   readiness: Record<string, ReadinessCheck>
 }
 
+/**
+ * A UUID exactly as Postgres reads one. Not `format: 'uuid'`: that also accepts a `urn:uuid:`
+ * prefix, which Postgres refuses — a 500 for anyone who sends it.
+ */
+export const Uuid = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+})
+
 export const ErrorBody = Type.Object(
   { error: Type.String({ description: 'stable snake_case code' }), message: Type.String() },
   { $id: 'Error', additionalProperties: true },

@@ -49,6 +49,8 @@ const hostileSegments: readonly string[] = [
   'not-a-uuid',
   '00000000-0000-0000-0000-000000000000',
   randomUUID(),
+  `urn:uuid:${randomUUID()}`,
+  randomUUID().toUpperCase(),
   '%00',
   '..%2f..%2finternal',
   'x'.repeat(5_000),

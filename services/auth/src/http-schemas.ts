@@ -1,9 +1,10 @@
 // Shapes shared by several route files: one TypeBox declaration gives validation, types and OpenAPI.
+import { Uuid } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { UserRow } from './sessions/repo.ts'
 
-export const Uuid = Type.String({ format: 'uuid' })
+export { Uuid }
 export const WorkspaceParams = Type.Object({ workspaceId: Uuid })
 export const ErrorRef = Type.Ref('Error')
 

@@ -172,6 +172,24 @@ describe('SAML sign-in through the ACS', () => {
     }
   })
 
+  it('stores names from the claims without control characters, and cut to 100 characters', async () => {
+    const { owner, connection, idp } = await workspaceWithSso(auth.app)
+    const { acs } = await signInSpInitiated(auth.app, connection, idp, {
+      email: owner.email,
+      // C1 controls: XML 1.0 carries them (NUL and C0 ones, as `&#0;`, are cleaned alike; see names.test.ts).
+      firstName: 'Ada\u0085\u009f',
+      lastName: 'L'.repeat(300),
+    })
+    assert.equal(acs.statusCode, 302, acs.body)
+    const session = await auth.app.inject({
+      method: 'GET',
+      url: '/v1/auth/session',
+      headers: { cookie: sessionCookieOf(acs) ?? '' },
+    })
+    assert.equal(session.json().user.firstName, 'Ada')
+    assert.equal(session.json().user.lastName, 'L'.repeat(100))
+  })
+
   it('logs why each sign-in was refused, without the email or the response', async () => {
     let logged = ''
     const logStream = new Writable({
@@ -224,6 +242,10 @@ describe('SAML sign-in through the ACS', () => {
       '//evil.example/x',
       '/\\evil.example',
       '/\t/evil.example',
+      // Dot segments that resolve to a path reading as another host.
+      '/.//evil.example',
+      '/x/..//evil.example',
+      '/.\\/evil.example',
       'javascript:alert(1)',
     ]) {
       const { acs } = await signInSpInitiated(auth.app, connection, idp, { email: owner.email }, returnTo)

@@ -3,6 +3,7 @@ import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, UserRow } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
+import { cleanName } from './names.ts'
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
 import { findUserByEmail, insertPasswordUser } from './repo.ts'
 
@@ -71,8 +72,3 @@ export function createAccountService(deps: { db: AuthDatabase; sessions: Session
 }
 
 export type AccountService = ReturnType<typeof createAccountService>
-
-function cleanName(name: string | undefined): string | null {
-  const trimmed = name?.trim()
-  return trimmed ? trimmed.slice(0, 100) : null
-}

@@ -153,7 +153,9 @@ export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; 
   const cache = new Map<string, UsableConnection>()
   return {
     /** The enabled, configured connection; 404 `not_found` or 409 `sso_disabled` otherwise. */
-    async usable(connectionId: string, options: { fresh?: boolean } = {}): Promise<UsableConnection> {
+    async usable(requestedId: string, options: { fresh?: boolean } = {}): Promise<UsableConnection> {
+      // One entry per connection, however the id's hex digits are cased.
+      const connectionId = requestedId.toLowerCase()
       const cached = cache.get(connectionId)
       if (cached && !options.fresh) return cached
       const row = await findConnection(deps.db, connectionId)

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
 import { errors } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
+import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
@@ -31,6 +32,9 @@ export function safeReturnTo(raw: string | undefined, publicUrl: URL): string {
   try {
     const resolved = new URL(raw, publicUrl)
     if (resolved.origin !== publicUrl.origin) return '/'
+    // Dot segments resolve away (`/.//evil.example` -> `//evil.example`): what goes into Location
+    // must itself not read as another host.
+    if (resolved.pathname.startsWith('//') || resolved.pathname.startsWith('/\\')) return '/'
     return `${resolved.pathname}${resolved.search}${resolved.hash}`
   } catch {
     return '/'
@@ -132,8 +136,8 @@ export function createLoginFlow(deps: {
           connectionId: row.id,
           connectionVersion: row.version,
           email: identity.email,
-          firstName: identity.firstName,
-          lastName: identity.lastName,
+          firstName: cleanName(identity.firstName) ?? undefined,
+          lastName: cleanName(identity.lastName) ?? undefined,
           session: values,
           event: deps.events.loginSucceededEvent({
             email: identity.email,

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net'
 import { countAttempt, isRedisUnavailable } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 
@@ -18,18 +19,19 @@ export function createRefusalLimit(redis: Redis, options: { limit?: number; wind
   return {
     /** Whether this address has used up its refusals for now. */
     exceeded(ip: string): boolean {
-      const until = blockedUntil.get(ip)
+      const until = blockedUntil.get(subjectOf(ip))
       if (until === undefined) return false
       if (until > Date.now()) return true
-      blockedUntil.delete(ip)
+      blockedUntil.delete(subjectOf(ip))
       return false
     },
 
     /** Counts a refusal of this address; fails open while Redis is unreachable. */
     async count(ip: string): Promise<void> {
+      const subject = subjectOf(ip)
       let refusals: number
       try {
-        refusals = await countAttempt(redis, `ratelimit:saml-refusals:${ip}`, windowSeconds)
+        refusals = await countAttempt(redis, `ratelimit:saml-refusals:${subject}`, windowSeconds)
       } catch (error) {
         if (isRedisUnavailable(error)) return
         throw error
@@ -40,9 +42,27 @@ export function createRefusalLimit(redis: Redis, options: { limit?: number; wind
         for (const [address, until] of blockedUntil) if (until <= now) blockedUntil.delete(address)
         if (blockedUntil.size >= maximumBlockedAddresses) blockedUntil.clear()
       }
-      blockedUntil.set(ip, Date.now() + windowSeconds * 1000)
+      blockedUntil.set(subject, Date.now() + windowSeconds * 1000)
     },
   }
+}
+
+/**
+ * What one sender is: an IPv4 address, or an IPv6 /64 (one subscriber holds a whole /64, so
+ * counting single IPv6 addresses would give them unlimited fresh ones).
+ */
+export function subjectOf(ip: string): string {
+  if (!isIPv6(ip) || ip.startsWith('::ffff:')) return ip
+  const [head = '', tail = ''] = ip.split('::')
+  const headGroups = head ? head.split(':') : []
+  const tailGroups = tail ? tail.split(':') : []
+  const groups = ip.includes('::')
+    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
+    : headGroups
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group || '0', 16).toString(16))
+    .join(':')}::/64`
 }
 
 export type RefusalLimit = ReturnType<typeof createRefusalLimit>
