@@ -85,11 +85,28 @@ function decodeSamlResponse(samlResponse: string): string {
   if (bytes.length > MAX_DECODED_RESPONSE_BYTES) {
     throw new SamlError('too_large', 'The SAML response is larger than 256 KiB and was not read.')
   }
+  let text: string
   try {
-    return utf8.decode(bytes)
+    text = utf8.decode(bytes)
   } catch {
     throw new SamlError('malformed_xml', 'The SAML response is not UTF-8 text.')
   }
+  // Parsing cost grows with elements and namespace declarations, not bytes: 13,000 nested
+  // elements each declaring a namespace fit in 256 KiB and hold the parser for most of a second.
+  // A real response has under a few hundred (Entra caps a groups claim at 150 values).
+  if (occurrences(text, '<') > MAX_RESPONSE_ELEMENTS || occurrences(text, 'xmlns') > MAX_NAMESPACE_DECLARATIONS) {
+    throw new SamlError('too_large', 'The SAML response has far more elements than a sign-in needs and was not read.')
+  }
+  return text
+}
+
+const MAX_RESPONSE_ELEMENTS = 2_000
+const MAX_NAMESPACE_DECLARATIONS = 200
+
+function occurrences(text: string, needle: string): number {
+  let count = 0
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) count++
+  return count
 }
 
 function structureInvalid(message: string): SamlError {

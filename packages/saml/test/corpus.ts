@@ -393,6 +393,14 @@ export function buildHostileCorpus(ctx: HostileCorpusContext): HostileVariant[] 
       expectedReason: 'too_large',
       xml: valid.replace('</samlp:Response>', `${' '.repeat(257 * 1024)}</samlp:Response>`),
     },
+    {
+      name: 'thousands of nested elements each declaring a namespace (parser cost, under 256 KiB)',
+      expectedReason: 'too_large',
+      xml: valid.replace(
+        '</samlp:Response>',
+        `${'<x:e xmlns:x="urn:x">'.repeat(8_000)}${'</x:e>'.repeat(8_000)}</samlp:Response>`,
+      ),
+    },
     { name: 'invalid base64', expectedReason: 'invalid_base64', raw: 'PHNhbWxwOlJlc3BvbnNl!!not*base64' },
     { name: 'empty SAMLResponse', expectedReason: 'invalid_base64', raw: '' },
     { name: 'not XML', expectedReason: 'malformed_xml', xml: 'this is not XML, it is a login form value' },
