@@ -26,6 +26,9 @@ export interface CreateAppOptions {
   readiness: Record<string, ReadinessCheck>
 }
 
+/** A response schema's reference to `ErrorBody` (registered by createApp), for routes' error statuses. */
+export const ErrorRef = Type.Ref('Error')
+
 /**
  * A UUID exactly as Postgres reads one. Not `format: 'uuid'`: that also accepts a `urn:uuid:`
  * prefix, which Postgres refuses — a 500 for anyone who sends it.

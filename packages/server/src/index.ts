@@ -1,4 +1,4 @@
-export { type App, type CreateAppOptions, createApp, ErrorBody, type ReadinessCheck, Uuid } from './app.ts'
+export { type App, type CreateAppOptions, createApp, ErrorBody, ErrorRef, type ReadinessCheck, Uuid } from './app.ts'
 export {
   type BaseConfig,
   ConfigError,

@@ -1,12 +1,11 @@
 // Shapes shared by several route files: one TypeBox declaration gives validation, types and OpenAPI.
-import { Uuid } from '@gatehouse/server'
+import { ErrorRef, Uuid } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { UserRow } from './sessions/repo.ts'
 
-export { Uuid }
+export { ErrorRef, Uuid }
 export const WorkspaceParams = Type.Object({ workspaceId: Uuid })
-export const ErrorRef = Type.Ref('Error')
 
 export const User = Type.Object({
   id: Uuid,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { perIp, rateLimit, Uuid } from '@gatehouse/server'
+import { ErrorRef, perIp, rateLimit, Uuid } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
@@ -7,7 +7,6 @@ import type { InvitationRow } from '../db/schema.ts'
 import type { AuthClient } from '../sessions/auth-client.ts'
 import { type Identify, type InvitationService, statusOf } from './service.ts'
 
-const ErrorRef = Type.Ref('Error')
 const Role = Type.Union([Type.Literal('member'), Type.Literal('admin')])
 const Status = Type.Union([
   Type.Literal('pending'),
