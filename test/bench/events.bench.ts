@@ -11,6 +11,7 @@ import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { eventually, redisUrl, uniqueSuffix } from '@gatehouse/testing'
 import {
   consumeInvitationEvents,
   createEvent,
@@ -22,7 +23,6 @@ import {
   writeEvents,
 } from '../../packages/events/src/index.ts'
 import { createOutboxDatabase, type OutboxDatabase } from '../../packages/events/test/fixtures/outbox-database.ts'
-import { redisUrl, uniqueSuffix } from '../../packages/testing/src/index.ts'
 import { removeKeys } from '../support/redis-database.ts'
 
 const fanOutEvents = 20_000
@@ -70,12 +70,9 @@ function summary(latencies: number[]): string {
   return `p50 ${format(percentile(sorted, 0.5))}, p99 ${format(percentile(sorted, 0.99))}, max ${format(sorted.at(-1) ?? Number.NaN)} (n=${sorted.length})`
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  // Polled often: the moment a condition first holds is part of what is measured.
+  await eventually(what, async () => (condition() ? true : undefined), { timeoutMs: 120_000, intervalMs: 5 })
 }
 
 interface GroupReport {

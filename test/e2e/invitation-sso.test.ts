@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
-import { postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { isolatedRedisUrl } from '../support/redis-database.ts'
@@ -121,18 +121,14 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     return request(`${base}/v1/invitations/accept`, { cookie, json: { token } })
   }
 
-  async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    while (true) {
-      const result = await attempt()
-      if (result !== undefined) return result
-      if (Date.now() > deadline) {
-        const logs = [auth, invitation].map((running) => `${running.name}:\n${running.output().slice(-3000)}`)
-        throw new Error(`${what} did not happen within ${timeoutMs} ms\n${logs.join('\n')}`)
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-  }
+  // Bounded waits whose failure shows what both services logged.
+  const eventually = <T>(what: string, attempt: () => Promise<T | undefined>) =>
+    waitFor(what, attempt, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      describe: () =>
+        [auth, invitation].map((running) => `${running.name}:\n${running.output().slice(-3000)}`).join('\n'),
+    })
 
   it('refuses SSO to an invited person until they signed up with a password and accepted, then lets them in', async (t) => {
     const bobEvents: AuthEvent[] = []

@@ -4,7 +4,7 @@
 // idempotent on the event id nothing is lost and nothing is applied twice.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { eventually } from '../support/eventually.ts'
+import { eventually } from '@gatehouse/testing'
 import type { HttpResult } from '../support/http-client.ts'
 import {
   type Account,

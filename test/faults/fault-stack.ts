@@ -1,8 +1,14 @@
 // What every fault test stands on: the real auth and invitation processes, a Redis of the test's
 // own that it can stop, a database of its own (see isolated-database.ts for why), and an SMTP
 // sink; plus the steps of the invitation flow, done through the public HTTP routes.
-import { type RedisProcess, sparePort, startRedisProcess, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
-import { eventually } from '../support/eventually.ts'
+import {
+  eventually,
+  type RedisProcess,
+  sparePort,
+  startRedisProcess,
+  temporaryDirectory,
+  uniqueEmail,
+} from '@gatehouse/testing'
 import { type HttpResult, request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'

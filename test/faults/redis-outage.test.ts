@@ -3,7 +3,7 @@
 // Redis is back (an empty Redis: nothing was persisted), granting each membership exactly once.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { eventually } from '../support/eventually.ts'
+import { eventually } from '@gatehouse/testing'
 import {
   type Account,
   accept,

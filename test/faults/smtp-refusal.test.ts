@@ -3,8 +3,7 @@
 // exactly once, with a link that works.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { uniqueEmail } from '@gatehouse/testing'
-import { eventually } from '../support/eventually.ts'
+import { eventually, uniqueEmail } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import { invitationTokenOf } from '../support/smtp-sink.ts'
 import { createWorkspace, type FaultStack, inviteAll, signUp, startFaultStack } from './fault-stack.ts'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createRedis } from '@gatehouse/server'
-import { redisUrl } from '@gatehouse/testing'
+import { eventually, redisUrl } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
 import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
 
@@ -25,18 +25,19 @@ describe('what the invitation service relies on', () => {
       // Two jobs with distinct ids but the same event: the consumer must apply it once.
       await queue.add(event.type, event, { jobId: event.id })
       await queue.add(event.type, event, { jobId: `${event.id}-again` })
-      const deadline = Date.now() + 10_000
-      let memberships: { ssoAllowed: boolean }[] = []
-      while (Date.now() < deadline) {
-        const session = await auth.app.inject({
-          method: 'GET',
-          url: '/v1/auth/session',
-          headers: { cookie: bob.cookie },
-        })
-        memberships = session.json().memberships
-        if (memberships.length > 0) break
-        await new Promise((resolve) => setTimeout(resolve, 25))
-      }
+      const memberships = await eventually(
+        'the membership to be granted',
+        async () => {
+          const session = await auth.app.inject({
+            method: 'GET',
+            url: '/v1/auth/session',
+            headers: { cookie: bob.cookie },
+          })
+          const granted: { ssoAllowed: boolean }[] = session.json().memberships
+          return granted.length > 0 ? granted : undefined
+        },
+        { timeoutMs: 10_000, intervalMs: 25 },
+      )
       assert.deepEqual(memberships, [
         { workspaceId: workspace.id, workspaceName: workspace.name, role: 'member', ssoAllowed: true },
       ])

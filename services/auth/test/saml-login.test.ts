@@ -3,7 +3,7 @@ import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { subscribe } from '@gatehouse/events'
-import { redisUrl, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { eventually, redisUrl, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import {
   type AuthTestApp,
   createWorkspace,
@@ -289,9 +289,11 @@ describe('SAML sign-in through the ACS', () => {
         SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
       })
 
-      const deadline = Date.now() + 5000
       const mine = () => received.filter((event) => event.connectionId === connection.id)
-      while (mine().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      await eventually('both login events to arrive', async () => (mine().length >= 2 ? true : undefined), {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      })
       const [failed, succeeded] = mine()
       assert.equal(failed?.type, 'auth.login.failed')
       assert.equal(failed?.email, stranger)

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream'
 import { type AuthTestApp, createWorkspace, signUp, startAuthApp } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server'
-import { postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { eventually, postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
 import { isolatedRedisUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
@@ -202,14 +202,16 @@ export async function waitForMemberships(
   cookie: string,
   done: (memberships: Membership[]) => boolean,
 ): Promise<Membership[]> {
-  const deadline = Date.now() + 10_000
-  while (true) {
-    const response = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie } })
-    const memberships = response.json().memberships as Membership[]
-    if (done(memberships)) return memberships
-    if (Date.now() > deadline) throw new Error(`memberships never matched: ${JSON.stringify(memberships)}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+  let latest: Membership[] = []
+  return eventually(
+    'the memberships to match',
+    async () => {
+      const response = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie } })
+      latest = response.json().memberships as Membership[]
+      return done(latest) ? latest : undefined
+    },
+    { timeoutMs: 10_000, intervalMs: 25, describe: () => JSON.stringify(latest) },
+  )
 }
 
 export { invitationTokenOf, type SmtpSink, startSmtpSink }

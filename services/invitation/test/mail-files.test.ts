@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
+import { eventually, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
 import {
   type AuthServer,
   type InvitationTestApp,
@@ -34,12 +34,14 @@ describe('invitation emails without SMTP_URL (development)', () => {
     assert.equal((await invite(invitation, owner.cookie, { workspaceId: workspace.id, email })).statusCode, 201)
 
     const mailDirectory = join(dataDir.path, 'mail')
-    const deadline = Date.now() + 10_000
-    let files: string[] = []
-    while (files.length === 0 && Date.now() < deadline) {
-      files = await readdir(mailDirectory).catch(() => [])
-      if (files.length === 0) await new Promise((resolve) => setTimeout(resolve, 25))
-    }
+    const files = await eventually(
+      'the .eml file to be written',
+      async () => {
+        const written = await readdir(mailDirectory).catch(() => [] as string[])
+        return written.length > 0 ? written : undefined
+      },
+      { timeoutMs: 10_000, intervalMs: 25 },
+    )
     assert.equal(files.length, 1)
     assert.match(files[0] ?? '', /^[0-9a-f-]{36}\.eml$/)
     const message = await readFile(join(mailDirectory, files[0] ?? ''), 'utf8')
