@@ -12,6 +12,7 @@ export {
 } from './config.ts'
 export { normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
+export { escapeHtml } from './html.ts'
 export { loggerOptions } from './logger.ts'
 export { originGuard } from './origin-guard.ts'
 export { countAttempt, perEmail, perIp, type RateLimitRule, rateLimit } from './rate-limit.ts'

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
+import { normalizeEmail } from './email.ts'
 import { errors } from './errors.ts'
 import { isRedisUnavailable } from './redis.ts'
 
@@ -27,9 +28,10 @@ export function perEmail(name: string, limit: number, windowSeconds: number): Ra
     name: `${name}:email`,
     limit,
     windowSeconds,
+    // Counted by the email as the services store it; what is not an email is refused anyway.
     key: (request) => {
       const email = (request.body as { email?: unknown } | undefined)?.email
-      return typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : undefined
+      return typeof email === 'string' ? (normalizeEmail(email) ?? undefined) : undefined
     },
   }
 }

@@ -1,5 +1,6 @@
 // The pages a browser lands on when SSO refuses someone: plain, self-contained HTML that says
 // what happened and what to do. JSON clients get the same `code` and message instead.
+import { escapeHtml } from '@gatehouse/server'
 
 const titles: Record<string, string> = {
   sso_not_allowed: 'You cannot use SSO for this workspace yet',
@@ -8,10 +9,6 @@ const titles: Record<string, string> = {
   sso_disabled: 'SSO is turned off',
   not_found: 'This SSO connection does not exist',
   rate_limited: 'Too many attempts',
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
 }
 
 export function refusalPage(input: { code: string; message: string; reason?: string; loginUrl: string }): string {

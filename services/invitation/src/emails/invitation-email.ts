@@ -1,3 +1,4 @@
+import { escapeHtml } from '@gatehouse/server'
 export interface InvitationEmailInput {
   workspaceName: string
   inviterEmail: string
@@ -44,8 +45,4 @@ Once accepted, you can also sign in with your company's SSO.</p>
 
 function formatExpiry(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
 }

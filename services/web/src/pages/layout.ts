@@ -1,9 +1,6 @@
 // The HTML shell every page shares. Pages are markup plus one module script served from
 // /assets: no inline script or handler, so the Content-Security-Policy can stay `script-src 'self'`.
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
-}
+import { escapeHtml } from '@gatehouse/server'
 
 export interface PageInput {
   title: string

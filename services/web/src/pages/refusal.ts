@@ -1,4 +1,5 @@
-import { escapeHtml, renderPage } from './layout.ts'
+import { escapeHtml } from '@gatehouse/server'
+import { renderPage } from './layout.ts'
 
 interface RefusalText {
   title: string
