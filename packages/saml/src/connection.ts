@@ -62,10 +62,14 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
     singleLogoutService: [{ Binding: HTTP_REDIRECT, Location: options.idp.ssoUrl }],
     signingCert: options.idp.certificates.map((certificate) => certificate.pem),
   })
-  const metadataXml = serviceProvider.getMetadata()
+  let metadataXml: string | undefined
 
   return {
-    spMetadataXml: () => metadataXml,
+    // Built when first asked for: logins never need it.
+    spMetadataXml: () => {
+      metadataXml ??= serviceProvider.getMetadata()
+      return metadataXml
+    },
 
     createAuthnRequest({ relayState, now = new Date() }) {
       if (relayState !== undefined && Buffer.byteLength(relayState) > MAX_RELAY_STATE_BYTES) {

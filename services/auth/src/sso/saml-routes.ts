@@ -24,6 +24,17 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   // Only these routes take forms (the IdP's auto-submitted POST); the JSON API never does.
   await app.register(formBody, { bodyLimit: 1024 * 1024 })
   const https = publicUrl.protocol === 'https:'
+  // A connection's SP metadata depends on its id and PUBLIC_URL alone: built once per connection.
+  const metadata = new Map<string, string>()
+  const metadataOf = (connectionId: string) => {
+    let xml = metadata.get(connectionId)
+    if (xml === undefined) {
+      if (metadata.size >= 1000) metadata.clear()
+      xml = spMetadataXml(serviceProviderUrls(publicUrl, connectionId))
+      metadata.set(connectionId, xml)
+    }
+    return xml
+  }
 
   // People arrive here from a browser: refusals are pages unless JSON is asked for.
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
@@ -66,7 +77,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       return reply
         .type('application/samlmetadata+xml; charset=utf-8')
         .header('content-disposition', `inline; filename="gatehouse-${row.id}.xml"`)
-        .send(spMetadataXml(serviceProviderUrls(publicUrl, row.id)))
+        .send(metadataOf(row.id))
     },
   )
 
