@@ -12,8 +12,11 @@ import { createRedisConnection } from '@gatehouse/events'
 import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import postgres from 'postgres'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
+import { mapInParallel } from '../support/parallel.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { removeKeys, unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+
+const indexes = (count: number) => Array.from({ length: count }, (_, index) => index)
 
 export type Sql = ReturnType<typeof postgres>
 type Redis = ReturnType<typeof createRedisConnection>
@@ -54,19 +57,6 @@ export interface Stack {
   /** Resolves once no outbox row waits and no `invitation-events` job waits or runs. */
   drained(timeoutMs?: number): Promise<void>
   close(): Promise<void>
-}
-
-async function runPool<T>(count: number, concurrency: number, work: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count)
-  let next = 0
-  const worker = async () => {
-    while (next < count) {
-      const index = next++
-      results[index] = await work(index)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
-  return results
 }
 
 export async function startStack(): Promise<Stack> {
@@ -189,7 +179,7 @@ export async function startStack(): Promise<Stack> {
       workspaceName: string,
       concurrency: number,
     ): Promise<Invitation[]> {
-      const invitationIds = await runPool(invitees.length, concurrency, async (index) => {
+      const invitationIds = await mapInParallel(indexes(invitees.length), concurrency, async (index) => {
         const invited = await request(`${invitation.url}/v1/invitations`, {
           cookie: ownerCookie,
           json: { workspaceId, email: invitees[index]?.email, role: 'member' },
@@ -241,7 +231,7 @@ export async function startStack(): Promise<Stack> {
       redisUrl: benchRedisUrl,
       mailQueue,
       createWorkspace,
-      signUpInvitees: (count, concurrency) => runPool(count, concurrency, () => signUpInvitee()),
+      signUpInvitees: (count, concurrency) => mapInParallel(indexes(count), concurrency, () => signUpInvitee()),
       invite,
       drained,
       close,

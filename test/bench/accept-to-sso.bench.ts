@@ -33,6 +33,7 @@ import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { machineCpuMs, processCpuMs } from '../support/cpu.ts'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
+import { summarize } from '../support/stats.ts'
 import { type Invitation, type Stack, ssoAllowedChannel, startStack } from './accept-to-sso-stack.ts'
 
 const acceptsPerPhase = Number(process.env.BENCH_ACCEPTS ?? 1_000)
@@ -47,20 +48,6 @@ const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(reso
 
 class BrokenRun extends Error {
   override readonly name = 'BrokenRun'
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN
-}
-
-function summarize(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return {
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    max: sorted.at(-1) ?? Number.NaN,
-    n: sorted.length,
-  }
 }
 
 const ms = (value: number) => `${value.toFixed(1)} ms`

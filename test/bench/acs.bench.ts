@@ -12,6 +12,7 @@ import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail } from '@gateho
 import { machineCpuMs, processCpuMs } from '../support/cpu.ts'
 import { startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import { summarize } from '../support/stats.ts'
 
 const logins = Number(process.env.BENCH_LOGINS ?? 5000)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16)
@@ -128,9 +129,7 @@ const clientCpu = process.cpuUsage(clientCpuBefore)
 const clientCpuMs = (clientCpu.user + clientCpu.system) / 1000
 const machineAfter = machineCpuMs()
 const routeRate = latencies.length / seconds
-latencies.sort((a, b) => a - b)
-const percentile = (p: number) =>
-  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0
+const latency = summarize(latencies)
 
 // The floor under any ACS on this HTTP stack and machine: the same route and body size, refused
 // (400 missing_response) before any SAML or database work.
@@ -153,7 +152,7 @@ const machineBusy = machineBusyMs / (machineAfter.total - machineBefore.total)
 const perLogin = (milliseconds: number) => `${(milliseconds / latencies.length).toFixed(2)} ms`
 console.log(`ACS route: ${latencies.length} logins, concurrency ${concurrency}, ${failures} failed`)
 console.log(
-  `  ${routeRate.toFixed(0)} logins/s; latency p50 ${percentile(50).toFixed(2)} ms, p99 ${percentile(99).toFixed(2)} ms`,
+  `  ${routeRate.toFixed(0)} logins/s; latency p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`,
 )
 console.log(
   `  CPU per login: auth process ${perLogin(authCpuMs)} (${((100 * authCpuMs) / (seconds * 1000)).toFixed(0)}% of one core), ` +

@@ -24,6 +24,7 @@ import {
 } from '../../packages/events/src/index.ts'
 import { createOutboxDatabase, type OutboxDatabase } from '../../packages/events/test/fixtures/outbox-database.ts'
 import { removeKeys } from '../support/redis-database.ts'
+import { summarize } from '../support/stats.ts'
 
 const fanOutEvents = 20_000
 const writeTransactionSize = 100
@@ -60,14 +61,10 @@ function acceptedEvent(): GatehouseEvent {
   })
 }
 
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN
-}
-
 function summary(latencies: number[]): string {
-  const sorted = [...latencies].sort((a, b) => a - b)
+  const { p50, p99, max, n } = summarize(latencies)
   const format = (value: number) => `${value.toFixed(2)} ms`
-  return `p50 ${format(percentile(sorted, 0.5))}, p99 ${format(percentile(sorted, 0.99))}, max ${format(sorted.at(-1) ?? Number.NaN)} (n=${sorted.length})`
+  return `p50 ${format(p50)}, p99 ${format(p99)}, max ${format(max)} (n=${n})`
 }
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { eventually } from '@gatehouse/testing'
 import type { HttpResult } from '../support/http-client.ts'
+import { mapInParallel } from '../support/parallel.ts'
 import {
   type Account,
   accept,
   acceptedEvents,
   appliedOutcomes,
   type FaultStack,
-  inParallel,
   invitedPeople,
   membershipRows,
   processedEventCounts,
@@ -73,7 +73,7 @@ describe('the invitation consumer killed mid-stream', () => {
       )
       assert.equal(answered.status, 200, `${email}: ${JSON.stringify(answered.body)}`)
     }
-    const [accepting, crashing] = await Promise.allSettled([inParallel(emails, 20, acceptUntilAnswered), crash])
+    const [accepting, crashing] = await Promise.allSettled([mapInParallel(emails, 20, acceptUntilAnswered), crash])
     if (crashing.status === 'rejected') throw crashing.reason
     if (accepting.status === 'rejected') throw accepting.reason
     const grantedAtKill = crashing.value
@@ -93,7 +93,7 @@ describe('the invitation consumer killed mid-stream', () => {
       [],
     )
     const refused: string[] = []
-    await inParallel([...accounts.values()], 10, async (account) => {
+    await mapInParallel([...accounts.values()], 10, async (account) => {
       if (!(await sessionAllowsSso(stack, account, workspaceId))) refused.push(account.email)
     })
     assert.deepEqual(refused, [])

@@ -11,6 +11,7 @@ import {
 } from '@gatehouse/testing'
 import { type HttpResult, request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
+import { mapInParallel } from '../support/parallel.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
 
@@ -139,7 +140,7 @@ export async function inviteAll(
   emails: string[],
 ): Promise<Map<string, string>> {
   const invitationIds = new Map<string, string>()
-  await inParallel(emails, 8, async (email) => {
+  await mapInParallel(emails, 8, async (email) => {
     const response = await request(`${stack.invitation.url}/v1/invitations`, {
       cookie: owner.cookie,
       json: { workspaceId, email, role: 'member' },
@@ -176,7 +177,7 @@ export async function invitedPeople(stack: FaultStack, count: number, name: stri
   const accounts = new Map<string, Account>()
   const [invitationIds] = await Promise.all([
     inviteAll(stack, owner, workspaceId, emails),
-    inParallel(emails, 6, async (email) => {
+    mapInParallel(emails, 6, async (email) => {
       accounts.set(email, await signUp(stack, email))
     }),
   ])
@@ -193,17 +194,6 @@ export function accept(stack: FaultStack, token: string, account: Account): Prom
 }
 
 /** Runs `work` on every item, at most `limit` at a time; rejects with the first failure. */
-export async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next] as T
-      next += 1
-      await work(item)
-    }
-  })
-  await Promise.all(lanes)
-}
 
 /** The `invitation.accepted` events the invitation service wrote for these invitations, from its outbox. */
 export async function acceptedEvents(

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { eventually } from '@gatehouse/testing'
+import { mapInParallel } from '../support/parallel.ts'
 import {
   type Account,
   accept,
   acceptedEvents,
   appliedOutcomes,
   type FaultStack,
-  inParallel,
   invitedPeople,
   membershipRows,
   processedEventCounts,
@@ -35,7 +35,7 @@ describe('a Redis outage while invitations are accepted', () => {
 
     await stack.redis.stop()
 
-    await inParallel(emails, 10, async (email) => {
+    await mapInParallel(emails, 10, async (email) => {
       const accepted = await accept(stack, tokens.get(email) ?? '', accounts.get(email) as Account)
       assert.equal(
         accepted.status,
@@ -81,7 +81,7 @@ describe('a Redis outage while invitations are accepted', () => {
 
     // What each invitee sees: the workspace, with SSO allowed.
     const refused: string[] = []
-    await inParallel([...accounts.values()], 10, async (account) => {
+    await mapInParallel([...accounts.values()], 10, async (account) => {
       if (!(await sessionAllowsSso(stack, account, workspaceId))) refused.push(account.email)
     })
     assert.deepEqual(refused, [])
