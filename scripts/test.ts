@@ -25,7 +25,9 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`)
   process.exit(1)
 }
-console.log(`node ${process.version}: running ${files.length} test files: ${files.map((file) => relative(root, file)).join(' ')}`)
+console.log(
+  `node ${process.version}: running ${files.length} test files: ${files.map((file) => relative(root, file)).join(' ')}`,
+)
 
 const result = spawnSync(
   process.execPath,
