@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyPluginAsync } from 'fastify'
 
-const publicFolder = new URL('../../public/', import.meta.url)
-
 const contentTypes: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -22,11 +20,12 @@ export const assetNames = [
   'favicon.svg',
 ] as const
 
-export const assetRoutes: FastifyPluginAsync = async (app) => {
+/** `folder`: web's public/ (a file URL ending in `/`). */
+export const assetRoutes: FastifyPluginAsync<{ folder: URL }> = async (app, { folder }) => {
   const assets = new Map(
     assetNames.map((name) => {
       const extension = name.slice(name.lastIndexOf('.'))
-      return [name, { body: readFileSync(new URL(name, publicFolder)), type: contentTypes[extension] ?? 'text/plain' }]
+      return [name, { body: readFileSync(new URL(name, folder)), type: contentTypes[extension] ?? 'text/plain' }]
     }),
   )
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
