@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { postgresUrl, redisUrl, temporaryDirectory } from '@gatehouse/testing'
+import { postgresUrl, redisUrl, sparePort, temporaryDirectory } from '@gatehouse/testing'
 import { runToExit, startProcess } from './support/processes.ts'
 
 // The services with a database of their own, which start on PGlite or Postgres.
 const services = ['auth', 'invitation'] as const
-const ports = { auth: 13_101, invitation: 13_102 }
 
 describe('services start and stop', () => {
   for (const service of services) {
@@ -13,7 +12,7 @@ describe('services start and stop', () => {
       const dataDir = temporaryDirectory()
       t.after(dataDir.remove)
       const running = await startProcess(service, {
-        PORT: String(ports[service]),
+        PORT: String(await sparePort()),
         DATA_DIR: dataDir.path,
         REDIS_URL: redisUrl,
         DATABASE_URL: '',
@@ -29,7 +28,7 @@ describe('services start and stop', () => {
       const dataDir = temporaryDirectory()
       t.after(dataDir.remove)
       const running = await startProcess(service, {
-        PORT: String(ports[service]),
+        PORT: String(await sparePort()),
         DATA_DIR: dataDir.path,
         REDIS_URL: redisUrl,
         DATABASE_URL: postgresUrl,
