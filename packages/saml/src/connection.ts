@@ -14,6 +14,11 @@ export interface SamlConnectionOptions {
   allowIdpInitiated: boolean
   /** RSA-SHA1 / SHA-1 digests, refused unless an admin opts in for a legacy IdP. */
   allowSha1?: boolean
+  /**
+   * Take the email from an attribute (mail, emailaddress, urn:oid:0.9.2342.19200300.100.1.3) and
+   * accept any NameID format, for IdPs whose NameID is persistent or transient. Default false.
+   */
+  emailFromAttribute?: boolean
   /** Tolerated clock difference with the IdP, in seconds (default 180). */
   clockSkewSeconds?: number
 }
@@ -52,6 +57,7 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
     keys: options.idp.certificates.map(verificationKeyOf),
     allowIdpInitiated: options.allowIdpInitiated,
     allowSha1: options.allowSha1 ?? false,
+    emailFromAttribute: options.emailFromAttribute ?? false,
     clockSkewMs: clockSkewSeconds * 1000,
   }
   const serviceProvider = samlServiceProvider(options.sp)

@@ -106,6 +106,8 @@ export interface ConnectionView {
   workspaceId: string
   enabled: boolean
   allowIdpInitiated: boolean
+  emailFromAttribute: boolean
+  allowSha1: boolean
   sp: { entityId: string; acsUrl: string; metadataUrl: string; loginUrl: string }
   idp: { ssoUrl: string; entityId: string; certificates: { fingerprintSha256: string; notAfter: string }[] } | null
   status: string

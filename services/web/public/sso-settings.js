@@ -50,6 +50,8 @@ function render(connection) {
   badge.dataset.status = connection.status
   document.getElementById('sso-enabled').checked = connection.enabled
   document.getElementById('sso-idp-initiated').checked = connection.allowIdpInitiated
+  document.getElementById('sso-email-from-attribute').checked = connection.emailFromAttribute
+  document.getElementById('sso-allow-sha1').checked = connection.allowSha1
 
   const certificates = connection.idp?.certificates ?? []
   setText('idp-fingerprint', certificates.map((certificate) => certificate.fingerprintSha256).join(', ') || '—')
@@ -173,6 +175,12 @@ document
 document
   .getElementById('sso-idp-initiated')
   .addEventListener('change', (event) => toggle({ allowIdpInitiated: event.currentTarget.checked }))
+document
+  .getElementById('sso-email-from-attribute')
+  .addEventListener('change', (event) => toggle({ emailFromAttribute: event.currentTarget.checked }))
+document
+  .getElementById('sso-allow-sha1')
+  .addEventListener('change', (event) => toggle({ allowSha1: event.currentTarget.checked }))
 
 document.getElementById('sso-remove').addEventListener('click', async () => {
   if (!confirm('Remove SSO? Members will sign in with their passwords until it is set up again.')) return

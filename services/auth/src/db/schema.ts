@@ -111,6 +111,10 @@ export const ssoConnections = authSchema.table(
     idpSsoUrl: text('idp_sso_url'),
     idpEntityId: text('idp_entity_id'),
     idpCertificates: jsonb('idp_certificates').$type<StoredCertificate[]>(),
+    // The email from an attribute instead of the NameID (IdPs whose NameID is persistent or transient).
+    emailFromAttribute: boolean('email_from_attribute').notNull().default(false),
+    // RSA-SHA1 / SHA-1 digests accepted from this IdP: only the owner may turn it on.
+    allowSha1: boolean('allow_sha1').notNull().default(false),
     // Bumped by every change: a login checked against a cached copy commits only if the row is
     // still this version (see openSsoSession).
     version: integer('version').notNull().default(1),

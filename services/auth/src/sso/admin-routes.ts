@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errors } from '@gatehouse/server'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
 import type { SessionService } from '../sessions/service.ts'
@@ -12,11 +13,18 @@ const Certificate = Type.Object({
   notAfter: Type.String(),
 })
 
+const emailFromAttributeDescription =
+  'Take the email from an attribute (http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress, mail, email or urn:oid:0.9.2342.19200300.100.1.3) instead of the NameID, whose format may then be anything (persistent, transient: the defaults of Okta and ADFS). The address must still be valid, and every email attribute must name the same one. Default false.'
+const allowSha1Description =
+  'Accept RSA-SHA1 signatures and SHA-1 digests from this IdP. WARNING: SHA-1 is broken (chosen-prefix collisions are practical), so a response signed with it proves less; turn it on only for a legacy IdP that cannot sign with SHA-256, and off again as soon as it can. Only the workspace owner may turn it on (403 otherwise). Default false.'
+
 const Connection = Type.Object({
   id: Uuid,
   workspaceId: Uuid,
   enabled: Type.Boolean(),
   allowIdpInitiated: Type.Boolean(),
+  emailFromAttribute: Type.Boolean({ description: emailFromAttributeDescription }),
+  allowSha1: Type.Boolean({ description: allowSha1Description }),
   sp: Type.Object({
     entityId: Type.String({ description: "Entra's Identifier (Entity ID)" }),
     acsUrl: Type.String({ description: "Entra's Reply URL (Assertion Consumer Service URL)" }),
@@ -99,12 +107,22 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['sso'],
         params: WorkspaceParams,
-        body: Type.Object({ enabled: Type.Optional(Type.Boolean()), allowIdpInitiated: Type.Optional(Type.Boolean()) }),
+        body: Type.Object({
+          enabled: Type.Optional(Type.Boolean()),
+          allowIdpInitiated: Type.Optional(Type.Boolean()),
+          emailFromAttribute: Type.Optional(Type.Boolean({ description: emailFromAttributeDescription })),
+          allowSha1: Type.Optional(Type.Boolean({ description: allowSha1Description })),
+        }),
         response: { 200: ConnectionBody, ...errorsOf },
       },
     },
     async (request) => {
       const user = await authorizeAdmin(request, request.params.workspaceId)
+      // A weaker signature check lowers what every member's sign-in rests on: the owner's call alone.
+      if (request.body.allowSha1) {
+        const { role } = await workspaces.authorize(request.params.workspaceId, user.id, adminRoles)
+        if (role !== 'owner') throw errors.forbidden('Only the workspace owner can allow SHA-1 signatures.')
+      }
       return { connection: await connections.update(request.params.workspaceId, user.id, request.body) }
     },
   )

@@ -21,6 +21,13 @@ import {
   updateConnection,
 } from './repo.ts'
 
+export interface ConnectionChanges {
+  enabled?: boolean
+  allowIdpInitiated?: boolean
+  emailFromAttribute?: boolean
+  allowSha1?: boolean
+}
+
 export type IdpInput = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
 
 /** A connection as CONTRACT.md shows it (`{connection}`); certificates as fingerprints, never PEM. */
@@ -31,6 +38,8 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     workspaceId: row.workspaceId,
     enabled: row.enabled,
     allowIdpInitiated: row.allowIdpInitiated,
+    emailFromAttribute: row.emailFromAttribute,
+    allowSha1: row.allowSha1,
     sp: serviceProviderUrls(publicUrl, row.id),
     idp: idp && {
       ssoUrl: idp.ssoUrl,
@@ -97,11 +106,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
       })
     },
 
-    async update(
-      workspaceId: string,
-      actorUserId: string,
-      changes: { enabled?: boolean; allowIdpInitiated?: boolean },
-    ) {
+    async update(workspaceId: string, actorUserId: string, changes: ConnectionChanges) {
       const row = await existing(workspaceId)
       const applied = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
       if (Object.keys(applied).length === 0) return view(row)
@@ -172,6 +177,8 @@ export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; 
               sp: serviceProviderUrls(deps.publicUrl, row.id),
               idp,
               allowIdpInitiated: row.allowIdpInitiated,
+              allowSha1: row.allowSha1,
+              emailFromAttribute: row.emailFromAttribute,
             })
       if (!cached && cache.size >= limit) cache.delete(cache.keys().next().value as string)
       const usable = { row, saml }
