@@ -5,7 +5,8 @@ import { verificationKeyOf } from './certificates.ts'
 import type { IdpConfig } from './idp-config.ts'
 import type { ReplayStore } from './replay-store.ts'
 import { type SamlIdentity, validateSamlResponse } from './response-validation.ts'
-import { type ServiceProviderUrls, spMetadataXml } from './service-provider.ts'
+import { type ServiceProviderUrls, type SpSigning, spMetadataXml } from './service-provider.ts'
+import { signingKeyOf, signRedirectQuery } from './sp-signing-key.ts'
 
 export interface SamlConnectionOptions {
   sp: ServiceProviderUrls
@@ -20,6 +21,11 @@ export interface SamlConnectionOptions {
   emailFromAttribute?: boolean
   /** Tolerated clock difference with the IdP, in seconds (default 180). */
   clockSkewSeconds?: number
+  /**
+   * The SP's signing certificates, published in its metadata, and the key that signs AuthnRequests
+   * when they are to be signed (then the metadata says AuthnRequestsSigned="true").
+   */
+  spSigning?: { certificates: readonly string[]; requestSigningKeyPem?: string }
 }
 
 export interface SamlConnection {
@@ -60,12 +66,18 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
     emailFromAttribute: options.emailFromAttribute ?? false,
     clockSkewMs: clockSkewSeconds * 1000,
   }
+  const requestSigningKey =
+    options.spSigning?.requestSigningKeyPem === undefined ? null : signingKeyOf(options.spSigning.requestSigningKeyPem)
+  const spSigning: SpSigning = {
+    certificates: options.spSigning?.certificates ?? [],
+    authnRequestsSigned: requestSigningKey !== null,
+  }
   let metadataXml: string | undefined
 
   return {
     // Built when first asked for: logins never need it.
     spMetadataXml: () => {
-      metadataXml ??= spMetadataXml(options.sp)
+      metadataXml ??= spMetadataXml(options.sp, spSigning)
       return metadataXml
     },
 
@@ -81,10 +93,9 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
         issuer: options.sp.entityId,
         acsUrl: options.sp.acsUrl,
       })
-      return {
-        redirectUrl: redirectUrl(options.idp.ssoUrl, redirectQuery({ SAMLRequest, RelayState: relayState }), loginHint),
-        requestId,
-      }
+      const samlQuery = redirectQuery({ SAMLRequest, RelayState: relayState })
+      const query = requestSigningKey === null ? samlQuery : signRedirectQuery(samlQuery, requestSigningKey)
+      return { redirectUrl: redirectUrl(options.idp.ssoUrl, query, loginHint), requestId }
     },
 
     validateResponse: (input) => validateSamlResponse(settings, input),

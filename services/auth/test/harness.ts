@@ -108,8 +108,20 @@ export interface ConnectionView {
   allowIdpInitiated: boolean
   emailFromAttribute: boolean
   allowSha1: boolean
-  sp: { entityId: string; acsUrl: string; metadataUrl: string; loginUrl: string }
-  idp: { ssoUrl: string; entityId: string; certificates: { fingerprintSha256: string; notAfter: string }[] } | null
+  signAuthnRequests: boolean
+  sp: {
+    entityId: string
+    acsUrl: string
+    metadataUrl: string
+    loginUrl: string
+    signingCertificates: { id: string; fingerprintSha256: string; signing: boolean }[]
+  }
+  idp: {
+    ssoUrl: string
+    entityId: string
+    certificates: { fingerprintSha256: string; notAfter: string }[]
+    wantAuthnRequestsSigned: boolean
+  } | null
   status: string
 }
 

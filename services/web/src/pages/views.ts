@@ -236,6 +236,20 @@ ${statusRegion('sso-save-status')}
 ${errorRegion('sso-toggle-error')}
 <p><button type="button" class="danger" id="sso-remove">Remove SSO</button></p>
 </section>
+<section class="card" aria-labelledby="signing-title">
+<h2 id="signing-title">Signed sign-in requests</h2>
+<p class="hint">Some identity providers accept only signed sign-in requests (AuthnRequests). Gatehouse signs them with this connection’s own key (RSA-SHA256); its certificate is in the service provider metadata above.</p>
+<p class="status" id="sso-idp-wants-signed" hidden>Your identity provider’s metadata asks for signed requests (<code>WantAuthnRequestsSigned</code>), so signing was turned on.</p>
+<label class="checkbox" for="sso-sign-requests"><input type="checkbox" id="sso-sign-requests"> Sign sign-in requests</label>
+<table id="signing-keys-table">
+<caption>Signing certificates published in the service provider metadata, newest first. After a rotation the new key signs at once, and the old certificate stays published until you retire it: retire it once your identity provider has the new one.</caption>
+<thead><tr><th scope="col">Fingerprint (SHA-256)</th><th scope="col">Expires</th><th scope="col">Use</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="signing-keys-body"></tbody>
+</table>
+<p><button type="button" class="secondary" id="signing-key-rotate">Rotate signing key</button></p>
+${errorRegion('signing-error')}
+${statusRegion('signing-status')}
+</section>
 </div>`
 }
 
