@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const openssl = '/usr/bin/openssl'
+const systemPython = '/usr/bin/python3'
+const lassoModule = '/usr/lib/python3/dist-packages/lasso.py'
+const lassoScript = new URL('../lasso/verify-authn-request.py', import.meta.url).pathname
 
 /** Null when OpenSSL is installed; otherwise one line saying what to install. */
 export function opensslMissing(): string | null {
@@ -78,4 +81,33 @@ export function verifyRedirectSignature(redirectUrl: string, certificateBase64: 
   } finally {
     rmSync(directory, { recursive: true, force: true })
   }
+}
+
+/** Null when Debian's Lasso Python binding is installed; otherwise one line saying what to install. */
+export function lassoMissing(): string | null {
+  return existsSync(systemPython) && existsSync(lassoModule)
+    ? null
+    : `checking AuthnRequests with Lasso needs ${lassoModule}: apt-get install -y python3-lasso`
+}
+
+/**
+ * Lasso as the IdP, given its own metadata and key and the SP's metadata, processes the redirect
+ * URL's query as an IdP's SSO endpoint would: with a signature required, it verifies it against the
+ * signing keys in the SP metadata (libxmlsec1, sharing no code with the SP).
+ */
+export function lassoAcceptsAuthnRequest(input: {
+  idpMetadataXml: string
+  idpKeyPem: string
+  idpCertificatePem: string
+  spMetadataXml: string
+  redirectUrl: string
+}): { accepted: boolean; issuer: string | null; error: string | null } {
+  const run = spawnSync(systemPython, [lassoScript], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { PATH: '/usr/bin:/bin' },
+  })
+  if (run.status !== 0) throw new Error(`lasso check failed (status ${run.status}): ${run.stderr.slice(0, 1000)}`)
+  return JSON.parse(run.stdout)
 }

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { samlSchemaToolMissing, validateAgainstSamlSchema } from '@gatehouse/dev-idp'
-import { opensslMissing, skipUnlessInstalled, verifyRedirectSignature } from '@gatehouse/testing'
+import {
+  lassoAcceptsAuthnRequest,
+  lassoMissing,
+  opensslMissing,
+  skipUnlessInstalled,
+  verifyRedirectSignature,
+} from '@gatehouse/testing'
 import { DOMParser } from '@xmldom/xmldom'
 import { eq } from 'drizzle-orm'
 import { loadConfig } from '../src/config.ts'
@@ -21,7 +27,9 @@ import {
 
 const mdNs = 'urn:oasis:names:tc:SAML:2.0:metadata'
 const dsNs = 'http://www.w3.org/2000/09/xmldsig#'
-const independentTools = { skip: skipUnlessInstalled(opensslMissing() ?? samlSchemaToolMissing()) }
+const independentTools = {
+  skip: skipUnlessInstalled(opensslMissing() ?? lassoMissing() ?? samlSchemaToolMissing()),
+}
 
 /** What the SP metadata route publishes: AuthnRequestsSigned and the signing certificates (base64). */
 function readSpMetadata(xml: string) {
@@ -40,6 +48,18 @@ describe('signed AuthnRequests and SP signing key rotation', () => {
     auth = await startAuthApp({ SP_KEY_SECRET: randomBytes(32).toString('base64url') })
   })
   after(() => auth.close())
+
+  /** Lasso, as the dev IdP, processing the redirect with the SP metadata the route serves now. */
+  const lassoAccepts = async (redirectUrl: string, spMetadataXml: string) => {
+    const idp = await devIdp()
+    return lassoAcceptsAuthnRequest({
+      idpMetadataXml: idp.federationMetadataXml(),
+      idpKeyPem: idp.keys.privateKeyPem,
+      idpCertificatePem: idp.keys.certificatePem,
+      spMetadataXml,
+      redirectUrl,
+    })
+  }
 
   const metadataOf = async (connection: ConnectionView) => {
     const response = await auth.app.inject({ method: 'GET', url: `/sso/saml/${connection.id}/metadata` })
@@ -121,6 +141,16 @@ describe('signed AuthnRequests and SP signing key rotation', () => {
       // Another RelayState under the same signature is refused by the same verifier.
       const forged = started.location.href.replace(/RelayState=[^&]+/, 'RelayState=forged')
       assert.equal(verifyRedirectSignature(forged, published).verified, false)
+
+      // An IdP's own check: Lasso verifies the signature with the key in the SP metadata, refuses the forgery.
+      assert.deepEqual(await lassoAccepts(started.location.href, metadataXml), {
+        accepted: true,
+        issuer: connection.sp.entityId,
+        error: null,
+      })
+      const refused = await lassoAccepts(forged, metadataXml)
+      assert.equal(refused.accepted, false)
+      assert.match(refused.error ?? '', /Signature/i)
     },
   )
 
@@ -175,6 +205,7 @@ describe('signed AuthnRequests and SP signing key rotation', () => {
       const { location } = await startSpLogin(auth.app, connection)
       assert.equal(verifyRedirectSignature(location.href, newCertificate).verified, true)
       assert.equal(verifyRedirectSignature(location.href, oldCertificate).verified, false)
+      assert.equal((await lassoAccepts(location.href, overlapXml)).accepted, true)
 
       const retireSigning = await ssoRequest('DELETE', workspace.id, owner.cookie, `/signing-keys/${keys[0].id}`)
       assert.equal(retireSigning.statusCode, 409)
