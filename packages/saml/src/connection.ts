@@ -1,5 +1,6 @@
 // One SSO connection, built once and cached by the caller: certificates parsed into KeyObjects and
 // the SP metadata are kept here, so a login pays for none of that.
+import type { KeyObject } from 'node:crypto'
 import { authnRequestXml, newRequestId, redirectQuery, redirectUrl } from './authn-request.ts'
 import { verificationKeyOf } from './certificates.ts'
 import type { IdpConfig } from './idp-config.ts'
@@ -22,10 +23,12 @@ export interface SamlConnectionOptions {
   /** Tolerated clock difference with the IdP, in seconds (default 180). */
   clockSkewSeconds?: number
   /**
-   * The SP's signing certificates, published in its metadata, and the key that signs AuthnRequests
-   * when they are to be signed (then the metadata says AuthnRequestsSigned="true").
+   * The SP's signing certificates, published in its metadata, and when AuthnRequests are to be
+   * signed (then the metadata says AuthnRequestsSigned="true") the PEM key that signs them, asked
+   * for at the first request: responses never need it, so a key that cannot be unsealed stops
+   * sign-in starts, not the ACS.
    */
-  spSigning?: { certificates: readonly string[]; requestSigningKeyPem?: string }
+  spSigning?: { certificates: readonly string[]; requestSigningKey?: () => string }
 }
 
 export interface SamlConnection {
@@ -66,11 +69,11 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
     emailFromAttribute: options.emailFromAttribute ?? false,
     clockSkewMs: clockSkewSeconds * 1000,
   }
-  const requestSigningKey =
-    options.spSigning?.requestSigningKeyPem === undefined ? null : signingKeyOf(options.spSigning.requestSigningKeyPem)
+  const readSigningKey = options.spSigning?.requestSigningKey
+  let requestSigningKey: KeyObject | undefined
   const spSigning: SpSigning = {
     certificates: options.spSigning?.certificates ?? [],
-    authnRequestsSigned: requestSigningKey !== null,
+    authnRequestsSigned: readSigningKey !== undefined,
   }
   let metadataXml: string | undefined
 
@@ -93,8 +96,11 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
         issuer: options.sp.entityId,
         acsUrl: options.sp.acsUrl,
       })
-      const samlQuery = redirectQuery({ SAMLRequest, RelayState: relayState })
-      const query = requestSigningKey === null ? samlQuery : signRedirectQuery(samlQuery, requestSigningKey)
+      let query = redirectQuery({ SAMLRequest, RelayState: relayState })
+      if (readSigningKey !== undefined) {
+        requestSigningKey ??= signingKeyOf(readSigningKey())
+        query = signRedirectQuery(query, requestSigningKey)
+      }
       return { redirectUrl: redirectUrl(options.idp.ssoUrl, query, loginHint), requestId }
     },
 

@@ -35,7 +35,7 @@ before(async () => {
   ])
 })
 
-function connect(spSigning?: { certificates: string[]; requestSigningKeyPem?: string }) {
+function connect(spSigning?: { certificates: string[]; requestSigningKey?: () => string }) {
   return createSamlConnection({
     sp,
     idp: idpConfigFromValues({ ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem }),
@@ -85,7 +85,7 @@ describe('signed AuthnRequests (HTTP-Redirect, saml-bindings 3.4.4.1)', () => {
   it('verify with OpenSSL and the public key taken from the SP metadata, with and without RelayState', {
     skip: skipUnlessInstalled(opensslMissing()),
   }, () => {
-    const saml = connect({ certificates: [current.certificatePem], requestSigningKeyPem: current.privateKeyPem })
+    const saml = connect({ certificates: [current.certificatePem], requestSigningKey: () => current.privateKeyPem })
     const metadata = saml.spMetadataXml()
     assert.equal(descriptorOf(metadata)?.getAttribute('AuthnRequestsSigned'), 'true')
     const [published] = publishedSigningCertificates(metadata)
@@ -110,7 +110,7 @@ describe('signed AuthnRequests (HTTP-Redirect, saml-bindings 3.4.4.1)', () => {
   }, () => {
     const saml = connect({
       certificates: [current.certificatePem, previous.certificatePem],
-      requestSigningKeyPem: current.privateKeyPem,
+      requestSigningKey: () => current.privateKeyPem,
     })
     const metadata = saml.spMetadataXml()
     assert.deepEqual(validateAgainstSamlSchema(metadata, 'metadata'), { valid: true })

@@ -19,6 +19,7 @@ import {
   type ConnectionView,
   devIdp,
   invitationAccepted,
+  postToAcs,
   signUp,
   startAuthApp,
   startSpLogin,

@@ -239,7 +239,7 @@ function requestSigningOf(row: ConnectionRow, keys: SpKeyVault) {
   const { certificates, authnRequestsSigned } = spSigningOf(row)
   const [signingKey] = row.spSigningKeys
   return authnRequestsSigned && signingKey
-    ? { certificates, requestSigningKeyPem: keys.open(signingKey, row.id) }
+    ? { certificates, requestSigningKey: () => keys.open(signingKey, row.id) }
     : { certificates }
 }
 
