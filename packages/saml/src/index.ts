@@ -16,3 +16,4 @@ export {
   type SamlIdentity,
 } from './response-validation.ts'
 export { type ServiceProviderUrls, serviceProviderUrls, spMetadataXml } from './service-provider.ts'
+export { METADATA_XML_LIMITS, RESPONSE_XML_LIMITS, type XmlLimits } from './xml-document.ts'
