@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
 import { consumeInvitationEvents, startOutboxRelay } from '@gatehouse/events'
 import { createApp, originGuard, pingRedis, type ServiceDeps } from '@gatehouse/server'
+import { createLoginThrottle } from './accounts/login-throttle.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
@@ -40,7 +41,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const publicUrl = config.publicUrl
   const events = createAuthEvents({ outbox: schema.outbox, wake: relay.wake })
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
-  const accounts = createAccountService({ db, sessions, events })
+  const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis) })
   const workspaces = createWorkspaceService({ db })
   const connections = createConnectionService({ db, publicUrl })
   const loginFlow = createLoginFlow({

@@ -77,11 +77,12 @@ export async function signUp(
   app: FastifyInstance,
   email = uniqueEmail(),
   names: { firstName?: string; lastName?: string } = {},
+  remoteAddress = uniqueIp(),
 ) {
   const response = await app.inject({
     method: 'POST',
     url: '/v1/auth/signup',
-    remoteAddress: uniqueIp(),
+    remoteAddress,
     payload: { email, password: strongPassword, ...names },
   })
   if (response.statusCode !== 201) throw new Error(`signup failed: ${response.statusCode} ${response.body}`)
