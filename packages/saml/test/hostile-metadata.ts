@@ -20,11 +20,9 @@ function inside(genuine: string, extra: string): string {
 
 /** Each one must be refused (`invalid_metadata`) before the parser runs, or right after it. */
 export function hostileMetadata(genuine: string): MetadataVariant[] {
+  // The shape that held auth for 5-11 s: each element binds a prefix of its own scope.
   const nestedPrefixes = (depth: number) =>
-    `${Array.from({ length: depth }, (_, i) => `<p${i}:e xmlns:p${i}="urn:x:${i}">`).join('')}${Array.from(
-      { length: depth },
-      (_, i) => `</p${depth - 1 - i}:e>`,
-    ).join('')}`
+    `${Array.from({ length: depth }, (_, i) => `<p:e xmlns:p="u${i}">`).join('')}${'</p:e>'.repeat(depth)}`
   return [
     {
       name: '27,000 nested elements each declaring a prefix (under 1 MiB)',

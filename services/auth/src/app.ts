@@ -21,7 +21,10 @@ import { createWorkspaceService } from './workspaces/service.ts'
 
 export { schema }
 export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url))
-export type AuthDeps = ServiceDeps<typeof schema>
+export type AuthDeps = ServiceDeps<typeof schema> & {
+  /** How many SSO configuration changes one account, and one workspace, may make per hour (default 60). */
+  ssoChangesPerHour?: number
+}
 
 /** The auth service as a Fastify instance; never listens (server.ts does). */
 export async function buildApp(config: AuthConfig, deps: AuthDeps) {
@@ -70,7 +73,13 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
   await app.register(workspaceRoutes, { sessions, workspaces })
-  await app.register(ssoAdminRoutes, { sessions, workspaces, connections })
+  await app.register(ssoAdminRoutes, {
+    sessions,
+    workspaces,
+    connections,
+    redis,
+    changesPerHour: deps.ssoChangesPerHour ?? 60,
+  })
   await app.register(discoverRoutes, { db, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions })
   await app.register(internalRoutes, { db, sessions, internalToken: config.internalToken })

@@ -25,7 +25,7 @@ export interface AuthTestApp {
  */
 export async function startAuthApp(
   env: Record<string, string> = {},
-  options: { embedded?: boolean; logStream?: NodeJS.WritableStream } = {},
+  options: { embedded?: boolean; logStream?: NodeJS.WritableStream; ssoChangesPerHour?: number } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
@@ -41,6 +41,7 @@ export async function startAuthApp(
     db: database.db,
     pingDatabase: () => database.ping(),
     redis,
+    ssoChangesPerHour: options.ssoChangesPerHour,
     logger: options.logStream
       ? { level: 'info', stream: options.logStream }
       : env.DEBUG_LOG
