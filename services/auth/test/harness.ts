@@ -106,6 +106,7 @@ export interface ConnectionView {
   workspaceId: string
   enabled: boolean
   allowIdpInitiated: boolean
+  idpKind: string
   sp: { entityId: string; acsUrl: string; metadataUrl: string; loginUrl: string }
   idp: { ssoUrl: string; entityId: string; certificates: { fingerprintSha256: string; notAfter: string }[] } | null
   status: string

@@ -4,6 +4,7 @@ import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
 import type { SessionService } from '../sessions/service.ts'
 import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
 import type { ConnectionService } from './connections.ts'
+import { type IdpKind, idpKinds } from './idp-kinds.ts'
 
 const Certificate = Type.Object({
   fingerprintSha256: Type.String(),
@@ -12,11 +13,19 @@ const Certificate = Type.Object({
   notAfter: Type.String(),
 })
 
+const IdpKindSchema = Type.Unsafe<IdpKind>({
+  type: 'string',
+  enum: [...idpKinds],
+  description:
+    'The identity provider the connection is set up with: picks the setup guidance and the advice refusals give (IdP-neutral unless `entra`); it changes no SAML check. Default `entra`.',
+})
+
 const Connection = Type.Object({
   id: Uuid,
   workspaceId: Uuid,
   enabled: Type.Boolean(),
   allowIdpInitiated: Type.Boolean(),
+  idpKind: IdpKindSchema,
   sp: Type.Object({
     entityId: Type.String({ description: "Entra's Identifier (Entity ID)" }),
     acsUrl: Type.String({ description: "Entra's Reply URL (Assertion Consumer Service URL)" }),
@@ -41,11 +50,15 @@ const IdpBody = Type.Union([
         maxLength: 65_536,
         description: "Entra's Certificate (Base64), with or without PEM armour",
       }),
+      idpKind: Type.Optional(IdpKindSchema),
     },
     { additionalProperties: false },
   ),
   Type.Object(
-    { metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }) },
+    {
+      metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }),
+      idpKind: Type.Optional(IdpKindSchema),
+    },
     { additionalProperties: false },
   ),
 ])
@@ -99,7 +112,11 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['sso'],
         params: WorkspaceParams,
-        body: Type.Object({ enabled: Type.Optional(Type.Boolean()), allowIdpInitiated: Type.Optional(Type.Boolean()) }),
+        body: Type.Object({
+          enabled: Type.Optional(Type.Boolean()),
+          allowIdpInitiated: Type.Optional(Type.Boolean()),
+          idpKind: Type.Optional(IdpKindSchema),
+        }),
         response: { 200: ConnectionBody, ...errorsOf },
       },
     },

@@ -11,6 +11,7 @@ import {
 import { AppError, errors } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
+import type { IdpKind } from './idp-kinds.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -21,7 +22,9 @@ import {
   updateConnection,
 } from './repo.ts'
 
-export type IdpInput = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
+export type IdpInput = ({ ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }) & {
+  idpKind?: IdpKind
+}
 
 /** A connection as CONTRACT.md shows it (`{connection}`); certificates as fingerprints, never PEM. */
 export function connectionView(row: ConnectionRow, publicUrl: URL) {
@@ -31,6 +34,7 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     workspaceId: row.workspaceId,
     enabled: row.enabled,
     allowIdpInitiated: row.allowIdpInitiated,
+    idpKind: row.idpKind,
     sp: serviceProviderUrls(publicUrl, row.id),
     idp: idp && {
       ssoUrl: idp.ssoUrl,
@@ -81,6 +85,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
           idpSsoUrl: parsed.ssoUrl,
           idpEntityId: parsed.entityId,
           idpCertificates: parsed.certificates,
+          ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
         })
         await insertAudit(tx, {
           workspaceId,
@@ -88,6 +93,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
           action: 'sso.idp_configured',
           changes: {
             source: 'metadataXml' in input ? 'metadata' : 'values',
+            ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
             certificateFingerprints: parsed.certificates.map((certificate) => certificate.fingerprintSha256),
@@ -100,7 +106,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
     async update(
       workspaceId: string,
       actorUserId: string,
-      changes: { enabled?: boolean; allowIdpInitiated?: boolean },
+      changes: { enabled?: boolean; allowIdpInitiated?: boolean; idpKind?: IdpKind },
     ) {
       const row = await existing(workspaceId)
       const applied = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
