@@ -166,6 +166,31 @@ describe('SSO connection admin API', () => {
     assert.equal(current.json().connection.idp.entityId, idp.entityId)
   })
 
+  it('records which IdP the connection is set up with: Entra by default, changed by PATCH or with the IdP values', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app)
+    assert.equal(connection.idpKind, 'entra')
+    const url = `/v1/workspaces/${workspace.id}/sso`
+    const patch = (payload: object) =>
+      auth.app.inject({ method: 'PATCH', url, headers: { cookie: owner.cookie }, payload })
+    const patched = await patch({ idpKind: 'okta' })
+    assert.equal(patched.statusCode, 200, patched.body)
+    assert.equal(patched.json().connection.idpKind, 'okta')
+    const put = await auth.app.inject({
+      method: 'PUT',
+      url: `${url}/idp`,
+      headers: { cookie: owner.cookie },
+      payload: { metadataXml: idp.federationMetadataXml(), idpKind: 'google' },
+    })
+    assert.equal(put.statusCode, 200, put.body)
+    assert.equal(put.json().connection.idpKind, 'google')
+    for (const idpKind of ['adfs', '', 'ENTRA', 3, null]) {
+      const refused = await patch({ idpKind })
+      assert.equal(refused.statusCode, 400, `${JSON.stringify(idpKind)}: ${refused.body}`)
+    }
+    const read = await auth.app.inject({ method: 'GET', url, headers: { cookie: owner.cookie } })
+    assert.equal(read.json().connection.idpKind, 'google')
+  })
+
   it('toggles and deletes, and keeps every other workspace out', async () => {
     const { owner, workspace } = await workspaceWithSso(auth.app)
     const other = await workspaceWithSso(auth.app)

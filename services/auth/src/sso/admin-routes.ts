@@ -6,6 +6,7 @@ import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
 import type { SessionService } from '../sessions/service.ts'
 import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
 import type { ConnectionService } from './connections.ts'
+import { type IdpKind, idpKinds } from './idp-kinds.ts'
 
 const Certificate = Type.Object({
   fingerprintSha256: Type.String(),
@@ -31,6 +32,13 @@ const SpSigningCertificate = Type.Object({
   signing: Type.Boolean({ description: 'This key signs AuthnRequests now; the others are published until retired.' }),
 })
 
+const IdpKindSchema = Type.Unsafe<IdpKind>({
+  type: 'string',
+  enum: [...idpKinds],
+  description:
+    'The identity provider the connection is set up with: picks the setup guidance and the advice refusals give (IdP-neutral unless `entra`); it changes no SAML check. Default `entra`.',
+})
+
 const Connection = Type.Object({
   id: Uuid,
   workspaceId: Uuid,
@@ -39,6 +47,7 @@ const Connection = Type.Object({
   emailFromAttribute: Type.Boolean({ description: emailFromAttributeDescription }),
   allowSha1: Type.Boolean({ description: allowSha1Description }),
   signAuthnRequests: Type.Boolean({ description: signAuthnRequestsDescription }),
+  idpKind: IdpKindSchema,
   sp: Type.Object({
     entityId: Type.String({ description: "Entra's Identifier (Entity ID)" }),
     acsUrl: Type.String({ description: "Entra's Reply URL (Assertion Consumer Service URL)" }),
@@ -74,11 +83,15 @@ const IdpBody = Type.Union([
         maxLength: 65_536,
         description: "Entra's Certificate (Base64), with or without PEM armour",
       }),
+      idpKind: Type.Optional(IdpKindSchema),
     },
     { additionalProperties: false },
   ),
   Type.Object(
-    { metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }) },
+    {
+      metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }),
+      idpKind: Type.Optional(IdpKindSchema),
+    },
     { additionalProperties: false },
   ),
 ])
@@ -151,6 +164,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
           emailFromAttribute: Type.Optional(Type.Boolean({ description: emailFromAttributeDescription })),
           allowSha1: Type.Optional(Type.Boolean({ description: allowSha1Description })),
           signAuthnRequests: Type.Optional(Type.Boolean({ description: signAuthnRequestsDescription })),
+          idpKind: Type.Optional(IdpKindSchema),
         }),
         response: { 200: ConnectionBody, ...errorsOf },
       },
