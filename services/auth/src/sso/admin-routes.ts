@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { METADATA_XML_LIMITS } from '@gatehouse/saml'
 import { rateLimit } from '@gatehouse/server'
+import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
@@ -34,6 +36,8 @@ const Connection = Type.Object({
 })
 const ConnectionBody = Type.Object({ connection: Connection })
 
+const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
+
 const IdpBody = Type.Union([
   Type.Object(
     {
@@ -47,7 +51,7 @@ const IdpBody = Type.Union([
     { additionalProperties: false },
   ),
   Type.Object(
-    { metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }) },
+    { metadataXml: Type.String({ description: 'Federation metadata XML, at most 256 KiB (packages/saml README)' }) },
     { additionalProperties: false },
   ),
 ])
@@ -67,22 +71,27 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     return user
   }
   // Any self-registered user owns a workspace, and each change may parse up to the metadata
-  // limits (packages/saml README): changes are counted per account and per workspace.
-  const authorizeChange = async (request: Request, workspaceId: string) => {
+  // limits (packages/saml README): changes are counted per account and per workspace,
+  // before the body is read, so a refused change costs no JSON or XML parsing.
+  const countChange = async (request: FastifyRequest) => {
+    const { workspaceId } = request.params as { workspaceId: string }
+    if (!uuidPattern.test(workspaceId)) return // the params schema refuses it
     const user = await authorizeAdmin(request, workspaceId)
     await rateLimit(redis, [
       { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => user.id },
       { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
     ])(request)
-    return user
   }
   const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 429: ErrorRef }
 
   app.post(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
+    {
+      onRequest: countChange,
+      schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } },
+    },
     async (request, reply) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       const connection = await connections.turnOn(request.params.workspaceId, user.id)
       return reply.status(201).send({ connection })
     },
@@ -100,10 +109,13 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.put(
     '/v1/workspaces/:workspaceId/sso/idp',
     {
+      onRequest: countChange,
+      // Metadata is at most 256 KiB (METADATA_XML_LIMITS), twice that once escaped into JSON.
+      bodyLimit: 2 * METADATA_XML_LIMITS.bytes,
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       return { connection: await connections.setIdp(request.params.workspaceId, user.id, request.body) }
     },
   )
@@ -111,6 +123,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     '/v1/workspaces/:workspaceId/sso',
     {
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         params: WorkspaceParams,
@@ -119,16 +132,19 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       return { connection: await connections.update(request.params.workspaceId, user.id, request.body) }
     },
   )
 
   app.delete(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
+    {
+      onRequest: countChange,
+      schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } },
+    },
     async (request, reply) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       await connections.remove(request.params.workspaceId, user.id)
       return reply.status(204).send(null)
     },
