@@ -1,0 +1,87 @@
+// What the independent-IdP suite needs of each IdP it drives: a real SAML IdP implementation that
+// shares no code with samlify or xml-crypto, run by the test on loopback with a configuration the
+// test generates into a temporary directory.
+import { execFileSync } from 'node:child_process'
+import { renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** Which elements the IdP signs (saml-core §5; Gatehouse needs at least one covering the assertion). */
+export type Signing = 'assertion' | 'response' | 'both'
+
+export interface IdpSettings {
+  signing: Signing
+  /** Which key signs: the first one, or the second one the IdP rolls over to. */
+  signingKey: 'current' | 'next'
+  /** Whether the IdP metadata also publishes the next key (the rollover overlap). */
+  publishNextKey: boolean
+  /** Whether the IdP refuses AuthnRequests not signed by a key of the SP metadata it imported. */
+  requireSignedRequests: boolean
+}
+
+export const defaultSettings: IdpSettings = {
+  signing: 'both',
+  signingKey: 'current',
+  publishNextKey: false,
+  requireSignedRequests: false,
+}
+
+export interface User {
+  email: string
+  password: string
+  firstName: string
+  lastName: string
+}
+
+export interface RunningIdp {
+  /** e.g. "SimpleSAMLphp 1.19.7". */
+  product: string
+  entityId: string
+  /** The SingleSignOnService URL of the HTTP-Redirect binding: the "Login URL" of the three values. */
+  loginUrl: string
+  metadataUrl: string
+  /** PEM of the key signing now (the "Certificate" of the three values). */
+  certificatePem: () => string
+  /** The IdP imports Gatehouse's SP metadata (as fetched from /sso/saml/:id/metadata). */
+  trustServiceProvider: (metadataXml: string) => void
+  addUser: (user: User) => void
+  configure: (settings: Partial<IdpSettings>) => void
+  /** Where a browser starts an IdP-initiated (unsolicited) sign-in into the SP `spEntityId`. */
+  idpInitiatedUrl: (spEntityId: string) => string
+  /** The IdP's own log, for failure messages. */
+  log: () => string
+  stop: () => Promise<void>
+}
+
+/** A key pair and a self-signed certificate from openssl (Node's crypto is not what the IdP uses). */
+export function generateKeyPair(directory: string, name: string): { keyPath: string; certificatePath: string } {
+  const keyPath = join(directory, `${name}.key`)
+  const certificatePath = join(directory, `${name}.crt`)
+  execFileSync(
+    'openssl',
+    [
+      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '30', '-subj', `/CN=${name}`],
+      ...['-keyout', keyPath, '-out', certificatePath],
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  return { keyPath, certificatePath }
+}
+
+/** Writes a file the IdP may be reading at this moment: whole or not at all. */
+export function writeAtomically(path: string, content: string): void {
+  const temporary = `${path}.${process.pid}.tmp`
+  writeFileSync(temporary, content)
+  renameSync(temporary, path)
+}
+
+/** Those of these Debian packages that are not installed (all of them where there is no dpkg). */
+export function missingPackages(packages: string[]): string[] {
+  return packages.filter((name) => {
+    try {
+      const status = execFileSync('dpkg-query', ['--status', name], { stdio: ['ignore', 'pipe', 'ignore'] })
+      return !status.toString().includes('Status: install ok installed')
+    } catch {
+      return true
+    }
+  })
+}
