@@ -26,6 +26,13 @@ export {
   statusSuccess,
 } from './response.ts'
 export {
+  type SamlSchema,
+  type SchemaVerdict,
+  samlSchemaInstallCommand,
+  samlSchemaToolMissing,
+  validateAgainstSamlSchema,
+} from './saml-schema.ts'
+export {
   EcdsaSha256,
   type SignatureAlgorithmName,
   type SignElementOptions,

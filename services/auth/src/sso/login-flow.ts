@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { errors } from '@gatehouse/server'
+import { isEmailAddress, type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
+import { errors, normalizeEmail } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
@@ -85,16 +85,21 @@ export function createLoginFlow(deps: {
      * SP-initiated start: the AuthnRequest's ID is kept in Redis under an opaque RelayState key,
      * bound to this browser by a random token whose hash is stored beside it (login CSRF guard).
      */
-    async start(connectionId: string, returnTo: string | undefined) {
+    async start(connectionId: string, options: { returnTo?: string; loginHint?: string }) {
       // Read afresh: a cached copy could send the browser to an IdP the admin has just replaced.
       const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
       const relayState = randomBytes(16).toString('base64url')
       const bindingToken = randomBytes(32).toString('base64url')
-      const { redirectUrl, requestId } = saml.createAuthnRequest({ relayState })
+      // A hint that is not an address is dropped: it only pre-fills the IdP's sign-in page.
+      const loginHint = options.loginHint === undefined ? null : normalizeEmail(options.loginHint)
+      const { redirectUrl, requestId } = saml.createAuthnRequest({
+        relayState,
+        ...(loginHint !== null && isEmailAddress(loginHint) ? { loginHint } : {}),
+      })
       const pending: PendingLogin = {
         connectionId: row.id,
         requestId,
-        returnTo: safeReturnTo(returnTo, deps.publicUrl),
+        returnTo: safeReturnTo(options.returnTo, deps.publicUrl),
         bindingHash: sha256(bindingToken).toString('base64url'),
       }
       await deps.redis.set(`saml:pending:${relayState}`, JSON.stringify(pending), 'EX', pendingLoginSeconds)

@@ -87,11 +87,20 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['saml'],
         params: ConnectionParams,
-        querystring: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 2048 })) }),
+        querystring: Type.Object({
+          returnTo: Type.Optional(Type.String({ maxLength: 2048 })),
+          loginHint: Type.Optional(
+            Type.String({
+              maxLength: 320,
+              description:
+                'The email the person typed, passed to the IdP as `login_hint` (Entra pre-fills its sign-in page); ignored unless an email address',
+            }),
+          ),
+        }),
       },
     },
     async (request, reply) => {
-      const { redirectUrl, bindingToken } = await loginFlow.start(request.params.connectionId, request.query.returnTo)
+      const { redirectUrl, bindingToken } = await loginFlow.start(request.params.connectionId, request.query)
       // Sent back on the IdP's cross-site POST to the ACS: SameSite=None needs Secure, so plain
       // http development falls back to Lax (localhost ports are one site, so Lax still works there).
       reply.setCookie(bindingCookie, bindingToken, {
