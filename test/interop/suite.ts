@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { X509Certificate } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { eventually, uniqueSuffix } from '@gatehouse/testing'
+import { eventually, skipUnlessInstalled, uniqueSuffix } from '@gatehouse/testing'
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { type Stack, startStack } from '../browser/stack.ts'
 import { createBrowser, htmlForms, type Page, request } from '../support/http-client.ts'
@@ -41,12 +41,9 @@ interface Connection {
 
 export function describeIdp(idpUnderTest: IdpUnderTest): void {
   const missing = idpUnderTest.missing()
-  // Outside CI a missing package skips the suite with one line saying how to install it; in CI
-  // (.ci/run exports CI=1 and installs them) it is a failure.
-  const skip =
-    missing.length > 0 && !process.env.CI
-      ? `${missing.join(', ')} not installed: apt-get install -y ${missing.join(' ')}`
-      : false
+  const skip = skipUnlessInstalled(
+    missing.length > 0 ? `${missing.join(', ')} not installed: apt-get install -y ${missing.join(' ')}` : null,
+  )
 
   describe(`Gatehouse with ${idpUnderTest.name} as the IdP`, { skip, timeout: 180_000 }, () => {
     let stack: Stack
@@ -114,6 +111,13 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       assert.equal(acs.url, connection.sp.acsUrl)
       const posted = htmlForms(String(withResponse.body)).find((form) => 'SAMLResponse' in form.fields)
       return Object.assign(acs, { signed: signedElements(posted?.fields.SAMLResponse ?? '') })
+    }
+
+    async function signInSpInitiated(user: User) {
+      const browser = createBrowser()
+      const loginPage = await browser.open(`${stack.webUrl}/sso/saml/${connection.id}/login?returnTo=/home`)
+      const acs = await postToAcs(browser, await logInAtIdp(browser, loginPage, user))
+      return { browser, acs }
     }
 
     async function signInIdpInitiated(user: User) {
@@ -205,6 +209,15 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     })
 
     for (const [signing, { label, signed }] of Object.entries(signings)) {
+      it(`signs in SP-initiated (Gatehouse's AuthnRequest, the IdP's login page) with ${label}`, async () => {
+        idp.configure({ ...defaultSettings, signing: signing as Signing })
+        const signIn = await signInSpInitiated(member)
+        assert.deepEqual(signIn.acs.signed, signed)
+        await assertSignedIn(signIn, member, '/home')
+      })
+    }
+
+    for (const [signing, { label, signed }] of Object.entries(signings)) {
       it(`signs in IdP-initiated with ${label}`, async () => {
         idp.configure({ ...defaultSettings, signing: signing as Signing })
         const signIn = await signInIdpInitiated(member)
@@ -215,7 +228,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
 
     it('refuses someone invited who has not accepted, with 403 sso_not_allowed', async () => {
       idp.configure(defaultSettings)
-      const { acs } = await signInIdpInitiated(notAccepted)
+      const { acs } = await signInSpInitiated(notAccepted)
       assert.equal(acs.status, 403, String(acs.body).slice(0, 1000))
       assert.match(String(acs.body), /data-code="sso_not_allowed"/)
       assert.equal(acs.cookies.session, undefined)
@@ -225,7 +238,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       idp.configure(defaultSettings)
       await importIdp({ ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem() })
       assert.equal(connection.status, 'active')
-      await assertSignedIn(await signInIdpInitiated(member), member, '/')
+      await assertSignedIn(await signInSpInitiated(member), member, '/home')
     })
 
     it('rolls over to a new signing key that the IdP metadata published beside the old one', async () => {
@@ -235,12 +248,12 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       const published = overlap.idp?.certificates.map((certificate) => certificate.fingerprintSha256) ?? []
       assert.equal(published.length, 2)
       assert.ok(published.includes(fingerprint(oldCertificate)))
-      await assertSignedIn(await signInIdpInitiated(member), member, '/')
+      await assertSignedIn(await signInSpInitiated(member), member, '/home')
 
       idp.configure({ ...defaultSettings, signingKey: 'next' })
       assert.notEqual(fingerprint(idp.certificatePem()), fingerprint(oldCertificate))
       assert.ok(published.includes(fingerprint(idp.certificatePem())))
-      await assertSignedIn(await signInIdpInitiated(member), member, '/')
+      await assertSignedIn(await signInSpInitiated(member), member, '/home')
 
       // The IdP really signs with the new key now: the old certificate alone no longer verifies it.
       await importIdp({ ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: oldCertificate })
