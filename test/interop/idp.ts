@@ -1,7 +1,8 @@
 // What the independent-IdP suite needs of each IdP it drives: a real SAML IdP implementation that
 // shares no code with samlify or xml-crypto, run by the test on loopback with a configuration the
 // test generates into a temporary directory.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -84,4 +85,53 @@ export function missingPackages(packages: string[]): string[] {
       return true
     }
   })
+}
+
+export interface ServerProcess {
+  output: () => string
+  stop: () => Promise<void>
+}
+
+/** Spawns an IdP's server and resolves once `readyUrl` answers 200 (or rejects with its output). */
+export async function startServerProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; readyUrl: string },
+): Promise<ServerProcess> {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk) => {
+      output = (output + chunk).slice(-20_000)
+    })
+  }
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    await exited
+  }
+  // A test that crashes must not leave the IdP holding its port.
+  process.once('exit', () => child.kill('SIGKILL'))
+  const deadline = Date.now() + 15_000
+  while (true) {
+    const ready = await fetch(options.readyUrl).then(
+      async (response) => {
+        await response.body?.cancel()
+        return response.status === 200
+      },
+      () => false,
+    )
+    if (ready) return { output: () => output, stop }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(`${name} did not start (${options.readyUrl}):\n${output}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }

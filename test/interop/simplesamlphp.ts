@@ -2,8 +2,6 @@
 // server on a loopback port from a configuration directory of this run's own: config.php,
 // authsources.php (exampleauth:UserPass), the hosted IdP, and Gatehouse's SP metadata read by
 // SimpleSAMLphp's own metadata parser.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sparePort, temporaryDirectory } from '@gatehouse/testing'
@@ -13,6 +11,7 @@ import {
   type IdpSettings,
   missingPackages,
   type RunningIdp,
+  startServerProcess,
   type User,
   writeAtomically,
 } from './idp.ts'
@@ -130,49 +129,21 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
   writeUsers()
   writeSettings()
 
-  const server: ChildProcess = spawn(
+  const server = await startServerProcess(
+    'SimpleSAMLphp',
     'php',
     ['-d', 'opcache.enable=0', '-d', 'opcache.enable_cli=0', '-S', `127.0.0.1:${port}`, '-t', `${installation}/www`],
-    {
-      cwd: root,
-      env: { ...process.env, SIMPLESAMLPHP_CONFIG_DIR: join(root, 'config') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let serverOutput = ''
-  for (const stream of [server.stdout, server.stderr]) {
-    stream?.on('data', (chunk) => {
-      serverOutput += chunk
-    })
-  }
+    { cwd: root, env: { SIMPLESAMLPHP_CONFIG_DIR: join(root, 'config') }, readyUrl: entityId },
+  ).catch((error) => {
+    directory.remove()
+    throw error
+  })
   const log = () => {
     let file = ''
     try {
       file = readFileSync(join(root, 'log', 'simplesamlphp.log'), 'utf8')
     } catch {}
-    return `${file.slice(-6000)}\n--- php -S\n${serverOutput.slice(-3000)}`
-  }
-  const stop = async () => {
-    if (server.exitCode === null && server.signalCode === null) {
-      const exited = once(server, 'exit')
-      server.kill('SIGTERM')
-      await exited
-    }
-    directory.remove()
-  }
-  const metadataUrl = entityId
-  const deadline = Date.now() + 15_000
-  while (true) {
-    const ready = await fetch(metadataUrl).then(
-      (response) => response.status === 200,
-      () => false,
-    )
-    if (ready) break
-    if (server.exitCode !== null || Date.now() > deadline) {
-      await stop()
-      throw new Error(`SimpleSAMLphp did not start on ${origin}:\n${log()}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    return `${file.slice(-6000)}\n--- php -S\n${server.output().slice(-3000)}`
   }
 
   let spFiles = 0
@@ -180,7 +151,7 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
     product: `SimpleSAMLphp ${simpleSamlPhpVersion()}`,
     entityId,
     loginUrl: `${origin}/saml2/idp/SSOService.php`,
-    metadataUrl,
+    metadataUrl: entityId,
     certificatePem: () =>
       readFileSync(
         settings.signingKey === 'current' ? keys.current.certificatePath : keys.next.certificatePath,
@@ -198,7 +169,10 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
     idpInitiatedUrl: (spEntityId) =>
       `${origin}/saml2/idp/SSOService.php?${new URLSearchParams({ spentityid: spEntityId })}`,
     log,
-    stop,
+    stop: async () => {
+      await server.stop()
+      directory.remove()
+    },
   }
 }
 
