@@ -63,10 +63,10 @@ describe('AuthnRequest (HTTP-Redirect)', () => {
     const url = new URL(redirectUrl)
     assert.equal(`${url.origin}${url.pathname}`, idp.loginUrl)
     assert.equal(url.searchParams.get('RelayState'), 'rs-123')
-    const parsed = idp.parseAuthnRequest({
-      SAMLRequest: url.searchParams.get('SAMLRequest') ?? '',
-      RelayState: 'rs-123',
-    })
+    const parsed = idp.parseAuthnRequest(
+      { SAMLRequest: url.searchParams.get('SAMLRequest') ?? '', RelayState: 'rs-123' },
+      { now },
+    )
     assert.equal(parsed.id, requestId)
     assert.equal(parsed.issuer, sp.entityId)
     assert.equal(parsed.acsUrl, sp.acsUrl)
