@@ -75,16 +75,22 @@ export function writeAtomically(path: string, content: string): void {
   renameSync(temporary, path)
 }
 
+/** The upstream version of an installed Debian package (`2.8.1` of `2.8.1-1+deb12u1`), or null. */
+export function packageVersion(name: string): string | null {
+  let status: string
+  try {
+    status = execFileSync('dpkg-query', ['--status', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()
+  } catch {
+    return null
+  }
+  if (!status.includes('Status: install ok installed')) return null
+  const version = /^Version: (\S+)$/m.exec(status)?.[1] ?? ''
+  return version.replace(/^\d+:/, '').replace(/-[^-]*$/, '')
+}
+
 /** Those of these Debian packages that are not installed (all of them where there is no dpkg). */
 export function missingPackages(packages: string[]): string[] {
-  return packages.filter((name) => {
-    try {
-      const status = execFileSync('dpkg-query', ['--status', name], { stdio: ['ignore', 'pipe', 'ignore'] })
-      return !status.toString().includes('Status: install ok installed')
-    } catch {
-      return true
-    }
-  })
+  return packages.filter((name) => packageVersion(name) === null)
 }
 
 export interface ServerProcess {

@@ -10,6 +10,7 @@ import {
   generateKeyPair,
   type IdpSettings,
   missingPackages,
+  packageVersion,
   type RunningIdp,
   startServerProcess,
   type User,
@@ -148,7 +149,7 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
 
   let spFiles = 0
   return {
-    product: `SimpleSAMLphp ${simpleSamlPhpVersion()}`,
+    product: `SimpleSAMLphp ${packageVersion('simplesamlphp')}`,
     entityId,
     loginUrl: `${origin}/saml2/idp/SSOService.php`,
     metadataUrl: entityId,
@@ -174,9 +175,4 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
       directory.remove()
     },
   }
-}
-
-function simpleSamlPhpVersion(): string {
-  const source = readFileSync(`${installation}/lib/SimpleSAML/Configuration.php`, 'utf8')
-  return /const VERSION = '([^']+)'/.exec(source)?.[1] ?? 'unknown'
 }
