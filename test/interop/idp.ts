@@ -2,6 +2,7 @@
 // shares no code with samlify or xml-crypto, run by the test on loopback with a configuration the
 // test generates into a temporary directory.
 import { execFileSync, spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -66,6 +67,16 @@ export function generateKeyPair(directory: string, name: string): { keyPath: str
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   return { keyPath, certificatePath }
+}
+
+/**
+ * The file an IdP keeps an SP's metadata in: one per SP entity ID, so that importing the SP's
+ * metadata again (say, once it publishes a signing key) replaces what the IdP knew of it.
+ */
+export function spMetadataFileName(metadataXml: string): string {
+  const entityId = /\bentityID="([^"]+)"/.exec(metadataXml)?.[1]
+  if (!entityId) throw new Error(`no entityID in the SP metadata:\n${metadataXml.slice(0, 500)}`)
+  return `sp-${createHash('sha256').update(entityId).digest('hex').slice(0, 16)}.xml`
 }
 
 /** Writes a file the IdP may be reading at this moment: whole or not at all. */

@@ -12,6 +12,7 @@ import {
   missingPackages,
   packageVersion,
   type RunningIdp,
+  spMetadataFileName,
   startServerProcess,
   type User,
   writeAtomically,
@@ -147,7 +148,6 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
     return `${file.slice(-6000)}\n--- php -S\n${server.output().slice(-3000)}`
   }
 
-  let spFiles = 0
   return {
     product: `SimpleSAMLphp ${packageVersion('simplesamlphp')}`,
     entityId,
@@ -158,7 +158,8 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
         settings.signingKey === 'current' ? keys.current.certificatePath : keys.next.certificatePath,
         'utf8',
       ),
-    trustServiceProvider: (metadataXml) => writeAtomically(join(root, 'sp', `sp-${++spFiles}.xml`), metadataXml),
+    trustServiceProvider: (metadataXml) =>
+      writeAtomically(join(root, 'sp', spMetadataFileName(metadataXml)), metadataXml),
     addUser: (user) => {
       users.push(user)
       writeUsers()
