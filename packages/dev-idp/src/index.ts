@@ -22,6 +22,7 @@ export {
   nameIdFormatEmail,
   objectIdFor,
   type ResponseOptions,
+  type SamlAttribute,
   type SamlUser,
   statusSuccess,
 } from './response.ts'

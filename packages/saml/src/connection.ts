@@ -1,11 +1,13 @@
 // One SSO connection, built once and cached by the caller: certificates parsed into KeyObjects and
 // the SP metadata are kept here, so a login pays for none of that.
+import type { KeyObject } from 'node:crypto'
 import { authnRequestXml, newRequestId, redirectQuery, redirectUrl } from './authn-request.ts'
 import { verificationKeyOf } from './certificates.ts'
 import type { IdpConfig } from './idp-config.ts'
 import type { ReplayStore } from './replay-store.ts'
 import { type SamlIdentity, validateSamlResponse } from './response-validation.ts'
-import { type ServiceProviderUrls, spMetadataXml } from './service-provider.ts'
+import { type ServiceProviderUrls, type SpSigning, spMetadataXml } from './service-provider.ts'
+import { signingKeyOf, signRedirectQuery } from './sp-signing-key.ts'
 
 export interface SamlConnectionOptions {
   sp: ServiceProviderUrls
@@ -13,8 +15,20 @@ export interface SamlConnectionOptions {
   allowIdpInitiated: boolean
   /** RSA-SHA1 / SHA-1 digests, refused unless an admin opts in for a legacy IdP. */
   allowSha1?: boolean
+  /**
+   * Take the email from an attribute (mail, emailaddress, urn:oid:0.9.2342.19200300.100.1.3) and
+   * accept any NameID format, for IdPs whose NameID is persistent or transient. Default false.
+   */
+  emailFromAttribute?: boolean
   /** Tolerated clock difference with the IdP, in seconds (default 180). */
   clockSkewSeconds?: number
+  /**
+   * The SP's signing certificates, published in its metadata, and when AuthnRequests are to be
+   * signed (then the metadata says AuthnRequestsSigned="true") the PEM key that signs them, asked
+   * for at the first request: responses never need it, so a key that cannot be unsealed stops
+   * sign-in starts, not the ACS.
+   */
+  spSigning?: { certificates: readonly string[]; requestSigningKey?: () => string }
 }
 
 export interface SamlConnection {
@@ -52,14 +66,21 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
     keys: options.idp.certificates.map(verificationKeyOf),
     allowIdpInitiated: options.allowIdpInitiated,
     allowSha1: options.allowSha1 ?? false,
+    emailFromAttribute: options.emailFromAttribute ?? false,
     clockSkewMs: clockSkewSeconds * 1000,
+  }
+  const readSigningKey = options.spSigning?.requestSigningKey
+  let requestSigningKey: KeyObject | undefined
+  const spSigning: SpSigning = {
+    certificates: options.spSigning?.certificates ?? [],
+    authnRequestsSigned: readSigningKey !== undefined,
   }
   let metadataXml: string | undefined
 
   return {
     // Built when first asked for: logins never need it.
     spMetadataXml: () => {
-      metadataXml ??= spMetadataXml(options.sp)
+      metadataXml ??= spMetadataXml(options.sp, spSigning)
       return metadataXml
     },
 
@@ -75,10 +96,12 @@ export function createSamlConnection(options: SamlConnectionOptions): SamlConnec
         issuer: options.sp.entityId,
         acsUrl: options.sp.acsUrl,
       })
-      return {
-        redirectUrl: redirectUrl(options.idp.ssoUrl, redirectQuery({ SAMLRequest, RelayState: relayState }), loginHint),
-        requestId,
+      let query = redirectQuery({ SAMLRequest, RelayState: relayState })
+      if (readSigningKey !== undefined) {
+        requestSigningKey ??= signingKeyOf(readSigningKey())
+        query = signRedirectQuery(query, requestSigningKey)
       }
+      return { redirectUrl: redirectUrl(options.idp.ssoUrl, query, loginHint), requestId }
     },
 
     validateResponse: (input) => validateSamlResponse(settings, input),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
+import { hostileMetadata } from '@gatehouse/saml/hostile-metadata'
 import { eq } from 'drizzle-orm'
 import { auditLog } from '../src/db/schema.ts'
 import {
@@ -93,6 +94,46 @@ describe('SSO connection admin API', () => {
       headers: { cookie: owner.cookie },
     })
     assert.equal(current.json().connection.idp.entityId, idp.entityId)
+  })
+
+  it('refuses hostile metadata uploads with invalid_metadata, before they can stall the parser', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const entra = readFileSync(new URL('ssoready-2023.federation-metadata.xml', fixtures), 'utf8')
+    for (const { name, metadataXml } of hostileMetadata(entra)) {
+      const response = await auth.app.inject({
+        method: 'PUT',
+        url: `/v1/workspaces/${workspace.id}/sso/idp`,
+        headers: { cookie: owner.cookie },
+        payload: { metadataXml },
+      })
+      assert.equal(response.statusCode, 400, `${name}: ${response.body.slice(0, 200)}`)
+      assert.equal(response.json().error, 'invalid_metadata', name)
+    }
+  })
+
+  it('limits SSO configuration changes per account, leaving other accounts alone', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const change = (cookie: string, workspaceId: string) =>
+      auth.app.inject({
+        method: 'PATCH',
+        url: `/v1/workspaces/${workspaceId}/sso`,
+        headers: { cookie },
+        payload: { allowIdpInitiated: false },
+      })
+    // workspaceWithSso made two changes (turn on, IdP values).
+    for (let count = 2; count < 60; count++) assert.equal((await change(owner.cookie, workspace.id)).statusCode, 200)
+    const refused = await change(owner.cookie, workspace.id)
+    assert.equal(refused.statusCode, 429)
+    assert.equal(refused.json().error, 'rate_limited')
+    const secondWorkspace = await createWorkspace(auth.app, owner.cookie)
+    const turnOn = await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${secondWorkspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(turnOn.statusCode, 429, 'the same account, in another of its workspaces')
+    const other = await workspaceWithSso(auth.app)
+    assert.equal((await change(other.owner.cookie, other.workspace.id)).statusCode, 200, 'another account')
   })
 
   it("accepts Entra's federation metadata XML with every signing certificate", async () => {

@@ -50,6 +50,10 @@ function render(connection) {
   badge.dataset.status = connection.status
   document.getElementById('sso-enabled').checked = connection.enabled
   document.getElementById('sso-idp-initiated').checked = connection.allowIdpInitiated
+  document.getElementById('sso-email-from-attribute').checked = connection.emailFromAttribute
+  document.getElementById('sso-allow-sha1').checked = connection.allowSha1
+
+  renderSigning(connection)
 
   const certificates = connection.idp?.certificates ?? []
   setText('idp-fingerprint', certificates.map((certificate) => certificate.fingerprintSha256).join(', ') || '—')
@@ -80,6 +84,50 @@ function render(connection) {
     if (!entityId.value) entityId.value = connection.idp.entityId
   }
 }
+
+function renderSigning(connection) {
+  document.getElementById('sso-sign-requests').checked = connection.signAuthnRequests
+  show('sso-idp-wants-signed', connection.idp?.wantAuthnRequestsSigned === true)
+  const rows = connection.sp.signingCertificates.map((key) => {
+    const retire = key.signing
+      ? ''
+      : element('button', { type: 'button', class: 'secondary', 'data-retire-key': key.id }, 'Retire')
+    return element(
+      'tr',
+      {},
+      element('td', { class: 'fingerprint' }, key.fingerprintSha256),
+      element('td', {}, new Date(key.notAfter).toUTCString()),
+      element('td', {}, key.signing ? 'Signs requests' : 'Still published (previous key)'),
+      element('td', {}, retire),
+    )
+  })
+  document.getElementById('signing-keys-body').replaceChildren(...rows)
+}
+
+async function changeSigningKeys(method, path, done) {
+  setText('signing-error', '')
+  try {
+    const { connection } = await api(method, `${ssoPath}${path}`)
+    render(connection)
+    setText('signing-status', done)
+  } catch (error) {
+    setText('signing-error', error.message)
+  }
+}
+
+document
+  .getElementById('signing-key-rotate')
+  .addEventListener('click', () =>
+    changeSigningKeys(
+      'POST',
+      '/signing-keys',
+      'A new key signs from now on. The previous certificate stays published until you retire it.',
+    ),
+  )
+document.getElementById('signing-keys-body').addEventListener('click', (event) => {
+  const keyId = event.target.closest('[data-retire-key]')?.dataset.retireKey
+  if (keyId) changeSigningKeys('DELETE', `/signing-keys/${keyId}`, 'The previous key was retired.')
+})
 
 const turnOnButton = document.getElementById('sso-turn-on')
 turnOnButton.addEventListener('click', async () => {
@@ -173,6 +221,15 @@ document
 document
   .getElementById('sso-idp-initiated')
   .addEventListener('change', (event) => toggle({ allowIdpInitiated: event.currentTarget.checked }))
+document
+  .getElementById('sso-email-from-attribute')
+  .addEventListener('change', (event) => toggle({ emailFromAttribute: event.currentTarget.checked }))
+document
+  .getElementById('sso-sign-requests')
+  .addEventListener('change', (event) => toggle({ signAuthnRequests: event.currentTarget.checked }))
+document
+  .getElementById('sso-allow-sha1')
+  .addEventListener('change', (event) => toggle({ allowSha1: event.currentTarget.checked }))
 
 document.getElementById('sso-remove').addEventListener('click', async () => {
   if (!confirm('Remove SSO? Members will sign in with their passwords until it is set up again.')) return

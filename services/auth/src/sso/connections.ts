@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import {
   createSamlConnection,
   type IdpConfig,
@@ -6,7 +7,9 @@ import {
   type ParsedIdpConfig,
   SamlConfigError,
   type SamlConnection,
+  type SpSigning,
   serviceProviderUrls,
+  spCertificateFacts,
 } from '@gatehouse/saml'
 import { AppError, errors } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
@@ -18,8 +21,21 @@ import {
   findConnectionByWorkspace,
   insertAudit,
   insertConnection,
+  lockConnection,
   updateConnection,
 } from './repo.ts'
+import type { SpKeyVault } from './sp-keys.ts'
+
+export interface ConnectionChanges {
+  enabled?: boolean
+  allowIdpInitiated?: boolean
+  emailFromAttribute?: boolean
+  allowSha1?: boolean
+  signAuthnRequests?: boolean
+}
+
+// Keys published at once: the one that signs and those of earlier rotations not yet retired.
+const MAX_SP_SIGNING_KEYS = 3
 
 export type IdpInput = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
 
@@ -31,13 +47,34 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     workspaceId: row.workspaceId,
     enabled: row.enabled,
     allowIdpInitiated: row.allowIdpInitiated,
-    sp: serviceProviderUrls(publicUrl, row.id),
+    emailFromAttribute: row.emailFromAttribute,
+    allowSha1: row.allowSha1,
+    signAuthnRequests: row.signAuthnRequests,
+    sp: {
+      ...serviceProviderUrls(publicUrl, row.id),
+      // Described like the IdP's; the certificates themselves are in the SP metadata.
+      signingCertificates: row.spSigningKeys.map((key, index) => ({
+        id: key.id,
+        ...spCertificateFacts(key.certificatePem),
+        createdAt: key.createdAt,
+        signing: index === 0,
+      })),
+    },
     idp: idp && {
       ssoUrl: idp.ssoUrl,
       entityId: idp.entityId,
       certificates: idp.certificates.map(({ pem: _pem, ...shown }) => shown),
+      wantAuthnRequestsSigned: row.idpWantsSignedRequests,
     },
     status: !row.enabled ? ('disabled' as const) : idp ? ('active' as const) : ('awaiting_idp' as const),
+  }
+}
+
+/** What the SP metadata publishes: every signing certificate, and whether requests are signed. */
+export function spSigningOf(row: ConnectionRow): SpSigning {
+  return {
+    certificates: row.spSigningKeys.map((key) => key.certificatePem),
+    authnRequestsSigned: row.signAuthnRequests && row.spSigningKeys.length > 0,
   }
 }
 
@@ -50,8 +87,13 @@ export function idpOf(row: ConnectionRow): IdpConfig | null {
  * The admin side of a workspace's SSO: turn on, point at the IdP, toggle, remove. Callers have
  * already checked the actor is an owner or admin of the workspace. Every change is audited.
  */
-export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL }) {
+export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
+
+  /** A connection made before SP keys existed gets its first one when signing first needs it. */
+  async function keysForSigning(row: ConnectionRow) {
+    return row.spSigningKeys.length > 0 ? row.spSigningKeys : [await deps.keys.create(row.id)]
+  }
 
   async function existing(workspaceId: string): Promise<ConnectionRow> {
     const row = await findConnectionByWorkspace(deps.db, workspaceId)
@@ -61,10 +103,19 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
   return {
     async turnOn(workspaceId: string, actorUserId: string) {
+      // The SP signing key is made with the connection, so its certificate is in the SP metadata
+      // the admin hands the IdP from the start, even while requests are not signed.
+      const id = randomUUID()
+      const signingKey = await deps.keys.create(id)
       return deps.db.transaction(async (tx) => {
-        const row = await insertConnection(tx, workspaceId)
+        const row = await insertConnection(tx, { id, workspaceId, spSigningKeys: [signingKey] })
         if (!row) throw authErrors.ssoExists()
-        await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.created', changes: { connectionId: row.id } })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.created',
+          changes: { connectionId: row.id, spSigningKey: signingKey.id },
+        })
         return view(row)
       })
     },
@@ -76,11 +127,18 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
     async setIdp(workspaceId: string, actorUserId: string, input: IdpInput) {
       const row = await existing(workspaceId)
       const parsed = parseIdpInput(input)
+      // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
+      // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
+      const signing = parsed.wantAuthnRequestsSigned
+        ? { signAuthnRequests: true, spSigningKeys: await keysForSigning(row) }
+        : {}
       return deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, {
           idpSsoUrl: parsed.ssoUrl,
           idpEntityId: parsed.entityId,
           idpCertificates: parsed.certificates,
+          idpWantsSignedRequests: parsed.wantAuthnRequestsSigned,
+          ...signing,
         })
         await insertAudit(tx, {
           workspaceId,
@@ -91,23 +149,65 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
             certificateFingerprints: parsed.certificates.map((certificate) => certificate.fingerprintSha256),
+            wantAuthnRequestsSigned: parsed.wantAuthnRequestsSigned,
           },
         })
         return { ...view(updated), warnings: parsed.warnings }
       })
     },
 
-    async update(
-      workspaceId: string,
-      actorUserId: string,
-      changes: { enabled?: boolean; allowIdpInitiated?: boolean },
-    ) {
+    async update(workspaceId: string, actorUserId: string, changes: ConnectionChanges) {
       const row = await existing(workspaceId)
       const applied = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
       if (Object.keys(applied).length === 0) return view(row)
+      const signingKeys = changes.signAuthnRequests ? { spSigningKeys: await keysForSigning(row) } : {}
       return deps.db.transaction(async (tx) => {
-        const updated = await updateConnection(tx, row.id, applied)
+        const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
         await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.updated', changes: applied })
+        return view(updated)
+      })
+    },
+
+    /**
+     * Rotation, first half: a new SP signing key signs from now on, and the earlier keys stay
+     * published in the SP metadata (the overlap) until retired, so an IdP that has not yet
+     * refreshed the metadata keeps a certificate it knows.
+     */
+    async rotateSigningKey(workspaceId: string, actorUserId: string) {
+      const { id } = await existing(workspaceId)
+      const signingKey = await deps.keys.create(id)
+      return deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        if (!row) throw authErrors.ssoNotConfigured()
+        if (row.spSigningKeys.length >= MAX_SP_SIGNING_KEYS) throw authErrors.signingKeyLimit()
+        const updated = await updateConnection(tx, id, { spSigningKeys: [signingKey, ...row.spSigningKeys] })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.signing_key_rotated',
+          changes: { spSigningKey: signingKey.id, stillPublished: row.spSigningKeys.map((key) => key.id) },
+        })
+        return view(updated)
+      })
+    },
+
+    /** Rotation, second half: an earlier key leaves the SP metadata. The key that signs cannot. */
+    async retireSigningKey(workspaceId: string, actorUserId: string, keyId: string) {
+      const { id } = await existing(workspaceId)
+      return deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        const index = row?.spSigningKeys.findIndex((key) => key.id === keyId.toLowerCase()) ?? -1
+        if (!row || index === -1) throw errors.notFound('This connection has no such signing key.')
+        if (index === 0) throw authErrors.signingKeyInUse()
+        const updated = await updateConnection(tx, id, {
+          spSigningKeys: row.spSigningKeys.filter((key) => key.id !== row.spSigningKeys[index]?.id),
+        })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.signing_key_retired',
+          changes: { spSigningKey: keyId.toLowerCase() },
+        })
         return view(updated)
       })
     },
@@ -135,6 +235,14 @@ function parseIdpInput(input: IdpInput): ParsedIdpConfig {
   }
 }
 
+function requestSigningOf(row: ConnectionRow, keys: SpKeyVault) {
+  const { certificates, authnRequestsSigned } = spSigningOf(row)
+  const [signingKey] = row.spSigningKeys
+  return authnRequestsSigned && signingKey
+    ? { certificates, requestSigningKey: () => keys.open(signingKey, row.id) }
+    : { certificates }
+}
+
 export interface UsableConnection {
   row: ConnectionRow
   saml: SamlConnection
@@ -148,7 +256,7 @@ export type ConnectionCache = ReturnType<typeof createConnectionCache>
  * the cached copy and commits only if the row is still that version (openSsoSession), so a change
  * made on any replica applies to the next login at once; `fresh` reads the row again.
  */
-export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; limit?: number }) {
+export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault; limit?: number }) {
   const limit = deps.limit ?? 1000
   const cache = new Map<string, UsableConnection>()
   return {
@@ -172,6 +280,9 @@ export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; 
               sp: serviceProviderUrls(deps.publicUrl, row.id),
               idp,
               allowIdpInitiated: row.allowIdpInitiated,
+              allowSha1: row.allowSha1,
+              emailFromAttribute: row.emailFromAttribute,
+              spSigning: requestSigningOf(row, deps.keys),
             })
       if (!cached && cache.size >= limit) cache.delete(cache.keys().next().value as string)
       const usable = { row, saml }

@@ -42,13 +42,17 @@ export function safeReturnTo(raw: string | undefined, publicUrl: URL): string {
 }
 
 // Refusals an admin's change to the connection (certificates, IdP identifier, IdP-initiated
-// sign-in) could turn into acceptance; for any other reason a fresh copy would refuse alike.
+// sign-in, SHA-1, where the email comes from) could turn into acceptance; for any other reason a
+// fresh copy would refuse alike.
 const settingsDependentReasons = new Set<SamlErrorReason>([
   'signature_invalid',
   'certificate_expired',
   'weak_algorithm',
   'issuer_mismatch',
   'unsolicited',
+  'nameid_not_email',
+  'email_attribute_missing',
+  'email_attribute_invalid',
 ])
 
 /** For judging a response again whose assertion this request has already recorded as used. */

@@ -228,9 +228,27 @@ ${statusRegion('sso-save-status')}
 <div class="toggles">
 <label class="checkbox" for="sso-enabled"><input type="checkbox" id="sso-enabled"> SSO is on (members can sign in through Entra)</label>
 <label class="checkbox" for="sso-idp-initiated"><input type="checkbox" id="sso-idp-initiated"> Allow sign-in started from Entra (My Apps tile)</label>
+<label class="checkbox" for="sso-email-from-attribute"><input type="checkbox" id="sso-email-from-attribute" aria-describedby="sso-email-from-attribute-hint"> Take the email from an attribute instead of the Name ID</label>
+<p class="hint" id="sso-email-from-attribute-hint">For identity providers whose Name ID is persistent or transient by default (Okta, ADFS): the address is read from the <code>mail</code>, <code>email</code>, <code>urn:oid:0.9.2342.19200300.100.1.3</code> or <code>…/claims/emailaddress</code> attribute, and must be a valid email address.</p>
+<label class="checkbox" for="sso-allow-sha1"><input type="checkbox" id="sso-allow-sha1" aria-describedby="sso-allow-sha1-warning"> Allow SHA-1 signatures (legacy identity providers only)</label>
+<p class="warning" id="sso-allow-sha1-warning"><strong>Warning:</strong> SHA-1 is broken: forged signatures are within reach of a determined attacker, who could then sign in as any member. Turn this on only if your identity provider cannot sign with SHA-256, and off again as soon as it can. Only the workspace owner can turn it on.</p>
 </div>
 ${errorRegion('sso-toggle-error')}
 <p><button type="button" class="danger" id="sso-remove">Remove SSO</button></p>
+</section>
+<section class="card" aria-labelledby="signing-title">
+<h2 id="signing-title">Signed sign-in requests</h2>
+<p class="hint">Some identity providers accept only signed sign-in requests (AuthnRequests). Gatehouse signs them with this connection’s own key (RSA-SHA256); its certificate is in the service provider metadata above.</p>
+<p class="status" id="sso-idp-wants-signed" hidden>Your identity provider’s metadata asks for signed requests (<code>WantAuthnRequestsSigned</code>), so signing was turned on.</p>
+<label class="checkbox" for="sso-sign-requests"><input type="checkbox" id="sso-sign-requests"> Sign sign-in requests</label>
+<table id="signing-keys-table">
+<caption>Signing certificates published in the service provider metadata, newest first. After a rotation the new key signs at once, and the old certificate stays published until you retire it: retire it once your identity provider has the new one.</caption>
+<thead><tr><th scope="col">Fingerprint (SHA-256)</th><th scope="col">Expires</th><th scope="col">Use</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="signing-keys-body"></tbody>
+</table>
+<p><button type="button" class="secondary" id="signing-key-rotate">Rotate signing key</button></p>
+${errorRegion('signing-error')}
+${statusRegion('signing-status')}
 </section>
 </div>`
 }
