@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { eventually, skipUnlessInstalled, uniqueSuffix } from '@gatehouse/testing'
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { type Stack, startStack } from '../browser/stack.ts'
-import { createBrowser, htmlForms, type Page, request } from '../support/http-client.ts'
+import { type Browser, createBrowser, htmlForms, type Page, request } from '../support/http-client.ts'
 import { defaultSettings, type RunningIdp, type Signing, type User } from './idp.ts'
 
 export interface IdpUnderTest {
@@ -36,11 +36,18 @@ function signedElements(samlResponse: string): string[] {
 }
 const password = 'correct horse battery staple'
 
+/** What these tests read of CONTRACT.md's `{connection}`. */
 interface Connection {
   id: string
   status: string
-  sp: { entityId: string; acsUrl: string; metadataUrl: string; loginUrl: string }
-  idp: { ssoUrl: string; entityId: string; certificates: { fingerprintSha256: string }[] } | null
+  signAuthnRequests: boolean
+  sp: { entityId: string; acsUrl: string }
+  idp: {
+    ssoUrl: string
+    entityId: string
+    certificates: { fingerprintSha256: string }[]
+    wantAuthnRequestsSigned: boolean
+  } | null
 }
 
 export function describeIdp(idpUnderTest: IdpUnderTest): void {
@@ -102,7 +109,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256.toUpperCase()
 
     /** The IdP's login page, filled in and submitted; returns the page with its auto-submit form. */
-    async function logInAtIdp(browser: ReturnType<typeof createBrowser>, loginPage: Page, user: User) {
+    async function logInAtIdp(browser: Browser, loginPage: Page, user: User) {
       assert.equal(new URL(loginPage.url).origin, new URL(idp.loginUrl).origin, `not at the IdP: ${loginPage.url}`)
       const answer = await browser.submitForm(loginPage, 'password', { username: user.email, password: user.password })
       assert.equal(answer.status, 200, `${answer.url}: ${String(answer.body).slice(0, 2000)}\n${diagnostics()}`)
@@ -110,18 +117,27 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     }
 
     /** Posts the IdP's auto-submit form to Gatehouse's ACS (as its <noscript> button would). */
-    async function postToAcs(browser: ReturnType<typeof createBrowser>, withResponse: Page) {
+    async function postToAcs(browser: Browser, withResponse: Page) {
       const acs = await browser.submitForm(withResponse, 'SAMLResponse', {}, { follow: false })
       assert.equal(acs.url, connection.sp.acsUrl)
       const posted = htmlForms(String(withResponse.body)).find((form) => 'SAMLResponse' in form.fields)
       return Object.assign(acs, { signed: signedElements(posted?.fields.SAMLResponse ?? '') })
     }
 
+    /** Gatehouse's redirect to the IdP: the AuthnRequest (and its signature, when signed) in the URL. */
+    async function startSpInitiated(browser: Browser) {
+      const started = await browser.open(`${stack.webUrl}/sso/saml/${connection.id}/login?returnTo=/home`, {
+        follow: false,
+      })
+      assert.equal(started.status, 302, String(started.body).slice(0, 1000))
+      return new URL(String(started.headers.get('location')))
+    }
+
     async function signInSpInitiated(user: User) {
       const browser = createBrowser()
-      const loginPage = await browser.open(`${stack.webUrl}/sso/saml/${connection.id}/login?returnTo=/home`)
-      const acs = await postToAcs(browser, await logInAtIdp(browser, loginPage, user))
-      return { browser, acs }
+      const requestUrl = await startSpInitiated(browser)
+      const acs = await postToAcs(browser, await logInAtIdp(browser, await browser.open(requestUrl.href), user))
+      return { browser, acs, requestUrl }
     }
 
     async function signInIdpInitiated(user: User) {
@@ -132,11 +148,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     }
 
     /** The ACS let `user` in: a redirect to `returnTo` and a session of theirs inside the workspace. */
-    async function assertSignedIn(
-      { browser, acs }: { browser: ReturnType<typeof createBrowser>; acs: Page },
-      user: User,
-      returnTo: string,
-    ) {
+    async function assertSignedIn({ browser, acs }: { browser: Browser; acs: Page }, user: User, returnTo: string) {
       assert.equal(acs.status, 302, `${String(acs.body).slice(0, 1000)}\n${diagnostics()}`)
       assert.equal(acs.headers.get('location'), returnTo)
       assert.ok(acs.cookies.session, 'no session cookie')
@@ -266,6 +278,41 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       const { acs } = await signInIdpInitiated(member)
       assert.equal(acs.status, 400, String(acs.body).slice(0, 1000))
       assert.match(String(acs.body), /signature_invalid/)
+    })
+
+    // Issue 10 acceptance 4's independent verifier: the IdP's own code checks Gatehouse's
+    // HTTP-Redirect signature (saml-bindings 3.4.4.1) with the key from the SP metadata it imported.
+    it('signs AuthnRequests once the IdP metadata asks for it, and the IdP verifies them with the SP metadata key', async () => {
+      idp.configure({ ...defaultSettings, requireSignedRequests: true })
+      const imported = await importIdpMetadata()
+      assert.equal(imported.idp?.wantAuthnRequestsSigned, true)
+      assert.equal(imported.signAuthnRequests, true)
+      const spMetadata = await (await fetch(`${stack.webUrl}/sso/saml/${connection.id}/metadata`)).text()
+      assert.match(spMetadata, /AuthnRequestsSigned="true"/)
+      idp.trustServiceProvider(spMetadata)
+
+      const signIn = await signInSpInitiated(member)
+      assert.ok(signIn.requestUrl.searchParams.get('Signature'), 'the AuthnRequest was not signed')
+      await assertSignedIn(signIn, member, '/home')
+
+      // The IdP does check: the same kind of request without its signature, or with another
+      // RelayState than the one signed, gets no login page.
+      for (const tamper of [
+        (url: URL) => url.searchParams.delete('Signature'),
+        (url: URL) => url.searchParams.set('RelayState', 'forged'),
+      ]) {
+        const browser = createBrowser()
+        const requestUrl = await startSpInitiated(browser)
+        tamper(requestUrl)
+        const refused = await browser.open(requestUrl.href)
+        // (SimpleSAMLphp shows its error page with status 200; the others answer 400.)
+        const loginForms = htmlForms(String(refused.body)).filter((form) => 'password' in form.fields)
+        assert.equal(
+          loginForms.length,
+          0,
+          `the IdP accepted a tampered request:\n${String(refused.body).slice(0, 1000)}`,
+        )
+      }
     })
   })
 }
