@@ -136,15 +136,15 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     async function signInSpInitiated(user: User) {
       const browser = createBrowser()
       const requestUrl = await startSpInitiated(browser)
-      const acs = await postToAcs(browser, await logInAtIdp(browser, await browser.open(requestUrl.href), user))
-      return { browser, acs, requestUrl }
+      const responsePage = await logInAtIdp(browser, await browser.open(requestUrl.href), user)
+      return { browser, acs: await postToAcs(browser, responsePage), responsePage, requestUrl }
     }
 
     async function signInIdpInitiated(user: User) {
       const browser = createBrowser()
       const loginPage = await browser.open(idp.idpInitiatedUrl(connection.sp.entityId))
-      const acs = await postToAcs(browser, await logInAtIdp(browser, loginPage, user))
-      return { browser, acs }
+      const responsePage = await logInAtIdp(browser, loginPage, user)
+      return { browser, acs: await postToAcs(browser, responsePage), responsePage }
     }
 
     /** The ACS let `user` in: a redirect to `returnTo` and a session of theirs inside the workspace. */
@@ -250,6 +250,16 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       assert.equal(acs.status, 403, String(acs.body).slice(0, 1000))
       assert.match(String(acs.body), /data-code="sso_not_allowed"/)
       assert.equal(acs.cookies.session, undefined)
+    })
+
+    it('refuses the same response posted a second time, with 409 saml_replayed', async () => {
+      idp.configure(defaultSettings)
+      const signIn = await signInIdpInitiated(member)
+      await assertSignedIn(signIn, member, '/')
+      const again = await signIn.browser.submitForm(signIn.responsePage, 'SAMLResponse', {}, { follow: false })
+      assert.equal(again.status, 409, String(again.body).slice(0, 1000))
+      assert.match(String(again.body), /data-code="saml_replayed"/)
+      assert.equal(again.cookies.session, undefined)
     })
 
     it('imports the three values (Login URL, Identifier, certificate) and signs in with them', async () => {
