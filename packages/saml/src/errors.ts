@@ -22,12 +22,15 @@ export type SamlErrorReason =
   | 'destination_mismatch'
   | 'not_yet_valid'
   | 'expired'
+  | 'validity_too_long'
   | 'in_response_to_mismatch'
   | 'unsolicited'
   | 'replayed'
   | 'nameid_missing'
   | 'nameid_invalid'
   | 'nameid_not_email'
+  | 'email_attribute_missing'
+  | 'email_attribute_invalid'
 
 export class SamlError extends Error {
   override readonly name = 'SamlError'
