@@ -26,6 +26,7 @@ describe('the production build', () => {
       REDIS_URL: isolatedRedisUrl(),
       COOKIE_SECRET: 'c'.repeat(32),
       INTERNAL_TOKEN: 'i'.repeat(32),
+      SP_KEY_SECRET: 's'.repeat(32),
       // Never reached: no invitation is sent.
       SMTP_URL: 'smtp://127.0.0.1:9',
       DATA_DIR: dataDir.path,

@@ -61,6 +61,7 @@ describe('services start and stop', () => {
     NODE_ENV: 'production',
     COOKIE_SECRET: 'c'.repeat(32),
     INTERNAL_TOKEN: 't'.repeat(32),
+    SP_KEY_SECRET: 's'.repeat(32),
     DATABASE_URL: postgresUrl,
     SMTP_URL: 'smtp://127.0.0.1:2525',
   }

@@ -116,6 +116,7 @@ try {
     REDIS_URL: redisUrl,
     COOKIE_SECRET: 'c'.repeat(32),
     INTERNAL_TOKEN: 'i'.repeat(32),
+    SP_KEY_SECRET: 's'.repeat(32),
     // Never reached: no invitation is sent while idling.
     SMTP_URL: 'smtp://127.0.0.1:9',
     MAIL_QUEUE: `bench-runtime-${process.pid}`,
