@@ -126,7 +126,7 @@ describe('subscribe', () => {
     assert.ok(log.lines.some((line) => line.level === 'warn' && line.details.eventId === flaky.id))
   })
 
-  it('takes over the unacknowledged events of a consumer that died', async () => {
+  it('takes over the unacknowledged events of a consumer that died', async (t) => {
     const stream = uniqueStream()
     const events = Array.from({ length: 5 }, () => loginFailed())
     await publishToStream(redis, stream, events)
@@ -138,11 +138,16 @@ describe('subscribe', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     )
+    // Should the wait below fail, the subscriber (which never exits by itself) must not keep this
+    // test file's process, and with it the whole run, alive.
+    t.after(() => child.kill('SIGKILL'))
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString()
     })
-    await waitUntil(() => output.includes(events[0]?.id ?? '-'), 'the doomed consumer receives the first event')
+    // This wait includes starting a process, which took over 10 s with the suite's files running
+    // side by side on a busy 2-core machine.
+    await waitUntil(() => output.includes(events[0]?.id ?? '-'), 'the doomed consumer receives the first event', 30_000)
     const exited = once(child, 'exit')
     child.kill('SIGKILL')
     await exited
