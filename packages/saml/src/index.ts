@@ -17,3 +17,4 @@ export {
 } from './response-validation.ts'
 export { type ServiceProviderUrls, type SpSigning, serviceProviderUrls, spMetadataXml } from './service-provider.ts'
 export { generateSpSigningKey, RSA_SHA256, type SpSigningKeyPair, spCertificateFacts } from './sp-signing-key.ts'
+export { METADATA_XML_LIMITS, RESPONSE_XML_LIMITS, type XmlLimits } from './xml-document.ts'

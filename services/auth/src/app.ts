@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
 import { consumeInvitationEvents, startOutboxRelay } from '@gatehouse/events'
 import { createApp, originGuard, pingRedis, type ServiceDeps } from '@gatehouse/server'
+import { createLoginThrottle } from './accounts/login-throttle.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
@@ -21,7 +22,10 @@ import { createWorkspaceService } from './workspaces/service.ts'
 
 export { schema }
 export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url))
-export type AuthDeps = ServiceDeps<typeof schema>
+export type AuthDeps = ServiceDeps<typeof schema> & {
+  /** How many SSO configuration changes one account, and one workspace, may make per hour (default 60). */
+  ssoChangesPerHour?: number
+}
 
 /** The auth service as a Fastify instance; never listens (server.ts does). */
 export async function buildApp(config: AuthConfig, deps: AuthDeps) {
@@ -41,7 +45,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const publicUrl = config.publicUrl
   const events = createAuthEvents({ outbox: schema.outbox, wake: relay.wake })
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
-  const accounts = createAccountService({ db, sessions, events })
+  const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis) })
   const workspaces = createWorkspaceService({ db })
   const keys = createSpKeyVault(config.spKeySecret)
   const connections = createConnectionService({ db, publicUrl, keys })
@@ -71,7 +75,13 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
   await app.register(workspaceRoutes, { sessions, workspaces })
-  await app.register(ssoAdminRoutes, { sessions, workspaces, connections })
+  await app.register(ssoAdminRoutes, {
+    sessions,
+    workspaces,
+    connections,
+    redis,
+    changesPerHour: deps.ssoChangesPerHour ?? 60,
+  })
   await app.register(discoverRoutes, { db, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions })
   await app.register(internalRoutes, { db, sessions, internalToken: config.internalToken })

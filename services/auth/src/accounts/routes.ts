@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { perEmail, perIp, rateLimit } from '@gatehouse/server'
+import { perEmailAndNetwork, perNetwork, rateLimit } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { clientOf, ErrorRef, User, userView } from '../http-schemas.ts'
@@ -22,7 +22,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/auth/signup',
     {
-      preHandler: rateLimit(redis, [perIp('signup', 20), perEmail('signup', 5, 600)]),
+      preHandler: rateLimit(redis, [perNetwork('signup', 20), perEmailAndNetwork('signup', 5, 600)]),
       schema: {
         tags: ['accounts'],
         body: Type.Object({
@@ -43,7 +43,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/auth/login',
     {
-      preHandler: rateLimit(redis, [perIp('login', 30), perEmail('login', 10, 300)]),
+      preHandler: rateLimit(redis, [perNetwork('login', 30)]),
       schema: {
         tags: ['accounts'],
         body: Credentials,

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errors } from '@gatehouse/server'
+import { errors, rateLimit } from '@gatehouse/server'
+import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
 import type { SessionService } from '../sessions/service.ts'
 import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
 import type { ConnectionService } from './connections.ts'
+import { type IdpKind, idpKinds } from './idp-kinds.ts'
 
 const Certificate = Type.Object({
   fingerprintSha256: Type.String(),
@@ -30,6 +32,13 @@ const SpSigningCertificate = Type.Object({
   signing: Type.Boolean({ description: 'This key signs AuthnRequests now; the others are published until retired.' }),
 })
 
+const IdpKindSchema = Type.Unsafe<IdpKind>({
+  type: 'string',
+  enum: [...idpKinds],
+  description:
+    'The identity provider the connection is set up with: picks the setup guidance and the advice refusals give (IdP-neutral unless `entra`); it changes no SAML check. Default `entra`.',
+})
+
 const Connection = Type.Object({
   id: Uuid,
   workspaceId: Uuid,
@@ -38,6 +47,7 @@ const Connection = Type.Object({
   emailFromAttribute: Type.Boolean({ description: emailFromAttributeDescription }),
   allowSha1: Type.Boolean({ description: allowSha1Description }),
   signAuthnRequests: Type.Boolean({ description: signAuthnRequestsDescription }),
+  idpKind: IdpKindSchema,
   sp: Type.Object({
     entityId: Type.String({ description: "Entra's Identifier (Entity ID)" }),
     acsUrl: Type.String({ description: "Entra's Reply URL (Assertion Consumer Service URL)" }),
@@ -73,11 +83,15 @@ const IdpBody = Type.Union([
         maxLength: 65_536,
         description: "Entra's Certificate (Base64), with or without PEM armour",
       }),
+      idpKind: Type.Optional(IdpKindSchema),
     },
     { additionalProperties: false },
   ),
   Type.Object(
-    { metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }) },
+    {
+      metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }),
+      idpKind: Type.Optional(IdpKindSchema),
+    },
     { additionalProperties: false },
   ),
 ])
@@ -86,20 +100,33 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   sessions: SessionService
   workspaces: WorkspaceService
   connections: ConnectionService
-}> = async (app, { sessions, workspaces, connections }) => {
+  redis: Redis
+  changesPerHour: number
+}> = async (app, { sessions, workspaces, connections, redis, changesPerHour }) => {
+  type Request = Parameters<SessionService['require']>[0]
   // Permission first, in every handler: only an owner or admin of this very workspace.
-  const authorizeAdmin = async (request: Parameters<SessionService['require']>[0], workspaceId: string) => {
+  const authorizeAdmin = async (request: Request, workspaceId: string) => {
     const { user } = await sessions.require(request)
     await workspaces.authorize(workspaceId, user.id, adminRoles)
     return user
   }
-  const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef }
+  // Any self-registered user owns a workspace, and each change may parse up to the metadata
+  // limits (packages/saml README): changes are counted per account and per workspace.
+  const authorizeChange = async (request: Request, workspaceId: string) => {
+    const user = await authorizeAdmin(request, workspaceId)
+    await rateLimit(redis, [
+      { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => user.id },
+      { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
+    ])(request)
+    return user
+  }
+  const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 429: ErrorRef }
 
   app.post(
     '/v1/workspaces/:workspaceId/sso',
     { schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
     async (request, reply) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const user = await authorizeChange(request, request.params.workspaceId)
       const connection = await connections.turnOn(request.params.workspaceId, user.id)
       return reply.status(201).send({ connection })
     },
@@ -120,7 +147,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const user = await authorizeChange(request, request.params.workspaceId)
       return { connection: await connections.setIdp(request.params.workspaceId, user.id, request.body) }
     },
   )
@@ -137,12 +164,13 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
           emailFromAttribute: Type.Optional(Type.Boolean({ description: emailFromAttributeDescription })),
           allowSha1: Type.Optional(Type.Boolean({ description: allowSha1Description })),
           signAuthnRequests: Type.Optional(Type.Boolean({ description: signAuthnRequestsDescription })),
+          idpKind: Type.Optional(IdpKindSchema),
         }),
         response: { 200: ConnectionBody, ...errorsOf },
       },
     },
     async (request) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const user = await authorizeChange(request, request.params.workspaceId)
       // A weaker signature check lowers what every member's sign-in rests on: the owner's call alone.
       if (request.body.allowSha1) {
         const { role } = await workspaces.authorize(request.params.workspaceId, user.id, adminRoles)
@@ -194,7 +222,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     '/v1/workspaces/:workspaceId/sso',
     { schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
     async (request, reply) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const user = await authorizeChange(request, request.params.workspaceId)
       await connections.remove(request.params.workspaceId, user.id)
       return reply.status(204).send(null)
     },

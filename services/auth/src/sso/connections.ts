@@ -14,6 +14,7 @@ import {
 import { AppError, errors } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
+import type { IdpKind } from './idp-kinds.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -32,12 +33,15 @@ export interface ConnectionChanges {
   emailFromAttribute?: boolean
   allowSha1?: boolean
   signAuthnRequests?: boolean
+  idpKind?: IdpKind
 }
 
 // Keys published at once: the one that signs and those of earlier rotations not yet retired.
 const MAX_SP_SIGNING_KEYS = 3
 
-export type IdpInput = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
+export type IdpInput = ({ ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }) & {
+  idpKind?: IdpKind
+}
 
 /** A connection as CONTRACT.md shows it (`{connection}`); certificates as fingerprints, never PEM. */
 export function connectionView(row: ConnectionRow, publicUrl: URL) {
@@ -50,6 +54,7 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     emailFromAttribute: row.emailFromAttribute,
     allowSha1: row.allowSha1,
     signAuthnRequests: row.signAuthnRequests,
+    idpKind: row.idpKind,
     sp: {
       ...serviceProviderUrls(publicUrl, row.id),
       // Described like the IdP's; the certificates themselves are in the SP metadata.
@@ -140,6 +145,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
           idpCertificates: parsed.certificates,
           idpWantsSignedRequests: parsed.wantAuthnRequestsSigned,
           ...signing,
+          ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
         })
         await insertAudit(tx, {
           workspaceId,
@@ -147,6 +153,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
           action: 'sso.idp_configured',
           changes: {
             source: 'metadataXml' in input ? 'metadata' : 'values',
+            ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
             certificateFingerprints: parsed.certificates.map((certificate) => certificate.fingerprintSha256),
