@@ -113,6 +113,8 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
     async turnOn(workspaceId: string, actorUserId: string) {
       // The SP signing key is made with the connection, so its certificate is in the SP metadata
       // the admin hands the IdP from the start, even while requests are not signed.
+      // Checked before the key is made, so repeated requests cost no RSA key generation each.
+      if (await findConnectionByWorkspace(deps.db, workspaceId)) throw authErrors.ssoExists()
       const id = randomUUID()
       const signingKey = await deps.keys.create(id)
       return deps.db.transaction(async (tx) => {
