@@ -9,8 +9,6 @@ const statusNames = {
 }
 // IdP signing certificates last a few years (Entra: 3); warn well before one runs out.
 const expiryWarningDays = 30
-// Only the owner may allow SHA-1 (the API answers 403 to an admin); an admin may turn it off.
-let isOwner = false
 const idpKindInputs = [...document.querySelectorAll('input[name="idpKind"]')]
 
 /** The IdP chosen on the picker, as in "Okta’s values". */
@@ -31,6 +29,8 @@ function labelText(field) {
   if (!label) return field.getAttribute('aria-label')
   return (label.querySelector('[data-idp-kind]:not([hidden])') ?? label).textContent.trim()
 }
+// Only the owner may allow SHA-1 (the API answers 403 to an admin); an admin may turn it off.
+let isOwner = false
 
 async function load() {
   const session = await currentSession()

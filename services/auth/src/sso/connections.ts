@@ -14,7 +14,7 @@ import {
 import { AppError, errors } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
-import type { IdpKind } from './idp-kinds.ts'
+import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -136,7 +136,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
     async setIdp(workspaceId: string, actorUserId: string, input: IdpInput) {
       const row = await existing(workspaceId)
-      const parsed = parseIdpInput(input)
+      const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
       const signing = parsed.wantAuthnRequestsSigned ? { signAuthnRequests: true, ...(await firstSigningKey(row)) } : {}
@@ -234,12 +234,17 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
 export type ConnectionService = ReturnType<typeof createConnectionService>
 
-function parseIdpInput(input: IdpInput): ParsedIdpConfig {
+/** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
+function parseIdpInput(input: IdpInput, idpKind: IdpKind): ParsedIdpConfig {
   try {
-    return 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    const parsed = 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    return { ...parsed, warnings: parsed.warnings.map((warning) => inIdpTerms(warning, idpKind)) }
   } catch (error) {
     if (error instanceof SamlConfigError) {
-      throw new AppError(400, error.code, error.message, { fields: error.fields })
+      const fields = Object.fromEntries(
+        Object.entries(error.fields).map(([field, message]) => [field, inIdpTerms(message, idpKind)]),
+      )
+      throw new AppError(400, error.code, inIdpTerms(error.message, idpKind), { fields })
     }
     throw error
   }
