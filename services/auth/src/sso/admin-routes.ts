@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { METADATA_XML_LIMITS } from '@gatehouse/saml'
 import { errors, rateLimit } from '@gatehouse/server'
+import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
@@ -74,6 +76,8 @@ const Connection = Type.Object({
 })
 const ConnectionBody = Type.Object({ connection: Connection })
 
+const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
+
 const IdpBody = Type.Union([
   Type.Object(
     {
@@ -89,7 +93,7 @@ const IdpBody = Type.Union([
   ),
   Type.Object(
     {
-      metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }),
+      metadataXml: Type.String({ description: 'Federation metadata XML, at most 256 KiB (packages/saml README)' }),
       idpKind: Type.Optional(IdpKindSchema),
     },
     { additionalProperties: false },
@@ -111,22 +115,27 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     return user
   }
   // Any self-registered user owns a workspace, and each change may parse up to the metadata
-  // limits (packages/saml README): changes are counted per account and per workspace.
-  const authorizeChange = async (request: Request, workspaceId: string) => {
+  // limits (packages/saml README): changes are counted per account and per workspace,
+  // before the body is read, so a refused change costs no JSON or XML parsing.
+  const countChange = async (request: FastifyRequest) => {
+    const { workspaceId } = request.params as { workspaceId: string }
+    if (!uuidPattern.test(workspaceId)) return // the params schema refuses it
     const user = await authorizeAdmin(request, workspaceId)
     await rateLimit(redis, [
       { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => user.id },
       { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
     ])(request)
-    return user
   }
   const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 429: ErrorRef }
 
   app.post(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
+    {
+      onRequest: countChange,
+      schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } },
+    },
     async (request, reply) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       const connection = await connections.turnOn(request.params.workspaceId, user.id)
       return reply.status(201).send({ connection })
     },
@@ -144,10 +153,13 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.put(
     '/v1/workspaces/:workspaceId/sso/idp',
     {
+      onRequest: countChange,
+      // Metadata is at most 256 KiB (METADATA_XML_LIMITS), twice that once escaped into JSON.
+      bodyLimit: 2 * METADATA_XML_LIMITS.bytes,
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       return { connection: await connections.setIdp(request.params.workspaceId, user.id, request.body) }
     },
   )
@@ -155,6 +167,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     '/v1/workspaces/:workspaceId/sso',
     {
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         params: WorkspaceParams,
@@ -170,7 +183,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       // A weaker signature check lowers what every member's sign-in rests on: the owner's call alone.
       if (request.body.allowSha1) {
         const { role } = await workspaces.authorize(request.params.workspaceId, user.id, adminRoles)
@@ -183,6 +196,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/workspaces/:workspaceId/sso/signing-keys',
     {
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         summary: 'Rotate the SP signing key',
@@ -202,6 +216,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     '/v1/workspaces/:workspaceId/sso/signing-keys/:keyId',
     {
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         summary: 'Retire an SP signing key',
@@ -220,9 +235,12 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
 
   app.delete(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
+    {
+      onRequest: countChange,
+      schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } },
+    },
     async (request, reply) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       await connections.remove(request.params.workspaceId, user.id)
       return reply.status(204).send(null)
     },

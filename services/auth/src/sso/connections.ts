@@ -95,9 +95,12 @@ export function idpOf(row: ConnectionRow): IdpConfig | null {
 export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
 
-  /** A connection made before SP keys existed gets its first one when signing first needs it. */
-  async function keysForSigning(row: ConnectionRow) {
-    return row.spSigningKeys.length > 0 ? row.spSigningKeys : [await deps.keys.create(row.id)]
+  /**
+   * A connection made before SP keys existed gets its first one when signing first needs it. Only
+   * then is the key list written, so a stale read never undoes a rotation or retirement.
+   */
+  async function firstSigningKey(row: ConnectionRow) {
+    return row.spSigningKeys.length > 0 ? {} : { spSigningKeys: [await deps.keys.create(row.id)] }
   }
 
   async function existing(workspaceId: string): Promise<ConnectionRow> {
@@ -134,9 +137,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
       const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
-      const signing = parsed.wantAuthnRequestsSigned
-        ? { signAuthnRequests: true, spSigningKeys: await keysForSigning(row) }
-        : {}
+      const signing = parsed.wantAuthnRequestsSigned ? { signAuthnRequests: true, ...(await firstSigningKey(row)) } : {}
       return deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, {
           idpSsoUrl: parsed.ssoUrl,
@@ -167,7 +168,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
       const row = await existing(workspaceId)
       const applied = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
       if (Object.keys(applied).length === 0) return view(row)
-      const signingKeys = changes.signAuthnRequests ? { spSigningKeys: await keysForSigning(row) } : {}
+      const signingKeys = changes.signAuthnRequests ? await firstSigningKey(row) : {}
       return deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
         await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.updated', changes: applied })
@@ -207,7 +208,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
         if (!row || index === -1) throw errors.notFound('This connection has no such signing key.')
         if (index === 0) throw authErrors.signingKeyInUse()
         const updated = await updateConnection(tx, id, {
-          spSigningKeys: row.spSigningKeys.filter((key) => key.id !== row.spSigningKeys[index]?.id),
+          spSigningKeys: row.spSigningKeys.filter((_, position) => position !== index),
         })
         await insertAudit(tx, {
           workspaceId,
