@@ -34,6 +34,7 @@ function signedElements(samlResponse: string): string[] {
   const signatures = document.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')
   return Array.from(signatures, (signature) => (signature.parentNode as Element).localName ?? '').sort()
 }
+
 const password = 'correct horse battery staple'
 
 /** What these tests read of CONTRACT.md's `{connection}`. */
