@@ -111,6 +111,7 @@ export interface ConnectionView {
   emailFromAttribute: boolean
   allowSha1: boolean
   signAuthnRequests: boolean
+  idpKind: string
   sp: {
     entityId: string
     acsUrl: string

@@ -155,6 +155,22 @@ describe('signed AuthnRequests and SP signing key rotation', () => {
     },
   )
 
+  it('a replica with another SP_KEY_SECRET cannot sign, but still takes responses at the ACS', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    await ssoRequest('PATCH', workspace.id, owner.cookie, '', { signAuthnRequests: true })
+    const misconfigured = await startAuthApp({ SP_KEY_SECRET: randomBytes(32).toString('base64url') })
+    try {
+      const start = await misconfigured.app.inject({ method: 'GET', url: `/sso/saml/${connection.id}/login` })
+      assert.equal(start.statusCode, 500)
+      assert.doesNotMatch(start.body, /PRIVATE KEY|SP_KEY_SECRET/)
+      const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email: owner.email } })
+      const acs = await postToAcs(misconfigured.app, connection.id, { SAMLResponse: samlResponse })
+      assert.equal(acs.statusCode, 302, acs.body)
+    } finally {
+      await misconfigured.close()
+    }
+  })
+
   it('turns signing on when the imported IdP metadata says WantAuthnRequestsSigned, and shows why', async () => {
     const idp = await devIdp()
     const { owner, workspace } = await workspaceWithSso(auth.app)

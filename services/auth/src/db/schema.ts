@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
+import { idpKinds } from '../sso/idp-kinds.ts'
 
 export const authSchema = pgSchema('auth')
 
@@ -119,6 +120,8 @@ export const ssoConnections = authSchema.table(
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     enabled: boolean('enabled').notNull().default(true),
     allowIdpInitiated: boolean('allow_idp_initiated').notNull().default(false),
+    // Which IdP the admin set up (picks the page's guidance and the refusals' advice, no SAML rule).
+    idpKind: text('idp_kind', { enum: idpKinds }).notNull().default('entra'),
     idpSsoUrl: text('idp_sso_url'),
     idpEntityId: text('idp_entity_id'),
     idpCertificates: jsonb('idp_certificates').$type<StoredCertificate[]>(),

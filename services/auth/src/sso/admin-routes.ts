@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { METADATA_XML_LIMITS } from '@gatehouse/saml'
 import { errors, rateLimit } from '@gatehouse/server'
+import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
 import type { SessionService } from '../sessions/service.ts'
 import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
 import type { ConnectionService } from './connections.ts'
+import { type IdpKind, idpKinds } from './idp-kinds.ts'
 
 const Certificate = Type.Object({
   fingerprintSha256: Type.String(),
@@ -31,6 +34,13 @@ const SpSigningCertificate = Type.Object({
   signing: Type.Boolean({ description: 'This key signs AuthnRequests now; the others are published until retired.' }),
 })
 
+const IdpKindSchema = Type.Unsafe<IdpKind>({
+  type: 'string',
+  enum: [...idpKinds],
+  description:
+    'The identity provider the connection is set up with: picks the setup guidance and the advice refusals give (IdP-neutral unless `entra`); it changes no SAML check. Default `entra`.',
+})
+
 const Connection = Type.Object({
   id: Uuid,
   workspaceId: Uuid,
@@ -39,6 +49,7 @@ const Connection = Type.Object({
   emailFromAttribute: Type.Boolean({ description: emailFromAttributeDescription }),
   allowSha1: Type.Boolean({ description: allowSha1Description }),
   signAuthnRequests: Type.Boolean({ description: signAuthnRequestsDescription }),
+  idpKind: IdpKindSchema,
   sp: Type.Object({
     entityId: Type.String({ description: "Entra's Identifier (Entity ID)" }),
     acsUrl: Type.String({ description: "Entra's Reply URL (Assertion Consumer Service URL)" }),
@@ -65,6 +76,8 @@ const Connection = Type.Object({
 })
 const ConnectionBody = Type.Object({ connection: Connection })
 
+const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
+
 const IdpBody = Type.Union([
   Type.Object(
     {
@@ -74,11 +87,15 @@ const IdpBody = Type.Union([
         maxLength: 65_536,
         description: "Entra's Certificate (Base64), with or without PEM armour",
       }),
+      idpKind: Type.Optional(IdpKindSchema),
     },
     { additionalProperties: false },
   ),
   Type.Object(
-    { metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }) },
+    {
+      metadataXml: Type.String({ description: 'Federation metadata XML, at most 256 KiB (packages/saml README)' }),
+      idpKind: Type.Optional(IdpKindSchema),
+    },
     { additionalProperties: false },
   ),
 ])
@@ -98,22 +115,27 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     return user
   }
   // Any self-registered user owns a workspace, and each change may parse up to the metadata
-  // limits (packages/saml README): changes are counted per account and per workspace.
-  const authorizeChange = async (request: Request, workspaceId: string) => {
+  // limits (packages/saml README): changes are counted per account and per workspace,
+  // before the body is read, so a refused change costs no JSON or XML parsing.
+  const countChange = async (request: FastifyRequest) => {
+    const { workspaceId } = request.params as { workspaceId: string }
+    if (!uuidPattern.test(workspaceId)) return // the params schema refuses it
     const user = await authorizeAdmin(request, workspaceId)
     await rateLimit(redis, [
       { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => user.id },
       { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
     ])(request)
-    return user
   }
   const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 429: ErrorRef }
 
   app.post(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
+    {
+      onRequest: countChange,
+      schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } },
+    },
     async (request, reply) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       const connection = await connections.turnOn(request.params.workspaceId, user.id)
       return reply.status(201).send({ connection })
     },
@@ -131,10 +153,13 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.put(
     '/v1/workspaces/:workspaceId/sso/idp',
     {
+      onRequest: countChange,
+      // Metadata is at most 256 KiB (METADATA_XML_LIMITS), twice that once escaped into JSON.
+      bodyLimit: 2 * METADATA_XML_LIMITS.bytes,
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       return { connection: await connections.setIdp(request.params.workspaceId, user.id, request.body) }
     },
   )
@@ -142,6 +167,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     '/v1/workspaces/:workspaceId/sso',
     {
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         params: WorkspaceParams,
@@ -151,12 +177,13 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
           emailFromAttribute: Type.Optional(Type.Boolean({ description: emailFromAttributeDescription })),
           allowSha1: Type.Optional(Type.Boolean({ description: allowSha1Description })),
           signAuthnRequests: Type.Optional(Type.Boolean({ description: signAuthnRequestsDescription })),
+          idpKind: Type.Optional(IdpKindSchema),
         }),
         response: { 200: ConnectionBody, ...errorsOf },
       },
     },
     async (request) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       // A weaker signature check lowers what every member's sign-in rests on: the owner's call alone.
       if (request.body.allowSha1) {
         const { role } = await workspaces.authorize(request.params.workspaceId, user.id, adminRoles)
@@ -169,6 +196,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/workspaces/:workspaceId/sso/signing-keys',
     {
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         summary: 'Rotate the SP signing key',
@@ -188,6 +216,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     '/v1/workspaces/:workspaceId/sso/signing-keys/:keyId',
     {
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         summary: 'Retire an SP signing key',
@@ -206,9 +235,12 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
 
   app.delete(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
+    {
+      onRequest: countChange,
+      schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } },
+    },
     async (request, reply) => {
-      const user = await authorizeChange(request, request.params.workspaceId)
+      const user = await authorizeAdmin(request, request.params.workspaceId)
       await connections.remove(request.params.workspaceId, user.id)
       return reply.status(204).send(null)
     },

@@ -14,6 +14,7 @@ import {
 import { AppError, errors } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
+import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -32,12 +33,15 @@ export interface ConnectionChanges {
   emailFromAttribute?: boolean
   allowSha1?: boolean
   signAuthnRequests?: boolean
+  idpKind?: IdpKind
 }
 
 // Keys published at once: the one that signs and those of earlier rotations not yet retired.
 const MAX_SP_SIGNING_KEYS = 3
 
-export type IdpInput = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
+export type IdpInput = ({ ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }) & {
+  idpKind?: IdpKind
+}
 
 /** A connection as CONTRACT.md shows it (`{connection}`); certificates as fingerprints, never PEM. */
 export function connectionView(row: ConnectionRow, publicUrl: URL) {
@@ -50,6 +54,7 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     emailFromAttribute: row.emailFromAttribute,
     allowSha1: row.allowSha1,
     signAuthnRequests: row.signAuthnRequests,
+    idpKind: row.idpKind,
     sp: {
       ...serviceProviderUrls(publicUrl, row.id),
       // Described like the IdP's; the certificates themselves are in the SP metadata.
@@ -90,9 +95,12 @@ export function idpOf(row: ConnectionRow): IdpConfig | null {
 export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
 
-  /** A connection made before SP keys existed gets its first one when signing first needs it. */
-  async function keysForSigning(row: ConnectionRow) {
-    return row.spSigningKeys.length > 0 ? row.spSigningKeys : [await deps.keys.create(row.id)]
+  /**
+   * A connection made before SP keys existed gets its first one when signing first needs it. Only
+   * then is the key list written, so a stale read never undoes a rotation or retirement.
+   */
+  async function firstSigningKey(row: ConnectionRow) {
+    return row.spSigningKeys.length > 0 ? {} : { spSigningKeys: [await deps.keys.create(row.id)] }
   }
 
   async function existing(workspaceId: string): Promise<ConnectionRow> {
@@ -126,12 +134,10 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
     async setIdp(workspaceId: string, actorUserId: string, input: IdpInput) {
       const row = await existing(workspaceId)
-      const parsed = parseIdpInput(input)
+      const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
-      const signing = parsed.wantAuthnRequestsSigned
-        ? { signAuthnRequests: true, spSigningKeys: await keysForSigning(row) }
-        : {}
+      const signing = parsed.wantAuthnRequestsSigned ? { signAuthnRequests: true, ...(await firstSigningKey(row)) } : {}
       return deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, {
           idpSsoUrl: parsed.ssoUrl,
@@ -139,6 +145,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
           idpCertificates: parsed.certificates,
           idpWantsSignedRequests: parsed.wantAuthnRequestsSigned,
           ...signing,
+          ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
         })
         await insertAudit(tx, {
           workspaceId,
@@ -146,6 +153,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
           action: 'sso.idp_configured',
           changes: {
             source: 'metadataXml' in input ? 'metadata' : 'values',
+            ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
             certificateFingerprints: parsed.certificates.map((certificate) => certificate.fingerprintSha256),
@@ -160,7 +168,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
       const row = await existing(workspaceId)
       const applied = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
       if (Object.keys(applied).length === 0) return view(row)
-      const signingKeys = changes.signAuthnRequests ? { spSigningKeys: await keysForSigning(row) } : {}
+      const signingKeys = changes.signAuthnRequests ? await firstSigningKey(row) : {}
       return deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
         await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.updated', changes: applied })
@@ -200,7 +208,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
         if (!row || index === -1) throw errors.notFound('This connection has no such signing key.')
         if (index === 0) throw authErrors.signingKeyInUse()
         const updated = await updateConnection(tx, id, {
-          spSigningKeys: row.spSigningKeys.filter((key) => key.id !== row.spSigningKeys[index]?.id),
+          spSigningKeys: row.spSigningKeys.filter((_, position) => position !== index),
         })
         await insertAudit(tx, {
           workspaceId,
@@ -224,12 +232,17 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
 export type ConnectionService = ReturnType<typeof createConnectionService>
 
-function parseIdpInput(input: IdpInput): ParsedIdpConfig {
+/** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
+function parseIdpInput(input: IdpInput, idpKind: IdpKind): ParsedIdpConfig {
   try {
-    return 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    const parsed = 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    return { ...parsed, warnings: parsed.warnings.map((warning) => inIdpTerms(warning, idpKind)) }
   } catch (error) {
     if (error instanceof SamlConfigError) {
-      throw new AppError(400, error.code, error.message, { fields: error.fields })
+      const fields = Object.fromEntries(
+        Object.entries(error.fields).map(([field, message]) => [field, inIdpTerms(message, idpKind)]),
+      )
+      throw new AppError(400, error.code, inIdpTerms(error.message, idpKind), { fields })
     }
     throw error
   }

@@ -9,6 +9,7 @@ import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
+import { refusalMessage } from './idp-kinds.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
 import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, openSsoSession } from './repo.ts'
@@ -203,7 +204,7 @@ export function createLoginFlow(deps: {
       }
       await refuse(connection.row, { email: '(unverified)' }, attempt.client, error.reason)
       if (error.reason === 'replayed') throw authErrors.samlReplayed()
-      throw authErrors.samlInvalid(error.message, { reason: error.reason })
+      throw authErrors.samlInvalid(refusalMessage(error, connection.row.idpKind), { reason: error.reason })
     }
   }
 
