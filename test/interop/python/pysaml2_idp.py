@@ -3,6 +3,9 @@
 independent-IdP tests: saml2.server.Server parses the AuthnRequest, checks it against the SP
 metadata it imported, builds and signs the response. HTTP and settings: idp_http.py."""
 
+import json
+import os
+
 from idp_http import Refused, serve
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.config import IdPConfig
@@ -13,7 +16,25 @@ from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 
+_servers = {}
+
+
 def idp_server(settings, parsing_redirect=False):
+    """A Server for these settings and the SP metadata files as they are now (built once: loading
+    the configuration and metadata is most of what a request costs)."""
+    key = (
+        json.dumps(settings, sort_keys=True),
+        parsing_redirect,
+        tuple(os.stat(path).st_mtime_ns for path in settings["sp_metadata_files"]),
+    )
+    if key not in _servers:
+        if len(_servers) >= 4:  # only the latest settings matter
+            _servers.clear()
+        _servers[key] = build_server(settings, parsing_redirect)
+    return _servers[key]
+
+
+def build_server(settings, parsing_redirect):
     signing = settings["keys"][settings["signing_key"]]
     config = IdPConfig()
     config.load(
