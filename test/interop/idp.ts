@@ -18,6 +18,11 @@ export interface IdpSettings {
   publishNextKey: boolean
   /** Whether the IdP refuses AuthnRequests not signed by a key of the SP metadata it imported. */
   requireSignedRequests: boolean
+  /**
+   * The NameID: the person's email (format emailAddress), or a transient one (saml-core 8.3.8, the
+   * default of many IdPs) with the email only in an attribute.
+   */
+  nameId: 'email' | 'transient'
 }
 
 export const defaultSettings: IdpSettings = {
@@ -25,6 +30,7 @@ export const defaultSettings: IdpSettings = {
   signingKey: 'current',
   publishNextKey: false,
   requireSignedRequests: false,
+  nameId: 'email',
 }
 
 export interface User {

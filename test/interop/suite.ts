@@ -263,6 +263,27 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       assert.equal(again.cookies.session, undefined)
     })
 
+    it('takes the email from the mail attribute when the NameID is transient, once the admin says so', async () => {
+      idp.configure({ ...defaultSettings, nameId: 'transient' })
+      const refused = (await signInIdpInitiated(member)).acs
+      assert.equal(refused.status, 400, String(refused.body).slice(0, 1000))
+      assert.match(String(refused.body), /nameid_not_email/)
+
+      const setEmailFromAttribute = (emailFromAttribute: boolean) =>
+        api(`/v1/workspaces/${workspaceId}/sso`, {
+          method: 'PATCH',
+          cookie: owner.cookie,
+          json: { emailFromAttribute },
+        })
+      assert.equal((await setEmailFromAttribute(true)).status, 200)
+      try {
+        await assertSignedIn(await signInIdpInitiated(member), member, '/')
+        await assertSignedIn(await signInSpInitiated(member), member, '/home')
+      } finally {
+        await setEmailFromAttribute(false)
+      }
+    })
+
     it('imports the three values (Login URL, Identifier, certificate) and signs in with them', async () => {
       idp.configure(defaultSettings)
       await importIdp({ ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem() })

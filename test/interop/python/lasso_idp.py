@@ -8,6 +8,7 @@ up unconditionally); the signature hint decides whether the Response is signed t
 offers "assertion" and "both", not "response"."""
 
 import datetime
+import secrets
 
 import lasso
 from idp_http import Refused, post_form, serve
@@ -117,8 +118,12 @@ class LassoBackend:
         login.buildAssertion(
             lasso.SAML2_AUTHN_CONTEXT_PASSWORD_PROTECTED_TRANSPORT, timestamp(), None, timestamp(-1), timestamp(5)
         )
-        login.assertion.subject.nameID.format = EMAIL
-        login.assertion.subject.nameID.content = email
+        if settings["name_id"] == "email":
+            login.assertion.subject.nameID.format = EMAIL
+            login.assertion.subject.nameID.content = email
+        else:
+            login.assertion.subject.nameID.format = lasso.SAML2_NAME_IDENTIFIER_FORMAT_TRANSIENT
+            login.assertion.subject.nameID.content = secrets.token_hex(16)
         statement = lasso.Saml2AttributeStatement()
         statement.attribute = (
             attribute("urn:mace:dir:attribute-def:givenName", user["firstName"]),

@@ -5,12 +5,13 @@ metadata it imported, builds and signs the response. HTTP and settings: idp_http
 
 import json
 import os
+import secrets
 
 from idp_http import Refused, serve
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -119,7 +120,9 @@ class Pysaml2Backend:
             in_response_to=signin["in_response_to"],
             destination=signin["destination"],
             sp_entity_id=signin["sp_entity_id"],
-            name_id=saml.NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+            name_id=saml.NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email)
+            if settings["name_id"] == "email"
+            else saml.NameID(format=NAMEID_FORMAT_TRANSIENT, text=secrets.token_hex(16)),
             authn={"class_ref": saml.AUTHN_PASSWORD_PROTECTED, "authn_auth": settings["entity_id"]},
             sign_response=settings["signing"] in ("response", "both"),
             sign_assertion=settings["signing"] in ("assertion", "both"),
