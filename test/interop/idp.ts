@@ -23,6 +23,8 @@ export interface IdpSettings {
    * default of many IdPs) with the email only in an attribute.
    */
   nameId: 'email' | 'transient'
+  /** RSA with SHA-256 (signature and digest), or the legacy SHA-1 some IdPs still use. */
+  hash: 'sha256' | 'sha1'
 }
 
 export const defaultSettings: IdpSettings = {
@@ -31,6 +33,7 @@ export const defaultSettings: IdpSettings = {
   publishNextKey: false,
   requireSignedRequests: false,
   nameId: 'email',
+  hash: 'sha256',
 }
 
 export interface User {

@@ -68,6 +68,7 @@ export async function startPythonIdp(idp: PythonIdp): Promise<RunningIdp> {
         publish_next_key: settings.publishNextKey,
         require_signed_requests: settings.requireSignedRequests,
         name_id: settings.nameId,
+        hash: settings.hash,
       }),
     )
   write()

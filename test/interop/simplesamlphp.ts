@@ -109,7 +109,7 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
       settings.publishNextKey && settings.signingKey === 'current'
         ? `  'new_certificate' => ${php(keys.next.certificatePath)},`
         : '',
-      `  'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',`,
+      `  'signature.algorithm' => ${php(settings.hash === 'sha1' ? 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')},`,
       `  'validate.authnrequest' => ${settings.requireSignedRequests},`,
     ]
     writeAtomically(

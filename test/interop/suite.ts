@@ -284,6 +284,22 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       }
     })
 
+    it('refuses SHA-1 signatures (weak_algorithm) until the owner allows SHA-1 for the connection', async () => {
+      idp.configure({ ...defaultSettings, hash: 'sha1' })
+      const refused = (await signInIdpInitiated(member)).acs
+      assert.equal(refused.status, 400, String(refused.body).slice(0, 1000))
+      assert.match(String(refused.body), /weak_algorithm/)
+
+      const setAllowSha1 = (allowSha1: boolean) =>
+        api(`/v1/workspaces/${workspaceId}/sso`, { method: 'PATCH', cookie: owner.cookie, json: { allowSha1 } })
+      assert.equal((await setAllowSha1(true)).status, 200)
+      try {
+        await assertSignedIn(await signInSpInitiated(member), member, '/home')
+      } finally {
+        await setAllowSha1(false)
+      }
+    })
+
     it('imports the three values (Login URL, Identifier, certificate) and signs in with them', async () => {
       idp.configure(defaultSettings)
       await importIdp({ ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem() })

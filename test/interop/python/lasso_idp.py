@@ -53,7 +53,9 @@ def lasso_server(settings):
     signing = settings["keys"][settings["signing_key"]]
     with open(signing["key"], encoding="ascii") as key, open(signing["cert"], encoding="ascii") as cert:
         server = lasso.Server.newFromBuffers(idp_metadata(settings), key.read(), None, cert.read())
-    server.signatureMethod = lasso.SIGNATURE_METHOD_RSA_SHA256
+    server.signatureMethod = (
+        lasso.SIGNATURE_METHOD_RSA_SHA1 if settings["hash"] == "sha1" else lasso.SIGNATURE_METHOD_RSA_SHA256
+    )
     for path in settings["sp_metadata_files"]:
         with open(path, encoding="utf-8") as metadata:
             server.addProviderFromBuffer(lasso.PROVIDER_ROLE_SP, metadata.read())

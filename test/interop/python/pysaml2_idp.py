@@ -14,7 +14,7 @@ from saml2.metadata import entity_descriptor
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 
 _servers = {}
@@ -126,8 +126,8 @@ class Pysaml2Backend:
             authn={"class_ref": saml.AUTHN_PASSWORD_PROTECTED, "authn_auth": settings["entity_id"]},
             sign_response=settings["signing"] in ("response", "both"),
             sign_assertion=settings["signing"] in ("assertion", "both"),
-            sign_alg=SIG_RSA_SHA256,
-            digest_alg=DIGEST_SHA256,
+            sign_alg=SIG_RSA_SHA1 if settings["hash"] == "sha1" else SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA1 if settings["hash"] == "sha1" else DIGEST_SHA256,
         )
         http_args = server.apply_binding(
             BINDING_HTTP_POST, str(response), signin["destination"], signin["relay_state"], response=True
