@@ -68,5 +68,6 @@ export {
   serverErrorsFor,
 } from './hostile-requests.ts'
 export { type RedisProcess, startRedisProcess } from './redis-process.ts'
+export { returnToCases } from './return-to-cases.ts'
 export { sparePort } from './spare-port.ts'
 export { uniqueEmail, uniqueIp, uniqueSuffix } from './unique.ts'
