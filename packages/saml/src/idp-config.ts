@@ -24,6 +24,8 @@ export interface IdpConfig {
 
 export interface ParsedIdpConfig extends IdpConfig {
   warnings: string[]
+  /** The IdP's metadata says WantAuthnRequestsSigned="true" (saml-metadata 2.4.3); false for three values. */
+  wantAuthnRequestsSigned: boolean
 }
 
 const MAX_URL_LENGTH = 2048
@@ -86,7 +88,13 @@ export function idpConfigFromValues(
   }
   try {
     const { certificates, warnings } = describeAll([values.certificate], now)
-    return { ssoUrl: values.ssoUrl.trim(), entityId: values.entityId.trim(), certificates, warnings }
+    return {
+      ssoUrl: values.ssoUrl.trim(),
+      entityId: values.entityId.trim(),
+      certificates,
+      warnings,
+      wantAuthnRequestsSigned: false,
+    }
   } catch (error) {
     if (error instanceof CertificateProblem) {
       throw new SamlConfigError('invalid_certificate', { certificate: error.message })
@@ -192,5 +200,7 @@ export function idpConfigFromMetadata(metadataXml: string, options: { now?: Date
   // During a rollover an expired certificate may still be listed beside the new one: keep the
   // usable ones and tell the admin about the others.
   warnings.push(...refused.map((reason) => `A certificate in the metadata was skipped: ${reason}`))
-  return { ssoUrl: ssoUrl.trim(), entityId: entityId.trim(), certificates, warnings }
+  // xs:boolean admits "true" and "1".
+  const wantAuthnRequestsSigned = ['true', '1'].includes(attributeOrNull(descriptor, 'WantAuthnRequestsSigned') ?? '')
+  return { ssoUrl: ssoUrl.trim(), entityId: entityId.trim(), certificates, warnings, wantAuthnRequestsSigned }
 }

@@ -16,6 +16,7 @@ import { discoverRoutes } from './sso/discover-routes.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
+import { createSpKeyVault } from './sso/sp-keys.ts'
 import { workspaceRoutes } from './workspaces/routes.ts'
 import { createWorkspaceService } from './workspaces/service.ts'
 
@@ -46,14 +47,15 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis) })
   const workspaces = createWorkspaceService({ db })
-  const connections = createConnectionService({ db, publicUrl })
+  const keys = createSpKeyVault(config.spKeySecret)
+  const connections = createConnectionService({ db, publicUrl, keys })
   const loginFlow = createLoginFlow({
     db,
     redis,
     publicUrl,
     sessions,
     events,
-    connections: createConnectionCache({ db, publicUrl }),
+    connections: createConnectionCache({ db, publicUrl, keys }),
     refusals: createRefusalLimit(redis),
   })
   app.decorate('workspaces', workspaces)

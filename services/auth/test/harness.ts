@@ -108,8 +108,23 @@ export interface ConnectionView {
   workspaceId: string
   enabled: boolean
   allowIdpInitiated: boolean
-  sp: { entityId: string; acsUrl: string; metadataUrl: string; loginUrl: string }
-  idp: { ssoUrl: string; entityId: string; certificates: { fingerprintSha256: string; notAfter: string }[] } | null
+  emailFromAttribute: boolean
+  allowSha1: boolean
+  signAuthnRequests: boolean
+  idpKind: string
+  sp: {
+    entityId: string
+    acsUrl: string
+    metadataUrl: string
+    loginUrl: string
+    signingCertificates: { id: string; fingerprintSha256: string; signing: boolean }[]
+  }
+  idp: {
+    ssoUrl: string
+    entityId: string
+    certificates: { fingerprintSha256: string; notAfter: string }[]
+    wantAuthnRequestsSigned: boolean
+  } | null
   status: string
 }
 

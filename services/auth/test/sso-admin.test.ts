@@ -96,6 +96,44 @@ describe('SSO connection admin API', () => {
     assert.equal(current.json().connection.idp.entityId, idp.entityId)
   })
 
+  it("says what is wrong with the IdP's values in Entra's portal terms for Entra, in SAML terms for another IdP", async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const bad = [
+      { ssoUrl: '', entityId: '', certificate: 'not a certificate' },
+      { ssoUrl: 'https://idp.example/sso', entityId: 'https://idp.example', certificate: 'not a certificate' },
+      { metadataXml: '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>' },
+    ]
+    const messagesFor = async (idpKind: string) => {
+      const messages: string[] = []
+      for (const body of bad) {
+        const response = await auth.app.inject({
+          method: 'PUT',
+          url: `/v1/workspaces/${workspace.id}/sso/idp`,
+          headers: { cookie: owner.cookie },
+          payload: { ...body, idpKind },
+        })
+        assert.equal(response.statusCode, 400, response.body)
+        messages.push(response.json().message, ...Object.values<string>(response.json().fields))
+      }
+      return messages
+    }
+    const entra = await messagesFor('entra')
+    assert.ok(
+      entra.some((message) => /Entra/.test(message)),
+      entra.join(' | '),
+    )
+    const okta = await messagesFor('okta')
+    for (const message of okta) assert.doesNotMatch(message, /Entra|Login URL/)
+    assert.ok(
+      okta.some((message) => /IdP Entity ID/.test(message)),
+      okta.join(' | '),
+    )
+    assert.ok(
+      okta.some((message) => /signing certificate/.test(message)),
+      okta.join(' | '),
+    )
+  })
+
   it('refuses hostile metadata uploads with invalid_metadata, before they can stall the parser', async () => {
     const { owner, workspace } = await workspaceWithSso(auth.app)
     const entra = readFileSync(new URL('ssoready-2023.federation-metadata.xml', fixtures), 'utf8')
@@ -169,6 +207,31 @@ describe('SSO connection admin API', () => {
     })
     assert.equal(current.statusCode, 200, current.body)
     assert.equal(current.json().connection.idp.entityId, idp.entityId)
+  })
+
+  it('records which IdP the connection is set up with: Entra by default, changed by PATCH or with the IdP values', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app)
+    assert.equal(connection.idpKind, 'entra')
+    const url = `/v1/workspaces/${workspace.id}/sso`
+    const patch = (payload: object) =>
+      auth.app.inject({ method: 'PATCH', url, headers: { cookie: owner.cookie }, payload })
+    const patched = await patch({ idpKind: 'okta' })
+    assert.equal(patched.statusCode, 200, patched.body)
+    assert.equal(patched.json().connection.idpKind, 'okta')
+    const put = await auth.app.inject({
+      method: 'PUT',
+      url: `${url}/idp`,
+      headers: { cookie: owner.cookie },
+      payload: { metadataXml: idp.federationMetadataXml(), idpKind: 'google' },
+    })
+    assert.equal(put.statusCode, 200, put.body)
+    assert.equal(put.json().connection.idpKind, 'google')
+    for (const idpKind of ['adfs', '', 'ENTRA', 3, null]) {
+      const refused = await patch({ idpKind })
+      assert.equal(refused.statusCode, 400, `${JSON.stringify(idpKind)}: ${refused.body}`)
+    }
+    const read = await auth.app.inject({ method: 'GET', url, headers: { cookie: owner.cookie } })
+    assert.equal(read.json().connection.idpKind, 'google')
   })
 
   it('toggles and deletes, and keeps every other workspace out', async () => {

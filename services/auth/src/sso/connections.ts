@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import {
   createSamlConnection,
   type IdpConfig,
@@ -6,11 +7,14 @@ import {
   type ParsedIdpConfig,
   SamlConfigError,
   type SamlConnection,
+  type SpSigning,
   serviceProviderUrls,
+  spCertificateFacts,
 } from '@gatehouse/saml'
 import { AppError, errors } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
+import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -18,10 +22,26 @@ import {
   findConnectionByWorkspace,
   insertAudit,
   insertConnection,
+  lockConnection,
   updateConnection,
 } from './repo.ts'
+import type { SpKeyVault } from './sp-keys.ts'
 
-export type IdpInput = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
+export interface ConnectionChanges {
+  enabled?: boolean
+  allowIdpInitiated?: boolean
+  emailFromAttribute?: boolean
+  allowSha1?: boolean
+  signAuthnRequests?: boolean
+  idpKind?: IdpKind
+}
+
+// Keys published at once: the one that signs and those of earlier rotations not yet retired.
+const MAX_SP_SIGNING_KEYS = 3
+
+export type IdpInput = ({ ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }) & {
+  idpKind?: IdpKind
+}
 
 /** A connection as CONTRACT.md shows it (`{connection}`); certificates as fingerprints, never PEM. */
 export function connectionView(row: ConnectionRow, publicUrl: URL) {
@@ -31,13 +51,35 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     workspaceId: row.workspaceId,
     enabled: row.enabled,
     allowIdpInitiated: row.allowIdpInitiated,
-    sp: serviceProviderUrls(publicUrl, row.id),
+    emailFromAttribute: row.emailFromAttribute,
+    allowSha1: row.allowSha1,
+    signAuthnRequests: row.signAuthnRequests,
+    idpKind: row.idpKind,
+    sp: {
+      ...serviceProviderUrls(publicUrl, row.id),
+      // Described like the IdP's; the certificates themselves are in the SP metadata.
+      signingCertificates: row.spSigningKeys.map((key, index) => ({
+        id: key.id,
+        ...spCertificateFacts(key.certificatePem),
+        createdAt: key.createdAt,
+        signing: index === 0,
+      })),
+    },
     idp: idp && {
       ssoUrl: idp.ssoUrl,
       entityId: idp.entityId,
       certificates: idp.certificates.map(({ pem: _pem, ...shown }) => shown),
+      wantAuthnRequestsSigned: row.idpWantsSignedRequests,
     },
     status: !row.enabled ? ('disabled' as const) : idp ? ('active' as const) : ('awaiting_idp' as const),
+  }
+}
+
+/** What the SP metadata publishes: every signing certificate, and whether requests are signed. */
+export function spSigningOf(row: ConnectionRow): SpSigning {
+  return {
+    certificates: row.spSigningKeys.map((key) => key.certificatePem),
+    authnRequestsSigned: row.signAuthnRequests && row.spSigningKeys.length > 0,
   }
 }
 
@@ -50,8 +92,16 @@ export function idpOf(row: ConnectionRow): IdpConfig | null {
  * The admin side of a workspace's SSO: turn on, point at the IdP, toggle, remove. Callers have
  * already checked the actor is an owner or admin of the workspace. Every change is audited.
  */
-export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL }) {
+export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
+
+  /**
+   * A connection made before SP keys existed gets its first one when signing first needs it. Only
+   * then is the key list written, so a stale read never undoes a rotation or retirement.
+   */
+  async function firstSigningKey(row: ConnectionRow) {
+    return row.spSigningKeys.length > 0 ? {} : { spSigningKeys: [await deps.keys.create(row.id)] }
+  }
 
   async function existing(workspaceId: string): Promise<ConnectionRow> {
     const row = await findConnectionByWorkspace(deps.db, workspaceId)
@@ -61,10 +111,19 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
   return {
     async turnOn(workspaceId: string, actorUserId: string) {
+      // The SP signing key is made with the connection, so its certificate is in the SP metadata
+      // the admin hands the IdP from the start, even while requests are not signed.
+      const id = randomUUID()
+      const signingKey = await deps.keys.create(id)
       return deps.db.transaction(async (tx) => {
-        const row = await insertConnection(tx, workspaceId)
+        const row = await insertConnection(tx, { id, workspaceId, spSigningKeys: [signingKey] })
         if (!row) throw authErrors.ssoExists()
-        await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.created', changes: { connectionId: row.id } })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.created',
+          changes: { connectionId: row.id, spSigningKey: signingKey.id },
+        })
         return view(row)
       })
     },
@@ -75,12 +134,18 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
     async setIdp(workspaceId: string, actorUserId: string, input: IdpInput) {
       const row = await existing(workspaceId)
-      const parsed = parseIdpInput(input)
+      const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind)
+      // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
+      // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
+      const signing = parsed.wantAuthnRequestsSigned ? { signAuthnRequests: true, ...(await firstSigningKey(row)) } : {}
       return deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, {
           idpSsoUrl: parsed.ssoUrl,
           idpEntityId: parsed.entityId,
           idpCertificates: parsed.certificates,
+          idpWantsSignedRequests: parsed.wantAuthnRequestsSigned,
+          ...signing,
+          ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
         })
         await insertAudit(tx, {
           workspaceId,
@@ -88,26 +153,69 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
           action: 'sso.idp_configured',
           changes: {
             source: 'metadataXml' in input ? 'metadata' : 'values',
+            ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
             certificateFingerprints: parsed.certificates.map((certificate) => certificate.fingerprintSha256),
+            wantAuthnRequestsSigned: parsed.wantAuthnRequestsSigned,
           },
         })
         return { ...view(updated), warnings: parsed.warnings }
       })
     },
 
-    async update(
-      workspaceId: string,
-      actorUserId: string,
-      changes: { enabled?: boolean; allowIdpInitiated?: boolean },
-    ) {
+    async update(workspaceId: string, actorUserId: string, changes: ConnectionChanges) {
       const row = await existing(workspaceId)
       const applied = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
       if (Object.keys(applied).length === 0) return view(row)
+      const signingKeys = changes.signAuthnRequests ? await firstSigningKey(row) : {}
       return deps.db.transaction(async (tx) => {
-        const updated = await updateConnection(tx, row.id, applied)
+        const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
         await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.updated', changes: applied })
+        return view(updated)
+      })
+    },
+
+    /**
+     * Rotation, first half: a new SP signing key signs from now on, and the earlier keys stay
+     * published in the SP metadata (the overlap) until retired, so an IdP that has not yet
+     * refreshed the metadata keeps a certificate it knows.
+     */
+    async rotateSigningKey(workspaceId: string, actorUserId: string) {
+      const { id } = await existing(workspaceId)
+      const signingKey = await deps.keys.create(id)
+      return deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        if (!row) throw authErrors.ssoNotConfigured()
+        if (row.spSigningKeys.length >= MAX_SP_SIGNING_KEYS) throw authErrors.signingKeyLimit()
+        const updated = await updateConnection(tx, id, { spSigningKeys: [signingKey, ...row.spSigningKeys] })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.signing_key_rotated',
+          changes: { spSigningKey: signingKey.id, stillPublished: row.spSigningKeys.map((key) => key.id) },
+        })
+        return view(updated)
+      })
+    },
+
+    /** Rotation, second half: an earlier key leaves the SP metadata. The key that signs cannot. */
+    async retireSigningKey(workspaceId: string, actorUserId: string, keyId: string) {
+      const { id } = await existing(workspaceId)
+      return deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        const index = row?.spSigningKeys.findIndex((key) => key.id === keyId.toLowerCase()) ?? -1
+        if (!row || index === -1) throw errors.notFound('This connection has no such signing key.')
+        if (index === 0) throw authErrors.signingKeyInUse()
+        const updated = await updateConnection(tx, id, {
+          spSigningKeys: row.spSigningKeys.filter((_, position) => position !== index),
+        })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.signing_key_retired',
+          changes: { spSigningKey: keyId.toLowerCase() },
+        })
         return view(updated)
       })
     },
@@ -124,15 +232,28 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
 export type ConnectionService = ReturnType<typeof createConnectionService>
 
-function parseIdpInput(input: IdpInput): ParsedIdpConfig {
+/** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
+function parseIdpInput(input: IdpInput, idpKind: IdpKind): ParsedIdpConfig {
   try {
-    return 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    const parsed = 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    return { ...parsed, warnings: parsed.warnings.map((warning) => inIdpTerms(warning, idpKind)) }
   } catch (error) {
     if (error instanceof SamlConfigError) {
-      throw new AppError(400, error.code, error.message, { fields: error.fields })
+      const fields = Object.fromEntries(
+        Object.entries(error.fields).map(([field, message]) => [field, inIdpTerms(message, idpKind)]),
+      )
+      throw new AppError(400, error.code, inIdpTerms(error.message, idpKind), { fields })
     }
     throw error
   }
+}
+
+function requestSigningOf(row: ConnectionRow, keys: SpKeyVault) {
+  const { certificates, authnRequestsSigned } = spSigningOf(row)
+  const [signingKey] = row.spSigningKeys
+  return authnRequestsSigned && signingKey
+    ? { certificates, requestSigningKey: () => keys.open(signingKey, row.id) }
+    : { certificates }
 }
 
 export interface UsableConnection {
@@ -148,7 +269,7 @@ export type ConnectionCache = ReturnType<typeof createConnectionCache>
  * the cached copy and commits only if the row is still that version (openSsoSession), so a change
  * made on any replica applies to the next login at once; `fresh` reads the row again.
  */
-export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; limit?: number }) {
+export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault; limit?: number }) {
   const limit = deps.limit ?? 1000
   const cache = new Map<string, UsableConnection>()
   return {
@@ -172,6 +293,9 @@ export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; 
               sp: serviceProviderUrls(deps.publicUrl, row.id),
               idp,
               allowIdpInitiated: row.allowIdpInitiated,
+              allowSha1: row.allowSha1,
+              emailFromAttribute: row.emailFromAttribute,
+              spSigning: requestSigningOf(row, deps.keys),
             })
       if (!cached && cache.size >= limit) cache.delete(cache.keys().next().value as string)
       const usable = { row, saml }
