@@ -64,6 +64,14 @@ export async function createApp(options: CreateAppOptions) {
   app.addSchema(ErrorBody)
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // JSON answers are about someone (a session, members, invitations, SSO settings): no shared
+    // or browser cache may keep them (RFC 9111 5.2.2.5).
+    if (
+      !reply.hasHeader('cache-control') &&
+      String(reply.getHeader('content-type') ?? '').startsWith('application/json')
+    ) {
+      reply.header('cache-control', 'no-store')
+    }
   })
   // Postgres text cannot hold NUL, and neither text nor jsonb an unpaired surrogate: a body with
   // such a string anywhere is refused here, not halfway through a write with a 500.

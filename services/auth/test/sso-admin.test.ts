@@ -134,6 +134,19 @@ describe('SSO connection admin API', () => {
     )
   })
 
+  it('answers the session, members and SSO settings with Cache-Control: no-store', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    for (const url of [
+      '/v1/auth/session',
+      `/v1/workspaces/${workspace.id}/members`,
+      `/v1/workspaces/${workspace.id}/sso`,
+    ]) {
+      const response = await auth.app.inject({ method: 'GET', url, headers: { cookie: owner.cookie } })
+      assert.equal(response.statusCode, 200, url)
+      assert.equal(response.headers['cache-control'], 'no-store', url)
+    }
+  })
+
   it('refuses hostile metadata uploads with invalid_metadata, before they can stall the parser', async () => {
     const { owner, workspace } = await workspaceWithSso(auth.app)
     const entra = readFileSync(new URL('ssoready-2023.federation-metadata.xml', fixtures), 'utf8')

@@ -153,7 +153,7 @@ describe('invitations', () => {
     )
   })
 
-  it('lists the workspace invitations with their current status, newest first', async () => {
+  it('lists the workspace invitations with their current status, newest first, never to be cached', async () => {
     const { owner, workspace } = await ownerWithWorkspace(auth)
     const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
     const second = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
@@ -164,6 +164,7 @@ describe('invitations', () => {
       headers: { cookie: owner.cookie },
     })
     assert.equal(listed.statusCode, 200)
+    assert.equal(listed.headers['cache-control'], 'no-store')
     assert.deepEqual(
       listed.json().invitations.map((row: { id: string; status: string }) => [row.id, row.status]),
       [
