@@ -30,11 +30,13 @@ export interface CreateAppOptions {
 export const ErrorRef = Type.Ref('Error')
 
 /**
- * A UUID exactly as Postgres reads one. Not `format: 'uuid'`: that also accepts a `urn:uuid:`
- * prefix, which Postgres refuses — a 500 for anyone who sends it.
+ * A UUID exactly as Postgres writes one: lower-case hex. Not `format: 'uuid'`: that also accepts
+ * a `urn:uuid:` prefix, which Postgres refuses — a 500 for anyone who sends it. Upper case is
+ * refused too: Postgres compares it equal but JavaScript does not, so one id answered 200 at auth
+ * and 403 at invitation; every service now answers it alike.
  */
 export const Uuid = Type.String({
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
 })
 
 export const ErrorBody = Type.Object(

@@ -153,6 +153,23 @@ describe('invitations', () => {
     )
   })
 
+  it('answers an upper-case workspace id alike at auth and at invitation', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const upper = workspace.id.toUpperCase()
+    const atAuth = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${upper}`,
+      headers: { cookie: owner.cookie },
+    })
+    const atInvitation = await invitation.app.inject({
+      method: 'GET',
+      url: `/v1/invitations?workspaceId=${upper}`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.deepEqual([atAuth.statusCode, atAuth.json().error], [atInvitation.statusCode, atInvitation.json().error])
+    assert.equal(atAuth.statusCode, 400)
+  })
+
   it('lists the workspace invitations with their current status, newest first, never to be cached', async () => {
     const { owner, workspace } = await ownerWithWorkspace(auth)
     const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
