@@ -24,5 +24,6 @@ export {
   rateLimit,
 } from './rate-limit.ts'
 export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
+export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
 export { type ServeOptions, serve, start } from './serve.ts'

@@ -83,7 +83,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     changesPerHour: deps.ssoChangesPerHour ?? 60,
   })
   await app.register(discoverRoutes, { db, redis, publicUrl })
-  await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions })
+  await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
   await app.register(internalRoutes, { db, sessions, internalToken: config.internalToken })
   return app
 }

@@ -165,6 +165,7 @@ export async function startSpLogin(app: FastifyInstance, connection: ConnectionV
   const response = await app.inject({
     method: 'GET',
     url: `/sso/saml/${connection.id}/login?returnTo=${encodeURIComponent(returnTo)}`,
+    remoteAddress: uniqueIp(),
   })
   if (response.statusCode !== 302) throw new Error(`login start failed: ${response.statusCode} ${response.body}`)
   const location = new URL(String(response.headers.location))

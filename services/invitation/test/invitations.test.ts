@@ -153,7 +153,24 @@ describe('invitations', () => {
     )
   })
 
-  it('lists the workspace invitations with their current status, newest first', async () => {
+  it('answers an upper-case workspace id alike at auth and at invitation', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const upper = workspace.id.toUpperCase()
+    const atAuth = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${upper}`,
+      headers: { cookie: owner.cookie },
+    })
+    const atInvitation = await invitation.app.inject({
+      method: 'GET',
+      url: `/v1/invitations?workspaceId=${upper}`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.deepEqual([atAuth.statusCode, atAuth.json().error], [atInvitation.statusCode, atInvitation.json().error])
+    assert.equal(atAuth.statusCode, 400)
+  })
+
+  it('lists the workspace invitations with their current status, newest first, never to be cached', async () => {
     const { owner, workspace } = await ownerWithWorkspace(auth)
     const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
     const second = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
@@ -164,6 +181,7 @@ describe('invitations', () => {
       headers: { cookie: owner.cookie },
     })
     assert.equal(listed.statusCode, 200)
+    assert.equal(listed.headers['cache-control'], 'no-store')
     assert.deepEqual(
       listed.json().invitations.map((row: { id: string; status: string }) => [row.id, row.status]),
       [

@@ -94,6 +94,10 @@ export function idpOf(row: ConnectionRow): IdpConfig | null {
  */
 export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
+  // A plain-http Login URL on loopback (the dev IdP) only while the product itself runs on plain
+  // http on loopback, i.e. in development; a deployment's PUBLIC_URL is https.
+  const allowLoopbackHttp =
+    deps.publicUrl.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(deps.publicUrl.hostname)
 
   /**
    * A connection made before SP keys existed gets its first one when signing first needs it. Only
@@ -136,7 +140,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 
     async setIdp(workspaceId: string, actorUserId: string, input: IdpInput) {
       const row = await existing(workspaceId)
-      const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind)
+      const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind, allowLoopbackHttp)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
       const signing = parsed.wantAuthnRequestsSigned ? { signAuthnRequests: true, ...(await firstSigningKey(row)) } : {}
@@ -235,9 +239,12 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
 export type ConnectionService = ReturnType<typeof createConnectionService>
 
 /** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
-function parseIdpInput(input: IdpInput, idpKind: IdpKind): ParsedIdpConfig {
+function parseIdpInput(input: IdpInput, idpKind: IdpKind, allowLoopbackHttp: boolean): ParsedIdpConfig {
   try {
-    const parsed = 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    const parsed =
+      'metadataXml' in input
+        ? idpConfigFromMetadata(input.metadataXml, { allowLoopbackHttp })
+        : idpConfigFromValues(input, { allowLoopbackHttp })
     return { ...parsed, warnings: parsed.warnings.map((warning) => inIdpTerms(warning, idpKind)) }
   } catch (error) {
     if (error instanceof SamlConfigError) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { isEmailAddress, type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { errors, normalizeEmail } from '@gatehouse/server'
+import { errors, normalizeEmail, sameOriginPath } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
@@ -26,20 +26,7 @@ interface PendingLogin {
 
 /** A same-origin relative path to return to after login; anything else becomes `/` (open-redirect guard). */
 export function safeReturnTo(raw: string | undefined, publicUrl: URL): string {
-  if (!raw || raw.length > 2048 || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/'
-  // Control characters (e.g. a tab inside `/\t/evil.example`) are stripped by URL parsers in
-  // browsers, which can turn a relative path into another host.
-  if ([...raw].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f)) return '/'
-  try {
-    const resolved = new URL(raw, publicUrl)
-    if (resolved.origin !== publicUrl.origin) return '/'
-    // Dot segments resolve away (`/.//evil.example` -> `//evil.example`): what goes into Location
-    // must itself not read as another host.
-    if (resolved.pathname.startsWith('//') || resolved.pathname.startsWith('/\\')) return '/'
-    return `${resolved.pathname}${resolved.search}${resolved.hash}`
-  } catch {
-    return '/'
-  }
+  return sameOriginPath(raw, publicUrl.origin) ?? '/'
 }
 
 // Refusals an admin's change to the connection (certificates, IdP identifier, IdP-initiated

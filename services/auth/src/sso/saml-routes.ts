@@ -1,7 +1,8 @@
 import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
-import { AppError, errors, isRedisUnavailable } from '@gatehouse/server'
+import { AppError, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
+import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
@@ -21,7 +22,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   publicUrl: URL
   loginFlow: LoginFlow
   sessions: SessionService
-}> = async (app, { db, publicUrl, loginFlow, sessions }) => {
+  redis: Redis
+}> = async (app, { db, publicUrl, loginFlow, sessions, redis }) => {
   // Only these routes take forms (the IdP's auto-submitted POST); the JSON API never does.
   await app.register(formBody, { bodyLimit: 1024 * 1024 })
   const https = publicUrl.protocol === 'https:'
@@ -87,6 +89,9 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/sso/saml/:connectionId/login',
     {
+      // Each start keeps a pending sign-in in Redis for 10 minutes, for anyone who asks: bounded
+      // per network (an office behind one address signing in at 9:00 stays well under it).
+      preHandler: rateLimit(redis, [perNetwork('sso-start', 120)]),
       schema: {
         tags: ['saml'],
         params: ConnectionParams,

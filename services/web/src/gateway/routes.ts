@@ -41,6 +41,13 @@ const forwardedMethods = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', '
 // Headers a client could use to pose as someone else to the services behind the gateway.
 const clientForwardingHeaders = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip']
 const refusalBodyLimit = 64 * 1024
+// The largest body any service behind the gateway reads (the services' default, and the ACS form).
+const gatewayBodyLimit = 1024 * 1024
+// Hop-by-hop request headers that describe how the client sent its body, not the body itself:
+// the gateway has read the body whole and sends it with a Content-Length of its own. undici
+// refuses `expect` outright (curl sends `Expect: 100-continue` for bodies over 1 MiB; Node's
+// server has already answered 100 Continue to the client).
+const bodyFramingHeaders = ['expect', 'transfer-encoding', 'content-length']
 
 type ProxiedReply = FastifyReply<RouteGenericInterface, RawServerBase>
 interface UpstreamResponse {
@@ -50,9 +57,14 @@ interface UpstreamResponse {
 }
 
 const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options) => {
-  // Encapsulated: only these routes see raw bodies, which reach the service as they came.
+  // Encapsulated: only these routes see raw bodies, which reach the service as they came. They are
+  // read here first, up to the services' own limit: an oversized body gets 413 payload_too_large
+  // from the gateway, before any byte goes upstream (streamed, the service's early 413 cut the
+  // stream and the client saw 502, EPIPE or a hang).
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: gatewayBodyLimit }, (_request, body, done) =>
+    done(null, body),
+  )
   await app.register(replyFrom, {
     base: options.base.origin,
     disableRequestLogging: true,
@@ -64,12 +76,16 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
       return reply.status(400).send({ error: 'bad_request', message: 'This path is not allowed.' })
     }
     const browserPage = showsPages(request)
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined
     return reply.from(undefined, {
+      ...(body && { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' }),
       // The services answer for themselves; a retry of a refused or failed request would double it.
       retryDelay: () => null,
       rewriteRequestHeaders: (_request, headers) => {
         const forwarded: Record<string, string | string[] | undefined> = { ...headers }
         for (const name of clientForwardingHeaders) delete forwarded[name]
+        for (const name of bodyFramingHeaders) delete forwarded[name]
+        if (body) forwarded['content-length'] = String(body.length)
         forwarded['x-forwarded-for'] = request.ip
         forwarded['x-forwarded-proto'] = options.publicUrl.protocol.slice(0, -1)
         forwarded['x-request-id'] = request.id
