@@ -6,7 +6,6 @@ import { runToExit, startProcess } from './support/processes.ts'
 
 // The services with a database of their own, which start on PGlite or Postgres.
 const services = ['auth', 'invitation'] as const
-const ports = { auth: 13_101, invitation: 13_102 }
 
 describe('services start and stop', () => {
   for (const service of services) {
@@ -14,7 +13,7 @@ describe('services start and stop', () => {
       const dataDir = temporaryDirectory()
       t.after(dataDir.remove)
       const running = await startProcess(service, {
-        PORT: String(ports[service]),
+        PORT: String(await sparePort()),
         DATA_DIR: dataDir.path,
         REDIS_URL: redisUrl,
         DATABASE_URL: '',
@@ -30,7 +29,7 @@ describe('services start and stop', () => {
       const dataDir = temporaryDirectory()
       t.after(dataDir.remove)
       const running = await startProcess(service, {
-        PORT: String(ports[service]),
+        PORT: String(await sparePort()),
         DATA_DIR: dataDir.path,
         REDIS_URL: redisUrl,
         DATABASE_URL: postgresUrl,
@@ -48,7 +47,12 @@ describe('services start and stop', () => {
   }
 
   it('refuses to start in production without a cookie secret', async () => {
-    const result = await runToExit('auth', { NODE_ENV: 'production', COOKIE_SECRET: '', INTERNAL_TOKEN: '' })
+    const result = await runToExit('auth', {
+      NODE_ENV: 'production',
+      DATABASE_URL: postgresUrl,
+      COOKIE_SECRET: '',
+      INTERNAL_TOKEN: '',
+    })
     assert.equal(result.code, 1)
     assert.match(result.stderr, /COOKIE_SECRET: is required when NODE_ENV=production/)
   })
@@ -79,5 +83,28 @@ describe('services start and stop', () => {
       assert.equal(stopped.code, 0, running.output())
       assert.ok(stopped.milliseconds < 1_000, `${running.name} took ${stopped.milliseconds} ms`)
     }
+  })
+
+  // Production secrets are given, so only the variable under test is missing.
+  const productionEnv = {
+    NODE_ENV: 'production',
+    COOKIE_SECRET: 'c'.repeat(32),
+    INTERNAL_TOKEN: 't'.repeat(32),
+    SP_KEY_SECRET: 's'.repeat(32),
+    DATABASE_URL: postgresUrl,
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+  }
+  for (const service of services) {
+    it(`${service} refuses to start in production without DATABASE_URL instead of on an embedded database`, async () => {
+      const result = await runToExit(service, { ...productionEnv, DATABASE_URL: '' })
+      assert.equal(result.code, 1)
+      assert.equal(result.stderr.trim(), 'configuration error: DATABASE_URL: is required when NODE_ENV=production')
+    })
+  }
+
+  it('invitation refuses to start in production without SMTP_URL instead of writing mails to files', async () => {
+    const result = await runToExit('invitation', { ...productionEnv, SMTP_URL: '' })
+    assert.equal(result.code, 1)
+    assert.equal(result.stderr.trim(), 'configuration error: SMTP_URL: is required when NODE_ENV=production')
   })
 })

@@ -57,4 +57,4 @@ await Promise.all(
   }),
 )
 agent.destroy()
-process.send?.(statuses, () => process.disconnect())
+process.send?.(statuses, () => process.disconnect?.())

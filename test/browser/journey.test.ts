@@ -144,13 +144,14 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     // are read as assistive technology reads them (a label's hidden variants are not part of it).
     await page.locator('#idp-kind-okta').check()
     await page.getByText('Showing the steps for Okta.').waitFor()
-    for (const [label, id] of <[string, string][]>[
+    const oktaFields: [string, string][] = [
       ['Single sign-on URL', 'sp-acs-url'],
       ['Audience URI (SP Entity ID)', 'sp-entity-id'],
       ['Identity Provider Single Sign-On URL', 'idp-login-url'],
       ['Identity Provider Issuer', 'idp-entity-id'],
       ['X.509 Certificate', 'idp-certificate'],
-    ]) {
+    ]
+    for (const [label, id] of oktaFields) {
       assert.equal(await page.getByRole('textbox', { name: label, exact: true }).getAttribute('id'), id, label)
     }
     assert.equal(await page.getByText('Create App Integration').isVisible(), true)

@@ -5,7 +5,14 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
-import { postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
+import {
+  postgresUrl,
+  sparePort,
+  temporaryDirectory,
+  uniqueEmail,
+  uniqueSuffix,
+  eventually as waitFor,
+} from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { isolatedRedisUrl } from '../support/redis-database.ts'
@@ -34,13 +41,17 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
       INTERNAL_TOKEN: internalToken,
       DATA_DIR: dataDir.path,
     }
-    auth = await startProcess('auth', { ...shared, PORT: '13201' })
+    auth = await startProcess('auth', { ...shared, PORT: String(await sparePort()) })
     const invitationEnv = { ...shared, AUTH_URL: auth.url, SMTP_URL: sink.url }
     const started = await Promise.allSettled([
-      startProcess('invitation', { ...invitationEnv, PORT: '13202', MAIL_QUEUE: `e2e-emails-${uniqueSuffix()}` }),
       startProcess('invitation', {
         ...invitationEnv,
-        PORT: '13203',
+        PORT: String(await sparePort()),
+        MAIL_QUEUE: `e2e-emails-${uniqueSuffix()}`,
+      }),
+      startProcess('invitation', {
+        ...invitationEnv,
+        PORT: String(await sparePort()),
         MAIL_QUEUE: `e2e-emails-${uniqueSuffix()}`,
         INVITATION_TTL_SECONDS: '1',
       }),

@@ -23,6 +23,17 @@ export const entryPoints = {
 
 export type ProgramName = keyof typeof entryPoints
 
+/**
+ * `source`: the TypeScript through tsx, as `pnpm dev` runs it; `bundle`: `dist/server.mjs` as
+ * `pnpm build` makes it and production runs it (build it first).
+ */
+export type ProgramForm = 'source' | 'bundle'
+
+function commandLine(name: ProgramName, form: ProgramForm): string[] {
+  const file = entryPoints[name].file
+  return form === 'source' ? ['--import', 'tsx', file] : [file.replace('/src/server.ts', '/dist/server.mjs')]
+}
+
 // A test or benchmark that crashes must not leave its services running (holding ports, consuming
 // queues): whatever is still alive when this process exits is killed with it.
 const liveChildren = new Set<ChildProcess>()
@@ -35,8 +46,9 @@ export async function startProcess(
   name: ProgramName,
   env: Record<string, string>,
   timeoutMs = 60_000,
+  form: ProgramForm = 'source',
 ): Promise<RunningProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entryPoints[name].file], {
+  const child = spawn(process.execPath, commandLine(name, form), {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -92,8 +104,8 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals) {
 }
 
 /** Runs a service's entry point to completion (for start-up failures). */
-export async function runToExit(name: ProgramName, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entryPoints[name].file], {
+export async function runToExit(name: ProgramName, env: Record<string, string>, form: ProgramForm = 'source') {
+  const child = spawn(process.execPath, commandLine(name, form), {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -74,12 +74,11 @@ export const eventTypes = Object.keys(eventSchemas) as EventType[]
 export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError'
   readonly code = 'invalid_event'
-  constructor(
-    message: string,
-    /** Where the value broke the schema (JSON pointer and reason), for logs. */
-    readonly problems: { path: string; message: string }[] = [],
-  ) {
+  /** Where the value broke the schema (JSON pointer and reason), for logs. */
+  readonly problems: { path: string; message: string }[]
+  constructor(message: string, problems: { path: string; message: string }[] = []) {
     super(message)
+    this.problems = problems
   }
 }
 

@@ -38,7 +38,8 @@ export function loadBaseConfig(env: Env, service: string, defaultPort: number): 
     host: env.HOST || '127.0.0.1',
     port: readPort(env, 'PORT', defaultPort),
     publicUrl: readUrl(env, 'PUBLIC_URL', 'http://localhost:3000', ['http:', 'https:']),
-    databaseUrl: env.DATABASE_URL ? readUrl(env, 'DATABASE_URL', '', ['postgres:', 'postgresql:']).href : undefined,
+    // Without it, an embedded database under DATA_DIR: fine on a laptop, data lost with a container.
+    databaseUrl: readUrlRequiredInProduction(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], production)?.href,
     redisUrl: readUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']).href,
     dataDir: resolve(env.DATA_DIR || './.data'),
     logLevel: readChoice(env, 'LOG_LEVEL', 'info', logLevels),
@@ -87,6 +88,21 @@ export function readDuration(env: Env, variable: string, fallbackSeconds: number
   return seconds
 }
 
+/**
+ * A URL whose absence development fills with a local stand-in (embedded database, mail files) and
+ * production refuses, as it does a missing secret.
+ */
+export function readUrlRequiredInProduction(
+  env: Env,
+  variable: string,
+  protocols: string[],
+  production: boolean,
+): URL | undefined {
+  if (env[variable]) return readUrl(env, variable, '', protocols)
+  if (production) throw requiredInProduction(variable)
+  return undefined
+}
+
 // Addresses or ranges as proxy-addr understands them ("loopback", "10.0.0.0/8", "127.0.0.1,::1").
 // Unset: the socket's address is the client's, and X-Forwarded-For is ignored.
 export function readTrustProxy(env: Env): string | false {
@@ -103,6 +119,10 @@ function readSecret(env: Env, variable: string, production: boolean): string {
     if (raw.length < 32) throw new ConfigError(variable, 'must be at least 32 characters')
     return raw
   }
-  if (production) throw new ConfigError(variable, 'is required when NODE_ENV=production')
+  if (production) throw requiredInProduction(variable)
   return randomBytes(32).toString('base64url')
+}
+
+function requiredInProduction(variable: string): ConfigError {
+  return new ConfigError(variable, 'is required when NODE_ENV=production')
 }

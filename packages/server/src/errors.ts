@@ -4,13 +4,14 @@
  */
 export class AppError extends Error {
   override readonly name = 'AppError'
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
+  readonly statusCode: number
+  readonly code: string
+  readonly details: Record<string, unknown>
+  constructor(statusCode: number, code: string, message: string, details: Record<string, unknown> = {}) {
     super(message)
+    this.statusCode = statusCode
+    this.code = code
+    this.details = details
   }
 }
 

@@ -9,6 +9,7 @@ export {
   readPort,
   readTrustProxy,
   readUrl,
+  readUrlRequiredInProduction,
 } from './config.ts'
 export { normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'

@@ -1,9 +1,17 @@
-import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readDuration, readUrl } from '@gatehouse/server'
+import {
+  type BaseConfig,
+  ConfigError,
+  type Env,
+  loadBaseConfig,
+  readDuration,
+  readUrl,
+  readUrlRequiredInProduction,
+} from '@gatehouse/server'
 
 export interface InvitationConfig extends BaseConfig {
   /** Where auth's internal API answers (`/internal/introspect`). */
   authUrl: URL
-  /** SMTP server for invitation emails; undefined writes `.eml` files under `DATA_DIR/mail`. */
+  /** SMTP server for invitation emails; undefined (development only) writes `.eml` files under `DATA_DIR/mail`. */
   smtpUrl: URL | undefined
   mailFrom: string
   invitationTtlSeconds: number
@@ -22,7 +30,8 @@ export function loadConfig(env: Env = process.env): InvitationConfig {
   return {
     ...base,
     authUrl: readUrl(env, 'AUTH_URL', 'http://127.0.0.1:3001', ['http:', 'https:']),
-    smtpUrl: env.SMTP_URL ? readUrl(env, 'SMTP_URL', '', ['smtp:', 'smtps:']) : undefined,
+    // Without it, mails are files under DATA_DIR/mail: nobody would receive an invitation.
+    smtpUrl: readUrlRequiredInProduction(env, 'SMTP_URL', ['smtp:', 'smtps:'], base.production),
     mailFrom: readMailFrom(env),
     invitationTtlSeconds: readDuration(env, 'INVITATION_TTL_SECONDS', defaultTtlSeconds),
     mailQueue: readMailQueue(env),

@@ -28,6 +28,25 @@ describe('invitation configuration', () => {
     assert.equal(loadConfig({ MAIL_FROM: 'invites@acme.example' }).mailFrom, 'invites@acme.example')
   })
 
+  it('requires DATABASE_URL and SMTP_URL in production, where their development stand-ins would lose data and mail', () => {
+    const production = {
+      NODE_ENV: 'production',
+      COOKIE_SECRET: 'c'.repeat(32),
+      INTERNAL_TOKEN: 't'.repeat(32),
+      DATABASE_URL: 'postgres://db.internal/gatehouse',
+      SMTP_URL: 'smtp://mail.internal:25',
+    }
+    assert.equal(loadConfig(production).smtpUrl?.host, 'mail.internal:25')
+    for (const variable of ['DATABASE_URL', 'SMTP_URL'] as const) {
+      assert.throws(
+        () => loadConfig({ ...production, [variable]: '' }),
+        (error) =>
+          error instanceof ConfigError && error.message === `${variable}: is required when NODE_ENV=production`,
+        variable,
+      )
+    }
+  })
+
   it('fails fast on a bad value, naming the variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ AUTH_URL: 'not a url' }, /^AUTH_URL: /],

@@ -5,6 +5,10 @@ import { gatewayRoutes } from './gateway/routes.ts'
 import { assetRoutes } from './pages/assets.ts'
 import { pageRoutes } from './pages/routes.ts'
 
+// Located from a module directly under src/, so that the production bundle (dist/server.mjs, at the
+// same depth) finds it too.
+const publicFolder = new URL('../public/', import.meta.url)
+
 export interface WebDeps {
   logger?: FastifyServerOptions['logger']
 }
@@ -28,7 +32,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
     invitationUrl: config.invitationUrl,
     publicUrl: config.publicUrl,
   })
-  await app.register(assetRoutes)
+  await app.register(assetRoutes, { folder: publicFolder })
   await app.register(pageRoutes)
   return app
 }

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyPluginAsync } from 'fastify'
 
-const publicFolder = new URL('../../public/', import.meta.url)
-
 const contentTypes: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -25,12 +23,12 @@ export const assetNames = [
 // The services' own returnTo rule, served as is, so the login page accepts exactly what auth does.
 const sharedModules = { 'return-to.js': new URL(import.meta.resolve('@gatehouse/server/return-to.js')) }
 
-export const assetRoutes: FastifyPluginAsync = async (app) => {
+/** `folder`: web's public/ (a file URL ending in `/`). */
+export const assetRoutes: FastifyPluginAsync<{ folder: URL }> = async (app, { folder }) => {
   const assets = new Map<string, { body: Buffer; type: string }>(
     [...assetNames, ...(Object.keys(sharedModules) as (keyof typeof sharedModules)[])].map((name) => {
       const extension = name.slice(name.lastIndexOf('.'))
-      const file =
-        name in sharedModules ? sharedModules[name as keyof typeof sharedModules] : new URL(name, publicFolder)
+      const file = name in sharedModules ? sharedModules[name as keyof typeof sharedModules] : new URL(name, folder)
       return [name, { body: readFileSync(file), type: contentTypes[extension] ?? 'text/plain' }]
     }),
   )
