@@ -20,6 +20,7 @@ export {
   type Logout,
   type PayloadOf,
   parseEvent,
+  type SsoConnectionChanged,
 } from './event-schemas.ts'
 export {
   type ConsumeInvitationEventsOptions,

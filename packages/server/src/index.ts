@@ -17,5 +17,15 @@ export { loggerOptions } from './logger.ts'
 export { originGuard } from './origin-guard.ts'
 export { countAttempt, perEmail, perIp, type RateLimitRule, rateLimit } from './rate-limit.ts'
 export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
+export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
 export { type ServeOptions, serve, start } from './serve.ts'
+export {
+  Authentication,
+  IntrospectionAnswer,
+  IntrospectionRequest,
+  parseIntrospectionAnswer,
+  reauthenticationRequired,
+  SessionMethod,
+  SignIn,
+} from './session-reach.ts'

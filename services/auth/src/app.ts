@@ -8,6 +8,7 @@ import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
+import { registerAccess } from './sessions/access.ts'
 import { createSessionService } from './sessions/service.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
@@ -67,12 +68,14 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     publicOrigin: publicUrl.origin,
     exempt: (url) => url.startsWith('/sso/saml/') || url.startsWith('/internal/'),
   })
+  // Default-deny: every route below declares what it needs (config.access), enforced in one hook.
+  await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
-  await app.register(workspaceRoutes, { sessions, workspaces })
-  await app.register(ssoAdminRoutes, { sessions, workspaces, connections })
+  await app.register(workspaceRoutes, { workspaces })
+  await app.register(ssoAdminRoutes, { connections })
   await app.register(discoverRoutes, { db, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions })
-  await app.register(internalRoutes, { db, sessions, internalToken: config.internalToken })
+  await app.register(internalRoutes, { db, sessions })
   return app
 }
 

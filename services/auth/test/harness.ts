@@ -1,5 +1,6 @@
 // Builds the auth app against the real Postgres and Redis, and the steps tests share, each
 // through the public HTTP API (app.inject), as a browser or the frontend would take them.
+import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { connect } from '@gatehouse/db'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
@@ -174,6 +175,8 @@ export async function signInSpInitiated(
   idp: DevIdp,
   user: { email: string; firstName?: string; lastName?: string },
   returnTo = '/',
+  /** The `session` cookie the browser already holds, if any. */
+  sessionCookie = '',
 ) {
   const started = await startSpLogin(app, connection, returnTo)
   const samlResponse = idp.responseBase64({ sp: connection.sp, user, inResponseTo: started.requestId })
@@ -181,7 +184,7 @@ export async function signInSpInitiated(
     app,
     connection.id,
     { SAMLResponse: samlResponse, RelayState: started.relayState },
-    started.bindingCookie,
+    [started.bindingCookie, sessionCookie].filter(Boolean).join('; '),
   )
   return { started, acs }
 }
@@ -218,4 +221,20 @@ export function invitationAccepted(
     role,
     acceptedAt: new Date().toISOString(),
   })
+}
+
+/** Acme (with SSO) and a person who owns Beta and was invited into Acme: what an attacker at Acme starts from. */
+export async function personInTwoWorkspaces(app: FastifyInstance) {
+  const acme = await workspaceWithSso(app)
+  const person = await signUp(app)
+  const beta = await createWorkspace(app, person.cookie, 'Beta')
+  const granted = await app.workspaces.grantMembershipFromInvitation(
+    invitationAccepted(acme.workspace.id, { userId: person.user.id, email: person.email }),
+  )
+  assert.equal(granted, 'granted')
+  const { acs } = await signInSpInitiated(app, acme.connection, acme.idp, { email: person.email })
+  assert.equal(acs.statusCode, 302, acs.body)
+  const ssoCookie = sessionCookieOf(acs)
+  assert.ok(ssoCookie)
+  return { acme, person, beta, ssoCookie }
 }

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
-import type { SessionService } from '../sessions/service.ts'
-import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
+import { actorOf } from '../sessions/access.ts'
 import type { ConnectionService } from './connections.ts'
 
 const Certificate = Type.Object({
@@ -50,24 +49,19 @@ const IdpBody = Type.Union([
   ),
 ])
 
-export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
-  sessions: SessionService
-  workspaces: WorkspaceService
-  connections: ConnectionService
-}> = async (app, { sessions, workspaces, connections }) => {
-  // Permission first, in every handler: only an owner or admin of this very workspace.
-  const authorizeAdmin = async (request: Parameters<SessionService['require']>[0], workspaceId: string) => {
-    const { user } = await sessions.require(request)
-    await workspaces.authorize(workspaceId, user.id, adminRoles)
-    return user
-  }
+export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: ConnectionService }> = async (
+  app,
+  { connections },
+) => {
+  // Only an owner or admin of this very workspace, through a sign-in that reaches it.
+  const config = { access: { workspace: 'admin' } } as const
   const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef }
 
   app.post(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
+    { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
     async (request, reply) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const { user } = actorOf(request)
       const connection = await connections.turnOn(request.params.workspaceId, user.id)
       return reply.status(201).send({ connection })
     },
@@ -75,9 +69,8 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 200: ConnectionBody, ...errorsOf } } },
+    { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 200: ConnectionBody, ...errorsOf } } },
     async (request) => {
-      await authorizeAdmin(request, request.params.workspaceId)
       return { connection: await connections.get(request.params.workspaceId) }
     },
   )
@@ -85,10 +78,11 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.put(
     '/v1/workspaces/:workspaceId/sso/idp',
     {
+      config,
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const { user } = actorOf(request)
       return { connection: await connections.setIdp(request.params.workspaceId, user.id, request.body) }
     },
   )
@@ -96,6 +90,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     '/v1/workspaces/:workspaceId/sso',
     {
+      config,
       schema: {
         tags: ['sso'],
         params: WorkspaceParams,
@@ -104,16 +99,16 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const { user } = actorOf(request)
       return { connection: await connections.update(request.params.workspaceId, user.id, request.body) }
     },
   )
 
   app.delete(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
+    { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
     async (request, reply) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const { user } = actorOf(request)
       await connections.remove(request.params.workspaceId, user.id)
       return reply.status(204).send(null)
     },

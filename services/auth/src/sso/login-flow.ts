@@ -111,7 +111,7 @@ export function createLoginFlow(deps: {
       relayState: string | undefined
       bindingToken: string | undefined
       client: ClientInfo
-    }): Promise<{ token: string; returnTo: string }> {
+    }): Promise<{ token: string; userId: string; workspaceId: string; returnTo: string }> {
       if (deps.refusals.exceeded(input.client.ip)) {
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
       }
@@ -129,7 +129,11 @@ export function createLoginFlow(deps: {
       })
 
       const client = { ...input.client, connectionId: connection.row.id }
-      const { token, values } = deps.sessions.issue({ method: 'saml', ...client })
+      const { token, values } = deps.sessions.issue({
+        method: 'saml',
+        workspaceId: connection.row.workspaceId,
+        ...client,
+      })
       for (let tries = 1; ; tries++) {
         const { row } = connection
         const login = await openSsoSession(deps.db, {
@@ -148,7 +152,7 @@ export function createLoginFlow(deps: {
         })
         if (login.outcome === 'opened') {
           deps.events.wake()
-          return { token, returnTo: ours ? pending.returnTo : '/' }
+          return { token, userId: login.userId, workspaceId: row.workspaceId, returnTo: ours ? pending.returnTo : '/' }
         }
         if (login.outcome === 'not_allowed') {
           await refuse(row, { email: identity.email }, input.client, 'not_a_member')

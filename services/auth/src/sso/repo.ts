@@ -118,8 +118,9 @@ export async function openSsoSession(
         and (first_name is distinct from coalesce(${firstName}, first_name)
           or last_name is distinct from coalesce(${lastName}, last_name))
     ), opened as (
-      insert into ${sessions} (user_id, token_hash, method, connection_id, ip, user_agent, created_at, last_seen_at, expires_at)
-      select id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid, ${session.ip ?? null},
+      insert into ${sessions} (user_id, token_hash, method, connection_id, workspace_id, ip, user_agent, created_at, last_seen_at, expires_at)
+      select id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid,
+        (select workspace_id from current_connection), ${session.ip ?? null},
         ${session.userAgent ?? null}, ${at(session.createdAt)}, ${at(session.lastSeenAt)}, ${at(session.expiresAt)}
       from eligible
     ), announced as (${outboxInsertFrom(outbox, event, 'eligible', { userId: 'id' })})

@@ -6,7 +6,7 @@ import { Type } from 'typebox'
 import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
-import type { SessionService } from '../sessions/service.ts'
+import { type SessionService, sessionCookieName } from '../sessions/service.ts'
 import type { LoginFlow } from './login-flow.ts'
 import { refusalPage } from './pages.ts'
 import { findConnection } from './repo.ts'
@@ -70,7 +70,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     '/sso/saml/:connectionId/metadata',
-    { schema: { tags: ['saml'], params: ConnectionParams, response: { 404: ErrorRef } } },
+    { config: { access: 'public' }, schema: { tags: ['saml'], params: ConnectionParams, response: { 404: ErrorRef } } },
     async (request, reply) => {
       const row = await findConnection(db, request.params.connectionId)
       if (!row) throw authErrors.ssoNotConfigured('No such SSO connection.')
@@ -84,6 +84,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/sso/saml/:connectionId/login',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['saml'],
         params: ConnectionParams,
@@ -109,6 +110,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/sso/saml/:connectionId/acs',
     {
+      config: { access: 'public' },
       bodyLimit: 1024 * 1024,
       schema: {
         tags: ['saml'],
@@ -127,7 +129,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       }
       const signedBinding = request.cookies[bindingCookie]
       const binding = signedBinding ? request.unsignCookie(signedBinding) : undefined
-      const { token, returnTo } = await loginFlow.complete({
+      const { token, userId, workspaceId, returnTo } = await loginFlow.complete({
         connectionId: request.params.connectionId,
         samlResponse: request.body.SAMLResponse,
         relayState: request.body.RelayState,
@@ -135,7 +137,13 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         client: clientOf(request),
       })
       reply.clearCookie(bindingCookie, { path: '/sso/saml', secure: https, sameSite: https ? 'none' : 'lax' })
-      sessions.setCookie(reply, token)
+      // This workspace's SSO joins the browser's other sign-ins of the same person (a sign-in as
+      // someone else starts afresh): it adds a workspace, it never widens what the others reach.
+      const cookie = await sessions.withSignIn(request.cookies[sessionCookieName], userId, {
+        token,
+        values: { method: 'saml', workspaceId },
+      })
+      sessions.setCookie(reply, cookie)
       return reply.redirect(returnTo, 302)
     },
   )

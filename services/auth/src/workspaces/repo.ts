@@ -1,10 +1,14 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { and, eq, sql } from 'drizzle-orm'
-import { memberships, processedEvents, type Role, users, workspaces } from '../db/schema.ts'
+import { memberships, processedEvents, type Role, ssoConnections, users, workspaces } from '../db/schema.ts'
 import type { Executor } from '../sessions/repo.ts'
 
 export type WorkspaceRow = typeof workspaces.$inferSelect
 export type MembershipRow = typeof memberships.$inferSelect
+
+/** Where a member who may use SSO signs in to reach the workspace with its IdP (joined rows). */
+const ssoConnectionIdFor = sql<string | null>`case when ${memberships.ssoAllowed} and ${ssoConnections.enabled}
+  and ${ssoConnections.idpSsoUrl} is not null then ${ssoConnections.id} end`
 
 export async function insertWorkspace(db: Executor, name: string, createdBy: string): Promise<WorkspaceRow> {
   const [row] = await db.insert(workspaces).values({ name, createdBy }).returning()
@@ -22,6 +26,7 @@ export async function findWorkspaceAccess(db: Executor, workspaceId: string, use
     .select({
       workspace: workspaces,
       role: memberships.role,
+      ssoConnectionId: ssoConnectionIdFor,
       emailIsMember:
         email === undefined
           ? sql<null>`null`
@@ -31,6 +36,7 @@ export async function findWorkspaceAccess(db: Executor, workspaceId: string, use
     })
     .from(workspaces)
     .leftJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, userId)))
+    .leftJoin(ssoConnections, eq(ssoConnections.workspaceId, workspaces.id))
     .where(eq(workspaces.id, workspaceId))
     .limit(1)
   return row
@@ -43,9 +49,11 @@ export async function listMemberships(db: Executor, userId: string) {
       workspaceName: workspaces.name,
       role: memberships.role,
       ssoAllowed: memberships.ssoAllowed,
+      ssoConnectionId: ssoConnectionIdFor,
     })
     .from(memberships)
     .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+    .leftJoin(ssoConnections, eq(ssoConnections.workspaceId, workspaces.id))
     .where(eq(memberships.userId, userId))
     .orderBy(workspaces.createdAt)
 }
