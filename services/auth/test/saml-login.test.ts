@@ -23,7 +23,7 @@ describe('SAML sign-in through the ACS', () => {
   })
   after(() => auth.close())
 
-  it('signs an owner in, SP-initiated, end to end: metadata, login, ACS, session, names from the claims', async () => {
+  it('signs an owner in, SP-initiated, end to end: metadata, login, ACS, session, names from the claims in that workspace only', async () => {
     const { owner, connection, idp } = await workspaceWithSso(auth.app)
 
     const metadata = await auth.app.inject({ method: 'GET', url: `/sso/saml/${connection.id}/metadata` })
@@ -50,8 +50,19 @@ describe('SAML sign-in through the ACS', () => {
     const session = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie } })
     assert.equal(session.statusCode, 200)
     assert.equal(session.json().user.email, owner.email)
-    assert.equal(session.json().user.firstName, 'Grace')
-    assert.equal(session.json().user.lastName, 'Hopper')
+    // The IdP's names are the owner's names in this workspace; the account keeps its own.
+    assert.equal(session.json().user.firstName, null)
+    const members = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${connection.workspaceId}/members`,
+      headers: { cookie },
+    })
+    assert.deepEqual(
+      members
+        .json()
+        .members.map((member: { firstName: string; lastName: string }) => [member.firstName, member.lastName]),
+      [['Grace', 'Hopper']],
+    )
   })
 
   it('refuses an email with no account, and an account that is not a member, saying what to do', async () => {
@@ -181,13 +192,13 @@ describe('SAML sign-in through the ACS', () => {
       lastName: 'L'.repeat(300),
     })
     assert.equal(acs.statusCode, 302, acs.body)
-    const session = await auth.app.inject({
+    const members = await auth.app.inject({
       method: 'GET',
-      url: '/v1/auth/session',
+      url: `/v1/workspaces/${connection.workspaceId}/members`,
       headers: { cookie: sessionCookieOf(acs) ?? '' },
     })
-    assert.equal(session.json().user.firstName, 'Ada')
-    assert.equal(session.json().user.lastName, 'L'.repeat(100))
+    assert.equal(members.json().members[0].firstName, 'Ada')
+    assert.equal(members.json().members[0].lastName, 'L'.repeat(100))
   })
 
   it('logs why each sign-in was refused, without the email or the response', async () => {

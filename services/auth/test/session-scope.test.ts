@@ -182,6 +182,24 @@ describe('what a session reaches', () => {
     assert.equal(session.account, false, "the stranger's password sign-in lends nothing")
   })
 
+  it("shows the names Acme's IdP claims in Acme only: never on the account, never in another workspace", async () => {
+    const { acme, person, beta } = await personInTwoWorkspaces(auth.app)
+    const { acs } = await signInSpInitiated(auth.app, acme.connection, acme.idp, {
+      email: person.email,
+      firstName: 'Pwned by',
+      lastName: 'Acme IT',
+    })
+    const namesIn = async (workspaceId: string, cookie: string) =>
+      (await get(`/v1/workspaces/${workspaceId}/members`, cookie))
+        .json()
+        .members.filter((member: { userId: string }) => member.userId === person.user.id)
+        .map((member: { firstName: string | null; lastName: string | null }) => [member.firstName, member.lastName])
+    assert.deepEqual(await namesIn(acme.workspace.id, sessionCookieOf(acs) as string), [['Pwned by', 'Acme IT']])
+    assert.deepEqual(await namesIn(beta.id, person.cookie), [[null, null]])
+    const account = (await get('/v1/auth/session', person.cookie)).json().user
+    assert.deepEqual([account.firstName, account.lastName], [null, null])
+  })
+
   it('answers introspection with what the session reaches, for the invitation service', async () => {
     const { acme, beta, ssoCookie } = await personInTwoWorkspaces(auth.app)
     const introspect = (workspaceId: string) =>

@@ -79,8 +79,9 @@ export type SsoLoginOutcome =
  * CONTRACT.md's rule, parts 2 and 3, and the login itself in one statement (one round trip): if
  * the connection is still the version the response was checked against, and `email` is a
  * password account with an SSO-allowed membership in the connection's workspace, then its names
- * follow the IdP's claims (written only when they differ, so concurrent logins of one person do
- * not queue on the row lock), and the session and its auth.login.succeeded event — given here
+ * in that workspace follow the IdP's claims (on the membership, never the account: one
+ * workspace's IdP speaks for that workspace alone; written only when they differ, so concurrent
+ * logins of one person do not queue on the row lock), and the session and its auth.login.succeeded event — given here
  * without `userId`, which the statement adds — are inserted together.
  */
 export async function openSsoSession(
@@ -111,12 +112,12 @@ export async function openSsoSession(
       from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
       where users.email = ${login.email} and users.created_via = 'password'
         and memberships.workspace_id = (select workspace_id from current_connection) and memberships.sso_allowed
-    ), renamed as (
-      update ${users} set first_name = coalesce(${firstName}, first_name), last_name = coalesce(${lastName}, last_name),
-        updated_at = ${at(session.createdAt)}
-      where id = (select id from eligible)
-        and (first_name is distinct from coalesce(${firstName}, first_name)
-          or last_name is distinct from coalesce(${lastName}, last_name))
+    ), named as (
+      update ${memberships} set idp_first_name = coalesce(${firstName}, idp_first_name),
+        idp_last_name = coalesce(${lastName}, idp_last_name)
+      where user_id = (select id from eligible) and workspace_id = (select workspace_id from current_connection)
+        and (idp_first_name is distinct from coalesce(${firstName}, idp_first_name)
+          or idp_last_name is distinct from coalesce(${lastName}, idp_last_name))
     ), opened as (
       insert into ${sessions} (user_id, token_hash, method, connection_id, workspace_id, ip, user_agent, created_at, last_seen_at, expires_at)
       select id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid,

@@ -58,14 +58,17 @@ export async function listMemberships(db: Executor, userId: string) {
     .orderBy(workspaces.createdAt)
 }
 
-/** A workspace's members, owner first, then by when they joined. */
+/**
+ * A workspace's members, owner first, then by when they joined. Names are the ones this
+ * workspace's IdP gave, else the account's: another workspace's IdP never shows here.
+ */
 export async function listMembers(db: Executor, workspaceId: string) {
   return db
     .select({
       userId: users.id,
       email: users.email,
-      firstName: users.firstName,
-      lastName: users.lastName,
+      firstName: sql<string | null>`coalesce(${memberships.idpFirstName}, ${users.firstName})`,
+      lastName: sql<string | null>`coalesce(${memberships.idpLastName}, ${users.lastName})`,
       role: memberships.role,
       ssoAllowed: memberships.ssoAllowed,
       source: memberships.source,
