@@ -43,7 +43,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const accounts = createAccountService({ db, sessions, events })
   const workspaces = createWorkspaceService({ db })
-  const connections = createConnectionService({ db, publicUrl })
+  const connections = createConnectionService({ db, publicUrl, events })
   const loginFlow = createLoginFlow({
     db,
     redis,

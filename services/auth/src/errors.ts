@@ -18,6 +18,11 @@ export const authErrors = {
     'sso_not_allowed',
     'You need to accept your invitation and sign up with a password before you can use SSO for this workspace.',
   ),
+  ownerOrFreshPasswordRequired: defineError(
+    403,
+    'password_confirmation_required',
+    'Only the workspace owner, or an admin who re-entered their password in the last 5 minutes (POST /v1/auth/reauthenticate), can change who the identity provider is.',
+  ),
   samlInvalid: defineError(400, 'saml_invalid', 'The sign-in response from your identity provider was not accepted.'),
   samlReplayed: defineError(409, 'saml_replayed', 'This sign-in response was already used. Start the sign-in again.'),
 }

@@ -300,7 +300,8 @@ describe('SAML sign-in through the ACS', () => {
         SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
       })
 
-      const mine = () => received.filter((event) => event.connectionId === connection.id)
+      const mine = () =>
+        received.filter((event) => event.connectionId === connection.id && String(event.type).startsWith('auth.login.'))
       await eventually('both login events to arrive', async () => (mine().length >= 2 ? true : undefined), {
         timeoutMs: 5000,
         intervalMs: 20,

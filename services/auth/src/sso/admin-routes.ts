@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
-import { actorOf } from '../sessions/access.ts'
-import type { ConnectionService } from './connections.ts'
+import { actorOf, workspaceOf } from '../sessions/access.ts'
+import type { ConnectionActor, ConnectionService } from './connections.ts'
 
 const Certificate = Type.Object({
   fingerprintSha256: Type.String(),
@@ -29,6 +30,11 @@ const Connection = Type.Object({
   status: Type.Union([Type.Literal('awaiting_idp'), Type.Literal('active'), Type.Literal('disabled')]),
   warnings: Type.Optional(Type.Array(Type.String())),
 })
+const connectionActor = (request: FastifyRequest): ConnectionActor => {
+  const { user, session } = actorOf(request)
+  return { userId: user.id, role: workspaceOf(request).role, session }
+}
+
 const ConnectionBody = Type.Object({ connection: Connection })
 
 const IdpBody = Type.Union([
@@ -61,8 +67,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: Connection
     '/v1/workspaces/:workspaceId/sso',
     { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
     async (request, reply) => {
-      const { user } = actorOf(request)
-      const connection = await connections.turnOn(request.params.workspaceId, user.id)
+      const connection = await connections.turnOn(request.params.workspaceId, connectionActor(request))
       return reply.status(201).send({ connection })
     },
   )
@@ -82,8 +87,9 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: Connection
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      const { user } = actorOf(request)
-      return { connection: await connections.setIdp(request.params.workspaceId, user.id, request.body) }
+      return {
+        connection: await connections.setIdp(request.params.workspaceId, connectionActor(request), request.body),
+      }
     },
   )
 
@@ -99,8 +105,9 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: Connection
       },
     },
     async (request) => {
-      const { user } = actorOf(request)
-      return { connection: await connections.update(request.params.workspaceId, user.id, request.body) }
+      return {
+        connection: await connections.update(request.params.workspaceId, connectionActor(request), request.body),
+      }
     },
   )
 
@@ -108,8 +115,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: Connection
     '/v1/workspaces/:workspaceId/sso',
     { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
     async (request, reply) => {
-      const { user } = actorOf(request)
-      await connections.remove(request.params.workspaceId, user.id)
+      await connections.remove(request.params.workspaceId, connectionActor(request))
       return reply.status(204).send(null)
     },
   )

@@ -50,6 +50,17 @@ export async function insertAudit(
   await db.insert(auditLog).values(entry)
 }
 
+/** Who hears about a change to a workspace's SSO: its owners, and the workspace's name to tell them. */
+export async function findOwnerAudience(db: Executor, workspaceId: string) {
+  const rows = await db
+    .select({ workspaceName: workspaces.name, email: users.email })
+    .from(workspaces)
+    .innerJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.role, 'owner')))
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(workspaces.id, workspaceId))
+  return { workspaceName: rows[0]?.workspaceName ?? '', ownerEmails: rows.map((row) => row.email) }
+}
+
 /** The enabled, configured connections of the workspaces where this email may use SSO. */
 export async function findUsableConnections(db: Executor, email: string) {
   return db
