@@ -66,7 +66,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(cookie, { secret: config.cookieSecret })
   await app.register(originGuard, {
     publicOrigin: publicUrl.origin,
-    exempt: (url) => url.startsWith('/sso/saml/') || url.startsWith('/internal/'),
+    // The IdP's form posts to the ACS cross-site by design; nothing else of /sso is exempt (the
+    // confirmation of an unsolicited sign-in must come from our own page).
+    exempt: (url) => /^\/sso\/saml\/[^/?]+\/acs(?:\?|$)/.test(url) || url.startsWith('/internal/'),
   })
   // Default-deny: every route below declares what it needs (config.access), enforced in one hook.
   await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })

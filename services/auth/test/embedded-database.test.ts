@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import {
   type AuthTestApp,
   invitationAccepted,
+  postAndConfirm,
   postToAcs,
   sessionCookieOf,
   signUp,
@@ -40,7 +41,7 @@ describe('on the embedded database (PGlite)', () => {
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(accepted), 'granted')
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(accepted), 'duplicate')
 
-    const signedIn = await postToAcs(auth.app, connection.id, respondFor(invitee.email))
+    const signedIn = await postAndConfirm(auth.app, connection.id, respondFor(invitee.email))
     assert.equal(signedIn.statusCode, 302, signedIn.body)
     const members = await auth.app.inject({
       method: 'GET',

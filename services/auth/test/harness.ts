@@ -207,6 +207,32 @@ export function postToAcs(
   })
 }
 
+/**
+ * An unsolicited response posted to the ACS, then confirmed on the confirmation page as the
+ * person would (a same-origin POST); the ACS's answer itself when it asked for no confirmation.
+ */
+export async function postAndConfirm(
+  app: FastifyInstance,
+  connectionId: string,
+  form: { SAMLResponse: string; RelayState?: string },
+  cookie = '',
+) {
+  const posted = await postToAcs(app, connectionId, form, cookie)
+  if (posted.statusCode !== 200) return posted
+  const { action, confirmation } = posted.json() as { action: string; confirmation: string }
+  return app.inject({
+    method: 'POST',
+    url: action,
+    headers: {
+      origin: publicUrl,
+      cookie,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    payload: new URLSearchParams({ confirmation }).toString(),
+  })
+}
+
 /** The `invitation.accepted` event the invitation service sends when `account` joins the workspace. */
 export function invitationAccepted(
   workspaceId: string,

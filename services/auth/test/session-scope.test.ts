@@ -48,6 +48,7 @@ describe('what a session reaches', () => {
       'GET /sso/saml/:connectionId/metadata': 'public',
       'GET /sso/saml/:connectionId/login': 'public',
       'POST /sso/saml/:connectionId/acs': 'public',
+      'POST /sso/saml/:connectionId/confirm': 'public',
       'POST /internal/introspect': 'internal',
     })
   })

@@ -80,6 +80,34 @@ export async function findUsableConnections(db: Executor, email: string) {
     .orderBy(workspaces.name)
 }
 
+/**
+ * CONTRACT.md's rule, parts 2 and 3, without signing in (an unsolicited response waits for the
+ * person's confirmation first): whether `email` may use SSO through the connection as it is at
+ * `connectionVersion`, and the workspace's name to show.
+ */
+export async function findSsoEligibility(
+  db: Executor,
+  login: { connectionId: string; connectionVersion: number; email: string },
+): Promise<
+  { outcome: 'eligible'; userId: string; workspaceName: string } | { outcome: 'not_allowed' | 'connection_changed' }
+> {
+  const result = await db.execute(sql`
+    with current_connection as (
+      select workspace_id from ${ssoConnections}
+      where id = ${login.connectionId}::uuid and version = ${login.connectionVersion} and enabled
+    )
+    select exists (select 1 from current_connection) as connection_current,
+      (select users.id from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
+        where users.email = ${login.email} and users.created_via = 'password' and memberships.sso_allowed
+          and memberships.workspace_id = (select workspace_id from current_connection)) as user_id,
+      (select name from ${workspaces} where id = (select workspace_id from current_connection)) as workspace_name`)
+  const [row] = rowsOf<{ connection_current: boolean; user_id: string | null; workspace_name: string | null }>(result)
+  if (!row?.connection_current) return { outcome: 'connection_changed' }
+  return row.user_id
+    ? { outcome: 'eligible', userId: row.user_id, workspaceName: row.workspace_name ?? '' }
+    : { outcome: 'not_allowed' }
+}
+
 export type SsoLoginOutcome =
   | { outcome: 'opened'; userId: string }
   | { outcome: 'not_allowed' }

@@ -2,13 +2,14 @@ import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
 import { AppError, errors, isRedisUnavailable } from '@gatehouse/server'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import { type SessionService, sessionCookieName } from '../sessions/service.ts'
-import type { LoginFlow } from './login-flow.ts'
-import { refusalPage } from './pages.ts'
+import type { LoginFlow, SignedInThroughSso } from './login-flow.ts'
+import { confirmationPage, refusalPage } from './pages.ts'
 import { findConnection } from './repo.ts'
 
 const bindingCookie = 'saml_binding'
@@ -54,7 +55,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     const body: { error: string; message: string; reason?: unknown } = appError
       ? { error: appError.code, message: appError.message, ...appError.details }
       : { error: status < 500 ? 'bad_request' : 'internal_error', message: 'Sign-in failed. Try again.' }
-    if (String(request.headers.accept ?? '').includes('application/json')) return reply.status(status).send(body)
+    if (wantsJson(request)) return reply.status(status).send(body)
     return reply
       .status(status)
       .type('text/html; charset=utf-8')
@@ -129,7 +130,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       }
       const signedBinding = request.cookies[bindingCookie]
       const binding = signedBinding ? request.unsignCookie(signedBinding) : undefined
-      const { token, userId, workspaceId, returnTo } = await loginFlow.complete({
+      const outcome = await loginFlow.complete({
         connectionId: request.params.connectionId,
         samlResponse: request.body.SAMLResponse,
         relayState: request.body.RelayState,
@@ -137,14 +138,52 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         client: clientOf(request),
       })
       reply.clearCookie(bindingCookie, { path: '/sso/saml', secure: https, sameSite: https ? 'none' : 'lax' })
-      // This workspace's SSO joins the browser's other sign-ins of the same person (a sign-in as
-      // someone else starts afresh): it adds a workspace, it never widens what the others reach.
-      const cookie = await sessions.withSignIn(request.cookies[sessionCookieName], userId, {
-        token,
-        values: { method: 'saml', workspaceId },
-      })
-      sessions.setCookie(reply, cookie)
-      return reply.redirect(returnTo, 302)
+      if (outcome.kind === 'signedIn') return signIn(request, reply, outcome)
+      const confirmation = {
+        email: outcome.email,
+        workspaceName: outcome.workspaceName,
+        action: `/sso/saml/${request.params.connectionId.toLowerCase()}/confirm`,
+        confirmation: outcome.confirmation,
+      }
+      if (wantsJson(request)) return reply.send({ confirmationRequired: true, ...confirmation })
+      return reply.type('text/html; charset=utf-8').send(confirmationPage(confirmation))
     },
   )
+
+  app.post(
+    '/sso/saml/:connectionId/confirm',
+    {
+      // Not exempt from the Origin guard: only our own confirmation page posts here.
+      config: { access: 'public' },
+      schema: {
+        tags: ['saml'],
+        summary: 'Confirm an unsolicited (IdP-initiated) sign-in from the confirmation page',
+        params: ConnectionParams,
+        body: Type.Object({ confirmation: Type.String({ maxLength: 128 }) }),
+      },
+    },
+    async (request, reply) => {
+      const signedIn = await loginFlow.confirm(
+        request.params.connectionId,
+        request.body.confirmation,
+        clientOf(request),
+      )
+      return signIn(request, reply, signedIn)
+    },
+  )
+
+  /**
+   * This workspace's SSO joins the browser's other sign-ins of the same person (a sign-in as
+   * someone else starts afresh): it adds a workspace, it never widens what the others reach.
+   */
+  async function signIn(request: FastifyRequest, reply: FastifyReply, signedIn: SignedInThroughSso) {
+    const cookie = await sessions.withSignIn(request.cookies[sessionCookieName], signedIn.userId, {
+      token: signedIn.token,
+      values: { method: 'saml', workspaceId: signedIn.workspaceId },
+    })
+    sessions.setCookie(reply, cookie)
+    return reply.redirect(signedIn.returnTo, 302)
+  }
 }
+
+const wantsJson = (request: FastifyRequest) => String(request.headers.accept ?? '').includes('application/json')
