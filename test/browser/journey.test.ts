@@ -140,6 +140,35 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.waitForFunction(() => (document.getElementById('sp-entity-id') as HTMLInputElement).value !== '')
     await screenshot(page, 'sso-settings-before-save', { commit: true })
 
+    // The picker: each IdP's own field names and steps, the choice saved with the connection. Names
+    // are read as assistive technology reads them (a label's hidden variants are not part of it).
+    await page.locator('#idp-kind-okta').check()
+    await page.getByText('Showing the steps for Okta.').waitFor()
+    for (const [label, id] of <[string, string][]>[
+      ['Single sign-on URL', 'sp-acs-url'],
+      ['Audience URI (SP Entity ID)', 'sp-entity-id'],
+      ['Identity Provider Single Sign-On URL', 'idp-login-url'],
+      ['Identity Provider Issuer', 'idp-entity-id'],
+      ['X.509 Certificate', 'idp-certificate'],
+    ]) {
+      assert.equal(await page.getByRole('textbox', { name: label, exact: true }).getAttribute('id'), id, label)
+    }
+    assert.equal(await page.getByText('Create App Integration').isVisible(), true)
+    assert.equal(await page.getByText('Basic SAML Configuration').isVisible(), false)
+    await page.reload()
+    await page.waitForFunction(() => (document.getElementById('idp-kind-okta') as HTMLInputElement).checked)
+    assert.equal(
+      await page.getByRole('textbox', { name: 'Single sign-on URL', exact: true }).getAttribute('id'),
+      'sp-acs-url',
+    )
+    await page.locator('#idp-kind-google').check()
+    await page.getByText('Showing the steps for Google Workspace.').waitFor()
+    assert.equal(await page.getByRole('textbox', { name: 'ACS URL', exact: true }).getAttribute('id'), 'sp-acs-url')
+    assert.equal(await page.getByRole('textbox', { name: 'SSO URL', exact: true }).getAttribute('id'), 'idp-login-url')
+    await assertLabelled(page)
+    await page.locator('#idp-kind-entra').check()
+    await page.getByText('Showing the steps for Microsoft Entra ID.').waitFor()
+
     await page.getByRole('button', { name: 'Copy' }).first().click()
     await page.getByText('Identifier (Entity ID) copied.').waitFor()
     const identifier = await page.evaluate(() => navigator.clipboard.readText())

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { ParsedAuthnRequest } from './authn-request.ts'
@@ -44,7 +44,11 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof DevIdpError) {
-      return sendRefusal(reply, 400, { code: error.code, title: 'Sign-in request refused', message: error.message })
+      return sendRefusal(reply, 400, {
+        code: error.entraCode ?? error.code,
+        title: 'Sign-in request refused',
+        message: error.message,
+      })
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500
     if (status < 500) {
@@ -100,7 +104,12 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
     if (!isOurTenant(request.params)) return refuseUnknownTenant(reply, request.params)
     const query = request.query as FormFields
     if (!query.SAMLRequest) return refuseMissingRequest(reply)
-    return showSignIn(reply, { SAMLRequest: query.SAMLRequest, RelayState: query.RelayState }, 'redirect')
+    return showSignIn(
+      reply,
+      { SAMLRequest: query.SAMLRequest, RelayState: query.RelayState },
+      'redirect',
+      loginHintOf(query.login_hint),
+    )
   })
 
   app.post('/:tenantId/saml2', { schema: formSchema(['SAMLRequest', 'RelayState']) }, async (request, reply) => {
@@ -118,7 +127,10 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
       const form = request.body as FormFields
       const binding: RequestBinding = form.binding === 'post' ? 'post' : 'redirect'
       const samlRequest = form.SAMLRequest ?? ''
-      const authnRequest = idp.parseAuthnRequest({ SAMLRequest: samlRequest, RelayState: form.RelayState }, { binding })
+      const authnRequest = idp.parseAuthnRequest(
+        { SAMLRequest: samlRequest, RelayState: form.RelayState },
+        { binding, now: clock() },
+      )
       const application = await registeredApplicationFor(reply, authnRequest)
       if (application === undefined) return reply
       let user: RememberedUser
@@ -146,7 +158,13 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
 
   const sendMetadata = async (_request: unknown, reply: FastifyReply) =>
     reply.type('application/xml; charset=utf-8').send(idp.federationMetadataXml())
-  app.get('/federationmetadata.xml', sendMetadata)
+  // "Federation Metadata XML: Download" in Entra's SAML Certificates section: the same document, as a file.
+  app.get('/federationmetadata.xml', async (request, reply) => {
+    if ((request.query as FormFields).download === '1') {
+      reply.header('content-disposition', 'attachment; filename="Gatehouse dev IdP.xml"')
+    }
+    return sendMetadata(request, reply)
+  })
   app.get('/:tenantId/federationmetadata/2007-06/federationmetadata.xml', async (request, reply) => {
     if (!isOurTenant(request.params)) return refuseUnknownTenant(reply, request.params)
     return sendMetadata(request, reply)
@@ -170,16 +188,26 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
     reply: FastifyReply,
     query: { SAMLRequest: string; RelayState: string | undefined },
     binding: RequestBinding,
+    loginHint?: string,
   ) {
     const authnRequest = idp.parseAuthnRequest(
       { SAMLRequest: query.SAMLRequest, ...(query.RelayState !== undefined ? { RelayState: query.RelayState } : {}) },
-      { binding },
+      { binding, now: clock() },
     )
     const application = await registeredApplicationFor(reply, authnRequest)
     if (application === undefined) return reply
     const users = await registry.users()
     return sendPage(reply, 200, (nonce) =>
-      signInPage({ idp, application, request: authnRequest, samlRequest: query.SAMLRequest, binding, users, nonce }),
+      signInPage({
+        idp,
+        application,
+        request: authnRequest,
+        samlRequest: query.SAMLRequest,
+        binding,
+        users,
+        nonce,
+        ...(loginHint !== undefined ? { loginHint } : {}),
+      }),
     )
   }
 
@@ -285,11 +313,23 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
     })
   }
 
+  // Entra's error page ends with the details a support request needs: a request id and the time.
   function sendRefusal(reply: FastifyReply, status: number, refusal: { code: string; title: string; message: string }) {
-    return sendPage(reply, status, (nonce) => refusalPage({ ...refusal, nonce }))
+    const details = { requestId: randomUUID(), timestamp: clock().toISOString() }
+    return sendPage(reply, status, (nonce) => refusalPage({ ...refusal, ...details, nonce }))
   }
 
   return app
+}
+
+/**
+ * Entra's `login_hint`: the email the application already knows, to pre-fill the sign-in page. Only
+ * a plausible address is taken (it lands in an input's value, escaped).
+ */
+function loginHintOf(value: string | undefined): string | undefined {
+  if (value === undefined || value.length > 254 || !/^[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']+$/.test(value))
+    return undefined
+  return value
 }
 
 /**

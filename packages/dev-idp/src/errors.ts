@@ -11,10 +11,13 @@ export type DevIdpErrorCode =
 
 export class DevIdpError extends Error {
   readonly code: DevIdpErrorCode
+  /** The AADSTS code Entra answers the same mistake with, shown on the refusal page. */
+  readonly entraCode: string | undefined
 
-  constructor(code: DevIdpErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(code: DevIdpErrorCode, message: string, options?: { cause?: unknown; entraCode?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'DevIdpError'
     this.code = code
+    this.entraCode = options?.entraCode
   }
 }

@@ -34,6 +34,7 @@ export interface DevIdp {
   federationMetadataXml(): string
   responseXml(options: ResponseOptions): string
   responseBase64(options: ResponseOptions): string
+  /** `parseAuthnRequest` holding the request to this IdP: Destination = Login URL, issued recently (default now). */
   parseAuthnRequest(query: AuthnRequestQuery, options?: ParseAuthnRequestOptions): ParsedAuthnRequest
 }
 
@@ -73,6 +74,7 @@ export function createDevIdp(options: DevIdpOptions): DevIdp {
     },
     responseXml: (responseOptions) => buildResponseXml(identity, responseOptions),
     responseBase64: (responseOptions) => Buffer.from(buildResponseXml(identity, responseOptions)).toString('base64'),
-    parseAuthnRequest,
+    parseAuthnRequest: (query, requestOptions) =>
+      parseAuthnRequest(query, { loginUrl, now: new Date(), ...requestOptions }),
   }
 }

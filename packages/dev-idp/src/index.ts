@@ -22,9 +22,17 @@ export {
   nameIdFormatEmail,
   objectIdFor,
   type ResponseOptions,
+  type SamlAttribute,
   type SamlUser,
   statusSuccess,
 } from './response.ts'
+export {
+  type SamlSchema,
+  type SchemaVerdict,
+  samlSchemaInstallCommand,
+  samlSchemaToolMissing,
+  validateAgainstSamlSchema,
+} from './saml-schema.ts'
 export {
   EcdsaSha256,
   type SignatureAlgorithmName,

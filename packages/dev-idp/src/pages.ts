@@ -116,6 +116,7 @@ ${readOnlyField('metadata-url', 'App Federation Metadata Url', idp.metadataUrl)}
 <label for="certificate">Certificate (Base64)</label>
 <div class="copyable"><textarea id="certificate" readonly>${escapeHtml(idp.certificatePem)}</textarea>${copyButton('certificate', 'Certificate (Base64)')}</div>
 <p><a id="certificate-download" href="/certificate.cer" download>Download Certificate (Base64)</a></p>
+<p>Federation Metadata XML: <a id="federation-metadata-download" href="/federationmetadata.xml?download=1" download>Download</a></p>
 <p role="status" id="copy-status"></p>
 </section>
 <section aria-labelledby="applications-heading">
@@ -160,6 +161,8 @@ export interface SignInPageInput {
   users: RememberedUser[]
   nonce: string
   error?: string
+  /** Entra's `login_hint`: pre-fills the email. */
+  loginHint?: string
 }
 
 /** Stands in for Entra's sign-in: no password, the person just says who they are. */
@@ -200,7 +203,7 @@ ${errorBox(input.error)}
 <form method="post" action="${action}">
 ${carried}
 <label for="email">Email</label>
-<input type="email" id="email" name="email" required autocomplete="username">
+<input type="email" id="email" name="email" required autocomplete="username" value="${escapeHtml(input.loginHint ?? '')}">
 <label for="first-name">First name</label>
 <input type="text" id="first-name" name="firstName" autocomplete="given-name">
 <label for="last-name">Last name</label>
@@ -216,15 +219,25 @@ export interface RefusalPageInput {
   code: string
   title: string
   message: string
+  requestId: string
+  /** ISO 8601, UTC. */
+  timestamp: string
   nonce: string
 }
 
+/** Laid out as Entra's sign-in error page: the apology, the AADSTS code and message, troubleshooting details. */
 export function refusalPage(input: RefusalPageInput): string {
   return layout(
     input.title,
     input.nonce,
-    `<h1>${escapeHtml(input.title)}</h1>
+    `<h1>Sorry, but we’re having trouble signing you in.</h1>
+<h2>${escapeHtml(input.title)}</h2>
 <p class="error" role="alert" id="error-message"><strong id="error-code">${escapeHtml(input.code)}</strong>: ${escapeHtml(input.message)}</p>
+<section aria-labelledby="troubleshooting">
+<h2 id="troubleshooting">Troubleshooting details</h2>
+<p>Request Id: <span id="request-id">${escapeHtml(input.requestId)}</span><br>
+Timestamp: <span id="timestamp">${escapeHtml(input.timestamp)}</span></p>
+</section>
 <p><a href="/">Back to the enterprise application page</a></p>`,
   )
 }

@@ -37,8 +37,20 @@ export interface ResponseOptions {
   /** Default: true on success, false otherwise (Entra sends no assertion with an error status). */
   includeAssertion?: boolean
   extraAttributes?: Record<string, string[]>
+  /**
+   * Exactly these attributes instead of Entra's claims (and `extraAttributes`): how other IdPs name
+   * them, e.g. `urn:oid:2.5.4.42` with NameFormat uri and FriendlyName givenName.
+   */
+  attributes?: SamlAttribute[]
   /** Sign with other keys than the IdP's own (attack tests). */
   keys?: SigningKeys
+}
+
+export interface SamlAttribute {
+  name: string
+  nameFormat?: string
+  friendlyName?: string
+  values: string[]
 }
 
 export interface IssuerIdentity {
@@ -117,7 +129,7 @@ function assertionXml(issuer: IssuerIdentity, options: ResponseOptions, assertio
     `<Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}">` +
     `<AudienceRestriction><Audience>${escapeXml(sp.entityId)}</Audience></AudienceRestriction>` +
     '</Conditions>' +
-    `<AttributeStatement>${attributesXml(issuer, options)}</AttributeStatement>` +
+    attributeStatementXml(issuer, options) +
     // Entra's SessionIndex is the assertion's own ID (every fixture).
     `<AuthnStatement AuthnInstant="${instant(options.authnInstant ?? now)}" SessionIndex="${assertionId}">` +
     '<AuthnContext><AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</AuthnContextClassRef></AuthnContext>' +
@@ -126,7 +138,14 @@ function assertionXml(issuer: IssuerIdentity, options: ResponseOptions, assertio
   )
 }
 
+// saml-core 2.7.3: an AttributeStatement holds at least one attribute, so none means no statement.
+function attributeStatementXml(issuer: IssuerIdentity, options: ResponseOptions): string {
+  const attributes = attributesXml(issuer, options)
+  return attributes === '' ? '' : `<AttributeStatement>${attributes}</AttributeStatement>`
+}
+
 function attributesXml(issuer: IssuerIdentity, options: ResponseOptions): string {
+  if (options.attributes !== undefined) return options.attributes.map(attributeXml).join('')
   const { user } = options
   const displayName = [user.firstName, user.lastName].filter(Boolean).join(' ') || user.email
   // Entra leaves a claim out when the directory has no value for it, so empty names send nothing.
@@ -153,6 +172,14 @@ function attributesXml(issuer: IssuerIdentity, options: ResponseOptions): string
       return `<Attribute Name="${escapeXml(name)}">${valuesXml}</Attribute>`
     })
     .join('')
+}
+
+function attributeXml(attribute: SamlAttribute): string {
+  const nameFormat = attribute.nameFormat === undefined ? '' : ` NameFormat="${escapeXml(attribute.nameFormat)}"`
+  const friendlyName =
+    attribute.friendlyName === undefined ? '' : ` FriendlyName="${escapeXml(attribute.friendlyName)}"`
+  const valuesXml = attribute.values.map((value) => `<AttributeValue>${escapeXml(value)}</AttributeValue>`).join('')
+  return `<Attribute Name="${escapeXml(attribute.name)}"${nameFormat}${friendlyName}>${valuesXml}</Attribute>`
 }
 
 /** A UUID derived from the email, so one dev user keeps one object ID across logins and restarts. */

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import { buildDevIdpApp } from './app.ts'
 import { createDevIdp, defaultTenantId } from './idp.ts'
 import { loadOrCreateSigningKeys } from './keys.ts'
+import { samlSchemaToolMissing } from './saml-schema.ts'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
@@ -37,5 +38,7 @@ await start(async () => {
     { loginUrl: idp.loginUrl, entraIdentifier: idp.entityId, metadataUrl: idp.metadataUrl, dataDir },
     'dev IdP (imitating Microsoft Entra ID) is for development and tests only',
   )
+  const schemaToolMissing = samlSchemaToolMissing()
+  if (schemaToolMissing) app.log.warn(`AuthnRequests are not held to the OASIS schema: ${schemaToolMissing}`)
   await serve(app, { host, port })
 })

@@ -4,19 +4,29 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { deflateRawSync } from 'node:zlib'
+import { skipUnlessInstalled } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
 import { buildDevIdpApp } from '../src/app.ts'
-import { createDevIdp, type DevIdp, generateSigningKeys } from '../src/index.ts'
+import {
+  createDevIdp,
+  type DevIdp,
+  defaultBaseUrl,
+  defaultTenantId,
+  generateSigningKeys,
+  samlSchemaToolMissing,
+  validateAgainstSamlSchema,
+} from '../src/index.ts'
 import { parse, verifiedReferences } from './verify-with-xml-crypto.ts'
 
 const identifier = 'http://localhost:3000/sso/saml/conn-1/metadata'
 const replyUrl = 'http://localhost:3000/sso/saml/conn-1/acs'
 const now = new Date('2025-06-01T12:00:00.000Z')
+const loginUrl = `${defaultBaseUrl}/${defaultTenantId}/saml2`
 
 function authnRequestXml(options: { id?: string; issuer?: string; acsUrl?: string } = {}): string {
   const acs = options.acsUrl === undefined ? '' : ` AssertionConsumerServiceURL="${options.acsUrl}"`
   return (
-    `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="${options.id ?? '_req-1'}" Version="2.0" IssueInstant="2025-06-01T11:59:59Z"${acs}>` +
+    `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="${options.id ?? '_req-1'}" Version="2.0" IssueInstant="2025-06-01T11:59:59Z" Destination="${loginUrl}"${acs}>` +
     `<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">${options.issuer ?? identifier}</saml:Issuer>` +
     '</samlp:AuthnRequest>'
   )
@@ -240,7 +250,77 @@ describe('dev IdP app', () => {
     assert.match(missing.body, /id="error-code">AADSTS750054</)
     const malformed = await app.inject({ method: 'GET', url: `/${idp.tenantId}/saml2?SAMLRequest=bm90IGRlZmxhdGVk` })
     assert.equal(malformed.statusCode, 400)
-    assert.match(malformed.body, /id="error-code">invalid_authn_request</)
+    assert.match(malformed.body, /id="error-code">AADSTS75001</)
+  })
+
+  it("refuses the AuthnRequest samlify 2.13.1's template produced, placeholders left in, with Entra's error page", async () => {
+    // What Gatehouse sent until it wrote its own request: samlify's default template, filled partly.
+    const samlifyTemplateRequest =
+      '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{ID}" Version="2.0" ForceAuthn="{ForceAuthn}" IssueInstant="{IssueInstant}" Destination="{Destination}" ProtocolBinding="{ProtocolBinding}" AssertionConsumerServiceURL="{AssertionConsumerServiceURL}" AssertionConsumerServiceIndex="{AssertionConsumerServiceIndex}"><saml:Issuer>{Issuer}</saml:Issuer><samlp:NameIDPolicy Format="{NameIDFormat}" AllowCreate="{AllowCreate}"/></samlp:AuthnRequest>'
+    const filledAsBefore = samlifyTemplateRequest
+      .replace('{ID}', 'id0123456789abcdef0123456789abcdef01234567')
+      .replace('{IssueInstant}', new Date(now.getTime() - 1000).toISOString())
+      .replace('{Destination}', loginUrl)
+      .replace('{ProtocolBinding}', 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST')
+      .replace('{AssertionConsumerServiceURL}', replyUrl)
+      .replace('{Issuer}', identifier)
+      .replace('{NameIDFormat}', 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress')
+      .replace('{AllowCreate}', 'false')
+    const response = await app.inject({
+      method: 'GET',
+      url: `/${idp.tenantId}/saml2?${redirectQuery(filledAsBefore, 'rs')}`,
+    })
+    assert.equal(response.statusCode, 400)
+    assert.match(response.body, /Sorry, but we’re having trouble signing you in\./)
+    assert.match(response.body, /id="error-code">AADSTS75005</)
+    assert.match(response.body, /id="error-message">.*ForceAuthn.*\{ForceAuthn\}/)
+    assert.match(response.body, /id="request-id">[0-9a-f-]{36}</)
+    assert.match(response.body, new RegExp(`id="timestamp">${now.toISOString()}<`))
+    assert.doesNotMatch(response.body, /SAMLResponse/)
+    // With ForceAuthn mended the index alone is still refused, as Entra refuses a property it does not support.
+    const indexOnly = filledAsBefore.replace(' ForceAuthn="{ForceAuthn}"', '')
+    const refused = await app.inject({ method: 'GET', url: `/${idp.tenantId}/saml2?${redirectQuery(indexOnly)}` })
+    assert.equal(refused.statusCode, 400)
+    assert.match(refused.body, /id="error-code">AADSTS(75005|900236)</)
+    assert.match(refused.body, /AssertionConsumerServiceIndex/)
+  })
+
+  it('pre-fills the email on its sign-in page from login_hint, as Entra does, ignoring one that is not an address', async () => {
+    const query = redirectQuery(authnRequestXml())
+    const hinted = await app.inject({
+      method: 'GET',
+      url: `/${idp.tenantId}/saml2?${query}&login_hint=${encodeURIComponent('ada+sso@example.test')}`,
+    })
+    assert.equal(hinted.statusCode, 200)
+    assert.match(
+      hinted.body,
+      /<input type="email" id="email" name="email" required autocomplete="username" value="ada\+sso@example.test">/,
+    )
+    for (const hostile of ['"><script>alert(1)</script>@x.test', 'not-an-email', `${'a'.repeat(250)}@example.test`]) {
+      const page = await app.inject({
+        method: 'GET',
+        url: `/${idp.tenantId}/saml2?${query}&login_hint=${encodeURIComponent(hostile)}`,
+      })
+      assert.equal(page.statusCode, 200)
+      assert.match(page.body, /id="email" name="email" required autocomplete="username" value="">/)
+      assert.doesNotMatch(page.body, /<script>alert/)
+    }
+  })
+
+  it('offers "Federation Metadata XML: Download", a file valid against the OASIS metadata schema', {
+    skip: skipUnlessInstalled(samlSchemaToolMissing()),
+  }, async () => {
+    const home = await app.inject({ method: 'GET', url: '/' })
+    const href =
+      /Federation Metadata XML: <a id="federation-metadata-download" href="([^"]+)" download>Download<\/a>/.exec(
+        home.body,
+      )?.[1]
+    assert.ok(href, 'the download link is on the page')
+    const download = await app.inject({ method: 'GET', url: unescapeHtml(href) })
+    assert.equal(download.statusCode, 200)
+    assert.match(String(download.headers['content-disposition']), /^attachment; filename=".*\.xml"$/)
+    assert.equal(download.body, idp.federationMetadataXml())
+    assert.deepEqual(validateAgainstSamlSchema(download.body, 'metadata'), { valid: true })
   })
 
   it('shows the sign-in form again when the email is not an email address', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deflateRawSync } from 'node:zlib'
-import { DevIdpError, parseAuthnRequest } from '../src/index.ts'
+import { skipUnlessInstalled } from '@gatehouse/testing'
+import { DevIdpError, parseAuthnRequest, samlSchemaToolMissing } from '../src/index.ts'
 
 // An AuthnRequest as SPs send it (samlify's layout), DEFLATE-compressed and base64-encoded.
 function redirectEncoded(xml: string): string {
@@ -18,6 +19,20 @@ const authnRequest =
 
 function isInvalid(error: unknown): boolean {
   return error instanceof DevIdpError && error.code === 'invalid_authn_request'
+}
+
+const loginUrl = 'http://localhost:3003/t/saml2'
+const issuedAt = new Date('2025-06-01T12:00:00Z')
+
+/** The AADSTS code the request is refused with, as this IdP at `now` sees it; null when accepted. */
+function entraCodeFor(xml: string, now = issuedAt): string | null {
+  try {
+    parseAuthnRequest({ SAMLRequest: redirectEncoded(xml) }, { loginUrl, now })
+    return null
+  } catch (error) {
+    if (!(error instanceof DevIdpError)) throw error
+    return error.entraCode ?? error.code
+  }
 }
 
 describe('parseAuthnRequest', () => {
@@ -66,5 +81,43 @@ describe('parseAuthnRequest', () => {
     )
     assert.ok(bomb.length < 16 * 1024, 'the bomb itself is small')
     assert.throws(() => parseAuthnRequest({ SAMLRequest: bomb }), isInvalid)
+  })
+
+  it('holds the request to saml-core §3.4.1 as Entra and strict IdPs do, each refusal with its AADSTS code', () => {
+    const withAttributes = (attributes: string) => authnRequest.replace(' Version="2.0"', ` Version="2.0"${attributes}`)
+    const minutes = (count: number) => new Date(issuedAt.getTime() + count * 60_000)
+    const cases: [string, string, Date?][] = [
+      [withAttributes(' ForceAuthn="{ForceAuthn}"'), 'AADSTS75005'],
+      [withAttributes(' IsPassive="yes"'), 'AADSTS75005'],
+      [withAttributes(' AssertionConsumerServiceIndex="0"'), 'AADSTS900236'],
+      [authnRequest.replace('bindings:HTTP-POST', 'bindings:HTTP-Artifact'), 'AADSTS75003'],
+      [authnRequest.replace('Version="2.0"', 'Version="1.1"'), 'AADSTS75005'],
+      [authnRequest.replace(loginUrl, 'http://localhost:3003/other/saml2'), 'AADSTS75008'],
+      [authnRequest.replace(` Destination="${loginUrl}"`, ''), 'AADSTS75008'],
+      [authnRequest.replace('2025-06-01T12:00:00Z', '2025-06-01T13:00:00+01:00'), 'AADSTS75005'],
+      [authnRequest, 'AADSTS76026', minutes(11)],
+      [authnRequest, 'AADSTS75005', minutes(-6)],
+    ]
+    for (const [xml, expected, now] of cases) {
+      assert.equal(entraCodeFor(xml, now), expected, xml)
+    }
+    assert.equal(entraCodeFor(withAttributes(' ForceAuthn="true" IsPassive="0"')), null)
+    assert.equal(entraCodeFor(authnRequest, minutes(9)), null)
+  })
+
+  it('refuses a request the OASIS protocol schema refuses (AADSTS75005)', {
+    skip: skipUnlessInstalled(samlSchemaToolMissing()),
+  }, () => {
+    const nameIdPolicyFirst = authnRequest.replace(
+      /(<saml:Issuer>.*<\/saml:Issuer>)(<samlp:NameIDPolicy[^>]*\/>)/,
+      '$2$1',
+    )
+    assert.notEqual(nameIdPolicyFirst, authnRequest)
+    assert.equal(entraCodeFor(nameIdPolicyFirst), 'AADSTS75005')
+    assert.throws(
+      () => parseAuthnRequest({ SAMLRequest: redirectEncoded(nameIdPolicyFirst) }),
+      (error: DevIdpError) => /not a valid SAML 2\.0 AuthnRequest.*Issuer/.test(error.message),
+    )
+    assert.equal(entraCodeFor(authnRequest.replace('ID="_req-1"', 'ID="1-starts-with-a-digit"')), 'AADSTS75005')
   })
 })

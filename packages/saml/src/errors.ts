@@ -28,6 +28,8 @@ export type SamlErrorReason =
   | 'nameid_missing'
   | 'nameid_invalid'
   | 'nameid_not_email'
+  | 'email_attribute_missing'
+  | 'email_attribute_invalid'
 
 export class SamlError extends Error {
   override readonly name = 'SamlError'

@@ -4,7 +4,15 @@
 import type { Element } from '@xmldom/xmldom'
 import { CertificateProblem, describeCertificate, type IdpCertificate, parseCertificateText } from './certificates.ts'
 import { SamlConfigError, SamlError } from './errors.ts'
-import { attributeOrNull, childrenNamed, isNamed, NS, parseStrictXml, soleText } from './xml-document.ts'
+import {
+  attributeOrNull,
+  childrenNamed,
+  isNamed,
+  METADATA_XML_LIMITS,
+  NS,
+  parseBoundedXml,
+  soleText,
+} from './xml-document.ts'
 
 export type { IdpCertificate } from './certificates.ts'
 
@@ -16,11 +24,14 @@ export interface IdpConfig {
 
 export interface ParsedIdpConfig extends IdpConfig {
   warnings: string[]
+  /** The IdP's metadata says WantAuthnRequestsSigned="true" (saml-metadata 2.4.3); false for three values. */
+  wantAuthnRequestsSigned: boolean
 }
 
 const MAX_URL_LENGTH = 2048
 const MAX_ENTITY_ID_LENGTH = 1024
-const MAX_METADATA_BYTES = 1024 * 1024
+// Entra lists one signing certificate, two or three during a rollover; each costs a parse.
+const MAX_METADATA_CERTIFICATES = 10
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'
 
@@ -77,7 +88,13 @@ export function idpConfigFromValues(
   }
   try {
     const { certificates, warnings } = describeAll([values.certificate], now)
-    return { ssoUrl: values.ssoUrl.trim(), entityId: values.entityId.trim(), certificates, warnings }
+    return {
+      ssoUrl: values.ssoUrl.trim(),
+      entityId: values.entityId.trim(),
+      certificates,
+      warnings,
+      wantAuthnRequestsSigned: false,
+    }
   } catch (error) {
     if (error instanceof CertificateProblem) {
       throw new SamlConfigError('invalid_certificate', { certificate: error.message })
@@ -130,14 +147,17 @@ function signingCertificateTexts(descriptor: Element): string[] {
 export function idpConfigFromMetadata(metadataXml: string, options: { now?: Date } = {}): ParsedIdpConfig {
   const now = options.now ?? new Date()
   const text = metadataXml.replace(/^\uFEFF/, '')
-  if (Buffer.byteLength(text) > MAX_METADATA_BYTES) throw metadataError('The metadata file is larger than 1 MiB.')
   let root: Element
   try {
-    const document = parseStrictXml(text)
+    const document = parseBoundedXml(text, METADATA_XML_LIMITS)
     if (document.documentElement === null) throw metadataError('The metadata is empty.')
     root = document.documentElement
   } catch (error) {
-    if (error instanceof SamlError) throw metadataError(`The metadata is not valid XML: ${error.message}`)
+    if (error instanceof SamlError) {
+      throw metadataError(
+        error.reason === 'too_large' ? error.message : `The metadata is not valid XML: ${error.message}`,
+      )
+    }
     throw error
   }
   const { entityId, descriptor } = findIdpDescriptor(root)
@@ -153,6 +173,8 @@ export function idpConfigFromMetadata(metadataXml: string, options: { now?: Date
   if (entityProblem !== null) fields.entityId = entityProblem
   const certificateTexts = signingCertificateTexts(descriptor)
   if (certificateTexts.length === 0) fields.certificate = 'The metadata lists no signing certificate.'
+  if (certificateTexts.length > MAX_METADATA_CERTIFICATES)
+    fields.certificate = `The metadata lists more than ${MAX_METADATA_CERTIFICATES} signing certificates.`
   if (Object.keys(fields).length > 0)
     throw new SamlConfigError('invalid_metadata', { metadataXml: Object.values(fields).join(' '), ...fields })
   const certificates: IdpCertificate[] = []
@@ -178,5 +200,7 @@ export function idpConfigFromMetadata(metadataXml: string, options: { now?: Date
   // During a rollover an expired certificate may still be listed beside the new one: keep the
   // usable ones and tell the admin about the others.
   warnings.push(...refused.map((reason) => `A certificate in the metadata was skipped: ${reason}`))
-  return { ssoUrl: ssoUrl.trim(), entityId: entityId.trim(), certificates, warnings }
+  // xs:boolean admits "true" and "1".
+  const wantAuthnRequestsSigned = ['true', '1'].includes(attributeOrNull(descriptor, 'WantAuthnRequestsSigned') ?? '')
+  return { ssoUrl: ssoUrl.trim(), entityId: entityId.trim(), certificates, warnings, wantAuthnRequestsSigned }
 }

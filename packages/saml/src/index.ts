@@ -15,4 +15,6 @@ export {
   MAX_DECODED_RESPONSE_BYTES,
   type SamlIdentity,
 } from './response-validation.ts'
-export { type ServiceProviderUrls, serviceProviderUrls, spMetadataXml } from './service-provider.ts'
+export { type ServiceProviderUrls, type SpSigning, serviceProviderUrls, spMetadataXml } from './service-provider.ts'
+export { generateSpSigningKey, RSA_SHA256, type SpSigningKeyPair, spCertificateFacts } from './sp-signing-key.ts'
+export { METADATA_XML_LIMITS, RESPONSE_XML_LIMITS, type XmlLimits } from './xml-document.ts'

@@ -33,12 +33,25 @@ export function serviceProviderUrls(publicUrl: string | URL, connectionId: strin
 export const EMAIL_ADDRESS_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'
 export const HTTP_POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'
 
-/** samlify's SP entity for these URLs: unsigned AuthnRequests, signed assertions wanted, email NameID. */
-export function samlServiceProvider(sp: ServiceProviderUrls) {
+/** The SP's signing side as its metadata shows it. */
+export interface SpSigning {
+  /** PEM certificates of the SP signing keys, all published (during a rotation, old and new). */
+  certificates: readonly string[]
+  /** saml-metadata 2.4.4: the SP signs its AuthnRequests. */
+  authnRequestsSigned: boolean
+}
+
+const UNSIGNED: SpSigning = { certificates: [], authnRequestsSigned: false }
+
+/** samlify's SP entity for these URLs: signed assertions wanted, email NameID, our signing certificates. */
+export function samlServiceProvider(sp: ServiceProviderUrls, signing: SpSigning = UNSIGNED) {
   return samlify.ServiceProvider({
     entityID: sp.entityId,
-    authnRequestsSigned: false,
+    authnRequestsSigned: signing.authnRequestsSigned,
     wantAssertionsSigned: true,
+    // saml-metadata 2.4.1.1: a KeyDescriptor use="signing" per certificate, so an IdP that
+    // refreshes the metadata trusts the new key and the old one alike during a rotation.
+    ...(signing.certificates.length === 0 ? {} : { signingCert: [...signing.certificates] }),
     nameIDFormat: [EMAIL_ADDRESS_FORMAT],
     assertionConsumerService: [{ Binding: HTTP_POST, Location: sp.acsUrl, isDefault: true }],
   })
@@ -48,6 +61,6 @@ export function samlServiceProvider(sp: ServiceProviderUrls) {
  * SP metadata (SPSSODescriptor) for Entra's "Upload metadata file". Needs no IdP, so an admin can
  * download it before pasting Entra's values back.
  */
-export function spMetadataXml(sp: ServiceProviderUrls): string {
-  return samlServiceProvider(sp).getMetadata()
+export function spMetadataXml(sp: ServiceProviderUrls, signing: SpSigning = UNSIGNED): string {
+  return samlServiceProvider(sp, signing).getMetadata()
 }

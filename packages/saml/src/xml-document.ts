@@ -33,6 +33,89 @@ const parser = new DOMParser({
 // (SAML bindings 3.5.5.2 / saml-core 1.3), so the raw text is refused before any parser sees it.
 const DTD_MARKERS = /<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i
 
+/** What one kind of XML input may hold before and right after parsing; see the README's table. */
+export interface XmlLimits {
+  /** Names the document in refusals, e.g. "The SAML response". */
+  document: string
+  /** UTF-8 bytes of the text. */
+  bytes: number
+  /** `<` characters: every start tag, end tag, comment, CDATA section and processing instruction. */
+  markup: number
+  /** `=` characters: every attribute (and namespace declaration) has one. */
+  attributes: number
+  /** Occurrences of `xmlns` anywhere in the text. */
+  namespaceDeclarations: number
+  /** Element nesting, the root being depth 1. */
+  depth: number
+}
+
+/** A posted SAML response (Entra's carry a few hundred elements; a groups claim has at most 150 values). */
+export const RESPONSE_XML_LIMITS: XmlLimits = {
+  document: 'The SAML response',
+  bytes: 256 * 1024,
+  markup: 2_000,
+  attributes: 4_000,
+  namespaceDeclarations: 200,
+  depth: 32,
+}
+
+/** Uploaded federation metadata (Entra's is 15-20 KiB with ~220 elements and ~35 namespace declarations). */
+export const METADATA_XML_LIMITS: XmlLimits = {
+  document: 'The metadata',
+  bytes: 256 * 1024,
+  markup: 3_000,
+  attributes: 4_000,
+  namespaceDeclarations: 200,
+  depth: 32,
+}
+
+function occurrences(text: string, needle: string): number {
+  let count = 0
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) count++
+  return count
+}
+
+function deeperThan(root: Element, limit: number): boolean {
+  const pending: Array<[Element, number]> = [[root, 1]]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [element, depth] = next
+    if (depth > limit) return true
+    for (let child = element.firstChild; child !== null; child = child.nextSibling) {
+      if (isElement(child)) pending.push([child, depth + 1])
+    }
+  }
+  return false
+}
+
+/**
+ * The one way untrusted XML becomes a DOM. A parser's cost grows with elements and namespace
+ * declarations, not bytes: 27,000 nested elements each declaring a prefix fit in 1 MiB and hold
+ * xmldom for seconds, and an element's attributes are kept in a list searched on every insert
+ * (quadratic). So size, markup, attributes and declarations are counted on the raw text before any
+ * parser runs, which bounds the parse; depth is checked on the result before anyone walks it.
+ */
+export function parseBoundedXml(text: string, limits: XmlLimits): Document {
+  if (Buffer.byteLength(text) > limits.bytes) {
+    throw new SamlError('too_large', `${limits.document} is larger than ${limits.bytes / 1024} KiB and was not read.`)
+  }
+  if (
+    occurrences(text, '<') > limits.markup ||
+    occurrences(text, '=') > limits.attributes ||
+    occurrences(text, 'xmlns') > limits.namespaceDeclarations
+  ) {
+    throw new SamlError(
+      'too_large',
+      `${limits.document} has far more elements, attributes or namespace declarations than it needs and was not read.`,
+    )
+  }
+  const document = parseStrictXml(text)
+  if (document.documentElement !== null && deeperThan(document.documentElement, limits.depth)) {
+    throw new SamlError('too_large', `${limits.document} is nested more than ${limits.depth} elements deep.`)
+  }
+  return document
+}
+
+/** Parses text already bounded by `parseBoundedXml`'s checks, or produced by this product itself. */
 export function parseStrictXml(text: string): Document {
   if (DTD_MARKERS.test(text)) {
     throw new SamlError('dtd_forbidden', 'The SAML message contains a DOCTYPE or entity declaration, which is refused.')

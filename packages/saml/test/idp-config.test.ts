@@ -5,6 +5,7 @@ import { describe, it } from 'node:test'
 import { generateSigningKeys } from '@gatehouse/dev-idp'
 import { idpConfigFromMetadata, idpConfigFromValues, SamlConfigError, serviceProviderUrls } from '../src/index.ts'
 import { fixtureText } from './entra-fixtures.ts'
+import { costliestAllowedMetadata, hostileMetadata } from './hostile-metadata.ts'
 
 const entityId = 'https://sts.windows.net/5b5c94c6-14cf-42da-85bc-4e08722b253b/'
 const ssoUrl = 'https://login.microsoftonline.com/5b5c94c6-14cf-42da-85bc-4e08722b253b/saml2'
@@ -185,6 +186,25 @@ describe('IdP configuration from metadata XML', () => {
     assert.match(error.fields.certificate ?? '', /2016-01-01/)
     assert.match(error.fields.certificate ?? '', /2016-10-27/)
   })
+})
+
+describe('IdP metadata within bounds', () => {
+  const genuine = fixtureText('ssoready-2023.federation-metadata.xml')
+
+  for (const { name, metadataXml } of hostileMetadata(genuine)) {
+    it(`refuses metadata with ${name}, saying why`, () => {
+      const error = configError(() => idpConfigFromMetadata(metadataXml, { now: insideValidity }))
+      assert.equal(error.code, 'invalid_metadata')
+      assert.match(error.fields.metadataXml ?? '', /larger than|far more|nested more|more than 10|DOCTYPE/)
+    })
+  }
+
+  for (const { name, metadataXml } of costliestAllowedMetadata(genuine)) {
+    it(`reads metadata with ${name} (the costliest the limits allow)`, () => {
+      const config = idpConfigFromMetadata(metadataXml, { now: insideValidity })
+      assert.equal(config.certificates.length, 1)
+    })
+  }
 })
 
 describe('service provider URLs', () => {

@@ -15,7 +15,14 @@ export { AppError, defineError, errors } from './errors.ts'
 export { escapeHtml } from './html.ts'
 export { loggerOptions } from './logger.ts'
 export { originGuard } from './origin-guard.ts'
-export { countAttempt, perEmail, perIp, type RateLimitRule, rateLimit } from './rate-limit.ts'
+export {
+  countAttempt,
+  networkOf,
+  perEmailAndNetwork,
+  perNetwork,
+  type RateLimitRule,
+  rateLimit,
+} from './rate-limit.ts'
 export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'

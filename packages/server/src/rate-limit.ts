@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { normalizeEmail } from './email.ts'
@@ -5,33 +6,59 @@ import { errors } from './errors.ts'
 import { isRedisUnavailable } from './redis.ts'
 
 export interface RateLimitRule {
-  /** Names the counter, e.g. `login:ip`. */
+  /** Names the counter, e.g. `login:net`. */
   name: string
   /** Attempts allowed per window. */
   limit: number
   windowSeconds: number
-  /** The subject counted (an IP, a normalized email); `undefined` skips this rule. */
+  /** The subject counted (a network, an email and a network); `undefined` skips this rule. */
   key: (request: FastifyRequest) => string | undefined
 }
 
-/** At most `limit` attempts per client IP per window. */
-export function perIp(name: string, limit: number, windowSeconds = 60): RateLimitRule {
-  return { name: `${name}:ip`, limit, windowSeconds, key: (request) => request.ip }
+/**
+ * What one client network is, for every per-address limit: an IPv4 address, or an IPv6 /64 (one
+ * subscriber is given a whole /64, so counting single IPv6 addresses would give them unlimited
+ * fresh ones). An IPv4-mapped IPv6 address is its IPv4 address.
+ */
+export function networkOf(ip: string): string {
+  const mapped = ip.toLowerCase().match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/)
+  if (mapped?.[1] !== undefined) return mapped[1]
+  if (isIPv4(ip) || !isIPv6(ip)) return ip
+  const [head = '', tail = ''] = ip.split('::')
+  const headGroups = head ? head.split(':') : []
+  const tailGroups = tail ? tail.split(':') : []
+  const groups = ip.includes('::')
+    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
+    : headGroups
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group || '0', 16).toString(16))
+    .join(':')}::/64`
+}
+
+/** At most `limit` attempts per client network (`networkOf`) per window. */
+export function perNetwork(name: string, limit: number, windowSeconds = 60): RateLimitRule {
+  return { name: `${name}:net`, limit, windowSeconds, key: (request) => networkOf(request.ip) }
+}
+
+const emailOf = (request: FastifyRequest) => {
+  const email = (request.body as { email?: unknown } | undefined)?.email
+  // Counted by the email as the services store it; what is not an email is refused anyway.
+  return typeof email === 'string' ? (normalizeEmail(email) ?? undefined) : undefined
 }
 
 /**
- * At most `limit` attempts per email in the JSON body (`email`) per window, whichever IP they
- * come from: what stops a botnet guessing one person's password.
+ * At most `limit` attempts per (email in the body, client network) per window: what one network
+ * may do to one email without the limit reaching the owner on theirs.
  */
-export function perEmail(name: string, limit: number, windowSeconds: number): RateLimitRule {
+export function perEmailAndNetwork(name: string, limit: number, windowSeconds: number): RateLimitRule {
   return {
-    name: `${name}:email`,
+    name: `${name}:email-net`,
     limit,
     windowSeconds,
-    // Counted by the email as the services store it; what is not an email is refused anyway.
     key: (request) => {
-      const email = (request.body as { email?: unknown } | undefined)?.email
-      return typeof email === 'string' ? (normalizeEmail(email) ?? undefined) : undefined
+      const email = emailOf(request)
+      return email === undefined ? undefined : `${email}:${networkOf(request.ip)}`
     },
   }
 }

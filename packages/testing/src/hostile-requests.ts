@@ -57,9 +57,15 @@ const hostileSegments: readonly string[] = [
   '%F0%9F%98%80',
 ]
 
+interface BodySchema {
+  properties?: Record<string, unknown>
+  /** A body that is one of several objects (e.g. the IdP's three values, or its metadata). */
+  anyOf?: BodySchema[]
+}
+
 interface OpenApiOperation {
   parameters?: { in: string; name: string }[]
-  requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }
+  requestBody?: { content?: Record<string, { schema?: BodySchema }> }
 }
 
 /** What `serverErrorsFor` needs of an app: Fastify's `inject`. */
@@ -85,10 +91,12 @@ export interface HostileRequest {
  * real values, by name, for path parameters and body fields (e.g. a workspace the caller owns, a
  * fresh email, a strong password; a function for a new value each time), so that the one hostile
  * value in a request reaches the route's logic instead of stopping at an early refusal.
+ * `hostileFor` adds values aimed at one field (e.g. hostile XML for `metadataXml`).
  */
 export function hostileRequests(
   spec: { paths: Record<string, Record<string, OpenApiOperation>> },
   known: Record<string, string | (() => string)> = {},
+  hostileFor: Record<string, readonly unknown[]> = {},
 ): HostileRequest[] {
   const knownValue = (name: string) => {
     const value = known[name]
@@ -106,9 +114,10 @@ export function hostileRequests(
           path,
         )
       const schema = Object.values(operation.requestBody?.content ?? {})[0]?.schema
+      const bodyShapes = schema?.anyOf ?? (schema ? [schema] : [])
       const jsonHeaders = { 'content-type': 'application/json' }
-      const validBody = () =>
-        Object.fromEntries(Object.keys(schema?.properties ?? {}).map((name) => [name, knownValue(name) ?? 'value']))
+      const validBody = (shape = bodyShapes[0]) =>
+        Object.fromEntries(Object.keys(shape?.properties ?? {}).map((name) => [name, knownValue(name) ?? 'value']))
       const send = (url: string, payload?: string) =>
         requests.push({ method: method.toUpperCase(), url, headers: jsonHeaders, payload })
 
@@ -122,8 +131,12 @@ export function hostileRequests(
         }
       }
       if (!schema) continue
-      for (const name of Object.keys(schema.properties ?? {})) {
-        for (const value of hostileValues) send(fill(), JSON.stringify({ ...validBody(), [name]: value }))
+      for (const shape of bodyShapes) {
+        for (const name of Object.keys(shape.properties ?? {})) {
+          for (const value of [...hostileValues, ...(hostileFor[name] ?? [])]) {
+            send(fill(), JSON.stringify({ ...validBody(shape), [name]: value }))
+          }
+        }
       }
       for (const raw of hostileRawBodies) send(fill(), raw)
     }

@@ -67,6 +67,14 @@ export {
   type Injectable,
   serverErrorsFor,
 } from './hostile-requests.ts'
+export {
+  lassoAcceptsAuthnRequest,
+  lassoMissing,
+  opensslMissing,
+  type RedirectSignatureCheck,
+  verifyRedirectSignature,
+} from './redirect-signature.ts'
 export { type RedisProcess, startRedisProcess } from './redis-process.ts'
+export { skipUnlessInstalled } from './required-tools.ts'
 export { sparePort } from './spare-port.ts'
 export { uniqueEmail, uniqueIp, uniqueSuffix } from './unique.ts'

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
 import { consumeInvitationEvents, startOutboxRelay } from '@gatehouse/events'
 import { createApp, originGuard, pingRedis, type ServiceDeps } from '@gatehouse/server'
+import { createLoginThrottle } from './accounts/login-throttle.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
@@ -16,12 +17,16 @@ import { discoverRoutes } from './sso/discover-routes.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
+import { createSpKeyVault } from './sso/sp-keys.ts'
 import { workspaceRoutes } from './workspaces/routes.ts'
 import { createWorkspaceService } from './workspaces/service.ts'
 
 export { schema }
 export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url))
-export type AuthDeps = ServiceDeps<typeof schema>
+export type AuthDeps = ServiceDeps<typeof schema> & {
+  /** How many SSO configuration changes one account, and one workspace, may make per hour (default 60). */
+  ssoChangesPerHour?: number
+}
 
 /** The auth service as a Fastify instance; never listens (server.ts does). */
 export async function buildApp(config: AuthConfig, deps: AuthDeps) {
@@ -41,16 +46,17 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const publicUrl = config.publicUrl
   const events = createAuthEvents({ outbox: schema.outbox, wake: relay.wake })
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
-  const accounts = createAccountService({ db, sessions, events })
+  const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis) })
   const workspaces = createWorkspaceService({ db })
-  const connections = createConnectionService({ db, publicUrl, events })
+  const keys = createSpKeyVault(config.spKeySecret)
+  const connections = createConnectionService({ db, publicUrl, keys, events })
   const loginFlow = createLoginFlow({
     db,
     redis,
     publicUrl,
     sessions,
     events,
-    connections: createConnectionCache({ db, publicUrl }),
+    connections: createConnectionCache({ db, publicUrl, keys }),
     refusals: createRefusalLimit(redis),
   })
   app.decorate('workspaces', workspaces)
@@ -74,7 +80,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
   await app.register(workspaceRoutes, { workspaces })
-  await app.register(ssoAdminRoutes, { connections })
+  await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
   await app.register(discoverRoutes, { db, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions })
   await app.register(internalRoutes, { db, sessions })

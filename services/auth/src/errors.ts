@@ -24,5 +24,15 @@ export const authErrors = {
     'Only the workspace owner, or an admin who re-entered their password in the last 5 minutes (POST /v1/auth/reauthenticate), can change who the identity provider is.',
   ),
   samlInvalid: defineError(400, 'saml_invalid', 'The sign-in response from your identity provider was not accepted.'),
+  signingKeyLimit: defineError(
+    409,
+    'signing_key_limit',
+    'This connection already publishes 3 signing keys. Retire one that no longer signs before rotating again.',
+  ),
+  signingKeyInUse: defineError(
+    409,
+    'signing_key_in_use',
+    'This key signs the sign-in requests now. Rotate to a new key first, then retire this one.',
+  ),
   samlReplayed: defineError(409, 'saml_replayed', 'This sign-in response was already used. Start the sign-in again.'),
 }

@@ -102,39 +102,66 @@ describe('password accounts and sessions', () => {
     assert.equal(other.statusCode, 200)
   })
 
-  it('limits login attempts per email, across IPs', async () => {
-    const { email } = await signUp(auth.app)
-    const statuses: number[] = []
-    for (let attempt = 0; attempt < 12; attempt++) {
-      const response = await auth.app.inject({
-        method: 'POST',
-        url: '/v1/auth/login',
-        remoteAddress: uniqueIp(),
-        payload: { email, password: 'wrong password!' },
-      })
-      statuses.push(response.statusCode)
-      if (response.statusCode === 429) assert.equal(response.json().error, 'rate_limited')
-    }
-    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401))
-    assert.deepEqual(statuses.slice(10), [429, 429])
-  })
-
-  it('limits signup and SSO discovery per email, across IPs', async () => {
-    const email = uniqueEmail('limited')
-    const attempt = (url: string, payload: object) =>
-      auth.app.inject({ method: 'POST', url, remoteAddress: uniqueIp(), payload }).then((response) => {
+  const logIn = (email: string, password: string, remoteAddress: string) =>
+    auth.app
+      .inject({ method: 'POST', url: '/v1/auth/login', remoteAddress, payload: { email, password } })
+      .then((response) => {
         if (response.statusCode === 429) assert.equal(response.json().error, 'rate_limited')
         return response.statusCode
       })
+  const uniqueNetwork64 = () => `2001:db8:${uniqueIp().split('.').slice(1).join(':')}`
+
+  it('lets the owner sign in from their network while wrong passwords for their email pour in from others', async () => {
+    const home = uniqueIp()
+    const { email } = await signUp(auth.app, uniqueEmail(), {}, home)
+    // One attacker network: its guesses are held back after five.
+    const attacker = uniqueNetwork64()
+    const fromOneNetwork: number[] = []
+    for (let host = 1; host <= 11; host++)
+      fromOneNetwork.push(await logIn(email, 'wrong password!', `${attacker}::${host}`))
+    assert.deepEqual(fromOneNetwork, [...Array(5).fill(401), ...Array(6).fill(429)])
+    // A botnet: one guess from each of many networks, until strangers are held back for this email.
+    const fromMany: number[] = []
+    for (let count = 0; count < 26; count++) fromMany.push(await logIn(email, 'wrong password!', uniqueIp()))
+    assert.deepEqual(fromMany, [...Array(25).fill(401), 429])
+    assert.equal(await logIn(email, strongPassword, home), 200, 'the owner, on their own network')
+  })
+
+  it('counts wrong passwords per IPv6 /64, backs off, and forgives a network once the owner signs in there', async () => {
+    const network = uniqueNetwork64()
+    const { email } = await signUp(auth.app, uniqueEmail(), {}, `${network}::1`)
+    for (let host = 2; host <= 6; host++)
+      assert.equal(await logIn(email, 'wrong password!', `${network}::${host}`), 401)
+    assert.equal(await logIn(email, strongPassword, `${network}::7`), 429, 'a fresh address of the same /64 waits')
+    assert.equal(await logIn(email, 'wrong password!', `${uniqueNetwork64()}::2`), 401, 'another /64 does not')
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    assert.equal(await logIn(email, strongPassword, `${network}::8`), 200, 'after the first back-off')
+    for (let attempt = 0; attempt < 5; attempt++) {
+      assert.equal(await logIn(email, 'wrong password!', `${network}::9`), 401, 'the success cleared the count')
+    }
+  })
+
+  it('limits signup and SSO discovery per email and network, leaving other networks alone', async () => {
+    const email = uniqueEmail('limited')
+    const attempt = (url: string, payload: object, remoteAddress: string) =>
+      auth.app.inject({ method: 'POST', url, remoteAddress, payload }).then((response) => {
+        if (response.statusCode === 429) assert.equal(response.json().error, 'rate_limited')
+        return response.statusCode
+      })
+    const prober = uniqueNetwork64()
     const signups: number[] = []
-    for (let count = 0; count < 6; count++) {
-      signups.push(await attempt('/v1/auth/signup', { email, password: strongPassword }))
+    for (let host = 1; host <= 6; host++) {
+      signups.push(await attempt('/v1/auth/signup', { email, password: strongPassword }, `${prober}::${host}`))
     }
     assert.deepEqual(signups, [201, 409, 409, 409, 409, 429])
+    assert.equal(await attempt('/v1/auth/signup', { email, password: strongPassword }, uniqueIp()), 409)
 
     const discoveries: number[] = []
-    for (let count = 0; count < 11; count++) discoveries.push(await attempt('/v1/auth/sso/discover', { email }))
+    for (let host = 1; host <= 11; host++) {
+      discoveries.push(await attempt('/v1/auth/sso/discover', { email }, `${prober}::${host}`))
+    }
     assert.deepEqual(discoveries, [...Array(10).fill(200), 429])
+    assert.equal(await attempt('/v1/auth/sso/discover', { email }, uniqueIp()), 200, "a colleague's network")
   })
 
   it('refuses state-changing requests from another origin and bodies that are not JSON', async () => {

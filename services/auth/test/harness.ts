@@ -26,7 +26,7 @@ export interface AuthTestApp {
  */
 export async function startAuthApp(
   env: Record<string, string> = {},
-  options: { embedded?: boolean; logStream?: NodeJS.WritableStream } = {},
+  options: { embedded?: boolean; logStream?: NodeJS.WritableStream; ssoChangesPerHour?: number } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
@@ -42,6 +42,7 @@ export async function startAuthApp(
     db: database.db,
     pingDatabase: () => database.ping(),
     redis,
+    ssoChangesPerHour: options.ssoChangesPerHour,
     logger: options.logStream
       ? { level: 'info', stream: options.logStream }
       : env.DEBUG_LOG
@@ -78,11 +79,12 @@ export async function signUp(
   app: FastifyInstance,
   email = uniqueEmail(),
   names: { firstName?: string; lastName?: string } = {},
+  remoteAddress = uniqueIp(),
 ) {
   const response = await app.inject({
     method: 'POST',
     url: '/v1/auth/signup',
-    remoteAddress: uniqueIp(),
+    remoteAddress,
     payload: { email, password: strongPassword, ...names },
   })
   if (response.statusCode !== 201) throw new Error(`signup failed: ${response.statusCode} ${response.body}`)
@@ -107,8 +109,23 @@ export interface ConnectionView {
   workspaceId: string
   enabled: boolean
   allowIdpInitiated: boolean
-  sp: { entityId: string; acsUrl: string; metadataUrl: string; loginUrl: string }
-  idp: { ssoUrl: string; entityId: string; certificates: { fingerprintSha256: string; notAfter: string }[] } | null
+  emailFromAttribute: boolean
+  allowSha1: boolean
+  signAuthnRequests: boolean
+  idpKind: string
+  sp: {
+    entityId: string
+    acsUrl: string
+    metadataUrl: string
+    loginUrl: string
+    signingCertificates: { id: string; fingerprintSha256: string; signing: boolean }[]
+  }
+  idp: {
+    ssoUrl: string
+    entityId: string
+    certificates: { fingerprintSha256: string; notAfter: string }[]
+    wantAuthnRequestsSigned: boolean
+  } | null
   status: string
 }
 

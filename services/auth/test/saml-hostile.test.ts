@@ -41,12 +41,14 @@ describe('the ACS refuses every hostile response', () => {
     })
   }
 
-  it('answers 4xx with a reason and no session to each variant', async () => {
-    const { connection } = fixture
+  /** Each variant posted after its own login start, so SP-initiated ones meet a real pending request. */
+  async function postEachVariant(
+    connection: ConnectionView,
+    check: (name: string, response: Awaited<ReturnType<typeof postToAcs>>, expectedReason: string) => void,
+  ) {
     const names = corpusFor(connection, 'id-unused').map((variant) => variant.name)
     assert.ok(names.length >= 30, `${names.length} variants`)
     for (const name of names) {
-      // A fresh login per variant, so SP-initiated variants meet a real pending request.
       const started = await startSpLogin(auth.app, connection)
       const variant = corpusFor(connection, started.requestId).find((candidate) => candidate.name === name)
       assert.ok(variant)
@@ -54,7 +56,12 @@ describe('the ACS refuses every hostile response', () => {
         variant.expectedRequestId === null
           ? { SAMLResponse: variant.samlResponse }
           : { SAMLResponse: variant.samlResponse, RelayState: started.relayState }
-      const response = await postToAcs(auth.app, connection.id, form, started.bindingCookie)
+      check(name, await postToAcs(auth.app, connection.id, form, started.bindingCookie), variant.expectedReason)
+    }
+  }
+
+  it('answers 4xx with a reason and no session to each variant', async () => {
+    await postEachVariant(fixture.connection, (name, response, expectedReason) => {
       assert.ok(
         response.statusCode >= 400 && response.statusCode < 500,
         `${name}: ${response.statusCode} ${response.body}`,
@@ -62,8 +69,39 @@ describe('the ACS refuses every hostile response', () => {
       assert.equal(sessionCookieOf(response), undefined, name)
       const body = response.json()
       assert.ok(['saml_invalid', 'saml_replayed'].includes(body.error), `${name}: ${response.body}`)
-      if (body.error === 'saml_invalid') assert.equal(body.reason, variant.expectedReason, name)
+      if (body.error === 'saml_invalid') assert.equal(body.reason, expectedReason, name)
+    })
+  })
+
+  it("speaks of Entra's screens only to a connection set up with Entra: other IdPs get IdP-neutral advice", async () => {
+    const adviceByKind: Record<string, string[]> = {}
+    for (const idpKind of ['entra', 'okta']) {
+      const { owner, workspace, connection } = await workspaceWithSso(auth.app)
+      const patched = await auth.app.inject({
+        method: 'PATCH',
+        url: `/v1/workspaces/${workspace.id}/sso`,
+        headers: { cookie: owner.cookie },
+        payload: { idpKind },
+      })
+      assert.equal(patched.json().connection.idpKind, idpKind)
+      const messages: string[] = []
+      await postEachVariant(connection, (name, response, expectedReason) => {
+        const body = response.json()
+        if (body.error === 'saml_invalid') assert.equal(body.reason, expectedReason, name)
+        // A refusal status carries the IdP's own words (the corpus imitates Entra's AADSTS50105): relayed as sent.
+        if (expectedReason !== 'status_not_success') messages.push(body.message)
+      })
+      adviceByKind[idpKind] = messages
     }
+    assert.ok(
+      adviceByKind.entra?.some((message) => /\bEntra\b/.test(message)),
+      'Entra connections keep Entra advice',
+    )
+    for (const message of adviceByKind.okta ?? []) assert.doesNotMatch(message, /Entra|AADSTS|My Apps/)
+    assert.ok(
+      adviceByKind.okta?.some((message) => /identity provider's settings for this application/.test(message)),
+      'the neutral advice is given',
+    )
   })
 
   it('turns an address away after 60 refused responses in a minute, before any work; others are unaffected', async () => {

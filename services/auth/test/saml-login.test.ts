@@ -66,6 +66,30 @@ describe('SAML sign-in through the ACS', () => {
     )
   })
 
+  it('passes the email typed at Gatehouse to the IdP as login_hint, and drops one that is not an address', async () => {
+    const { connection } = await workspaceWithSso(auth.app)
+    const start = async (loginHint: string) => {
+      const response = await auth.app.inject({
+        method: 'GET',
+        url: `/sso/saml/${connection.id}/login?loginHint=${encodeURIComponent(loginHint)}`,
+      })
+      assert.equal(response.statusCode, 302, response.body)
+      return new URL(String(response.headers.location)).searchParams
+    }
+    assert.equal((await start(' Ada@Example.COM ')).get('login_hint'), 'ada@example.com')
+    for (const hostile of ['not an email', 'a@b.com&SAMLRequest=x', '<script>@x.com']) {
+      const query = await start(hostile)
+      assert.equal(query.get('login_hint'), null, hostile)
+      assert.equal(query.getAll('SAMLRequest').length, 1)
+    }
+    const tooLong = await auth.app.inject({
+      method: 'GET',
+      url: `/sso/saml/${connection.id}/login?loginHint=${'a'.repeat(321)}`,
+      headers: { accept: 'application/json' },
+    })
+    assert.equal(tooLong.statusCode, 400)
+  })
+
   it('refuses an email with no account, and an account that is not a member, saying what to do', async () => {
     const { connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
     const outsider = await signUp(auth.app)

@@ -43,6 +43,8 @@ describe('what a session reaches', () => {
       'GET /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'PUT /v1/workspaces/:workspaceId/sso/idp': { workspace: 'admin' },
       'PATCH /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
+      'POST /v1/workspaces/:workspaceId/sso/signing-keys': { workspace: 'admin' },
+      'DELETE /v1/workspaces/:workspaceId/sso/signing-keys/:keyId': { workspace: 'admin' },
       'DELETE /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'POST /v1/auth/sso/discover': 'public',
       'GET /sso/saml/:connectionId/metadata': 'public',

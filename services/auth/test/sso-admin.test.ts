@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
+import { hostileMetadata } from '@gatehouse/saml/hostile-metadata'
 import { eq } from 'drizzle-orm'
 import { auditLog } from '../src/db/schema.ts'
 import {
@@ -95,6 +96,46 @@ describe('SSO connection admin API', () => {
     assert.equal(current.json().connection.idp.entityId, idp.entityId)
   })
 
+  it('refuses hostile metadata uploads with invalid_metadata, before they can stall the parser', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const entra = readFileSync(new URL('ssoready-2023.federation-metadata.xml', fixtures), 'utf8')
+    for (const { name, metadataXml } of hostileMetadata(entra)) {
+      const response = await auth.app.inject({
+        method: 'PUT',
+        url: `/v1/workspaces/${workspace.id}/sso/idp`,
+        headers: { cookie: owner.cookie },
+        payload: { metadataXml },
+      })
+      assert.equal(response.statusCode, 400, `${name}: ${response.body.slice(0, 200)}`)
+      assert.equal(response.json().error, 'invalid_metadata', name)
+    }
+  })
+
+  it('limits SSO configuration changes per account, leaving other accounts alone', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const change = (cookie: string, workspaceId: string) =>
+      auth.app.inject({
+        method: 'PATCH',
+        url: `/v1/workspaces/${workspaceId}/sso`,
+        headers: { cookie },
+        payload: { allowIdpInitiated: false },
+      })
+    // workspaceWithSso made two changes (turn on, IdP values).
+    for (let count = 2; count < 60; count++) assert.equal((await change(owner.cookie, workspace.id)).statusCode, 200)
+    const refused = await change(owner.cookie, workspace.id)
+    assert.equal(refused.statusCode, 429)
+    assert.equal(refused.json().error, 'rate_limited')
+    const secondWorkspace = await createWorkspace(auth.app, owner.cookie)
+    const turnOn = await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${secondWorkspace.id}/sso`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(turnOn.statusCode, 429, 'the same account, in another of its workspaces')
+    const other = await workspaceWithSso(auth.app)
+    assert.equal((await change(other.owner.cookie, other.workspace.id)).statusCode, 200, 'another account')
+  })
+
   it("accepts Entra's federation metadata XML with every signing certificate", async () => {
     const owner = await signUp(auth.app)
     const workspace = await createWorkspace(auth.app, owner.cookie)
@@ -123,6 +164,31 @@ describe('SSO connection admin API', () => {
     })
     assert.equal(current.statusCode, 200, current.body)
     assert.equal(current.json().connection.idp.entityId, idp.entityId)
+  })
+
+  it('records which IdP the connection is set up with: Entra by default, changed by PATCH or with the IdP values', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app)
+    assert.equal(connection.idpKind, 'entra')
+    const url = `/v1/workspaces/${workspace.id}/sso`
+    const patch = (payload: object) =>
+      auth.app.inject({ method: 'PATCH', url, headers: { cookie: owner.cookie }, payload })
+    const patched = await patch({ idpKind: 'okta' })
+    assert.equal(patched.statusCode, 200, patched.body)
+    assert.equal(patched.json().connection.idpKind, 'okta')
+    const put = await auth.app.inject({
+      method: 'PUT',
+      url: `${url}/idp`,
+      headers: { cookie: owner.cookie },
+      payload: { metadataXml: idp.federationMetadataXml(), idpKind: 'google' },
+    })
+    assert.equal(put.statusCode, 200, put.body)
+    assert.equal(put.json().connection.idpKind, 'google')
+    for (const idpKind of ['adfs', '', 'ENTRA', 3, null]) {
+      const refused = await patch({ idpKind })
+      assert.equal(refused.statusCode, 400, `${JSON.stringify(idpKind)}: ${refused.body}`)
+    }
+    const read = await auth.app.inject({ method: 'GET', url, headers: { cookie: owner.cookie } })
+    assert.equal(read.json().connection.idpKind, 'google')
   })
 
   it('toggles and deletes, and keeps every other workspace out', async () => {

@@ -18,10 +18,12 @@ ssoStart.addEventListener('click', () => {
   ssoEmail.focus()
 })
 
-// The IdP sends people back to the page they asked for, or to the workspace they chose.
-function ssoLoginHref(connection) {
+// The IdP sends people back to the page they asked for, or to the workspace they chose; the typed
+// email goes along as a hint the IdP may pre-fill its sign-in page with.
+function ssoLoginHref(connection, email) {
   const url = new URL(connection.loginUrl, location.origin)
   url.searchParams.set('returnTo', returnTo || `/workspaces/${connection.workspaceId}`)
+  url.searchParams.set('loginHint', email)
   return url.href
 }
 
@@ -40,7 +42,7 @@ handleForm(document.getElementById('sso-form'), async ({ email }) => {
   }
   if (connections.length === 1) {
     setText('sso-status', `Taking you to ${connections[0].workspaceName}’s identity provider…`)
-    location.assign(ssoLoginHref(connections[0]))
+    location.assign(ssoLoginHref(connections[0], email))
     return
   }
   setText('sso-status', 'Choose the workspace to sign in to.')
@@ -49,7 +51,7 @@ handleForm(document.getElementById('sso-form'), async ({ email }) => {
       element(
         'li',
         {},
-        element('a', { class: 'button secondary', href: ssoLoginHref(connection) }, connection.workspaceName),
+        element('a', { class: 'button secondary', href: ssoLoginHref(connection, email) }, connection.workspaceName),
       ),
     )
   }

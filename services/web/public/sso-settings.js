@@ -3,12 +3,32 @@ import { ApiError, api, currentSession, element, goToLogin, handleForm, renderAc
 const workspaceId = document.getElementById('main').dataset.workspaceId
 const ssoPath = `/v1/workspaces/${workspaceId}/sso`
 const statusNames = {
-  awaiting_idp: 'Waiting for Microsoft Entra’s values',
-  active: 'Active',
-  disabled: 'Turned off',
+  awaiting_idp: () => `Waiting for ${possessive()} values`,
+  active: () => 'Active',
+  disabled: () => 'Turned off',
 }
-// Entra's certificates last 3 years by default; warn well before one runs out.
+// IdP signing certificates last a few years (Entra: 3); warn well before one runs out.
 const expiryWarningDays = 30
+const idpKindInputs = [...document.querySelectorAll('input[name="idpKind"]')]
+
+/** The IdP chosen on the picker, as in "Okta’s values". */
+function possessive() {
+  return idpKindInputs.find((input) => input.checked)?.dataset.possessive ?? 'your identity provider’s'
+}
+
+/** Shows the steps and field names of one IdP (the page renders every IdP's, Entra's visible). */
+function showIdpKind(kind) {
+  const known = idpKindInputs.some((input) => input.value === kind) ? kind : 'entra'
+  for (const input of idpKindInputs) input.checked = input.value === known
+  for (const variant of document.querySelectorAll('[data-idp-kind]')) variant.hidden = variant.dataset.idpKind !== known
+}
+
+/** A label's text as shown: only the chosen IdP's variant. */
+function labelText(field) {
+  const label = document.querySelector(`label[for="${field.id}"]`)
+  if (!label) return field.getAttribute('aria-label')
+  return (label.querySelector('[data-idp-kind]:not([hidden])') ?? label).textContent.trim()
+}
 
 async function load() {
   const session = await currentSession()
@@ -38,6 +58,7 @@ async function load() {
 function render(connection) {
   show('sso-off', false)
   show('sso-on')
+  showIdpKind(connection.idpKind)
   document.getElementById('sp-entity-id').value = connection.sp.entityId
   document.getElementById('sp-acs-url').value = connection.sp.acsUrl
   document.getElementById('sp-login-url').value = connection.sp.loginUrl
@@ -46,10 +67,14 @@ function render(connection) {
   metadataLink.setAttribute('download', `gatehouse-sp-metadata-${connection.id}.xml`)
 
   const badge = document.getElementById('sso-status')
-  badge.textContent = statusNames[connection.status] ?? connection.status
+  badge.textContent = statusNames[connection.status]?.() ?? connection.status
   badge.dataset.status = connection.status
   document.getElementById('sso-enabled').checked = connection.enabled
   document.getElementById('sso-idp-initiated').checked = connection.allowIdpInitiated
+  document.getElementById('sso-email-from-attribute').checked = connection.emailFromAttribute
+  document.getElementById('sso-allow-sha1').checked = connection.allowSha1
+
+  renderSigning(connection)
 
   const certificates = connection.idp?.certificates ?? []
   setText('idp-fingerprint', certificates.map((certificate) => certificate.fingerprintSha256).join(', ') || '—')
@@ -67,8 +92,8 @@ function render(connection) {
           'li',
           {},
           daysLeft < 0
-            ? 'The certificate has expired: download the new Certificate (Base64) from Entra and save it here.'
-            : `The certificate expires in ${Math.ceil(daysLeft)} days: add Entra’s new certificate before then.`,
+            ? `The certificate has expired: download ${possessive()} new certificate and save it here.`
+            : `The certificate expires in ${Math.ceil(daysLeft)} days: add ${possessive()} new certificate before then.`,
         ),
       )
     }
@@ -81,6 +106,50 @@ function render(connection) {
   }
 }
 
+function renderSigning(connection) {
+  document.getElementById('sso-sign-requests').checked = connection.signAuthnRequests
+  show('sso-idp-wants-signed', connection.idp?.wantAuthnRequestsSigned === true)
+  const rows = connection.sp.signingCertificates.map((key) => {
+    const retire = key.signing
+      ? ''
+      : element('button', { type: 'button', class: 'secondary', 'data-retire-key': key.id }, 'Retire')
+    return element(
+      'tr',
+      {},
+      element('td', { class: 'fingerprint' }, key.fingerprintSha256),
+      element('td', {}, new Date(key.notAfter).toUTCString()),
+      element('td', {}, key.signing ? 'Signs requests' : 'Still published (previous key)'),
+      element('td', {}, retire),
+    )
+  })
+  document.getElementById('signing-keys-body').replaceChildren(...rows)
+}
+
+async function changeSigningKeys(method, path, done) {
+  setText('signing-error', '')
+  try {
+    const { connection } = await api(method, `${ssoPath}${path}`)
+    render(connection)
+    setText('signing-status', done)
+  } catch (error) {
+    setText('signing-error', error.message)
+  }
+}
+
+document
+  .getElementById('signing-key-rotate')
+  .addEventListener('click', () =>
+    changeSigningKeys(
+      'POST',
+      '/signing-keys',
+      'A new key signs from now on. The previous certificate stays published until you retire it.',
+    ),
+  )
+document.getElementById('signing-keys-body').addEventListener('click', (event) => {
+  const keyId = event.target.closest('[data-retire-key]')?.dataset.retireKey
+  if (keyId) changeSigningKeys('DELETE', `/signing-keys/${keyId}`, 'The previous key was retired.')
+})
+
 const turnOnButton = document.getElementById('sso-turn-on')
 turnOnButton.addEventListener('click', async () => {
   turnOnButton.disabled = true
@@ -88,9 +157,9 @@ turnOnButton.addEventListener('click', async () => {
   try {
     const { connection } = await api('POST', ssoPath)
     render(connection)
-    setText('sso-page-status', 'SSO is on. Copy the two values below into Microsoft Entra.')
-    document.getElementById('step-1-title').setAttribute('tabindex', '-1')
-    document.getElementById('step-1-title').focus()
+    setText('sso-page-status', 'SSO is on. Choose your identity provider, then copy the two values below into it.')
+    document.getElementById('idp-kind-title').setAttribute('tabindex', '-1')
+    document.getElementById('idp-kind-title').focus()
   } catch (error) {
     setText('sso-page-error', error.message)
   } finally {
@@ -101,7 +170,7 @@ turnOnButton.addEventListener('click', async () => {
 for (const button of document.querySelectorAll('[data-copy]')) {
   button.addEventListener('click', async () => {
     const field = document.getElementById(button.dataset.copy)
-    const label = document.querySelector(`label[for="${field.id}"]`)?.textContent ?? field.getAttribute('aria-label')
+    const label = labelText(field)
     try {
       await navigator.clipboard.writeText(field.value)
       setText('copy-status', `${label} copied.`)
@@ -114,7 +183,8 @@ for (const button of document.querySelectorAll('[data-copy]')) {
   })
 }
 
-// Entra's "Certificate (Base64)" download is PEM text; a DER .cer (binary) is turned into Base64.
+// The IdPs' certificate downloads are PEM text (Entra's "Certificate (Base64)", Okta's .cert,
+// Google's .pem); a DER .cer (binary) is turned into Base64.
 document.getElementById('idp-certificate-file').addEventListener('change', async (event) => {
   const file = event.currentTarget.files?.[0]
   if (!file) return
@@ -122,7 +192,10 @@ document.getElementById('idp-certificate-file').addEventListener('change', async
   const text = new TextDecoder().decode(bytes)
   const isText = /^[\s\w+/=:-]*$/.test(text)
   document.getElementById('idp-certificate').value = isText ? text.trim() : toBase64(bytes)
-  setText('sso-save-status', `${file.name} read into the Certificate (Base64) field.`)
+  setText(
+    'sso-save-status',
+    `${file.name} read into the ${labelText(document.getElementById('idp-certificate'))} field.`,
+  )
 })
 
 function toBase64(bytes) {
@@ -151,7 +224,7 @@ handleForm(document.getElementById('idp-form'), async ({ ssoUrl, entityId, certi
 handleForm(document.getElementById('metadata-form'), async () => {
   setText('sso-save-status', '')
   const file = document.getElementById('idp-metadata-file').files?.[0]
-  if (!file) throw new Error('Choose the Federation Metadata XML file first.')
+  if (!file) throw new Error(`Choose the ${labelText(document.getElementById('idp-metadata-file'))} first.`)
   const { connection } = await api('PUT', `${ssoPath}/idp`, { metadataXml: await file.text() })
   saved(connection)
 })
@@ -173,6 +246,33 @@ document
 document
   .getElementById('sso-idp-initiated')
   .addEventListener('change', (event) => toggle({ allowIdpInitiated: event.currentTarget.checked }))
+document
+  .getElementById('sso-email-from-attribute')
+  .addEventListener('change', (event) => toggle({ emailFromAttribute: event.currentTarget.checked }))
+document
+  .getElementById('sso-sign-requests')
+  .addEventListener('change', (event) => toggle({ signAuthnRequests: event.currentTarget.checked }))
+document
+  .getElementById('sso-allow-sha1')
+  .addEventListener('change', (event) => toggle({ allowSha1: event.currentTarget.checked }))
+
+// The choice is saved with the connection: the page shows its guidance again on the next visit, and
+// refusals give advice in that IdP's terms (or IdP-neutral ones).
+for (const input of idpKindInputs) {
+  input.addEventListener('change', async () => {
+    if (!input.checked) return
+    showIdpKind(input.value)
+    setText('idp-kind-error', '')
+    try {
+      const { connection } = await api('PATCH', ssoPath, { idpKind: input.value })
+      render(connection)
+      setText('sso-page-status', `Showing the steps for ${input.labels[0]?.textContent.trim() ?? input.value}.`)
+    } catch (error) {
+      setText('idp-kind-error', error.message)
+      await load()
+    }
+  })
+}
 
 document.getElementById('sso-remove').addEventListener('click', async () => {
   if (!confirm('Remove SSO? Members will sign in with their passwords until it is set up again.')) return

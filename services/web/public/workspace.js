@@ -36,7 +36,7 @@ async function load() {
 
 const ssoSummaries = {
   not_configured: 'SSO is not set up yet.',
-  awaiting_idp: 'SSO is waiting for Microsoft Entra’s values.',
+  awaiting_idp: 'SSO is waiting for your identity provider’s values.',
   active: 'SSO is active.',
   disabled: 'SSO is turned off.',
 }

@@ -39,6 +39,74 @@ describe('pages', () => {
     })
   }
 
+  it("offers four identity providers on the SSO page, each with its own console's field names, Entra's shown until one is chosen", async () => {
+    const html = (await app.inject({ method: 'GET', url: `/workspaces/${workspaceId}/sso` })).body
+    const picker = [
+      ...html.matchAll(/<input type="radio" name="idpKind" id="idp-kind-(\w+)" value="(\w+)"[^>]*>\s*([^<]+)</g),
+    ]
+    assert.deepEqual(
+      picker.map(([, id, value, name]) => [id, value, name?.trim()]),
+      [
+        ['entra', 'entra', 'Microsoft Entra ID'],
+        ['okta', 'okta', 'Okta'],
+        ['google', 'google', 'Google Workspace'],
+        ['other', 'other', 'Other SAML 2.0 IdP'],
+      ],
+    )
+    assert.match(html, /id="idp-kind-entra" value="entra"[^>]* checked>/)
+    /** The label variant of `kind` for the field `id`, and whether it starts hidden. */
+    const variant = (id: string, kind: string) => {
+      const label = new RegExp(`<label for="${id}">(.*?)</label>`).exec(html)?.[1] ?? ''
+      const match = new RegExp(`<span data-idp-kind="${kind}"( hidden)?>([^<]*)</span>`).exec(label)
+      return { text: match?.[2], hidden: match?.[1] !== undefined }
+    }
+    const expected: Record<string, Record<string, string>> = {
+      entra: {
+        'sp-entity-id': 'Identifier (Entity ID)',
+        'sp-acs-url': 'Reply URL (Assertion Consumer Service URL)',
+        'idp-login-url': 'Login URL',
+        'idp-entity-id': 'Microsoft Entra Identifier',
+        'idp-certificate': 'Certificate (Base64)',
+      },
+      okta: {
+        'sp-entity-id': 'Audience URI (SP Entity ID)',
+        'sp-acs-url': 'Single sign-on URL',
+        'idp-login-url': 'Identity Provider Single Sign-On URL',
+        'idp-entity-id': 'Identity Provider Issuer',
+        'idp-certificate': 'X.509 Certificate',
+      },
+      google: {
+        'sp-entity-id': 'Entity ID',
+        'sp-acs-url': 'ACS URL',
+        'idp-login-url': 'SSO URL',
+        'idp-entity-id': 'Entity ID',
+        'idp-certificate': 'Certificate',
+      },
+      other: {
+        'sp-entity-id': 'SP Entity ID (Audience)',
+        'sp-acs-url': 'Assertion Consumer Service (ACS) URL, HTTP-POST binding',
+        'idp-login-url': 'IdP Single Sign-On URL (HTTP-Redirect binding)',
+        'idp-entity-id': 'IdP Entity ID (Issuer)',
+        'idp-certificate': 'IdP signing certificate (PEM or Base64)',
+      },
+    }
+    for (const [kind, labels] of Object.entries(expected)) {
+      for (const [id, text] of Object.entries(labels)) {
+        assert.deepEqual(variant(id, kind), { text, hidden: kind !== 'entra' }, `${kind} ${id}`)
+      }
+      // Each IdP's own steps, in its console's words.
+      assert.match(html, new RegExp(`<ol class="steps" data-idp-kind="${kind}"${kind === 'entra' ? '' : ' hidden'} `))
+    }
+    assert.match(
+      html,
+      /data-idp-kind="okta" hidden[^>]*><li>In the Okta Admin Console, go to <strong>Applications<\/strong>/,
+    )
+    assert.match(
+      html,
+      /data-idp-kind="google" hidden[^>]*><li>In the Google Admin console, go to <strong>Apps<\/strong>/,
+    )
+  })
+
   it('serves each asset with its type, and nothing else from disk', async () => {
     const expectedTypes: Record<string, RegExp> = {
       css: /^text\/css/,

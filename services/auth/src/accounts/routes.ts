@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Authentication, perEmail, perIp, rateLimit, SignIn } from '@gatehouse/server'
+import { Authentication, perEmailAndNetwork, perNetwork, rateLimit, SignIn } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { clientOf, ErrorRef, User, userView } from '../http-schemas.ts'
@@ -25,7 +25,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
     '/v1/auth/signup',
     {
       config: { access: 'public' },
-      preHandler: rateLimit(redis, [perIp('signup', 20), perEmail('signup', 5, 600)]),
+      preHandler: rateLimit(redis, [perNetwork('signup', 20), perEmailAndNetwork('signup', 5, 600)]),
       schema: {
         tags: ['accounts'],
         body: Type.Object({
@@ -47,7 +47,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
     '/v1/auth/login',
     {
       config: { access: 'public' },
-      preHandler: rateLimit(redis, [perIp('login', 30), perEmail('login', 10, 300)]),
+      preHandler: rateLimit(redis, [perNetwork('login', 30)]),
       schema: {
         tags: ['accounts'],
         body: Credentials,
@@ -77,7 +77,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
     '/v1/auth/reauthenticate',
     {
       config: { access: 'session' },
-      preHandler: rateLimit(redis, [perIp('reauthenticate', 30)]),
+      preHandler: rateLimit(redis, [perNetwork('reauthenticate', 30)]),
       schema: {
         tags: ['accounts'],
         summary: 'Re-enter the password: an admin may then change the workspace IdP for 5 minutes',

@@ -4,6 +4,7 @@ import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, UserRow } from '../sessions/repo.ts'
 import { markReauthenticated, revokeSessions } from '../sessions/repo.ts'
 import type { SessionService, SignedIn } from '../sessions/service.ts'
+import type { LoginThrottle } from './login-throttle.ts'
 import { cleanName } from './names.ts'
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
 import { findUserByEmail, insertPasswordUser } from './repo.ts'
@@ -13,7 +14,12 @@ export interface ClientInfo {
   userAgent: string
 }
 
-export function createAccountService(deps: { db: AuthDatabase; sessions: SessionService; events: AuthEvents }) {
+export function createAccountService(deps: {
+  db: AuthDatabase
+  sessions: SessionService
+  events: AuthEvents
+  throttle: LoginThrottle
+}) {
   return {
     async signUp(
       input: { email: string; password: string; firstName?: string | undefined; lastName?: string | undefined },
@@ -26,7 +32,7 @@ export function createAccountService(deps: { db: AuthDatabase; sessions: Session
       // Cheap check first so a taken email costs no hashing; the unique index decides races.
       if (await findUserByEmail(deps.db, email)) throw authErrors.emailTaken()
       const passwordHash = await hashPassword(input.password)
-      return deps.db.transaction(async (tx) => {
+      const signedUp = await deps.db.transaction(async (tx) => {
         const user = await insertPasswordUser(tx, {
           email,
           passwordHash,
@@ -37,6 +43,8 @@ export function createAccountService(deps: { db: AuthDatabase; sessions: Session
         const { token } = await deps.sessions.open(tx, { userId: user.id, method: 'password', ...client })
         return { user, token }
       })
+      await deps.throttle.succeeded(email, client.ip)
+      return signedUp
     },
 
     async logIn(
@@ -45,11 +53,13 @@ export function createAccountService(deps: { db: AuthDatabase; sessions: Session
       previousCookie: string | undefined,
     ): Promise<{ user: UserRow; cookie: string }> {
       const email = normalizeEmail(input.email)
+      if (email) await deps.throttle.check(email, client.ip)
       const user = email ? await findUserByEmail(deps.db, email) : undefined
       // Always verify (against a dummy hash when there is no user) so timing reveals nothing.
       const valid = await verifyPassword(user?.passwordHash ?? null, input.password)
       const attempt = { email: email ?? input.email.trim(), method: 'password' as const, ...client, userId: user?.id }
       if (!user || !valid) {
+        if (email) await deps.throttle.failed(email, client.ip)
         await deps.events.loginFailed(deps.db, attempt, user ? 'wrong_password' : 'unknown_email')
         deps.events.wake()
         throw authErrors.invalidCredentials()
@@ -60,6 +70,7 @@ export function createAccountService(deps: { db: AuthDatabase; sessions: Session
         deps.events.loginSucceeded(deps.db, attempt),
       )
       deps.events.wake()
+      await deps.throttle.succeeded(user.email, client.ip)
       // The browser keeps its SSO sign-ins of this person; a new token replaces the old password one.
       const cookie = await deps.sessions.withSignIn(previousCookie, user.id, {
         token,

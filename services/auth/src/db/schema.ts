@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
+import { idpKinds } from '../sso/idp-kinds.ts'
 
 export const authSchema = pgSchema('auth')
 
@@ -116,6 +117,17 @@ export interface StoredCertificate {
   notAfter: string
 }
 
+/**
+ * One SP signing key of a connection (`spSigningKeys`, newest first: the first signs). The
+ * certificate is public (it is in the SP metadata); the private key is sealed (src/sso/sp-keys.ts).
+ */
+export interface StoredSpSigningKey {
+  id: string
+  certificatePem: string
+  sealedPrivateKey: string
+  createdAt: string
+}
+
 /** A workspace's SAML connection (one per workspace). The IdP half is null until the admin saves it. */
 export const ssoConnections = authSchema.table(
   'sso_connections',
@@ -126,9 +138,21 @@ export const ssoConnections = authSchema.table(
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     enabled: boolean('enabled').notNull().default(true),
     allowIdpInitiated: boolean('allow_idp_initiated').notNull().default(false),
+    // Which IdP the admin set up (picks the page's guidance and the refusals' advice, no SAML rule).
+    idpKind: text('idp_kind', { enum: idpKinds }).notNull().default('entra'),
     idpSsoUrl: text('idp_sso_url'),
     idpEntityId: text('idp_entity_id'),
     idpCertificates: jsonb('idp_certificates').$type<StoredCertificate[]>(),
+    // The email from an attribute instead of the NameID (IdPs whose NameID is persistent or transient).
+    emailFromAttribute: boolean('email_from_attribute').notNull().default(false),
+    // RSA-SHA1 / SHA-1 digests accepted from this IdP: only the owner may turn it on.
+    allowSha1: boolean('allow_sha1').notNull().default(false),
+    // Sign AuthnRequests: the admin's choice, on by default when the IdP metadata wants them signed.
+    signAuthnRequests: boolean('sign_authn_requests').notNull().default(false),
+    // The imported IdP metadata said WantAuthnRequestsSigned="true" (shown on the settings page).
+    idpWantsSignedRequests: boolean('idp_wants_signed_requests').notNull().default(false),
+    // Newest first; the first signs, the others stay published in the SP metadata until retired.
+    spSigningKeys: jsonb('sp_signing_keys').$type<StoredSpSigningKey[]>().notNull().default([]),
     // Bumped by every change: a login checked against a cached copy commits only if the row is
     // still this version (see openSsoSession).
     version: integer('version').notNull().default(1),

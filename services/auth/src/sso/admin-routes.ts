@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errors, rateLimit } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
 import { actorOf, workspaceOf } from '../sessions/access.ts'
 import type { ConnectionActor, ConnectionService } from './connections.ts'
+import { type IdpKind, idpKinds } from './idp-kinds.ts'
 
 const Certificate = Type.Object({
   fingerprintSha256: Type.String(),
@@ -12,19 +15,58 @@ const Certificate = Type.Object({
   notAfter: Type.String(),
 })
 
+const emailFromAttributeDescription =
+  'Take the email from an attribute (http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress, mail, email or urn:oid:0.9.2342.19200300.100.1.3) instead of the NameID, whose format may then be anything (persistent, transient: the defaults of Okta and ADFS). The address must still be valid, and every email attribute must name the same one. Default false.'
+const allowSha1Description =
+  'Accept RSA-SHA1 signatures and SHA-1 digests from this IdP. WARNING: SHA-1 is broken (chosen-prefix collisions are practical), so a response signed with it proves less; turn it on only for a legacy IdP that cannot sign with SHA-256, and off again as soon as it can. Only the workspace owner may turn it on (403 otherwise). Default false.'
+
+const signAuthnRequestsDescription =
+  'Sign AuthnRequests (HTTP-Redirect binding, RSA-SHA256 detached signature: SigAlg and Signature over SAMLRequest, RelayState and SigAlg as saml-bindings 3.4.4.1 says) with the connection\'s SP signing key, and say AuthnRequestsSigned="true" in the SP metadata. Turned on when imported IdP metadata says WantAuthnRequestsSigned="true"; otherwise off until an admin turns it on.'
+
+const SpSigningCertificate = Type.Object({
+  id: Uuid,
+  fingerprintSha256: Type.String(),
+  notBefore: Type.String(),
+  notAfter: Type.String(),
+  createdAt: Type.String(),
+  signing: Type.Boolean({ description: 'This key signs AuthnRequests now; the others are published until retired.' }),
+})
+
+const IdpKindSchema = Type.Unsafe<IdpKind>({
+  type: 'string',
+  enum: [...idpKinds],
+  description:
+    'The identity provider the connection is set up with: picks the setup guidance and the advice refusals give (IdP-neutral unless `entra`); it changes no SAML check. Default `entra`.',
+})
+
 const Connection = Type.Object({
   id: Uuid,
   workspaceId: Uuid,
   enabled: Type.Boolean(),
   allowIdpInitiated: Type.Boolean(),
+  emailFromAttribute: Type.Boolean({ description: emailFromAttributeDescription }),
+  allowSha1: Type.Boolean({ description: allowSha1Description }),
+  signAuthnRequests: Type.Boolean({ description: signAuthnRequestsDescription }),
+  idpKind: IdpKindSchema,
   sp: Type.Object({
     entityId: Type.String({ description: "Entra's Identifier (Entity ID)" }),
     acsUrl: Type.String({ description: "Entra's Reply URL (Assertion Consumer Service URL)" }),
     metadataUrl: Type.String(),
     loginUrl: Type.String(),
+    signingCertificates: Type.Array(SpSigningCertificate, {
+      description:
+        'The SP signing certificates published in the SP metadata (KeyDescriptor use="signing"; the certificates themselves are there), newest first; the one with `signing: true` signs AuthnRequests.',
+    }),
   }),
   idp: Type.Union([
-    Type.Object({ ssoUrl: Type.String(), entityId: Type.String(), certificates: Type.Array(Certificate) }),
+    Type.Object({
+      ssoUrl: Type.String(),
+      entityId: Type.String(),
+      certificates: Type.Array(Certificate),
+      wantAuthnRequestsSigned: Type.Boolean({
+        description: 'The imported IdP metadata says WantAuthnRequestsSigned="true"; signing was then turned on.',
+      }),
+    }),
     Type.Null(),
   ]),
   status: Type.Union([Type.Literal('awaiting_idp'), Type.Literal('active'), Type.Literal('disabled')]),
@@ -46,28 +88,44 @@ const IdpBody = Type.Union([
         maxLength: 65_536,
         description: "Entra's Certificate (Base64), with or without PEM armour",
       }),
+      idpKind: Type.Optional(IdpKindSchema),
     },
     { additionalProperties: false },
   ),
   Type.Object(
-    { metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }) },
+    {
+      metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }),
+      idpKind: Type.Optional(IdpKindSchema),
+    },
     { additionalProperties: false },
   ),
 ])
 
-export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: ConnectionService }> = async (
-  app,
-  { connections },
-) => {
+export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
+  connections: ConnectionService
+  redis: Redis
+  changesPerHour: number
+}> = async (app, { connections, redis, changesPerHour }) => {
   // Only an owner or admin of this very workspace, through a sign-in that reaches it.
   const config = { access: { workspace: 'admin' } } as const
-  const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef }
+  // Any self-registered user owns a workspace, and each change may parse up to the metadata
+  // limits (packages/saml README): changes are counted per account and per workspace.
+  const countChange = async (request: FastifyRequest) => {
+    const actor = connectionActor(request)
+    const workspaceId = workspaceOf(request).row.id
+    await rateLimit(redis, [
+      { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => actor.userId },
+      { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
+    ])(request)
+    return actor
+  }
+  const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 429: ErrorRef }
 
   app.post(
     '/v1/workspaces/:workspaceId/sso',
     { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
     async (request, reply) => {
-      const connection = await connections.turnOn(request.params.workspaceId, connectionActor(request))
+      const connection = await connections.turnOn(request.params.workspaceId, await countChange(request))
       return reply.status(201).send({ connection })
     },
   )
@@ -87,9 +145,8 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: Connection
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      return {
-        connection: await connections.setIdp(request.params.workspaceId, connectionActor(request), request.body),
-      }
+      const actor = await countChange(request)
+      return { connection: await connections.setIdp(request.params.workspaceId, actor, request.body) }
     },
   )
 
@@ -100,14 +157,62 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: Connection
       schema: {
         tags: ['sso'],
         params: WorkspaceParams,
-        body: Type.Object({ enabled: Type.Optional(Type.Boolean()), allowIdpInitiated: Type.Optional(Type.Boolean()) }),
+        body: Type.Object({
+          enabled: Type.Optional(Type.Boolean()),
+          allowIdpInitiated: Type.Optional(Type.Boolean()),
+          emailFromAttribute: Type.Optional(Type.Boolean({ description: emailFromAttributeDescription })),
+          allowSha1: Type.Optional(Type.Boolean({ description: allowSha1Description })),
+          signAuthnRequests: Type.Optional(Type.Boolean({ description: signAuthnRequestsDescription })),
+          idpKind: Type.Optional(IdpKindSchema),
+        }),
         response: { 200: ConnectionBody, ...errorsOf },
       },
     },
     async (request) => {
-      return {
-        connection: await connections.update(request.params.workspaceId, connectionActor(request), request.body),
+      const actor = await countChange(request)
+      // A weaker signature check lowers what every member's sign-in rests on: the owner's call alone.
+      if (request.body.allowSha1 && actor.role !== 'owner') {
+        throw errors.forbidden('Only the workspace owner can allow SHA-1 signatures.')
       }
+      return { connection: await connections.update(request.params.workspaceId, actor, request.body) }
+    },
+  )
+
+  app.post(
+    '/v1/workspaces/:workspaceId/sso/signing-keys',
+    {
+      config,
+      schema: {
+        tags: ['sso'],
+        summary: 'Rotate the SP signing key',
+        description:
+          'Creates a new SP signing key (RSA 3072, self-signed certificate) that signs AuthnRequests from now on. The earlier keys stay published in the SP metadata (the overlap period) until retired with DELETE, so an IdP that reads the metadata trusts both meanwhile; an IdP given the certificate by hand needs the new one before then. At most 3 keys are published (409 `signing_key_limit`).',
+        params: WorkspaceParams,
+        response: { 201: ConnectionBody, ...errorsOf },
+      },
+    },
+    async (request, reply) => {
+      const connection = await connections.rotateSigningKey(request.params.workspaceId, actorOf(request).user.id)
+      return reply.status(201).send({ connection })
+    },
+  )
+
+  app.delete(
+    '/v1/workspaces/:workspaceId/sso/signing-keys/:keyId',
+    {
+      config,
+      schema: {
+        tags: ['sso'],
+        summary: 'Retire an SP signing key',
+        description:
+          'Ends the overlap of a rotation: the key leaves the SP metadata. The key that signs now cannot be retired (409 `signing_key_in_use`).',
+        params: Type.Object({ workspaceId: Uuid, keyId: Uuid }),
+        response: { 200: ConnectionBody, ...errorsOf },
+      },
+    },
+    async (request) => {
+      const { workspaceId, keyId } = request.params
+      return { connection: await connections.retireSigningKey(workspaceId, actorOf(request).user.id, keyId) }
     },
   )
 
@@ -115,7 +220,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{ connections: Connection
     '/v1/workspaces/:workspaceId/sso',
     { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
     async (request, reply) => {
-      await connections.remove(request.params.workspaceId, connectionActor(request))
+      await connections.remove(request.params.workspaceId, await countChange(request))
       return reply.status(204).send(null)
     },
   )

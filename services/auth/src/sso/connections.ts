@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { SsoConnectionChanged } from '@gatehouse/events'
 import {
   createSamlConnection,
@@ -7,7 +8,9 @@ import {
   type ParsedIdpConfig,
   SamlConfigError,
   type SamlConnection,
+  type SpSigning,
   serviceProviderUrls,
+  spCertificateFacts,
 } from '@gatehouse/saml'
 import { AppError, errors } from '@gatehouse/server'
 import type { Role } from '../db/schema.ts'
@@ -15,6 +18,7 @@ import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import { type AuthDatabase, type Executor, revokeConnectionSessions, type SessionRow } from '../sessions/repo.ts'
 import { authenticationView } from '../sessions/service.ts'
+import type { IdpKind } from './idp-kinds.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -23,10 +27,26 @@ import {
   findOwnerAudience,
   insertAudit,
   insertConnection,
+  lockConnection,
   updateConnection,
 } from './repo.ts'
+import type { SpKeyVault } from './sp-keys.ts'
 
-export type IdpInput = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
+export interface ConnectionChanges {
+  enabled?: boolean
+  allowIdpInitiated?: boolean
+  emailFromAttribute?: boolean
+  allowSha1?: boolean
+  signAuthnRequests?: boolean
+  idpKind?: IdpKind
+}
+
+// Keys published at once: the one that signs and those of earlier rotations not yet retired.
+const MAX_SP_SIGNING_KEYS = 3
+
+export type IdpInput = ({ ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }) & {
+  idpKind?: IdpKind
+}
 
 /** A connection as CONTRACT.md shows it (`{connection}`); certificates as fingerprints, never PEM. */
 export function connectionView(row: ConnectionRow, publicUrl: URL) {
@@ -36,13 +56,35 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     workspaceId: row.workspaceId,
     enabled: row.enabled,
     allowIdpInitiated: row.allowIdpInitiated,
-    sp: serviceProviderUrls(publicUrl, row.id),
+    emailFromAttribute: row.emailFromAttribute,
+    allowSha1: row.allowSha1,
+    signAuthnRequests: row.signAuthnRequests,
+    idpKind: row.idpKind,
+    sp: {
+      ...serviceProviderUrls(publicUrl, row.id),
+      // Described like the IdP's; the certificates themselves are in the SP metadata.
+      signingCertificates: row.spSigningKeys.map((key, index) => ({
+        id: key.id,
+        ...spCertificateFacts(key.certificatePem),
+        createdAt: key.createdAt,
+        signing: index === 0,
+      })),
+    },
     idp: idp && {
       ssoUrl: idp.ssoUrl,
       entityId: idp.entityId,
       certificates: idp.certificates.map(({ pem: _pem, ...shown }) => shown),
+      wantAuthnRequestsSigned: row.idpWantsSignedRequests,
     },
     status: !row.enabled ? ('disabled' as const) : idp ? ('active' as const) : ('awaiting_idp' as const),
+  }
+}
+
+/** What the SP metadata publishes: every signing certificate, and whether requests are signed. */
+export function spSigningOf(row: ConnectionRow): SpSigning {
+  return {
+    certificates: row.spSigningKeys.map((key) => key.certificatePem),
+    authnRequestsSigned: row.signAuthnRequests && row.spSigningKeys.length > 0,
   }
 }
 
@@ -74,17 +116,12 @@ type ChangeKind = SsoConnectionChanged['what']
 export function createConnectionService(deps: {
   db: AuthDatabase
   publicUrl: URL
+  keys: SpKeyVault
   events: AuthEvents
   now?: () => Date
 }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
   const now = deps.now ?? (() => new Date())
-
-  async function existing(workspaceId: string): Promise<ConnectionRow> {
-    const row = await findConnectionByWorkspace(deps.db, workspaceId)
-    if (!row) throw authErrors.ssoNotConfigured()
-    return row
-  }
 
   // Permission first: the check comes before any parsing of what the admin sent.
   function requireOwnerOrFreshPassword(actor: ConnectionActor) {
@@ -119,16 +156,31 @@ export function createConnectionService(deps: {
     })
   }
 
+  /** A connection made before SP keys existed gets its first one when signing first needs it. */
+  async function keysForSigning(row: ConnectionRow) {
+    return row.spSigningKeys.length > 0 ? row.spSigningKeys : [await deps.keys.create(row.id)]
+  }
+
+  async function existing(workspaceId: string): Promise<ConnectionRow> {
+    const row = await findConnectionByWorkspace(deps.db, workspaceId)
+    if (!row) throw authErrors.ssoNotConfigured()
+    return row
+  }
+
   return {
     async turnOn(workspaceId: string, actor: ConnectionActor) {
+      // The SP signing key is made with the connection, so its certificate is in the SP metadata
+      // the admin hands the IdP from the start, even while requests are not signed.
+      const id = randomUUID()
+      const signingKey = await deps.keys.create(id)
       return deps.db.transaction(async (tx) => {
-        const row = await insertConnection(tx, workspaceId)
+        const row = await insertConnection(tx, { id, workspaceId, spSigningKeys: [signingKey] })
         if (!row) throw authErrors.ssoExists()
         await insertAudit(tx, {
           workspaceId,
           actorUserId: actor.userId,
           action: 'sso.created',
-          changes: { connectionId: row.id },
+          changes: { connectionId: row.id, spSigningKey: signingKey.id },
         })
         return view(row)
       })
@@ -144,11 +196,19 @@ export function createConnectionService(deps: {
       const row = await existing(workspaceId)
       const parsed = parseIdpInput(input)
       const fingerprints = parsed.certificates.map((certificate) => certificate.fingerprintSha256)
+      // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
+      // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
+      const signing = parsed.wantAuthnRequestsSigned
+        ? { signAuthnRequests: true, spSigningKeys: await keysForSigning(row) }
+        : {}
       const result = await deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, {
           idpSsoUrl: parsed.ssoUrl,
           idpEntityId: parsed.entityId,
           idpCertificates: parsed.certificates,
+          idpWantsSignedRequests: parsed.wantAuthnRequestsSigned,
+          ...signing,
+          ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
         })
         await insertAudit(tx, {
           workspaceId,
@@ -156,9 +216,11 @@ export function createConnectionService(deps: {
           action: 'sso.idp_configured',
           changes: {
             source: 'metadataXml' in input ? 'metadata' : 'values',
+            ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
             certificateFingerprints: fingerprints,
+            wantAuthnRequestsSigned: parsed.wantAuthnRequestsSigned,
           },
         })
         await announce(tx, updated, actor, 'idp_configured', { endSessions: true, fingerprints })
@@ -168,27 +230,28 @@ export function createConnectionService(deps: {
       return result
     },
 
-    async update(
-      workspaceId: string,
-      actor: ConnectionActor,
-      changes: { enabled?: boolean; allowIdpInitiated?: boolean },
-    ) {
+    async update(workspaceId: string, actor: ConnectionActor, changes: ConnectionChanges) {
       const row = await existing(workspaceId)
-      const applied = Object.fromEntries(
+      const applied: ConnectionChanges = Object.fromEntries(
         Object.entries(changes).filter(
-          ([key, value]) => value !== undefined && row[key as keyof typeof changes] !== value,
+          ([key, value]) => value !== undefined && row[key as keyof ConnectionChanges] !== value,
         ),
-      ) as typeof changes
+      )
       if (Object.keys(applied).length === 0) return view(row)
       // Unsolicited responses let the IdP sign anyone in with no request from us: the IdP's choice.
       if (applied.allowIdpInitiated === true) requireOwnerOrFreshPassword(actor)
+      const signingKeys = applied.signAuthnRequests ? { spSigningKeys: await keysForSigning(row) } : {}
       const result = await deps.db.transaction(async (tx) => {
-        const updated = await updateConnection(tx, row.id, applied)
-        await insertAudit(tx, { workspaceId, actorUserId: actor.userId, action: 'sso.updated', changes: applied })
+        const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId: actor.userId,
+          action: 'sso.updated',
+          changes: { ...applied },
+        })
         if (applied.enabled !== undefined) {
-          await announce(tx, updated, actor, applied.enabled ? 'enabled' : 'disabled', {
-            endSessions: !applied.enabled,
-          })
+          const what = applied.enabled ? 'enabled' : 'disabled'
+          await announce(tx, updated, actor, what, { endSessions: !applied.enabled })
         }
         if (applied.allowIdpInitiated === true) {
           await announce(tx, updated, actor, 'idp_initiated_enabled', { endSessions: false })
@@ -197,6 +260,50 @@ export function createConnectionService(deps: {
       })
       deps.events.wake()
       return result
+    },
+
+    /**
+     * Rotation, first half: a new SP signing key signs from now on, and the earlier keys stay
+     * published in the SP metadata (the overlap) until retired, so an IdP that has not yet
+     * refreshed the metadata keeps a certificate it knows.
+     */
+    async rotateSigningKey(workspaceId: string, actorUserId: string) {
+      const { id } = await existing(workspaceId)
+      const signingKey = await deps.keys.create(id)
+      return deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        if (!row) throw authErrors.ssoNotConfigured()
+        if (row.spSigningKeys.length >= MAX_SP_SIGNING_KEYS) throw authErrors.signingKeyLimit()
+        const updated = await updateConnection(tx, id, { spSigningKeys: [signingKey, ...row.spSigningKeys] })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.signing_key_rotated',
+          changes: { spSigningKey: signingKey.id, stillPublished: row.spSigningKeys.map((key) => key.id) },
+        })
+        return view(updated)
+      })
+    },
+
+    /** Rotation, second half: an earlier key leaves the SP metadata. The key that signs cannot. */
+    async retireSigningKey(workspaceId: string, actorUserId: string, keyId: string) {
+      const { id } = await existing(workspaceId)
+      return deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        const index = row?.spSigningKeys.findIndex((key) => key.id === keyId.toLowerCase()) ?? -1
+        if (!row || index === -1) throw errors.notFound('This connection has no such signing key.')
+        if (index === 0) throw authErrors.signingKeyInUse()
+        const updated = await updateConnection(tx, id, {
+          spSigningKeys: row.spSigningKeys.filter((key) => key.id !== row.spSigningKeys[index]?.id),
+        })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.signing_key_retired',
+          changes: { spSigningKey: keyId.toLowerCase() },
+        })
+        return view(updated)
+      })
     },
 
     async remove(workspaceId: string, actor: ConnectionActor) {
@@ -230,6 +337,14 @@ function parseIdpInput(input: IdpInput): ParsedIdpConfig {
   }
 }
 
+function requestSigningOf(row: ConnectionRow, keys: SpKeyVault) {
+  const { certificates, authnRequestsSigned } = spSigningOf(row)
+  const [signingKey] = row.spSigningKeys
+  return authnRequestsSigned && signingKey
+    ? { certificates, requestSigningKey: () => keys.open(signingKey, row.id) }
+    : { certificates }
+}
+
 export interface UsableConnection {
   row: ConnectionRow
   saml: SamlConnection
@@ -243,7 +358,7 @@ export type ConnectionCache = ReturnType<typeof createConnectionCache>
  * the cached copy and commits only if the row is still that version (openSsoSession), so a change
  * made on any replica applies to the next login at once; `fresh` reads the row again.
  */
-export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; limit?: number }) {
+export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault; limit?: number }) {
   const limit = deps.limit ?? 1000
   const cache = new Map<string, UsableConnection>()
   return {
@@ -267,6 +382,9 @@ export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; 
               sp: serviceProviderUrls(deps.publicUrl, row.id),
               idp,
               allowIdpInitiated: row.allowIdpInitiated,
+              allowSha1: row.allowSha1,
+              emailFromAttribute: row.emailFromAttribute,
+              spSigning: requestSigningOf(row, deps.keys),
             })
       if (!cached && cache.size >= limit) cache.delete(cache.keys().next().value as string)
       const usable = { row, saml }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceProviderUrls } from '@gatehouse/saml'
-import { normalizeEmail, perEmail, perIp, rateLimit } from '@gatehouse/server'
+import { normalizeEmail, perEmailAndNetwork, perNetwork, rateLimit } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef } from '../http-schemas.ts'
@@ -16,7 +16,7 @@ export const discoverRoutes: FastifyPluginAsyncTypebox<{ db: AuthDatabase; redis
     {
       config: { access: 'public' },
       // The answer says where an email may sign in with SSO: bound how fast anyone can ask.
-      preHandler: rateLimit(redis, [perIp('discover', 30), perEmail('discover', 10, 300)]),
+      preHandler: rateLimit(redis, [perNetwork('discover', 30), perEmailAndNetwork('discover', 10, 300)]),
       schema: {
         tags: ['sso'],
         body: Type.Object({ email: Type.String({ maxLength: 320 }) }),

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { errors } from '@gatehouse/server'
+import { isEmailAddress, type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
+import { errors, normalizeEmail } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
@@ -9,6 +9,7 @@ import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
+import { refusalMessage } from './idp-kinds.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
 import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, findSsoEligibility, openSsoSession } from './repo.ts'
@@ -70,13 +71,17 @@ export function safeReturnTo(raw: string | undefined, publicUrl: URL): string {
 }
 
 // Refusals an admin's change to the connection (certificates, IdP identifier, IdP-initiated
-// sign-in) could turn into acceptance; for any other reason a fresh copy would refuse alike.
+// sign-in, SHA-1, where the email comes from) could turn into acceptance; for any other reason a
+// fresh copy would refuse alike.
 const settingsDependentReasons = new Set<SamlErrorReason>([
   'signature_invalid',
   'certificate_expired',
   'weak_algorithm',
   'issuer_mismatch',
   'unsolicited',
+  'nameid_not_email',
+  'email_attribute_missing',
+  'email_attribute_invalid',
 ])
 
 /** For judging a response again whose assertion this request has already recorded as used. */
@@ -113,16 +118,21 @@ export function createLoginFlow(deps: {
      * SP-initiated start: the AuthnRequest's ID is kept in Redis under an opaque RelayState key,
      * bound to this browser by a random token whose hash is stored beside it (login CSRF guard).
      */
-    async start(connectionId: string, returnTo: string | undefined) {
+    async start(connectionId: string, options: { returnTo?: string; loginHint?: string }) {
       // Read afresh: a cached copy could send the browser to an IdP the admin has just replaced.
       const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
       const relayState = randomBytes(16).toString('base64url')
       const bindingToken = randomBytes(32).toString('base64url')
-      const { redirectUrl, requestId } = saml.createAuthnRequest({ relayState })
+      // A hint that is not an address is dropped: it only pre-fills the IdP's sign-in page.
+      const loginHint = options.loginHint === undefined ? null : normalizeEmail(options.loginHint)
+      const { redirectUrl, requestId } = saml.createAuthnRequest({
+        relayState,
+        ...(loginHint !== null && isEmailAddress(loginHint) ? { loginHint } : {}),
+      })
       const pending: PendingLogin = {
         connectionId: row.id,
         requestId,
-        returnTo: safeReturnTo(returnTo, deps.publicUrl),
+        returnTo: safeReturnTo(options.returnTo, deps.publicUrl),
         bindingHash: sha256(bindingToken).toString('base64url'),
       }
       await deps.redis.set(`saml:pending:${relayState}`, JSON.stringify(pending), 'EX', pendingLoginSeconds)
@@ -273,7 +283,7 @@ export function createLoginFlow(deps: {
       }
       await refuse(connection.row, { email: '(unverified)' }, attempt.client, error.reason)
       if (error.reason === 'replayed') throw authErrors.samlReplayed()
-      throw authErrors.samlInvalid(error.message, { reason: error.reason })
+      throw authErrors.samlInvalid(refusalMessage(error, connection.row.idpKind), { reason: error.reason })
     }
   }
 

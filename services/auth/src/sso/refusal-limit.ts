@@ -1,5 +1,4 @@
-import { isIPv6 } from 'node:net'
-import { countAttempt, isRedisUnavailable } from '@gatehouse/server'
+import { countAttempt, isRedisUnavailable, networkOf } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 
 const maximumBlockedAddresses = 10_000
@@ -19,16 +18,16 @@ export function createRefusalLimit(redis: Redis, options: { limit?: number; wind
   return {
     /** Whether this address has used up its refusals for now. */
     exceeded(ip: string): boolean {
-      const until = blockedUntil.get(subjectOf(ip))
+      const until = blockedUntil.get(networkOf(ip))
       if (until === undefined) return false
       if (until > Date.now()) return true
-      blockedUntil.delete(subjectOf(ip))
+      blockedUntil.delete(networkOf(ip))
       return false
     },
 
     /** Counts a refusal of this address; fails open while Redis is unreachable. */
     async count(ip: string): Promise<void> {
-      const subject = subjectOf(ip)
+      const subject = networkOf(ip)
       let refusals: number
       try {
         refusals = await countAttempt(redis, `ratelimit:saml-refusals:${subject}`, windowSeconds)
@@ -45,24 +44,6 @@ export function createRefusalLimit(redis: Redis, options: { limit?: number; wind
       blockedUntil.set(subject, Date.now() + windowSeconds * 1000)
     },
   }
-}
-
-/**
- * What one sender is: an IPv4 address, or an IPv6 /64 (one subscriber holds a whole /64, so
- * counting single IPv6 addresses would give them unlimited fresh ones).
- */
-export function subjectOf(ip: string): string {
-  if (!isIPv6(ip) || ip.startsWith('::ffff:')) return ip
-  const [head = '', tail = ''] = ip.split('::')
-  const headGroups = head ? head.split(':') : []
-  const tailGroups = tail ? tail.split(':') : []
-  const groups = ip.includes('::')
-    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
-    : headGroups
-  return `${groups
-    .slice(0, 4)
-    .map((group) => Number.parseInt(group || '0', 16).toString(16))
-    .join(':')}::/64`
 }
 
 export type RefusalLimit = ReturnType<typeof createRefusalLimit>

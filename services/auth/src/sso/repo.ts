@@ -1,15 +1,27 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
 import { and, eq, isNotNull, sql } from 'drizzle-orm'
-import { auditLog, memberships, outbox, sessions, ssoConnections, users, workspaces } from '../db/schema.ts'
+import {
+  auditLog,
+  memberships,
+  outbox,
+  type StoredSpSigningKey,
+  sessions,
+  ssoConnections,
+  users,
+  workspaces,
+} from '../db/schema.ts'
 import type { Executor, NewSession } from '../sessions/repo.ts'
 
 export type ConnectionRow = typeof ssoConnections.$inferSelect
 
-export async function insertConnection(db: Executor, workspaceId: string): Promise<ConnectionRow | undefined> {
+export async function insertConnection(
+  db: Executor,
+  connection: { id: string; workspaceId: string; spSigningKeys: StoredSpSigningKey[] },
+): Promise<ConnectionRow | undefined> {
   const [row] = await db
     .insert(ssoConnections)
-    .values({ workspaceId })
+    .values(connection)
     .onConflictDoNothing({ target: ssoConnections.workspaceId })
     .returning()
   return row
@@ -22,6 +34,12 @@ export async function findConnectionByWorkspace(db: Executor, workspaceId: strin
 
 export async function findConnection(db: Executor, connectionId: string): Promise<ConnectionRow | undefined> {
   const [row] = await db.select().from(ssoConnections).where(eq(ssoConnections.id, connectionId)).limit(1)
+  return row
+}
+
+/** The row, locked until the transaction ends: for read-modify-write of its key list. */
+export async function lockConnection(db: Executor, connectionId: string): Promise<ConnectionRow | undefined> {
+  const [row] = await db.select().from(ssoConnections).where(eq(ssoConnections.id, connectionId)).for('update')
   return row
 }
 

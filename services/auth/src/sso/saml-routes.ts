@@ -8,9 +8,10 @@ import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import { type SessionService, sessionCookieName } from '../sessions/service.ts'
+import { spSigningOf } from './connections.ts'
 import type { LoginFlow, SignedInThroughSso } from './login-flow.ts'
 import { confirmationPage, refusalPage } from './pages.ts'
-import { findConnection } from './repo.ts'
+import { type ConnectionRow, findConnection } from './repo.ts'
 
 const bindingCookie = 'saml_binding'
 const ConnectionParams = Type.Object({ connectionId: Uuid })
@@ -25,14 +26,16 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   // Only these routes take forms (the IdP's auto-submitted POST); the JSON API never does.
   await app.register(formBody, { bodyLimit: 1024 * 1024 })
   const https = publicUrl.protocol === 'https:'
-  // A connection's SP metadata depends on its id and PUBLIC_URL alone: built once per connection.
+  // A connection's SP metadata depends on its id, PUBLIC_URL and its signing keys and setting, which
+  // change only with the row's version: built once per connection version.
   const metadata = new Map<string, string>()
-  const metadataOf = (connectionId: string) => {
-    let xml = metadata.get(connectionId)
+  const metadataOf = (row: ConnectionRow) => {
+    const key = `${row.id} ${row.version}`
+    let xml = metadata.get(key)
     if (xml === undefined) {
       if (metadata.size >= 1000) metadata.clear()
-      xml = spMetadataXml(serviceProviderUrls(publicUrl, connectionId))
-      metadata.set(connectionId, xml)
+      xml = spMetadataXml(serviceProviderUrls(publicUrl, row.id), spSigningOf(row))
+      metadata.set(key, xml)
     }
     return xml
   }
@@ -78,7 +81,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       return reply
         .type('application/samlmetadata+xml; charset=utf-8')
         .header('content-disposition', `inline; filename="gatehouse-${row.id}.xml"`)
-        .send(metadataOf(row.id))
+        .send(metadataOf(row))
     },
   )
 
@@ -89,11 +92,20 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['saml'],
         params: ConnectionParams,
-        querystring: Type.Object({ returnTo: Type.Optional(Type.String({ maxLength: 2048 })) }),
+        querystring: Type.Object({
+          returnTo: Type.Optional(Type.String({ maxLength: 2048 })),
+          loginHint: Type.Optional(
+            Type.String({
+              maxLength: 320,
+              description:
+                'The email the person typed, passed to the IdP as `login_hint` (Entra pre-fills its sign-in page); ignored unless an email address',
+            }),
+          ),
+        }),
       },
     },
     async (request, reply) => {
-      const { redirectUrl, bindingToken } = await loginFlow.start(request.params.connectionId, request.query.returnTo)
+      const { redirectUrl, bindingToken } = await loginFlow.start(request.params.connectionId, request.query)
       // Sent back on the IdP's cross-site POST to the ACS: SameSite=None needs Secure, so plain
       // http development falls back to Lax (localhost ports are one site, so Lax still works there).
       reply.setCookie(bindingCookie, bindingToken, {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ErrorRef, perIp, rateLimit, Uuid } from '@gatehouse/server'
+import { ErrorRef, perNetwork, rateLimit, Uuid } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
@@ -135,7 +135,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { access: 'public' },
       // Guessing a 256-bit token is hopeless, but probing costs us a query: bound it per client.
-      preHandler: rateLimit(deps.redis, [perIp('invitation-lookup', 60)]),
+      preHandler: rateLimit(deps.redis, [perNetwork('invitation-lookup', 60)]),
       schema: {
         tags: ['invitations'],
         summary: 'What an invitation link is for (no session needed)',
@@ -171,7 +171,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     '/v1/invitations/accept',
     {
       config: { access: 'password' },
-      preHandler: rateLimit(deps.redis, [perIp('invitation-accept', 30)]),
+      preHandler: rateLimit(deps.redis, [perNetwork('invitation-accept', 30)]),
       schema: {
         tags: ['invitations'],
         summary: 'Accept with the session of the invited password account',

@@ -21,7 +21,7 @@ const refusals: Record<string, RefusalText> = {
     title: 'Your sign-in could not be verified',
     steps: [
       'Start the sign-in again from the sign-in page.',
-      'If it happens again, tell your workspace admin the reference below: the SSO settings in Gatehouse and in Microsoft Entra may not match.',
+      'If it happens again, tell your workspace admin the reference below: the SSO settings in Gatehouse and in your identity provider may not match.',
     ],
   },
   saml_replayed: {

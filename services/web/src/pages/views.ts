@@ -1,6 +1,7 @@
 // The markup of each page. Server-rendered so every field has its label before any script runs;
 // the page's module script adds behaviour (calls to /v1 through the gateway).
 import { escapeHtml } from '@gatehouse/server'
+import { defaultIdpKind, type IdpGuide, idpGuides } from './idp-guides.ts'
 
 const errorRegion = (id: string) => `<div class="error" role="alert" id="${id}"></div>`
 const statusRegion = (id: string) => `<div class="status" role="status" aria-live="polite" id="${id}"></div>`
@@ -138,7 +139,7 @@ ${errorRegion('invite-form-error')}
 ${statusRegion('invite-form-status')}
 </form>
 <table id="members-table">
-<caption>Members of this workspace. Those marked “SSO allowed” can sign in through Microsoft Entra.</caption>
+<caption>Members of this workspace. Those marked “SSO allowed” can sign in through the workspace’s identity provider.</caption>
 <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">SSO</th></tr></thead>
 <tbody id="members-body"></tbody>
 </table>
@@ -150,66 +151,102 @@ ${statusRegion('invite-form-status')}
 </section>`
 }
 
+/**
+ * One variant per identity provider, only the default one visible until sso-settings.js shows the
+ * connection's: `<span>`s inside labels (a hidden span is left out of the label's accessible name).
+ */
+function perIdp(render: (guide: IdpGuide) => string): string {
+  return idpGuides
+    .map(
+      (guide) =>
+        `<span data-idp-kind="${guide.kind}"${guide.kind === defaultIdpKind ? '' : ' hidden'}>${render(guide)}</span>`,
+    )
+    .join('')
+}
+
+function stepsPerIdp(steps: (guide: IdpGuide) => string[], where: (guide: IdpGuide) => string): string {
+  return idpGuides
+    .map(
+      (guide) =>
+        `<ol class="steps" data-idp-kind="${guide.kind}"${guide.kind === defaultIdpKind ? '' : ' hidden'} aria-label="${escapeHtml(where(guide))}">${steps(
+          guide,
+        )
+          .map((step) => `<li>${step}</li>`)
+          .join('')}</ol>`,
+    )
+    .join('\n')
+}
+
 export function ssoSettingsView(workspaceId: string): string {
   const id = escapeHtml(workspaceId)
+  const text = (value: string) => escapeHtml(value)
   return `<section class="card" aria-labelledby="sso-title">
 <p class="breadcrumb"><a href="/">Workspaces</a> › <a id="workspace-link" href="/workspaces/${id}">Workspace</a></p>
-<h1 id="sso-title">Single sign-on (SAML) with Microsoft Entra ID</h1>
+<h1 id="sso-title">Single sign-on (SAML)</h1>
 ${statusRegion('sso-page-status')}
 ${errorRegion('sso-page-error')}
 <div id="sso-off" hidden>
-<p>Let your members sign in through Microsoft Entra ID. Only people who signed up with a password and accepted an invitation to this workspace can use it.</p>
+<p>Let your members sign in through your identity provider: Microsoft Entra ID, Okta, Google Workspace or any SAML 2.0 IdP. Only people who signed up with a password and accepted an invitation to this workspace can use it.</p>
 <button type="button" id="sso-turn-on">Turn on SSO</button>
 </div>
 </section>
 <div id="sso-on" hidden>
+<section class="card" aria-labelledby="idp-kind-title">
+<h2 id="idp-kind-title">Your identity provider</h2>
+<fieldset class="choices" id="idp-kind-picker">
+<legend>The steps and field names below follow the identity provider you choose.</legend>
+${idpGuides
+  .map(
+    (guide) =>
+      `<label class="radio" for="idp-kind-${guide.kind}"><input type="radio" name="idpKind" id="idp-kind-${guide.kind}" value="${guide.kind}" data-possessive="${text(guide.possessive)}"${guide.kind === defaultIdpKind ? ' checked' : ''}> ${text(guide.name)}</label>`,
+  )
+  .join('\n')}
+</fieldset>
+${errorRegion('idp-kind-error')}
+</section>
 <section class="card" aria-labelledby="step-1-title">
-<h2 id="step-1-title">1. Copy these values into Microsoft Entra</h2>
+<h2 id="step-1-title">1. Copy these values into ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))}</h2>
 <div class="columns">
 <div>
-<label for="sp-entity-id">Identifier (Entity ID)</label>
+<label for="sp-entity-id">${perIdp((guide) => text(guide.spEntityId))}</label>
 <div class="copy-row"><input id="sp-entity-id" readonly><button type="button" class="secondary" data-copy="sp-entity-id" id="copy-entity-id">Copy</button></div>
-<label for="sp-acs-url">Reply URL (Assertion Consumer Service URL)</label>
+<label for="sp-acs-url">${perIdp((guide) => text(guide.spAcsUrl))}</label>
 <div class="copy-row"><input id="sp-acs-url" readonly><button type="button" class="secondary" data-copy="sp-acs-url" id="copy-acs-url">Copy</button></div>
 ${statusRegion('copy-status')}
-<p><a id="sp-metadata-download" href="#" download>Download the service provider metadata (XML)</a> — Entra’s “Upload metadata file” fills both values from it.</p>
+<p><a id="sp-metadata-download" href="#" download>Download the service provider metadata (XML)</a> — ${perIdp((guide) => guide.spMetadataHint)}</p>
 </div>
-<ol class="steps" aria-label="In the Microsoft Entra admin center">
-<li>Go to <strong>Enterprise applications</strong> → <strong>New application</strong> → <strong>Create your own application</strong>. Name it, choose <em>Integrate any other application you don’t find in the gallery (Non-gallery)</em>, and click <strong>Create</strong>.</li>
-<li>Open <strong>Single sign-on</strong> and choose <strong>SAML</strong>.</li>
-<li>In <strong>Basic SAML Configuration</strong> click <strong>Edit</strong>, paste the <em>Identifier (Entity ID)</em> and the <em>Reply URL</em>, and <strong>Save</strong>.</li>
-<li>In <strong>Attributes &amp; Claims</strong> click <strong>Edit</strong>: set <em>Unique User Identifier (Name ID)</em> to <code>user.mail</code> with name identifier format <strong>Email address</strong>; add a claim <code>firstName</code> = <code>user.givenname</code> and a claim <code>lastname</code> = <code>user.surname</code> (leave their namespace empty).</li>
-<li>In <strong>Users and groups</strong>, assign the people who should sign in.</li>
-</ol>
+${stepsPerIdp(
+  (guide) => guide.setupSteps,
+  (guide) => `In ${guide.kind === 'other' ? 'your identity provider' : guide.name}`,
+)}
 </div>
 </section>
 <section class="card" aria-labelledby="step-2-title">
-<h2 id="step-2-title">2. Paste Microsoft Entra’s values here</h2>
+<h2 id="step-2-title">2. Paste ${perIdp((guide) => text(guide.possessive))} values here</h2>
 <div class="columns">
 <form id="idp-form">
-<label for="idp-login-url">Login URL</label>
+<label for="idp-login-url">${perIdp((guide) => text(guide.idpSsoUrl))}</label>
 <input id="idp-login-url" name="ssoUrl" type="url" required aria-describedby="idp-login-url-error">
 <p class="field-error" id="idp-login-url-error"></p>
-<label for="idp-entity-id">Microsoft Entra Identifier</label>
+<label for="idp-entity-id">${perIdp((guide) => text(guide.idpEntityId))}</label>
 <input id="idp-entity-id" name="entityId" required aria-describedby="idp-entity-id-error">
 <p class="field-error" id="idp-entity-id-error"></p>
-<label for="idp-certificate">Certificate (Base64)</label>
+<label for="idp-certificate">${perIdp((guide) => text(guide.idpCertificate))}</label>
 <textarea id="idp-certificate" name="certificate" rows="6" required spellcheck="false" aria-describedby="idp-certificate-hint idp-certificate-error"></textarea>
-<p class="hint" id="idp-certificate-hint">Paste the certificate’s text, or choose the downloaded <code>.cer</code> file below.</p>
-<label for="idp-certificate-file">Certificate file (.cer)</label>
-<input id="idp-certificate-file" type="file" accept=".cer,.crt,.pem">
+<p class="hint" id="idp-certificate-hint">Paste the certificate’s text, or choose the downloaded file below.</p>
+<label for="idp-certificate-file">${perIdp((guide) => text(guide.idpCertificateFile))}</label>
+<input id="idp-certificate-file" type="file" accept=".cer,.cert,.crt,.pem">
 <p class="field-error" id="idp-certificate-error"></p>
 ${errorRegion('idp-form-error')}
 <button type="submit" id="idp-save">Save</button>
 </form>
-<ol class="steps" aria-label="Where to find these values in Microsoft Entra">
-<li>In <strong>SAML Certificates</strong>, next to <em>Certificate (Base64)</em>, click <strong>Download</strong>.</li>
-<li>In <strong>Set up</strong> <em>your application</em>, copy the <strong>Login URL</strong> and the <strong>Microsoft Entra Identifier</strong>.</li>
-<li>Or, instead of the three values, upload Entra’s <em>Federation Metadata XML</em> below.</li>
-</ol>
+${stepsPerIdp(
+  (guide) => guide.findSteps,
+  (guide) => `Where to find these values in ${guide.kind === 'other' ? 'your identity provider' : guide.name}`,
+)}
 </div>
 <form id="metadata-form" class="inline">
-<label for="idp-metadata-file">Federation Metadata XML file</label>
+<label for="idp-metadata-file">${perIdp((guide) => text(guide.idpMetadataFile))}</label>
 <input id="idp-metadata-file" name="metadataXml" type="file" accept=".xml,application/xml,text/xml" required>
 <button type="submit" class="secondary" id="metadata-save">Save from metadata</button>
 ${errorRegion('metadata-form-error')}
@@ -226,11 +263,29 @@ ${statusRegion('sso-save-status')}
 </dl>
 <ul class="warnings" id="sso-warnings"></ul>
 <div class="toggles">
-<label class="checkbox" for="sso-enabled"><input type="checkbox" id="sso-enabled"> SSO is on (members can sign in through Entra)</label>
-<label class="checkbox" for="sso-idp-initiated"><input type="checkbox" id="sso-idp-initiated"> Allow sign-in started from Entra (My Apps tile)</label>
+<label class="checkbox" for="sso-enabled"><input type="checkbox" id="sso-enabled"> SSO is on (members can sign in through ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))})</label>
+<label class="checkbox" for="sso-idp-initiated"><input type="checkbox" id="sso-idp-initiated"> Allow sign-in started from ${perIdp((guide) => text(guide.idpInitiatedFrom))}</label>
+<label class="checkbox" for="sso-email-from-attribute"><input type="checkbox" id="sso-email-from-attribute" aria-describedby="sso-email-from-attribute-hint"> Take the email from an attribute instead of the Name ID</label>
+<p class="hint" id="sso-email-from-attribute-hint">For identity providers whose Name ID is persistent or transient by default (Okta, ADFS): the address is read from the <code>mail</code>, <code>email</code>, <code>urn:oid:0.9.2342.19200300.100.1.3</code> or <code>…/claims/emailaddress</code> attribute, and must be a valid email address.</p>
+<label class="checkbox" for="sso-allow-sha1"><input type="checkbox" id="sso-allow-sha1" aria-describedby="sso-allow-sha1-warning"> Allow SHA-1 signatures (legacy identity providers only)</label>
+<p class="warning" id="sso-allow-sha1-warning"><strong>Warning:</strong> SHA-1 is broken: forged signatures are within reach of a determined attacker, who could then sign in as any member. Turn this on only if your identity provider cannot sign with SHA-256, and off again as soon as it can. Only the workspace owner can turn it on.</p>
 </div>
 ${errorRegion('sso-toggle-error')}
 <p><button type="button" class="danger" id="sso-remove">Remove SSO</button></p>
+</section>
+<section class="card" aria-labelledby="signing-title">
+<h2 id="signing-title">Signed sign-in requests</h2>
+<p class="hint">Some identity providers accept only signed sign-in requests (AuthnRequests). Gatehouse signs them with this connection’s own key (RSA-SHA256); its certificate is in the service provider metadata above.</p>
+<p class="status" id="sso-idp-wants-signed" hidden>Your identity provider’s metadata asks for signed requests (<code>WantAuthnRequestsSigned</code>), so signing was turned on.</p>
+<label class="checkbox" for="sso-sign-requests"><input type="checkbox" id="sso-sign-requests"> Sign sign-in requests</label>
+<table id="signing-keys-table">
+<caption>Signing certificates published in the service provider metadata, newest first. After a rotation the new key signs at once, and the old certificate stays published until you retire it: retire it once your identity provider has the new one.</caption>
+<thead><tr><th scope="col">Fingerprint (SHA-256)</th><th scope="col">Expires</th><th scope="col">Use</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="signing-keys-body"></tbody>
+</table>
+<p><button type="button" class="secondary" id="signing-key-rotate">Rotate signing key</button></p>
+${errorRegion('signing-error')}
+${statusRegion('signing-status')}
 </section>
 </div>`
 }

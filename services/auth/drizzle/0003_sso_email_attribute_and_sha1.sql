@@ -1,0 +1,2 @@
+ALTER TABLE "auth"."sso_connections" ADD COLUMN "email_from_attribute" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "auth"."sso_connections" ADD COLUMN "allow_sha1" boolean DEFAULT false NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE "auth"."sso_connections" ADD COLUMN "idp_kind" text DEFAULT 'entra' NOT NULL;
