@@ -6,6 +6,7 @@ import { createApp, originGuard, pingRedis, routeAccess, type ServiceDeps } from
 import type { InvitationConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { startEmailDelivery } from './emails/delivery.ts'
+import { startSsoChangeNotices } from './emails/sso-change-notices.ts'
 import { createMailTransport } from './emails/transport.ts'
 import { invitationRoutes } from './invitations/routes.ts'
 import { createInvitationService } from './invitations/service.ts'
@@ -51,6 +52,17 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     now,
   })
   app.addHook('onClose', () => emailDelivery.stop())
+  // Owners hear of every change to who their workspace's IdP is (auth's sso.connection.changed).
+  const ssoNotices = await startSsoChangeNotices({
+    db: deps.db,
+    redisUrl: config.redisUrl,
+    publicUrl: config.publicUrl,
+    mailQueue: config.mailQueue,
+    wakeEmails: emailDelivery.wake,
+    log: app.log,
+    now,
+  })
+  app.addHook('onClose', () => ssoNotices.close())
 
   const auth = createAuthClient({ authUrl: config.authUrl, internalToken: config.internalToken })
   const invitations = createInvitationService({
