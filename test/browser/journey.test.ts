@@ -222,6 +222,10 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.goto(link)
     await page.getByRole('heading', { name: 'Create your account to join' }).waitFor()
     assert.equal(await page.locator('#invite-workspace').textContent(), workspaceName)
+    assert.equal(
+      await page.locator('#invite-idp-scope').textContent(),
+      `${workspaceName}’s identity provider will be able to sign you in to ${workspaceName}.`,
+    )
     assert.equal(await page.locator('#invite-email').textContent(), bob.email)
     assert.equal(await page.getByLabel('Email').first().inputValue(), bob.email)
     await assertLabelled(page)

@@ -60,6 +60,11 @@ describe('invitations', () => {
       assert.ok(part.includes(created.expiresAt.slice(0, 10)), 'gives the expiry')
     }
     assert.ok(mail.text?.includes('Acme <Rockets>'))
+    // What accepting means: that workspace's IdP vouches for the person there, and nowhere else.
+    assert.ok(
+      mail.text?.includes("Acme <Rockets>'s identity provider will be able to sign you in to Acme <Rockets>."),
+      mail.text,
+    )
     assert.ok(mail.text?.includes(link))
     assert.ok(String(mail.html).includes('Acme &#60;Rockets&#62;'), 'the workspace name is escaped in HTML')
     assert.ok(String(mail.html).includes(`href="${link}"`))
