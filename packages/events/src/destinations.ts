@@ -16,4 +16,5 @@ export const destinations = {
   'auth.login.failed': { kind: 'stream', name: authEventsStream },
   'auth.logout': { kind: 'stream', name: authEventsStream },
   'sso.connection.changed': { kind: 'stream', name: authEventsStream },
+  'sso.recovery.used': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

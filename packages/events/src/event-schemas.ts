@@ -83,6 +83,16 @@ export const eventSchemas = {
     fingerprints: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 20 })),
     notify: Type.Array(Email, { maxItems: 100 }),
   }),
+  // An owner used their password to reach a workspace that requires SSO (recovery); `notify` holds
+  // the other owners' and the admins' addresses.
+  'sso.recovery.used': eventSchema('sso.recovery.used', {
+    workspaceId: Uuid,
+    workspaceName: Type.String({ maxLength: 200 }),
+    connectionId: Type.Optional(Uuid),
+    by: Uuid,
+    actingSession: ActingSession,
+    notify: Type.Array(Email, { maxItems: 100 }),
+  }),
 }
 
 export type InvitationAccepted = Static<(typeof eventSchemas)['invitation.accepted']>
@@ -92,6 +102,7 @@ export type LoginSucceeded = Static<(typeof eventSchemas)['auth.login.succeeded'
 export type LoginFailed = Static<(typeof eventSchemas)['auth.login.failed']>
 export type Logout = Static<(typeof eventSchemas)['auth.logout']>
 export type SsoConnectionChanged = Static<(typeof eventSchemas)['sso.connection.changed']>
+export type SsoRecoveryUsed = Static<(typeof eventSchemas)['sso.recovery.used']>
 
 export type GatehouseEvent =
   | InvitationAccepted
@@ -101,6 +112,7 @@ export type GatehouseEvent =
   | LoginFailed
   | Logout
   | SsoConnectionChanged
+  | SsoRecoveryUsed
 export type EventType = GatehouseEvent['type']
 export type EventOf<T extends EventType> = Extract<GatehouseEvent, { type: T }>
 export type PayloadOf<T extends EventType> = Omit<EventOf<T>, 'id' | 'type' | 'occurredAt'>

@@ -21,6 +21,7 @@ export {
   type PayloadOf,
   parseEvent,
   type SsoConnectionChanged,
+  type SsoRecoveryUsed,
 } from './event-schemas.ts'
 export {
   type ConsumeInvitationEventsOptions,

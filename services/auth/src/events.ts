@@ -43,6 +43,8 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
       ),
     connectionChanged: (tx: Executor, change: PayloadOf<'sso.connection.changed'>) =>
       writeEvent(tx, deps.outbox, createEvent('sso.connection.changed', change)),
+    recoveryUsed: (tx: Executor, recovery: PayloadOf<'sso.recovery.used'>) =>
+      writeEvent(tx, deps.outbox, createEvent('sso.recovery.used', recovery)),
   }
 }
 

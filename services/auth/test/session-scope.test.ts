@@ -45,6 +45,7 @@ describe('what a session reaches', () => {
       'PATCH /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'POST /v1/workspaces/:workspaceId/sso/signing-keys': { workspace: 'admin' },
       'DELETE /v1/workspaces/:workspaceId/sso/signing-keys/:keyId': { workspace: 'admin' },
+      'POST /v1/workspaces/:workspaceId/sso/recovery': 'password',
       'DELETE /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'POST /v1/auth/sso/discover': 'public',
       'GET /sso/saml/:connectionId/metadata': 'public',

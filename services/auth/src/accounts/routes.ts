@@ -113,6 +113,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
                 workspaceName: Type.String(),
                 role: Type.String(),
                 ssoAllowed: Type.Boolean(),
+                ssoRequired: Type.Boolean({ description: 'Whether the workspace requires its own SSO (requireSso)' }),
                 reachable: Type.Boolean({ description: 'Whether this sign-in reaches the workspace' }),
                 signIn: Type.Optional(SignIn),
               }),
@@ -125,8 +126,9 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const { signedIn, user } = actorOf(request)
       const memberships = (await workspaces.memberships(user.id)).map(({ ssoConnectionId, ...membership }) => {
-        const reachable = workspaceAuthentication(signedIn, membership.workspaceId) !== undefined
-        return { ...membership, reachable, ...(reachable ? {} : { signIn: signInFor(ssoConnectionId) }) }
+        const sso = { ssoConnectionId, ssoRequired: membership.ssoRequired }
+        const reachable = workspaceAuthentication(signedIn, membership.workspaceId, sso) !== undefined
+        return { ...membership, reachable, ...(reachable ? {} : { signIn: signInFor(sso) }) }
       })
       return {
         user: userView(user),

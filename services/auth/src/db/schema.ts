@@ -58,6 +58,8 @@ export const sessions = authSchema.table(
     // Set when the person re-entered their password in this session (POST /v1/auth/reauthenticate):
     // an admin may change who the workspace's IdP is only shortly after.
     reauthenticatedAt: timestamp('reauthenticated_at', { withTimezone: true }),
+    // A password session an owner used to recover this workspace while it requires SSO (audited).
+    recoveryWorkspaceId: uuid('recovery_workspace_id'),
   },
   (table) => [
     uniqueIndex('sessions_token_hash_key').on(table.tokenHash),
@@ -138,6 +140,8 @@ export const ssoConnections = authSchema.table(
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     enabled: boolean('enabled').notNull().default(true),
     allowIdpInitiated: boolean('allow_idp_initiated').notNull().default(false),
+    // While on (and the connection enabled), members reach the workspace only through its IdP.
+    requireSso: boolean('require_sso').notNull().default(false),
     // Which IdP the admin set up (picks the page's guidance and the refusals' advice, no SAML rule).
     idpKind: text('idp_kind', { enum: idpKinds }).notNull().default('entra'),
     idpSsoUrl: text('idp_sso_url'),

@@ -32,14 +32,14 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
         const email = (request.body.email && normalizeEmail(request.body.email)) || undefined
         const access = await findWorkspaceAccess(db, request.body.workspaceId, user.id, email)
         if (access) {
-          const reachedBy = access.role ? workspaceAuthentication(signedIn, access.workspace.id) : undefined
+          const reachedBy = access.role ? workspaceAuthentication(signedIn, access.workspace.id, access) : undefined
           workspace = {
             id: access.workspace.id,
             name: access.workspace.name,
             role: access.role,
             emailIsMember: access.emailIsMember,
             reachedBy: reachedBy ? authenticationView(reachedBy) : null,
-            signIn: signInFor(access.ssoConnectionId),
+            signIn: signInFor(access),
           }
         }
       }

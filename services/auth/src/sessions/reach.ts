@@ -11,22 +11,34 @@ export function accountAuthentication(signedIn: SignedIn): SessionRow | undefine
   return signedIn.authentications.find((row) => row.method === 'password')
 }
 
-/**
- * The authentication that reaches `workspaceId`: an SSO sign-in through that workspace's own
- * connection, else the password sign-in. An SSO sign-in through another workspace's IdP never does.
- */
-export function workspaceAuthentication(signedIn: SignedIn, workspaceId: string): SessionRow | undefined {
-  return (
-    signedIn.authentications.find((row) => row.method === 'saml' && row.workspaceId === workspaceId) ??
-    accountAuthentication(signedIn)
-  )
+/** What decides how a member reaches a workspace: its SSO connection (if they may use it) and requireSso. */
+export interface WorkspaceSso {
+  ssoConnectionId: string | null
+  ssoRequired: boolean
 }
 
-/** Where to sign in to reach a workspace: the password page, and its SSO when the member may use it. */
-export function signInFor(ssoConnectionId: string | null): SignIn {
+/**
+ * The authentication that reaches `workspaceId`: an SSO sign-in through that workspace's own
+ * connection, else the password sign-in unless the workspace requires SSO (then only the password
+ * session an owner used for recovery there). An SSO sign-in through another workspace's IdP never does.
+ */
+export function workspaceAuthentication(
+  signedIn: SignedIn,
+  workspaceId: string,
+  sso: Pick<WorkspaceSso, 'ssoRequired'>,
+): SessionRow | undefined {
+  const viaSso = signedIn.authentications.find((row) => row.method === 'saml' && row.workspaceId === workspaceId)
+  if (viaSso) return viaSso
+  const password = accountAuthentication(signedIn)
+  if (password && (!sso.ssoRequired || password.recoveryWorkspaceId === workspaceId)) return password
+  return undefined
+}
+
+/** Where to sign in to reach a workspace: the password page (unless SSO is required), and its SSO. */
+export function signInFor(sso: WorkspaceSso): SignIn {
   return {
-    password: passwordSignInPath,
-    ...(ssoConnectionId ? { sso: `/sso/saml/${ssoConnectionId}/login` } : {}),
+    ...(sso.ssoRequired ? {} : { password: passwordSignInPath }),
+    ...(sso.ssoConnectionId ? { sso: `/sso/saml/${sso.ssoConnectionId}/login` } : {}),
   }
 }
 
@@ -36,8 +48,10 @@ export const accountReauthentication = () =>
     { password: passwordSignInPath },
   )
 
-export const workspaceReauthentication = (ssoConnectionId: string | null) =>
+export const workspaceReauthentication = (sso: WorkspaceSso) =>
   reauthenticationRequired(
-    'Your current sign-in does not reach this workspace. Sign in with your password or with this workspace’s SSO.',
-    signInFor(ssoConnectionId),
+    sso.ssoRequired
+      ? 'This workspace requires its own SSO. Sign in with this workspace’s SSO.'
+      : 'Your current sign-in does not reach this workspace. Sign in with your password or with this workspace’s SSO.',
+    signInFor(sso),
   )

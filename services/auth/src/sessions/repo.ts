@@ -82,3 +82,8 @@ export async function revokeConnectionSessions(db: Executor, connectionId: strin
 export async function markReauthenticated(db: Executor, sessionIds: string[], now: Date): Promise<void> {
   await db.update(sessions).set({ reauthenticatedAt: now }).where(inArray(sessions.id, sessionIds))
 }
+
+/** Lets this password session reach a workspace that requires SSO: the owner's recovery. */
+export async function markRecovery(db: Executor, sessionId: string, workspaceId: string): Promise<void> {
+  await db.update(sessions).set({ recoveryWorkspaceId: workspaceId }).where(eq(sessions.id, sessionId))
+}

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errors, rateLimit } from '@gatehouse/server'
+import { errors, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
@@ -44,6 +44,9 @@ const Connection = Type.Object({
   workspaceId: Uuid,
   enabled: Type.Boolean(),
   allowIdpInitiated: Type.Boolean(),
+  requireSso: Type.Boolean({
+    description: 'Members reach the workspace only through its SSO (the owner keeps a recovery path)',
+  }),
   emailFromAttribute: Type.Boolean({ description: emailFromAttributeDescription }),
   allowSha1: Type.Boolean({ description: allowSha1Description }),
   signAuthnRequests: Type.Boolean({ description: signAuthnRequestsDescription }),
@@ -160,6 +163,12 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
         body: Type.Object({
           enabled: Type.Optional(Type.Boolean()),
           allowIdpInitiated: Type.Optional(Type.Boolean()),
+          requireSso: Type.Optional(
+            Type.Boolean({
+              description:
+                'Members reach the workspace only through its SSO. Turning it on needs an active connection and an SSO sign-in through it in the last 10 minutes (409 `sso_sign_in_required`).',
+            }),
+          ),
           emailFromAttribute: Type.Optional(Type.Boolean({ description: emailFromAttributeDescription })),
           allowSha1: Type.Optional(Type.Boolean({ description: allowSha1Description })),
           signAuthnRequests: Type.Optional(Type.Boolean({ description: signAuthnRequestsDescription })),
@@ -213,6 +222,33 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const { workspaceId, keyId } = request.params
       return { connection: await connections.retireSigningKey(workspaceId, actorOf(request).user.id, keyId) }
+    },
+  )
+
+  app.post(
+    '/v1/workspaces/:workspaceId/sso/recovery',
+    {
+      // A password sign-in, not the workspace's reach: this is the way in when SSO is required and fails.
+      config: { access: 'password' },
+      preHandler: rateLimit(redis, [perNetwork('sso-recovery', 10)]),
+      schema: {
+        tags: ['sso'],
+        summary: "The owner's recovery of a workspace that requires SSO",
+        description:
+          'The owner re-enters their password; this password session then reaches the workspace although it requires SSO. Each use is audited (`sso.owner_recovery`) and emailed to the other owners and the admins (`sso.recovery.used`).',
+        params: WorkspaceParams,
+        body: Type.Object({ password: Type.String({ maxLength: 1024 }) }),
+        response: { 204: Type.Null(), ...errorsOf },
+      },
+    },
+    async (request, reply) => {
+      const { user, session } = actorOf(request)
+      await connections.recoverAsOwner(
+        request.params.workspaceId,
+        { userId: user.id, passwordHash: user.passwordHash, sessionId: session.id },
+        request.body.password,
+      )
+      return reply.status(204).send(null)
     },
   )
 

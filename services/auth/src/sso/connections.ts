@@ -13,11 +13,19 @@ import {
   spCertificateFacts,
 } from '@gatehouse/saml'
 import { AppError, errors } from '@gatehouse/server'
+import { verifyPassword } from '../accounts/passwords.ts'
 import type { Role } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
-import { type AuthDatabase, type Executor, revokeConnectionSessions, type SessionRow } from '../sessions/repo.ts'
+import {
+  type AuthDatabase,
+  type Executor,
+  markRecovery,
+  revokeConnectionSessions,
+  type SessionRow,
+} from '../sessions/repo.ts'
 import { authenticationView } from '../sessions/service.ts'
+import { findWorkspaceAccess } from '../workspaces/repo.ts'
 import type { IdpKind } from './idp-kinds.ts'
 import {
   type ConnectionRow,
@@ -35,6 +43,7 @@ import type { SpKeyVault } from './sp-keys.ts'
 export interface ConnectionChanges {
   enabled?: boolean
   allowIdpInitiated?: boolean
+  requireSso?: boolean
   emailFromAttribute?: boolean
   allowSha1?: boolean
   signAuthnRequests?: boolean
@@ -56,6 +65,7 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     workspaceId: row.workspaceId,
     enabled: row.enabled,
     allowIdpInitiated: row.allowIdpInitiated,
+    requireSso: row.requireSso,
     emailFromAttribute: row.emailFromAttribute,
     allowSha1: row.allowSha1,
     signAuthnRequests: row.signAuthnRequests,
@@ -100,8 +110,11 @@ export const freshPasswordMs = 5 * 60 * 1000
 export interface ConnectionActor {
   userId: string
   role: Role
-  session: Pick<SessionRow, 'method' | 'workspaceId' | 'connectionId' | 'reauthenticatedAt'>
+  session: Pick<SessionRow, 'method' | 'workspaceId' | 'connectionId' | 'reauthenticatedAt' | 'createdAt'>
 }
+
+/** How recent the SSO sign-in of whoever turns requireSso on must be: proof the IdP works for them now. */
+export const freshSsoSignInMs = 10 * 60 * 1000
 
 type ChangeKind = SsoConnectionChanged['what']
 
@@ -240,6 +253,14 @@ export function createConnectionService(deps: {
       if (Object.keys(applied).length === 0) return view(row)
       // Unsolicited responses let the IdP sign anyone in with no request from us: the IdP's choice.
       if (applied.allowIdpInitiated === true) requireOwnerOrFreshPassword(actor)
+      // Nobody locks the workspace out: SSO can be required only while the connection works, as
+      // shown by the person turning it on having just signed in through it.
+      if (applied.requireSso === true) {
+        const signedInThrough = actor.session.method === 'saml' && actor.session.connectionId === row.id
+        const fresh = now().getTime() - actor.session.createdAt.getTime() <= freshSsoSignInMs
+        const active = row.enabled && applied.enabled !== false && idpOf(row) !== null
+        if (!active || !signedInThrough || !fresh) throw authErrors.ssoSignInRequired()
+      }
       const signingKeys = applied.signAuthnRequests ? { spSigningKeys: await keysForSigning(row) } : {}
       const result = await deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
@@ -304,6 +325,42 @@ export function createConnectionService(deps: {
         })
         return view(updated)
       })
+    },
+
+    /**
+     * The owner's way back into a workspace that requires SSO when its IdP fails them: their
+     * password, re-entered, lets this password session reach the workspace. Each use is audited
+     * and announced (`sso.recovery.used`) to the other owners and the admins.
+     */
+    async recoverAsOwner(
+      workspaceId: string,
+      actor: { userId: string; passwordHash: string | null; sessionId: string },
+      password: string,
+    ) {
+      const access = await findWorkspaceAccess(deps.db, workspaceId, actor.userId)
+      if (!access) throw errors.notFound('No such workspace.')
+      if (access.role !== 'owner') throw errors.forbidden('Only a workspace owner can recover it with a password.')
+      if (!(await verifyPassword(actor.passwordHash, password))) throw authErrors.invalidCredentials()
+      const audience = await findOwnerAudience(deps.db, workspaceId)
+      const row = await findConnectionByWorkspace(deps.db, workspaceId)
+      await deps.db.transaction(async (tx) => {
+        await markRecovery(tx, actor.sessionId, workspaceId)
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId: actor.userId,
+          action: 'sso.owner_recovery',
+          changes: { sessionId: actor.sessionId },
+        })
+        await deps.events.recoveryUsed(tx, {
+          workspaceId,
+          workspaceName: audience.workspaceName.slice(0, 200),
+          ...(row ? { connectionId: row.id } : {}),
+          by: actor.userId,
+          actingSession: { method: 'password' },
+          notify: audience.othersToTell(actor.userId).slice(0, 100),
+        })
+      })
+      deps.events.wake()
     },
 
     async remove(workspaceId: string, actor: ConnectionActor) {

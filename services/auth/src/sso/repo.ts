@@ -1,6 +1,6 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
-import { and, eq, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm'
 import {
   auditLog,
   memberships,
@@ -68,15 +68,25 @@ export async function insertAudit(
   await db.insert(auditLog).values(entry)
 }
 
-/** Who hears about a change to a workspace's SSO: its owners, and the workspace's name to tell them. */
+/**
+ * Who hears about a change to a workspace's SSO: its owners (`ownerEmails`), and for an owner's
+ * recovery the other owners and the admins (`othersToTell`); and the workspace's name to tell them.
+ */
 export async function findOwnerAudience(db: Executor, workspaceId: string) {
   const rows = await db
-    .select({ workspaceName: workspaces.name, email: users.email })
+    .select({ workspaceName: workspaces.name, userId: users.id, email: users.email, role: memberships.role })
     .from(workspaces)
-    .innerJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.role, 'owner')))
+    .innerJoin(
+      memberships,
+      and(eq(memberships.workspaceId, workspaces.id), inArray(memberships.role, ['owner', 'admin'])),
+    )
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(workspaces.id, workspaceId))
-  return { workspaceName: rows[0]?.workspaceName ?? '', ownerEmails: rows.map((row) => row.email) }
+  return {
+    workspaceName: rows[0]?.workspaceName ?? '',
+    ownerEmails: rows.filter((row) => row.role === 'owner').map((row) => row.email),
+    othersToTell: (userId: string) => rows.filter((row) => row.userId !== userId).map((row) => row.email),
+  }
 }
 
 /** The enabled, configured connections of the workspaces where this email may use SSO. */

@@ -10,6 +10,9 @@ export type MembershipRow = typeof memberships.$inferSelect
 const ssoConnectionIdFor = sql<string | null>`case when ${memberships.ssoAllowed} and ${ssoConnections.enabled}
   and ${ssoConnections.idpSsoUrl} is not null then ${ssoConnections.id} end`
 
+/** Whether the workspace requires its own SSO (joined rows): on, and the connection enabled. */
+const ssoRequiredFor = sql<boolean>`coalesce(${ssoConnections.requireSso} and ${ssoConnections.enabled}, false)`
+
 export async function insertWorkspace(db: Executor, name: string, createdBy: string): Promise<WorkspaceRow> {
   const [row] = await db.insert(workspaces).values({ name, createdBy }).returning()
   if (!row) throw new Error('workspace insert returned nothing')
@@ -27,6 +30,7 @@ export async function findWorkspaceAccess(db: Executor, workspaceId: string, use
       workspace: workspaces,
       role: memberships.role,
       ssoConnectionId: ssoConnectionIdFor,
+      ssoRequired: ssoRequiredFor,
       emailIsMember:
         email === undefined
           ? sql<null>`null`
@@ -50,6 +54,7 @@ export async function listMemberships(db: Executor, userId: string) {
       role: memberships.role,
       ssoAllowed: memberships.ssoAllowed,
       ssoConnectionId: ssoConnectionIdFor,
+      ssoRequired: ssoRequiredFor,
     })
     .from(memberships)
     .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))

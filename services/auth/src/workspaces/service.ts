@@ -51,8 +51,8 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
       const access = await findWorkspaceAccess(deps.db, workspaceId, signedIn.user.id)
       if (!access) throw errors.notFound('No such workspace.')
       if (!access.role) throw errors.forbidden('You are not a member of this workspace.')
-      const session = workspaceAuthentication(signedIn, workspaceId)
-      if (!session) throw workspaceReauthentication(access.ssoConnectionId)
+      const session = workspaceAuthentication(signedIn, workspaceId, access)
+      if (!session) throw workspaceReauthentication(access)
       if (!roles.includes(access.role)) throw errors.forbidden(roleRefusals[roles[0] ?? 'owner'])
       return { workspace: access.workspace, role: access.role, session }
     },

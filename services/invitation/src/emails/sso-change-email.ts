@@ -1,4 +1,4 @@
-import type { SsoConnectionChanged } from '@gatehouse/events'
+import type { SsoConnectionChanged, SsoRecoveryUsed } from '@gatehouse/events'
 import { escapeHtml } from '@gatehouse/server'
 import type { RenderedEmail } from './invitation-email.ts'
 
@@ -38,6 +38,25 @@ export function renderSsoChangeEmail(event: SsoConnectionChanged, settingsUrl: s
 ${fingerprints ? `<p><code>${escapeHtml(fingerprints)}</code></p>` : ''}
 <p>The identity provider of <strong>${escapeHtml(workspace)}</strong> can sign anyone in to ${escapeHtml(workspace)}.
 If you did not expect this change, <a href="${escapeHtml(settingsUrl)}">review the SSO settings now</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}
+
+/** The notice the other owners and the admins get each time an owner uses the password recovery. */
+export function renderRecoveryEmail(event: SsoRecoveryUsed, settingsUrl: string): RenderedEmail {
+  const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
+  const subject = `An owner of ${workspace} signed in with a password although SSO is required`
+  const text = [
+    `An owner of ${workspace} used the password recovery: their password session now reaches ${workspace}, which requires SSO.`,
+    '',
+    `If this was not expected, review the workspace's SSO settings and members now:`,
+    settingsUrl,
+  ].join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>An owner of <strong>${escapeHtml(workspace)}</strong> used the password recovery: their password session now reaches ${escapeHtml(workspace)}, which requires SSO.</p>
+<p>If this was not expected, <a href="${escapeHtml(settingsUrl)}">review the workspace's SSO settings and members now</a>.</p>
 </body></html>
 `
   return { subject, text, html }
