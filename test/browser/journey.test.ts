@@ -247,7 +247,8 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.getByRole('button', { name: 'Continue with SSO' }).click()
     await page.waitForURL(`${stack.devIdpUrl}/**`)
     await screenshot(page, 'dev-idp-sign-in')
-    await page.locator('#email').fill(bob.email)
+    // The email typed at Gatehouse went along as login_hint: the IdP's sign-in page has it already.
+    assert.equal(await page.locator('#email').inputValue(), bob.email)
     await page.locator('#sign-in').click()
     await page.waitForURL(workspaceUrl)
     await page.getByRole('heading', { name: workspaceName }).waitFor()

@@ -32,11 +32,14 @@ export async function request(
     json?: unknown
     form?: Record<string, string>
     accept?: string
+    /** The Origin header a browser sends with a POST from a page of that origin. */
+    origin?: string
     sourceAddress?: string
   } = {},
 ): Promise<HttpResult> {
   const headers: Record<string, string> = { accept: options.accept ?? 'application/json' }
   if (options.cookie) headers.cookie = options.cookie
+  if (options.origin) headers.origin = options.origin
   let body: string | undefined
   if (options.json !== undefined) {
     headers['content-type'] = 'application/json'
@@ -80,4 +83,121 @@ export async function request(
   }
   const isJson = (responseHeaders.get('content-type') ?? '').includes('application/json')
   return { status, headers: responseHeaders, body: isJson && text ? JSON.parse(text) : text, cookies }
+}
+
+export interface Page extends HttpResult {
+  /** The address this answer came from (after any redirects followed). */
+  url: string
+}
+
+/**
+ * What a browser does with HTTP, for driving a real IdP without one: cookies kept per host (RFC
+ * 6265 §5.3 keys them by host, not port), redirects followed, HTML forms read and submitted. No
+ * script runs: an IdP's auto-submitting form is posted by `submitForm`, as its <noscript> button would.
+ */
+export function createBrowser(sourceAddress: string = uniqueLoopbackAddress()) {
+  const jar = new Map<string, Map<string, string>>()
+
+  const cookieHeader = (url: URL) => [...(jar.get(url.hostname)?.values() ?? [])].join('; ')
+  const keep = (url: URL, result: HttpResult) => {
+    const cookies = jar.get(url.hostname) ?? new Map<string, string>()
+    jar.set(url.hostname, cookies)
+    for (const setCookie of result.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = setCookie.split(';')
+      const name = pair.slice(0, pair.indexOf('=')).trim()
+      if (!name) continue
+      const expired = attributes.some((attribute) => {
+        const [key = '', value = ''] = attribute.trim().split('=')
+        if (key.toLowerCase() === 'max-age') return Number(value) <= 0
+        if (key.toLowerCase() === 'expires') return Date.parse(attribute.trim().slice(8)) < Date.now()
+        return false
+      })
+      if (expired) cookies.delete(name)
+      else cookies.set(name, pair.trim())
+    }
+  }
+
+  /** One request with this browser's cookies; redirects followed (as GET) unless `follow` is false. */
+  async function open(
+    address: string,
+    options: { form?: Record<string, string>; origin?: string; follow?: boolean; accept?: string } = {},
+  ): Promise<Page> {
+    let url = new URL(address)
+    let form = options.form
+    for (let hops = 0; hops < 10; hops++) {
+      const result = await request(url.href, {
+        form,
+        origin: form ? options.origin : undefined,
+        cookie: cookieHeader(url) || undefined,
+        accept: options.accept ?? 'text/html,application/xhtml+xml,*/*',
+        sourceAddress,
+      })
+      keep(url, result)
+      const location = result.headers.get('location')
+      if (options.follow === false || location === null || result.status < 300 || result.status > 399) {
+        return { ...result, url: url.href }
+      }
+      url = new URL(location, url)
+      form = undefined
+    }
+    throw new Error(`more than 10 redirects from ${address}`)
+  }
+
+  return {
+    open,
+    /**
+     * Submits the form of `page` that has a field named `field` (the login form: `password`; an
+     * IdP's auto-submit form: `SAMLResponse`), with its own fields plus `fill`.
+     */
+    submitForm(page: Page, field: string, fill: Record<string, string> = {}, options: { follow?: boolean } = {}) {
+      const form = htmlForms(String(page.body)).find((candidate) => field in candidate.fields)
+      if (!form) throw new Error(`no form with a "${field}" field at ${page.url} (${page.status}):\n${page.body}`)
+      const action = new URL(form.action || page.url, page.url).href
+      if (form.method !== 'post') throw new Error(`the form at ${page.url} is sent by ${form.method}, not post`)
+      return open(action, {
+        form: { ...form.fields, ...fill },
+        origin: new URL(page.url).origin,
+        follow: options.follow,
+      })
+    },
+    /** The cookies this browser holds for a host. */
+    cookiesFor: (address: string) => Object.fromEntries(jar.get(new URL(address).hostname) ?? []),
+  }
+}
+
+export type Browser = ReturnType<typeof createBrowser>
+
+/** The forms of an HTML page: action, method and the name/value of each input (HTML entities decoded). */
+export function htmlForms(html: string): { action: string; method: string; fields: Record<string, string> }[] {
+  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].map(([, formAttributes = '', inner = '']) => {
+    const form = htmlAttributes(formAttributes)
+    const fields: Record<string, string> = {}
+    for (const [, inputAttributes = ''] of inner.matchAll(/<input\b([^>]*)>/gi)) {
+      const input = htmlAttributes(inputAttributes)
+      if (input.name !== undefined) fields[input.name] = input.value ?? ''
+    }
+    return { action: form.action ?? '', method: (form.method ?? 'get').toLowerCase(), fields }
+  })
+}
+
+function htmlAttributes(text: string): Record<string, string> {
+  const attributes: Record<string, string> = {}
+  for (const [, name = '', doubleQuoted, singleQuoted, bare] of text.matchAll(
+    /([\w:-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g,
+  )) {
+    attributes[name.toLowerCase()] = decodeEntities(doubleQuoted ?? singleQuoted ?? bare ?? '')
+  }
+  return attributes
+}
+
+const namedEntities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' }
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (entity, body: string) => {
+    if (body[0] === '#') {
+      const code = body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1))
+      return String.fromCodePoint(code)
+    }
+    return namedEntities[body.toLowerCase()] ?? entity
+  })
 }

@@ -22,6 +22,7 @@ export type SamlErrorReason =
   | 'destination_mismatch'
   | 'not_yet_valid'
   | 'expired'
+  | 'validity_too_long'
   | 'in_response_to_mismatch'
   | 'unsolicited'
   | 'replayed'

@@ -237,6 +237,13 @@ function parseInstant(element: Element, name: string): number | null {
   return value === null ? null : Date.parse(value)
 }
 
+/**
+ * The longest an accepted assertion may stay usable. Entra's are usable for minutes (bearer
+ * confirmation) to about an hour (Conditions); a window of years ("9999-12-31") would keep its
+ * replay-cache key, and the session it vouches for, alive forever.
+ */
+export const MAX_ASSERTION_VALIDITY_MS = 24 * 60 * 60 * 1000
+
 function checkWindow(
   notBefore: number | null,
   notOnOrAfter: number | null,
@@ -244,6 +251,12 @@ function checkWindow(
   skewMs: number,
   what: string,
 ): void {
+  if (notOnOrAfter !== null && notOnOrAfter - now > MAX_ASSERTION_VALIDITY_MS + skewMs) {
+    throw new SamlError(
+      'validity_too_long',
+      `The ${what} stays valid until ${new Date(notOnOrAfter).toISOString()}, more than 24 hours from now, which is refused. Check the token lifetime configured at the IdP.`,
+    )
+  }
   if (notBefore !== null && now + skewMs < notBefore) {
     throw new SamlError(
       'not_yet_valid',
@@ -477,7 +490,8 @@ export async function validateSamlResponse(
   const sessionIndex = authnStatement === null ? null : attributeOrNull(authnStatement, 'SessionIndex')
   const assertionId = assertion.getAttribute('ID') ?? ''
 
-  // saml-profiles 4.1.4.5: remember the ID for as long as the assertion could still be accepted.
+  // saml-profiles 4.1.4.5: remember the ID for as long as the assertion could still be accepted
+  // (at most MAX_ASSERTION_VALIDITY_MS ahead, as checkWindow refused anything longer).
   const lastValidMs = Math.max(confirmationNotOnOrAfter, conditionsNotOnOrAfter ?? confirmationNotOnOrAfter) + skew
   if (!(await input.replayStore.remember(`${issuer} ${assertionId}`, new Date(lastValidMs)))) {
     throw new SamlError('replayed', 'This SAML response was already used. Sign in again from the start.')

@@ -32,8 +32,9 @@ export interface DeclaredRoute {
 
 /**
  * Registers the default-deny hook: every route added after it must declare `config.access`, and
- * `enforce` runs before each handler (after validation, so it sees typed params). The declared
- * routes are kept on `app.declaredRoutes` for tests that list them.
+ * `enforce` runs first thing on each request (onRequest: before its body is read or parsed, so a
+ * refused caller costs no parsing; params are the raw strings of the path). The declared routes
+ * are kept on `app.declaredRoutes` for tests that list them.
  */
 export const routeAccess = fp<{ enforce: (request: FastifyRequest, access: RouteAccess) => Promise<void> }>(
   async (app, options) => {
@@ -46,7 +47,7 @@ export const routeAccess = fp<{ enforce: (request: FastifyRequest, access: Route
       }
       if (route.method !== 'HEAD') declared.push({ method: String(route.method), url: route.url, access })
     })
-    app.addHook('preHandler', async (request) => {
+    app.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access
       // Only routes registered before this plugin (health, readiness, docs) declare nothing:
       // the onRoute hook refuses any later one.

@@ -39,7 +39,14 @@ describe('what the invitation service relies on', () => {
         { timeoutMs: 10_000, intervalMs: 25 },
       )
       assert.deepEqual(memberships, [
-        { workspaceId: workspace.id, workspaceName: workspace.name, role: 'member', ssoAllowed: true, reachable: true },
+        {
+          workspaceId: workspace.id,
+          workspaceName: workspace.name,
+          role: 'member',
+          ssoAllowed: true,
+          ssoRequired: false,
+          reachable: true,
+        },
       ])
     } finally {
       await queue.close()

@@ -96,6 +96,44 @@ describe('SSO connection admin API', () => {
     assert.equal(current.json().connection.idp.entityId, idp.entityId)
   })
 
+  it("says what is wrong with the IdP's values in Entra's portal terms for Entra, in SAML terms for another IdP", async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const bad = [
+      { ssoUrl: '', entityId: '', certificate: 'not a certificate' },
+      { ssoUrl: 'https://idp.example/sso', entityId: 'https://idp.example', certificate: 'not a certificate' },
+      { metadataXml: '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>' },
+    ]
+    const messagesFor = async (idpKind: string) => {
+      const messages: string[] = []
+      for (const body of bad) {
+        const response = await auth.app.inject({
+          method: 'PUT',
+          url: `/v1/workspaces/${workspace.id}/sso/idp`,
+          headers: { cookie: owner.cookie },
+          payload: { ...body, idpKind },
+        })
+        assert.equal(response.statusCode, 400, response.body)
+        messages.push(response.json().message, ...Object.values<string>(response.json().fields))
+      }
+      return messages
+    }
+    const entra = await messagesFor('entra')
+    assert.ok(
+      entra.some((message) => /Entra/.test(message)),
+      entra.join(' | '),
+    )
+    const okta = await messagesFor('okta')
+    for (const message of okta) assert.doesNotMatch(message, /Entra|Login URL/)
+    assert.ok(
+      okta.some((message) => /IdP Entity ID/.test(message)),
+      okta.join(' | '),
+    )
+    assert.ok(
+      okta.some((message) => /signing certificate/.test(message)),
+      okta.join(' | '),
+    )
+  })
+
   it('refuses hostile metadata uploads with invalid_metadata, before they can stall the parser', async () => {
     const { owner, workspace } = await workspaceWithSso(auth.app)
     const entra = readFileSync(new URL('ssoready-2023.federation-metadata.xml', fixtures), 'utf8')
@@ -106,8 +144,13 @@ describe('SSO connection admin API', () => {
         headers: { cookie: owner.cookie },
         payload: { metadataXml },
       })
-      assert.equal(response.statusCode, 400, `${name}: ${response.body.slice(0, 200)}`)
-      assert.equal(response.json().error, 'invalid_metadata', name)
+      // Past the route's body limit (twice the metadata size limit) the body is not even read.
+      const expected = metadataXml.length > 512 * 1024 ? [413, 'payload_too_large'] : [400, 'invalid_metadata']
+      assert.deepEqual(
+        [response.statusCode, response.json().error],
+        expected,
+        `${name}: ${response.body.slice(0, 200)}`,
+      )
     }
   })
 

@@ -29,6 +29,8 @@ function labelText(field) {
   if (!label) return field.getAttribute('aria-label')
   return (label.querySelector('[data-idp-kind]:not([hidden])') ?? label).textContent.trim()
 }
+// Only the owner may allow SHA-1 (the API answers 403 to an admin); an admin may turn it off.
+let isOwner = false
 
 async function load() {
   const session = await currentSession()
@@ -39,6 +41,7 @@ async function load() {
     setText('workspace-link', membership.workspaceName)
     document.title = `SSO settings · ${membership.workspaceName} · Gatehouse`
   }
+  isOwner = membership?.role === 'owner'
   if (!membership || (membership.role !== 'owner' && membership.role !== 'admin')) {
     setText('sso-page-error', 'Only the owner or an admin of this workspace can change its SSO settings.')
     return
@@ -73,6 +76,7 @@ function render(connection) {
   document.getElementById('sso-idp-initiated').checked = connection.allowIdpInitiated
   document.getElementById('sso-email-from-attribute').checked = connection.emailFromAttribute
   document.getElementById('sso-allow-sha1').checked = connection.allowSha1
+  document.getElementById('sso-allow-sha1').disabled = !isOwner && !connection.allowSha1
 
   renderSigning(connection)
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { errors, type RouteAccess, routeAccess } from '@gatehouse/server'
+import { errors, type RouteAccess, routeAccess, Uuid } from '@gatehouse/server'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Role } from '../db/schema.ts'
 import type { WorkspaceRow } from '../workspaces/repo.ts'
@@ -36,6 +36,8 @@ export function workspaceOf(request: FastifyRequest): { row: WorkspaceRow; role:
   if (!granted) throw new Error(`${request.routeOptions.url} was not authorized for a workspace`)
   return granted
 }
+
+const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
@@ -74,8 +76,11 @@ export async function registerAccess(
         request.actor = { user, signedIn, session }
         return
       }
+      // Raw from the path (this runs before validation): only a well-formed id reaches Postgres.
       const workspaceId = (request.params as { workspaceId?: string }).workspaceId
-      if (!workspaceId) throw new Error(`${request.routeOptions.url} needs a workspace but has no :workspaceId`)
+      if (workspaceId === undefined)
+        throw new Error(`${request.routeOptions.url} needs a workspace but has no :workspaceId`)
+      if (!uuidPattern.test(workspaceId)) throw errors.badRequest('The workspace id is not a UUID.')
       const granted = await deps.workspaces.authorize(workspaceId, signedIn, rolesFrom[access.workspace])
       request.actor = {
         user,

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { METADATA_XML_LIMITS } from '@gatehouse/saml'
 import { errors, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
@@ -97,7 +98,7 @@ const IdpBody = Type.Union([
   ),
   Type.Object(
     {
-      metadataXml: Type.String({ maxLength: 1_048_576, description: 'Federation metadata XML' }),
+      metadataXml: Type.String({ description: 'Federation metadata XML, at most 256 KiB (packages/saml README)' }),
       idpKind: Type.Optional(IdpKindSchema),
     },
     { additionalProperties: false },
@@ -112,7 +113,8 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   // Only an owner or admin of this very workspace, through a sign-in that reaches it.
   const config = { access: { workspace: 'admin' } } as const
   // Any self-registered user owns a workspace, and each change may parse up to the metadata
-  // limits (packages/saml README): changes are counted per account and per workspace.
+  // limits (packages/saml README): changes are counted per account and per workspace, before the
+  // body is read (onRequest, after the access hook), so a refused change costs no JSON or XML parsing.
   const countChange = async (request: FastifyRequest) => {
     const actor = connectionActor(request)
     const workspaceId = workspaceOf(request).row.id
@@ -120,15 +122,18 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => actor.userId },
       { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
     ])(request)
-    return actor
   }
   const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 429: ErrorRef }
 
   app.post(
     '/v1/workspaces/:workspaceId/sso',
-    { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } } },
+    {
+      config,
+      onRequest: countChange,
+      schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } },
+    },
     async (request, reply) => {
-      const connection = await connections.turnOn(request.params.workspaceId, await countChange(request))
+      const connection = await connections.turnOn(request.params.workspaceId, connectionActor(request))
       return reply.status(201).send({ connection })
     },
   )
@@ -145,10 +150,13 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     '/v1/workspaces/:workspaceId/sso/idp',
     {
       config,
+      onRequest: countChange,
+      // Metadata is at most 256 KiB (METADATA_XML_LIMITS), twice that once escaped into JSON.
+      bodyLimit: 2 * METADATA_XML_LIMITS.bytes,
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      const actor = await countChange(request)
+      const actor = connectionActor(request)
       return { connection: await connections.setIdp(request.params.workspaceId, actor, request.body) }
     },
   )
@@ -157,6 +165,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     '/v1/workspaces/:workspaceId/sso',
     {
       config,
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         params: WorkspaceParams,
@@ -178,7 +187,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const actor = await countChange(request)
+      const actor = connectionActor(request)
       // A weaker signature check lowers what every member's sign-in rests on: the owner's call alone.
       if (request.body.allowSha1 && actor.role !== 'owner') {
         throw errors.forbidden('Only the workspace owner can allow SHA-1 signatures.')
@@ -191,6 +200,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     '/v1/workspaces/:workspaceId/sso/signing-keys',
     {
       config,
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         summary: 'Rotate the SP signing key',
@@ -210,6 +220,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     '/v1/workspaces/:workspaceId/sso/signing-keys/:keyId',
     {
       config,
+      onRequest: countChange,
       schema: {
         tags: ['sso'],
         summary: 'Retire an SP signing key',
@@ -254,9 +265,13 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
 
   app.delete(
     '/v1/workspaces/:workspaceId/sso',
-    { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } } },
+    {
+      config,
+      onRequest: countChange,
+      schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } },
+    },
     async (request, reply) => {
-      await connections.remove(request.params.workspaceId, await countChange(request))
+      await connections.remove(request.params.workspaceId, connectionActor(request))
       return reply.status(204).send(null)
     },
   )

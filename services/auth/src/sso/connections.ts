@@ -26,7 +26,7 @@ import {
 } from '../sessions/repo.ts'
 import { authenticationView } from '../sessions/service.ts'
 import { findWorkspaceAccess } from '../workspaces/repo.ts'
-import type { IdpKind } from './idp-kinds.ts'
+import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -169,9 +169,12 @@ export function createConnectionService(deps: {
     })
   }
 
-  /** A connection made before SP keys existed gets its first one when signing first needs it. */
-  async function keysForSigning(row: ConnectionRow) {
-    return row.spSigningKeys.length > 0 ? row.spSigningKeys : [await deps.keys.create(row.id)]
+  /**
+   * A connection made before SP keys existed gets its first one when signing first needs it. Only
+   * then is the key list written, so a stale read never undoes a rotation or retirement.
+   */
+  async function firstSigningKey(row: ConnectionRow) {
+    return row.spSigningKeys.length > 0 ? {} : { spSigningKeys: [await deps.keys.create(row.id)] }
   }
 
   async function existing(workspaceId: string): Promise<ConnectionRow> {
@@ -207,13 +210,11 @@ export function createConnectionService(deps: {
     async setIdp(workspaceId: string, actor: ConnectionActor, input: IdpInput) {
       requireOwnerOrFreshPassword(actor)
       const row = await existing(workspaceId)
-      const parsed = parseIdpInput(input)
+      const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind)
       const fingerprints = parsed.certificates.map((certificate) => certificate.fingerprintSha256)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
-      const signing = parsed.wantAuthnRequestsSigned
-        ? { signAuthnRequests: true, spSigningKeys: await keysForSigning(row) }
-        : {}
+      const signing = parsed.wantAuthnRequestsSigned ? { signAuthnRequests: true, ...(await firstSigningKey(row)) } : {}
       const result = await deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, {
           idpSsoUrl: parsed.ssoUrl,
@@ -261,7 +262,7 @@ export function createConnectionService(deps: {
         const active = row.enabled && applied.enabled !== false && idpOf(row) !== null
         if (!active || !signedInThrough || !fresh) throw authErrors.ssoSignInRequired()
       }
-      const signingKeys = applied.signAuthnRequests ? { spSigningKeys: await keysForSigning(row) } : {}
+      const signingKeys = applied.signAuthnRequests ? await firstSigningKey(row) : {}
       const result = await deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
         await insertAudit(tx, {
@@ -315,7 +316,7 @@ export function createConnectionService(deps: {
         if (!row || index === -1) throw errors.notFound('This connection has no such signing key.')
         if (index === 0) throw authErrors.signingKeyInUse()
         const updated = await updateConnection(tx, id, {
-          spSigningKeys: row.spSigningKeys.filter((key) => key.id !== row.spSigningKeys[index]?.id),
+          spSigningKeys: row.spSigningKeys.filter((_, position) => position !== index),
         })
         await insertAudit(tx, {
           workspaceId,
@@ -383,12 +384,17 @@ export function createConnectionService(deps: {
 
 export type ConnectionService = ReturnType<typeof createConnectionService>
 
-function parseIdpInput(input: IdpInput): ParsedIdpConfig {
+/** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
+function parseIdpInput(input: IdpInput, idpKind: IdpKind): ParsedIdpConfig {
   try {
-    return 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    const parsed = 'metadataXml' in input ? idpConfigFromMetadata(input.metadataXml) : idpConfigFromValues(input)
+    return { ...parsed, warnings: parsed.warnings.map((warning) => inIdpTerms(warning, idpKind)) }
   } catch (error) {
     if (error instanceof SamlConfigError) {
-      throw new AppError(400, error.code, error.message, { fields: error.fields })
+      const fields = Object.fromEntries(
+        Object.entries(error.fields).map(([field, message]) => [field, inIdpTerms(message, idpKind)]),
+      )
+      throw new AppError(400, error.code, inIdpTerms(error.message, idpKind), { fields })
     }
     throw error
   }

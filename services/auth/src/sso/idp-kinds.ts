@@ -41,3 +41,22 @@ export function refusalMessage(error: SamlError, idpKind: IdpKind): string {
   const diagnosis = error.message.split(/(?<=\.)\s+/).filter((sentence) => !/\bEntra\b/.test(sentence))
   return [...diagnosis, advice].join(' ')
 }
+
+// @gatehouse/saml words its setup errors and warnings in the terms of Entra's portal; for another
+// IdP they are put in the SAML terms its console maps to. Most specific phrases first.
+const neutralTerms: [RegExp, string][] = [
+  [/the "Certificate \(Base64\)" (downloaded )?from Entra/g, "the IdP's signing certificate"],
+  [/\("Certificate \(Base64\)" in Entra\)/g, "(the IdP's signing certificate)"],
+  [/Download "Federation Metadata XML" from Entra/g, "Download your identity provider's metadata"],
+  [/the one of your Entra application/g, 'the one of this application'],
+  [/Entra's new certificate/g, "the identity provider's new certificate"],
+  [/(Microsoft )?Entra Identifier/g, 'IdP Entity ID'],
+  [/Login URL/g, 'IdP Single Sign-On URL'],
+  [/from Entra/g, 'from your identity provider'],
+]
+
+/** A setup error or warning as the admin of `idpKind` should read it. */
+export function inIdpTerms(message: string, idpKind: IdpKind): string {
+  if (idpKind === 'entra') return message
+  return neutralTerms.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), message)
+}
