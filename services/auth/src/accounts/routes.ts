@@ -86,7 +86,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      await accounts.reauthenticate(actorOf(request).signedIn, request.body.password)
+      await accounts.reauthenticate(actorOf(request).signedIn, request.body.password, clientOf(request))
       return reply.status(204).send(null)
     },
   )

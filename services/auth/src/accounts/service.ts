@@ -96,8 +96,15 @@ export function createAccountService(deps: {
      * The person re-entered their password: the browser's authentications are stamped, which lets
      * an admin change who the workspace's IdP is for a few minutes (see sso/connections.ts).
      */
-    async reauthenticate(signedIn: SignedIn, password: string): Promise<void> {
-      if (!(await verifyPassword(signedIn.user.passwordHash, password))) throw authErrors.invalidCredentials()
+    async reauthenticate(signedIn: SignedIn, password: string, client: ClientInfo): Promise<void> {
+      const { email } = signedIn.user
+      // The same guessing limits as signing in: a stolen SSO session must not become a password oracle.
+      await deps.throttle.check(email, client.ip)
+      if (!(await verifyPassword(signedIn.user.passwordHash, password))) {
+        await deps.throttle.failed(email, client.ip)
+        throw authErrors.invalidCredentials()
+      }
+      await deps.throttle.succeeded(email, client.ip)
       await markReauthenticated(
         deps.db,
         signedIn.authentications.map((session) => session.id),
