@@ -13,11 +13,15 @@ const root = resolve(new URL('..', import.meta.url).pathname)
 const dataDir = resolve(process.env.DATA_DIR || join(root, '.data'))
 const redisUrl = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379')
 
+// auth and invitation see clients through the web gateway on this machine, so they believe its
+// X-Forwarded-For; web is the edge itself and believes none (with loopback trusted there, any
+// local client could name itself anyone to every per-network limit).
+const behindGateway = process.env.TRUST_PROXY || 'loopback'
 const services = [
-  { name: 'auth', entry: 'services/auth/src/server.ts', port: 3001 },
-  { name: 'invitation', entry: 'services/invitation/src/server.ts', port: 3002 },
-  { name: 'web', entry: 'services/web/src/server.ts', port: 3000 },
-  { name: 'dev-idp', entry: 'packages/dev-idp/src/server.ts', port: 3003 },
+  { name: 'auth', entry: 'services/auth/src/server.ts', port: 3001, trustProxy: behindGateway },
+  { name: 'invitation', entry: 'services/invitation/src/server.ts', port: 3002, trustProxy: behindGateway },
+  { name: 'web', entry: 'services/web/src/server.ts', port: 3000, trustProxy: '' },
+  { name: 'dev-idp', entry: 'packages/dev-idp/src/server.ts', port: 3003, trustProxy: '' },
 ]
 const publicUrl = process.env.PUBLIC_URL || 'http://localhost:3000'
 const devIdpUrl = process.env.DEV_IDP_BASE_URL || 'http://localhost:3003'
@@ -28,8 +32,6 @@ const shared = {
   DATA_DIR: dataDir,
   REDIS_URL: redisUrl.href,
   INTERNAL_TOKEN: process.env.INTERNAL_TOKEN || randomBytes(32).toString('base64url'),
-  // auth and invitation see clients through the web gateway on this machine.
-  TRUST_PROXY: process.env.TRUST_PROXY || 'loopback',
 }
 
 const children: ChildProcess[] = []
@@ -148,7 +150,14 @@ const stopWhenOrphaned =
 function startService(service: (typeof services)[number]) {
   const child = spawn(process.execPath, ['--import', stopWhenOrphaned, '--import', 'tsx', service.entry], {
     cwd: root,
-    env: { ...process.env, ...shared, PUBLIC_URL: publicUrl, DEV_IDP_BASE_URL: devIdpUrl, PORT: String(service.port) },
+    env: {
+      ...process.env,
+      ...shared,
+      PUBLIC_URL: publicUrl,
+      DEV_IDP_BASE_URL: devIdpUrl,
+      PORT: String(service.port),
+      TRUST_PROXY: service.trustProxy,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own: Ctrl-C reaches only this script, which then sends each service
     // one SIGTERM. Had the terminal's SIGINT reached them too, that SIGTERM would be their second

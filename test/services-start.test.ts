@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { describe, it } from 'node:test'
 import { postgresUrl, redisUrl, sparePort, temporaryDirectory } from '@gatehouse/testing'
 import { runToExit, startProcess } from './support/processes.ts'
@@ -54,6 +55,34 @@ describe('services start and stop', () => {
     })
     assert.equal(result.code, 1)
     assert.match(result.stderr, /COOKIE_SECRET: is required when NODE_ENV=production/)
+  })
+
+  it('every service stops within 1 s of SIGTERM when idle, though a browser holds a socket that sent nothing', async (t) => {
+    const dataDir = temporaryDirectory()
+    t.after(dataDir.remove)
+    const shared = { DATA_DIR: dataDir.path, REDIS_URL: redisUrl, DATABASE_URL: postgresUrl }
+    const [authPort, invitationPort, webPort] = [await sparePort(), await sparePort(), await sparePort()]
+    const auth = await startProcess('auth', { ...shared, PORT: String(authPort) })
+    const invitation = await startProcess('invitation', {
+      ...shared,
+      PORT: String(invitationPort),
+      AUTH_URL: auth.url,
+    })
+    const web = await startProcess('web', { PORT: String(webPort), AUTH_URL: auth.url, INVITATION_URL: invitation.url })
+    // Stopped one by one, each while a preconnected socket (as Chromium opens them) waits on it.
+    for (const [running, port] of [
+      [web, webPort],
+      [invitation, invitationPort],
+      [auth, authPort],
+    ] as const) {
+      const preconnected = connect(port, '127.0.0.1')
+      preconnected.on('error', () => {})
+      await new Promise((resolve) => preconnected.once('connect', resolve))
+      const stopped = await running.stop('SIGTERM')
+      preconnected.destroy()
+      assert.equal(stopped.code, 0, running.output())
+      assert.ok(stopped.milliseconds < 1_000, `${running.name} took ${stopped.milliseconds} ms`)
+    }
   })
 
   // Production secrets are given, so only the variable under test is missing.

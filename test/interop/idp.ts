@@ -18,6 +18,13 @@ export interface IdpSettings {
   publishNextKey: boolean
   /** Whether the IdP refuses AuthnRequests not signed by a key of the SP metadata it imported. */
   requireSignedRequests: boolean
+  /**
+   * The NameID: the person's email (format emailAddress), or a transient one (saml-core 8.3.8, the
+   * default of many IdPs) with the email only in an attribute.
+   */
+  nameId: 'email' | 'transient'
+  /** RSA with SHA-256 (signature and digest), or the legacy SHA-1 some IdPs still use. */
+  hash: 'sha256' | 'sha1'
 }
 
 export const defaultSettings: IdpSettings = {
@@ -25,6 +32,8 @@ export const defaultSettings: IdpSettings = {
   signingKey: 'current',
   publishNextKey: false,
   requireSignedRequests: false,
+  nameId: 'email',
+  hash: 'sha256',
 }
 
 export interface User {

@@ -67,6 +67,8 @@ export async function startPythonIdp(idp: PythonIdp): Promise<RunningIdp> {
         signing_key: settings.signingKey,
         publish_next_key: settings.publishNextKey,
         require_signed_requests: settings.requireSignedRequests,
+        name_id: settings.nameId,
+        hash: settings.hash,
       }),
     )
   write()

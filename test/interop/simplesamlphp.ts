@@ -82,7 +82,7 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
   foreach (\\SimpleSAML\\Metadata\\SAMLParser::parseDescriptorsFile($file) as $entity) {
     $sp = $entity->getMetadata20SP();
     if ($sp === null) continue;
-    // Gatehouse identifies people by an email NameID; which elements get signed is the test's.
+    // The NameID (email or transient) and which elements get signed are the test's.
     $metadata[$sp['entityid']] = array_merge($sp, require ${php(join(root, 'sp-options.php'))});
   }
 }
@@ -109,7 +109,7 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
       settings.publishNextKey && settings.signingKey === 'current'
         ? `  'new_certificate' => ${php(keys.next.certificatePath)},`
         : '',
-      `  'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',`,
+      `  'signature.algorithm' => ${php(settings.hash === 'sha1' ? 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')},`,
       `  'validate.authnrequest' => ${settings.requireSignedRequests},`,
     ]
     writeAtomically(
@@ -119,8 +119,12 @@ foreach (glob(${php(join(root, 'sp'))} . '/*.xml') as $file) {
     writeAtomically(
       join(root, 'sp-options.php'),
       `<?php return [
-  'NameIDFormat' => 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-  'simplesaml.nameidattribute' => 'email',
+  ${
+    settings.nameId === 'email'
+      ? `'NameIDFormat' => 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  'simplesaml.nameidattribute' => 'email',`
+      : `'NameIDFormat' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',`
+  }
   'saml20.sign.assertion' => ${settings.signing !== 'response'},
   'saml20.sign.response' => ${settings.signing !== 'assertion'},
   ${settings.requireSignedRequests ? "'validate.authnrequest' => true," : ''}

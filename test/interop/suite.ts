@@ -34,6 +34,7 @@ function signedElements(samlResponse: string): string[] {
   const signatures = document.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')
   return Array.from(signatures, (signature) => (signature.parentNode as Element).localName ?? '').sort()
 }
+
 const password = 'correct horse battery staple'
 
 /** What these tests read of CONTRACT.md's `{connection}`. */
@@ -260,6 +261,43 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       assert.equal(again.status, 409, String(again.body).slice(0, 1000))
       assert.match(String(again.body), /data-code="saml_replayed"/)
       assert.equal(again.cookies.session, undefined)
+    })
+
+    it('takes the email from the mail attribute when the NameID is transient, once the admin says so', async () => {
+      idp.configure({ ...defaultSettings, nameId: 'transient' })
+      const refused = (await signInIdpInitiated(member)).acs
+      assert.equal(refused.status, 400, String(refused.body).slice(0, 1000))
+      assert.match(String(refused.body), /nameid_not_email/)
+
+      const setEmailFromAttribute = (emailFromAttribute: boolean) =>
+        api(`/v1/workspaces/${workspaceId}/sso`, {
+          method: 'PATCH',
+          cookie: owner.cookie,
+          json: { emailFromAttribute },
+        })
+      assert.equal((await setEmailFromAttribute(true)).status, 200)
+      try {
+        await assertSignedIn(await signInIdpInitiated(member), member, '/')
+        await assertSignedIn(await signInSpInitiated(member), member, '/home')
+      } finally {
+        await setEmailFromAttribute(false)
+      }
+    })
+
+    it('refuses SHA-1 signatures (weak_algorithm) until the owner allows SHA-1 for the connection', async () => {
+      idp.configure({ ...defaultSettings, hash: 'sha1' })
+      const refused = (await signInIdpInitiated(member)).acs
+      assert.equal(refused.status, 400, String(refused.body).slice(0, 1000))
+      assert.match(String(refused.body), /weak_algorithm/)
+
+      const setAllowSha1 = (allowSha1: boolean) =>
+        api(`/v1/workspaces/${workspaceId}/sso`, { method: 'PATCH', cookie: owner.cookie, json: { allowSha1 } })
+      assert.equal((await setAllowSha1(true)).status, 200)
+      try {
+        await assertSignedIn(await signInSpInitiated(member), member, '/home')
+      } finally {
+        await setAllowSha1(false)
+      }
     })
 
     it('imports the three values (Login URL, Identifier, certificate) and signs in with them', async () => {

@@ -35,7 +35,17 @@ const MAX_METADATA_CERTIFICATES = 10
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'
 
-function ssoUrlProblem(value: string): string | null {
+export interface IdpConfigOptions {
+  now?: Date
+  /**
+   * Accept a plain-http Login URL on a loopback host (the dev IdP); default true for tests and
+   * tools. The auth service passes false unless it runs in development. Otherwise the Login URL
+   * must be https: the browser carries the AuthnRequest there in the clear.
+   */
+  allowLoopbackHttp?: boolean
+}
+
+function ssoUrlProblem(value: string, allowLoopbackHttp: boolean): string | null {
   const text = value.trim()
   if (text.length === 0) return 'Enter the Login URL from Entra.'
   if (text.length > MAX_URL_LENGTH) return `The Login URL is longer than ${MAX_URL_LENGTH} characters.`
@@ -47,8 +57,10 @@ function ssoUrlProblem(value: string): string | null {
   }
   if (url.username !== '' || url.password !== '') return 'The Login URL must not contain a user name or password.'
   if (url.protocol === 'https:') return null
-  if (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname)) return null
-  return 'The Login URL must use https (plain http is accepted only for localhost).'
+  if (url.protocol === 'http:' && allowLoopbackHttp && LOCAL_HOSTS.has(url.hostname)) return null
+  return allowLoopbackHttp
+    ? 'The Login URL must use https (plain http is accepted only for localhost in development).'
+    : 'The Login URL must use https.'
 }
 
 function entityIdProblem(value: string): string | null {
@@ -75,10 +87,10 @@ function describeAll(texts: string[], now: Date): { certificates: IdpCertificate
 
 export function idpConfigFromValues(
   values: { ssoUrl: string; entityId: string; certificate: string },
-  options: { now?: Date } = {},
+  options: IdpConfigOptions = {},
 ): ParsedIdpConfig {
   const now = options.now ?? new Date()
-  const urlProblem = ssoUrlProblem(values.ssoUrl)
+  const urlProblem = ssoUrlProblem(values.ssoUrl, options.allowLoopbackHttp !== false)
   const entityProblem = entityIdProblem(values.entityId)
   if (urlProblem !== null || entityProblem !== null) {
     const fields: Record<string, string> = {}
@@ -144,7 +156,7 @@ function signingCertificateTexts(descriptor: Element): string[] {
  * rollover: all are kept, saml-metadata 2.4.1.1). The document's own signature is not checked:
  * the admin uploads it over an authenticated session, which is the trust anchor.
  */
-export function idpConfigFromMetadata(metadataXml: string, options: { now?: Date } = {}): ParsedIdpConfig {
+export function idpConfigFromMetadata(metadataXml: string, options: IdpConfigOptions = {}): ParsedIdpConfig {
   const now = options.now ?? new Date()
   const text = metadataXml.replace(/^\uFEFF/, '')
   let root: Element
@@ -167,7 +179,9 @@ export function idpConfigFromMetadata(metadataXml: string, options: { now?: Date
   const ssoUrl = redirectService?.getAttribute('Location') ?? ''
   const fields: Record<string, string> = {}
   const urlProblem =
-    redirectService === undefined ? 'The metadata has no HTTP-Redirect SingleSignOnService.' : ssoUrlProblem(ssoUrl)
+    redirectService === undefined
+      ? 'The metadata has no HTTP-Redirect SingleSignOnService.'
+      : ssoUrlProblem(ssoUrl, options.allowLoopbackHttp !== false)
   if (urlProblem !== null) fields.ssoUrl = urlProblem
   const entityProblem = entityIdProblem(entityId)
   if (entityProblem !== null) fields.entityId = entityProblem

@@ -6,7 +6,13 @@ export {
   SamlError,
   type SamlErrorReason,
 } from './errors.ts'
-export { type IdpConfig, idpConfigFromMetadata, idpConfigFromValues, type ParsedIdpConfig } from './idp-config.ts'
+export {
+  type IdpConfig,
+  type IdpConfigOptions,
+  idpConfigFromMetadata,
+  idpConfigFromValues,
+  type ParsedIdpConfig,
+} from './idp-config.ts'
 export { MemoryReplayStore, type ReplayStore } from './replay-store.ts'
 export { samlifySchemaValidator, validateResponseSchema } from './response-schema.ts'
 export {

@@ -181,7 +181,54 @@ function requiredText(element: Element, what: string): string {
   return text
 }
 
-function checkStatus(response: Element): void {
+// saml-core 3.2.2.2: the top-level status codes; anything else is shown as "unknown".
+const KNOWN_STATUSES = new Set(
+  [
+    'Success',
+    'Requester',
+    'Responder',
+    'VersionMismatch',
+    'AuthnFailed',
+    'InvalidAttrNameOrValue',
+    'InvalidNameIDPolicy',
+    'NoAuthnContext',
+    'NoAvailableIDP',
+    'NoPassive',
+    'NoSupportedIDP',
+    'PartialLogout',
+    'ProxyCountExceeded',
+    'RequestDenied',
+    'RequestUnsupported',
+    'RequestVersionDeprecated',
+    'RequestVersionTooHigh',
+    'RequestVersionTooLow',
+    'ResourceNotRecognized',
+    'TooManyResponses',
+    'UnknownAttrProfile',
+    'UnknownPrincipal',
+    'UnsupportedBinding',
+  ].map((name) => `urn:oasis:names:tc:SAML:2.0:status:${name}`),
+)
+
+/** Whether the Response element carries a signature that verifies with the connection's keys. */
+function responseSignatureHolds(response: Element, settings: ResponseValidationSettings, now: Date): boolean {
+  const signature = firstChildNamed(response, NS.dsig, 'Signature')
+  if (signature === null) return false
+  try {
+    assertSignsItsParent(signature, response)
+    verifyEnvelopedSignature(signature, response, {
+      keys: settings.keys,
+      allowSha1: settings.allowSha1,
+      now,
+      clockSkewMs: settings.clockSkewMs,
+    })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function checkStatus(response: Element, settings: ResponseValidationSettings, now: Date): void {
   const status = firstChildNamed(response, NS.protocol, 'Status')
   const statusCode = status === null ? null : firstChildNamed(status, NS.protocol, 'StatusCode')
   const value = statusCode === null ? null : statusCode.getAttribute('Value')
@@ -190,16 +237,18 @@ function checkStatus(response: Element): void {
   const statusMessage = status === null ? null : firstChildNamed(status, NS.protocol, 'StatusMessage')
   const messageText = statusMessage === null ? null : soleText(statusMessage)
   const describe = (uri: string | null | undefined) =>
-    (uri ?? 'unknown').replace(/^urn:oasis:names:tc:SAML:2\.0:status:/, '')
+    uri && KNOWN_STATUSES.has(uri) ? uri.replace(/^urn:oasis:names:tc:SAML:2\.0:status:/, '') : 'unknown'
   const detail = subCode === null ? '' : ` / ${describe(subCode.getAttribute('Value'))}`
-  // An IdP status message is free text from outside: bounded and stripped of markup characters.
+  // An error Response usually carries no signature, so anyone can post one with any text: the
+  // IdP's message is shown only when the IdP signed it, quoted as its words, bounded and stripped
+  // of markup characters; otherwise only the status codes (a fixed vocabulary) are.
   const shown =
-    messageText === null
+    messageText === null || !responseSignatureHolds(response, settings, now)
       ? ''
-      : `: ${messageText
-          .replace(/[<>&"\r\n]+/g, ' ')
+      : `; the IdP says: “${messageText
+          .replace(/[<>&"“”\r\n]+/g, ' ')
           .trim()
-          .slice(0, 200)}`
+          .slice(0, 200)}”`
   throw new SamlError('status_not_success', `The IdP refused the sign-in (status ${describe(value)}${detail})${shown}.`)
 }
 
@@ -429,7 +478,7 @@ export async function validateSamlResponse(
   const document = parseResponseDocument(input.samlResponse)
   const response = validateResponseSchema(document)
   assertUniqueIds(response)
-  checkStatus(response)
+  checkStatus(response, settings, now)
   const assertion = soleAssertion(response)
   const responseSigned = verifySignatures(response, assertion, settings, now)
 

@@ -149,6 +149,19 @@ describe('IdP configuration from the three Entra values', () => {
     }
   })
 
+  it('refuses a plain-http Login URL on localhost too, unless development allows it', () => {
+    for (const url of ['http://localhost:3003/t/saml2', 'http://127.0.0.1:3003/t/saml2']) {
+      const error = configError(() =>
+        idpConfigFromValues(
+          { ssoUrl: url, entityId, certificate: tercenPem },
+          { now: insideValidity, allowLoopbackHttp: false },
+        ),
+      )
+      assert.equal(error.code, 'invalid_url')
+      assert.equal(error.fields.ssoUrl, 'The Login URL must use https.')
+    }
+  })
+
   it('refuses an empty or unbounded Entity ID', () => {
     for (const value of ['', '   ', 'x'.repeat(1025), 'https://sts.windows.net/ a/']) {
       const error = configError(() =>

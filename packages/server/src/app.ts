@@ -30,11 +30,13 @@ export interface CreateAppOptions {
 export const ErrorRef = Type.Ref('Error')
 
 /**
- * A UUID exactly as Postgres reads one. Not `format: 'uuid'`: that also accepts a `urn:uuid:`
- * prefix, which Postgres refuses — a 500 for anyone who sends it.
+ * A UUID exactly as Postgres writes one: lower-case hex. Not `format: 'uuid'`: that also accepts
+ * a `urn:uuid:` prefix, which Postgres refuses — a 500 for anyone who sends it. Upper case is
+ * refused too: Postgres compares it equal but JavaScript does not, so one id answered 200 at auth
+ * and 403 at invitation; every service now answers it alike.
  */
 export const Uuid = Type.String({
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
 })
 
 export const ErrorBody = Type.Object(
@@ -64,6 +66,14 @@ export async function createApp(options: CreateAppOptions) {
   app.addSchema(ErrorBody)
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // JSON answers are about someone (a session, members, invitations, SSO settings): no shared
+    // or browser cache may keep them (RFC 9111 5.2.2.5).
+    if (
+      !reply.hasHeader('cache-control') &&
+      String(reply.getHeader('content-type') ?? '').startsWith('application/json')
+    ) {
+      reply.header('cache-control', 'no-store')
+    }
   })
   // Postgres text cannot hold NUL, and neither text nor jsonb an unpaired surrogate: a body with
   // such a string anywhere is refused here, not halfway through a write with a 500.

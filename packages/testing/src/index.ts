@@ -76,5 +76,6 @@ export {
 } from './redirect-signature.ts'
 export { type RedisProcess, startRedisProcess } from './redis-process.ts'
 export { skipUnlessInstalled } from './required-tools.ts'
+export { returnToCases } from './return-to-cases.ts'
 export { sparePort } from './spare-port.ts'
 export { uniqueEmail, uniqueIp, uniqueSuffix } from './unique.ts'

@@ -134,6 +134,48 @@ describe('SSO connection admin API', () => {
     )
   })
 
+  it('refuses a plain-http Login URL, even on loopback, when the product runs on https', async () => {
+    const deployed = await startAuthApp({ PUBLIC_URL: 'https://app.example.test' })
+    try {
+      const idp = await devIdp()
+      const owner = await signUp(deployed.app)
+      const workspace = await createWorkspace(deployed.app, owner.cookie)
+      const save = (ssoUrl: string) =>
+        deployed.app.inject({
+          method: 'PUT',
+          url: `/v1/workspaces/${workspace.id}/sso/idp`,
+          headers: { cookie: owner.cookie },
+          payload: { ssoUrl, entityId: idp.entityId, certificate: idp.certificatePem },
+        })
+      const turnedOn = await deployed.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${workspace.id}/sso`,
+        headers: { cookie: owner.cookie },
+      })
+      assert.equal(turnedOn.statusCode, 201)
+      const refused = await save('http://localhost:3003/tenant/saml2')
+      assert.equal(refused.statusCode, 400)
+      assert.equal(refused.json().error, 'invalid_url')
+      assert.equal(refused.json().fields.ssoUrl, 'The Login URL must use https.')
+      assert.equal((await save('https://login.example.test/tenant/saml2')).statusCode, 200)
+    } finally {
+      await deployed.close()
+    }
+  })
+
+  it('answers the session, members and SSO settings with Cache-Control: no-store', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    for (const url of [
+      '/v1/auth/session',
+      `/v1/workspaces/${workspace.id}/members`,
+      `/v1/workspaces/${workspace.id}/sso`,
+    ]) {
+      const response = await auth.app.inject({ method: 'GET', url, headers: { cookie: owner.cookie } })
+      assert.equal(response.statusCode, 200, url)
+      assert.equal(response.headers['cache-control'], 'no-store', url)
+    }
+  })
+
   it('refuses hostile metadata uploads with invalid_metadata, before they can stall the parser', async () => {
     const { owner, workspace } = await workspaceWithSso(auth.app)
     const entra = readFileSync(new URL('ssoready-2023.federation-metadata.xml', fixtures), 'utf8')

@@ -1,5 +1,6 @@
 // What every page script shares: calls to the API through the same-origin gateway, showing the
 // API's own `message` on failure, and the account area of the top bar.
+import { sameOriginPath } from './return-to.js'
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -52,12 +53,9 @@ export function goToLogin() {
   location.assign(`/login?returnTo=${encodeURIComponent(returnTo)}`)
 }
 
-/** A same-origin path to go to after signing in, or the fallback (never another site). */
+/** A same-origin path to go to after signing in, or the fallback (never another site): auth's own rule. */
 export function safeReturnTo(value, fallback = '/') {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) {
-    return fallback
-  }
-  return value
+  return sameOriginPath(value, location.origin) ?? fallback
 }
 
 /** Creates an element: `element('a', { href: '/' }, 'Home')`. Text is always set as text, never as HTML. */

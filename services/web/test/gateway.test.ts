@@ -195,6 +195,54 @@ describe('the same-origin gateway', () => {
     }
   })
 
+  it('answers 413 payload_too_large for a body over 1 MiB, sized or chunked, before any of it goes upstream', {
+    timeout: 20_000,
+  }, async () => {
+    const listening = await buildApp(loadConfig({ AUTH_URL: auth.url, INVITATION_URL: invitation.url }))
+    await listening.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const { port } = listening.server.address() as AddressInfo
+      const before = auth.seen.length
+      const oversized = 'x'.repeat(2 * 1024 * 1024)
+      for (const framing of ['content-length', 'chunked'] as const) {
+        const response = await socketRequest(port, '/v1/auth/login', {
+          headers: { 'content-type': 'application/json' },
+          body: oversized,
+          chunked: framing === 'chunked',
+        })
+        assert.equal(response.status, 413, framing)
+        assert.equal(JSON.parse(response.body).error, 'payload_too_large', framing)
+      }
+      assert.equal(auth.seen.length, before, 'nothing reached the service')
+    } finally {
+      await listening.close()
+    }
+  })
+
+  it('passes a body sent with Expect: 100-continue through, as curl sends bodies over 1 MiB', {
+    timeout: 10_000,
+  }, async () => {
+    auth.answerWith((request, response) => {
+      response.setHeader('content-type', 'application/json')
+      response.end(JSON.stringify({ body: request.body, expect: request.headers.expect ?? null }))
+    })
+    const listening = await buildApp(loadConfig({ AUTH_URL: auth.url, INVITATION_URL: invitation.url }))
+    await listening.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const { port } = listening.server.address() as AddressInfo
+      const body = JSON.stringify({ metadataXml: 'x'.repeat(200_000) })
+      const response = await socketRequest(port, '/v1/workspaces/x/sso/idp', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', expect: '100-continue' },
+        body,
+      })
+      assert.equal(response.status, 200, response.body.slice(0, 200))
+      assert.deepEqual(JSON.parse(response.body), { body, expect: null })
+    } finally {
+      await listening.close()
+    }
+  })
+
   it('shows an SSO refusal to a browser as a page with the same status and the service’s message', async () => {
     auth.answerWith((request, response) => {
       response.statusCode = 403
@@ -273,6 +321,40 @@ function rawRequest(
     )
     request.on('error', reject)
     request.end(options.body)
+  })
+}
+
+/**
+ * A request over a real socket as curl sends it: with `Expect: 100-continue` the body waits for
+ * the server's 100 Continue; `chunked` sends it without a Content-Length.
+ */
+function socketRequest(
+  port: number,
+  path: string,
+  options: { method?: string; body: string; headers: Record<string, string>; chunked?: boolean },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = options.chunked
+      ? { ...options.headers, 'transfer-encoding': 'chunked' }
+      : { ...options.headers, 'content-length': String(Buffer.byteLength(options.body)) }
+    const request = httpRequest(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'POST', headers },
+      (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => {
+          body += chunk
+        })
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+      },
+    )
+    request.on('error', reject)
+    const send = () => {
+      for (let at = 0; at < options.body.length; at += 64 * 1024) request.write(options.body.slice(at, at + 64 * 1024))
+      request.end()
+    }
+    if (options.headers.expect) request.on('continue', send)
+    else send()
   })
 }
 

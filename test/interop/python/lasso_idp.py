@@ -8,6 +8,7 @@ up unconditionally); the signature hint decides whether the Response is signed t
 offers "assertion" and "both", not "response"."""
 
 import datetime
+import secrets
 
 import lasso
 from idp_http import Refused, post_form, serve
@@ -52,7 +53,9 @@ def lasso_server(settings):
     signing = settings["keys"][settings["signing_key"]]
     with open(signing["key"], encoding="ascii") as key, open(signing["cert"], encoding="ascii") as cert:
         server = lasso.Server.newFromBuffers(idp_metadata(settings), key.read(), None, cert.read())
-    server.signatureMethod = lasso.SIGNATURE_METHOD_RSA_SHA256
+    server.signatureMethod = (
+        lasso.SIGNATURE_METHOD_RSA_SHA1 if settings["hash"] == "sha1" else lasso.SIGNATURE_METHOD_RSA_SHA256
+    )
     for path in settings["sp_metadata_files"]:
         with open(path, encoding="utf-8") as metadata:
             server.addProviderFromBuffer(lasso.PROVIDER_ROLE_SP, metadata.read())
@@ -117,8 +120,12 @@ class LassoBackend:
         login.buildAssertion(
             lasso.SAML2_AUTHN_CONTEXT_PASSWORD_PROTECTED_TRANSPORT, timestamp(), None, timestamp(-1), timestamp(5)
         )
-        login.assertion.subject.nameID.format = EMAIL
-        login.assertion.subject.nameID.content = email
+        if settings["name_id"] == "email":
+            login.assertion.subject.nameID.format = EMAIL
+            login.assertion.subject.nameID.content = email
+        else:
+            login.assertion.subject.nameID.format = lasso.SAML2_NAME_IDENTIFIER_FORMAT_TRANSIENT
+            login.assertion.subject.nameID.content = secrets.token_hex(16)
         statement = lasso.Saml2AttributeStatement()
         statement.attribute = (
             attribute("urn:mace:dir:attribute-def:givenName", user["firstName"]),

@@ -3,17 +3,39 @@
 independent-IdP tests: saml2.server.Server parses the AuthnRequest, checks it against the SP
 metadata it imported, builds and signs the response. HTTP and settings: idp_http.py."""
 
+import json
+import os
+import secrets
+
 from idp_http import Refused, serve
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
+
+
+_servers = {}
 
 
 def idp_server(settings, parsing_redirect=False):
+    """A Server for these settings and the SP metadata files as they are now (built once: loading
+    the configuration and metadata is most of what a request costs)."""
+    key = (
+        json.dumps(settings, sort_keys=True),
+        parsing_redirect,
+        tuple(os.stat(path).st_mtime_ns for path in settings["sp_metadata_files"]),
+    )
+    if key not in _servers:
+        if len(_servers) >= 4:  # only the latest settings matter
+            _servers.clear()
+        _servers[key] = build_server(settings, parsing_redirect)
+    return _servers[key]
+
+
+def build_server(settings, parsing_redirect):
     signing = settings["keys"][settings["signing_key"]]
     config = IdPConfig()
     config.load(
@@ -98,12 +120,14 @@ class Pysaml2Backend:
             in_response_to=signin["in_response_to"],
             destination=signin["destination"],
             sp_entity_id=signin["sp_entity_id"],
-            name_id=saml.NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+            name_id=saml.NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email)
+            if settings["name_id"] == "email"
+            else saml.NameID(format=NAMEID_FORMAT_TRANSIENT, text=secrets.token_hex(16)),
             authn={"class_ref": saml.AUTHN_PASSWORD_PROTECTED, "authn_auth": settings["entity_id"]},
             sign_response=settings["signing"] in ("response", "both"),
             sign_assertion=settings["signing"] in ("assertion", "both"),
-            sign_alg=SIG_RSA_SHA256,
-            digest_alg=DIGEST_SHA256,
+            sign_alg=SIG_RSA_SHA1 if settings["hash"] == "sha1" else SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA1 if settings["hash"] == "sha1" else DIGEST_SHA256,
         )
         http_args = server.apply_binding(
             BINDING_HTTP_POST, str(response), signin["destination"], signin["relay_state"], response=True

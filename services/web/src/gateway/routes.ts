@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import replyFrom from '@fastify/reply-from'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
+import { confirmationPage } from '../pages/confirmation.ts'
 import { refusalPage } from '../pages/refusal.ts'
 
 export interface GatewayOptions {
@@ -41,6 +42,13 @@ const forwardedMethods = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', '
 // Headers a client could use to pose as someone else to the services behind the gateway.
 const clientForwardingHeaders = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip']
 const refusalBodyLimit = 64 * 1024
+// The largest body any service behind the gateway reads (the services' default, and the ACS form).
+const gatewayBodyLimit = 1024 * 1024
+// Hop-by-hop request headers that describe how the client sent its body, not the body itself:
+// the gateway has read the body whole and sends it with a Content-Length of its own. undici
+// refuses `expect` outright (curl sends `Expect: 100-continue` for bodies over 1 MiB; Node's
+// server has already answered 100 Continue to the client).
+const bodyFramingHeaders = ['expect', 'transfer-encoding', 'content-length']
 
 type ProxiedReply = FastifyReply<RouteGenericInterface, RawServerBase>
 interface UpstreamResponse {
@@ -50,9 +58,14 @@ interface UpstreamResponse {
 }
 
 const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options) => {
-  // Encapsulated: only these routes see raw bodies, which reach the service as they came.
+  // Encapsulated: only these routes see raw bodies, which reach the service as they came. They are
+  // read here first, up to the services' own limit: an oversized body gets 413 payload_too_large
+  // from the gateway, before any byte goes upstream (streamed, the service's early 413 cut the
+  // stream and the client saw 502, EPIPE or a hang).
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: gatewayBodyLimit }, (_request, body, done) =>
+    done(null, body),
+  )
   await app.register(replyFrom, {
     base: options.base.origin,
     disableRequestLogging: true,
@@ -64,12 +77,16 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
       return reply.status(400).send({ error: 'bad_request', message: 'This path is not allowed.' })
     }
     const browserPage = showsPages(request)
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined
     return reply.from(undefined, {
+      ...(body && { body, contentType: request.headers['content-type'] ?? 'application/octet-stream' }),
       // The services answer for themselves; a retry of a refused or failed request would double it.
       retryDelay: () => null,
       rewriteRequestHeaders: (_request, headers) => {
         const forwarded: Record<string, string | string[] | undefined> = { ...headers }
         for (const name of clientForwardingHeaders) delete forwarded[name]
+        for (const name of bodyFramingHeaders) delete forwarded[name]
+        if (body) forwarded['content-length'] = String(body.length)
         forwarded['x-forwarded-for'] = request.ip
         forwarded['x-forwarded-proto'] = options.publicUrl.protocol.slice(0, -1)
         forwarded['x-request-id'] = request.id
@@ -84,6 +101,14 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
         // reply-from's types call the upstream response a ServerResponse; it is the client side's.
         const response = rawResponse as unknown as UpstreamResponse
         const contentType = String(response.headers['content-type'] ?? '')
+        if (browserPage && response.statusCode === 200 && contentType.startsWith('application/json')) {
+          // An unsolicited sign-in waiting for the person's confirmation: shown as this app's page.
+          readLimited(response.stream, refusalBodyLimit).then(
+            (text) => sendConfirmationOr(upstreamReply, text),
+            () => sendRefusalPage(upstreamReply, 502, {}),
+          )
+          return
+        }
         if (!browserPage || response.statusCode < 400 || !contentType.startsWith('application/json')) {
           return upstreamReply.send(response.stream)
         }
@@ -106,6 +131,24 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
   }
 
   for (const url of options.paths) app.route({ method: forwardedMethods, url, handler })
+}
+
+/** The confirmation page for auth's `{confirmationRequired}` answer; any other JSON as it came. */
+function sendConfirmationOr(reply: ProxiedReply, text: string) {
+  const body = parseErrorBody(text) as Record<string, unknown>
+  reply.removeHeader('content-length')
+  reply.removeHeader('content-encoding')
+  const { email, workspaceName, action, confirmation } = body
+  if (
+    body.confirmationRequired !== true ||
+    typeof email !== 'string' ||
+    typeof workspaceName !== 'string' ||
+    typeof action !== 'string' ||
+    typeof confirmation !== 'string'
+  ) {
+    return reply.send(text)
+  }
+  return reply.type('text/html; charset=utf-8').send(confirmationPage({ email, workspaceName, action, confirmation }))
 }
 
 function sendRefusalPage(

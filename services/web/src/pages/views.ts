@@ -56,6 +56,7 @@ ${statusRegion('invite-status')}
 ${errorRegion('invite-error')}
 <div id="invite-details" hidden>
 <p class="lead" id="invite-summary"><span id="invite-inviter"></span> invited <strong id="invite-email"></strong> to join <strong id="invite-workspace"></strong> as <span id="invite-role"></span>.</p>
+<p id="invite-idp-scope"></p>
 </div>
 <div id="invite-signup" hidden>
 <h2>Create your account to join</h2>
@@ -263,8 +264,8 @@ ${statusRegion('sso-save-status')}
 </dl>
 <ul class="warnings" id="sso-warnings"></ul>
 <div class="toggles">
-<label class="checkbox" for="sso-enabled"><input type="checkbox" id="sso-enabled"> SSO is on (members can sign in through ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))})</label>
-<label class="checkbox" for="sso-idp-initiated"><input type="checkbox" id="sso-idp-initiated"> Allow sign-in started from ${perIdp((guide) => text(guide.idpInitiatedFrom))}</label>
+<label class="checkbox" for="sso-enabled"><input type="checkbox" id="sso-enabled"> <span>SSO is on (members can sign in through ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))})</span></label>
+<label class="checkbox" for="sso-idp-initiated"><input type="checkbox" id="sso-idp-initiated"> <span>Allow sign-in started from ${perIdp((guide) => text(guide.idpInitiatedFrom))}</span></label>
 <label class="checkbox" for="sso-email-from-attribute"><input type="checkbox" id="sso-email-from-attribute" aria-describedby="sso-email-from-attribute-hint"> Take the email from an attribute instead of the Name ID</label>
 <p class="hint" id="sso-email-from-attribute-hint">For identity providers whose Name ID is persistent or transient by default (Okta, ADFS): the address is read from the <code>mail</code>, <code>email</code>, <code>urn:oid:0.9.2342.19200300.100.1.3</code> or <code>…/claims/emailaddress</code> attribute, and must be a valid email address.</p>
 <label class="checkbox" for="sso-allow-sha1"><input type="checkbox" id="sso-allow-sha1" aria-describedby="sso-allow-sha1-warning"> Allow SHA-1 signatures (legacy identity providers only)</label>

@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { returnToCases } from '@gatehouse/testing'
+import { sameOriginPath } from '../src/index.ts'
+
+describe('where a person may be sent after signing in', () => {
+  for (const { value, expected } of returnToCases) {
+    it(`${expected === null ? 'refuses' : 'keeps'} ${JSON.stringify(value.slice(0, 40))}`, () => {
+      assert.equal(sameOriginPath(value, 'https://app.example'), expected)
+    })
+  }
+
+  it('refuses what is not text', () => {
+    for (const value of [42, null, undefined, ['/'], { toString: () => '/' }]) {
+      assert.equal(sameOriginPath(value, 'https://app.example'), null)
+    }
+  })
+})

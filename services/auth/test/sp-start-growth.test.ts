@@ -1,0 +1,61 @@
+// Unauthenticated SP-initiated starts each leave a pending sign-in in Redis for 10 minutes, and
+// Redis runs `noeviction`: one client once held ~300 MB with `returnTo` values of 2,000
+// characters. Now returnTo is capped (512 characters) and starts are limited per network (120 a
+// minute), so what one /64 can make Redis hold is bounded. Measured on a Redis of the test's own.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { createRedis, pingRedis } from '@gatehouse/server'
+import { type RedisProcess, startRedisProcess, uniqueIp } from '@gatehouse/testing'
+import { type AuthTestApp, startAuthApp, workspaceWithSso } from './harness.ts'
+
+// The bounds this test states for 10,000 starts from one /64: what the keys they leave may hold,
+// and what Redis's used memory may grow by (allocator and buffers included).
+const keptBoundBytes = 64 * 1024
+const growthBoundBytes = 1024 * 1024
+
+describe('SP-initiated starts from one network', () => {
+  let redisProcess: RedisProcess
+  let auth: AuthTestApp
+  before(async () => {
+    redisProcess = await startRedisProcess()
+    auth = await startAuthApp({ REDIS_URL: redisProcess.url })
+  })
+  after(async () => {
+    await auth?.close()
+    await redisProcess?.stop()
+  })
+
+  it('leave Redis below 1 MiB of growth after 10,000 starts with 2,000-character returnTo values', async () => {
+    const { connection } = await workspaceWithSso(auth.app)
+    const redis = createRedis(redisProcess.url)
+    await pingRedis(redis)
+    const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1])
+    const network = `2001:db8:${uniqueIp().split('.').slice(1).join(':')}`
+    const returnTo = encodeURIComponent(`/${'a'.repeat(1_999)}`)
+    const before = await usedMemory()
+    const statuses = new Map<number, number>()
+    for (let start = 0; start < 10_000; start++) {
+      const response = await auth.app.inject({
+        method: 'GET',
+        url: `/sso/saml/${connection.id}/login?returnTo=${returnTo}`,
+        remoteAddress: `${network}:${(start % 65_535).toString(16)}::1`,
+        headers: { accept: 'application/json' },
+      })
+      statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1)
+    }
+    const growth = (await usedMemory()) - before
+    const pending = await redis.keys('saml:pending:*')
+    const kept = [...pending, ...(await redis.keys('ratelimit:sso-start*'))]
+    let keptBytes = 0
+    for (const key of kept) keptBytes += Number(await redis.memory('USAGE', key))
+    redis.disconnect()
+    console.log(
+      `10,000 starts: ${JSON.stringify([...statuses])}; ${pending.length} pending sign-ins; their keys and the limit's hold ${keptBytes} bytes; used_memory grew ${growth} bytes`,
+    )
+    assert.deepEqual([...statuses.keys()].sort(), [302, 429])
+    assert.equal(statuses.get(302), 120)
+    assert.equal(pending.length, 120)
+    assert.ok(keptBytes < keptBoundBytes, `the keys hold ${keptBytes} bytes`)
+    assert.ok(growth < growthBoundBytes, `Redis grew ${growth} bytes`)
+  })
+})
