@@ -67,13 +67,16 @@ describe('the production build', () => {
     assert.equal(ready.status, 200, JSON.stringify(ready.body))
   })
 
-  it('web serves its pages and the files of its public/ folder', async () => {
+  it('web serves its pages, the files of its public/ folder and the shared return-to module', async () => {
     const page = await request(`${web.url}/login`, { accept: 'text/html' })
     assert.equal(page.status, 200)
     assert.match(String(page.body), /<form/)
     const styles = await request(`${web.url}/assets/styles.css`, { accept: 'text/css' })
     assert.equal(styles.status, 200)
     assert.ok(String(styles.body).length > 100)
+    const sharedModule = await request(`${web.url}/assets/return-to.js`, { accept: 'text/javascript' })
+    assert.equal(sharedModule.status, 200)
+    assert.match(String(sharedModule.body), /export/)
   })
 
   it('serves the API documentation pages, whose files stay in their package', async () => {
