@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
 import { authErrors } from '../errors.ts'
-import type { AuthEvents } from '../events.ts'
+import type { AuthEvents, LoginRefusal } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
@@ -59,14 +59,14 @@ export function createLoginFlow(deps: {
 }) {
   async function refuse(
     row: ConnectionRow,
-    attempt: { email: string; userId?: string },
+    attempt: { email: string; userId?: string; initiation: 'sp' | 'idp' },
     client: ClientInfo,
-    reason: string,
+    refusal: LoginRefusal,
   ) {
     await deps.events.loginFailed(
       deps.db,
       { ...attempt, method: 'saml', connectionId: row.id, workspaceId: row.workspaceId, ...client },
-      reason,
+      refusal,
     )
     deps.events.wake()
     await deps.refusals.count(client.ip)
@@ -120,7 +120,8 @@ export function createLoginFlow(deps: {
         pending !== null &&
         pending.connectionId === cached.row.id &&
         bindingMatches(pending.bindingHash, input.bindingToken)
-      const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null }
+      const initiation = ours ? ('sp' as const) : ('idp' as const)
+      const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null, initiation }
       let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {
         cached: true,
       })
@@ -140,6 +141,8 @@ export function createLoginFlow(deps: {
             email: identity.email,
             method: 'saml',
             workspaceId: row.workspaceId,
+            initiation,
+            certificateFingerprint: identity.signedBy,
             ...client,
           }),
         })
@@ -148,10 +151,13 @@ export function createLoginFlow(deps: {
           return { token, returnTo: ours ? pending.returnTo : '/' }
         }
         if (login.outcome === 'not_allowed') {
-          await refuse(row, { email: identity.email }, input.client, 'not_a_member')
-          throw authErrors.ssoNotAllowed(
-            `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`,
-          )
+          const message = `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`
+          await refuse(row, { email: identity.email, initiation }, input.client, {
+            reason: 'not_a_member',
+            code: 'sso_not_allowed',
+            message,
+          })
+          throw authErrors.ssoNotAllowed(message)
         }
         if (tries === 3) throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
         // An admin changed the connection since this replica cached it: the same response is
@@ -171,7 +177,12 @@ export function createLoginFlow(deps: {
    */
   async function verify(
     connection: UsableConnection,
-    attempt: { samlResponse: string; expectedRequestId: string | null; client: ClientInfo },
+    attempt: {
+      samlResponse: string
+      expectedRequestId: string | null
+      client: ClientInfo
+      initiation: 'sp' | 'idp'
+    },
     replayStore: ReplayStore,
     { cached }: { cached: boolean },
   ): Promise<{ connection: UsableConnection; identity: SamlIdentity }> {
@@ -189,9 +200,16 @@ export function createLoginFlow(deps: {
           return verify(current, attempt, replayStore, { cached: false })
         }
       }
-      await refuse(connection.row, { email: '(unverified)' }, attempt.client, error.reason)
-      if (error.reason === 'replayed') throw authErrors.samlReplayed()
-      throw authErrors.samlInvalid(refusalMessage(error, connection.row.idpKind), { reason: error.reason })
+      const refused =
+        error.reason === 'replayed'
+          ? authErrors.samlReplayed()
+          : authErrors.samlInvalid(refusalMessage(error, connection.row.idpKind), { reason: error.reason })
+      await refuse(connection.row, { email: '(unverified)', initiation: attempt.initiation }, attempt.client, {
+        reason: error.reason,
+        code: refused.code,
+        message: refused.message,
+      })
+      throw refused
     }
   }
 
