@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto'
 import {
   createSamlConnection,
   type IdpConfig,
+  idpCertificateFromText,
   idpConfigFromMetadata,
   idpConfigFromValues,
+  MAX_METADATA_CERTIFICATES,
   type ParsedIdpConfig,
   SamlConfigError,
   type SamlConnection,
@@ -226,6 +228,60 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
       })
     },
 
+    /**
+     * Rollover, first half: a certificate beside the current ones, so responses signed with either
+     * verify while the IdP switches. The row's version changes, so every replica's cached copy is
+     * replaced at its next login (openSsoSession).
+     */
+    async addIdpCertificate(workspaceId: string, actorUserId: string, certificateText: string) {
+      const { id, idpKind } = await existing(workspaceId)
+      const parsed = parseIdpCertificate(certificateText, idpKind)
+      return deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        if (!row) throw authErrors.ssoNotConfigured()
+        const current = row.idpCertificates ?? []
+        if (!idpOf(row)) {
+          throw authErrors.idpNotConfigured()
+        }
+        if (current.some((known) => known.fingerprintSha256 === parsed.certificate.fingerprintSha256)) {
+          throw authErrors.certificateExists()
+        }
+        if (current.length >= MAX_METADATA_CERTIFICATES) throw authErrors.certificateLimit()
+        const updated = await updateConnection(tx, id, { idpCertificates: [...current, parsed.certificate] })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.certificate_added',
+          changes: { fingerprint: parsed.certificate.fingerprintSha256, notAfter: parsed.certificate.notAfter },
+        })
+        return { ...view(updated), warnings: parsed.warnings }
+      })
+    },
+
+    /** Rollover, second half: the old certificate goes. The last one cannot (409 `last_certificate`). */
+    async removeIdpCertificate(workspaceId: string, actorUserId: string, fingerprint: string) {
+      const { id } = await existing(workspaceId)
+      const wanted = normalizeFingerprint(fingerprint)
+      return deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        const current = row?.idpCertificates ?? []
+        if (!row || !current.some((known) => known.fingerprintSha256 === wanted)) {
+          throw errors.notFound('This connection has no such IdP certificate.')
+        }
+        if (current.length === 1) throw authErrors.lastCertificate()
+        const updated = await updateConnection(tx, id, {
+          idpCertificates: current.filter((known) => known.fingerprintSha256 !== wanted),
+        })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId,
+          action: 'sso.certificate_removed',
+          changes: { fingerprint: wanted },
+        })
+        return view(updated)
+      })
+    },
+
     async remove(workspaceId: string, actorUserId: string) {
       const row = await existing(workspaceId)
       await deps.db.transaction(async (tx) => {
@@ -240,11 +296,21 @@ export type ConnectionService = ReturnType<typeof createConnectionService>
 
 /** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
 function parseIdpInput(input: IdpInput, idpKind: IdpKind, allowLoopbackHttp: boolean): ParsedIdpConfig {
+  return inTermsOf(idpKind, () =>
+    'metadataXml' in input
+      ? idpConfigFromMetadata(input.metadataXml, { allowLoopbackHttp })
+      : idpConfigFromValues(input, { allowLoopbackHttp }),
+  )
+}
+
+function parseIdpCertificate(text: string, idpKind: IdpKind) {
+  return inTermsOf(idpKind, () => idpCertificateFromText(text))
+}
+
+/** Runs a @gatehouse/saml parse whose warnings and errors are then worded for `idpKind`'s admin. */
+function inTermsOf<Parsed extends { warnings: string[] }>(idpKind: IdpKind, parse: () => Parsed): Parsed {
   try {
-    const parsed =
-      'metadataXml' in input
-        ? idpConfigFromMetadata(input.metadataXml, { allowLoopbackHttp })
-        : idpConfigFromValues(input, { allowLoopbackHttp })
+    const parsed = parse()
     return { ...parsed, warnings: parsed.warnings.map((warning) => inIdpTerms(warning, idpKind)) }
   } catch (error) {
     if (error instanceof SamlConfigError) {
@@ -255,6 +321,12 @@ function parseIdpInput(input: IdpInput, idpKind: IdpKind, allowLoopbackHttp: boo
     }
     throw error
   }
+}
+
+/** A fingerprint as Entra shows a thumbprint or as we list it: any case, colons optional. */
+export function normalizeFingerprint(text: string): string {
+  const hex = text.replace(/:/g, '').toUpperCase()
+  return hex.match(/../g)?.join(':') ?? ''
 }
 
 function requestSigningOf(row: ConnectionRow, keys: SpKeyVault) {
