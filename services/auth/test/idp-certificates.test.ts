@@ -5,7 +5,7 @@ import {
   type AuthTestApp,
   type ConnectionView,
   invitationAccepted,
-  postToAcs,
+  postAndConfirm,
   signUp,
   startAuthApp,
   workspaceWithSso,
@@ -28,7 +28,7 @@ describe('IdP certificate rollover with overlap', () => {
     const { owner, workspace, connection, idp } = await workspaceWithSso(admin.app, { allowIdpInitiated: true })
     const renewed = createDevIdp({ keys: await generateSigningKeys() })
     const signIn = (signer: typeof idp) =>
-      postToAcs(replica.app, connection.id, {
+      postAndConfirm(replica.app, connection.id, {
         SAMLResponse: signer.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
       })
     // The replica caches the connection with the old certificate alone.

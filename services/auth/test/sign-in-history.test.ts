@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import {
   type AuthTestApp,
   invitationAccepted,
+  postAndConfirm,
   postToAcs,
   signInSpInitiated,
   signUp,
@@ -69,7 +70,7 @@ describe('SSO sign-in history', () => {
     const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
     const sp = await signInSpInitiated(auth.app, connection, idp, { email: owner.email })
     assert.equal(sp.acs.statusCode, 302)
-    const idpInitiated = await postToAcs(auth.app, connection.id, {
+    const idpInitiated = await postAndConfirm(auth.app, connection.id, {
       SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
     })
     assert.equal(idpInitiated.statusCode, 302)
@@ -123,7 +124,7 @@ describe('SSO sign-in history', () => {
   it('pages newest first with a cursor, and refuses a forged one', async () => {
     const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
     for (let attempt = 0; attempt < 3; attempt++) {
-      await postToAcs(auth.app, connection.id, {
+      await postAndConfirm(auth.app, connection.id, {
         SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
       })
     }

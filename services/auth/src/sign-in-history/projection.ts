@@ -13,7 +13,8 @@ const pruneIntervalMs = 60 * 60 * 1000
 
 /** The history row an `auth.login.*` event makes; null for events that belong to no workspace. */
 export function signInOf(event: AuthEvent): NewSignIn | null {
-  if (event.type === 'auth.logout' || event.workspaceId === undefined) return null
+  if (event.type !== 'auth.login.succeeded' && event.type !== 'auth.login.failed') return null
+  if (event.workspaceId === undefined) return null
   const failed = event.type === 'auth.login.failed'
   const code = failed ? (event.code ?? null) : null
   const reason = failed ? (event.reason ?? null) : null

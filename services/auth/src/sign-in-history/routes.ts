@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
-import type { SessionService } from '../sessions/service.ts'
-import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
+import { workspaceOf } from '../sessions/access.ts'
 import { failingRule, type SignInHistoryService } from './service.ts'
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
@@ -61,14 +60,15 @@ const Health = Type.Object(
   },
 )
 
-export const signInHistoryRoutes: FastifyPluginAsyncTypebox<{
-  sessions: SessionService
-  workspaces: WorkspaceService
-  signIns: SignInHistoryService
-}> = async (app, { sessions, workspaces, signIns }) => {
+export const signInHistoryRoutes: FastifyPluginAsyncTypebox<{ signIns: SignInHistoryService }> = async (
+  app,
+  { signIns },
+) => {
   app.get(
     '/v1/workspaces/:workspaceId/sso/sign-ins',
     {
+      // Owners and admins, through a sign-in that reaches the workspace (sessions/access.ts).
+      config: { access: { workspace: 'admin' } },
       schema: {
         tags: ['sso'],
         summary: "The workspace's SSO sign-in history",
@@ -99,9 +99,7 @@ export const signInHistoryRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const { user } = await sessions.require(request)
-      const { workspaceId } = request.params
-      await workspaces.authorize(workspaceId, user.id, adminRoles)
+      const workspaceId = workspaceOf(request).row.id
       const { limit, ...query } = request.query
       const page = await signIns.list(workspaceId, { ...query, limit: limit === undefined ? 50 : Number(limit) })
       return { ...page, health: await signIns.health(workspaceId) }
