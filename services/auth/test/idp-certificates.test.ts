@@ -8,6 +8,7 @@ import {
   postAndConfirm,
   signUp,
   startAuthApp,
+  strongPassword,
   workspaceWithSso,
 } from './harness.ts'
 
@@ -106,5 +107,22 @@ describe('IdP certificate rollover with overlap', () => {
       invitationAccepted(workspace.id, { userId: member.user.id, email: member.email }),
     )
     assert.equal((await add(member.cookie, idp.certificatePem)).statusCode, 403)
+    // Who the IdP trusts is the owner's call, or an admin's who has just re-entered their password.
+    const renewed = createDevIdp({ keys: await generateSigningKeys() })
+    const workspaceAdmin = await signUp(admin.app)
+    await admin.app.workspaces.grantMembershipFromInvitation(
+      invitationAccepted(workspace.id, { userId: workspaceAdmin.user.id, email: workspaceAdmin.email }, 'admin'),
+    )
+    const stale = await add(workspaceAdmin.cookie, renewed.certificatePem)
+    assert.equal(stale.statusCode, 403)
+    assert.equal(stale.json().error, 'password_confirmation_required')
+    const reauthenticated = await admin.app.inject({
+      method: 'POST',
+      url: '/v1/auth/reauthenticate',
+      headers: { cookie: workspaceAdmin.cookie },
+      payload: { password: strongPassword },
+    })
+    assert.equal(reauthenticated.statusCode, 204, reauthenticated.body)
+    assert.equal((await add(workspaceAdmin.cookie, renewed.certificatePem)).statusCode, 201)
   })
 })

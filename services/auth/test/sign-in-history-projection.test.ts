@@ -17,8 +17,8 @@ import { signInHistory } from '../src/db/schema.ts'
 import { startSignInHistoryProjection } from '../src/sign-in-history/projection.ts'
 
 const consumerProcess = fileURLToPath(new URL('./fixtures/sign-in-history-consumer.ts', import.meta.url))
-const events = 2000
-const recordedBeforeKill = 200
+const events = 1000
+const recordedBeforeKill = 100
 const quietLog = { info: () => {}, warn: () => {}, error: console.error }
 
 describe('the sign-in history projection', () => {
