@@ -17,6 +17,7 @@ import { loadavg } from 'node:os'
 import { createDevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { eventually, postgresUrl, sparePort, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
 import postgres from 'postgres'
+import { uniqueLoopbackAddress } from '../support/http-client.ts'
 import { startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 import { summarize } from '../support/stats.ts'
@@ -39,9 +40,17 @@ const auth = await startProcess('auth', {
 const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} })
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
 
-function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+// Each sign-in from a loopback address of its own (a network may start 120 sign-ins a minute).
+function call(
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+  localAddress?: string,
+) {
   return new Promise<{ status: number; cookies: string[]; location?: string; body: string }>((resolve, reject) => {
-    const outgoing = request(`${auth.url}${path}`, { method, headers, agent }, (incoming) => {
+    const connection = localAddress ? { agent: false as const, localAddress } : { agent }
+    const outgoing = request(`${auth.url}${path}`, { method, headers, ...connection }, (incoming) => {
       let text = ''
       incoming.on('data', (chunk) => {
         text += chunk
@@ -83,7 +92,8 @@ try {
   const connection = JSON.parse(configured.body).connection
 
   async function signIn(): Promise<number> {
-    const started = await call('GET', `/sso/saml/${connection.id}/login`)
+    const browserAddress = uniqueLoopbackAddress()
+    const started = await call('GET', `/sso/saml/${connection.id}/login`, undefined, {}, browserAddress)
     if (started.status !== 302 || !started.location) throw new Error(`login start answered ${started.status}`)
     const location = new URL(started.location)
     const relayState = location.searchParams.get('RelayState') ?? ''
@@ -94,11 +104,17 @@ try {
     const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email }, inResponseTo: authnRequest.id })
     const form = `SAMLResponse=${encodeURIComponent(samlResponse)}&RelayState=${encodeURIComponent(relayState)}`
     const sent = performance.now()
-    const answered = await call('POST', `/sso/saml/${connection.id}/acs`, form, {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-      cookie: started.cookies.map((setCookie) => setCookie.split(';')[0]).join('; '),
-    })
+    const answered = await call(
+      'POST',
+      `/sso/saml/${connection.id}/acs`,
+      form,
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        cookie: started.cookies.map((setCookie) => setCookie.split(';')[0]).join('; '),
+      },
+      browserAddress,
+    )
     const responseMs = performance.now() - sent
     if (answered.status !== 302) throw new Error(`the ACS answered ${answered.status}: ${answered.body.slice(0, 300)}`)
     return responseMs
