@@ -99,8 +99,8 @@ function render(connection) {
           'li',
           {},
           daysLeft < 0
-            ? `The certificate has expired: download ${possessive()} new certificate and save it here.`
-            : `The certificate expires in ${Math.ceil(daysLeft)} days: add ${possessive()} new certificate under “Signing certificates” before then, and remove this one once sign-ins use the new one.`,
+            ? `The certificate has expired: download ${possessive()} new certificate, add it with “Add certificate”, then remove the expired one.`
+            : `The certificate expires in ${Math.ceil(daysLeft)} days: add ${possessive()} new certificate with “Add certificate” before then, and remove this one once sign-ins use the new one.`,
         ),
       )
     }
@@ -228,7 +228,7 @@ async function loadSignIns({ more = false } = {}) {
   try {
     const { signIns, nextCursor, health } = await api('GET', `${ssoPath}/sign-ins?${query}`)
     signInsCursor = nextCursor
-    show('sign-ins-more', nextCursor !== null)
+    show('sign-ins-more-row', nextCursor !== null)
     const badge = document.getElementById('sign-ins-health-status')
     badge.textContent = healthNames[health.status] ?? health.status
     badge.dataset.status = health.status

@@ -308,7 +308,7 @@ ${errorRegion('certificates-error')}
 <tbody id="sign-ins-body"></tbody>
 </table>
 </div>
-<p><button type="button" class="secondary" id="sign-ins-more" hidden>Show older sign-ins</button></p>
+<p id="sign-ins-more-row" hidden><button type="button" class="secondary" id="sign-ins-more">Show older sign-ins</button></p>
 ${errorRegion('sign-ins-error')}
 </section>
 <section class="card" aria-labelledby="signing-title">
