@@ -287,6 +287,38 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await screenshot(page, 'workspace-members')
   })
 
+  it('the admin sees the sign-ins on the SSO page, finds bob’s refusal by its reference, and which certificate signed', async () => {
+    const page = adminPage
+    await page.goto(`${workspaceUrl}/sso`)
+    const history = page.locator('#sign-ins-body')
+    await history.locator('tr', { hasText: bob.email }).filter({ hasText: 'Signed in' }).first().waitFor()
+    assert.equal(await page.locator('#sign-ins-health-status').textContent(), 'Healthy')
+    await page
+      .locator('#idp-certificates-body tr', { hasText: 'Signed the latest sign-in' })
+      .locator('td.fingerprint')
+      .waitFor()
+    await page.getByLabel('Find a member’s reference').fill('sso_not_allowed/not_a_member')
+    await page.getByRole('button', { name: 'Search' }).click()
+    // The search answers with bob's refusal alone: his successful sign-in leaves the table.
+    await history.locator('tr', { hasText: 'Signed in' }).first().waitFor({ state: 'detached' })
+    await history
+      .locator('tr', { hasText: 'sso_not_allowed/not_a_member' })
+      .filter({ hasText: bob.email })
+      .first()
+      .waitFor()
+    assert.equal(await page.locator('#sign-ins-more').isVisible(), false, 'no older page to offer')
+    await assertLabelled(page)
+    await screenshot(page, 'sso-sign-in-history', { commit: true })
+    // The history table scrolls inside its card rather than widening the page on a phone.
+    await page.setViewportSize({ width: 390, height: 900 })
+    const historyCard = await page.evaluate(() => {
+      const card = document.getElementById('sign-ins-title')?.closest('section')
+      return card ? card.getBoundingClientRect().right : Number.NaN
+    })
+    assert.ok(historyCard <= 390, `the sign-in history card ends at ${historyCard} px`)
+    await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
   it('signs in with the keyboard alone, with the focus visible at every step', async () => {
     const context = await browser.newContext()
     try {

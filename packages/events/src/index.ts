@@ -1,4 +1,10 @@
-export { type SubscribeOptions, type Subscription, streamMaxLength, subscribe } from './auth-stream.ts'
+export {
+  publishToStream,
+  type SubscribeOptions,
+  type Subscription,
+  streamMaxLength,
+  subscribe,
+} from './auth-stream.ts'
 export { authEventsStream, type Destination, destinations, invitationEventsQueue } from './destinations.ts'
 export {
   type AuthEvent,

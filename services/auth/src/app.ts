@@ -11,6 +11,9 @@ import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
 import { registerAccess } from './sessions/access.ts'
 import { createSessionService } from './sessions/service.ts'
+import { startSignInHistoryProjection } from './sign-in-history/projection.ts'
+import { signInHistoryRoutes } from './sign-in-history/routes.ts'
+import { createSignInHistoryService } from './sign-in-history/service.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
@@ -69,6 +72,10 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   })
   app.addHook('onClose', () => invitationConsumer.close())
 
+  // auth.login.* -> each workspace's sign-in history (a read model, through its own group).
+  const signInProjection = startSignInHistoryProjection({ db, redisUrl: config.redisUrl, log: app.log })
+  app.addHook('onClose', () => signInProjection.close())
+
   await app.register(cookie, { secret: config.cookieSecret })
   await app.register(originGuard, {
     publicOrigin: publicUrl.origin,
@@ -81,6 +88,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
   await app.register(workspaceRoutes, { workspaces })
   await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
+  await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
   await app.register(discoverRoutes, { db, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
   await app.register(internalRoutes, { db, sessions })

@@ -60,7 +60,10 @@ export function createAccountService(deps: {
       const attempt = { email: email ?? input.email.trim(), method: 'password' as const, ...client, userId: user?.id }
       if (!user || !valid) {
         if (email) await deps.throttle.failed(email, client.ip)
-        await deps.events.loginFailed(deps.db, attempt, user ? 'wrong_password' : 'unknown_email')
+        await deps.events.loginFailed(deps.db, attempt, {
+          reason: user ? 'wrong_password' : 'unknown_email',
+          code: 'invalid_credentials',
+        })
         deps.events.wake()
         throw authErrors.invalidCredentials()
       }
