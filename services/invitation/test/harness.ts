@@ -6,7 +6,14 @@ import { Writable } from 'node:stream'
 import { type AuthTestApp, createWorkspace, signUp, startAuthApp } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server'
-import { eventually, postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import {
+  eventually,
+  inProcessPressureLimits,
+  postgresUrl,
+  temporaryDirectory,
+  uniqueEmail,
+  uniqueSuffix,
+} from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
 import { isolatedRedisUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
@@ -84,6 +91,7 @@ export async function startInvitationApp(options: {
     redis,
     logger: { level: 'info', stream: logStream },
     now: () => new Date(Date.now() + clockOffsetMs),
+    pressureLimits: inProcessPressureLimits,
   })
   await app.ready()
   return {
