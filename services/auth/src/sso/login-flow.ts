@@ -8,6 +8,7 @@ import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
+import type { SignInMetrics } from '../sign-in-metrics.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { refusalMessage } from './idp-kinds.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
@@ -56,6 +57,7 @@ export function createLoginFlow(deps: {
   events: AuthEvents
   connections: ConnectionCache
   refusals: RefusalLimit
+  signIns: SignInMetrics
 }) {
   async function refuse(
     row: ConnectionRow,
@@ -69,6 +71,7 @@ export function createLoginFlow(deps: {
       reason,
     )
     deps.events.wake()
+    deps.signIns.sso('refused', reason)
     await deps.refusals.count(client.ip)
   }
 
@@ -110,6 +113,7 @@ export function createLoginFlow(deps: {
       client: ClientInfo
     }): Promise<{ token: string; returnTo: string }> {
       if (deps.refusals.exceeded(input.client.ip)) {
+        deps.signIns.sso('rate_limited')
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
       }
       const cached = await deps.connections.usable(input.connectionId)
@@ -145,6 +149,7 @@ export function createLoginFlow(deps: {
         })
         if (login.outcome === 'opened') {
           deps.events.wake()
+          deps.signIns.sso('succeeded')
           return { token, returnTo: ours ? pending.returnTo : '/' }
         }
         if (login.outcome === 'not_allowed') {
@@ -153,7 +158,10 @@ export function createLoginFlow(deps: {
             `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`,
           )
         }
-        if (tries === 3) throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
+        if (tries === 3) {
+          deps.signIns.sso('unavailable', 'connection_changing')
+          throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
+        }
         // An admin changed the connection since this replica cached it: the same response is
         // judged again by the connection as it is now. Its assertion is already recorded as
         // used, by this very request.
