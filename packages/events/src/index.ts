@@ -29,6 +29,8 @@ export {
   type Logout,
   type PayloadOf,
   parseEvent,
+  type SsoConnectionChanged,
+  type SsoRecoveryUsed,
 } from './event-schemas.ts'
 export {
   type ConsumeInvitationEventsOptions,

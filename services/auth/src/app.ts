@@ -14,6 +14,7 @@ import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
+import { registerAccess } from './sessions/access.ts'
 import { createSessionService } from './sessions/service.ts'
 import { createSignInMetrics } from './sign-in-metrics.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
@@ -74,7 +75,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis), signIns })
   const workspaces = createWorkspaceService({ db })
   const keys = createSpKeyVault(config.spKeySecret)
-  const connections = createConnectionService({ db, publicUrl, keys })
+  const connections = createConnectionService({ db, publicUrl, keys, events })
   const loginFlow = createLoginFlow({
     db,
     redis,
@@ -101,20 +102,18 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(cookie, { secret: config.cookieSecret })
   await app.register(originGuard, {
     publicOrigin: publicUrl.origin,
-    exempt: (url) => url.startsWith('/sso/saml/') || url.startsWith('/internal/'),
+    // The IdP's form posts to the ACS cross-site by design; nothing else of /sso is exempt (the
+    // confirmation of an unsolicited sign-in must come from our own page).
+    exempt: (url) => /^\/sso\/saml\/[^/?]+\/acs(?:\?|$)/.test(url) || url.startsWith('/internal/'),
   })
+  // Default-deny: every route below declares what it needs (config.access), enforced in one hook.
+  await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
-  await app.register(workspaceRoutes, { sessions, workspaces })
-  await app.register(ssoAdminRoutes, {
-    sessions,
-    workspaces,
-    connections,
-    redis,
-    changesPerHour: deps.ssoChangesPerHour ?? 60,
-  })
+  await app.register(workspaceRoutes, { workspaces })
+  await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
   await app.register(discoverRoutes, { db, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
-  await app.register(internalRoutes, { db, sessions, internalToken: config.internalToken })
+  await app.register(internalRoutes, { db, sessions })
   return app
 }
 

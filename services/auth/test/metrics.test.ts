@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { parsePrometheusText, samplesOf, uniqueEmail } from '@gatehouse/testing'
-import { type AuthTestApp, postToAcs, signUp, startAuthApp, strongPassword, workspaceWithSso } from './harness.ts'
+import {
+  type AuthTestApp,
+  postToAcs,
+  signUp,
+  startAuthApp,
+  startSpLogin,
+  strongPassword,
+  workspaceWithSso,
+} from './harness.ts'
 
 describe('auth /metrics after some traffic', () => {
   let auth: AuthTestApp
@@ -12,11 +20,18 @@ describe('auth /metrics after some traffic', () => {
 
   it('counts sign-ins by method and outcome, requests by route, and reports the outbox and queues', async () => {
     const { owner, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
-    const ownerResponse = idp.responseBase64({ sp: connection.sp, user: { email: owner.email } })
-    const signedIn = await postToAcs(auth.app, connection.id, { SAMLResponse: ownerResponse })
+    const started = await startSpLogin(auth.app, connection)
+    const ownerResponse = idp.responseBase64({
+      sp: connection.sp,
+      user: { email: owner.email },
+      inResponseTo: started.requestId,
+    })
+    const form = { SAMLResponse: ownerResponse, RelayState: started.relayState }
+    const signedIn = await postToAcs(auth.app, connection.id, form, started.bindingCookie)
     assert.equal(signedIn.statusCode, 302, signedIn.body)
-    const replayed = await postToAcs(auth.app, connection.id, { SAMLResponse: ownerResponse })
-    assert.equal(replayed.statusCode, 409, replayed.body)
+    // Posted again, it answers a sign-in request that has already finished.
+    const again = await postToAcs(auth.app, connection.id, form, started.bindingCookie)
+    assert.equal(again.json().reason, 'in_response_to_mismatch', again.body)
     const stranger = await postToAcs(auth.app, connection.id, {
       SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: uniqueEmail('stranger') } }),
     })
@@ -39,7 +54,7 @@ describe('auth /metrics after some traffic', () => {
       return found[0]?.value ?? Number.NaN
     }
     assert.ok(value('gatehouse_sso_sign_ins_total', { outcome: 'succeeded', reason: 'none' }) >= 1)
-    assert.ok(value('gatehouse_sso_sign_ins_total', { outcome: 'refused', reason: 'replayed' }) >= 1)
+    assert.ok(value('gatehouse_sso_sign_ins_total', { outcome: 'refused', reason: 'in_response_to_mismatch' }) >= 1)
     assert.ok(value('gatehouse_sso_sign_ins_total', { outcome: 'refused', reason: 'not_a_member' }) >= 1)
     assert.ok(value('gatehouse_password_sign_ins_total', { outcome: 'succeeded' }) >= 1)
     assert.ok(value('gatehouse_password_sign_ins_total', { outcome: 'wrong_password' }) >= 1)

@@ -14,6 +14,7 @@ export const discoverRoutes: FastifyPluginAsyncTypebox<{ db: AuthDatabase; redis
   app.post(
     '/v1/auth/sso/discover',
     {
+      config: { access: 'public' },
       // The answer says where an email may sign in with SSO: bound how fast anyone can ask.
       preHandler: rateLimit(redis, [perNetwork('discover', 30), perEmailAndNetwork('discover', 10, 300)]),
       schema: {
