@@ -180,9 +180,9 @@ export async function createApp(options: CreateAppOptions) {
       .send({ error: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` })
   })
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/healthz', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }))
 
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/readyz', { schema: { hide: true }, config: { access: 'public' } }, async (_request, reply) => {
     const names = Object.keys(options.readiness)
     const results = await Promise.allSettled(names.map((name) => options.readiness[name]?.()))
     const failing = names.filter((_, index) => results[index]?.status === 'rejected')

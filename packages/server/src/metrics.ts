@@ -87,7 +87,9 @@ export const metricsPlugin = fp<{ service: string }>(
     }
     app.decorate('metrics', metrics)
 
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    // Public to whoever reaches the port: Prometheus scrapes each program directly, and the web
+    // gateway never forwards /metrics (NetworkPolicies keep it inside the cluster).
+    app.get('/metrics', { schema: { hide: true }, config: { access: 'public' } }, async (_request, reply) => {
       const text = await registry.metrics()
       return reply.type(registry.contentType).header('cache-control', 'no-store').send(text)
     })
