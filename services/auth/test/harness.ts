@@ -6,7 +6,14 @@ import { connect } from '@gatehouse/db'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
-import { postgresUrl, redisUrl, temporaryDirectory, uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import {
+  inProcessPressureLimits,
+  postgresUrl,
+  redisUrl,
+  temporaryDirectory,
+  uniqueEmail,
+  uniqueIp,
+} from '@gatehouse/testing'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
@@ -26,12 +33,18 @@ export interface AuthTestApp {
  */
 export async function startAuthApp(
   env: Record<string, string> = {},
-  options: { embedded?: boolean; logStream?: NodeJS.WritableStream; ssoChangesPerHour?: number } = {},
+  options: {
+    embedded?: boolean
+    /** A database of the test's own instead of the shared test database. */
+    databaseUrl?: string
+    logStream?: NodeJS.WritableStream
+    ssoChangesPerHour?: number
+  } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: dataDir ? undefined : postgresUrl,
+    url: dataDir ? undefined : (options.databaseUrl ?? postgresUrl),
     dataDir: dataDir?.path ?? config.dataDir,
     service: 'auth',
     migrationsFolder,
@@ -43,6 +56,7 @@ export async function startAuthApp(
     pingDatabase: () => database.ping(),
     redis,
     ssoChangesPerHour: options.ssoChangesPerHour,
+    pressureLimits: inProcessPressureLimits,
     logger: options.logStream
       ? { level: 'info', stream: options.logStream }
       : env.DEBUG_LOG

@@ -8,6 +8,7 @@ import { authErrors } from '../errors.ts'
 import type { AuthEvents, LoginRefusal } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
+import type { SignInMetrics } from '../sign-in-metrics.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { refusalMessage } from './idp-kinds.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
@@ -86,6 +87,7 @@ export function createLoginFlow(deps: {
   events: AuthEvents
   connections: ConnectionCache
   refusals: RefusalLimit
+  signIns: SignInMetrics
 }) {
   async function refuse(
     row: ConnectionRow,
@@ -99,6 +101,7 @@ export function createLoginFlow(deps: {
       refusal,
     )
     deps.events.wake()
+    deps.signIns.sso('refused', refusal.reason)
     await deps.refusals.count(client.ip)
   }
 
@@ -143,6 +146,7 @@ export function createLoginFlow(deps: {
       client: ClientInfo
     }): Promise<SignedInThroughSso | ConfirmationNeeded> {
       if (deps.refusals.exceeded(input.client.ip)) {
+        deps.signIns.sso('rate_limited')
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
       }
       const cached = await deps.connections.usable(input.connectionId)
@@ -193,7 +197,10 @@ export function createLoginFlow(deps: {
           }
           if (eligibility.outcome === 'not_allowed') throw await notAllowed(row)
         }
-        if (tries === 3) throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
+        if (tries === 3) {
+          deps.signIns.sso('unavailable', 'connection_changing')
+          throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
+        }
         // An admin changed the connection since this replica cached it: the same response is
         // judged again by the connection as it is now. Its assertion is already recorded as
         // used, by this very request.
@@ -255,6 +262,7 @@ export function createLoginFlow(deps: {
     })
     if (outcome.outcome !== 'opened') return outcome
     deps.events.wake()
+    deps.signIns.sso('succeeded')
     return {
       outcome: 'opened' as const,
       signedIn: { kind: 'signedIn' as const, token, userId: outcome.userId, workspaceId: row.workspaceId },
