@@ -7,6 +7,9 @@ import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
+import { createTxtLookup } from './domains/dns.ts'
+import { domainRoutes } from './domains/routes.ts'
+import { createDomainService } from './domains/service.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
 import { createSessionService } from './sessions/service.ts'
@@ -47,6 +50,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis) })
   const workspaces = createWorkspaceService({ db })
+  const domains = createDomainService({ db, workspaces, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
   const connections = createConnectionService({ db, publicUrl, keys })
   const loginFlow = createLoginFlow({
@@ -82,7 +86,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     redis,
     changesPerHour: deps.ssoChangesPerHour ?? 60,
   })
-  await app.register(discoverRoutes, { db, redis, publicUrl })
+  await app.register(domainRoutes, { sessions, domains })
+  await app.register(discoverRoutes, { domains, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
   await app.register(internalRoutes, { db, sessions, internalToken: config.internalToken })
   return app

@@ -160,11 +160,11 @@ export async function workspaceWithSso(app: FastifyInstance, options: { allowIdp
 }
 
 /** SP-initiated start: follows /login and returns what the IdP and the browser received. */
-export async function startSpLogin(app: FastifyInstance, connection: ConnectionView, returnTo = '/') {
+export async function startSpLogin(app: FastifyInstance, connection: ConnectionView, returnTo: string | null = '/') {
   const idp = await devIdp()
   const response = await app.inject({
     method: 'GET',
-    url: `/sso/saml/${connection.id}/login?returnTo=${encodeURIComponent(returnTo)}`,
+    url: `/sso/saml/${connection.id}/login${returnTo === null ? '' : `?returnTo=${encodeURIComponent(returnTo)}`}`,
     remoteAddress: uniqueIp(),
   })
   if (response.statusCode !== 302) throw new Error(`login start failed: ${response.statusCode} ${response.body}`)
@@ -191,7 +191,7 @@ export async function signInSpInitiated(
   connection: ConnectionView,
   idp: DevIdp,
   user: { email: string; firstName?: string; lastName?: string },
-  returnTo = '/',
+  returnTo: string | null = '/',
 ) {
   const started = await startSpLogin(app, connection, returnTo)
   const samlResponse = idp.responseBase64({ sp: connection.sp, user, inResponseTo: started.requestId })

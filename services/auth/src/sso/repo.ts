@@ -1,6 +1,6 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
-import { and, eq, isNotNull, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import {
   auditLog,
   memberships,
@@ -9,7 +9,6 @@ import {
   sessions,
   ssoConnections,
   users,
-  workspaces,
 } from '../db/schema.ts'
 import type { Executor, NewSession } from '../sessions/repo.ts'
 
@@ -66,25 +65,6 @@ export async function insertAudit(
   entry: { workspaceId: string; actorUserId: string; action: string; changes: Record<string, unknown> },
 ): Promise<void> {
   await db.insert(auditLog).values(entry)
-}
-
-/** The enabled, configured connections of the workspaces where this email may use SSO. */
-export async function findUsableConnections(db: Executor, email: string) {
-  return db
-    .select({ connectionId: ssoConnections.id, workspaceId: workspaces.id, workspaceName: workspaces.name })
-    .from(users)
-    .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.ssoAllowed, true)))
-    .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-    .innerJoin(
-      ssoConnections,
-      and(
-        eq(ssoConnections.workspaceId, workspaces.id),
-        eq(ssoConnections.enabled, true),
-        isNotNull(ssoConnections.idpSsoUrl),
-      ),
-    )
-    .where(and(eq(users.email, email), eq(users.createdVia, 'password')))
-    .orderBy(workspaces.name)
 }
 
 export type SsoLoginOutcome =
