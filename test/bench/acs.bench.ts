@@ -1,8 +1,11 @@
 // SAML logins per second through the ACS route of one real auth process, over loopback HTTP,
 // beside @gatehouse/saml's bare validation rate measured in the same run on the same kind of
-// responses. Each login posts a fresh signed response (its own assertion ID, so the replay cache
-// accepts it) for an SSO-allowed member; every login writes a session and an
-// auth.login.succeeded outbox row that the process's relay publishes to the stream.
+// responses. Each login is SP-initiated (the sign-in that finishes at the ACS in one step; an
+// unsolicited one waits for the person's confirmation): its start (GET /login, which keeps the
+// request in Redis and sets the binding cookie) is made before timing, and the timed part posts a
+// fresh signed response answering it, with its RelayState and binding cookie, for an SSO-allowed
+// member; every login writes a session and an auth.login.succeeded outbox row that the
+// process's relay publishes to the stream.
 // The load comes from this process, so the auth process's one event loop is what is measured.
 // Needs the Postgres and Redis the tests use. Run: pnpm bench acs
 import { Agent, request } from 'node:http'
@@ -56,14 +59,19 @@ const auth = await startProcess('auth', {
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
 
 function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; cookies: string[]; body: string }>((resolve, reject) => {
+  return new Promise<{ status: number; cookies: string[]; location?: string; body: string }>((resolve, reject) => {
     const outgoing = request(`${auth.url}${path}`, { method, headers, agent }, (incoming) => {
       let text = ''
       incoming.on('data', (chunk) => {
         text += chunk
       })
       incoming.on('end', () =>
-        resolve({ status: incoming.statusCode ?? 0, cookies: incoming.headers['set-cookie'] ?? [], body: text }),
+        resolve({
+          status: incoming.statusCode ?? 0,
+          cookies: incoming.headers['set-cookie'] ?? [],
+          ...(incoming.headers.location ? { location: incoming.headers.location } : {}),
+          body: text,
+        }),
       )
     })
     outgoing.on('error', reject)
@@ -87,25 +95,45 @@ const configured = await call(
   jsonHeaders(cookie),
 )
 const connection = JSON.parse(configured.body).connection
-await call('PATCH', `/v1/workspaces/${workspace.id}/sso`, json({ allowIdpInitiated: true }), jsonHeaders(cookie))
 
-const forms = Array.from(
-  { length: warmUpLogins + logins },
-  () =>
-    `SAMLResponse=${encodeURIComponent(idp.responseBase64({ sp: connection.sp, user: { email, firstName: 'Ada' } }))}`,
-)
+/** One SP-initiated login, started: the form the IdP's answer posts and the browser's binding cookie. */
+interface StartedLogin {
+  form: string
+  cookie: string
+}
+async function startLogin(): Promise<StartedLogin> {
+  const started = await call('GET', `/sso/saml/${connection.id}/login`)
+  if (started.status !== 302 || !started.location) throw new Error(`login start answered ${started.status}`)
+  const location = new URL(started.location)
+  const relayState = location.searchParams.get('RelayState') ?? ''
+  const request = idp.parseAuthnRequest({
+    SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
+    RelayState: relayState,
+  })
+  const samlResponse = idp.responseBase64({
+    sp: connection.sp,
+    user: { email, firstName: 'Ada' },
+    inResponseTo: request.id,
+  })
+  return {
+    form: `SAMLResponse=${encodeURIComponent(samlResponse)}&RelayState=${encodeURIComponent(relayState)}`,
+    cookie: started.cookies.map((setCookie) => setCookie.split(';')[0]).join('; '),
+  }
+}
+const forms: StartedLogin[] = []
+for (let index = 0; index < warmUpLogins + logins; index++) forms.push(await startLogin())
 const acsPath = `/sso/saml/${connection.id}/acs`
 const formHeaders = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
 
-async function post(batch: string[], latencies: number[], expectedStatus = 302): Promise<number> {
+async function post(batch: StartedLogin[], latencies: number[], expectedStatus = 302): Promise<number> {
   let next = 0
   let failures = 0
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < batch.length) {
-        const form = batch[next++] as string
+        const login = batch[next++] as StartedLogin
         const sent = performance.now()
-        const response = await call('POST', acsPath, form, formHeaders)
+        const response = await call('POST', acsPath, login.form, { ...formHeaders, cookie: login.cookie })
         latencies.push(performance.now() - sent)
         if (response.status !== expectedStatus) failures++
       }
@@ -133,7 +161,10 @@ const latency = summarize(latencies)
 
 // The floor under any ACS on this HTTP stack and machine: the same route and body size, refused
 // (400 missing_response) before any SAML or database work.
-const floorForms = forms.map((form) => `Padding=${'x'.repeat(form.length - 8)}`)
+const floorForms = forms.map((login) => ({
+  form: `Padding=${'x'.repeat(login.form.length - 8)}`,
+  cookie: login.cookie,
+}))
 failures += await post(floorForms.splice(0, warmUpLogins), [], 400)
 const floorStarted = performance.now()
 const floorCpuBefore = processCpuMs(auth.pid)

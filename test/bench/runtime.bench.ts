@@ -1,8 +1,9 @@
 // How each program starts and idles under the three ways Node can run this TypeScript, measured in
 // one run so the figures compare: through tsx (esbuild compiling every module at start, in helper
 // processes), through Node's own type stripping (`node src/server.ts`), and as one esbuild bundle
-// per program (`pnpm build`, what production runs). For each program and mode: the CPU its process tree used from spawn until /readyz
-// answers (migrations already applied), and the tree's resident memory after a few idle seconds.
+// per program (`pnpm build`, what production runs). For each program and mode: the CPU its process
+// tree used from spawn until /readyz answers (migrations already applied), and the tree's resident
+// memory after a few idle seconds.
 // Every start is a production start (NODE_ENV=production) against the test Postgres and Redis.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'

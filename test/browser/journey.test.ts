@@ -2,30 +2,12 @@
 // admin sets up SSO with the dev IdP standing in for Microsoft Entra, invites bob, and bob signs
 // in through SSO only once he has signed up with a password and accepted the invitation.
 import assert from 'node:assert/strict'
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { uniqueSuffix } from '@gatehouse/testing'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
 import { type Stack, startStack } from './stack.ts'
-
-const root = new URL('../../', import.meta.url).pathname
-const chromiumPath = '/usr/bin/chromium'
-const resultsDirectory = join(root, 'test-results', 'browser')
-const screenshotsDirectory = join(root, 'docs', 'screenshots')
-// The committed screenshots change only when asked: `UPDATE_SCREENSHOTS=1 pnpm test test/browser`.
-const updateScreenshots = process.env.UPDATE_SCREENSHOTS === '1'
-const password = 'correct horse battery staple'
-
-async function screenshot(page: Page, name: string, options: { commit?: boolean } = {}) {
-  mkdirSync(resultsDirectory, { recursive: true })
-  const path = join(resultsDirectory, `${name}.png`)
-  await page.screenshot({ path, fullPage: true })
-  if (options.commit && updateScreenshots) {
-    mkdirSync(screenshotsDirectory, { recursive: true })
-    copyFileSync(path, join(screenshotsDirectory, `${name}.png`))
-  }
-}
 
 /** Fields (inputs, selects, text areas) without an accessible label, hidden ones included. */
 function unlabelledFields(page: Page): Promise<string[]> {
@@ -54,15 +36,6 @@ async function tabTo(page: Page, id: string, limit = 25) {
   assert.fail(`Tab never reached #${id} on ${page.url()}`)
 }
 
-async function focusIsVisible(page: Page): Promise<boolean> {
-  return page.evaluate(() => {
-    const focused = document.activeElement
-    if (!focused || focused === document.body) return false
-    const style = getComputedStyle(focused)
-    return style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2
-  })
-}
-
 describe('the browser journey: SSO set up by an admin, used by an invited member', { timeout: 240_000 }, () => {
   let stack: Stack
   let browser: Browser
@@ -78,21 +51,8 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
   let memberSignInLink = ''
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium`)
     stack = await startStack()
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
     adminContext = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })
     await adminContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.webUrl })
     adminPage = await adminContext.newPage()
@@ -265,6 +225,10 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.goto(link)
     await page.getByRole('heading', { name: 'Create your account to join' }).waitFor()
     assert.equal(await page.locator('#invite-workspace').textContent(), workspaceName)
+    assert.equal(
+      await page.locator('#invite-idp-scope').textContent(),
+      `${workspaceName}’s identity provider will be able to sign you in to ${workspaceName}.`,
+    )
     assert.equal(await page.locator('#invite-email').textContent(), bob.email)
     assert.equal(await page.getByLabel('Email').first().inputValue(), bob.email)
     await assertLabelled(page)

@@ -15,4 +15,6 @@ export const destinations = {
   'auth.login.succeeded': { kind: 'stream', name: authEventsStream },
   'auth.login.failed': { kind: 'stream', name: authEventsStream },
   'auth.logout': { kind: 'stream', name: authEventsStream },
+  'sso.connection.changed': { kind: 'stream', name: authEventsStream },
+  'sso.recovery.used': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

@@ -19,13 +19,25 @@ function eventSchema<const TypeName extends string, const Payload extends TPrope
   return Type.Object({ id: Uuid, type: Type.Literal(type), occurredAt: Timestamp, ...payload })
 }
 
-const invitationSummary = { invitationId: Uuid, workspaceId: Uuid, email: Email }
+const Method = Type.Union([Type.Literal('password'), Type.Literal('saml')])
+/**
+ * How the session that acted was authenticated (CONTRACT.md: every event says so): a SAML
+ * session names the workspace whose IdP made it.
+ */
+const ActingSession = Type.Object({ method: Method, workspaceId: Type.Optional(Uuid) })
+
+const invitationSummary = {
+  invitationId: Uuid,
+  workspaceId: Uuid,
+  email: Email,
+  actingSession: Type.Optional(ActingSession),
+}
 
 const loginPayload = {
   userId: Type.Optional(Uuid),
   email: Email,
   workspaceId: Type.Optional(Uuid),
-  method: Type.Union([Type.Literal('password'), Type.Literal('saml')]),
+  method: Method,
   connectionId: Type.Optional(Uuid),
   ip: Type.String({ maxLength: 64 }),
   userAgent: Type.String({ maxLength: 8192 }),
@@ -43,7 +55,44 @@ export const eventSchemas = {
   'invitation.revoked': eventSchema('invitation.revoked', invitationSummary),
   'auth.login.succeeded': eventSchema('auth.login.succeeded', loginPayload),
   'auth.login.failed': eventSchema('auth.login.failed', loginPayload),
-  'auth.logout': eventSchema('auth.logout', { userId: Uuid, sessionId: Type.String({ minLength: 1, maxLength: 200 }) }),
+  // The session that ended, how it had been authenticated, and why it ended: `signed_out`,
+  // or `connection_changed` when the connection that made it was turned off, re-pointed or deleted.
+  'auth.logout': eventSchema('auth.logout', {
+    userId: Uuid,
+    sessionId: Type.String({ minLength: 1, maxLength: 200 }),
+    method: Method,
+    workspaceId: Type.Optional(Uuid),
+    connectionId: Type.Optional(Uuid),
+    reason: Type.Optional(Type.String({ maxLength: 200 })),
+  }),
+  // Who the workspace's IdP is (or whether it may sign people in) changed; `notify` holds the
+  // owners' addresses at the time, whom the invitation service's mailer tells.
+  'sso.connection.changed': eventSchema('sso.connection.changed', {
+    workspaceId: Uuid,
+    workspaceName: Type.String({ maxLength: 200 }),
+    connectionId: Uuid,
+    what: Type.Union([
+      Type.Literal('idp_configured'),
+      Type.Literal('idp_initiated_enabled'),
+      Type.Literal('enabled'),
+      Type.Literal('disabled'),
+      Type.Literal('deleted'),
+    ]),
+    by: Uuid,
+    actingSession: ActingSession,
+    fingerprints: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 20 })),
+    notify: Type.Array(Email, { maxItems: 100 }),
+  }),
+  // An owner used their password to reach a workspace that requires SSO (recovery); `notify` holds
+  // the other owners' and the admins' addresses.
+  'sso.recovery.used': eventSchema('sso.recovery.used', {
+    workspaceId: Uuid,
+    workspaceName: Type.String({ maxLength: 200 }),
+    connectionId: Type.Optional(Uuid),
+    by: Uuid,
+    actingSession: ActingSession,
+    notify: Type.Array(Email, { maxItems: 100 }),
+  }),
 }
 
 export type InvitationAccepted = Static<(typeof eventSchemas)['invitation.accepted']>
@@ -52,6 +101,8 @@ export type InvitationRevoked = Static<(typeof eventSchemas)['invitation.revoked
 export type LoginSucceeded = Static<(typeof eventSchemas)['auth.login.succeeded']>
 export type LoginFailed = Static<(typeof eventSchemas)['auth.login.failed']>
 export type Logout = Static<(typeof eventSchemas)['auth.logout']>
+export type SsoConnectionChanged = Static<(typeof eventSchemas)['sso.connection.changed']>
+export type SsoRecoveryUsed = Static<(typeof eventSchemas)['sso.recovery.used']>
 
 export type GatehouseEvent =
   | InvitationAccepted
@@ -60,13 +111,15 @@ export type GatehouseEvent =
   | LoginSucceeded
   | LoginFailed
   | Logout
+  | SsoConnectionChanged
+  | SsoRecoveryUsed
 export type EventType = GatehouseEvent['type']
 export type EventOf<T extends EventType> = Extract<GatehouseEvent, { type: T }>
 export type PayloadOf<T extends EventType> = Omit<EventOf<T>, 'id' | 'type' | 'occurredAt'>
 /** The events carried by the `invitation-events` queue. */
 export type InvitationEvent = Extract<GatehouseEvent, { type: `invitation.${string}` }>
-/** The events carried by the `auth-events` fan-out stream. */
-export type AuthEvent = Extract<GatehouseEvent, { type: `auth.${string}` }>
+/** The events carried by the `auth-events` fan-out stream (auth's own announcements). */
+export type AuthEvent = Extract<GatehouseEvent, { type: `auth.${string}` | `sso.${string}` }>
 
 export const eventTypes = Object.keys(eventSchemas) as EventType[]
 
@@ -95,7 +148,7 @@ export function isInvitationEvent(event: GatehouseEvent): event is InvitationEve
 }
 
 export function isAuthEvent(event: GatehouseEvent): event is AuthEvent {
-  return event.type.startsWith('auth.')
+  return event.type.startsWith('auth.') || event.type.startsWith('sso.')
 }
 
 /** Validates an untrusted value (a queue job's data, a stream entry) and returns it as a typed event. */

@@ -20,6 +20,8 @@ export {
   type Logout,
   type PayloadOf,
   parseEvent,
+  type SsoConnectionChanged,
+  type SsoRecoveryUsed,
 } from './event-schemas.ts'
 export {
   type ConsumeInvitationEventsOptions,

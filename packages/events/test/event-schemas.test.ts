@@ -14,12 +14,19 @@ function assertInvalid(value: unknown, message: RegExp) {
 describe('event schemas', () => {
   it('createEvent gives an event a UUID, its type and an ISO timestamp around the payload', () => {
     const now = new Date('2026-01-02T03:04:05.678Z')
-    const event = createEvent('auth.logout', { userId: '6f1c2a57-3c1e-4b8a-9d0e-2f3a4b5c6d7e', sessionId: 's-1' }, now)
+    const event = createEvent(
+      'auth.logout',
+      { userId: '6f1c2a57-3c1e-4b8a-9d0e-2f3a4b5c6d7e', sessionId: 's-1', method: 'password' },
+      now,
+    )
     assert.match(event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     assert.equal(event.type, 'auth.logout')
     assert.equal(event.occurredAt, '2026-01-02T03:04:05.678Z')
     assert.equal(event.sessionId, 's-1')
-    assert.notEqual(createEvent('auth.logout', { userId: event.userId, sessionId: 's-1' }).id, event.id)
+    assert.notEqual(
+      createEvent('auth.logout', { userId: event.userId, sessionId: 's-1', method: 'password' }).id,
+      event.id,
+    )
   })
 
   it('parseEvent returns a valid event as it is, JSON round trip included', () => {

@@ -26,5 +26,15 @@ export {
 } from './rate-limit.ts'
 export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
+export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
 export { type ServeOptions, serve, start } from './serve.ts'
+export {
+  Authentication,
+  IntrospectionAnswer,
+  IntrospectionRequest,
+  parseIntrospectionAnswer,
+  reauthenticationRequired,
+  SessionMethod,
+  SignIn,
+} from './session-reach.ts'

@@ -12,6 +12,7 @@ import { domainRoutes } from './domains/routes.ts'
 import { createDomainService } from './domains/service.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
+import { registerAccess } from './sessions/access.ts'
 import { createSessionService } from './sessions/service.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
@@ -50,9 +51,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis) })
   const workspaces = createWorkspaceService({ db })
-  const domains = createDomainService({ db, workspaces, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
+  const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
-  const connections = createConnectionService({ db, publicUrl, keys })
+  const connections = createConnectionService({ db, publicUrl, keys, events })
   const loginFlow = createLoginFlow({
     db,
     redis,
@@ -75,21 +76,19 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(cookie, { secret: config.cookieSecret })
   await app.register(originGuard, {
     publicOrigin: publicUrl.origin,
-    exempt: (url) => url.startsWith('/sso/saml/') || url.startsWith('/internal/'),
+    // The IdP's form posts to the ACS cross-site by design; nothing else of /sso is exempt (the
+    // confirmation of an unsolicited sign-in must come from our own page).
+    exempt: (url) => /^\/sso\/saml\/[^/?]+\/acs(?:\?|$)/.test(url) || url.startsWith('/internal/'),
   })
+  // Default-deny: every route below declares what it needs (config.access), enforced in one hook.
+  await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
-  await app.register(workspaceRoutes, { sessions, workspaces })
-  await app.register(ssoAdminRoutes, {
-    sessions,
-    workspaces,
-    connections,
-    redis,
-    changesPerHour: deps.ssoChangesPerHour ?? 60,
-  })
-  await app.register(domainRoutes, { sessions, domains })
+  await app.register(workspaceRoutes, { workspaces })
+  await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
+  await app.register(domainRoutes, { domains })
   await app.register(discoverRoutes, { domains, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
-  await app.register(internalRoutes, { db, sessions, internalToken: config.internalToken })
+  await app.register(internalRoutes, { db, sessions })
   return app
 }
 

@@ -18,6 +18,16 @@ export const authErrors = {
     'sso_not_allowed',
     'You need to accept your invitation and sign up with a password before you can use SSO for this workspace.',
   ),
+  ownerOrFreshPasswordRequired: defineError(
+    403,
+    'password_confirmation_required',
+    'Only the workspace owner, or an admin who re-entered their password in the last 5 minutes (POST /v1/auth/reauthenticate), can change who the identity provider is.',
+  ),
+  ssoSignInRequired: defineError(
+    409,
+    'sso_sign_in_required',
+    'To require SSO, the connection must be active and you must have signed in through it in the last 10 minutes.',
+  ),
   samlInvalid: defineError(400, 'saml_invalid', 'The sign-in response from your identity provider was not accepted.'),
   signingKeyLimit: defineError(
     409,

@@ -1,5 +1,6 @@
-import { createEvent, type OutboxTable, outboxInsert, writeEvent } from '@gatehouse/events'
-import type { Executor } from './sessions/repo.ts'
+import { createEvent, type OutboxTable, outboxInsert, type PayloadOf, writeEvent, writeEvents } from '@gatehouse/events'
+import type { EndedSession, Executor } from './sessions/repo.ts'
+import { authenticationView } from './sessions/service.ts'
 
 /** Who tried to sign in and how: the shared fields of `auth.login.*` (CONTRACT.md "Events"). */
 export interface LoginAttempt {
@@ -26,8 +27,24 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
     loginSucceededEvent: (attempt: LoginAttempt) => createEvent('auth.login.succeeded', compact(attempt)),
     loginFailed: (tx: Executor, attempt: LoginAttempt, reason: string) =>
       writeEvent(tx, deps.outbox, createEvent('auth.login.failed', { ...compact(attempt), reason })),
-    logout: (tx: Executor, userId: string, sessionId: string) =>
-      writeEvent(tx, deps.outbox, createEvent('auth.logout', { userId, sessionId })),
+    /** One `auth.logout` per ended session, saying how it had been authenticated and why it ended. */
+    logout: (tx: Executor, ended: EndedSession[], reason: 'signed_out' | 'connection_changed') =>
+      writeEvents(
+        tx,
+        deps.outbox,
+        ended.map((session) =>
+          createEvent('auth.logout', {
+            userId: session.userId,
+            sessionId: session.id,
+            ...authenticationView(session),
+            reason,
+          }),
+        ),
+      ),
+    connectionChanged: (tx: Executor, change: PayloadOf<'sso.connection.changed'>) =>
+      writeEvent(tx, deps.outbox, createEvent('sso.connection.changed', change)),
+    recoveryUsed: (tx: Executor, recovery: PayloadOf<'sso.recovery.used'>) =>
+      writeEvent(tx, deps.outbox, createEvent('sso.recovery.used', recovery)),
   }
 }
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import {
   type AuthTestApp,
   invitationAccepted,
+  postAndConfirm,
   postToAcs,
   sessionCookieOf,
   signUp,
@@ -40,19 +41,20 @@ describe('on the embedded database (PGlite)', () => {
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(accepted), 'granted')
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(accepted), 'duplicate')
 
-    const signedIn = await postToAcs(auth.app, connection.id, respondFor(invitee.email))
+    const signedIn = await postAndConfirm(auth.app, connection.id, respondFor(invitee.email))
     assert.equal(signedIn.statusCode, 302, signedIn.body)
-    const session = await auth.app.inject({
+    const members = await auth.app.inject({
       method: 'GET',
-      url: '/v1/auth/session',
+      url: `/v1/workspaces/${workspace.id}/members`,
       headers: { cookie: sessionCookieOf(signedIn) ?? '' },
     })
-    assert.equal(session.statusCode, 200)
+    assert.equal(members.statusCode, 200)
+    const signedInMember = members.json().members.find((member: { email: string }) => member.email === invitee.email)
     assert.deepEqual(
       {
-        email: session.json().user.email,
-        firstName: session.json().user.firstName,
-        lastName: session.json().user.lastName,
+        email: signedInMember.email,
+        firstName: signedInMember.firstName,
+        lastName: signedInMember.lastName,
       },
       { email: invitee.email, firstName: 'Ada', lastName: 'Lovelace' },
     )

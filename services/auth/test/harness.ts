@@ -1,5 +1,6 @@
 // Builds the auth app against the real Postgres and Redis, and the steps tests share, each
 // through the public HTTP API (app.inject), as a browser or the frontend would take them.
+import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { connect } from '@gatehouse/db'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
@@ -192,6 +193,8 @@ export async function signInSpInitiated(
   idp: DevIdp,
   user: { email: string; firstName?: string; lastName?: string },
   returnTo: string | null = '/',
+  /** The `session` cookie the browser already holds, if any. */
+  sessionCookie = '',
 ) {
   const started = await startSpLogin(app, connection, returnTo)
   const samlResponse = idp.responseBase64({ sp: connection.sp, user, inResponseTo: started.requestId })
@@ -199,7 +202,7 @@ export async function signInSpInitiated(
     app,
     connection.id,
     { SAMLResponse: samlResponse, RelayState: started.relayState },
-    started.bindingCookie,
+    [started.bindingCookie, sessionCookie].filter(Boolean).join('; '),
   )
   return { started, acs }
 }
@@ -222,6 +225,32 @@ export function postToAcs(
   })
 }
 
+/**
+ * An unsolicited response posted to the ACS, then confirmed on the confirmation page as the
+ * person would (a same-origin POST); the ACS's answer itself when it asked for no confirmation.
+ */
+export async function postAndConfirm(
+  app: FastifyInstance,
+  connectionId: string,
+  form: { SAMLResponse: string; RelayState?: string },
+  cookie = '',
+) {
+  const posted = await postToAcs(app, connectionId, form, cookie)
+  if (posted.statusCode !== 200) return posted
+  const { action, confirmation } = posted.json() as { action: string; confirmation: string }
+  return app.inject({
+    method: 'POST',
+    url: action,
+    headers: {
+      origin: publicUrl,
+      cookie,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    payload: new URLSearchParams({ confirmation }).toString(),
+  })
+}
+
 /** The `invitation.accepted` event the invitation service sends when `account` joins the workspace. */
 export function invitationAccepted(
   workspaceId: string,
@@ -236,4 +265,20 @@ export function invitationAccepted(
     role,
     acceptedAt: new Date().toISOString(),
   })
+}
+
+/** Acme (with SSO) and a person who owns Beta and was invited into Acme: what an attacker at Acme starts from. */
+export async function personInTwoWorkspaces(app: FastifyInstance) {
+  const acme = await workspaceWithSso(app)
+  const person = await signUp(app)
+  const beta = await createWorkspace(app, person.cookie, 'Beta')
+  const granted = await app.workspaces.grantMembershipFromInvitation(
+    invitationAccepted(acme.workspace.id, { userId: person.user.id, email: person.email }),
+  )
+  assert.equal(granted, 'granted')
+  const { acs } = await signInSpInitiated(app, acme.connection, acme.idp, { email: person.email })
+  assert.equal(acs.statusCode, 302, acs.body)
+  const ssoCookie = sessionCookieOf(acs)
+  assert.ok(ssoCookie)
+  return { acme, person, beta, ssoCookie }
 }

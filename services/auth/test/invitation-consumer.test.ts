@@ -39,7 +39,14 @@ describe('what the invitation service relies on', () => {
         { timeoutMs: 10_000, intervalMs: 25 },
       )
       assert.deepEqual(memberships, [
-        { workspaceId: workspace.id, workspaceName: workspace.name, role: 'member', ssoAllowed: true },
+        {
+          workspaceId: workspace.id,
+          workspaceName: workspace.name,
+          role: 'member',
+          ssoAllowed: true,
+          ssoRequired: false,
+          reachable: true,
+        },
       ])
     } finally {
       await queue.close()
@@ -60,7 +67,16 @@ describe('what the invitation service relies on', () => {
     assert.equal(answer.statusCode, 200, answer.body)
     assert.deepEqual(answer.json(), {
       user: { id: owner.user.id, email: owner.email, createdVia: 'password' },
-      workspace: { id: workspace.id, name: workspace.name, role: 'owner', emailIsMember: true },
+      authentications: [{ method: 'password' }],
+      account: { method: 'password' },
+      workspace: {
+        id: workspace.id,
+        name: workspace.name,
+        role: 'owner',
+        emailIsMember: true,
+        reachedBy: { method: 'password' },
+        signIn: { password: '/login' },
+      },
     })
 
     for (const authorization of [undefined, 'Bearer wrong', `Basic ${internalToken}`]) {

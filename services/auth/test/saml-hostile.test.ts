@@ -208,7 +208,8 @@ describe('the ACS refuses every hostile response', () => {
       const context = `mutation ${index} (kind ${kind} at ${at}, ${span}): ${response.statusCode} ${response.body.slice(0, 200)}`
       assert.ok(response.statusCode < 500, context)
       outcomes.set(response.statusCode, (outcomes.get(response.statusCode) ?? 0) + 1)
-      if (response.statusCode === 302) {
+      // 200: judged genuine, and waiting for the person's confirmation (IdP-initiated).
+      if (response.statusCode === 200) {
         // Accepted only if the edit is inside a KeyInfo (the embedded certificate: not signed,
         // and ignored, as only the configured certificates count) or changed whitespace alone
         // (which canonicalization may forgive inside a tag).

@@ -19,7 +19,7 @@ import {
   type ConnectionView,
   devIdp,
   invitationAccepted,
-  postToAcs,
+  postAndConfirm,
   signUp,
   startAuthApp,
   startSpLogin,
@@ -164,7 +164,7 @@ describe('signed AuthnRequests and SP signing key rotation', () => {
       assert.equal(start.statusCode, 500)
       assert.doesNotMatch(start.body, /PRIVATE KEY|SP_KEY_SECRET/)
       const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email: owner.email } })
-      const acs = await postToAcs(misconfigured.app, connection.id, { SAMLResponse: samlResponse })
+      const acs = await postAndConfirm(misconfigured.app, connection.id, { SAMLResponse: samlResponse })
       assert.equal(acs.statusCode, 302, acs.body)
     } finally {
       await misconfigured.close()

@@ -15,7 +15,14 @@ describe('workspaces and memberships', () => {
     const workspace = await createWorkspace(auth.app, owner.cookie, 'Acme Films')
     const session = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie: owner.cookie } })
     assert.deepEqual(session.json().memberships, [
-      { workspaceId: workspace.id, workspaceName: 'Acme Films', role: 'owner', ssoAllowed: true },
+      {
+        workspaceId: workspace.id,
+        workspaceName: 'Acme Films',
+        role: 'owner',
+        ssoAllowed: true,
+        ssoRequired: false,
+        reachable: true,
+      },
     ])
     const read = await auth.app.inject({
       method: 'GET',
@@ -91,7 +98,14 @@ describe('workspaces and memberships', () => {
       headers: { cookie: invitee.cookie },
     })
     assert.deepEqual(session.json().memberships, [
-      { workspaceId: workspace.id, workspaceName: workspace.name, role: 'member', ssoAllowed: true },
+      {
+        workspaceId: workspace.id,
+        workspaceName: workspace.name,
+        role: 'member',
+        ssoAllowed: true,
+        ssoRequired: false,
+        reachable: true,
+      },
     ])
   })
 

@@ -2,14 +2,15 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
 import { startOutboxRelay } from '@gatehouse/events'
-import { createApp, originGuard, pingRedis, type ServiceDeps } from '@gatehouse/server'
+import { createApp, originGuard, pingRedis, routeAccess, type ServiceDeps } from '@gatehouse/server'
 import type { InvitationConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { startEmailDelivery } from './emails/delivery.ts'
+import { startSsoChangeNotices } from './emails/sso-change-notices.ts'
 import { createMailTransport } from './emails/transport.ts'
 import { invitationRoutes } from './invitations/routes.ts'
 import { createInvitationService } from './invitations/service.ts'
-import { createAuthClient } from './sessions/auth-client.ts'
+import { createAuthClient, passwordReauthentication } from './sessions/auth-client.ts'
 
 export { schema }
 export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url))
@@ -51,6 +52,17 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     now,
   })
   app.addHook('onClose', () => emailDelivery.stop())
+  // Owners hear of every change to who their workspace's IdP is (auth's sso.connection.changed).
+  const ssoNotices = await startSsoChangeNotices({
+    db: deps.db,
+    redisUrl: config.redisUrl,
+    publicUrl: config.publicUrl,
+    mailQueue: config.mailQueue,
+    wakeEmails: emailDelivery.wake,
+    log: app.log,
+    now,
+  })
+  app.addHook('onClose', () => ssoNotices.close())
 
   const auth = createAuthClient({ authUrl: config.authUrl, internalToken: config.internalToken })
   const invitations = createInvitationService({
@@ -66,6 +78,16 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
 
   await app.register(cookie)
   await app.register(originGuard, { publicOrigin: config.publicUrl.origin })
+  // Default-deny: every route declares what it needs. A password sign-in is checked here; a
+  // workspace's reach is auth's answer about the workspace the body, query or invitation names,
+  // which the service asks for before anything else (invitations/service.ts requireAdmin).
+  await app.register(routeAccess, {
+    async enforce(request, access) {
+      if (access === 'public') return
+      const answer = await auth.require(request)
+      if (access === 'password' && !answer.account) throw passwordReauthentication()
+    },
+  })
   await app.register(invitationRoutes, { invitations, auth, now, redis: deps.redis })
   return app
 }

@@ -6,7 +6,12 @@ import { AppError } from '@gatehouse/server'
 import { sparePort } from '@gatehouse/testing'
 import { createAuthClient } from '../src/sessions/auth-client.ts'
 
-const answer = { user: { id: 'u1', email: 'ada@example.com', createdVia: 'password' }, workspace: null }
+const answer = {
+  user: { id: '6f1c2a57-3c1e-4b8a-9d0e-2f3a4b5c6d7e', email: 'ada@example.com', createdVia: 'password' },
+  authentications: [{ method: 'password' }],
+  account: { method: 'password' },
+  workspace: null,
+}
 
 // The invitation service's call to auth's introspection, against a stand-in for auth that answers
 // as told, so each way auth can fail is seen as the code the invitation routes give.
@@ -40,7 +45,7 @@ describe('the auth client', () => {
       (error: unknown) => (error instanceof AppError ? error.code : String(error)),
     )
 
-  it('asks with the internal token, and reuses an answer about a session for a few seconds', async () => {
+  it('asks with the internal token, and reuses an answer about a session for half a second', async () => {
     respond = (_request, _body, response) =>
       response.setHeader('content-type', 'application/json').end(JSON.stringify(answer))
     received.length = 0
@@ -64,6 +69,12 @@ describe('the auth client', () => {
       ['no such session', (response) => response.writeHead(401).end('{"error":"unauthenticated"}')],
       ['auth failing', (response) => response.writeHead(500).end('{"error":"internal_error"}')],
       ['not auth at all', (response) => response.writeHead(200).end('<html>hello</html>')],
+      // The contract is checked on this side too: an answer that does not say what the session
+      // reaches (an auth of another release) is not trusted.
+      [
+        'another shape',
+        (response) => response.writeHead(200).end(JSON.stringify({ user: answer.user, workspace: null })),
+      ],
       ['hanging', () => {}],
     ]
     for (const [name, behaviour] of cases) {
@@ -78,6 +89,7 @@ describe('the auth client', () => {
       'no such session': 'unauthenticated',
       'auth failing': 'auth_unavailable',
       'not auth at all': 'auth_unavailable',
+      'another shape': 'auth_unavailable',
       hanging: 'auth_unavailable',
       'auth down': 'auth_unavailable',
     })

@@ -3,7 +3,13 @@
 // steps tests share, each through the public HTTP APIs.
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
-import { type AuthTestApp, createWorkspace, signUp, startAuthApp } from '@gatehouse/auth/test/harness.ts'
+import {
+  type AuthTestApp,
+  createWorkspace,
+  personInTwoWorkspaces,
+  signUp,
+  startAuthApp,
+} from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server'
 import { eventually, postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
@@ -13,7 +19,7 @@ import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/s
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
-export { createWorkspace, signUp }
+export { createWorkspace, personInTwoWorkspaces, signUp }
 export const publicUrl = 'http://localhost:3000'
 export const internalToken = 'invitation-tests-internal-token-0123456789abcdef'
 /** One Redis database for the auth and invitation apps of this test process (see isolatedRedisUrl). */

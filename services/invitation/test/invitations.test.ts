@@ -14,6 +14,7 @@ import {
   inviteAndReceive,
   lookup,
   ownerWithWorkspace,
+  personInTwoWorkspaces,
   publicUrl,
   type SmtpSink,
   signUp,
@@ -59,6 +60,11 @@ describe('invitations', () => {
       assert.ok(part.includes(created.expiresAt.slice(0, 10)), 'gives the expiry')
     }
     assert.ok(mail.text?.includes('Acme <Rockets>'))
+    // What accepting means: that workspace's IdP vouches for the person there, and nowhere else.
+    assert.ok(
+      mail.text?.includes("Acme <Rockets>'s identity provider will be able to sign you in to Acme <Rockets>."),
+      mail.text,
+    )
     assert.ok(mail.text?.includes(link))
     assert.ok(String(mail.html).includes('Acme &#60;Rockets&#62;'), 'the workspace name is escaped in HTML')
     assert.ok(String(mail.html).includes(`href="${link}"`))
@@ -85,10 +91,46 @@ describe('invitations', () => {
       .find(
         (event): event is InvitationCreated => event.type === 'invitation.created' && event.invitationId === created.id,
       )
-    assert.deepEqual(createdEvent && { workspaceId: createdEvent.workspaceId, email: createdEvent.email }, {
-      workspaceId: workspace.id,
-      email: email.toLowerCase(),
-    })
+    assert.deepEqual(
+      createdEvent && {
+        workspaceId: createdEvent.workspaceId,
+        email: createdEvent.email,
+        actingSession: createdEvent.actingSession,
+      },
+      { workspaceId: workspace.id, email: email.toLowerCase(), actingSession: { method: 'password' } },
+    )
+  })
+
+  it("refuses a session made by one workspace's IdP everywhere but there: other workspaces' invitations and accepting (403 reauthentication_required)", async () => {
+    const { acme, person, beta, ssoCookie } = await personInTwoWorkspaces(auth.app)
+    // Beta is the person's own workspace, and an invitation to a third one waits for their email.
+    const elsewhere = await ownerWithWorkspace(auth)
+    const pending = await inviteAndReceive(
+      { invitation, sink },
+      elsewhere.owner.cookie,
+      elsewhere.workspace.id,
+      person.email,
+    )
+
+    const attempts = {
+      invite: await invite(invitation, ssoCookie, { workspaceId: beta.id, email: uniqueEmail() }),
+      list: await invitation.app.inject({
+        method: 'GET',
+        url: `/v1/invitations?workspaceId=${beta.id}`,
+        headers: { cookie: ssoCookie },
+      }),
+      accept: await accept(invitation, pending.token, ssoCookie),
+    }
+    for (const [name, refused] of Object.entries(attempts)) {
+      assert.equal(refused.statusCode, 403, `${name}: ${refused.body}`)
+      assert.equal(refused.json().error, 'reauthentication_required', name)
+      assert.equal(refused.json().signIn.password, '/login', name)
+    }
+    // Inside Acme the session acts as the person's role there allows: a member does not invite.
+    const inAcme = await invite(invitation, ssoCookie, { workspaceId: acme.workspace.id, email: uniqueEmail() })
+    assert.equal(inAcme.json().error, 'forbidden')
+    // The person's password sign-in accepts.
+    assert.equal((await accept(invitation, pending.token, person.cookie)).statusCode, 200)
   })
 
   it('needs a session (401) of the workspace owner or an admin (403)', async () => {

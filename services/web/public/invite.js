@@ -51,6 +51,9 @@ function describe(found) {
     element('strong', { id: 'invite-workspace' }, found.workspaceName),
     ` as ${roleNames[found.role] ?? found.role}.`,
   )
+  // What accepting means (the workspace's IdP vouches for you there and nowhere else).
+  document.getElementById('invite-idp-scope').textContent =
+    `${found.workspaceName}’s identity provider will be able to sign you in to ${found.workspaceName}.`
   show('invite-details')
 }
 

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { perEmailAndNetwork, perNetwork, rateLimit } from '@gatehouse/server'
+import { Authentication, perEmailAndNetwork, perNetwork, rateLimit, SignIn } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { clientOf, ErrorRef, User, userView } from '../http-schemas.ts'
-import type { SessionService } from '../sessions/service.ts'
+import { actorOf } from '../sessions/access.ts'
+import { accountAuthentication, signInFor, workspaceAuthentication } from '../sessions/reach.ts'
+import { authenticationView, type SessionService, sessionCookieName } from '../sessions/service.ts'
 import type { WorkspaceService } from '../workspaces/service.ts'
 import { maximumPasswordLength } from './passwords.ts'
 import type { AccountService } from './service.ts'
@@ -22,6 +24,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/auth/signup',
     {
+      config: { access: 'public' },
       preHandler: rateLimit(redis, [perNetwork('signup', 20), perEmailAndNetwork('signup', 5, 600)]),
       schema: {
         tags: ['accounts'],
@@ -43,6 +46,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/auth/login',
     {
+      config: { access: 'public' },
       preHandler: rateLimit(redis, [perNetwork('login', 30)]),
       schema: {
         tags: ['accounts'],
@@ -51,19 +55,38 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const { user, token } = await accounts.logIn(request.body, clientOf(request))
-      sessions.setCookie(reply, token)
+      const { user, cookie } = await accounts.logIn(request.body, clientOf(request), request.cookies[sessionCookieName])
+      sessions.setCookie(reply, cookie)
       return { user: userView(user) }
     },
   )
 
   app.post(
     '/v1/auth/logout',
-    { schema: { tags: ['accounts'], response: { 204: Type.Null() } } },
+    // Signing out needs no session (it then only clears the cookie); with one, it ends all of them.
+    { config: { access: 'public' }, schema: { tags: ['accounts'], response: { 204: Type.Null() } } },
     async (request, reply) => {
       const signedIn = await sessions.find(request)
-      if (signedIn) await accounts.logOut(signedIn.user.id, signedIn.session.id)
+      if (signedIn) await accounts.logOut(signedIn)
       sessions.clearCookie(reply)
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.post(
+    '/v1/auth/reauthenticate',
+    {
+      config: { access: 'session' },
+      preHandler: rateLimit(redis, [perNetwork('reauthenticate', 30)]),
+      schema: {
+        tags: ['accounts'],
+        summary: 'Re-enter the password: an admin may then change the workspace IdP for 5 minutes',
+        body: Type.Object({ password: Credentials.properties.password }),
+        response: { 204: Type.Null(), 401: ErrorRef, 429: ErrorRef },
+      },
+    },
+    async (request, reply) => {
+      await accounts.reauthenticate(actorOf(request).signedIn, request.body.password, clientOf(request))
       return reply.status(204).send(null)
     },
   )
@@ -71,17 +94,28 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/v1/auth/session',
     {
+      config: { access: 'session' },
       schema: {
         tags: ['accounts'],
+        summary: 'Who is signed in, and what this browser’s sign-in reaches',
         response: {
           200: Type.Object({
             user: User,
+            authentications: Type.Array(Authentication, {
+              description: 'How this browser is signed in: its password, and each workspace’s SSO (newest first)',
+            }),
+            account: Type.Boolean({
+              description: 'Whether the sign-in may act on the account (create workspaces, accept invitations)',
+            }),
             memberships: Type.Array(
               Type.Object({
                 workspaceId: Type.String(),
                 workspaceName: Type.String(),
                 role: Type.String(),
                 ssoAllowed: Type.Boolean(),
+                ssoRequired: Type.Boolean({ description: 'Whether the workspace requires its own SSO (requireSso)' }),
+                reachable: Type.Boolean({ description: 'Whether this sign-in reaches the workspace' }),
+                signIn: Type.Optional(SignIn),
               }),
             ),
           }),
@@ -90,8 +124,18 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const { user } = await sessions.require(request)
-      return { user: userView(user), memberships: await workspaces.memberships(user.id) }
+      const { signedIn, user } = actorOf(request)
+      const memberships = (await workspaces.memberships(user.id)).map(({ ssoConnectionId, ...membership }) => {
+        const sso = { ssoConnectionId, ssoRequired: membership.ssoRequired }
+        const reachable = workspaceAuthentication(signedIn, membership.workspaceId, sso) !== undefined
+        return { ...membership, reachable, ...(reachable ? {} : { signIn: signInFor(sso) }) }
+      })
+      return {
+        user: userView(user),
+        authentications: signedIn.authentications.map(authenticationView),
+        account: accountAuthentication(signedIn) !== undefined,
+        memberships,
+      }
     },
   )
 }

@@ -2,7 +2,8 @@ import { normalizeEmail } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, UserRow } from '../sessions/repo.ts'
-import type { SessionService } from '../sessions/service.ts'
+import { markReauthenticated, revokeSessions } from '../sessions/repo.ts'
+import type { SessionService, SignedIn } from '../sessions/service.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { cleanName } from './names.ts'
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
@@ -49,7 +50,8 @@ export function createAccountService(deps: {
     async logIn(
       input: { email: string; password: string },
       client: ClientInfo,
-    ): Promise<{ user: UserRow; token: string }> {
+      previousCookie: string | undefined,
+    ): Promise<{ user: UserRow; cookie: string }> {
       const email = normalizeEmail(input.email)
       if (email) await deps.throttle.check(email, client.ip)
       const user = email ? await findUserByEmail(deps.db, email) : undefined
@@ -69,15 +71,45 @@ export function createAccountService(deps: {
       )
       deps.events.wake()
       await deps.throttle.succeeded(user.email, client.ip)
-      return { user, token }
+      // The browser keeps its SSO sign-ins of this person; a new token replaces the old password one.
+      const cookie = await deps.sessions.withSignIn(previousCookie, user.id, {
+        token,
+        values: { method: 'password', workspaceId: null },
+      })
+      return { user, cookie }
     },
 
-    async logOut(userId: string, sessionId: string): Promise<void> {
+    /** Ends every authentication the browser holds (its password sign-in and each workspace's SSO). */
+    async logOut(signedIn: SignedIn): Promise<void> {
       await deps.db.transaction(async (tx) => {
-        await deps.sessions.revoke(tx, sessionId)
-        await deps.events.logout(tx, userId, sessionId)
+        const ended = await revokeSessions(
+          tx,
+          signedIn.authentications.map((session) => session.id),
+          new Date(),
+        )
+        await deps.events.logout(tx, ended, 'signed_out')
       })
       deps.events.wake()
+    },
+
+    /**
+     * The person re-entered their password: the browser's authentications are stamped, which lets
+     * an admin change who the workspace's IdP is for a few minutes (see sso/connections.ts).
+     */
+    async reauthenticate(signedIn: SignedIn, password: string, client: ClientInfo): Promise<void> {
+      const { email } = signedIn.user
+      // The same guessing limits as signing in: a stolen SSO session must not become a password oracle.
+      await deps.throttle.check(email, client.ip)
+      if (!(await verifyPassword(signedIn.user.passwordHash, password))) {
+        await deps.throttle.failed(email, client.ip)
+        throw authErrors.invalidCredentials()
+      }
+      await deps.throttle.succeeded(email, client.ip)
+      await markReauthenticated(
+        deps.db,
+        signedIn.authentications.map((session) => session.id),
+        new Date(),
+      )
     },
   }
 }

@@ -32,7 +32,12 @@ export const users = authSchema.table(
   (table) => [uniqueIndex('users_email_key').on(table.email)],
 )
 
-/** A signed-in browser. Only the SHA-256 of the cookie's token is kept. */
+/**
+ * One authentication of a browser: by the account's password, or by SAML through connection
+ * `connectionId` of workspace `workspaceId` (which then bounds what it reaches: CONTRACT.md
+ * "Sessions and what they reach"). A browser's `session` cookie names up to a few of these rows,
+ * all of one user. Only the SHA-256 of each token is kept.
+ */
 export const sessions = authSchema.table(
   'sessions',
   {
@@ -43,14 +48,25 @@ export const sessions = authSchema.table(
     tokenHash: text('token_hash').notNull(),
     method: text('method', { enum: ['password', 'saml'] }).notNull(),
     connectionId: uuid('connection_id'),
+    workspaceId: uuid('workspace_id'),
     ip: text('ip'),
     userAgent: text('user_agent'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    // Set when the person re-entered their password in this session (POST /v1/auth/reauthenticate):
+    // an admin may change who the workspace's IdP is only shortly after.
+    reauthenticatedAt: timestamp('reauthenticated_at', { withTimezone: true }),
+    // A password session an owner used to recover this workspace while it requires SSO (audited).
+    recoveryWorkspaceId: uuid('recovery_workspace_id'),
   },
-  (table) => [uniqueIndex('sessions_token_hash_key').on(table.tokenHash), index('sessions_user_idx').on(table.userId)],
+  (table) => [
+    uniqueIndex('sessions_token_hash_key').on(table.tokenHash),
+    index('sessions_user_idx').on(table.userId),
+    // Ending every session a connection opened, when it is turned off or re-pointed.
+    index('sessions_connection_idx').on(table.connectionId),
+  ],
 )
 
 export const workspaces = authSchema.table('workspaces', {
@@ -82,6 +98,10 @@ export const memberships = authSchema.table(
     ssoAllowed: boolean('sso_allowed').notNull(),
     source: text('source', { enum: ['creator', 'invitation'] }).notNull(),
     invitationId: uuid('invitation_id'),
+    // The names this workspace's IdP gives the person: shown in this workspace only, never copied
+    // to the account (one workspace's IdP speaks for that workspace alone).
+    idpFirstName: text('idp_first_name'),
+    idpLastName: text('idp_last_name'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
@@ -120,6 +140,8 @@ export const ssoConnections = authSchema.table(
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     enabled: boolean('enabled').notNull().default(true),
     allowIdpInitiated: boolean('allow_idp_initiated').notNull().default(false),
+    // While on (and the connection enabled), members reach the workspace only through its IdP.
+    requireSso: boolean('require_sso').notNull().default(false),
     // Which IdP the admin set up (picks the page's guidance and the refusals' advice, no SAML rule).
     idpKind: text('idp_kind', { enum: idpKinds }).notNull().default('entra'),
     idpSsoUrl: text('idp_sso_url'),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
-import type { SessionService } from '../sessions/service.ts'
+import { actorOf } from '../sessions/access.ts'
 import { type DomainService, domainClaimView } from './service.ts'
 
 const DomainClaim = Type.Object({
@@ -24,13 +24,13 @@ const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 4
  * Email domains a workspace claims (owner only). A verified claim sends discovery for that
  * domain's emails to the workspace's SSO connection.
  */
-export const domainRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService; domains: DomainService }> = async (
-  app,
-  { sessions, domains },
-) => {
+export const domainRoutes: FastifyPluginAsyncTypebox<{ domains: DomainService }> = async (app, { domains }) => {
+  // A claim sends everyone at the domain to the workspace's IdP: the owner's decision alone.
+  const config = { access: { workspace: 'owner' } } as const
   app.get(
     '/v1/workspaces/:workspaceId/domains',
     {
+      config,
       schema: {
         tags: ['domains'],
         summary: "The workspace's domain claims, pending and verified (owner only)",
@@ -39,8 +39,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService;
       },
     },
     async (request) => {
-      const { user } = await sessions.require(request)
-      const claims = await domains.list(request.params.workspaceId, user.id)
+      const claims = await domains.list(request.params.workspaceId)
       return { domains: claims.map(domainClaimView) }
     },
   )
@@ -48,6 +47,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService;
   app.post(
     '/v1/workspaces/:workspaceId/domains',
     {
+      config,
       schema: {
         tags: ['domains'],
         summary: 'Claim an email domain (owner only): answers the TXT record to publish before verifying',
@@ -59,8 +59,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService;
       },
     },
     async (request, reply) => {
-      const { user } = await sessions.require(request)
-      const claim = await domains.claim(request.params.workspaceId, user.id, request.body.domain)
+      const claim = await domains.claim(request.params.workspaceId, actorOf(request).user.id, request.body.domain)
       return reply.status(201).send({ domain: domainClaimView(claim) })
     },
   )
@@ -68,6 +67,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService;
   app.post(
     '/v1/workspaces/:workspaceId/domains/:domain/verify',
     {
+      config,
       schema: {
         tags: ['domains'],
         summary: 'Look the TXT record up and, when it holds the value, mark the claim verified (owner only)',
@@ -78,8 +78,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService;
       },
     },
     async (request) => {
-      const { user } = await sessions.require(request)
-      const claim = await domains.verify(request.params.workspaceId, user.id, request.params.domain)
+      const claim = await domains.verify(request.params.workspaceId, request.params.domain)
       return { domain: domainClaimView(claim) }
     },
   )
@@ -87,6 +86,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService;
   app.delete(
     '/v1/workspaces/:workspaceId/domains/:domain',
     {
+      config,
       schema: {
         tags: ['domains'],
         summary: 'Give the claim up (owner only); discovery stops routing the domain at once',
@@ -95,8 +95,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ sessions: SessionService;
       },
     },
     async (request, reply) => {
-      const { user } = await sessions.require(request)
-      await domains.remove(request.params.workspaceId, user.id, request.params.domain)
+      await domains.remove(request.params.workspaceId, request.params.domain)
       return reply.status(204).send(null)
     },
   )

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { domainToASCII } from 'node:url'
 import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
-import type { WorkspaceService } from '../workspaces/service.ts'
 import type { TxtLookup } from './dns.ts'
 import {
   countDomainClaims,
@@ -20,9 +19,6 @@ import {
 export const challengeLabel = '_gatehouse-challenge'
 export const verificationPrefix = 'gatehouse-verification='
 export const maximumClaimsPerWorkspace = 20
-
-// Who may claim a domain routes everyone at it to their IdP: that power is the owner's alone.
-const ownerOnly = ['owner'] as const
 
 /**
  * A domain name as stored and compared: lower-case ASCII (IDNs as punycode), no trailing dot,
@@ -56,12 +52,11 @@ const isUniqueViolation = (error: unknown): boolean => {
   return false
 }
 
-export function createDomainService(deps: {
-  db: AuthDatabase
-  workspaces: Pick<WorkspaceService, 'authorize'>
-  lookupTxt: TxtLookup
-  now?: () => Date
-}) {
+/**
+ * Domain claims. Callers are authorized by the routes' access declarations: a claim routes
+ * everyone at the domain to the workspace's IdP, so only its owner may manage them.
+ */
+export function createDomainService(deps: { db: AuthDatabase; lookupTxt: TxtLookup; now?: () => Date }) {
   const { db } = deps
   const now = deps.now ?? (() => new Date())
   const claimOf = async (workspaceId: string, rawDomain: string) => {
@@ -72,14 +67,12 @@ export function createDomainService(deps: {
   }
 
   return {
-    async list(workspaceId: string, userId: string) {
-      await deps.workspaces.authorize(workspaceId, userId, ownerOnly)
+    async list(workspaceId: string) {
       return listDomainClaims(db, workspaceId)
     },
 
     /** A pending claim and the token to publish; claiming again returns the same claim. */
     async claim(workspaceId: string, userId: string, rawDomain: string) {
-      await deps.workspaces.authorize(workspaceId, userId, ownerOnly)
       const domain = normalizeDomain(rawDomain)
       if (domain === null) throw authErrors.invalidDomain()
       if (await domainVerifiedElsewhere(db, workspaceId, domain)) throw authErrors.domainTaken()
@@ -91,8 +84,7 @@ export function createDomainService(deps: {
     },
 
     /** Looks the TXT record up; the first workspace to verify a domain keeps it. */
-    async verify(workspaceId: string, userId: string, rawDomain: string) {
-      await deps.workspaces.authorize(workspaceId, userId, ownerOnly)
+    async verify(workspaceId: string, rawDomain: string) {
       const claim = await claimOf(workspaceId, rawDomain)
       if (claim.verifiedAt) return claim
       if (await domainVerifiedElsewhere(db, workspaceId, claim.domain)) throw authErrors.domainTaken()
@@ -112,8 +104,7 @@ export function createDomainService(deps: {
       }
     },
 
-    async remove(workspaceId: string, userId: string, rawDomain: string) {
-      await deps.workspaces.authorize(workspaceId, userId, ownerOnly)
+    async remove(workspaceId: string, rawDomain: string) {
       const claim = await claimOf(workspaceId, rawDomain)
       await deleteDomainClaim(db, workspaceId, claim.domain)
     },

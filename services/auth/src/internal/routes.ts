@@ -1,73 +1,54 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errors, normalizeEmail } from '@gatehouse/server'
-import { Type } from 'typebox'
-import { ErrorRef, Uuid } from '../http-schemas.ts'
+import { errors, IntrospectionAnswer, IntrospectionRequest, normalizeEmail } from '@gatehouse/server'
+import { ErrorRef } from '../http-schemas.ts'
+import { accountAuthentication, signInFor, workspaceAuthentication } from '../sessions/reach.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
-import type { SessionService } from '../sessions/service.ts'
+import { authenticationView, type SessionService } from '../sessions/service.ts'
 import { findWorkspaceAccess } from '../workspaces/repo.ts'
-
-const digest = (value: string) => createHash('sha256').update(value).digest()
 
 /**
  * Service-to-service calls (bearer INTERNAL_TOKEN), e.g. the invitation service asking who a
- * session is. Never exposed through the web gateway.
+ * session is and what it reaches. Never exposed through the web gateway.
  */
 export const internalRoutes: FastifyPluginAsyncTypebox<{
   db: AuthDatabase
   sessions: SessionService
-  internalToken: string
-}> = async (app, { db, sessions, internalToken }) => {
-  const expected = digest(internalToken)
-  app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization ?? ''
-    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : ''
-    // Compare digests so the comparison is constant-time whatever the token's length.
-    if (!timingSafeEqual(digest(token), expected)) throw errors.unauthenticated('A valid internal token is required.')
-  })
-
+}> = async (app, { db, sessions }) => {
   app.post(
     '/internal/introspect',
     {
-      schema: {
-        hide: true,
-        body: Type.Object({
-          sessionToken: Type.String({ maxLength: 128 }),
-          workspaceId: Type.Optional(Uuid),
-          email: Type.Optional(Type.String({ maxLength: 320 })),
-        }),
-        response: {
-          200: Type.Object({
-            user: Type.Object({ id: Uuid, email: Type.String(), createdVia: Type.String() }),
-            workspace: Type.Union([
-              Type.Object({
-                id: Uuid,
-                name: Type.String(),
-                role: Type.Union([Type.String(), Type.Null()]),
-                emailIsMember: Type.Union([Type.Boolean(), Type.Null()]),
-              }),
-              Type.Null(),
-            ]),
-          }),
-          401: ErrorRef,
-        },
-      },
+      config: { access: 'internal' },
+      // The contract both sides compile against (@gatehouse/server session-reach.ts).
+      schema: { hide: true, body: IntrospectionRequest, response: { 200: IntrospectionAnswer, 401: ErrorRef } },
     },
-    async (request) => {
-      const signedIn = await sessions.findByToken(request.body.sessionToken)
+    async (request): Promise<IntrospectionAnswer> => {
+      const signedIn = await sessions.findByCookie(request.body.sessionToken)
       if (!signedIn) throw errors.unauthenticated()
       const { user } = signedIn
-      let workspace = null
+      const account = accountAuthentication(signedIn)
+      let workspace: IntrospectionAnswer['workspace'] = null
       if (request.body.workspaceId) {
         // Membership of an email is answered only for a well-formed one (otherwise null).
         const email = (request.body.email && normalizeEmail(request.body.email)) || undefined
         const access = await findWorkspaceAccess(db, request.body.workspaceId, user.id, email)
         if (access) {
-          const { id, name } = access.workspace
-          workspace = { id, name, role: access.role, emailIsMember: access.emailIsMember }
+          const reachedBy = access.role ? workspaceAuthentication(signedIn, access.workspace.id, access) : undefined
+          workspace = {
+            id: access.workspace.id,
+            name: access.workspace.name,
+            role: access.role,
+            emailIsMember: access.emailIsMember,
+            reachedBy: reachedBy ? authenticationView(reachedBy) : null,
+            signIn: signInFor(access),
+          }
         }
       }
-      return { user: { id: user.id, email: user.email, createdVia: user.createdVia }, workspace }
+      return {
+        user: { id: user.id, email: user.email, createdVia: user.createdVia },
+        authentications: signedIn.authentications.map(authenticationView),
+        account: account ? authenticationView(account) : null,
+        workspace,
+      }
     },
   )
 }

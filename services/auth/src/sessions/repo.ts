@@ -1,5 +1,5 @@
 import { type Database, executePrepared } from '@gatehouse/db'
-import { and, eq, gt, isNull, type SQLWrapper, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNull, type SQLWrapper, sql } from 'drizzle-orm'
 import type * as schema from '../db/schema.ts'
 import { sessions, users } from '../db/schema.ts'
 
@@ -26,33 +26,64 @@ export async function insertSession(db: Executor, values: NewSession, alongside?
   } else await insert
 }
 
-/** The live session with this token hash and its user: not revoked, not past either expiry. */
-export async function findLiveSession(db: Executor, tokenHash: string, idleSince: Date, now: Date) {
-  const [row] = await db
+/**
+ * The live sessions among these token hashes, with their user: not revoked, not past either
+ * expiry. The hashes travel as one JSON parameter, so the statement is prepared once whatever
+ * their number.
+ */
+export async function findLiveSessions(db: Executor, tokenHashes: string[], idleSince: Date, now: Date) {
+  return db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
-        eq(sessions.tokenHash, tokenHash),
+        sql`${sessions.tokenHash} in (select jsonb_array_elements_text(${JSON.stringify(tokenHashes)}::jsonb))`,
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, now),
         gt(sessions.lastSeenAt, idleSince),
       ),
     )
-    .limit(1)
-    .prepare('find_live_session')
+    .prepare('find_live_sessions')
     .execute()
-  return row
 }
 
-export async function touchSession(db: Executor, sessionId: string, now: Date): Promise<void> {
-  await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, sessionId))
+export async function touchSessions(db: Executor, sessionIds: string[], now: Date): Promise<void> {
+  await db.update(sessions).set({ lastSeenAt: now }).where(inArray(sessions.id, sessionIds))
 }
 
-export async function revokeSession(db: Executor, sessionId: string, now: Date): Promise<void> {
-  await db
+export type EndedSession = Pick<SessionRow, 'id' | 'userId' | 'method' | 'workspaceId' | 'connectionId'>
+const endedColumns = {
+  id: sessions.id,
+  userId: sessions.userId,
+  method: sessions.method,
+  workspaceId: sessions.workspaceId,
+  connectionId: sessions.connectionId,
+}
+
+export async function revokeSessions(db: Executor, sessionIds: string[], now: Date): Promise<EndedSession[]> {
+  if (sessionIds.length === 0) return []
+  return db
     .update(sessions)
     .set({ revokedAt: now })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
+    .where(and(inArray(sessions.id, sessionIds), isNull(sessions.revokedAt)))
+    .returning(endedColumns)
+}
+
+/** Ends every live session a connection opened (it was turned off, re-pointed or deleted). */
+export async function revokeConnectionSessions(db: Executor, connectionId: string, now: Date): Promise<EndedSession[]> {
+  return db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.connectionId, connectionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+    .returning(endedColumns)
+}
+
+export async function markReauthenticated(db: Executor, sessionIds: string[], now: Date): Promise<void> {
+  await db.update(sessions).set({ reauthenticatedAt: now }).where(inArray(sessions.id, sessionIds))
+}
+
+/** Lets this password session reach a workspace that requires SSO: the owner's recovery. */
+export async function markRecovery(db: Executor, sessionId: string, workspaceId: string): Promise<void> {
+  await db.update(sessions).set({ recoveryWorkspaceId: workspaceId }).where(eq(sessions.id, sessionId))
 }

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { METADATA_XML_LIMITS } from '@gatehouse/saml'
-import { errors, rateLimit } from '@gatehouse/server'
+import { errors, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
-import type { SessionService } from '../sessions/service.ts'
-import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
-import type { ConnectionService } from './connections.ts'
+import { actorOf, workspaceOf } from '../sessions/access.ts'
+import type { ConnectionActor, ConnectionService } from './connections.ts'
 import { type IdpKind, idpKinds } from './idp-kinds.ts'
 
 const Certificate = Type.Object({
@@ -46,6 +45,9 @@ const Connection = Type.Object({
   workspaceId: Uuid,
   enabled: Type.Boolean(),
   allowIdpInitiated: Type.Boolean(),
+  requireSso: Type.Boolean({
+    description: 'Members reach the workspace only through its SSO (the owner keeps a recovery path)',
+  }),
   emailFromAttribute: Type.Boolean({ description: emailFromAttributeDescription }),
   allowSha1: Type.Boolean({ description: allowSha1Description }),
   signAuthnRequests: Type.Boolean({ description: signAuthnRequestsDescription }),
@@ -74,9 +76,12 @@ const Connection = Type.Object({
   status: Type.Union([Type.Literal('awaiting_idp'), Type.Literal('active'), Type.Literal('disabled')]),
   warnings: Type.Optional(Type.Array(Type.String())),
 })
-const ConnectionBody = Type.Object({ connection: Connection })
+const connectionActor = (request: FastifyRequest): ConnectionActor => {
+  const { user, session } = actorOf(request)
+  return { userId: user.id, role: workspaceOf(request).role, session }
+}
 
-const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
+const ConnectionBody = Type.Object({ connection: Connection })
 
 const IdpBody = Type.Union([
   Type.Object(
@@ -101,28 +106,20 @@ const IdpBody = Type.Union([
 ])
 
 export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
-  sessions: SessionService
-  workspaces: WorkspaceService
   connections: ConnectionService
   redis: Redis
   changesPerHour: number
-}> = async (app, { sessions, workspaces, connections, redis, changesPerHour }) => {
-  type Request = Parameters<SessionService['require']>[0]
-  // Permission first, in every handler: only an owner or admin of this very workspace.
-  const authorizeAdmin = async (request: Request, workspaceId: string) => {
-    const { user } = await sessions.require(request)
-    await workspaces.authorize(workspaceId, user.id, adminRoles)
-    return user
-  }
+}> = async (app, { connections, redis, changesPerHour }) => {
+  // Only an owner or admin of this very workspace, through a sign-in that reaches it.
+  const config = { access: { workspace: 'admin' } } as const
   // Any self-registered user owns a workspace, and each change may parse up to the metadata
-  // limits (packages/saml README): changes are counted per account and per workspace,
-  // before the body is read, so a refused change costs no JSON or XML parsing.
+  // limits (packages/saml README): changes are counted per account and per workspace, before the
+  // body is read (onRequest, after the access hook), so a refused change costs no JSON or XML parsing.
   const countChange = async (request: FastifyRequest) => {
-    const { workspaceId } = request.params as { workspaceId: string }
-    if (!uuidPattern.test(workspaceId)) return // the params schema refuses it
-    const user = await authorizeAdmin(request, workspaceId)
+    const actor = connectionActor(request)
+    const workspaceId = workspaceOf(request).row.id
     await rateLimit(redis, [
-      { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => user.id },
+      { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => actor.userId },
       { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
     ])(request)
   }
@@ -131,21 +128,20 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/workspaces/:workspaceId/sso',
     {
+      config,
       onRequest: countChange,
       schema: { tags: ['sso'], params: WorkspaceParams, response: { 201: ConnectionBody, ...errorsOf } },
     },
     async (request, reply) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
-      const connection = await connections.turnOn(request.params.workspaceId, user.id)
+      const connection = await connections.turnOn(request.params.workspaceId, connectionActor(request))
       return reply.status(201).send({ connection })
     },
   )
 
   app.get(
     '/v1/workspaces/:workspaceId/sso',
-    { schema: { tags: ['sso'], params: WorkspaceParams, response: { 200: ConnectionBody, ...errorsOf } } },
+    { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 200: ConnectionBody, ...errorsOf } } },
     async (request) => {
-      await authorizeAdmin(request, request.params.workspaceId)
       return { connection: await connections.get(request.params.workspaceId) }
     },
   )
@@ -153,20 +149,22 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.put(
     '/v1/workspaces/:workspaceId/sso/idp',
     {
+      config,
       onRequest: countChange,
       // Metadata is at most 256 KiB (METADATA_XML_LIMITS), twice that once escaped into JSON.
       bodyLimit: 2 * METADATA_XML_LIMITS.bytes,
       schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
     },
     async (request) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
-      return { connection: await connections.setIdp(request.params.workspaceId, user.id, request.body) }
+      const actor = connectionActor(request)
+      return { connection: await connections.setIdp(request.params.workspaceId, actor, request.body) }
     },
   )
 
   app.patch(
     '/v1/workspaces/:workspaceId/sso',
     {
+      config,
       onRequest: countChange,
       schema: {
         tags: ['sso'],
@@ -174,6 +172,12 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
         body: Type.Object({
           enabled: Type.Optional(Type.Boolean()),
           allowIdpInitiated: Type.Optional(Type.Boolean()),
+          requireSso: Type.Optional(
+            Type.Boolean({
+              description:
+                'Members reach the workspace only through its SSO. Turning it on needs an active connection and an SSO sign-in through it in the last 10 minutes (409 `sso_sign_in_required`).',
+            }),
+          ),
           emailFromAttribute: Type.Optional(Type.Boolean({ description: emailFromAttributeDescription })),
           allowSha1: Type.Optional(Type.Boolean({ description: allowSha1Description })),
           signAuthnRequests: Type.Optional(Type.Boolean({ description: signAuthnRequestsDescription })),
@@ -183,19 +187,19 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
+      const actor = connectionActor(request)
       // A weaker signature check lowers what every member's sign-in rests on: the owner's call alone.
-      if (request.body.allowSha1) {
-        const { role } = await workspaces.authorize(request.params.workspaceId, user.id, adminRoles)
-        if (role !== 'owner') throw errors.forbidden('Only the workspace owner can allow SHA-1 signatures.')
+      if (request.body.allowSha1 && actor.role !== 'owner') {
+        throw errors.forbidden('Only the workspace owner can allow SHA-1 signatures.')
       }
-      return { connection: await connections.update(request.params.workspaceId, user.id, request.body) }
+      return { connection: await connections.update(request.params.workspaceId, actor, request.body) }
     },
   )
 
   app.post(
     '/v1/workspaces/:workspaceId/sso/signing-keys',
     {
+      config,
       onRequest: countChange,
       schema: {
         tags: ['sso'],
@@ -207,8 +211,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
-      const connection = await connections.rotateSigningKey(request.params.workspaceId, user.id)
+      const connection = await connections.rotateSigningKey(request.params.workspaceId, actorOf(request).user.id)
       return reply.status(201).send({ connection })
     },
   )
@@ -216,6 +219,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     '/v1/workspaces/:workspaceId/sso/signing-keys/:keyId',
     {
+      config,
       onRequest: countChange,
       schema: {
         tags: ['sso'],
@@ -227,21 +231,47 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
       const { workspaceId, keyId } = request.params
-      return { connection: await connections.retireSigningKey(workspaceId, user.id, keyId) }
+      return { connection: await connections.retireSigningKey(workspaceId, actorOf(request).user.id, keyId) }
+    },
+  )
+
+  app.post(
+    '/v1/workspaces/:workspaceId/sso/recovery',
+    {
+      // A password sign-in, not the workspace's reach: this is the way in when SSO is required and fails.
+      config: { access: 'password' },
+      preHandler: rateLimit(redis, [perNetwork('sso-recovery', 10)]),
+      schema: {
+        tags: ['sso'],
+        summary: "The owner's recovery of a workspace that requires SSO",
+        description:
+          'The owner re-enters their password; this password session then reaches the workspace although it requires SSO. Each use is audited (`sso.owner_recovery`) and emailed to the other owners and the admins (`sso.recovery.used`).',
+        params: WorkspaceParams,
+        body: Type.Object({ password: Type.String({ maxLength: 1024 }) }),
+        response: { 204: Type.Null(), ...errorsOf },
+      },
+    },
+    async (request, reply) => {
+      const { user, session } = actorOf(request)
+      await connections.recoverAsOwner(
+        request.params.workspaceId,
+        { userId: user.id, passwordHash: user.passwordHash, sessionId: session.id },
+        request.body.password,
+      )
+      return reply.status(204).send(null)
     },
   )
 
   app.delete(
     '/v1/workspaces/:workspaceId/sso',
     {
+      config,
       onRequest: countChange,
       schema: { tags: ['sso'], params: WorkspaceParams, response: { 204: Type.Null(), ...errorsOf } },
     },
     async (request, reply) => {
-      const user = await authorizeAdmin(request, request.params.workspaceId)
-      await connections.remove(request.params.workspaceId, user.id)
+      await connections.remove(request.params.workspaceId, connectionActor(request))
       return reply.status(204).send(null)
     },
   )

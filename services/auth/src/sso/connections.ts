@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { SsoConnectionChanged } from '@gatehouse/events'
 import {
   createSamlConnection,
   type IdpConfig,
@@ -12,14 +13,26 @@ import {
   spCertificateFacts,
 } from '@gatehouse/saml'
 import { AppError, errors } from '@gatehouse/server'
+import { verifyPassword } from '../accounts/passwords.ts'
+import type { Role } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'
-import type { AuthDatabase } from '../sessions/repo.ts'
+import type { AuthEvents } from '../events.ts'
+import {
+  type AuthDatabase,
+  type Executor,
+  markRecovery,
+  revokeConnectionSessions,
+  type SessionRow,
+} from '../sessions/repo.ts'
+import { authenticationView } from '../sessions/service.ts'
+import { findWorkspaceAccess } from '../workspaces/repo.ts'
 import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
 import {
   type ConnectionRow,
   deleteConnection,
   findConnection,
   findConnectionByWorkspace,
+  findOwnerAudience,
   insertAudit,
   insertConnection,
   lockConnection,
@@ -30,6 +43,7 @@ import type { SpKeyVault } from './sp-keys.ts'
 export interface ConnectionChanges {
   enabled?: boolean
   allowIdpInitiated?: boolean
+  requireSso?: boolean
   emailFromAttribute?: boolean
   allowSha1?: boolean
   signAuthnRequests?: boolean
@@ -51,6 +65,7 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
     workspaceId: row.workspaceId,
     enabled: row.enabled,
     allowIdpInitiated: row.allowIdpInitiated,
+    requireSso: row.requireSso,
     emailFromAttribute: row.emailFromAttribute,
     allowSha1: row.allowSha1,
     signAuthnRequests: row.signAuthnRequests,
@@ -88,16 +103,76 @@ export function idpOf(row: ConnectionRow): IdpConfig | null {
   return { ssoUrl: row.idpSsoUrl, entityId: row.idpEntityId, certificates: row.idpCertificates }
 }
 
+/** How long after re-entering their password an admin may change who the IdP is. */
+export const freshPasswordMs = 5 * 60 * 1000
+
+/** Who is changing a workspace's SSO: their role there and the sign-in they act through. */
+export interface ConnectionActor {
+  userId: string
+  role: Role
+  session: Pick<SessionRow, 'method' | 'workspaceId' | 'connectionId' | 'reauthenticatedAt' | 'createdAt'>
+}
+
+/** How recent the SSO sign-in of whoever turns requireSso on must be: proof the IdP works for them now. */
+export const freshSsoSignInMs = 10 * 60 * 1000
+
+type ChangeKind = SsoConnectionChanged['what']
+
 /**
  * The admin side of a workspace's SSO: turn on, point at the IdP, toggle, remove. Callers have
- * already checked the actor is an owner or admin of the workspace. Every change is audited.
+ * already checked the actor is an owner or admin whose sign-in reaches the workspace. Every change
+ * is audited. Whoever chooses the IdP can sign in as any member, so changing who it is (setting it,
+ * IdP-initiated sign-in on, deleting) needs the owner or an admin who has just re-entered their
+ * password; each such change, and turning the connection off or on, is announced to the owners
+ * (`sso.connection.changed`), and ending or re-pointing the connection ends the sessions it opened.
  */
-export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault }) {
+export function createConnectionService(deps: {
+  db: AuthDatabase
+  publicUrl: URL
+  keys: SpKeyVault
+  events: AuthEvents
+  now?: () => Date
+}) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
   // A plain-http Login URL on loopback (the dev IdP) only while the product itself runs on plain
   // http on loopback, i.e. in development; a deployment's PUBLIC_URL is https.
   const allowLoopbackHttp =
     deps.publicUrl.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(deps.publicUrl.hostname)
+
+  const now = deps.now ?? (() => new Date())
+
+  // Permission first: the check comes before any parsing of what the admin sent.
+  function requireOwnerOrFreshPassword(actor: ConnectionActor) {
+    if (actor.role === 'owner') return
+    const stamped = actor.session.reauthenticatedAt?.getTime() ?? 0
+    if (actor.role === 'admin' && now().getTime() - stamped <= freshPasswordMs) return
+    throw authErrors.ownerOrFreshPasswordRequired()
+  }
+
+  /** The change's announcement and the end of the sessions the connection opened, in `tx`. */
+  async function announce(
+    tx: Executor,
+    row: ConnectionRow,
+    actor: ConnectionActor,
+    what: ChangeKind,
+    options: { endSessions: boolean; fingerprints?: string[] },
+  ) {
+    if (options.endSessions) {
+      await deps.events.logout(tx, await revokeConnectionSessions(tx, row.id, now()), 'connection_changed')
+    }
+    const audience = await findOwnerAudience(tx, row.workspaceId)
+    const acting = authenticationView(actor.session)
+    await deps.events.connectionChanged(tx, {
+      workspaceId: row.workspaceId,
+      workspaceName: audience.workspaceName.slice(0, 200),
+      connectionId: row.id,
+      what,
+      by: actor.userId,
+      actingSession: { method: acting.method, ...(acting.workspaceId ? { workspaceId: acting.workspaceId } : {}) },
+      ...(options.fingerprints ? { fingerprints: options.fingerprints } : {}),
+      notify: audience.ownerEmails.slice(0, 100),
+    })
+  }
 
   /**
    * A connection made before SP keys existed gets its first one when signing first needs it. Only
@@ -114,7 +189,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
   }
 
   return {
-    async turnOn(workspaceId: string, actorUserId: string) {
+    async turnOn(workspaceId: string, actor: ConnectionActor) {
       // The SP signing key is made with the connection, so its certificate is in the SP metadata
       // the admin hands the IdP from the start, even while requests are not signed.
       // Checked before the key is made, so repeated requests cost no RSA key generation each.
@@ -126,7 +201,7 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
         if (!row) throw authErrors.ssoExists()
         await insertAudit(tx, {
           workspaceId,
-          actorUserId,
+          actorUserId: actor.userId,
           action: 'sso.created',
           changes: { connectionId: row.id, spSigningKey: signingKey.id },
         })
@@ -138,13 +213,16 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
       return view(await existing(workspaceId))
     },
 
-    async setIdp(workspaceId: string, actorUserId: string, input: IdpInput) {
+    /** Sets who the IdP is (URL, identifier, certificates): the sessions it opened before end. */
+    async setIdp(workspaceId: string, actor: ConnectionActor, input: IdpInput) {
+      requireOwnerOrFreshPassword(actor)
       const row = await existing(workspaceId)
       const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind, allowLoopbackHttp)
+      const fingerprints = parsed.certificates.map((certificate) => certificate.fingerprintSha256)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
       const signing = parsed.wantAuthnRequestsSigned ? { signAuthnRequests: true, ...(await firstSigningKey(row)) } : {}
-      return deps.db.transaction(async (tx) => {
+      const result = await deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, {
           idpSsoUrl: parsed.ssoUrl,
           idpEntityId: parsed.entityId,
@@ -155,31 +233,62 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
         })
         await insertAudit(tx, {
           workspaceId,
-          actorUserId,
+          actorUserId: actor.userId,
           action: 'sso.idp_configured',
           changes: {
             source: 'metadataXml' in input ? 'metadata' : 'values',
             ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
-            certificateFingerprints: parsed.certificates.map((certificate) => certificate.fingerprintSha256),
+            certificateFingerprints: fingerprints,
             wantAuthnRequestsSigned: parsed.wantAuthnRequestsSigned,
           },
         })
+        await announce(tx, updated, actor, 'idp_configured', { endSessions: true, fingerprints })
         return { ...view(updated), warnings: parsed.warnings }
       })
+      deps.events.wake()
+      return result
     },
 
-    async update(workspaceId: string, actorUserId: string, changes: ConnectionChanges) {
+    async update(workspaceId: string, actor: ConnectionActor, changes: ConnectionChanges) {
       const row = await existing(workspaceId)
-      const applied = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
+      const applied: ConnectionChanges = Object.fromEntries(
+        Object.entries(changes).filter(
+          ([key, value]) => value !== undefined && row[key as keyof ConnectionChanges] !== value,
+        ),
+      )
       if (Object.keys(applied).length === 0) return view(row)
-      const signingKeys = changes.signAuthnRequests ? await firstSigningKey(row) : {}
-      return deps.db.transaction(async (tx) => {
+      // Unsolicited responses let the IdP sign anyone in with no request from us: the IdP's choice.
+      if (applied.allowIdpInitiated === true) requireOwnerOrFreshPassword(actor)
+      // Nobody locks the workspace out: SSO can be required only while the connection works, as
+      // shown by the person turning it on having just signed in through it.
+      if (applied.requireSso === true) {
+        const signedInThrough = actor.session.method === 'saml' && actor.session.connectionId === row.id
+        const fresh = now().getTime() - actor.session.createdAt.getTime() <= freshSsoSignInMs
+        const active = row.enabled && applied.enabled !== false && idpOf(row) !== null
+        if (!active || !signedInThrough || !fresh) throw authErrors.ssoSignInRequired()
+      }
+      const signingKeys = applied.signAuthnRequests ? await firstSigningKey(row) : {}
+      const result = await deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
-        await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.updated', changes: applied })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId: actor.userId,
+          action: 'sso.updated',
+          changes: { ...applied },
+        })
+        if (applied.enabled !== undefined) {
+          const what = applied.enabled ? 'enabled' : 'disabled'
+          await announce(tx, updated, actor, what, { endSessions: !applied.enabled })
+        }
+        if (applied.allowIdpInitiated === true) {
+          await announce(tx, updated, actor, 'idp_initiated_enabled', { endSessions: false })
+        }
         return view(updated)
       })
+      deps.events.wake()
+      return result
     },
 
     /**
@@ -226,12 +335,56 @@ export function createConnectionService(deps: { db: AuthDatabase; publicUrl: URL
       })
     },
 
-    async remove(workspaceId: string, actorUserId: string) {
+    /**
+     * The owner's way back into a workspace that requires SSO when its IdP fails them: their
+     * password, re-entered, lets this password session reach the workspace. Each use is audited
+     * and announced (`sso.recovery.used`) to the other owners and the admins.
+     */
+    async recoverAsOwner(
+      workspaceId: string,
+      actor: { userId: string; passwordHash: string | null; sessionId: string },
+      password: string,
+    ) {
+      const access = await findWorkspaceAccess(deps.db, workspaceId, actor.userId)
+      if (!access) throw errors.notFound('No such workspace.')
+      if (access.role !== 'owner') throw errors.forbidden('Only a workspace owner can recover it with a password.')
+      if (!(await verifyPassword(actor.passwordHash, password))) throw authErrors.invalidCredentials()
+      const audience = await findOwnerAudience(deps.db, workspaceId)
+      const row = await findConnectionByWorkspace(deps.db, workspaceId)
+      await deps.db.transaction(async (tx) => {
+        await markRecovery(tx, actor.sessionId, workspaceId)
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId: actor.userId,
+          action: 'sso.owner_recovery',
+          changes: { sessionId: actor.sessionId },
+        })
+        await deps.events.recoveryUsed(tx, {
+          workspaceId,
+          workspaceName: audience.workspaceName.slice(0, 200),
+          ...(row ? { connectionId: row.id } : {}),
+          by: actor.userId,
+          actingSession: { method: 'password' },
+          notify: audience.othersToTell(actor.userId).slice(0, 100),
+        })
+      })
+      deps.events.wake()
+    },
+
+    async remove(workspaceId: string, actor: ConnectionActor) {
+      requireOwnerOrFreshPassword(actor)
       const row = await existing(workspaceId)
       await deps.db.transaction(async (tx) => {
+        await announce(tx, row, actor, 'deleted', { endSessions: true })
         await deleteConnection(tx, row.id)
-        await insertAudit(tx, { workspaceId, actorUserId, action: 'sso.deleted', changes: { connectionId: row.id } })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId: actor.userId,
+          action: 'sso.deleted',
+          changes: { connectionId: row.id },
+        })
       })
+      deps.events.wake()
     },
   }
 }

@@ -14,6 +14,7 @@ export const discoverRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/auth/sso/discover',
     {
+      config: { access: 'public' },
       preHandler: rateLimit(redis, [perNetwork('discover', 30), perEmailAndNetwork('discover', 10, 300)]),
       schema: {
         tags: ['sso'],

@@ -12,10 +12,38 @@ import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { refusalMessage } from './idp-kinds.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
 import type { RefusalLimit } from './refusal-limit.ts'
-import { type ConnectionRow, openSsoSession } from './repo.ts'
+import { type ConnectionRow, findSsoEligibility, openSsoSession } from './repo.ts'
 
 // An SP-initiated login must finish within this; Entra's own sign-in page times out sooner.
 const pendingLoginSeconds = 10 * 60
+
+// How long an unsolicited sign-in waits for the person's confirmation.
+const confirmationSeconds = 5 * 60
+
+/** A judged unsolicited response, waiting for the person to confirm (`confirm`). */
+interface PendingConfirmation {
+  connectionId: string
+  connectionVersion: number
+  email: string
+  firstName?: string | undefined
+  lastName?: string | undefined
+  workspaceName: string
+}
+
+export interface SignedInThroughSso {
+  kind: 'signedIn'
+  token: string
+  userId: string
+  workspaceId: string
+  returnTo: string
+}
+
+export interface ConfirmationNeeded {
+  kind: 'confirm'
+  confirmation: string
+  email: string
+  workspaceName: string
+}
 
 interface PendingLogin {
   connectionId: string
@@ -104,7 +132,10 @@ export function createLoginFlow(deps: {
 
     /**
      * The ACS: a genuine response (@gatehouse/saml), then CONTRACT.md's rule — a password
-     * account that is an SSO-allowed member of the connection's workspace — then a session.
+     * account that is an SSO-allowed member of the connection's workspace — then a session. A
+     * response this browser asked for (SP-initiated) signs in at once; an unsolicited one never
+     * does by itself (login CSRF: another site can make a browser post one): it waits for the
+     * person to confirm who they continue as and where (`confirm`).
      */
     async complete(input: {
       connectionId: string
@@ -112,7 +143,7 @@ export function createLoginFlow(deps: {
       relayState: string | undefined
       bindingToken: string | undefined
       client: ClientInfo
-    }): Promise<{ token: string; returnTo: string }> {
+    }): Promise<SignedInThroughSso | ConfirmationNeeded> {
       if (deps.refusals.exceeded(input.client.ip)) {
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
       }
@@ -128,34 +159,35 @@ export function createLoginFlow(deps: {
       let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {
         cached: true,
       })
+      const notAllowed = async (row: ConnectionRow) => {
+        await refuse(row, { email: identity.email }, input.client, 'not_a_member')
+        return authErrors.ssoNotAllowed(
+          `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`,
+        )
+      }
 
-      const client = { ...input.client, connectionId: connection.row.id }
-      const { token, values } = deps.sessions.issue({ method: 'saml', ...client })
       for (let tries = 1; ; tries++) {
         const { row } = connection
-        const login = await openSsoSession(deps.db, {
+        const login = {
           connectionId: row.id,
           connectionVersion: row.version,
           email: identity.email,
           firstName: cleanName(identity.firstName) ?? undefined,
           lastName: cleanName(identity.lastName) ?? undefined,
-          session: values,
-          event: deps.events.loginSucceededEvent({
-            email: identity.email,
-            method: 'saml',
-            workspaceId: row.workspaceId,
-            ...client,
-          }),
-        })
-        if (login.outcome === 'opened') {
-          deps.events.wake()
-          return { token, returnTo: ours ? pending.returnTo : '/' }
         }
-        if (login.outcome === 'not_allowed') {
-          await refuse(row, { email: identity.email }, input.client, 'not_a_member')
-          throw authErrors.ssoNotAllowed(
-            `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`,
-          )
+        if (ours) {
+          const opened = await open(row, login, input.client)
+          if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: pending.returnTo }
+          if (opened.outcome === 'not_allowed') throw await notAllowed(row)
+        } else {
+          const eligibility = await findSsoEligibility(deps.db, login)
+          if (eligibility.outcome === 'eligible') {
+            const confirmation = randomBytes(32).toString('base64url')
+            const waiting: PendingConfirmation = { ...login, workspaceName: eligibility.workspaceName }
+            await deps.redis.set(`saml:confirm:${confirmation}`, JSON.stringify(waiting), 'EX', confirmationSeconds)
+            return { kind: 'confirm', confirmation, email: login.email, workspaceName: eligibility.workspaceName }
+          }
+          if (eligibility.outcome === 'not_allowed') throw await notAllowed(row)
         }
         if (tries === 3) throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
         // An admin changed the connection since this replica cached it: the same response is
@@ -165,6 +197,53 @@ export function createLoginFlow(deps: {
         ;({ connection, identity } = await verify(current, attempt, recordedByThisRequest, { cached: false }))
       }
     },
+
+    /**
+     * The person confirmed an unsolicited sign-in on our own page (its POST passed the Origin
+     * guard): the session opens if the connection is still the one that judged the response.
+     */
+    async confirm(connectionId: string, confirmation: string, client: ClientInfo): Promise<SignedInThroughSso> {
+      const stored = /^[\w-]{43}$/.test(confirmation) ? await deps.redis.getdel(`saml:confirm:${confirmation}`) : null
+      const waiting = stored ? (JSON.parse(stored) as PendingConfirmation) : null
+      if (!waiting || waiting.connectionId !== connectionId.toLowerCase()) {
+        throw authErrors.samlInvalid('This sign-in has expired or was already used. Sign in again.', {
+          reason: 'confirmation_expired',
+        })
+      }
+      const { row } = await deps.connections.usable(connectionId, { fresh: true })
+      const opened = await open(row, waiting, client)
+      if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: '/' }
+      if (opened.outcome === 'not_allowed') throw authErrors.ssoNotAllowed()
+      throw authErrors.samlInvalid('The SSO settings changed since. Sign in again.', { reason: 'connection_changed' })
+    },
+  }
+
+  /** Opens the SSO session for a judged response, if the rule holds at the connection's version. */
+  async function open(
+    row: ConnectionRow,
+    login: { connectionId: string; connectionVersion: number; email: string; firstName?: string; lastName?: string },
+    client: ClientInfo,
+  ) {
+    const origin = { ...client, connectionId: row.id }
+    const { token, values } = deps.sessions.issue({ method: 'saml', workspaceId: row.workspaceId, ...origin })
+    const outcome = await openSsoSession(deps.db, {
+      ...login,
+      firstName: login.firstName,
+      lastName: login.lastName,
+      session: values,
+      event: deps.events.loginSucceededEvent({
+        email: login.email,
+        method: 'saml',
+        workspaceId: row.workspaceId,
+        ...origin,
+      }),
+    })
+    if (outcome.outcome !== 'opened') return outcome
+    deps.events.wake()
+    return {
+      outcome: 'opened' as const,
+      signedIn: { kind: 'signedIn' as const, token, userId: outcome.userId, workspaceId: row.workspaceId },
+    }
   }
 
   /**

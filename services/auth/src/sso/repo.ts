@@ -1,6 +1,6 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import {
   auditLog,
   memberships,
@@ -9,6 +9,7 @@ import {
   sessions,
   ssoConnections,
   users,
+  workspaces,
 } from '../db/schema.ts'
 import type { Executor, NewSession } from '../sessions/repo.ts'
 
@@ -67,6 +68,55 @@ export async function insertAudit(
   await db.insert(auditLog).values(entry)
 }
 
+/**
+ * Who hears about a change to a workspace's SSO: its owners (`ownerEmails`), and for an owner's
+ * recovery the other owners and the admins (`othersToTell`); and the workspace's name to tell them.
+ */
+export async function findOwnerAudience(db: Executor, workspaceId: string) {
+  const rows = await db
+    .select({ workspaceName: workspaces.name, userId: users.id, email: users.email, role: memberships.role })
+    .from(workspaces)
+    .innerJoin(
+      memberships,
+      and(eq(memberships.workspaceId, workspaces.id), inArray(memberships.role, ['owner', 'admin'])),
+    )
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(workspaces.id, workspaceId))
+  return {
+    workspaceName: rows[0]?.workspaceName ?? '',
+    ownerEmails: rows.filter((row) => row.role === 'owner').map((row) => row.email),
+    othersToTell: (userId: string) => rows.filter((row) => row.userId !== userId).map((row) => row.email),
+  }
+}
+
+/**
+ * CONTRACT.md's rule, parts 2 and 3, without signing in (an unsolicited response waits for the
+ * person's confirmation first): whether `email` may use SSO through the connection as it is at
+ * `connectionVersion`, and the workspace's name to show.
+ */
+export async function findSsoEligibility(
+  db: Executor,
+  login: { connectionId: string; connectionVersion: number; email: string },
+): Promise<
+  { outcome: 'eligible'; userId: string; workspaceName: string } | { outcome: 'not_allowed' | 'connection_changed' }
+> {
+  const result = await db.execute(sql`
+    with current_connection as (
+      select workspace_id from ${ssoConnections}
+      where id = ${login.connectionId}::uuid and version = ${login.connectionVersion} and enabled
+    )
+    select exists (select 1 from current_connection) as connection_current,
+      (select users.id from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
+        where users.email = ${login.email} and users.created_via = 'password' and memberships.sso_allowed
+          and memberships.workspace_id = (select workspace_id from current_connection)) as user_id,
+      (select name from ${workspaces} where id = (select workspace_id from current_connection)) as workspace_name`)
+  const [row] = rowsOf<{ connection_current: boolean; user_id: string | null; workspace_name: string | null }>(result)
+  if (!row?.connection_current) return { outcome: 'connection_changed' }
+  return row.user_id
+    ? { outcome: 'eligible', userId: row.user_id, workspaceName: row.workspace_name ?? '' }
+    : { outcome: 'not_allowed' }
+}
+
 export type SsoLoginOutcome =
   | { outcome: 'opened'; userId: string }
   | { outcome: 'not_allowed' }
@@ -77,8 +127,9 @@ export type SsoLoginOutcome =
  * CONTRACT.md's rule, parts 2 and 3, and the login itself in one statement (one round trip): if
  * the connection is still the version the response was checked against, and `email` is a
  * password account with an SSO-allowed membership in the connection's workspace, then its names
- * follow the IdP's claims (written only when they differ, so concurrent logins of one person do
- * not queue on the row lock), and the session and its auth.login.succeeded event — given here
+ * in that workspace follow the IdP's claims (on the membership, never the account: one
+ * workspace's IdP speaks for that workspace alone; written only when they differ, so concurrent
+ * logins of one person do not queue on the row lock), and the session and its auth.login.succeeded event — given here
  * without `userId`, which the statement adds — are inserted together.
  */
 export async function openSsoSession(
@@ -109,15 +160,16 @@ export async function openSsoSession(
       from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
       where users.email = ${login.email} and users.created_via = 'password'
         and memberships.workspace_id = (select workspace_id from current_connection) and memberships.sso_allowed
-    ), renamed as (
-      update ${users} set first_name = coalesce(${firstName}, first_name), last_name = coalesce(${lastName}, last_name),
-        updated_at = ${at(session.createdAt)}
-      where id = (select id from eligible)
-        and (first_name is distinct from coalesce(${firstName}, first_name)
-          or last_name is distinct from coalesce(${lastName}, last_name))
+    ), named as (
+      update ${memberships} set idp_first_name = coalesce(${firstName}, idp_first_name),
+        idp_last_name = coalesce(${lastName}, idp_last_name)
+      where user_id = (select id from eligible) and workspace_id = (select workspace_id from current_connection)
+        and (idp_first_name is distinct from coalesce(${firstName}, idp_first_name)
+          or idp_last_name is distinct from coalesce(${lastName}, idp_last_name))
     ), opened as (
-      insert into ${sessions} (user_id, token_hash, method, connection_id, ip, user_agent, created_at, last_seen_at, expires_at)
-      select id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid, ${session.ip ?? null},
+      insert into ${sessions} (user_id, token_hash, method, connection_id, workspace_id, ip, user_agent, created_at, last_seen_at, expires_at)
+      select id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid,
+        (select workspace_id from current_connection), ${session.ip ?? null},
         ${session.userAgent ?? null}, ${at(session.createdAt)}, ${at(session.lastSeenAt)}, ${at(session.expiresAt)}
       from eligible
     ), announced as (${outboxInsertFrom(outbox, event, 'eligible', { userId: 'id' })})

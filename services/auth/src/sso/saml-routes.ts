@@ -2,15 +2,16 @@ import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
 import { AppError, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
-import type { SessionService } from '../sessions/service.ts'
+import { type SessionService, sessionCookieName } from '../sessions/service.ts'
 import { spSigningOf } from './connections.ts'
-import type { LoginFlow } from './login-flow.ts'
-import { refusalPage } from './pages.ts'
+import type { LoginFlow, SignedInThroughSso } from './login-flow.ts'
+import { confirmationPage, refusalPage } from './pages.ts'
 import { type ConnectionRow, findConnection } from './repo.ts'
 
 const bindingCookie = 'saml_binding'
@@ -59,7 +60,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     const body: { error: string; message: string; reason?: unknown } = appError
       ? { error: appError.code, message: appError.message, ...appError.details }
       : { error: status < 500 ? 'bad_request' : 'internal_error', message: 'Sign-in failed. Try again.' }
-    if (String(request.headers.accept ?? '').includes('application/json')) return reply.status(status).send(body)
+    if (wantsJson(request)) return reply.status(status).send(body)
     return reply
       .status(status)
       .type('text/html; charset=utf-8')
@@ -75,7 +76,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     '/sso/saml/:connectionId/metadata',
-    { schema: { tags: ['saml'], params: ConnectionParams, response: { 404: ErrorRef } } },
+    { config: { access: 'public' }, schema: { tags: ['saml'], params: ConnectionParams, response: { 404: ErrorRef } } },
     async (request, reply) => {
       const row = await findConnection(db, request.params.connectionId)
       if (!row) throw authErrors.ssoNotConfigured('No such SSO connection.')
@@ -89,6 +90,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/sso/saml/:connectionId/login',
     {
+      config: { access: 'public' },
       // Each start keeps a pending sign-in in Redis for 10 minutes, for anyone who asks: bounded
       // per network (an office behind one address signing in at 9:00 stays well under it).
       preHandler: rateLimit(redis, [perNetwork('sso-start', 120)]),
@@ -126,6 +128,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/sso/saml/:connectionId/acs',
     {
+      config: { access: 'public' },
       bodyLimit: 1024 * 1024,
       schema: {
         tags: ['saml'],
@@ -144,7 +147,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       }
       const signedBinding = request.cookies[bindingCookie]
       const binding = signedBinding ? request.unsignCookie(signedBinding) : undefined
-      const { token, returnTo } = await loginFlow.complete({
+      const outcome = await loginFlow.complete({
         connectionId: request.params.connectionId,
         samlResponse: request.body.SAMLResponse,
         relayState: request.body.RelayState,
@@ -152,8 +155,52 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         client: clientOf(request),
       })
       reply.clearCookie(bindingCookie, { path: '/sso/saml', secure: https, sameSite: https ? 'none' : 'lax' })
-      sessions.setCookie(reply, token)
-      return reply.redirect(returnTo, 302)
+      if (outcome.kind === 'signedIn') return signIn(request, reply, outcome)
+      const confirmation = {
+        email: outcome.email,
+        workspaceName: outcome.workspaceName,
+        action: `/sso/saml/${request.params.connectionId.toLowerCase()}/confirm`,
+        confirmation: outcome.confirmation,
+      }
+      if (wantsJson(request)) return reply.send({ confirmationRequired: true, ...confirmation })
+      return reply.type('text/html; charset=utf-8').send(confirmationPage(confirmation))
     },
   )
+
+  app.post(
+    '/sso/saml/:connectionId/confirm',
+    {
+      // Not exempt from the Origin guard: only our own confirmation page posts here.
+      config: { access: 'public' },
+      schema: {
+        tags: ['saml'],
+        summary: 'Confirm an unsolicited (IdP-initiated) sign-in from the confirmation page',
+        params: ConnectionParams,
+        body: Type.Object({ confirmation: Type.String({ maxLength: 128 }) }),
+      },
+    },
+    async (request, reply) => {
+      const signedIn = await loginFlow.confirm(
+        request.params.connectionId,
+        request.body.confirmation,
+        clientOf(request),
+      )
+      return signIn(request, reply, signedIn)
+    },
+  )
+
+  /**
+   * This workspace's SSO joins the browser's other sign-ins of the same person (a sign-in as
+   * someone else starts afresh): it adds a workspace, it never widens what the others reach.
+   */
+  async function signIn(request: FastifyRequest, reply: FastifyReply, signedIn: SignedInThroughSso) {
+    const cookie = await sessions.withSignIn(request.cookies[sessionCookieName], signedIn.userId, {
+      token: signedIn.token,
+      values: { method: 'saml', workspaceId: signedIn.workspaceId },
+    })
+    sessions.setCookie(reply, cookie)
+    return reply.redirect(signedIn.returnTo, 302)
+  }
 }
+
+const wantsJson = (request: FastifyRequest) => String(request.headers.accept ?? '').includes('application/json')

@@ -1,10 +1,17 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { and, eq, sql } from 'drizzle-orm'
-import { memberships, processedEvents, type Role, users, workspaces } from '../db/schema.ts'
+import { memberships, processedEvents, type Role, ssoConnections, users, workspaces } from '../db/schema.ts'
 import type { Executor } from '../sessions/repo.ts'
 
 export type WorkspaceRow = typeof workspaces.$inferSelect
 export type MembershipRow = typeof memberships.$inferSelect
+
+/** Where a member who may use SSO signs in to reach the workspace with its IdP (joined rows). */
+const ssoConnectionIdFor = sql<string | null>`case when ${memberships.ssoAllowed} and ${ssoConnections.enabled}
+  and ${ssoConnections.idpSsoUrl} is not null then ${ssoConnections.id} end`
+
+/** Whether the workspace requires its own SSO (joined rows): on, and the connection enabled. */
+const ssoRequiredFor = sql<boolean>`coalesce(${ssoConnections.requireSso} and ${ssoConnections.enabled}, false)`
 
 export async function insertWorkspace(db: Executor, name: string, createdBy: string): Promise<WorkspaceRow> {
   const [row] = await db.insert(workspaces).values({ name, createdBy }).returning()
@@ -22,6 +29,8 @@ export async function findWorkspaceAccess(db: Executor, workspaceId: string, use
     .select({
       workspace: workspaces,
       role: memberships.role,
+      ssoConnectionId: ssoConnectionIdFor,
+      ssoRequired: ssoRequiredFor,
       emailIsMember:
         email === undefined
           ? sql<null>`null`
@@ -31,6 +40,7 @@ export async function findWorkspaceAccess(db: Executor, workspaceId: string, use
     })
     .from(workspaces)
     .leftJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, userId)))
+    .leftJoin(ssoConnections, eq(ssoConnections.workspaceId, workspaces.id))
     .where(eq(workspaces.id, workspaceId))
     .limit(1)
   return row
@@ -43,21 +53,27 @@ export async function listMemberships(db: Executor, userId: string) {
       workspaceName: workspaces.name,
       role: memberships.role,
       ssoAllowed: memberships.ssoAllowed,
+      ssoConnectionId: ssoConnectionIdFor,
+      ssoRequired: ssoRequiredFor,
     })
     .from(memberships)
     .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+    .leftJoin(ssoConnections, eq(ssoConnections.workspaceId, workspaces.id))
     .where(eq(memberships.userId, userId))
     .orderBy(workspaces.createdAt)
 }
 
-/** A workspace's members, owner first, then by when they joined. */
+/**
+ * A workspace's members, owner first, then by when they joined. Names are the ones this
+ * workspace's IdP gave, else the account's: another workspace's IdP never shows here.
+ */
 export async function listMembers(db: Executor, workspaceId: string) {
   return db
     .select({
       userId: users.id,
       email: users.email,
-      firstName: users.firstName,
-      lastName: users.lastName,
+      firstName: sql<string | null>`coalesce(${memberships.idpFirstName}, ${users.firstName})`,
+      lastName: sql<string | null>`coalesce(${memberships.idpLastName}, ${users.lastName})`,
       role: memberships.role,
       ssoAllowed: memberships.ssoAllowed,
       source: memberships.source,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
-import type { SessionService } from '../sessions/service.ts'
+import { actorOf, workspaceOf } from '../sessions/access.ts'
 import type { WorkspaceRow } from './repo.ts'
 import type { WorkspaceService } from './service.ts'
 
@@ -12,22 +12,23 @@ const workspaceView = (workspace: WorkspaceRow) => ({
   createdAt: workspace.createdAt.toISOString(),
 })
 
-export const workspaceRoutes: FastifyPluginAsyncTypebox<{
-  sessions: SessionService
-  workspaces: WorkspaceService
-}> = async (app, { sessions, workspaces }) => {
+export const workspaceRoutes: FastifyPluginAsyncTypebox<{ workspaces: WorkspaceService }> = async (
+  app,
+  { workspaces },
+) => {
   app.post(
     '/v1/workspaces',
     {
+      // A new workspace belongs to the account: another workspace's IdP may not make one.
+      config: { access: 'password' },
       schema: {
         tags: ['workspaces'],
         body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }),
-        response: { 201: Type.Object({ workspace: Workspace }), 401: ErrorRef },
+        response: { 201: Type.Object({ workspace: Workspace }), 401: ErrorRef, 403: ErrorRef },
       },
     },
     async (request, reply) => {
-      const { user } = await sessions.require(request)
-      const workspace = await workspaces.create(request.body.name, user.id)
+      const workspace = await workspaces.create(request.body.name, actorOf(request).user.id)
       return reply.status(201).send({ workspace: workspaceView(workspace) })
     },
   )
@@ -35,6 +36,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/v1/workspaces/:workspaceId',
     {
+      config: { access: { workspace: 'member' } },
       schema: {
         tags: ['workspaces'],
         params: WorkspaceParams,
@@ -42,15 +44,14 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const { user } = await sessions.require(request)
-      const { workspace } = await workspaces.authorize(request.params.workspaceId, user.id)
-      return { workspace: workspaceView(workspace) }
+      return { workspace: workspaceView(workspaceOf(request).row) }
     },
   )
 
   app.get(
     '/v1/workspaces/:workspaceId/members',
     {
+      config: { access: { workspace: 'member' } },
       schema: {
         tags: ['workspaces'],
         params: WorkspaceParams,
@@ -76,8 +77,6 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const { user } = await sessions.require(request)
-      await workspaces.authorize(request.params.workspaceId, user.id)
       const members = await workspaces.members(request.params.workspaceId)
       return { members: members.map((member) => ({ ...member, joinedAt: member.joinedAt.toISOString() })) }
     },

@@ -1,7 +1,9 @@
 import type { InvitationAccepted } from '@gatehouse/events'
 import { errors } from '@gatehouse/server'
 import type { Role } from '../db/schema.ts'
+import { workspaceAuthentication, workspaceReauthentication } from '../sessions/reach.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
+import type { SignedIn } from '../sessions/service.ts'
 import {
   applyAcceptedInvitation,
   findWorkspaceAccess,
@@ -12,7 +14,16 @@ import {
   type WorkspaceRow,
 } from './repo.ts'
 
+export const memberRoles: readonly Role[] = ['owner', 'admin', 'member']
 export const adminRoles: readonly Role[] = ['owner', 'admin']
+export const ownerRoles: readonly Role[] = ['owner']
+/** The roles at least as strong as each role. */
+export const rolesFrom: Record<Role, readonly Role[]> = { member: memberRoles, admin: adminRoles, owner: ownerRoles }
+const roleRefusals: Record<Role, string> = {
+  owner: 'Only a workspace owner can do this.',
+  admin: 'Only a workspace owner or admin can do this.',
+  member: 'You are not a member of this workspace.',
+}
 
 export function createWorkspaceService(deps: { db: AuthDatabase }) {
   return {
@@ -31,18 +42,19 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
     },
 
     /**
-     * The workspace, when the user holds one of `roles` in it. Permission first: a stranger
-     * learns only that they may not look (403), never what is inside.
+     * The workspace, the caller's role in it and the authentication that reaches it, when the
+     * caller is a member with one of `roles` whose sign-in reaches it. Permission first: a stranger
+     * learns only that they may not look (403), never what is inside; a member whose sign-in does
+     * not reach it (another workspace's SSO) is told where to sign in (403 `reauthentication_required`).
      */
-    async authorize(workspaceId: string, userId: string, roles: readonly Role[] = ['owner', 'admin', 'member']) {
-      const access = await findWorkspaceAccess(deps.db, workspaceId, userId)
+    async authorize(workspaceId: string, signedIn: SignedIn, roles: readonly Role[] = memberRoles) {
+      const access = await findWorkspaceAccess(deps.db, workspaceId, signedIn.user.id)
       if (!access) throw errors.notFound('No such workspace.')
-      if (!access.role || !roles.includes(access.role)) {
-        throw errors.forbidden(
-          access.role ? 'Only a workspace owner or admin can do this.' : 'You are not a member of this workspace.',
-        )
-      }
-      return { workspace: access.workspace, role: access.role }
+      if (!access.role) throw errors.forbidden('You are not a member of this workspace.')
+      const session = workspaceAuthentication(signedIn, workspaceId, access)
+      if (!session) throw workspaceReauthentication(access)
+      if (!roles.includes(access.role)) throw errors.forbidden(roleRefusals[roles[0] ?? 'owner'])
+      return { workspace: access.workspace, role: access.role, session }
     },
 
     memberships: (userId: string) => listMemberships(deps.db, userId),

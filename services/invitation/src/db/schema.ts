@@ -45,7 +45,8 @@ export const invitations = invitationSchema.table(
 
 /**
  * The email outbox: a message is written in the transaction that creates (or re-sends) its
- * invitation, then queued for the sender and sent at least once. The bodies hold the link, so the
+ * invitation, or that handles the event it tells of (`eventId`, e.g. an owner told that the
+ * workspace's IdP changed), then queued for the sender and sent at least once. The bodies hold the link, so the
  * raw token: they are blanked once sent or superseded, so a token lives in the database only
  * while its email is on its way (a database dump taken later holds no usable link).
  */
@@ -53,9 +54,9 @@ export const emails = invitationSchema.table(
   'emails',
   {
     id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
-    invitationId: uuid('invitation_id')
-      .notNull()
-      .references(() => invitations.id, { onDelete: 'cascade' }),
+    invitationId: uuid('invitation_id').references(() => invitations.id, { onDelete: 'cascade' }),
+    /** The event a notice tells of: each recipient gets it once however often the event arrives. */
+    eventId: uuid('event_id'),
     /** The sender queue (config `mailQueue`) that delivers it. */
     queue: text('queue').notNull(),
     recipient: text('recipient').notNull(),
@@ -72,6 +73,7 @@ export const emails = invitationSchema.table(
     // The delivery loop reads only messages still on their way.
     index('emails_unsent_idx').on(table.queue, table.queuedAt).where(sql`"sent_at" is null and "discarded_at" is null`),
     index('emails_invitation_idx').on(table.invitationId),
+    uniqueIndex('emails_event_recipient_key').on(table.eventId, table.recipient),
   ],
 )
 

@@ -27,7 +27,7 @@ export function renderInvitationEmail(input: InvitationEmailInput): RenderedEmai
     'Accept the invitation (sign up with a password using this email address, then accept):',
     input.link,
     '',
-    `The invitation expires on ${expires}. Once accepted, you can also sign in with your company's SSO.`,
+    `The invitation expires on ${expires}. Once you accept, ${workspace}'s identity provider will be able to sign you in to ${workspace}.`,
     '',
     'If you did not expect this invitation, ignore this email.',
   ].join('\n')
@@ -36,7 +36,7 @@ export function renderInvitationEmail(input: InvitationEmailInput): RenderedEmai
 <p>${escapeHtml(input.inviterEmail)} invited you to join the workspace <strong>${escapeHtml(workspace)}</strong> on Gatehouse as ${article}.</p>
 <p><a href="${escapeHtml(input.link)}">Accept the invitation</a></p>
 <p>Sign up with a password using this email address, then accept. The invitation expires on ${escapeHtml(expires)}.
-Once accepted, you can also sign in with your company's SSO.</p>
+Once you accept, ${escapeHtml(workspace)}'s identity provider will be able to sign you in to ${escapeHtml(workspace)}.</p>
 <p style="color: #666">If you did not expect this invitation, ignore this email.</p>
 </body></html>
 `

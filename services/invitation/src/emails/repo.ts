@@ -8,6 +8,21 @@ export async function insertEmail(db: Executor, values: typeof emails.$inferInse
   return row
 }
 
+/** Writes notices (messages about an event); one per event and recipient, however often it arrives. */
+export async function insertNotices(
+  db: Executor,
+  notices: Omit<typeof emails.$inferInsert, 'createdAt'>[],
+  now: Date,
+): Promise<number> {
+  if (notices.length === 0) return 0
+  const written = await db
+    .insert(emails)
+    .values(notices.map((notice) => ({ ...notice, createdAt: now })))
+    .onConflictDoNothing({ target: [emails.eventId, emails.recipient] })
+    .returning({ id: emails.id })
+  return written.length
+}
+
 /**
  * Locks messages of this queue that still need a job: never queued, or queued so long ago
  * without being sent that the job may have been lost (Redis restarted without persistence).

@@ -52,10 +52,14 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     (about) =>
       deps.auth.require(request, about)
   const { invitations } = deps
+  // The workspace is named by the body, the query or the invitation: the service asks auth about
+  // that very workspace (what the session reaches there and the caller's role) before anything else.
+  const workspaceAdmin = { access: { workspace: 'admin' } } as const
 
   app.post(
     '/v1/invitations',
     {
+      config: workspaceAdmin,
       schema: {
         tags: ['invitations'],
         summary: 'Invite an email into a workspace (owner or admin); the email is queued',
@@ -78,6 +82,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/v1/invitations',
     {
+      config: workspaceAdmin,
       schema: {
         tags: ['invitations'],
         summary: "A workspace's invitations, newest first (owner or admin)",
@@ -94,6 +99,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/invitations/:invitationId/resend',
     {
+      config: workspaceAdmin,
       schema: {
         tags: ['invitations'],
         summary: 'Send the email again with a new link; the previous link stops working',
@@ -110,6 +116,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     '/v1/invitations/:invitationId',
     {
+      config: workspaceAdmin,
       schema: {
         tags: ['invitations'],
         summary: 'Revoke a pending invitation',
@@ -126,6 +133,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/invitations/lookup',
     {
+      config: { access: 'public' },
       // Guessing a 256-bit token is hopeless, but probing costs us a query: bound it per client.
       preHandler: rateLimit(deps.redis, [perNetwork('invitation-lookup', 60)]),
       schema: {
@@ -162,6 +170,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/v1/invitations/accept',
     {
+      config: { access: 'password' },
       preHandler: rateLimit(deps.redis, [perNetwork('invitation-accept', 30)]),
       schema: {
         tags: ['invitations'],

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createEvent, type OutboxTable, writeEvent } from '@gatehouse/events'
-import { errors, normalizeEmail } from '@gatehouse/server'
+import { type Authentication, errors, normalizeEmail, reauthenticationRequired } from '@gatehouse/server'
 import type { InvitationDatabase } from '../db/database.ts'
 import type { InvitationRole, InvitationRow } from '../db/schema.ts'
 import { renderInvitationEmail } from '../emails/invitation-email.ts'
 import { insertEmail } from '../emails/repo.ts'
 import { invitationErrors } from '../errors.ts'
-import type { Introspection } from '../sessions/auth-client.ts'
+import { type Introspection, passwordReauthentication } from '../sessions/auth-client.ts'
 import {
   acceptOpenInvitation,
   discardUnsentEmails,
@@ -50,12 +50,28 @@ export function statusOf(invitation: InvitationRow, now: Date): InvitationStatus
 function requireAdmin(actor: Introspection, workspaceId: string) {
   const workspace = actor.workspace
   // A stranger learns only that they may not (403), never whether the workspace exists.
-  if (!workspace || workspace.id !== workspaceId || (workspace.role !== 'owner' && workspace.role !== 'admin')) {
-    throw errors.forbidden(
-      workspace?.role ? 'Only a workspace owner or admin can do this.' : 'You are not a member of this workspace.',
+  if (!workspace?.role || workspace.id !== workspaceId) {
+    throw errors.forbidden('You are not a member of this workspace.')
+  }
+  // A member signed in only through another workspace's IdP: that IdP does not vouch for them here.
+  if (!workspace.reachedBy) {
+    throw reauthenticationRequired(
+      'Your current sign-in does not reach this workspace. Sign in with your password or with this workspace’s SSO.',
+      workspace.signIn,
     )
   }
-  return workspace
+  if (workspace.role !== 'owner' && workspace.role !== 'admin') {
+    throw errors.forbidden('Only a workspace owner or admin can do this.')
+  }
+  return { ...workspace, reachedBy: workspace.reachedBy }
+}
+
+/** How the acting session was authenticated, for the events it causes. */
+function actingSession(authentication: Authentication) {
+  return {
+    method: authentication.method,
+    ...(authentication.workspaceId ? { workspaceId: authentication.workspaceId } : {}),
+  }
 }
 
 export function createInvitationService(deps: InvitationServiceDeps) {
@@ -102,8 +118,8 @@ export function createInvitationService(deps: InvitationServiceDeps) {
     const invitation = await findInvitation(db, invitationId)
     const actor = await identify(invitation ? { workspaceId: invitation.workspaceId } : {})
     if (!invitation) throw errors.notFound('No such invitation.')
-    requireAdmin(actor, invitation.workspaceId)
-    return invitation
+    const { reachedBy } = requireAdmin(actor, invitation.workspaceId)
+    return { invitation, reachedBy }
   }
 
   return {
@@ -131,7 +147,15 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         })
         if (!created) throw invitationErrors.alreadyInvited()
         await insertEmail(tx, { ...emailFor(created, token), createdAt: now })
-        await writeEvent(tx, deps.outbox, createEvent('invitation.created', summary(created), now))
+        await writeEvent(
+          tx,
+          deps.outbox,
+          createEvent(
+            'invitation.created',
+            { ...summary(created), actingSession: actingSession(workspace.reachedBy) },
+            now,
+          ),
+        )
         return created
       })
       deps.wakeEmails()
@@ -146,7 +170,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
 
     /** A new link (the old one stops working), a new lifetime, and the email again. */
     async resend(identify: Identify, invitationId: string) {
-      const invitation = await invitationForAdmin(identify, invitationId)
+      const { invitation } = await invitationForAdmin(identify, invitationId)
       const now = deps.now()
       if (statusOf(invitation, now) !== 'pending') throw invitationErrors.notPending()
       const { token, tokenHash } = newToken()
@@ -161,7 +185,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
 
     /** Revokes a pending invitation; revoking a revoked one again changes nothing. */
     async revoke(identify: Identify, invitationId: string) {
-      const invitation = await invitationForAdmin(identify, invitationId)
+      const { invitation, reachedBy } = await invitationForAdmin(identify, invitationId)
       if (invitation.status === 'revoked') return
       if (invitation.status !== 'pending') throw invitationErrors.notPending()
       const now = deps.now()
@@ -169,7 +193,11 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         const revoked = await markRevoked(tx, invitation.id, now)
         if (!revoked) throw invitationErrors.notPending()
         await discardUnsentEmails(tx, invitation.id, now)
-        await writeEvent(tx, deps.outbox, createEvent('invitation.revoked', summary(revoked), now))
+        await writeEvent(
+          tx,
+          deps.outbox,
+          createEvent('invitation.revoked', { ...summary(revoked), actingSession: actingSession(reachedBy) }, now),
+        )
       })
       deps.wakeEvents()
     },
@@ -187,6 +215,8 @@ export function createInvitationService(deps: InvitationServiceDeps) {
      */
     async accept(identify: Identify, token: string) {
       const actor = await identify()
+      // Joining a workspace changes the account: a sign-in through some workspace's IdP may not.
+      if (!actor.account) throw passwordReauthentication()
       const invitation = await findInvitationByTokenHash(db, hashInvitationToken(token))
       if (!invitation) throw invitationErrors.invalidToken()
       if (actor.user.createdVia !== 'password') {
@@ -198,7 +228,13 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       throwUnlessOpen(invitation, now)
       const event = createEvent(
         'invitation.accepted',
-        { ...summary(invitation), userId: actor.user.id, role: invitation.role, acceptedAt: now.toISOString() },
+        {
+          ...summary(invitation),
+          userId: actor.user.id,
+          role: invitation.role,
+          acceptedAt: now.toISOString(),
+          actingSession: actingSession(actor.account),
+        },
         now,
       )
       if (!(await acceptOpenInvitation(db, { invitationId: invitation.id, userId: actor.user.id, now, event }))) {

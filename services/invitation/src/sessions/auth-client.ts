@@ -1,29 +1,32 @@
 import { createHash } from 'node:crypto'
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
-import { errors } from '@gatehouse/server'
+import {
+  errors,
+  type IntrospectionAnswer,
+  type IntrospectionRequest,
+  parseIntrospectionAnswer,
+  reauthenticationRequired,
+} from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import { invitationErrors } from '../errors.ts'
 
 export const sessionCookieName = 'session'
 
-/** What auth's `/internal/introspect` tells about a session (services/auth/src/internal/routes.ts). */
-export interface Introspection {
-  user: { id: string; email: string; createdVia: string }
-  workspace: {
-    id: string
-    name: string
-    role: 'owner' | 'admin' | 'member' | null
-    emailIsMember: boolean | null
-  } | null
-}
+/** What auth's `/internal/introspect` tells about a session: the contract in @gatehouse/server. */
+export type Introspection = IntrospectionAnswer
+
+/** What acts on the account (accepting an invitation) needs a password sign-in. */
+export const passwordReauthentication = () =>
+  reauthenticationRequired('Sign in with your password to accept an invitation.', { password: '/login' })
 
 export interface AuthClientOptions {
   authUrl: URL
   internalToken: string
   /**
    * How long an answer about a session and its role is reused: a revoked session or a demoted
-   * admin keeps its power here for at most this long. Answers about whether an email is a member
+   * admin keeps its power here for at most this long (sessions a connection opened must stop
+   * within a second of the connection being turned off or re-pointed). Answers about whether an email is a member
    * are never reused: an invitation must not be sent on a stale one.
    */
   cacheMs?: number
@@ -38,14 +41,14 @@ const maximumCachedAnswers = 10_000
  * hash of the token so the cache holds no usable session.
  */
 export function createAuthClient(options: AuthClientOptions) {
-  const cacheMs = options.cacheMs ?? 3_000
+  const cacheMs = options.cacheMs ?? 500
   const timeoutMs = options.timeoutMs ?? 3_000
   const post = jsonPoster(new URL('/internal/introspect', options.authUrl), options.internalToken, timeoutMs)
   const cache = new Map<string, { until: number; answer: Introspection }>()
 
   async function introspect(
     sessionToken: string,
-    about: { workspaceId?: string; email?: string } = {},
+    about: Omit<IntrospectionRequest, 'sessionToken'> = {},
   ): Promise<Introspection> {
     const key = createHash('sha256')
       .update(JSON.stringify([sessionToken, about.workspaceId ?? null]))
@@ -76,9 +79,10 @@ export function createAuthClient(options: AuthClientOptions) {
 
     /** The session the request's cookie names; 401 `unauthenticated` without a live one. */
     async require(request: FastifyRequest, about: { workspaceId?: string; email?: string } = {}) {
+      // The cookie's whole value (it may name several of the browser's sign-ins); auth refuses
+      // longer ones anyway, so refusing here spares it the call.
       const token = request.cookies[sessionCookieName]
-      // Auth refuses longer tokens anyway; refusing here spares it the call.
-      if (!token || token.length > 128) throw errors.unauthenticated()
+      if (!token || token.length > 1024) throw errors.unauthenticated()
       return introspect(token, about)
     },
   }
@@ -86,11 +90,10 @@ export function createAuthClient(options: AuthClientOptions) {
 
 export type AuthClient = ReturnType<typeof createAuthClient>
 
-/** Auth's answer, or undefined when the body is not one (AUTH_URL pointing elsewhere). */
+/** Auth's answer, checked against the shared contract; undefined when the body is not one. */
 function parseAnswer(body: string): Introspection | undefined {
   try {
-    const answer = JSON.parse(body) as Partial<Introspection> | null
-    return typeof answer?.user?.id === 'string' ? (answer as Introspection) : undefined
+    return parseIntrospectionAnswer(JSON.parse(body))
   } catch {
     return undefined
   }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import replyFrom from '@fastify/reply-from'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
+import { confirmationPage } from '../pages/confirmation.ts'
 import { refusalPage } from '../pages/refusal.ts'
 
 export interface GatewayOptions {
@@ -100,6 +101,14 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
         // reply-from's types call the upstream response a ServerResponse; it is the client side's.
         const response = rawResponse as unknown as UpstreamResponse
         const contentType = String(response.headers['content-type'] ?? '')
+        if (browserPage && response.statusCode === 200 && contentType.startsWith('application/json')) {
+          // An unsolicited sign-in waiting for the person's confirmation: shown as this app's page.
+          readLimited(response.stream, refusalBodyLimit).then(
+            (text) => sendConfirmationOr(upstreamReply, text),
+            () => sendRefusalPage(upstreamReply, 502, {}),
+          )
+          return
+        }
         if (!browserPage || response.statusCode < 400 || !contentType.startsWith('application/json')) {
           return upstreamReply.send(response.stream)
         }
@@ -122,6 +131,24 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
   }
 
   for (const url of options.paths) app.route({ method: forwardedMethods, url, handler })
+}
+
+/** The confirmation page for auth's `{confirmationRequired}` answer; any other JSON as it came. */
+function sendConfirmationOr(reply: ProxiedReply, text: string) {
+  const body = parseErrorBody(text) as Record<string, unknown>
+  reply.removeHeader('content-length')
+  reply.removeHeader('content-encoding')
+  const { email, workspaceName, action, confirmation } = body
+  if (
+    body.confirmationRequired !== true ||
+    typeof email !== 'string' ||
+    typeof workspaceName !== 'string' ||
+    typeof action !== 'string' ||
+    typeof confirmation !== 'string'
+  ) {
+    return reply.send(text)
+  }
+  return reply.type('text/html; charset=utf-8').send(confirmationPage({ email, workspaceName, action, confirmation }))
 }
 
 function sendRefusalPage(

@@ -55,6 +55,7 @@ ${statusRegion('invite-status')}
 ${errorRegion('invite-error')}
 <div id="invite-details" hidden>
 <p class="lead" id="invite-summary"><span id="invite-inviter"></span> invited <strong id="invite-email"></strong> to join <strong id="invite-workspace"></strong> as <span id="invite-role"></span>.</p>
+<p id="invite-idp-scope"></p>
 </div>
 <div id="invite-signup" hidden>
 <h2>Create your account to join</h2>

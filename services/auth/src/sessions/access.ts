@@ -1,0 +1,93 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { errors, type RouteAccess, routeAccess, Uuid } from '@gatehouse/server'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Role } from '../db/schema.ts'
+import type { WorkspaceRow } from '../workspaces/repo.ts'
+import { rolesFrom, type WorkspaceService } from '../workspaces/service.ts'
+import { accountAuthentication, accountReauthentication } from './reach.ts'
+import type { SessionRow, UserRow } from './repo.ts'
+import type { SessionService, SignedIn } from './service.ts'
+
+/** Who is acting on a request, and through which of the browser's authentications. */
+export interface Actor {
+  user: UserRow
+  signedIn: SignedIn
+  /** The authentication that authorized this request (its method goes into the events it causes). */
+  session: SessionRow
+  /** For `{ workspace }` routes: the workspace of `:workspaceId` and the caller's role there. */
+  workspace?: { row: WorkspaceRow; role: Role }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null
+  }
+}
+
+/** The request's actor; only routes that declare a session access have one. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new Error(`${request.routeOptions.url} declares no session access`)
+  return request.actor
+}
+
+/** The workspace a `{ workspace }` route was authorized for, and the caller's role there. */
+export function workspaceOf(request: FastifyRequest): { row: WorkspaceRow; role: Role } {
+  const granted = actorOf(request).workspace
+  if (!granted) throw new Error(`${request.routeOptions.url} was not authorized for a workspace`)
+  return granted
+}
+
+const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/**
+ * Auth's default-deny authorization: each route's `config.access` is enforced here before its
+ * handler, so no handler checks (or forgets) by itself.
+ */
+export async function registerAccess(
+  app: FastifyInstance,
+  deps: { sessions: SessionService; workspaces: WorkspaceService; internalToken: string },
+) {
+  const expectedInternal = digest(deps.internalToken)
+  app.decorateRequest('actor', null)
+  await app.register(routeAccess, {
+    async enforce(request: FastifyRequest, access: RouteAccess) {
+      if (access === 'public') return
+      if (access === 'internal') {
+        const header = request.headers.authorization ?? ''
+        const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : ''
+        // Compare digests so the comparison is constant-time whatever the token's length.
+        if (!timingSafeEqual(digest(token), expectedInternal)) {
+          throw errors.unauthenticated('A valid internal token is required.')
+        }
+        return
+      }
+      const signedIn = await deps.sessions.find(request)
+      if (!signedIn) throw errors.unauthenticated()
+      const { user } = signedIn
+      if (access === 'session') {
+        request.actor = { user, signedIn, session: signedIn.authentications[0] as SessionRow }
+        return
+      }
+      if (access === 'password') {
+        const session = accountAuthentication(signedIn)
+        if (!session) throw accountReauthentication()
+        request.actor = { user, signedIn, session }
+        return
+      }
+      // Raw from the path (this runs before validation): only a well-formed id reaches Postgres.
+      const workspaceId = (request.params as { workspaceId?: string }).workspaceId
+      if (workspaceId === undefined)
+        throw new Error(`${request.routeOptions.url} needs a workspace but has no :workspaceId`)
+      if (!uuidPattern.test(workspaceId)) throw errors.badRequest('The workspace id is not a UUID.')
+      const granted = await deps.workspaces.authorize(workspaceId, signedIn, rolesFrom[access.workspace])
+      request.actor = {
+        user,
+        signedIn,
+        session: granted.session,
+        workspace: { row: granted.workspace, role: granted.role },
+      }
+    },
+  })
+}

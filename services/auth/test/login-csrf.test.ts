@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import {
+  type AuthTestApp,
+  postToAcs,
+  publicUrl,
+  sessionCookieOf,
+  signInSpInitiated,
+  signUp,
+  startAuthApp,
+  workspaceWithSso,
+} from './harness.ts'
+
+describe('login CSRF through the ACS', () => {
+  let auth: AuthTestApp
+  before(async () => {
+    auth = await startAuthApp()
+  })
+  after(() => auth.close())
+
+  const confirm = (action: string, confirmation: string, headers: Record<string, string>) =>
+    auth.app.inject({
+      method: 'POST',
+      url: action,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      payload: new URLSearchParams({ confirmation }).toString(),
+    })
+
+  it("never switches a signed-in browser to the attacker's account: an unsolicited response ends on a confirmation page", async () => {
+    // The attacker owns a workspace whose IdP (theirs) may start sign-ins.
+    const attacker = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const victim = await signUp(auth.app)
+    const forged = attacker.idp.responseBase64({ sp: attacker.connection.sp, user: { email: attacker.owner.email } })
+
+    // A cross-site page auto-submits it in the victim's browser.
+    const page = await postToAcs(auth.app, attacker.connection.id, { SAMLResponse: forged }, victim.cookie, 'text/html')
+    assert.equal(page.statusCode, 200)
+    assert.equal(sessionCookieOf(page), undefined, 'no session is set by the ACS itself')
+    assert.match(page.body, new RegExp(`Continue as ${attacker.owner.email.replace(/[.]/g, '\\.')}`))
+    assert.match(page.body, /<button type="submit" autofocus>/)
+    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: victim.cookie } })
+    assert.equal(session.json().user.id, victim.user.id)
+
+    // The attacker's site cannot press the button for them: its POST carries its own Origin.
+    const action = /action="([^"]+)"/.exec(page.body)?.[1] as string
+    const confirmation = /name="confirmation" value="([^"]+)"/.exec(page.body)?.[1] as string
+    const crossSite = await confirm(action, confirmation, {
+      origin: 'https://evil.example',
+      cookie: victim.cookie,
+      accept: 'application/json',
+    })
+    assert.equal(crossSite.statusCode, 403)
+    assert.equal(crossSite.json().error, 'forbidden_origin')
+
+    // The person's own click on our page signs them in as who the page named; once only.
+    const clicked = await confirm(action, confirmation, { origin: publicUrl, cookie: victim.cookie })
+    assert.equal(clicked.statusCode, 302, clicked.body)
+    const switched = await auth.app.inject({
+      url: '/v1/auth/session',
+      headers: { cookie: sessionCookieOf(clicked) ?? '' },
+    })
+    assert.equal(switched.json().user.id, attacker.owner.user.id)
+    const again = await confirm(action, confirmation, { origin: publicUrl, accept: 'application/json' })
+    assert.equal(again.statusCode, 400)
+    assert.equal(again.json().reason, 'confirmation_expired')
+  })
+
+  it('keeps SP-initiated sign-in, which this browser started, one step', async () => {
+    const { owner, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const { acs } = await signInSpInitiated(auth.app, connection, idp, { email: owner.email })
+    assert.equal(acs.statusCode, 302)
+    assert.ok(sessionCookieOf(acs))
+  })
+
+  it('refuses a confirmation for another connection, and one made before the connection changed', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const other = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const unsolicited = () => idp.responseBase64({ sp: connection.sp, user: { email: owner.email } })
+    const first = (await postToAcs(auth.app, connection.id, { SAMLResponse: unsolicited() })).json()
+    const elsewhere = await confirm(`/sso/saml/${other.connection.id}/confirm`, first.confirmation, {
+      origin: publicUrl,
+      accept: 'application/json',
+    })
+    assert.equal(elsewhere.json().reason, 'confirmation_expired')
+
+    const second = (await postToAcs(auth.app, connection.id, { SAMLResponse: unsolicited() })).json()
+    await auth.app.inject({
+      method: 'PUT',
+      url: `/v1/workspaces/${workspace.id}/sso/idp`,
+      headers: { cookie: owner.cookie },
+      payload: { ssoUrl: idp.loginUrl, entityId: `${idp.entityId}/moved`, certificate: idp.certificatePem },
+    })
+    const stale = await confirm(second.action, second.confirmation, { origin: publicUrl, accept: 'application/json' })
+    assert.equal(stale.statusCode, 400)
+    assert.equal(stale.json().reason, 'connection_changed')
+    assert.equal(sessionCookieOf(stale), undefined)
+  })
+})

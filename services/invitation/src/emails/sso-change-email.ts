@@ -1,0 +1,63 @@
+import type { SsoConnectionChanged, SsoRecoveryUsed } from '@gatehouse/events'
+import { escapeHtml } from '@gatehouse/server'
+import type { RenderedEmail } from './invitation-email.ts'
+
+const changes: Record<SsoConnectionChanged['what'], string> = {
+  idp_configured: 'set which identity provider (and which signing certificates) can sign people in to',
+  idp_initiated_enabled: 'let the identity provider start sign-ins on its own (IdP-initiated) for',
+  enabled: 'turned SSO on for',
+  disabled: 'turned SSO off for',
+  deleted: 'removed the SSO connection of',
+}
+
+/**
+ * The notice every owner gets when who the workspace's IdP is, or whether it may sign people in,
+ * changes: whoever controls the IdP can sign in as any member of the workspace.
+ */
+export function renderSsoChangeEmail(event: SsoConnectionChanged, settingsUrl: string): RenderedEmail {
+  const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
+  const how =
+    event.actingSession.method === 'saml' ? 'signed in through the workspace’s SSO' : 'signed in with a password'
+  const change = `A workspace admin (${how}) ${changes[event.what]} ${workspace}.`
+  const fingerprints = event.fingerprints?.length
+    ? `Certificate fingerprints (SHA-256): ${event.fingerprints.join(', ')}`
+    : ''
+  const subject = `SSO settings of ${workspace} changed`
+  const text = [
+    change,
+    fingerprints,
+    '',
+    `The identity provider of ${workspace} can sign anyone in to ${workspace}. If you did not expect this change, review the SSO settings now:`,
+    settingsUrl,
+  ]
+    .filter((line, index) => index !== 1 || line !== '')
+    .join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>${escapeHtml(change)}</p>
+${fingerprints ? `<p><code>${escapeHtml(fingerprints)}</code></p>` : ''}
+<p>The identity provider of <strong>${escapeHtml(workspace)}</strong> can sign anyone in to ${escapeHtml(workspace)}.
+If you did not expect this change, <a href="${escapeHtml(settingsUrl)}">review the SSO settings now</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}
+
+/** The notice the other owners and the admins get each time an owner uses the password recovery. */
+export function renderRecoveryEmail(event: SsoRecoveryUsed, settingsUrl: string): RenderedEmail {
+  const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
+  const subject = `An owner of ${workspace} signed in with a password although SSO is required`
+  const text = [
+    `An owner of ${workspace} used the password recovery: their password session now reaches ${workspace}, which requires SSO.`,
+    '',
+    `If this was not expected, review the workspace's SSO settings and members now:`,
+    settingsUrl,
+  ].join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>An owner of <strong>${escapeHtml(workspace)}</strong> used the password recovery: their password session now reaches ${escapeHtml(workspace)}, which requires SSO.</p>
+<p>If this was not expected, <a href="${escapeHtml(settingsUrl)}">review the workspace's SSO settings and members now</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}

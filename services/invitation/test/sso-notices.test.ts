@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { invitationAccepted, strongPassword, workspaceWithSso } from '@gatehouse/auth/test/harness.ts'
+import { uniqueIp } from '@gatehouse/testing'
+import { type AuthServer, type InvitationTestApp, type SmtpSink, signUp, startSetup } from './harness.ts'
+
+describe("owners hear of every change to who their workspace's IdP is", () => {
+  let auth: AuthServer
+  let sink: SmtpSink
+  let invitation: InvitationTestApp
+  let close: () => Promise<void>
+  before(async () => {
+    ;({ auth, sink, invitation, close } = await startSetup())
+  })
+  after(() => close())
+
+  it("mails the owner when an admin (with a fresh password) re-points the workspace's IdP, naming the certificate", async () => {
+    assert.ok(invitation)
+    const { owner, workspace, idp } = await workspaceWithSso(auth.app)
+    const admin = await signUp(auth.app)
+    await auth.app.workspaces.grantMembershipFromInvitation(
+      invitationAccepted(workspace.id, { userId: admin.user.id, email: admin.email }, 'admin'),
+    )
+    const fresh = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/reauthenticate',
+      headers: { cookie: admin.cookie },
+      remoteAddress: uniqueIp(),
+      payload: { password: strongPassword },
+    })
+    assert.equal(fresh.statusCode, 204)
+    const changed = await auth.app.inject({
+      method: 'PUT',
+      url: `/v1/workspaces/${workspace.id}/sso/idp`,
+      headers: { cookie: admin.cookie },
+      payload: { ssoUrl: idp.loginUrl, entityId: `${idp.entityId}/elsewhere`, certificate: idp.certificatePem },
+    })
+    assert.equal(changed.statusCode, 200, changed.body)
+    const fingerprint = changed.json().connection.idp.certificates[0].fingerprintSha256 as string
+
+    const notice = await sink.waitFor((mail) => mail.envelopeTo.includes(owner.email), 15_000)
+    assert.match(String(notice.mail.subject), /SSO settings of .* changed/)
+    assert.ok(notice.mail.text?.includes(fingerprint), 'the new certificate is named')
+    assert.ok(notice.mail.text?.includes(`/workspaces/${workspace.id}/sso`))
+    assert.ok(!sink.received.some((mail) => mail.envelopeTo.includes(admin.email)), 'only owners are told')
+  })
+})
