@@ -18,6 +18,8 @@ export { loggerOptions } from './logger.ts'
 export { originGuard } from './origin-guard.ts'
 export {
   countAttempt,
+  enforceLimits,
+  type Limit,
   networkOf,
   perEmailAndNetwork,
   perNetwork,
