@@ -4,7 +4,15 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { postgresUrl, redisUrl, sparePort, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
+import {
+  postgresUrl,
+  redisUrl,
+  sparePort,
+  startDnsServer,
+  type TestDnsServer,
+  temporaryDirectory,
+  uniqueSuffix,
+} from '@gatehouse/testing'
 import { type ProgramName, type RunningProcess, startProcess } from '../support/processes.ts'
 
 export interface Stack {
@@ -12,6 +20,8 @@ export interface Stack {
   webUrl: string
   devIdpUrl: string
   dataDir: string
+  /** The DNS server auth asks for domain claims' TXT records (`DNS_SERVERS`). */
+  dns: TestDnsServer
   /** Everything the processes printed, for failure messages. */
   output: () => string
   /** The invitation link of the newest .eml sent to `email`, waiting up to `timeoutMs` for it. */
@@ -21,6 +31,7 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   const dataDir = temporaryDirectory()
+  const dns = await startDnsServer()
   const [webPort, authPort, invitationPort, devIdpPort] = [
     await sparePort(),
     await sparePort(),
@@ -44,6 +55,7 @@ export async function startStack(): Promise<Stack> {
   const started: RunningProcess[] = []
   const stop = async () => {
     await Promise.all(started.map((program) => program.stop()))
+    await dns.close()
     dataDir.remove()
   }
   // Starts programs together, keeping hold of each one that came up so a failure stops them all.
@@ -55,7 +67,7 @@ export async function startStack(): Promise<Stack> {
   }
   try {
     await startAll([
-      ['auth', { ...shared, PORT: String(authPort) }],
+      ['auth', { ...shared, PORT: String(authPort), DNS_SERVERS: dns.address }],
       // Its own mail queue: this stack's mails are written by this stack's invitation service.
       [
         'invitation',
@@ -75,6 +87,7 @@ export async function startStack(): Promise<Stack> {
     webUrl,
     devIdpUrl,
     dataDir: dataDir.path,
+    dns,
     output,
     invitationLink: (email, timeoutMs = 20_000) => readInvitationLink(join(dataDir.path, 'mail'), email, timeoutMs),
     stop,

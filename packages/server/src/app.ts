@@ -153,6 +153,7 @@ export async function createApp(options: CreateAppOptions) {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, error.message)
+      reply.headers(error.headers)
       return reply.status(error.statusCode).send({ error: error.code, message: error.message, ...error.details })
     }
     if (error.validation) {

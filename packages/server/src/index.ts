@@ -32,6 +32,8 @@ export { type GaugeSample, type Metrics, metricsPlugin, type SampledGauge } from
 export { originGuard } from './origin-guard.ts'
 export {
   countAttempt,
+  enforceLimits,
+  type Limit,
   networkOf,
   perEmailAndNetwork,
   perNetwork,

@@ -59,6 +59,7 @@ export function withPort(url: string, port: number): string {
   return parsed.href
 }
 
+export { startDnsServer, type TestDnsServer } from './dns-server.ts'
 export { eventually } from './eventually.ts'
 export {
   type HostileRequest,

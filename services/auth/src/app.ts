@@ -12,6 +12,9 @@ import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
+import { createTxtLookup } from './domains/dns.ts'
+import { domainRoutes } from './domains/routes.ts'
+import { createDomainService } from './domains/service.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
 import { registerAccess } from './sessions/access.ts'
@@ -77,6 +80,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis), signIns })
   const workspaces = createWorkspaceService({ db })
+  const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
   const connections = createConnectionService({ db, publicUrl, keys, events })
   const loginFlow = createLoginFlow({
@@ -119,7 +123,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(workspaceRoutes, { workspaces })
   await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
   await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
-  await app.register(discoverRoutes, { db, redis, publicUrl })
+  await app.register(domainRoutes, { domains })
+  await app.register(discoverRoutes, { domains, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
   await app.register(internalRoutes, { db, sessions })
   return app

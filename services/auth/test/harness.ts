@@ -175,11 +175,11 @@ export async function workspaceWithSso(app: FastifyInstance, options: { allowIdp
 }
 
 /** SP-initiated start: follows /login and returns what the IdP and the browser received. */
-export async function startSpLogin(app: FastifyInstance, connection: ConnectionView, returnTo = '/') {
+export async function startSpLogin(app: FastifyInstance, connection: ConnectionView, returnTo: string | null = '/') {
   const idp = await devIdp()
   const response = await app.inject({
     method: 'GET',
-    url: `/sso/saml/${connection.id}/login?returnTo=${encodeURIComponent(returnTo)}`,
+    url: `/sso/saml/${connection.id}/login${returnTo === null ? '' : `?returnTo=${encodeURIComponent(returnTo)}`}`,
     remoteAddress: uniqueIp(),
   })
   if (response.statusCode !== 302) throw new Error(`login start failed: ${response.statusCode} ${response.body}`)
@@ -206,7 +206,7 @@ export async function signInSpInitiated(
   connection: ConnectionView,
   idp: DevIdp,
   user: { email: string; firstName?: string; lastName?: string },
-  returnTo = '/',
+  returnTo: string | null = '/',
   /** The `session` cookie the browser already holds, if any. */
   sessionCookie = '',
 ) {

@@ -16,6 +16,7 @@ import * as schema from './db/schema.ts'
 import { startEmailDelivery } from './emails/delivery.ts'
 import { startSsoChangeNotices } from './emails/sso-change-notices.ts'
 import { createMailTransport } from './emails/transport.ts'
+import { createInvitationMailLimits } from './invitations/mail-limits.ts'
 import { invitationRoutes } from './invitations/routes.ts'
 import { createInvitationService } from './invitations/service.ts'
 import { createAuthClient, passwordReauthentication } from './sessions/auth-client.ts'
@@ -107,6 +108,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     wakeEvents,
     wakeEmails,
     now,
+    limitMail: createInvitationMailLimits({ redis: deps.redis, log: app.log, now, mailsPerDay: config.mailsPerDay }),
   })
 
   await app.register(cookie)

@@ -402,4 +402,88 @@ document.getElementById('sso-remove').addEventListener('click', async () => {
   }
 })
 
-load().catch((error) => setText('sso-page-error', error.message))
+const domainsPath = `/v1/workspaces/${workspaceId}/domains`
+
+function renderDomains(domains) {
+  const rows = domains.map((claim) => {
+    const verified = claim.status === 'verified'
+    const verify = verified
+      ? ''
+      : element('button', { type: 'button', class: 'secondary', 'data-verify-domain': claim.domain }, 'Verify')
+    const remove = element(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        'data-remove-domain': claim.domain,
+        'aria-label': `Remove ${claim.domain}`,
+      },
+      'Remove',
+    )
+    return element(
+      'tr',
+      { 'data-domain': claim.domain },
+      element('td', {}, claim.domain),
+      element(
+        'td',
+        {},
+        element(
+          'span',
+          { class: 'badge', 'data-status': verified ? 'active' : undefined },
+          verified ? 'Verified' : 'Pending',
+        ),
+      ),
+      element(
+        'td',
+        { class: 'fingerprint' },
+        'Name: ',
+        element('code', {}, claim.txtRecord.name),
+        element('br'),
+        'Value: ',
+        element('code', {}, claim.txtRecord.value),
+      ),
+      element('td', { class: 'actions' }, verify, ' ', remove),
+    )
+  })
+  document.getElementById('domains-body').replaceChildren(...rows)
+}
+
+async function loadDomains() {
+  show('domain-form', isOwner)
+  if (!isOwner) return
+  const { domains } = await api('GET', domainsPath)
+  renderDomains(domains)
+}
+
+handleForm(document.getElementById('domain-form'), async ({ domain }) => {
+  setText('domains-status', '')
+  const { domain: claim } = await api('POST', domainsPath, { domain })
+  document.getElementById('domain-name').value = ''
+  await loadDomains()
+  setText('domains-status', `${claim.domain} is claimed. Publish its TXT record, then choose Verify.`)
+})
+
+document.getElementById('domains-body').addEventListener('click', async (event) => {
+  const verifying = event.target.closest('[data-verify-domain]')?.dataset.verifyDomain
+  const removing = event.target.closest('[data-remove-domain]')?.dataset.removeDomain
+  if (!verifying && !removing) return
+  setText('domains-error', '')
+  setText('domains-status', '')
+  try {
+    if (verifying) {
+      await api('POST', `${domainsPath}/${encodeURIComponent(verifying)}/verify`)
+      setText('domains-status', `${verifying} is verified: its people are sent to your identity provider.`)
+    } else {
+      if (!confirm(`Remove ${removing}? Sign in with SSO stops sending its people here.`)) return
+      await api('DELETE', `${domainsPath}/${encodeURIComponent(removing)}`)
+      setText('domains-status', `${removing} was removed.`)
+    }
+    await loadDomains()
+  } catch (error) {
+    setText('domains-error', error.message)
+  }
+})
+
+load()
+  .then(() => loadDomains())
+  .catch((error) => setText('sso-page-error', error.message))

@@ -166,6 +166,29 @@ export const ssoConnections = authSchema.table(
   (table) => [uniqueIndex('sso_connections_workspace_key').on(table.workspaceId)],
 )
 
+/**
+ * An email domain a workspace claims, proven by a DNS TXT record holding `token`. Only a verified
+ * claim routes discovery; a domain is verified by one workspace at most (the first to verify wins).
+ */
+export const workspaceDomains = authSchema.table(
+  'workspace_domains',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    domain: text('domain').notNull(),
+    token: text('token').notNull(),
+    createdBy: uuid('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    verifiedAt: timestamp('verified_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('workspace_domains_workspace_domain_key').on(table.workspaceId, table.domain),
+    uniqueIndex('workspace_domains_verified_domain_key').on(table.domain).where(sql`${table.verifiedAt} is not null`),
+  ],
+)
+
 /** Who changed what in a workspace's SSO setup, and when. Certificates appear as fingerprints only. */
 export const auditLog = authSchema.table(
   'audit_log',

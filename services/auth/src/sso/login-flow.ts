@@ -124,7 +124,11 @@ export function createLoginFlow(deps: {
       const pending: PendingLogin = {
         connectionId: row.id,
         requestId,
-        returnTo: safeReturnTo(options.returnTo, deps.publicUrl),
+        // Without a page to return to, the person lands in the workspace whose IdP vouched for them.
+        returnTo:
+          options.returnTo === undefined
+            ? `/workspaces/${row.workspaceId}`
+            : safeReturnTo(options.returnTo, deps.publicUrl),
         bindingHash: sha256(bindingToken).toString('base64url'),
       }
       await deps.redis.set(`saml:pending:${relayState}`, JSON.stringify(pending), 'EX', pendingLoginSeconds)

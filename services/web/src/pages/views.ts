@@ -21,11 +21,10 @@ ${errorRegion('login-error')}
 <form id="sso-form" hidden>
 <label for="sso-email">Work email</label>
 <input id="sso-email" name="email" type="email" autocomplete="username" required aria-describedby="sso-hint">
-<p class="hint" id="sso-hint">We find the workspaces that let you sign in through your company’s identity provider.</p>
+<p class="hint" id="sso-hint">If your organization has verified your email’s domain, we take you to its identity provider.</p>
 ${errorRegion('sso-error')}
 <button type="submit" id="sso-continue">Continue with SSO</button>
 ${statusRegion('sso-status')}
-<ul class="choices" id="sso-choices" hidden aria-label="Workspaces you can sign in to"></ul>
 </form>
 <p>New to Gatehouse? <a href="/signup" id="signup-link">Create an account</a></p>
 </section>`
@@ -324,6 +323,23 @@ ${errorRegion('sign-ins-error')}
 <p><button type="button" class="secondary" id="signing-key-rotate">Rotate signing key</button></p>
 ${errorRegion('signing-error')}
 ${statusRegion('signing-status')}
+</section>
+<section class="card" aria-labelledby="domains-title">
+<h2 id="domains-title">Domains</h2>
+<p class="hint">When someone chooses <strong>Sign in with SSO</strong> with an email at one of your verified domains, they go straight to your identity provider. Prove the domain is yours by publishing a DNS TXT record; a domain belongs to the first workspace that verifies it. Only the workspace owner can manage domains.</p>
+<table id="domains-table">
+<caption>Claimed domains. Publish each pending domain’s TXT record at your DNS provider, then verify it.</caption>
+<thead><tr><th scope="col">Domain</th><th scope="col">Status</th><th scope="col">TXT record to publish</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="domains-body"></tbody>
+</table>
+<form id="domain-form" class="inline" hidden>
+<label for="domain-name">Domain to claim</label>
+<input id="domain-name" name="domain" required maxlength="253" placeholder="example.com" autocomplete="off" spellcheck="false">
+<button type="submit" class="secondary" id="domain-claim">Claim domain</button>
+${errorRegion('domain-form-error')}
+</form>
+${errorRegion('domains-error')}
+${statusRegion('domains-status')}
 </section>
 </div>`
 }
