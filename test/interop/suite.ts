@@ -37,6 +37,9 @@ function signedElements(samlResponse: string): string[] {
 
 const password = 'correct horse battery staple'
 
+/** The names every account signs up with: an IdP's names never replace them (issue 11). */
+const accountNames = { firstName: 'Before', lastName: 'Sso' }
+
 /** What these tests read of CONTRACT.md's `{connection}`. */
 interface Connection {
   id: string
@@ -62,6 +65,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     let idp: RunningIdp
     let owner: { cookie: string }
     let workspaceId: string
+    let workspaceName: string
     let connection: Connection
     const suffix = uniqueSuffix()
     const member: User = { email: `bob-${suffix}@example.test`, password, firstName: 'Bob', lastName: 'Builder' }
@@ -75,7 +79,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
 
     async function signUp(user: User) {
       const signedUp = await api('/v1/auth/signup', {
-        json: { email: user.email, password: user.password, firstName: 'Before', lastName: 'Sso' },
+        json: { email: user.email, password: user.password, ...accountNames },
       })
       assert.equal(signedUp.status, 201, JSON.stringify(signedUp.body))
       return signedUp.cookies.session as string
@@ -148,6 +152,25 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       return { browser, acs: await postToAcs(browser, responsePage), responsePage }
     }
 
+    /**
+     * An unsolicited response is not a sign-in yet: the ACS answers with Gatehouse's confirmation
+     * page naming the person and the workspace (login CSRF), and only posting its form from that
+     * page's origin signs in. Returns the answer to that post.
+     */
+    async function confirmIdpInitiated({ browser, acs }: { browser: Browser; acs: Page }, user: User) {
+      assert.equal(acs.status, 200, `${String(acs.body).slice(0, 1000)}\n${diagnostics()}`)
+      assert.equal(acs.cookies.session, undefined, 'signed in before the confirmation')
+      assert.ok(
+        String(acs.body).includes(`Continue as ${user.email} into ${workspaceName}?`),
+        `not the confirmation of ${user.email} into ${workspaceName}:\n${String(acs.body).slice(0, 2000)}`,
+      )
+      return { browser, acs: await browser.submitForm(acs, 'confirmation', {}, { follow: false }) }
+    }
+
+    async function signInIdpInitiatedConfirmed(user: User) {
+      return confirmIdpInitiated(await signInIdpInitiated(user), user)
+    }
+
     /** The ACS let `user` in: a redirect to `returnTo` and a session of theirs inside the workspace. */
     async function assertSignedIn({ browser, acs }: { browser: Browser; acs: Page }, user: User, returnTo: string) {
       assert.equal(acs.status, 302, `${String(acs.body).slice(0, 1000)}\n${diagnostics()}`)
@@ -156,9 +179,18 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       const session = await browser.open(`${stack.webUrl}/v1/auth/session`, { accept: 'application/json' })
       assert.equal(session.status, 200, JSON.stringify(session.body))
       assert.equal(session.body.user.email, user.email)
-      // The names come from the IdP's givenName/sn attributes, not from signup.
-      assert.deepEqual([session.body.user.firstName, session.body.user.lastName], [user.firstName, user.lastName])
       assert.ok(session.body.memberships.some((entry: { workspaceId: string }) => entry.workspaceId === workspaceId))
+      // The IdP's givenName/sn name the member in this workspace only; the account keeps its names.
+      assert.deepEqual(
+        [session.body.user.firstName, session.body.user.lastName],
+        [accountNames.firstName, accountNames.lastName],
+      )
+      const members = await browser.open(`${stack.webUrl}/v1/workspaces/${workspaceId}/members`, {
+        accept: 'application/json',
+      })
+      assert.equal(members.status, 200, JSON.stringify(members.body))
+      const inWorkspace = members.body.members.find((entry: { email: string }) => entry.email === user.email)
+      assert.deepEqual([inWorkspace?.firstName, inWorkspace?.lastName], [user.firstName, user.lastName])
     }
 
     before(async () => {
@@ -176,6 +208,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
       const workspace = await api('/v1/workspaces', { cookie: owner.cookie, json: { name: `Interop ${suffix}` } })
       assert.equal(workspace.status, 201, JSON.stringify(workspace.body))
       workspaceId = workspace.body.workspace.id
+      workspaceName = workspace.body.workspace.name
       const turnedOn = await api(`/v1/workspaces/${workspaceId}/sso`, { method: 'POST', cookie: owner.cookie })
       assert.equal(turnedOn.status, 201, JSON.stringify(turnedOn.body))
       connection = turnedOn.body.connection
@@ -241,7 +274,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
         idp.configure({ ...defaultSettings, signing })
         const signIn = await signInIdpInitiated(member)
         assert.deepEqual(signIn.acs.signed, signed)
-        await assertSignedIn(signIn, member, '/')
+        await assertSignedIn(await confirmIdpInitiated(signIn, member), member, '/')
       })
     }
 
@@ -256,7 +289,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     it('refuses the same response posted a second time, with 409 saml_replayed', async () => {
       idp.configure(defaultSettings)
       const signIn = await signInIdpInitiated(member)
-      await assertSignedIn(signIn, member, '/')
+      await assertSignedIn(await confirmIdpInitiated(signIn, member), member, '/')
       const again = await signIn.browser.submitForm(signIn.responsePage, 'SAMLResponse', {}, { follow: false })
       assert.equal(again.status, 409, String(again.body).slice(0, 1000))
       assert.match(String(again.body), /data-code="saml_replayed"/)
@@ -277,7 +310,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
         })
       assert.equal((await setEmailFromAttribute(true)).status, 200)
       try {
-        await assertSignedIn(await signInIdpInitiated(member), member, '/')
+        await assertSignedIn(await signInIdpInitiatedConfirmed(member), member, '/')
         await assertSignedIn(await signInSpInitiated(member), member, '/home')
       } finally {
         await setEmailFromAttribute(false)

@@ -21,7 +21,7 @@ import {
   uniqueSuffix,
 } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
-import { isolatedRedisUrl } from '../../../test/support/redis-database.ts'
+import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
@@ -29,8 +29,12 @@ import { loadConfig } from '../src/config.ts'
 export { createWorkspace, personInTwoWorkspaces, signUp }
 export const publicUrl = 'http://localhost:3000'
 export const internalToken = 'invitation-tests-internal-token-0123456789abcdef'
-/** One Redis database for the auth and invitation apps of this test process (see isolatedRedisUrl). */
-const redisUrl = isolatedRedisUrl()
+/**
+ * One Redis database for the auth and invitation apps of this test process, one no other client
+ * has selected: their consumers of `auth-events` and `invitation-events` take only this process's
+ * events (another test file's owner notice would otherwise be mailed by this one's app).
+ */
+const redisUrl = await unusedRedisDatabaseUrl()
 
 export interface AuthServer extends AuthTestApp {
   url: string
