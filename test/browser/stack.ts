@@ -4,14 +4,20 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { postgresUrl, redisUrl, sparePort, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
+import { postgresUrl, sparePort, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
 import { type ProgramName, type RunningProcess, startProcess } from '../support/processes.ts'
+import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
 export interface Stack {
   /** The origin the browser uses (the web gateway); also PUBLIC_URL. */
   webUrl: string
   devIdpUrl: string
   dataDir: string
+  /**
+   * The Redis database of this stack alone: its consumers of `auth-events` and `invitation-events`
+   * take only its own events (another test's owner notice would otherwise land in its mail).
+   */
+  redisUrl: string
   /** Everything the processes printed, for failure messages. */
   output: () => string
   /** The invitation link of the newest .eml sent to `email`, waiting up to `timeoutMs` for it. */
@@ -21,6 +27,7 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   const dataDir = temporaryDirectory()
+  const redisUrl = await unusedRedisDatabaseUrl()
   const [webPort, authPort, invitationPort, devIdpPort] = [
     await sparePort(),
     await sparePort(),
@@ -75,6 +82,7 @@ export async function startStack(): Promise<Stack> {
     webUrl,
     devIdpUrl,
     dataDir: dataDir.path,
+    redisUrl,
     output,
     invitationLink: (email, timeoutMs = 20_000) => readInvitationLink(join(dataDir.path, 'mail'), email, timeoutMs),
     stop,
