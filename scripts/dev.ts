@@ -239,8 +239,9 @@ function printWalkthrough(startedIn: number) {
     `     here, on a line "invitation | … invitation for <address>: ${publicUrl}/invite#token=<token>",`,
     `     and the email is saved under ${mailDir}. Open the link in a private window and`,
     '     create the account with a password ("Create account and join").',
-    `  5. In that window, sign out; at ${publicUrl}/login click "Sign in with SSO", enter that`,
-    '     address, and sign in as it at the dev IdP: you land signed in to the workspace.',
+    '  5. In that window, sign out, open the SSO page\'s "Sign-in link for your members" and sign',
+    '     in as that address at the dev IdP: you land signed in to the workspace. ("Sign in with',
+    '     SSO" on the login page needs the email\'s domain verified by DNS: README, Email domains.)',
     '',
     `API docs: ${authDocsUrl} (auth), ${invitationDocsUrl} (invitation). Ctrl-C stops everything.`,
   ]

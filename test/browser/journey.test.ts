@@ -41,7 +41,9 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
   let browser: Browser
   const suffix = uniqueSuffix()
   const admin = { email: `admin-${suffix}@example.test` }
-  const bob = { email: `bob-${suffix}@example.test`, firstName: 'Bob', lastName: 'Builder' }
+  // Bob's company domain is the workspace's to claim; each run has its own, as domains are global.
+  const bobDomain = `acme-${suffix}.test`
+  const bob = { email: `bob@${bobDomain}`, firstName: 'Bob', lastName: 'Builder' }
   const workspaceName = `Acme ${suffix}`
   let adminContext: BrowserContext
   let adminPage: Page
@@ -193,12 +195,12 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     bobPage = await bobContext.newPage()
     const page = bobPage
 
-    // From the login page, discovery finds nothing for him yet and says why.
+    // From the login page, discovery finds nothing for his domain yet and says why.
     await page.goto(`${stack.webUrl}/login`)
     await page.getByRole('button', { name: 'Sign in with SSO' }).click()
     await page.getByLabel('Work email').fill(bob.email)
     await page.getByRole('button', { name: 'Continue with SSO' }).click()
-    await page.getByText(`No workspace lets ${bob.email} sign in with SSO yet`).waitFor()
+    await page.getByText(`SSO is not set up for ${bob.email}’s domain`).waitFor()
 
     // Through the workspace's sign-in link, Entra signs him in, and Gatehouse refuses.
     await page.goto(memberSignInLink)
@@ -237,6 +239,29 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.getByRole('button', { name: 'Create account and join' }).click()
     await page.getByText(`You are now a member of ${workspaceName}`).waitFor({ timeout: 20_000 })
     await screenshot(page, 'invite-accepted')
+  })
+
+  it('the owner claims bob’s company domain on the SSO page, publishes its TXT record and verifies it', async () => {
+    const page = adminPage
+    await page.goto(`${workspaceUrl}/sso`)
+    await page.getByRole('heading', { name: 'Domains' }).waitFor()
+    await page.getByLabel('Domain to claim').fill(bobDomain.toUpperCase())
+    await page.getByRole('button', { name: 'Claim domain' }).click()
+    await page.getByText(`${bobDomain} is claimed. Publish its TXT record, then choose Verify.`).waitFor()
+    const row = page.locator(`tr[data-domain="${bobDomain}"]`)
+    await row.getByText('Pending').waitFor()
+    const [recordName, recordValue] = await row.locator('code').allTextContents()
+    assert.equal(recordName, `_gatehouse-challenge.${bobDomain}`)
+    assert.match(recordValue ?? '', /^gatehouse-verification=/)
+    // Verifying before the record is published says what is missing.
+    await row.getByRole('button', { name: 'Verify' }).click()
+    await page.getByText('The TXT record was not found.').waitFor()
+    stack.dns.setTxt(recordName ?? '', [recordValue ?? ''])
+    await row.getByRole('button', { name: 'Verify' }).click()
+    await page.getByText(`${bobDomain} is verified`).waitFor()
+    await row.getByText('Verified').waitFor()
+    await assertLabelled(page)
+    await screenshot(page, 'sso-settings-domains')
   })
 
   it('bob signs out, clicks Sign in with SSO, passes the IdP and lands signed in to the workspace', async () => {
@@ -285,6 +310,38 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await row.getByText('Revoked').waitFor()
     await assertLabelled(page)
     await screenshot(page, 'workspace-members')
+  })
+
+  it('the admin sees the sign-ins on the SSO page, finds bob’s refusal by its reference, and which certificate signed', async () => {
+    const page = adminPage
+    await page.goto(`${workspaceUrl}/sso`)
+    const history = page.locator('#sign-ins-body')
+    await history.locator('tr', { hasText: bob.email }).filter({ hasText: 'Signed in' }).first().waitFor()
+    assert.equal(await page.locator('#sign-ins-health-status').textContent(), 'Healthy')
+    await page
+      .locator('#idp-certificates-body tr', { hasText: 'Signed the latest sign-in' })
+      .locator('td.fingerprint')
+      .waitFor()
+    await page.getByLabel('Find a member’s reference').fill('sso_not_allowed/not_a_member')
+    await page.getByRole('button', { name: 'Search' }).click()
+    // The search answers with bob's refusal alone: his successful sign-in leaves the table.
+    await history.locator('tr', { hasText: 'Signed in' }).first().waitFor({ state: 'detached' })
+    await history
+      .locator('tr', { hasText: 'sso_not_allowed/not_a_member' })
+      .filter({ hasText: bob.email })
+      .first()
+      .waitFor()
+    assert.equal(await page.locator('#sign-ins-more').isVisible(), false, 'no older page to offer')
+    await assertLabelled(page)
+    await screenshot(page, 'sso-sign-in-history', { commit: true })
+    // The history table scrolls inside its card rather than widening the page on a phone.
+    await page.setViewportSize({ width: 390, height: 900 })
+    const historyCard = await page.evaluate(() => {
+      const card = document.getElementById('sign-ins-title')?.closest('section')
+      return card ? card.getBoundingClientRect().right : Number.NaN
+    })
+    assert.ok(historyCard <= 390, `the sign-in history card ends at ${historyCard} px`)
+    await page.setViewportSize({ width: 1280, height: 900 })
   })
 
   it('signs in with the keyboard alone, with the focus visible at every step', async () => {

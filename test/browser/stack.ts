@@ -4,7 +4,14 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { postgresUrl, sparePort, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
+import {
+  postgresUrl,
+  sparePort,
+  startDnsServer,
+  type TestDnsServer,
+  temporaryDirectory,
+  uniqueSuffix,
+} from '@gatehouse/testing'
 import { type ProgramName, type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
@@ -18,6 +25,8 @@ export interface Stack {
    * take only its own events (another test's owner notice would otherwise land in its mail).
    */
   redisUrl: string
+  /** The DNS server auth asks for domain claims' TXT records (`DNS_SERVERS`). */
+  dns: TestDnsServer
   /** Everything the processes printed, for failure messages. */
   output: () => string
   /** The invitation link of the newest .eml sent to `email`, waiting up to `timeoutMs` for it. */
@@ -28,6 +37,7 @@ export interface Stack {
 export async function startStack(): Promise<Stack> {
   const dataDir = temporaryDirectory()
   const redisUrl = await unusedRedisDatabaseUrl()
+  const dns = await startDnsServer()
   const [webPort, authPort, invitationPort, devIdpPort] = [
     await sparePort(),
     await sparePort(),
@@ -51,6 +61,7 @@ export async function startStack(): Promise<Stack> {
   const started: RunningProcess[] = []
   const stop = async () => {
     await Promise.all(started.map((program) => program.stop()))
+    await dns.close()
     dataDir.remove()
   }
   // Starts programs together, keeping hold of each one that came up so a failure stops them all.
@@ -62,7 +73,7 @@ export async function startStack(): Promise<Stack> {
   }
   try {
     await startAll([
-      ['auth', { ...shared, PORT: String(authPort) }],
+      ['auth', { ...shared, PORT: String(authPort), DNS_SERVERS: dns.address }],
       // Its own mail queue: this stack's mails are written by this stack's invitation service.
       [
         'invitation',
@@ -83,6 +94,7 @@ export async function startStack(): Promise<Stack> {
     devIdpUrl,
     dataDir: dataDir.path,
     redisUrl,
+    dns,
     output,
     invitationLink: (email, timeoutMs = 20_000) => readInvitationLink(join(dataDir.path, 'mail'), email, timeoutMs),
     stop,

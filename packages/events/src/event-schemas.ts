@@ -42,6 +42,14 @@ const loginPayload = {
   ip: Type.String({ maxLength: 64 }),
   userAgent: Type.String({ maxLength: 8192 }),
   reason: Type.Optional(Type.String({ maxLength: 200 })),
+  /** SAML only: `sp` when the sign-in answered a request Gatehouse started, `idp` when unsolicited. */
+  initiation: Type.Optional(Type.Union([Type.Literal('sp'), Type.Literal('idp')])),
+  /** SAML successes: SHA-256 fingerprint of the IdP certificate that verified the signature. */
+  certificateFingerprint: Type.Optional(Type.String({ pattern: '^[0-9A-F]{2}(:[0-9A-F]{2}){31}$' })),
+  /** Refusals: the error code the person was answered with (`saml_invalid`, `sso_not_allowed`, …). */
+  code: Type.Optional(Type.String({ maxLength: 64 })),
+  /** Refusals: the message the person was shown, which says what to fix. */
+  message: Type.Optional(Type.String({ maxLength: 1000 })),
 }
 
 export const eventSchemas = {
@@ -73,6 +81,9 @@ export const eventSchemas = {
     connectionId: Uuid,
     what: Type.Union([
       Type.Literal('idp_configured'),
+      // A certificate added beside the current ones (rollover), or one removed: `fingerprints`.
+      Type.Literal('certificate_added'),
+      Type.Literal('certificate_removed'),
       Type.Literal('idp_initiated_enabled'),
       Type.Literal('enabled'),
       Type.Literal('disabled'),

@@ -1,4 +1,19 @@
-export { type SubscribeOptions, type Subscription, streamMaxLength, subscribe } from './auth-stream.ts'
+export {
+  publishToStream,
+  type SubscribeOptions,
+  type Subscription,
+  streamMaxLength,
+  subscribe,
+} from './auth-stream.ts'
+export {
+  type EventBacklogMetrics,
+  type OutboxBacklog,
+  observeEventBacklog,
+  outboxBacklog,
+  type QueueJobCounts,
+  queueJobCounts,
+  queueStates,
+} from './backlog.ts'
 export { authEventsStream, type Destination, destinations, invitationEventsQueue } from './destinations.ts'
 export {
   type AuthEvent,

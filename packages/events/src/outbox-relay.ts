@@ -29,6 +29,8 @@ export interface OutboxRelayOptions {
   /** Overrides of the destinations' names, for tests and side-by-side deployments. */
   queueName?: string
   streamName?: string
+  /** Called on each failed batch (Redis down or slow, a publish refused): for a metrics counter. */
+  onPublishError?: (error: unknown) => void
 }
 
 export interface OutboxRelay {
@@ -191,6 +193,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         }
       } catch (error) {
         failures += 1
+        options.onPublishError?.(error)
         // At start-up the connection is still being made: only a lasting failure is worth a warning.
         const connecting = !connectedOnce && error instanceof RedisUnavailableError
         if (failures === (connecting ? 10 : 1)) {

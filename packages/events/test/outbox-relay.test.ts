@@ -151,6 +151,7 @@ describe('outbox relay', () => {
     const { streamName, queueName } = uniqueNames()
     const ownRedis = await startRedisProcess()
     const log = recordingLog()
+    let publishErrors = 0
     const relay = startOutboxRelay({
       db: database.db,
       table: database.table,
@@ -159,6 +160,9 @@ describe('outbox relay', () => {
       queueName,
       log,
       pollIntervalMs: 50,
+      onPublishError: () => {
+        publishErrors += 1
+      },
     })
     const received: AuthEvent[] = []
     const consumed: InvitationEvent[] = []
@@ -176,6 +180,7 @@ describe('outbox relay', () => {
       await database.db.transaction(async (tx) => writeEvent(tx, database.table, before))
       relay.wake()
       await waitUntil(() => received.length === 1, 'the event before the outage arrives')
+      const errorsBeforeOutage = publishErrors
 
       await ownRedis.stop()
       const streamed = loginEvents(30)
@@ -191,6 +196,7 @@ describe('outbox relay', () => {
         'the relay has tried and failed',
       )
       assert.equal((await database.unpublishedIds()).length, 60)
+      assert.ok(publishErrors > errorsBeforeOutage, 'each failed batch is reported (the metrics counter)')
 
       await ownRedis.start()
       // The relay marks rows in the transaction it commits after Redis accepted them, so consumers

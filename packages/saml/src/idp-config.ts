@@ -31,7 +31,7 @@ export interface ParsedIdpConfig extends IdpConfig {
 const MAX_URL_LENGTH = 2048
 const MAX_ENTITY_ID_LENGTH = 1024
 // Entra lists one signing certificate, two or three during a rollover; each costs a parse.
-const MAX_METADATA_CERTIFICATES = 10
+export const MAX_METADATA_CERTIFICATES = 10
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'
 
@@ -83,6 +83,27 @@ function describeAll(texts: string[], now: Date): { certificates: IdpCertificate
     warnings.push(...described.warnings)
   }
   return { certificates, warnings }
+}
+
+/**
+ * One more IdP certificate, as an admin pastes it to add beside the current ones during a
+ * rollover; the same checks and warnings as `idpConfigFromValues` gives the certificate field.
+ */
+export function idpCertificateFromText(
+  text: string,
+  options: { now?: Date } = {},
+): { certificate: IdpCertificate; warnings: string[] } {
+  try {
+    const { certificates, warnings } = describeAll([text], options.now ?? new Date())
+    const [certificate] = certificates
+    if (certificate === undefined) throw new CertificateProblem('The certificate is empty.')
+    return { certificate, warnings }
+  } catch (error) {
+    if (error instanceof CertificateProblem) {
+      throw new SamlConfigError('invalid_certificate', { certificate: error.message })
+    }
+    throw error
+  }
 }
 
 export function idpConfigFromValues(

@@ -9,8 +9,10 @@ export {
 export {
   type IdpConfig,
   type IdpConfigOptions,
+  idpCertificateFromText,
   idpConfigFromMetadata,
   idpConfigFromValues,
+  MAX_METADATA_CERTIFICATES,
   type ParsedIdpConfig,
 } from './idp-config.ts'
 export { MemoryReplayStore, type ReplayStore } from './replay-store.ts'

@@ -38,6 +38,11 @@ export interface SamlIdentity {
   /** The bearer confirmation's NotOnOrAfter: after it the assertion may not be used. */
   notOnOrAfter: Date
   inResponseTo: string | null
+  /**
+   * SHA-256 fingerprint of the configured certificate that verified the signature (the
+   * assertion's when it is signed, else the response's): shows which one signs during a rollover.
+   */
+  signedBy: string
 }
 
 export interface ResponseValidationSettings {
@@ -446,7 +451,7 @@ function verifySignatures(
   assertion: Element,
   settings: ResponseValidationSettings,
   now: Date,
-): boolean {
+): { responseSigned: boolean; signedBy: string } {
   const responseSignature = firstChildNamed(response, NS.dsig, 'Signature')
   const assertionSignature = firstChildNamed(assertion, NS.dsig, 'Signature')
   if (responseSignature === null && assertionSignature === null) {
@@ -459,9 +464,11 @@ function verifySignatures(
   if (assertionSignature !== null) assertSignsItsParent(assertionSignature, assertion)
   const options = { keys: settings.keys, allowSha1: settings.allowSha1, now, clockSkewMs: settings.clockSkewMs }
   // Every signature present must verify: a bad one is never ignored because another is good.
-  if (responseSignature !== null) verifyEnvelopedSignature(responseSignature, response, options)
-  if (assertionSignature !== null) verifyEnvelopedSignature(assertionSignature, assertion, options)
-  return responseSignature !== null
+  const responseKey = responseSignature === null ? null : verifyEnvelopedSignature(responseSignature, response, options)
+  const assertionKey =
+    assertionSignature === null ? null : verifyEnvelopedSignature(assertionSignature, assertion, options)
+  const signedBy = (assertionKey ?? responseKey)?.fingerprintSha256 ?? ''
+  return { responseSigned: responseSignature !== null, signedBy }
 }
 
 export function parseResponseDocument(samlResponse: string): Document {
@@ -480,7 +487,7 @@ export async function validateSamlResponse(
   assertUniqueIds(response)
   checkStatus(response, settings, now)
   const assertion = soleAssertion(response)
-  const responseSigned = verifySignatures(response, assertion, settings, now)
+  const { responseSigned, signedBy } = verifySignatures(response, assertion, settings, now)
 
   // saml-bindings 3.5.5.2: a signed message MUST carry Destination; when present it must be us.
   const destination = attributeOrNull(response, 'Destination')
@@ -554,6 +561,7 @@ export async function validateSamlResponse(
     issuer,
     notOnOrAfter: new Date(confirmationNotOnOrAfter),
     inResponseTo,
+    signedBy,
   }
   const [firstName] = claimValues(attributes, FIRST_NAME_CLAIM)
   const [lastName] = claimValues(attributes, LAST_NAME_CLAIM)

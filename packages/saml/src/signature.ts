@@ -105,7 +105,7 @@ export function verifyEnvelopedSignature(
   signature: Element,
   signedElement: Element,
   options: SignatureCheckOptions,
-): void {
+): VerificationKey {
   const [signedInfo, signatureValueElement] = childElements(signature)
   if (signedInfo === undefined || signatureValueElement === undefined)
     throw signatureInvalid('The signature is incomplete.')
@@ -170,7 +170,7 @@ export function verifyEnvelopedSignature(
       signatureValue,
     )
     if (!verified) continue
-    if (now + options.clockSkewMs >= key.notBefore && now - options.clockSkewMs < key.notAfter) return
+    if (now + options.clockSkewMs >= key.notBefore && now - options.clockSkewMs < key.notAfter) return key
     verifiedByOutOfDateKey = key
   }
   if (verifiedByOutOfDateKey !== null) {

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto'
+import { getHeapStatistics } from 'node:v8'
 import helmet from '@fastify/helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, errors } from './errors.ts'
+import { metricsPlugin } from './metrics.ts'
 import { isRedisUnavailable } from './redis.ts'
 
 export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
@@ -24,7 +27,28 @@ export interface CreateAppOptions {
   trustProxy?: string | false
   /** Named dependencies `/readyz` asks, e.g. `{ database, redis }`. */
   readiness: Record<string, ReadinessCheck>
+  /**
+   * Whether an incoming `x-request-id` names the request: true for the services behind the web
+   * gateway, which made the id; web, facing browsers, always makes its own (a client-chosen id
+   * could forge or collide with another request's log lines).
+   */
+  trustRequestId?: boolean
+  /** When the process answers 503 `service_unavailable` instead of taking more work. */
+  pressureLimits?: PressureLimits
 }
+
+export interface PressureLimits {
+  /** Event-loop delay past which requests are turned away (the ACS is CPU-bound). Default 1000 ms. */
+  maxEventLoopDelayMs?: number
+  /** Heap in use past which requests are turned away. Default 90% of V8's heap limit. */
+  maxHeapUsedBytes?: number
+  /** How often both are measured. Default 1000 ms, at least 100 ms. */
+  sampleIntervalMs?: number
+}
+
+// Answer while overloaded: liveness must not get a busy pod restarted, and metrics are most
+// wanted exactly then.
+const pressureExemptRoutes = new Set(['/healthz', '/metrics'])
 
 /** A response schema's reference to `ErrorBody` (registered by createApp), for routes' error statuses. */
 export const ErrorRef = Type.Ref('Error')
@@ -52,7 +76,7 @@ export async function createApp(options: CreateAppOptions) {
   const app = Fastify({
     logger: options.logger ?? false,
     genReqId: (request) => {
-      const incoming = request.headers['x-request-id']
+      const incoming = options.trustRequestId ? request.headers['x-request-id'] : undefined
       return typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID()
     },
     trustProxy: options.trustProxy ?? false,
@@ -83,6 +107,24 @@ export async function createApp(options: CreateAppOptions) {
     }
   })
 
+  await app.register(metricsPlugin, { service: options.service })
+  const limits = options.pressureLimits ?? {}
+  await app.register(underPressure, {
+    maxEventLoopDelay: limits.maxEventLoopDelayMs ?? 1000,
+    maxHeapUsedBytes: limits.maxHeapUsedBytes ?? Math.floor(getHeapStatistics().heap_size_limit * 0.9),
+    // Shorter intervals than a few times the delay monitor's 10 ms resolution can hold no sample,
+    // which under-pressure reads as an infinite delay: everything would be turned away.
+    sampleInterval: Math.max(limits.sampleIntervalMs ?? 1000, 100),
+    pressureHandler: async (request, reply, type, value) => {
+      if (pressureExemptRoutes.has(request.routeOptions.url ?? '')) return
+      // An interval in which the delay monitor took no sample reads as an infinite delay: the
+      // process was starved or blocked, and the next interval measures by how much.
+      if (type === 'eventLoopDelay' && !Number.isFinite(value)) return
+      request.log.warn({ pressure: type }, 'turned away under pressure')
+      reply.header('retry-after', '10')
+      throw errors.unavailable('This service is busy. Try again in a few seconds.')
+    },
+  })
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -111,6 +153,7 @@ export async function createApp(options: CreateAppOptions) {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, error.message)
+      reply.headers(error.headers)
       return reply.status(error.statusCode).send({ error: error.code, message: error.message, ...error.details })
     }
     if (error.validation) {
@@ -138,9 +181,9 @@ export async function createApp(options: CreateAppOptions) {
       .send({ error: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` })
   })
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/healthz', { schema: { hide: true }, config: { access: 'public' } }, async () => ({ status: 'ok' }))
 
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/readyz', { schema: { hide: true }, config: { access: 'public' } }, async (_request, reply) => {
     const names = Object.keys(options.readiness)
     const results = await Promise.allSettled(names.map((name) => options.readiness[name]?.()))
     const failing = names.filter((_, index) => results[index]?.status === 'rejected')

@@ -26,7 +26,21 @@ export interface BaseConfig {
   internalToken: string
   /** Which proxies' X-Forwarded-For to believe (Fastify `trustProxy`): e.g. the web gateway's address. */
   trustProxy: string | false
+  /** `ROLE`: what this process does — serve the API, run the background workers, or both. */
+  role: ProcessRole
+  /** `MAX_EVENT_LOOP_DELAY_MS`: event-loop delay past which requests get 503 (under-pressure). */
+  maxEventLoopDelayMs: number
 }
+
+/**
+ * `api` serves the routes and runs no background loop; `worker` runs the outbox relay, the queue
+ * consumers, the email sender and the schedulers, and answers only /healthz, /readyz and /metrics;
+ * `all` (the default, and `pnpm dev`'s) does both. A deployment scales the two apart.
+ */
+export type ProcessRole = 'api' | 'worker' | 'all'
+
+export const servesApi = (role: ProcessRole): boolean => role !== 'worker'
+export const runsWorkers = (role: ProcessRole): boolean => role !== 'api'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
@@ -46,7 +60,20 @@ export function loadBaseConfig(env: Env, service: string, defaultPort: number): 
     cookieSecret: readSecret(env, 'COOKIE_SECRET', production),
     internalToken: readSecret(env, 'INTERNAL_TOKEN', production),
     trustProxy: readTrustProxy(env),
+    role: readChoice(env, 'ROLE', 'all', ['api', 'worker', 'all']) as ProcessRole,
+    maxEventLoopDelayMs: readMaxEventLoopDelay(env),
   }
+}
+
+/** `MAX_EVENT_LOOP_DELAY_MS` (default 1000): past it a process turns requests away with 503. */
+export function readMaxEventLoopDelay(env: Env): number {
+  const raw = env.MAX_EVENT_LOOP_DELAY_MS
+  if (raw === undefined || raw === '') return 1000
+  const milliseconds = Number(raw)
+  if (!Number.isInteger(milliseconds) || milliseconds < 10) {
+    throw new ConfigError('MAX_EVENT_LOOP_DELAY_MS', `"${raw}" is not a whole number of milliseconds (10 or more)`)
+  }
+  return milliseconds
 }
 
 export function readPort(env: Env, variable: string, fallback: number): number {

@@ -7,6 +7,8 @@ export class AppError extends Error {
   readonly statusCode: number
   readonly code: string
   readonly details: Record<string, unknown>
+  /** Response headers the answer carries, e.g. `retry-after` on a 429. */
+  readonly headers: Record<string, string> = {}
   constructor(statusCode: number, code: string, message: string, details: Record<string, unknown> = {}) {
     super(message)
     this.statusCode = statusCode

@@ -1,23 +1,39 @@
-export { type App, type CreateAppOptions, createApp, ErrorBody, ErrorRef, type ReadinessCheck, Uuid } from './app.ts'
+export {
+  type App,
+  type CreateAppOptions,
+  createApp,
+  ErrorBody,
+  ErrorRef,
+  type PressureLimits,
+  type ReadinessCheck,
+  Uuid,
+} from './app.ts'
 export {
   type BaseConfig,
   ConfigError,
   type Env,
   loadBaseConfig,
+  type ProcessRole,
   readChoice,
   readDuration,
+  readMaxEventLoopDelay,
   readPort,
   readTrustProxy,
   readUrl,
   readUrlRequiredInProduction,
+  runsWorkers,
+  servesApi,
 } from './config.ts'
 export { normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
 export { escapeHtml } from './html.ts'
 export { loggerOptions } from './logger.ts'
+export { type GaugeSample, type Metrics, metricsPlugin, type SampledGauge } from './metrics.ts'
 export { originGuard } from './origin-guard.ts'
 export {
   countAttempt,
+  enforceLimits,
+  type Limit,
   networkOf,
   perEmailAndNetwork,
   perNetwork,

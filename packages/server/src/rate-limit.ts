@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { normalizeEmail } from './email.ts'
 import { errors } from './errors.ts'
@@ -82,33 +82,61 @@ export async function countAttempt(redis: Redis, key: string, windowSeconds: num
   return Number(await counting.gatehouseCountAttempt(key, windowSeconds))
 }
 
+/** One counter to charge: `subject` (a network, an account, an email) under the rule `name`. */
+export interface Limit {
+  name: string
+  limit: number
+  windowSeconds: number
+  subject: string
+  /** What the 429 says, instead of "Too many attempts. Wait … and try again.". */
+  message?: (retryAfter: string) => string
+}
+
+/**
+ * Counts one attempt against each limit in turn and refuses with 429 `rate_limited`, and a
+ * `Retry-After` of the seconds left in the window, at the first one used up. Fails open while
+ * Redis is down: the facts these limits guard live in Postgres.
+ */
+export async function enforceLimits(redis: Redis, limits: Limit[], log: FastifyBaseLogger): Promise<void> {
+  for (const limit of limits) {
+    const key = `ratelimit:${limit.name}:${limit.subject}`
+    let count: number
+    let secondsLeft = limit.windowSeconds
+    try {
+      count = await countAttempt(redis, key, limit.windowSeconds)
+      if (count > limit.limit) secondsLeft = await redis.ttl(key)
+    } catch (error) {
+      if (!isRedisUnavailable(error)) throw error
+      // Sign-in and invitation acceptance keep working while Redis is down; brute force stays
+      // bounded by argon2's cost for that while.
+      log.warn({ rule: limit.name }, 'rate limit not counted: redis unavailable')
+      return
+    }
+    if (count > limit.limit) {
+      const retryAfterSeconds = Math.max(1, secondsLeft > 0 ? secondsLeft : limit.windowSeconds)
+      const wait = formatWindow(retryAfterSeconds)
+      const refusal = errors.rateLimited(limit.message?.(wait) ?? `Too many attempts. Wait ${wait} and try again.`)
+      refusal.headers['retry-after'] = String(retryAfterSeconds)
+      throw refusal
+    }
+  }
+}
+
 /**
  * A preHandler that refuses with 429 `rate_limited` once any rule's subject has used up its
  * window. Runs after body parsing, so rules can count per email as well as per IP.
  */
 export function rateLimit(redis: Redis, rules: RateLimitRule[]) {
   return async (request: FastifyRequest) => {
-    for (const rule of rules) {
+    const limits = rules.flatMap((rule) => {
       const subject = rule.key(request)
-      if (subject === undefined) continue
-      const key = `ratelimit:${rule.name}:${subject}`
-      let count: number
-      try {
-        count = await countAttempt(redis, key, rule.windowSeconds)
-      } catch (error) {
-        if (!isRedisUnavailable(error)) throw error
-        // Fail open: while Redis is down, sign-in and invitation acceptance keep working (their
-        // facts live in Postgres); brute force stays bounded by argon2's cost for that while.
-        request.log.warn({ rule: rule.name }, 'rate limit not counted: redis unavailable')
-        return
-      }
-      if (count > rule.limit) {
-        throw errors.rateLimited(`Too many attempts. Wait ${formatWindow(rule.windowSeconds)} and try again.`)
-      }
-    }
+      return subject === undefined ? [] : [{ ...rule, subject }]
+    })
+    await enforceLimits(redis, limits, request.log)
   }
 }
 
 function formatWindow(seconds: number): string {
+  if (seconds >= 7200) return `${Math.round(seconds / 3600)} hours`
   return seconds >= 120 ? `${Math.round(seconds / 60)} minutes` : seconds >= 60 ? 'a minute' : `${seconds} seconds`
 }

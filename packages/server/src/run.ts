@@ -1,6 +1,7 @@
 import { connect, type Database } from '@gatehouse/db'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Redis } from 'ioredis'
+import type { PressureLimits } from './app.ts'
 import type { BaseConfig } from './config.ts'
 import { loggerOptions } from './logger.ts'
 import { createRedis } from './redis.ts'
@@ -12,6 +13,8 @@ export interface ServiceDeps<TSchema extends Record<string, unknown>> {
   pingDatabase: () => Promise<void>
   redis: Redis
   logger?: FastifyServerOptions['logger']
+  /** Overrides of the production limits (tests whose own code blocks the event loop). */
+  pressureLimits?: PressureLimits
 }
 
 export interface ServiceDefinition<TConfig extends BaseConfig, TSchema extends Record<string, unknown>> {

@@ -36,7 +36,14 @@ export const IntrospectionRequest = Type.Object({
 export type IntrospectionRequest = Static<typeof IntrospectionRequest>
 
 export const IntrospectionAnswer = Type.Object({
-  user: Type.Object({ id: Uuid, email: Type.String(), createdVia: Type.String() }),
+  user: Type.Object({
+    id: Uuid,
+    email: Type.String(),
+    createdVia: Type.String(),
+    // The account's age: invitation emails are limited more tightly for accounts under a day old
+    // (optional, so an auth that does not send it yet still answers; its users count as young).
+    createdAt: Type.Optional(Type.String({ format: 'date-time' })),
+  }),
   authentications: Type.Array(Authentication),
   /**
    * The password authentication, when the browser holds one: only it may act on the account

@@ -59,6 +59,7 @@ export function withPort(url: string, port: number): string {
   return parsed.href
 }
 
+export { startDnsServer, type TestDnsServer } from './dns-server.ts'
 export { eventually } from './eventually.ts'
 export {
   type HostileRequest,
@@ -67,6 +68,7 @@ export {
   type Injectable,
   serverErrorsFor,
 } from './hostile-requests.ts'
+export { type PrometheusSample, parsePrometheusText, samplesOf } from './prometheus-text.ts'
 export {
   lassoAcceptsAuthnRequest,
   lassoMissing,
@@ -79,3 +81,10 @@ export { skipUnlessInstalled } from './required-tools.ts'
 export { returnToCases } from './return-to-cases.ts'
 export { sparePort } from './spare-port.ts'
 export { uniqueEmail, uniqueIp, uniqueSuffix } from './unique.ts'
+
+/**
+ * Pressure limits for apps built inside a test process: the test's own work shares their event
+ * loop (the dev IdP checks every SAML message with a synchronous xmllint), and a blocked second
+ * would have the app turn the next request away with 503 as production rightly does.
+ */
+export const inProcessPressureLimits = { maxEventLoopDelayMs: 60_000 }

@@ -1,16 +1,28 @@
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
-import { consumeInvitationEvents, startOutboxRelay } from '@gatehouse/events'
-import { createApp, originGuard, pingRedis, type ServiceDeps } from '@gatehouse/server'
+import {
+  consumeInvitationEvents,
+  invitationEventsQueue,
+  observeEventBacklog,
+  startOutboxRelay,
+} from '@gatehouse/events'
+import { createApp, originGuard, pingRedis, runsWorkers, type ServiceDeps, servesApi } from '@gatehouse/server'
 import { createLoginThrottle } from './accounts/login-throttle.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
+import { createTxtLookup } from './domains/dns.ts'
+import { domainRoutes } from './domains/routes.ts'
+import { createDomainService } from './domains/service.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
 import { registerAccess } from './sessions/access.ts'
 import { createSessionService } from './sessions/service.ts'
+import { startSignInHistoryProjection } from './sign-in-history/projection.ts'
+import { signInHistoryRoutes } from './sign-in-history/routes.ts'
+import { createSignInHistoryService } from './sign-in-history/service.ts'
+import { createSignInMetrics } from './sign-in-metrics.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
@@ -37,17 +49,38 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
+    pressureLimits: { maxEventLoopDelayMs: config.maxEventLoopDelayMs, ...deps.pressureLimits },
+    // Requests reach auth through the web gateway, which names them.
+    trustRequestId: true,
   })
-
-  const relay = startOutboxRelay({ db: deps.db, table: schema.outbox, redisUrl: config.redisUrl, log: app.log })
-  app.addHook('onClose', () => relay.stop())
 
   const { db, redis } = deps
   const publicUrl = config.publicUrl
-  const events = createAuthEvents({ outbox: schema.outbox, wake: relay.wake })
+  const backlog = observeEventBacklog(app.metrics, {
+    db,
+    outbox: schema.outbox,
+    redis,
+    queues: [invitationEventsQueue],
+  })
+  app.addHook('onClose', () => backlog.close())
+  const relay = runsWorkers(config.role)
+    ? startOutboxRelay({
+        db,
+        table: schema.outbox,
+        redisUrl: config.redisUrl,
+        log: app.log,
+        onPublishError: backlog.publishFailed,
+      })
+    : undefined
+  if (relay) app.addHook('onClose', () => relay.stop())
+
+  // An API-only process leaves its events to the worker processes' relays (their next poll).
+  const events = createAuthEvents({ outbox: schema.outbox, wake: relay?.wake ?? (() => {}) })
+  const signIns = createSignInMetrics(app.metrics)
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
-  const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis) })
+  const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis), signIns })
   const workspaces = createWorkspaceService({ db })
+  const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
   const connections = createConnectionService({ db, publicUrl, keys, events })
   const loginFlow = createLoginFlow({
@@ -58,16 +91,24 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     events,
     connections: createConnectionCache({ db, publicUrl, keys }),
     refusals: createRefusalLimit(redis),
+    signIns,
   })
   app.decorate('workspaces', workspaces)
 
-  // invitation.accepted -> an SSO-allowed membership (CONTRACT.md's rule, part 3).
-  const invitationConsumer = consumeInvitationEvents({ redisUrl: config.redisUrl, log: app.log }, async (event) => {
-    if (event.type !== 'invitation.accepted') return
-    const outcome = await workspaces.grantMembershipFromInvitation(event)
-    app.log.info({ eventId: event.id, invitationId: event.invitationId, outcome }, 'invitation.accepted applied')
-  })
-  app.addHook('onClose', () => invitationConsumer.close())
+  if (runsWorkers(config.role)) {
+    // invitation.accepted -> an SSO-allowed membership (CONTRACT.md's rule, part 3).
+    const invitationConsumer = consumeInvitationEvents({ redisUrl: config.redisUrl, log: app.log }, async (event) => {
+      if (event.type !== 'invitation.accepted') return
+      const outcome = await workspaces.grantMembershipFromInvitation(event)
+      app.log.info({ eventId: event.id, invitationId: event.invitationId, outcome }, 'invitation.accepted applied')
+    })
+    app.addHook('onClose', () => invitationConsumer.close())
+  }
+  if (!servesApi(config.role)) return app
+
+  // auth.login.* -> each workspace's sign-in history (a read model, through its own group).
+  const signInProjection = startSignInHistoryProjection({ db, redisUrl: config.redisUrl, log: app.log })
+  app.addHook('onClose', () => signInProjection.close())
 
   await app.register(cookie, { secret: config.cookieSecret })
   await app.register(originGuard, {
@@ -81,7 +122,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
   await app.register(workspaceRoutes, { workspaces })
   await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
-  await app.register(discoverRoutes, { db, redis, publicUrl })
+  await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
+  await app.register(domainRoutes, { domains })
+  await app.register(discoverRoutes, { domains, redis, publicUrl })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
   await app.register(internalRoutes, { db, sessions })
   return app

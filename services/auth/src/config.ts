@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { type BaseConfig, ConfigError, type Env, loadBaseConfig } from '@gatehouse/server'
 
 export interface AuthConfig extends BaseConfig {
@@ -8,11 +9,29 @@ export interface AuthConfig extends BaseConfig {
    * Required in production; unset in development, keys are stored unsealed.
    */
   spKeySecret: string | null
+  /**
+   * `DNS_SERVERS`: the resolvers asked for domain claims' TXT records, e.g. `1.1.1.1,127.0.0.1:5353`;
+   * empty means the system's (/etc/resolv.conf).
+   */
+  dnsServers: string[]
 }
 
 export function loadConfig(env: Env = process.env): AuthConfig {
   const base = loadBaseConfig(env, 'auth', 3001)
-  return { ...base, spKeySecret: readSpKeySecret(env, base.production) }
+  return { ...base, spKeySecret: readSpKeySecret(env, base.production), dnsServers: readDnsServers(env) }
+}
+
+function readDnsServers(env: Env): string[] {
+  const servers = (env.DNS_SERVERS ?? '')
+    .split(',')
+    .map((server) => server.trim())
+    .filter(Boolean)
+  for (const server of servers) {
+    // An address, with an optional port: `1.1.1.1`, `127.0.0.1:5353`, `::1`, `[::1]:5353`.
+    const address = server.match(/^\[(.+)\]:\d{1,5}$/)?.[1] ?? server.match(/^([^:]+):\d{1,5}$/)?.[1] ?? server
+    if (!isIP(address)) throw new ConfigError('DNS_SERVERS', `"${server}" is not an IP address with an optional port`)
+  }
+  return servers
 }
 
 function readSpKeySecret(env: Env, production: boolean): string | null {

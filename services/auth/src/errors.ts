@@ -39,5 +39,38 @@ export const authErrors = {
     'signing_key_in_use',
     'This key signs the sign-in requests now. Rotate to a new key first, then retire this one.',
   ),
+  idpNotConfigured: defineError(
+    409,
+    'idp_not_configured',
+    "Save the identity provider's values first; certificates are added beside a configured one.",
+  ),
+  certificateExists: defineError(
+    409,
+    'certificate_exists',
+    'This certificate is already configured for this connection.',
+  ),
+  certificateLimit: defineError(
+    409,
+    'certificate_limit',
+    'This connection already has 10 IdP certificates. Remove one that no longer signs before adding another.',
+  ),
+  lastCertificate: defineError(
+    409,
+    'last_certificate',
+    'This is the only IdP certificate: sign-ins could not be verified without it. Add the new one first, then remove this one.',
+  ),
   samlReplayed: defineError(409, 'saml_replayed', 'This sign-in response was already used. Start the sign-in again.'),
+  invalidDomain: defineError(400, 'invalid_domain', 'Enter a domain name such as example.com.'),
+  domainNotFound: defineError(404, 'domain_not_found', 'This workspace has not claimed that domain.'),
+  domainTaken: defineError(
+    409,
+    'domain_taken',
+    'Another workspace has already verified this domain. Contact support if your organization owns it.',
+  ),
+  domainLimit: defineError(409, 'domain_limit', 'A workspace may claim at most 20 domains. Remove one first.'),
+  domainNotVerified: defineError(
+    409,
+    'domain_not_verified',
+    'The TXT record was not found. Publish it, wait for DNS to update, and verify again.',
+  ),
 }

@@ -11,6 +11,15 @@ export interface LoginAttempt {
   userId?: string | undefined
   workspaceId?: string | undefined
   connectionId?: string | undefined
+  initiation?: 'sp' | 'idp' | undefined
+  certificateFingerprint?: string | undefined
+}
+
+/** What a refused person was answered: the error code, its reason and the message shown. */
+export interface LoginRefusal {
+  reason: string
+  code?: string
+  message?: string
 }
 
 /**
@@ -25,8 +34,17 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
       outboxInsert(tx, deps.outbox, [createEvent('auth.login.succeeded', compact(attempt))]),
     /** A successful login's event, for a statement that inserts it itself (openSsoSession). */
     loginSucceededEvent: (attempt: LoginAttempt) => createEvent('auth.login.succeeded', compact(attempt)),
-    loginFailed: (tx: Executor, attempt: LoginAttempt, reason: string) =>
-      writeEvent(tx, deps.outbox, createEvent('auth.login.failed', { ...compact(attempt), reason })),
+    loginFailed: (tx: Executor, attempt: LoginAttempt, refusal: LoginRefusal) =>
+      writeEvent(
+        tx,
+        deps.outbox,
+        createEvent('auth.login.failed', {
+          ...compact(attempt),
+          reason: refusal.reason.slice(0, 200),
+          ...(refusal.code ? { code: refusal.code.slice(0, 64) } : {}),
+          ...(refusal.message ? { message: refusal.message.slice(0, 1000) } : {}),
+        }),
+      ),
     /** One `auth.logout` per ended session, saying how it had been authenticated and why it ended. */
     logout: (tx: Executor, ended: EndedSession[], reason: 'signed_out' | 'connection_changed') =>
       writeEvents(
@@ -61,5 +79,7 @@ function compact(attempt: LoginAttempt) {
     ...(attempt.userId ? { userId: attempt.userId } : {}),
     ...(attempt.workspaceId ? { workspaceId: attempt.workspaceId } : {}),
     ...(attempt.connectionId ? { connectionId: attempt.connectionId } : {}),
+    ...(attempt.initiation ? { initiation: attempt.initiation } : {}),
+    ...(attempt.certificateFingerprint ? { certificateFingerprint: attempt.certificateFingerprint } : {}),
   }
 }

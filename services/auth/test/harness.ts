@@ -6,7 +6,14 @@ import { connect } from '@gatehouse/db'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
-import { postgresUrl, redisUrl, temporaryDirectory, uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import {
+  inProcessPressureLimits,
+  postgresUrl,
+  redisUrl,
+  temporaryDirectory,
+  uniqueEmail,
+  uniqueIp,
+} from '@gatehouse/testing'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
@@ -26,12 +33,18 @@ export interface AuthTestApp {
  */
 export async function startAuthApp(
   env: Record<string, string> = {},
-  options: { embedded?: boolean; logStream?: NodeJS.WritableStream; ssoChangesPerHour?: number } = {},
+  options: {
+    embedded?: boolean
+    /** A database of the test's own instead of the shared test database. */
+    databaseUrl?: string
+    logStream?: NodeJS.WritableStream
+    ssoChangesPerHour?: number
+  } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: dataDir ? undefined : postgresUrl,
+    url: dataDir ? undefined : (options.databaseUrl ?? postgresUrl),
     dataDir: dataDir?.path ?? config.dataDir,
     service: 'auth',
     migrationsFolder,
@@ -43,6 +56,7 @@ export async function startAuthApp(
     pingDatabase: () => database.ping(),
     redis,
     ssoChangesPerHour: options.ssoChangesPerHour,
+    pressureLimits: inProcessPressureLimits,
     logger: options.logStream
       ? { level: 'info', stream: options.logStream }
       : env.DEBUG_LOG
@@ -161,11 +175,11 @@ export async function workspaceWithSso(app: FastifyInstance, options: { allowIdp
 }
 
 /** SP-initiated start: follows /login and returns what the IdP and the browser received. */
-export async function startSpLogin(app: FastifyInstance, connection: ConnectionView, returnTo = '/') {
+export async function startSpLogin(app: FastifyInstance, connection: ConnectionView, returnTo: string | null = '/') {
   const idp = await devIdp()
   const response = await app.inject({
     method: 'GET',
-    url: `/sso/saml/${connection.id}/login?returnTo=${encodeURIComponent(returnTo)}`,
+    url: `/sso/saml/${connection.id}/login${returnTo === null ? '' : `?returnTo=${encodeURIComponent(returnTo)}`}`,
     remoteAddress: uniqueIp(),
   })
   if (response.statusCode !== 302) throw new Error(`login start failed: ${response.statusCode} ${response.body}`)
@@ -192,7 +206,7 @@ export async function signInSpInitiated(
   connection: ConnectionView,
   idp: DevIdp,
   user: { email: string; firstName?: string; lastName?: string },
-  returnTo = '/',
+  returnTo: string | null = '/',
   /** The `session` cookie the browser already holds, if any. */
   sessionCookie = '',
 ) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server'
-import { cuttableProxy, postgresUrl, redisUrl, withPort } from '@gatehouse/testing'
+import { cuttableProxy, inProcessPressureLimits, postgresUrl, redisUrl, withPort } from '@gatehouse/testing'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
@@ -20,7 +20,12 @@ async function appBehindProxies() {
   })
   const redis = createRedis(withPort(redisUrl, redisProxy.port))
   // The production timeout (2 s): a shorter one failed the healthy case when test files share a busy machine.
-  const app = await buildApp(config, { db: database.db, pingDatabase: () => database.ping(), redis })
+  const app = await buildApp(config, {
+    db: database.db,
+    pingDatabase: () => database.ping(),
+    redis,
+    pressureLimits: inProcessPressureLimits,
+  })
   await app.ready()
   return {
     app,

@@ -6,7 +6,6 @@ import { subscribe } from '@gatehouse/events'
 import { eventually, redisUrl, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import {
   type AuthTestApp,
-  createWorkspace,
   postAndConfirm,
   postToAcs,
   sessionCookieOf,
@@ -288,26 +287,6 @@ describe('SAML sign-in through the ACS', () => {
       assert.equal(acs.statusCode, 302, acs.body)
       assert.equal(acs.headers.location, '/', returnTo)
     }
-  })
-
-  it('lists the SSO connections a person may use', async () => {
-    const { owner, workspace, connection } = await workspaceWithSso(auth.app)
-    await createWorkspace(auth.app, owner.cookie, 'No SSO here')
-    const found = await auth.app.inject({
-      method: 'POST',
-      url: '/v1/auth/sso/discover',
-      payload: { email: owner.email.toUpperCase() },
-    })
-    assert.equal(found.statusCode, 200)
-    assert.deepEqual(found.json().connections, [
-      { workspaceId: workspace.id, workspaceName: workspace.name, loginUrl: connection.sp.loginUrl },
-    ])
-    const none = await auth.app.inject({
-      method: 'POST',
-      url: '/v1/auth/sso/discover',
-      payload: { email: uniqueEmail() },
-    })
-    assert.deepEqual(none.json().connections, [])
   })
 
   it('publishes login events, successes and failures, to stream subscribers', async () => {

@@ -1,13 +1,22 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
-import { startOutboxRelay } from '@gatehouse/events'
-import { createApp, originGuard, pingRedis, routeAccess, type ServiceDeps } from '@gatehouse/server'
+import { observeEventBacklog, startOutboxRelay } from '@gatehouse/events'
+import {
+  createApp,
+  originGuard,
+  pingRedis,
+  routeAccess,
+  runsWorkers,
+  type ServiceDeps,
+  servesApi,
+} from '@gatehouse/server'
 import type { InvitationConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { startEmailDelivery } from './emails/delivery.ts'
 import { startSsoChangeNotices } from './emails/sso-change-notices.ts'
 import { createMailTransport } from './emails/transport.ts'
+import { createInvitationMailLimits } from './invitations/mail-limits.ts'
 import { invitationRoutes } from './invitations/routes.ts'
 import { createInvitationService } from './invitations/service.ts'
 import { createAuthClient, passwordReauthentication } from './sessions/auth-client.ts'
@@ -28,41 +37,66 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
+    pressureLimits: { maxEventLoopDelayMs: config.maxEventLoopDelayMs, ...deps.pressureLimits },
+    // Requests reach invitation through the web gateway, which names them.
+    trustRequestId: true,
   })
   const now = deps.now ?? (() => new Date())
 
-  const relay = startOutboxRelay({ db: deps.db, table: schema.outbox, redisUrl: config.redisUrl, log: app.log })
-  app.addHook('onClose', () => relay.stop())
+  const backlog = observeEventBacklog(app.metrics, {
+    db: deps.db,
+    outbox: schema.outbox,
+    redis: deps.redis,
+    queues: [config.mailQueue],
+  })
+  app.addHook('onClose', () => backlog.close())
 
-  const transport = createMailTransport({
-    smtpUrl: config.smtpUrl,
-    from: config.mailFrom,
-    mailDirectory: join(config.dataDir, 'mail'),
-    // Development without SMTP (CONTRACT.md): the link is how the developer follows the invitation.
-    logLink: config.production
-      ? undefined
-      : ({ emailId, to, link }) => app.log.info({ emailId, to, link }, 'invitation email written to a file'),
-  })
-  const emailDelivery = startEmailDelivery({
-    db: deps.db,
-    redisUrl: config.redisUrl,
-    queue: config.mailQueue,
-    transport,
-    log: app.log,
-    now,
-  })
-  app.addHook('onClose', () => emailDelivery.stop())
-  // Owners hear of every change to who their workspace's IdP is (auth's sso.connection.changed).
-  const ssoNotices = await startSsoChangeNotices({
-    db: deps.db,
-    redisUrl: config.redisUrl,
-    publicUrl: config.publicUrl,
-    mailQueue: config.mailQueue,
-    wakeEmails: emailDelivery.wake,
-    log: app.log,
-    now,
-  })
-  app.addHook('onClose', () => ssoNotices.close())
+  // The relay, the email sender and the SSO change notices run in worker processes; an API-only
+  // process leaves what it commits to their next poll.
+  let wakeEvents = () => {}
+  let wakeEmails = () => {}
+  if (runsWorkers(config.role)) {
+    const relay = startOutboxRelay({
+      db: deps.db,
+      table: schema.outbox,
+      redisUrl: config.redisUrl,
+      log: app.log,
+      onPublishError: backlog.publishFailed,
+    })
+    app.addHook('onClose', () => relay.stop())
+    const transport = createMailTransport({
+      smtpUrl: config.smtpUrl,
+      from: config.mailFrom,
+      mailDirectory: join(config.dataDir, 'mail'),
+      // Development without SMTP (CONTRACT.md): the link is how the developer follows the invitation.
+      logLink: config.production
+        ? undefined
+        : ({ emailId, to, link }) => app.log.info({ emailId, to, link }, 'invitation email written to a file'),
+    })
+    const emailDelivery = startEmailDelivery({
+      db: deps.db,
+      redisUrl: config.redisUrl,
+      queue: config.mailQueue,
+      transport,
+      log: app.log,
+      now,
+    })
+    app.addHook('onClose', () => emailDelivery.stop())
+    // Owners hear of every change to who their workspace's IdP is (auth's sso.connection.changed).
+    const ssoNotices = await startSsoChangeNotices({
+      db: deps.db,
+      redisUrl: config.redisUrl,
+      publicUrl: config.publicUrl,
+      mailQueue: config.mailQueue,
+      wakeEmails: emailDelivery.wake,
+      log: app.log,
+      now,
+    })
+    app.addHook('onClose', () => ssoNotices.close())
+    wakeEvents = relay.wake
+    wakeEmails = emailDelivery.wake
+  }
+  if (!servesApi(config.role)) return app
 
   const auth = createAuthClient({ authUrl: config.authUrl, internalToken: config.internalToken })
   const invitations = createInvitationService({
@@ -71,9 +105,10 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     publicUrl: config.publicUrl,
     ttlSeconds: config.invitationTtlSeconds,
     mailQueue: config.mailQueue,
-    wakeEvents: relay.wake,
-    wakeEmails: emailDelivery.wake,
+    wakeEvents,
+    wakeEmails,
     now,
+    limitMail: createInvitationMailLimits({ redis: deps.redis, log: app.log, now, mailsPerDay: config.mailsPerDay }),
   })
 
   await app.register(cookie)

@@ -21,6 +21,12 @@ export interface InvitationConfig extends BaseConfig {
    * through its own SMTP server.
    */
   mailQueue: string
+  /**
+   * Invitation emails (invitations and resends) an account, and a workspace, may send per day
+   * (`INVITATION_MAILS_PER_INVITER`, `INVITATION_MAILS_PER_WORKSPACE`); a tenth of that for
+   * accounts under a day old (src/invitations/mail-limits.ts). Raise them for large onboardings.
+   */
+  mailsPerDay: { inviter: number; workspace: number }
 }
 
 const defaultTtlSeconds = 7 * 24 * 60 * 60
@@ -35,7 +41,19 @@ export function loadConfig(env: Env = process.env): InvitationConfig {
     mailFrom: readMailFrom(env),
     invitationTtlSeconds: readDuration(env, 'INVITATION_TTL_SECONDS', defaultTtlSeconds),
     mailQueue: readMailQueue(env),
+    mailsPerDay: {
+      inviter: readCount(env, 'INVITATION_MAILS_PER_INVITER', 100),
+      workspace: readCount(env, 'INVITATION_MAILS_PER_WORKSPACE', 200),
+    },
   }
+}
+
+function readCount(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable]
+  if (!raw) return fallback
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1)
+    throw new ConfigError(variable, `"${raw}" is not a positive whole number`)
+  return Number(raw)
 }
 
 // `Name <address>` or a bare address; a line break would let the value inject headers.

@@ -12,7 +12,14 @@ import {
 } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server'
-import { eventually, postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import {
+  eventually,
+  inProcessPressureLimits,
+  postgresUrl,
+  temporaryDirectory,
+  uniqueEmail,
+  uniqueSuffix,
+} from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
@@ -94,6 +101,7 @@ export async function startInvitationApp(options: {
     redis,
     logger: { level: 'info', stream: logStream },
     now: () => new Date(Date.now() + clockOffsetMs),
+    pressureLimits: inProcessPressureLimits,
   })
   await app.ready()
   return {

@@ -1,4 +1,4 @@
-import { api, currentSession, element, handleForm, renderAccount, safeReturnTo, setText, show } from './api.js'
+import { api, currentSession, handleForm, renderAccount, safeReturnTo, setText, show } from './api.js'
 
 const returnTo = safeReturnTo(new URLSearchParams(location.search).get('returnTo'), '')
 
@@ -18,45 +18,29 @@ ssoStart.addEventListener('click', () => {
   ssoEmail.focus()
 })
 
-// The IdP sends people back to the page they asked for, or to the workspace they chose; the typed
-// email goes along as a hint the IdP may pre-fill its sign-in page with.
+// The IdP sends people back to the page they asked for (without one, to the workspace it vouched
+// for); the typed email goes along as a hint the IdP may pre-fill its sign-in page with.
 function ssoLoginHref(connection, email) {
   const url = new URL(connection.loginUrl, location.origin)
-  url.searchParams.set('returnTo', returnTo || `/workspaces/${connection.workspaceId}`)
+  if (returnTo) url.searchParams.set('returnTo', returnTo)
   url.searchParams.set('loginHint', email)
   return url.href
 }
 
+// Discovery routes by verified email domain only (at most one connection) and names no workspace.
 handleForm(document.getElementById('sso-form'), async ({ email }) => {
-  const choices = document.getElementById('sso-choices')
-  choices.replaceChildren()
-  show('sso-choices', false)
   setText('sso-status', '')
   const { connections } = await api('POST', '/v1/auth/sso/discover', { email })
-  if (connections.length === 0) {
+  const [connection] = connections
+  if (!connection) {
     setText(
       'sso-status',
-      `No workspace lets ${email} sign in with SSO yet. If you were invited, open the invitation email, create your account with a password and accept the invitation first; otherwise sign in with your password.`,
+      `SSO is not set up for ${email}’s domain. Sign in with your password, or use the SSO sign-in link your workspace’s admin shared.`,
     )
     return
   }
-  if (connections.length === 1) {
-    setText('sso-status', `Taking you to ${connections[0].workspaceName}’s identity provider…`)
-    location.assign(ssoLoginHref(connections[0], email))
-    return
-  }
-  setText('sso-status', 'Choose the workspace to sign in to.')
-  for (const connection of connections) {
-    choices.append(
-      element(
-        'li',
-        {},
-        element('a', { class: 'button secondary', href: ssoLoginHref(connection, email) }, connection.workspaceName),
-      ),
-    )
-  }
-  show('sso-choices')
-  choices.querySelector('a')?.focus()
+  setText('sso-status', 'Taking you to your organization’s identity provider…')
+  location.assign(ssoLoginHref(connection, email))
 })
 
 currentSession().then(renderAccount, () => renderAccount(null))

@@ -49,6 +49,7 @@ async function load() {
   try {
     const { connection } = await api('GET', ssoPath)
     render(connection)
+    await loadSignIns()
   } catch (error) {
     if (error instanceof ApiError && error.code === 'sso_not_configured') {
       show('sso-off')
@@ -79,6 +80,8 @@ function render(connection) {
   document.getElementById('sso-allow-sha1').disabled = !isOwner && !connection.allowSha1
 
   renderSigning(connection)
+  shownConnection = connection
+  renderCertificates(connection)
 
   const certificates = connection.idp?.certificates ?? []
   setText('idp-fingerprint', certificates.map((certificate) => certificate.fingerprintSha256).join(', ') || '—')
@@ -96,8 +99,8 @@ function render(connection) {
           'li',
           {},
           daysLeft < 0
-            ? `The certificate has expired: download ${possessive()} new certificate and save it here.`
-            : `The certificate expires in ${Math.ceil(daysLeft)} days: add ${possessive()} new certificate before then.`,
+            ? `The certificate has expired: download ${possessive()} new certificate, add it with “Add certificate”, then remove the expired one.`
+            : `The certificate expires in ${Math.ceil(daysLeft)} days: add ${possessive()} new certificate with “Add certificate” before then, and remove this one once sign-ins use the new one.`,
         ),
       )
     }
@@ -108,6 +111,36 @@ function render(connection) {
     if (!loginUrl.value) loginUrl.value = connection.idp.ssoUrl
     if (!entityId.value) entityId.value = connection.idp.entityId
   }
+}
+
+// The fingerprint of the certificate that signed the newest successful sign-in (from the history).
+let latestCertificate = null
+let shownConnection = null
+
+function renderCertificates(connection) {
+  const certificates = connection.idp?.certificates ?? []
+  const rows = certificates.map((certificate) =>
+    element(
+      'tr',
+      {},
+      element('td', { class: 'fingerprint' }, certificate.fingerprintSha256),
+      element('td', {}, new Date(certificate.notBefore).toUTCString()),
+      element('td', {}, new Date(certificate.notAfter).toUTCString()),
+      element('td', {}, certificate.fingerprintSha256 === latestCertificate ? 'Signed the latest sign-in' : '—'),
+      element(
+        'td',
+        {},
+        certificates.length > 1
+          ? element(
+              'button',
+              { type: 'button', class: 'secondary', 'data-remove-certificate': certificate.fingerprintSha256 },
+              'Remove',
+            )
+          : '',
+      ),
+    ),
+  )
+  document.getElementById('idp-certificates-body').replaceChildren(...rows)
 }
 
 function renderSigning(connection) {
@@ -153,6 +186,86 @@ document.getElementById('signing-keys-body').addEventListener('click', (event) =
   const keyId = event.target.closest('[data-retire-key]')?.dataset.retireKey
   if (keyId) changeSigningKeys('DELETE', `/signing-keys/${keyId}`, 'The previous key was retired.')
 })
+
+const certificateAddForm = document.getElementById('certificate-add-form')
+handleForm(certificateAddForm, async ({ certificate }) => {
+  setText('certificates-error', '')
+  try {
+    const { connection } = await api('POST', `${ssoPath}/idp/certificates`, { certificate })
+    certificateAddForm.reset()
+    render(connection)
+    setText('certificates-status', 'Certificate added: sign-ins signed with it or with the previous one are accepted.')
+  } catch (error) {
+    // Shown once, beside the field.
+    setText('certificate-add-error', error.fields?.certificate ?? error.message)
+  }
+})
+document.getElementById('idp-certificates-body').addEventListener('click', async (event) => {
+  const fingerprint = event.target.closest('[data-remove-certificate]')?.dataset.removeCertificate
+  if (!fingerprint) return
+  setText('certificates-error', '')
+  try {
+    const { connection } = await api('DELETE', `${ssoPath}/idp/certificates/${fingerprint.replaceAll(':', '')}`)
+    render(connection)
+    setText('certificates-status', 'Certificate removed: sign-ins signed with it are refused from now on.')
+  } catch (error) {
+    setText('certificates-error', error.message)
+  }
+})
+
+const healthNames = { healthy: 'Healthy', failing: 'Failing', idle: 'No sign-ins in the last hour' }
+const outcomeNames = { succeeded: 'Signed in', failed: 'Refused' }
+const initiationNames = { sp: 'Gatehouse', idp: 'Identity provider' }
+let signInsCursor = null
+
+/** The history's first page (again, or for a search), or with `more` the next older page. */
+async function loadSignIns({ more = false } = {}) {
+  setText('sign-ins-error', '')
+  const reference = document.getElementById('sign-ins-reference').value.trim()
+  const query = new URLSearchParams({ limit: '20' })
+  if (reference) query.set('reference', reference)
+  if (more && signInsCursor) query.set('cursor', signInsCursor)
+  try {
+    const { signIns, nextCursor, health } = await api('GET', `${ssoPath}/sign-ins?${query}`)
+    signInsCursor = nextCursor
+    show('sign-ins-more-row', nextCursor !== null)
+    const badge = document.getElementById('sign-ins-health-status')
+    badge.textContent = healthNames[health.status] ?? health.status
+    badge.dataset.status = health.status
+    setText(
+      'sign-ins-health-detail',
+      `${health.attempts} sign-in${health.attempts === 1 ? '' : 's'} in the last ${health.windowMinutes} minutes, ${health.refused} refused by the connection’s settings.`,
+    )
+    const fix = health.latestRefusal
+    setText('sign-ins-fix', fix ? `What to fix (${fix.reference}): ${fix.message ?? fix.reason}` : '')
+    show('sign-ins-fix', fix !== null)
+    latestCertificate = health.latestCertificate
+    if (shownConnection) renderCertificates(shownConnection)
+    const rows = signIns.map((signIn) =>
+      element(
+        'tr',
+        {},
+        element('td', {}, new Date(signIn.occurredAt).toLocaleString()),
+        element('td', {}, signIn.email),
+        element('td', {}, outcomeNames[signIn.outcome] ?? signIn.outcome),
+        element(
+          'td',
+          {},
+          signIn.reference ? `${signIn.reference}${signIn.message ? ` — ${signIn.message}` : ''}` : '—',
+        ),
+        element('td', {}, initiationNames[signIn.initiation] ?? '—'),
+        element('td', { class: 'fingerprint' }, signIn.certificateFingerprint ?? '—'),
+      ),
+    )
+    const body = document.getElementById('sign-ins-body')
+    if (more) body.append(...rows)
+    else body.replaceChildren(...rows)
+  } catch (error) {
+    setText('sign-ins-error', error.message)
+  }
+}
+handleForm(document.getElementById('sign-ins-search'), () => loadSignIns())
+document.getElementById('sign-ins-more').addEventListener('click', () => loadSignIns({ more: true }))
 
 const turnOnButton = document.getElementById('sso-turn-on')
 turnOnButton.addEventListener('click', async () => {
@@ -289,4 +402,88 @@ document.getElementById('sso-remove').addEventListener('click', async () => {
   }
 })
 
-load().catch((error) => setText('sso-page-error', error.message))
+const domainsPath = `/v1/workspaces/${workspaceId}/domains`
+
+function renderDomains(domains) {
+  const rows = domains.map((claim) => {
+    const verified = claim.status === 'verified'
+    const verify = verified
+      ? ''
+      : element('button', { type: 'button', class: 'secondary', 'data-verify-domain': claim.domain }, 'Verify')
+    const remove = element(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        'data-remove-domain': claim.domain,
+        'aria-label': `Remove ${claim.domain}`,
+      },
+      'Remove',
+    )
+    return element(
+      'tr',
+      { 'data-domain': claim.domain },
+      element('td', {}, claim.domain),
+      element(
+        'td',
+        {},
+        element(
+          'span',
+          { class: 'badge', 'data-status': verified ? 'active' : undefined },
+          verified ? 'Verified' : 'Pending',
+        ),
+      ),
+      element(
+        'td',
+        { class: 'fingerprint' },
+        'Name: ',
+        element('code', {}, claim.txtRecord.name),
+        element('br'),
+        'Value: ',
+        element('code', {}, claim.txtRecord.value),
+      ),
+      element('td', { class: 'actions' }, verify, ' ', remove),
+    )
+  })
+  document.getElementById('domains-body').replaceChildren(...rows)
+}
+
+async function loadDomains() {
+  show('domain-form', isOwner)
+  if (!isOwner) return
+  const { domains } = await api('GET', domainsPath)
+  renderDomains(domains)
+}
+
+handleForm(document.getElementById('domain-form'), async ({ domain }) => {
+  setText('domains-status', '')
+  const { domain: claim } = await api('POST', domainsPath, { domain })
+  document.getElementById('domain-name').value = ''
+  await loadDomains()
+  setText('domains-status', `${claim.domain} is claimed. Publish its TXT record, then choose Verify.`)
+})
+
+document.getElementById('domains-body').addEventListener('click', async (event) => {
+  const verifying = event.target.closest('[data-verify-domain]')?.dataset.verifyDomain
+  const removing = event.target.closest('[data-remove-domain]')?.dataset.removeDomain
+  if (!verifying && !removing) return
+  setText('domains-error', '')
+  setText('domains-status', '')
+  try {
+    if (verifying) {
+      await api('POST', `${domainsPath}/${encodeURIComponent(verifying)}/verify`)
+      setText('domains-status', `${verifying} is verified: its people are sent to your identity provider.`)
+    } else {
+      if (!confirm(`Remove ${removing}? Sign in with SSO stops sending its people here.`)) return
+      await api('DELETE', `${domainsPath}/${encodeURIComponent(removing)}`)
+      setText('domains-status', `${removing} was removed.`)
+    }
+    await loadDomains()
+  } catch (error) {
+    setText('domains-error', error.message)
+  }
+})
+
+load()
+  .then(() => loadDomains())
+  .catch((error) => setText('sso-page-error', error.message))

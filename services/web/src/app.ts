@@ -1,4 +1,4 @@
-import { createApp } from '@gatehouse/server'
+import { createApp, type PressureLimits } from '@gatehouse/server'
 import type { FastifyServerOptions } from 'fastify'
 import type { WebConfig } from './config.ts'
 import { gatewayRoutes } from './gateway/routes.ts'
@@ -11,6 +11,7 @@ const publicFolder = new URL('../public/', import.meta.url)
 
 export interface WebDeps {
   logger?: FastifyServerOptions['logger']
+  pressureLimits?: PressureLimits
 }
 
 /** The web app: pages, their assets and the same-origin gateway. Never listens (server.ts does). */
@@ -22,6 +23,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
     publicUrl: config.publicUrl,
     // Behind a load balancer or ingress, the client's address comes from its X-Forwarded-For.
     trustProxy: config.trustProxy,
+    pressureLimits: { maxEventLoopDelayMs: config.maxEventLoopDelayMs, ...deps.pressureLimits },
     readiness: {
       auth: () => answersHealthCheck(config.authUrl),
       invitation: () => answersHealthCheck(config.invitationUrl),

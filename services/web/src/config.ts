@@ -1,4 +1,4 @@
-import { type Env, readChoice, readPort, readTrustProxy, readUrl } from '@gatehouse/server'
+import { type Env, readChoice, readMaxEventLoopDelay, readPort, readTrustProxy, readUrl } from '@gatehouse/server'
 
 /** The web app holds no secrets and no database: where it listens, and where auth and invitation answer. */
 export interface WebConfig {
@@ -12,6 +12,8 @@ export interface WebConfig {
   invitationUrl: URL
   /** The load balancer or ingress in front of web, whose X-Forwarded-For names the client. */
   trustProxy: string | false
+  /** `MAX_EVENT_LOOP_DELAY_MS`: event-loop delay past which requests get 503 (under-pressure). */
+  maxEventLoopDelayMs: number
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -27,5 +29,6 @@ export function loadConfig(env: Env = process.env): WebConfig {
     authUrl: readUrl(env, 'AUTH_URL', 'http://127.0.0.1:3001', ['http:', 'https:']),
     invitationUrl: readUrl(env, 'INVITATION_URL', 'http://127.0.0.1:3002', ['http:', 'https:']),
     trustProxy: readTrustProxy(env),
+    maxEventLoopDelayMs: readMaxEventLoopDelay(env),
   }
 }

@@ -2,9 +2,13 @@ import assert from 'node:assert/strict'
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
+import { inProcessPressureLimits } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.ts'
-import { loadConfig } from '../src/config.ts'
+import { buildApp as buildWebApp } from '../src/app.ts'
+import { loadConfig, type WebConfig } from '../src/config.ts'
+
+const buildApp = (config: WebConfig) => buildWebApp(config, { pressureLimits: inProcessPressureLimits })
+
 import { isPlainPath } from '../src/gateway/routes.ts'
 
 interface SeenRequest {

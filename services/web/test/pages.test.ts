@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { inProcessPressureLimits } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.ts'
-import { loadConfig } from '../src/config.ts'
+import { buildApp as buildWebApp } from '../src/app.ts'
+import { loadConfig, type WebConfig } from '../src/config.ts'
+
+const buildApp = (config: WebConfig) => buildWebApp(config, { pressureLimits: inProcessPressureLimits })
+
 import { assetNames } from '../src/pages/assets.ts'
 
 const workspaceId = '0b7d6c1e-3f0a-4c55-9d1e-2a7b8c9d0e1f'

@@ -1,9 +1,10 @@
-import { normalizeEmail } from '@gatehouse/server'
+import { AppError, normalizeEmail } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, UserRow } from '../sessions/repo.ts'
 import { markReauthenticated, revokeSessions } from '../sessions/repo.ts'
 import type { SessionService, SignedIn } from '../sessions/service.ts'
+import type { SignInMetrics } from '../sign-in-metrics.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { cleanName } from './names.ts'
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
@@ -19,6 +20,7 @@ export function createAccountService(deps: {
   sessions: SessionService
   events: AuthEvents
   throttle: LoginThrottle
+  signIns: SignInMetrics
 }) {
   return {
     async signUp(
@@ -53,15 +55,22 @@ export function createAccountService(deps: {
       previousCookie: string | undefined,
     ): Promise<{ user: UserRow; cookie: string }> {
       const email = normalizeEmail(input.email)
-      if (email) await deps.throttle.check(email, client.ip)
+      if (email) {
+        await deps.throttle.check(email, client.ip).catch((error: unknown) => {
+          if (error instanceof AppError && error.statusCode === 429) deps.signIns.password('throttled')
+          throw error
+        })
+      }
       const user = email ? await findUserByEmail(deps.db, email) : undefined
       // Always verify (against a dummy hash when there is no user) so timing reveals nothing.
       const valid = await verifyPassword(user?.passwordHash ?? null, input.password)
       const attempt = { email: email ?? input.email.trim(), method: 'password' as const, ...client, userId: user?.id }
       if (!user || !valid) {
         if (email) await deps.throttle.failed(email, client.ip)
-        await deps.events.loginFailed(deps.db, attempt, user ? 'wrong_password' : 'unknown_email')
+        const reason = user ? 'wrong_password' : 'unknown_email'
+        await deps.events.loginFailed(deps.db, attempt, { reason, code: 'invalid_credentials' })
         deps.events.wake()
+        deps.signIns.password(reason)
         throw authErrors.invalidCredentials()
       }
       const { token } = await deps.sessions.open(
@@ -70,6 +79,7 @@ export function createAccountService(deps: {
         deps.events.loginSucceeded(deps.db, attempt),
       )
       deps.events.wake()
+      deps.signIns.password('succeeded')
       await deps.throttle.succeeded(user.email, client.ip)
       // The browser keeps its SSO sign-ins of this person; a new token replaces the old password one.
       const cookie = await deps.sessions.withSignIn(previousCookie, user.id, {

@@ -166,6 +166,29 @@ export const ssoConnections = authSchema.table(
   (table) => [uniqueIndex('sso_connections_workspace_key').on(table.workspaceId)],
 )
 
+/**
+ * An email domain a workspace claims, proven by a DNS TXT record holding `token`. Only a verified
+ * claim routes discovery; a domain is verified by one workspace at most (the first to verify wins).
+ */
+export const workspaceDomains = authSchema.table(
+  'workspace_domains',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    domain: text('domain').notNull(),
+    token: text('token').notNull(),
+    createdBy: uuid('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    verifiedAt: timestamp('verified_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('workspace_domains_workspace_domain_key').on(table.workspaceId, table.domain),
+    uniqueIndex('workspace_domains_verified_domain_key').on(table.domain).where(sql`${table.verifiedAt} is not null`),
+  ],
+)
+
 /** Who changed what in a workspace's SSO setup, and when. Certificates appear as fingerprints only. */
 export const auditLog = authSchema.table(
   'audit_log',
@@ -189,3 +212,35 @@ export const processedEvents = authSchema.table('processed_events', {
 
 /** Events waiting for the relay (login events), written in the same transaction as their facts. */
 export const outbox = outboxTable(authSchema)
+
+/**
+ * Each workspace's SSO sign-in attempts, for its admins: a read model projected from the
+ * `auth-events` stream (src/sign-in-history/projection.ts), one row per event id, kept 30 days.
+ */
+export const signInHistory = authSchema.table(
+  'sign_in_history',
+  {
+    eventId: uuid('event_id').primaryKey(),
+    workspaceId: uuid('workspace_id').notNull(),
+    connectionId: uuid('connection_id'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    email: text('email').notNull(),
+    outcome: text('outcome', { enum: ['succeeded', 'failed'] }).notNull(),
+    // Refusals only: the error code the person got, its precise reason, and what they were told.
+    code: text('code'),
+    reason: text('reason'),
+    message: text('message'),
+    // `code/reason` (e.g. saml_invalid/issuer_mismatch): what a refused member tells their admin.
+    reference: text('reference'),
+    initiation: text('initiation', { enum: ['sp', 'idp'] }),
+    certificateFingerprint: text('certificate_fingerprint'),
+    ip: text('ip').notNull(),
+    // When the row was written: the projection's lag is recordedAt - occurredAt.
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('sign_in_history_workspace_idx').on(table.workspaceId, table.occurredAt, table.eventId),
+    index('sign_in_history_reference_idx').on(table.workspaceId, table.reference, table.occurredAt),
+    index('sign_in_history_occurred_idx').on(table.occurredAt),
+  ],
+)

@@ -44,7 +44,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
         }
       }
       return {
-        user: { id: user.id, email: user.email, createdVia: user.createdVia },
+        user: { id: user.id, email: user.email, createdVia: user.createdVia, createdAt: user.createdAt.toISOString() },
         authentications: signedIn.authentications.map(authenticationView),
         account: account ? authenticationView(account) : null,
         workspace,

@@ -263,6 +263,64 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     },
   )
 
+  app.post(
+    '/v1/workspaces/:workspaceId/sso/idp/certificates',
+    {
+      config,
+      onRequest: countChange,
+      schema: {
+        tags: ['sso'],
+        summary: 'Add an IdP certificate beside the current ones',
+        description:
+          'Certificate rollover, first half: responses signed with any configured certificate verify, so the IdP may switch to its new certificate whenever it likes. Remove the old one afterwards (DELETE). Every auth replica uses the change from its next sign-in. Like every change of who the IdP is, only the owner, or an admin who re-entered their password in the last 5 minutes, may make it (403 `password_confirmation_required`); the owners are told (`sso.connection.changed`, `certificate_added`). 400 `invalid_certificate` (with `fields.certificate`), 409 `certificate_exists`, `certificate_limit` (10), `idp_not_configured`.',
+        params: WorkspaceParams,
+        body: Type.Object(
+          {
+            certificate: Type.String({
+              maxLength: 65_536,
+              description:
+                "The IdP's new signing certificate (Entra's Certificate (Base64)), with or without PEM armour",
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: ConnectionBody, ...errorsOf },
+      },
+    },
+    async (request, reply) => {
+      const { workspaceId } = request.params
+      const actor = connectionActor(request)
+      const connection = await connections.addIdpCertificate(workspaceId, actor, request.body.certificate)
+      return reply.status(201).send({ connection })
+    },
+  )
+
+  app.delete(
+    '/v1/workspaces/:workspaceId/sso/idp/certificates/:fingerprint',
+    {
+      config,
+      onRequest: countChange,
+      schema: {
+        tags: ['sso'],
+        summary: 'Remove an IdP certificate',
+        description:
+          'Certificate rollover, second half: responses signed with this certificate are refused from the next sign-in on, on every replica. The only certificate cannot be removed (409 `last_certificate`). The owner, or an admin who re-entered their password in the last 5 minutes (403 otherwise).',
+        params: Type.Object({
+          workspaceId: Uuid,
+          fingerprint: Type.String({
+            pattern: '^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2}){31}$',
+            description: 'SHA-256 fingerprint (`fingerprintSha256`), colons optional',
+          }),
+        }),
+        response: { 200: ConnectionBody, ...errorsOf },
+      },
+    },
+    async (request) => {
+      const { workspaceId, fingerprint } = request.params
+      return { connection: await connections.removeIdpCertificate(workspaceId, connectionActor(request), fingerprint) }
+    },
+  )
+
   app.delete(
     '/v1/workspaces/:workspaceId/sso',
     {

@@ -3,8 +3,10 @@ import type { SsoConnectionChanged } from '@gatehouse/events'
 import {
   createSamlConnection,
   type IdpConfig,
+  idpCertificateFromText,
   idpConfigFromMetadata,
   idpConfigFromValues,
+  MAX_METADATA_CERTIFICATES,
   type ParsedIdpConfig,
   SamlConfigError,
   type SamlConnection,
@@ -336,6 +338,74 @@ export function createConnectionService(deps: {
     },
 
     /**
+     * Rollover, first half: a certificate beside the current ones, so responses signed with either
+     * verify while the IdP switches. A new certificate is a new key that may vouch for members, so
+     * it is the owner's (or a freshly re-authenticated admin's) call and announced to the owners.
+     * The row's version changes, so every replica judges its next login by it (openSsoSession).
+     */
+    async addIdpCertificate(workspaceId: string, actor: ConnectionActor, certificateText: string) {
+      requireOwnerOrFreshPassword(actor)
+      const { id, idpKind } = await existing(workspaceId)
+      const parsed = parseIdpCertificate(certificateText, idpKind)
+      const { fingerprintSha256, notAfter } = parsed.certificate
+      const result = await deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        if (!row) throw authErrors.ssoNotConfigured()
+        const current = row.idpCertificates ?? []
+        if (!idpOf(row)) throw authErrors.idpNotConfigured()
+        if (current.some((known) => known.fingerprintSha256 === fingerprintSha256)) {
+          throw authErrors.certificateExists()
+        }
+        if (current.length >= MAX_METADATA_CERTIFICATES) throw authErrors.certificateLimit()
+        const updated = await updateConnection(tx, id, { idpCertificates: [...current, parsed.certificate] })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId: actor.userId,
+          action: 'sso.certificate_added',
+          changes: { fingerprint: fingerprintSha256, notAfter },
+        })
+        await announce(tx, updated, actor, 'certificate_added', {
+          endSessions: false,
+          fingerprints: [fingerprintSha256],
+        })
+        return { ...view(updated), warnings: parsed.warnings }
+      })
+      deps.events.wake()
+      return result
+    },
+
+    /**
+     * Rollover, second half: the old certificate goes, and responses it signs are refused from the
+     * next login on. The last one cannot go (409 `last_certificate`): nothing could verify sign-ins.
+     */
+    async removeIdpCertificate(workspaceId: string, actor: ConnectionActor, fingerprint: string) {
+      requireOwnerOrFreshPassword(actor)
+      const { id } = await existing(workspaceId)
+      const wanted = normalizeFingerprint(fingerprint)
+      const result = await deps.db.transaction(async (tx) => {
+        const row = await lockConnection(tx, id)
+        const current = row?.idpCertificates ?? []
+        if (!row || !current.some((known) => known.fingerprintSha256 === wanted)) {
+          throw errors.notFound('This connection has no such IdP certificate.')
+        }
+        if (current.length === 1) throw authErrors.lastCertificate()
+        const updated = await updateConnection(tx, id, {
+          idpCertificates: current.filter((known) => known.fingerprintSha256 !== wanted),
+        })
+        await insertAudit(tx, {
+          workspaceId,
+          actorUserId: actor.userId,
+          action: 'sso.certificate_removed',
+          changes: { fingerprint: wanted },
+        })
+        await announce(tx, updated, actor, 'certificate_removed', { endSessions: false, fingerprints: [wanted] })
+        return view(updated)
+      })
+      deps.events.wake()
+      return result
+    },
+
+    /**
      * The owner's way back into a workspace that requires SSO when its IdP fails them: their
      * password, re-entered, lets this password session reach the workspace. Each use is audited
      * and announced (`sso.recovery.used`) to the other owners and the admins.
@@ -393,11 +463,21 @@ export type ConnectionService = ReturnType<typeof createConnectionService>
 
 /** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
 function parseIdpInput(input: IdpInput, idpKind: IdpKind, allowLoopbackHttp: boolean): ParsedIdpConfig {
+  return inTermsOf(idpKind, () =>
+    'metadataXml' in input
+      ? idpConfigFromMetadata(input.metadataXml, { allowLoopbackHttp })
+      : idpConfigFromValues(input, { allowLoopbackHttp }),
+  )
+}
+
+function parseIdpCertificate(text: string, idpKind: IdpKind) {
+  return inTermsOf(idpKind, () => idpCertificateFromText(text))
+}
+
+/** Runs a @gatehouse/saml parse whose warnings and errors are then worded for `idpKind`'s admin. */
+function inTermsOf<Parsed extends { warnings: string[] }>(idpKind: IdpKind, parse: () => Parsed): Parsed {
   try {
-    const parsed =
-      'metadataXml' in input
-        ? idpConfigFromMetadata(input.metadataXml, { allowLoopbackHttp })
-        : idpConfigFromValues(input, { allowLoopbackHttp })
+    const parsed = parse()
     return { ...parsed, warnings: parsed.warnings.map((warning) => inIdpTerms(warning, idpKind)) }
   } catch (error) {
     if (error instanceof SamlConfigError) {
@@ -408,6 +488,12 @@ function parseIdpInput(input: IdpInput, idpKind: IdpKind, allowLoopbackHttp: boo
     }
     throw error
   }
+}
+
+/** A fingerprint as Entra shows a thumbprint or as we list it: any case, colons optional. */
+export function normalizeFingerprint(text: string): string {
+  const hex = text.replace(/:/g, '').toUpperCase()
+  return hex.match(/../g)?.join(':') ?? ''
 }
 
 function requestSigningOf(row: ConnectionRow, keys: SpKeyVault) {

@@ -5,9 +5,10 @@ import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
 import { authErrors } from '../errors.ts'
-import type { AuthEvents } from '../events.ts'
+import type { AuthEvents, LoginRefusal } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
+import type { SignInMetrics } from '../sign-in-metrics.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { refusalMessage } from './idp-kinds.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
@@ -27,6 +28,8 @@ interface PendingConfirmation {
   email: string
   firstName?: string | undefined
   lastName?: string | undefined
+  initiation: 'sp' | 'idp'
+  certificateFingerprint: string
   workspaceName: string
 }
 
@@ -84,19 +87,21 @@ export function createLoginFlow(deps: {
   events: AuthEvents
   connections: ConnectionCache
   refusals: RefusalLimit
+  signIns: SignInMetrics
 }) {
   async function refuse(
     row: ConnectionRow,
-    attempt: { email: string; userId?: string },
+    attempt: { email: string; userId?: string; initiation: 'sp' | 'idp' },
     client: ClientInfo,
-    reason: string,
+    refusal: LoginRefusal,
   ) {
     await deps.events.loginFailed(
       deps.db,
       { ...attempt, method: 'saml', connectionId: row.id, workspaceId: row.workspaceId, ...client },
-      reason,
+      refusal,
     )
     deps.events.wake()
+    deps.signIns.sso('refused', refusal.reason)
     await deps.refusals.count(client.ip)
   }
 
@@ -119,7 +124,11 @@ export function createLoginFlow(deps: {
       const pending: PendingLogin = {
         connectionId: row.id,
         requestId,
-        returnTo: safeReturnTo(options.returnTo, deps.publicUrl),
+        // Without a page to return to, the person lands in the workspace whose IdP vouched for them.
+        returnTo:
+          options.returnTo === undefined
+            ? `/workspaces/${row.workspaceId}`
+            : safeReturnTo(options.returnTo, deps.publicUrl),
         bindingHash: sha256(bindingToken).toString('base64url'),
       }
       await deps.redis.set(`saml:pending:${relayState}`, JSON.stringify(pending), 'EX', pendingLoginSeconds)
@@ -141,6 +150,7 @@ export function createLoginFlow(deps: {
       client: ClientInfo
     }): Promise<SignedInThroughSso | ConfirmationNeeded> {
       if (deps.refusals.exceeded(input.client.ip)) {
+        deps.signIns.sso('rate_limited')
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
       }
       const cached = await deps.connections.usable(input.connectionId)
@@ -151,15 +161,19 @@ export function createLoginFlow(deps: {
         pending !== null &&
         pending.connectionId === cached.row.id &&
         bindingMatches(pending.bindingHash, input.bindingToken)
-      const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null }
+      const initiation = ours ? ('sp' as const) : ('idp' as const)
+      const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null, initiation }
       let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {
         cached: true,
       })
       const notAllowed = async (row: ConnectionRow) => {
-        await refuse(row, { email: identity.email }, input.client, 'not_a_member')
-        return authErrors.ssoNotAllowed(
-          `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`,
-        )
+        const message = `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`
+        await refuse(row, { email: identity.email, initiation }, input.client, {
+          reason: 'not_a_member',
+          code: 'sso_not_allowed',
+          message,
+        })
+        return authErrors.ssoNotAllowed(message)
       }
 
       for (let tries = 1; ; tries++) {
@@ -170,6 +184,8 @@ export function createLoginFlow(deps: {
           email: identity.email,
           firstName: cleanName(identity.firstName) ?? undefined,
           lastName: cleanName(identity.lastName) ?? undefined,
+          initiation,
+          certificateFingerprint: identity.signedBy,
         }
         if (ours) {
           const opened = await open(row, login, input.client)
@@ -185,7 +201,10 @@ export function createLoginFlow(deps: {
           }
           if (eligibility.outcome === 'not_allowed') throw await notAllowed(row)
         }
-        if (tries === 3) throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
+        if (tries === 3) {
+          deps.signIns.sso('unavailable', 'connection_changing')
+          throw errors.unavailable('The SSO settings are being changed. Try again in a moment.')
+        }
         // An admin changed the connection since this replica cached it: the same response is
         // judged again by the connection as it is now. Its assertion is already recorded as
         // used, by this very request.
@@ -217,13 +236,22 @@ export function createLoginFlow(deps: {
   /** Opens the SSO session for a judged response, if the rule holds at the connection's version. */
   async function open(
     row: ConnectionRow,
-    login: { connectionId: string; connectionVersion: number; email: string; firstName?: string; lastName?: string },
+    login: {
+      connectionId: string
+      connectionVersion: number
+      email: string
+      firstName?: string | undefined
+      lastName?: string | undefined
+      initiation: 'sp' | 'idp'
+      certificateFingerprint: string
+    },
     client: ClientInfo,
   ) {
     const origin = { ...client, connectionId: row.id }
     const { token, values } = deps.sessions.issue({ method: 'saml', workspaceId: row.workspaceId, ...origin })
+    const { initiation, certificateFingerprint, ...judged } = login
     const outcome = await openSsoSession(deps.db, {
-      ...login,
+      ...judged,
       firstName: login.firstName,
       lastName: login.lastName,
       session: values,
@@ -231,11 +259,14 @@ export function createLoginFlow(deps: {
         email: login.email,
         method: 'saml',
         workspaceId: row.workspaceId,
+        initiation,
+        certificateFingerprint,
         ...origin,
       }),
     })
     if (outcome.outcome !== 'opened') return outcome
     deps.events.wake()
+    deps.signIns.sso('succeeded')
     return {
       outcome: 'opened' as const,
       signedIn: { kind: 'signedIn' as const, token, userId: outcome.userId, workspaceId: row.workspaceId },
@@ -250,7 +281,12 @@ export function createLoginFlow(deps: {
    */
   async function verify(
     connection: UsableConnection,
-    attempt: { samlResponse: string; expectedRequestId: string | null; client: ClientInfo },
+    attempt: {
+      samlResponse: string
+      expectedRequestId: string | null
+      client: ClientInfo
+      initiation: 'sp' | 'idp'
+    },
     replayStore: ReplayStore,
     { cached }: { cached: boolean },
   ): Promise<{ connection: UsableConnection; identity: SamlIdentity }> {
@@ -268,9 +304,16 @@ export function createLoginFlow(deps: {
           return verify(current, attempt, replayStore, { cached: false })
         }
       }
-      await refuse(connection.row, { email: '(unverified)' }, attempt.client, error.reason)
-      if (error.reason === 'replayed') throw authErrors.samlReplayed()
-      throw authErrors.samlInvalid(refusalMessage(error, connection.row.idpKind), { reason: error.reason })
+      const refused =
+        error.reason === 'replayed'
+          ? authErrors.samlReplayed()
+          : authErrors.samlInvalid(refusalMessage(error, connection.row.idpKind), { reason: error.reason })
+      await refuse(connection.row, { email: '(unverified)', initiation: attempt.initiation }, attempt.client, {
+        reason: error.reason,
+        code: refused.code,
+        message: refused.message,
+      })
+      throw refused
     }
   }
 

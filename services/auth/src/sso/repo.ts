@@ -1,6 +1,6 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import {
   auditLog,
   memberships,
@@ -87,25 +87,6 @@ export async function findOwnerAudience(db: Executor, workspaceId: string) {
     ownerEmails: rows.filter((row) => row.role === 'owner').map((row) => row.email),
     othersToTell: (userId: string) => rows.filter((row) => row.userId !== userId).map((row) => row.email),
   }
-}
-
-/** The enabled, configured connections of the workspaces where this email may use SSO. */
-export async function findUsableConnections(db: Executor, email: string) {
-  return db
-    .select({ connectionId: ssoConnections.id, workspaceId: workspaces.id, workspaceName: workspaces.name })
-    .from(users)
-    .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.ssoAllowed, true)))
-    .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-    .innerJoin(
-      ssoConnections,
-      and(
-        eq(ssoConnections.workspaceId, workspaces.id),
-        eq(ssoConnections.enabled, true),
-        isNotNull(ssoConnections.idpSsoUrl),
-      ),
-    )
-    .where(and(eq(users.email, email), eq(users.createdVia, 'password')))
-    .orderBy(workspaces.name)
 }
 
 /**

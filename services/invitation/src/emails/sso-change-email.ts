@@ -4,6 +4,9 @@ import type { RenderedEmail } from './invitation-email.ts'
 
 const changes: Record<SsoConnectionChanged['what'], string> = {
   idp_configured: 'set which identity provider (and which signing certificates) can sign people in to',
+  certificate_added:
+    'added a signing certificate (one more that can sign people in) to the identity provider settings of',
+  certificate_removed: 'removed a signing certificate from the identity provider settings of',
   idp_initiated_enabled: 'let the identity provider start sign-ins on its own (IdP-initiated) for',
   enabled: 'turned SSO on for',
   disabled: 'turned SSO off for',

@@ -7,6 +7,7 @@ import { renderInvitationEmail } from '../emails/invitation-email.ts'
 import { insertEmail } from '../emails/repo.ts'
 import { invitationErrors } from '../errors.ts'
 import { type Introspection, passwordReauthentication } from '../sessions/auth-client.ts'
+import type { LimitInvitationMail } from './mail-limits.ts'
 import {
   acceptOpenInvitation,
   discardUnsentEmails,
@@ -34,6 +35,8 @@ export interface InvitationServiceDeps {
   wakeEvents: () => void
   wakeEmails: () => void
   now: () => Date
+  /** Counts one invitation email (an invitation or a resend) against the limits; throws 429 past one. */
+  limitMail: LimitInvitationMail
 }
 
 export function hashInvitationToken(token: string): string {
@@ -119,7 +122,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
     const actor = await identify(invitation ? { workspaceId: invitation.workspaceId } : {})
     if (!invitation) throw errors.notFound('No such invitation.')
     const { reachedBy } = requireAdmin(actor, invitation.workspaceId)
-    return { invitation, reachedBy }
+    return { invitation, reachedBy, actor }
   }
 
   return {
@@ -129,6 +132,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       const workspace = requireAdmin(actor, input.workspaceId)
       if (!email) throw invitationErrors.invalidEmail()
       if (workspace.emailIsMember) throw invitationErrors.alreadyMember()
+      await deps.limitMail({ inviter: actor.user, workspaceId: workspace.id, recipient: email })
 
       const now = deps.now()
       const { token, tokenHash } = newToken()
@@ -170,9 +174,10 @@ export function createInvitationService(deps: InvitationServiceDeps) {
 
     /** A new link (the old one stops working), a new lifetime, and the email again. */
     async resend(identify: Identify, invitationId: string) {
-      const { invitation } = await invitationForAdmin(identify, invitationId)
+      const { invitation, actor } = await invitationForAdmin(identify, invitationId)
       const now = deps.now()
       if (statusOf(invitation, now) !== 'pending') throw invitationErrors.notPending()
+      await deps.limitMail({ inviter: actor.user, workspaceId: invitation.workspaceId, recipient: invitation.email })
       const { token, tokenHash } = newToken()
       await db.transaction(async (tx) => {
         const renewed = await replaceToken(tx, invitation.id, tokenHash, expiryFrom(now), now)

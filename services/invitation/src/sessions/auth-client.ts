@@ -46,9 +46,11 @@ export function createAuthClient(options: AuthClientOptions) {
   const post = jsonPoster(new URL('/internal/introspect', options.authUrl), options.internalToken, timeoutMs)
   const cache = new Map<string, { until: number; answer: Introspection }>()
 
+  /** `requestId`: the request this call serves, so auth's log lines carry the same id. */
   async function introspect(
     sessionToken: string,
     about: Omit<IntrospectionRequest, 'sessionToken'> = {},
+    requestId?: string,
   ): Promise<Introspection> {
     const key = createHash('sha256')
       .update(JSON.stringify([sessionToken, about.workspaceId ?? null]))
@@ -58,7 +60,7 @@ export function createAuthClient(options: AuthClientOptions) {
 
     let response: { status: number; body: string }
     try {
-      response = await post({ sessionToken, ...about })
+      response = await post({ sessionToken, ...about }, requestId)
     } catch (error) {
       throw invitationErrors.authUnavailable(undefined, { reason: error instanceof Error ? error.name : 'error' })
     }
@@ -83,7 +85,7 @@ export function createAuthClient(options: AuthClientOptions) {
       // longer ones anyway, so refusing here spares it the call.
       const token = request.cookies[sessionCookieName]
       if (!token || token.length > 1024) throw errors.unauthenticated()
-      return introspect(token, about)
+      return introspect(token, about, request.id)
     },
   }
 }
@@ -108,14 +110,18 @@ function jsonPoster(url: URL, bearerToken: string, timeoutMs: number) {
   const https = url.protocol === 'https:'
   const send = https ? httpsRequest : httpRequest
   const agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true })
-  return (payload: unknown) =>
+  return (payload: unknown, requestId?: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const outgoing = send(
         url,
         {
           method: 'POST',
           agent,
-          headers: { authorization: `Bearer ${bearerToken}`, 'content-type': 'application/json' },
+          headers: {
+            authorization: `Bearer ${bearerToken}`,
+            'content-type': 'application/json',
+            ...(requestId && { 'x-request-id': requestId }),
+          },
           signal: AbortSignal.timeout(timeoutMs),
         },
         (incoming) => {

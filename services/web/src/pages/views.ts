@@ -21,11 +21,10 @@ ${errorRegion('login-error')}
 <form id="sso-form" hidden>
 <label for="sso-email">Work email</label>
 <input id="sso-email" name="email" type="email" autocomplete="username" required aria-describedby="sso-hint">
-<p class="hint" id="sso-hint">We find the workspaces that let you sign in through your company’s identity provider.</p>
+<p class="hint" id="sso-hint">If your organization has verified your email’s domain, we take you to its identity provider.</p>
 ${errorRegion('sso-error')}
 <button type="submit" id="sso-continue">Continue with SSO</button>
 ${statusRegion('sso-status')}
-<ul class="choices" id="sso-choices" hidden aria-label="Workspaces you can sign in to"></ul>
 </form>
 <p>New to Gatehouse? <a href="/signup" id="signup-link">Create an account</a></p>
 </section>`
@@ -274,6 +273,43 @@ ${statusRegion('sso-save-status')}
 ${errorRegion('sso-toggle-error')}
 <p><button type="button" class="danger" id="sso-remove">Remove SSO</button></p>
 </section>
+<section class="card" aria-labelledby="certificates-title">
+<h2 id="certificates-title">${perIdp((guide) => text(guide.possessive))} signing certificates</h2>
+<p class="hint">When ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))} renews its certificate, add the new one here first: sign-ins signed with either are accepted. Remove the old one once the latest sign-in was signed by the new one.</p>
+<table id="idp-certificates-table">
+<caption>Certificates sign-ins are verified with.</caption>
+<thead><tr><th scope="col">Fingerprint (SHA-256)</th><th scope="col">Valid from</th><th scope="col">Expires</th><th scope="col">Latest sign-in</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="idp-certificates-body"></tbody>
+</table>
+<form id="certificate-add-form">
+<label for="certificate-add">New certificate (Base64 or PEM)</label>
+<textarea id="certificate-add" name="certificate" rows="4" required spellcheck="false" aria-describedby="certificate-add-error"></textarea>
+<p class="field-error" id="certificate-add-error"></p>
+<button type="submit" class="secondary" id="certificate-add-submit">Add certificate</button>
+</form>
+${statusRegion('certificates-status')}
+${errorRegion('certificates-error')}
+</section>
+<section class="card" aria-labelledby="sign-ins-title">
+<h2 id="sign-ins-title">Sign-in history</h2>
+<p id="sign-ins-health"><span class="badge" id="sign-ins-health-status">—</span> <span id="sign-ins-health-detail"></span></p>
+<p class="warning" id="sign-ins-fix" hidden></p>
+<form id="sign-ins-search" class="inline" role="search">
+<label for="sign-ins-reference">Find a member’s reference</label>
+<input id="sign-ins-reference" name="reference" placeholder="saml_invalid/issuer_mismatch" pattern="[a-z_]{1,64}(/[a-z_]{1,64})?" aria-describedby="sign-ins-reference-hint">
+<p class="hint" id="sign-ins-reference-hint">The reference a refused member was shown, or just its first part.</p>
+<button type="submit" class="secondary" id="sign-ins-search-submit">Search</button>
+</form>
+<div class="table-scroll">
+<table id="sign-ins-table">
+<caption>SSO sign-ins of the last 30 days, newest first.</caption>
+<thead><tr><th scope="col">Time</th><th scope="col">Email</th><th scope="col">Outcome</th><th scope="col">Reference and reason</th><th scope="col">Started from</th><th scope="col">Signed by</th></tr></thead>
+<tbody id="sign-ins-body"></tbody>
+</table>
+</div>
+<p id="sign-ins-more-row" hidden><button type="button" class="secondary" id="sign-ins-more">Show older sign-ins</button></p>
+${errorRegion('sign-ins-error')}
+</section>
 <section class="card" aria-labelledby="signing-title">
 <h2 id="signing-title">Signed sign-in requests</h2>
 <p class="hint">Some identity providers accept only signed sign-in requests (AuthnRequests). Gatehouse signs them with this connection’s own key (RSA-SHA256); its certificate is in the service provider metadata above.</p>
@@ -287,6 +323,23 @@ ${errorRegion('sso-toggle-error')}
 <p><button type="button" class="secondary" id="signing-key-rotate">Rotate signing key</button></p>
 ${errorRegion('signing-error')}
 ${statusRegion('signing-status')}
+</section>
+<section class="card" aria-labelledby="domains-title">
+<h2 id="domains-title">Domains</h2>
+<p class="hint">When someone chooses <strong>Sign in with SSO</strong> with an email at one of your verified domains, they go straight to your identity provider. Prove the domain is yours by publishing a DNS TXT record; a domain belongs to the first workspace that verifies it. Only the workspace owner can manage domains.</p>
+<table id="domains-table">
+<caption>Claimed domains. Publish each pending domain’s TXT record at your DNS provider, then verify it.</caption>
+<thead><tr><th scope="col">Domain</th><th scope="col">Status</th><th scope="col">TXT record to publish</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="domains-body"></tbody>
+</table>
+<form id="domain-form" class="inline" hidden>
+<label for="domain-name">Domain to claim</label>
+<input id="domain-name" name="domain" required maxlength="253" placeholder="example.com" autocomplete="off" spellcheck="false">
+<button type="submit" class="secondary" id="domain-claim">Claim domain</button>
+${errorRegion('domain-form-error')}
+</form>
+${errorRegion('domains-error')}
+${statusRegion('domains-status')}
 </section>
 </div>`
 }
