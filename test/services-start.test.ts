@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { describe, it } from 'node:test'
-import { postgresUrl, redisUrl, sparePort, temporaryDirectory } from '@gatehouse/testing'
+import { postgresUrl, sparePort, temporaryDirectory } from '@gatehouse/testing'
 import { runToExit, startProcess } from './support/processes.ts'
+import { unusedRedisDatabaseUrl } from './support/redis-database.ts'
 
 // The services with a database of their own, which start on PGlite or Postgres.
 const services = ['auth', 'invitation'] as const
+// Their consumers of `auth-events` and `invitation-events` must not take other tests' events (an
+// auth on PGlite could not apply another test's accepted invitation).
+const redisUrl = await unusedRedisDatabaseUrl()
 
 describe('services start and stop', () => {
   for (const service of services) {

@@ -6,7 +6,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   postgresUrl,
-  redisUrl,
   sparePort,
   startDnsServer,
   type TestDnsServer,
@@ -14,12 +13,18 @@ import {
   uniqueSuffix,
 } from '@gatehouse/testing'
 import { type ProgramName, type RunningProcess, startProcess } from '../support/processes.ts'
+import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
 export interface Stack {
   /** The origin the browser uses (the web gateway); also PUBLIC_URL. */
   webUrl: string
   devIdpUrl: string
   dataDir: string
+  /**
+   * The Redis database of this stack alone: its consumers of `auth-events` and `invitation-events`
+   * take only its own events (another test's owner notice would otherwise land in its mail).
+   */
+  redisUrl: string
   /** The DNS server auth asks for domain claims' TXT records (`DNS_SERVERS`). */
   dns: TestDnsServer
   /** Everything the processes printed, for failure messages. */
@@ -31,6 +36,7 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   const dataDir = temporaryDirectory()
+  const redisUrl = await unusedRedisDatabaseUrl()
   const dns = await startDnsServer()
   const [webPort, authPort, invitationPort, devIdpPort] = [
     await sparePort(),
@@ -87,6 +93,7 @@ export async function startStack(): Promise<Stack> {
     webUrl,
     devIdpUrl,
     dataDir: dataDir.path,
+    redisUrl,
     dns,
     output,
     invitationLink: (email, timeoutMs = 20_000) => readInvitationLink(join(dataDir.path, 'mail'), email, timeoutMs),

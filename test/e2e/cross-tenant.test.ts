@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
-import { redisUrl, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
+import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { type Stack, startStack } from '../browser/stack.ts'
 import { type HttpResult, request } from '../support/http-client.ts'
 
@@ -37,7 +37,7 @@ describe('a workspace’s IdP vouches for that workspace only (cross-tenant atta
       generateSigningKeys().then((keys) => createDevIdp({ keys })),
     ])
     subscription = await subscribe(
-      { redisUrl, group: `e2e-cross-tenant-${uniqueSuffix()}`, from: 'now' },
+      { redisUrl: stack.redisUrl, group: `e2e-cross-tenant-${uniqueSuffix()}`, from: 'now' },
       async (event) => {
         announced.push(event)
       },
