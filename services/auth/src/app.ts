@@ -103,12 +103,11 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
       app.log.info({ eventId: event.id, invitationId: event.invitationId, outcome }, 'invitation.accepted applied')
     })
     app.addHook('onClose', () => invitationConsumer.close())
+    // auth.login.* -> each workspace's sign-in history (a read model, through its own group).
+    const signInProjection = startSignInHistoryProjection({ db, redisUrl: config.redisUrl, log: app.log })
+    app.addHook('onClose', () => signInProjection.close())
   }
   if (!servesApi(config.role)) return app
-
-  // auth.login.* -> each workspace's sign-in history (a read model, through its own group).
-  const signInProjection = startSignInHistoryProjection({ db, redisUrl: config.redisUrl, log: app.log })
-  app.addHook('onClose', () => signInProjection.close())
 
   await app.register(cookie, { secret: config.cookieSecret })
   await app.register(originGuard, {
