@@ -65,8 +65,11 @@ describe('what the invitation service relies on', () => {
       payload: { sessionToken, workspaceId: workspace.id, email: owner.email.toUpperCase() },
     })
     assert.equal(answer.statusCode, 200, answer.body)
+    // The account's age lets invitation hold young accounts to tighter mail limits.
+    const createdAt = answer.json().user.createdAt
+    assert.ok(Math.abs(Date.parse(createdAt) - Date.now()) < 60_000, `createdAt ${createdAt}`)
     assert.deepEqual(answer.json(), {
-      user: { id: owner.user.id, email: owner.email, createdVia: 'password' },
+      user: { id: owner.user.id, email: owner.email, createdVia: 'password', createdAt },
       authentications: [{ method: 'password' }],
       account: { method: 'password' },
       workspace: {
