@@ -8,7 +8,7 @@ import { buildPrograms } from '../scripts/build.ts'
 import { request } from './support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database.ts'
 import { type RunningProcess, startProcess } from './support/processes.ts'
-import { isolatedRedisUrl } from './support/redis-database.ts'
+import { unusedRedisDatabaseUrl } from './support/redis-database.ts'
 
 describe('the production build', () => {
   const dataDir = temporaryDirectory()
@@ -23,7 +23,7 @@ describe('the production build', () => {
     const production = {
       NODE_ENV: 'production',
       DATABASE_URL: database.url,
-      REDIS_URL: isolatedRedisUrl(),
+      REDIS_URL: await unusedRedisDatabaseUrl(),
       COOKIE_SECRET: 'c'.repeat(32),
       INTERNAL_TOKEN: 'i'.repeat(32),
       SP_KEY_SECRET: 's'.repeat(32),

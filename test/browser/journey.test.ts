@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { uniqueSuffix } from '@gatehouse/testing'
+import { eventually, uniqueSuffix } from '@gatehouse/testing'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
 import { type Stack, startStack } from './stack.ts'
@@ -314,9 +314,17 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
 
   it('the admin sees the sign-ins on the SSO page, finds bob’s refusal by its reference, and which certificate signed', async () => {
     const page = adminPage
-    await page.goto(`${workspaceUrl}/sso`)
     const history = page.locator('#sign-ins-body')
-    await history.locator('tr', { hasText: bob.email }).filter({ hasText: 'Signed in' }).first().waitFor()
+    const bobSignedIn = history.locator('tr', { hasText: bob.email }).filter({ hasText: 'Signed in' }).first()
+    // The history is a projection of the login events, so bob's sign-in reaches it a moment after it
+    // happened (more on a busy machine); the page reads it when it loads, so it is reloaded until then.
+    await eventually('bob’s sign-in in the SSO page’s history', async () => {
+      await page.goto(`${workspaceUrl}/sso`)
+      return await bobSignedIn.waitFor({ timeout: 3_000 }).then(
+        () => true,
+        () => undefined,
+      )
+    })
     assert.equal(await page.locator('#sign-ins-health-status').textContent(), 'Healthy')
     await page
       .locator('#idp-certificates-body tr', { hasText: 'Signed the latest sign-in' })

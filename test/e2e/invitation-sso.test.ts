@@ -15,13 +15,13 @@ import {
 } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { isolatedRedisUrl } from '../support/redis-database.ts'
+import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
 
 const publicUrl = 'http://localhost:3000'
 const internalToken = `e2e-internal-token-${'x'.repeat(32)}`
 const password = 'correct horse battery staple'
-const redisUrl = isolatedRedisUrl()
+const redisUrl = await unusedRedisDatabaseUrl()
 
 describe('invite, email, password signup, accept, and only then SSO', () => {
   const dataDir = temporaryDirectory()

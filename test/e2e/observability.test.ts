@@ -15,7 +15,7 @@ import {
 } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { isolatedRedisUrl } from '../support/redis-database.ts'
+import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
 const internalToken = `observability-internal-token-${'x'.repeat(32)}`
 const password = 'correct horse battery staple'
@@ -29,7 +29,7 @@ describe('metrics and request ids of the running programs', () => {
   before(async () => {
     const shared = {
       DATABASE_URL: postgresUrl,
-      REDIS_URL: isolatedRedisUrl(),
+      REDIS_URL: await unusedRedisDatabaseUrl(),
       PUBLIC_URL: 'http://localhost:3000',
       INTERNAL_TOKEN: internalToken,
       DATA_DIR: dataDir.path,

@@ -1,19 +1,5 @@
-import { randomInt } from 'node:crypto'
 import { createRedisConnection } from '@gatehouse/events'
 import { redisUrl } from '@gatehouse/testing'
-
-/**
- * The shared Redis with one of its numbered databases (1-15) instead of 0. Queues are shared by
- * name: a service process elsewhere on the machine (`pnpm dev` on an embedded database, another
- * engineer's test) consuming `invitation-events` from database 0 would take a test's events and
- * apply them to a database that does not hold the test's users. Processes of one test pass the
- * same URL, so they still see each other.
- */
-export function isolatedRedisUrl(base: string = redisUrl): string {
-  const url = new URL(base)
-  url.pathname = `/${1 + randomInt(15)}`
-  return url.href
-}
 
 /** Deletes every key matching `pattern` (SCAN, never KEYS: the shared Redis stays responsive). */
 export async function removeKeys(redis: ReturnType<typeof createRedisConnection>, pattern: string): Promise<void> {
@@ -27,19 +13,49 @@ export async function removeKeys(redis: ReturnType<typeof createRedisConnection>
 
 const silentLog = { info: () => {}, warn: () => {}, error: () => {} }
 
-/** One of Redis's numbered databases that no connected client has selected. */
+// Test files run in parallel and pick their databases at the same moment: seeing no client on a
+// database is not enough (two files may both pick it, and one's consumers then take the other's
+// events). A file claims its database with SET NX in database 0 and keeps the claim alive while it
+// runs; a claim of a file that died lapses within a minute.
+const claimSeconds = 60
+const claimedDatabases = new Map<number, string>()
+
+/** One of Redis's numbered databases that no connected client has selected, claimed for this process. */
 export async function unusedRedisDatabaseUrl(): Promise<string> {
   const probe = createRedisConnection(redisUrl, 'waiting', silentLog, 'redis-database-probe')
   try {
     const clients = String(await probe.call('CLIENT', 'LIST'))
     const inUse = new Set([...clients.matchAll(/\bdb=(\d+)/g)].map((match) => Number(match[1])))
-    const free = Array.from({ length: 15 }, (_, index) => index + 1).filter((database) => !inUse.has(database))
-    const database = free[Math.floor(Math.random() * free.length)]
-    if (database === undefined) throw new Error('every Redis database 1-15 has a client connected')
-    const url = new URL(redisUrl)
-    url.pathname = `/${database}`
-    return url.href
+    const free = Array.from({ length: 15 }, (_, index) => index + 1)
+      .filter((database) => !inUse.has(database))
+      .sort(() => Math.random() - 0.5)
+    for (const database of free) {
+      const url = new URL(redisUrl)
+      url.pathname = `/${database}`
+      if (claimedDatabases.has(database)) return url.href // this process's own claim
+      const key = `gatehouse:test:redis-database:${database}`
+      if ((await probe.set(key, String(process.pid), 'EX', claimSeconds, 'NX')) !== 'OK') continue
+      claimedDatabases.set(database, key)
+      keepClaims()
+      return url.href
+    }
+    throw new Error('every Redis database 1-15 is in use or claimed by another test file')
   } finally {
     probe.disconnect()
   }
+}
+
+let renewing = false
+function keepClaims(): void {
+  if (renewing) return
+  renewing = true
+  setInterval(
+    () => {
+      const keeper = createRedisConnection(redisUrl, 'waiting', silentLog, 'redis-database-claims')
+      Promise.all([...claimedDatabases.values()].map((key) => keeper.expire(key, claimSeconds)))
+        .catch(() => {})
+        .finally(() => keeper.disconnect())
+    },
+    (claimSeconds * 1000) / 3,
+  ).unref()
 }
