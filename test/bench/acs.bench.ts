@@ -55,6 +55,9 @@ const auth = await startProcess('auth', {
   PUBLIC_URL: 'http://localhost:3000',
   DATA_DIR: dataDir.path,
   LOG_LEVEL: 'warn',
+  // Sign-in starts are limited per network: each start comes from an address of its own, as the
+  // people of a real tenant do, named by the bench as a trusted gateway would.
+  TRUST_PROXY: 'loopback',
 })
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
 
@@ -101,8 +104,11 @@ interface StartedLogin {
   form: string
   cookie: string
 }
+let starts = 0
 async function startLogin(): Promise<StartedLogin> {
-  const started = await call('GET', `/sso/saml/${connection.id}/login`)
+  starts++
+  const address = `10.${(starts >> 16) & 255}.${(starts >> 8) & 255}.${starts & 255}`
+  const started = await call('GET', `/sso/saml/${connection.id}/login`, undefined, { 'x-forwarded-for': address })
   if (started.status !== 302 || !started.location) throw new Error(`login start answered ${started.status}`)
   const location = new URL(started.location)
   const relayState = location.searchParams.get('RelayState') ?? ''
