@@ -8,14 +8,13 @@
 // process's relay publishes to the stream.
 // The load comes from this process, so the auth process's one event loop is what is measured.
 // Needs the Postgres and Redis the tests use. Run: pnpm bench acs
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import { createDevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createSamlConnection, idpConfigFromValues, MemoryReplayStore, serviceProviderUrls } from '@gatehouse/saml'
-import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
+import { uniqueEmail } from '@gatehouse/testing'
 import { machineCpuMs, processCpuMs } from '../support/cpu.ts'
-import { startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 import { summarize } from '../support/stats.ts'
+import { httpCaller, startBenchAuth } from './bench-auth.ts'
 
 const logins = Number(process.env.BENCH_LOGINS ?? 5000)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16)
@@ -45,42 +44,11 @@ async function bareValidationRate(count: number): Promise<number> {
 }
 
 // --- the auth process -------------------------------------------------------------------------
-const dataDir = temporaryDirectory()
-const auth = await startProcess('auth', {
-  PORT: String(await sparePort()),
-  DATABASE_URL: postgresUrl,
-  // A Redis database of its own: the process consumes invitation-events, which it must not take
-  // from anything else running on the machine.
-  REDIS_URL: await unusedRedisDatabaseUrl(),
-  PUBLIC_URL: 'http://localhost:3000',
-  DATA_DIR: dataDir.path,
-  LOG_LEVEL: 'warn',
-  // Sign-in starts are limited per network: each start comes from an address of its own, as the
-  // people of a real tenant do, named by the bench as a trusted gateway would.
-  TRUST_PROXY: 'loopback',
-})
+// Sign-in starts are limited per network: each start comes from an address of its own, as the
+// people of a real tenant do, named by the bench as a trusted gateway would.
+const { auth, stop } = await startBenchAuth({ TRUST_PROXY: 'loopback' })
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
-
-function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; cookies: string[]; location?: string; body: string }>((resolve, reject) => {
-    const outgoing = request(`${auth.url}${path}`, { method, headers, agent }, (incoming) => {
-      let text = ''
-      incoming.on('data', (chunk) => {
-        text += chunk
-      })
-      incoming.on('end', () =>
-        resolve({
-          status: incoming.statusCode ?? 0,
-          cookies: incoming.headers['set-cookie'] ?? [],
-          ...(incoming.headers.location ? { location: incoming.headers.location } : {}),
-          body: text,
-        }),
-      )
-    })
-    outgoing.on('error', reject)
-    outgoing.end(body)
-  })
-}
+const call = httpCaller(auth.url, agent)
 const json = (value: unknown) => JSON.stringify(value)
 const jsonHeaders = (cookie?: string) => ({ 'content-type': 'application/json', ...(cookie ? { cookie } : {}) })
 
@@ -180,8 +148,7 @@ const floorRate = floorForms.length / floorSeconds
 const floorBusy = (processCpuMs(auth.pid) - floorCpuBefore) / (floorSeconds * 1000)
 
 agent.destroy()
-await auth.stop()
-dataDir.remove()
+await stop()
 
 const bareRate = await bareValidationRate(2300)
 const machineBusyMs = machineAfter.busy - machineBefore.busy

@@ -13,12 +13,11 @@ import { readFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { idpConfigFromMetadata, SamlConfigError } from '@gatehouse/saml'
 import { costliestAllowedMetadata, hostileMetadata } from '@gatehouse/saml/hostile-metadata'
-import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
+import { uniqueEmail } from '@gatehouse/testing'
 import { processCpuMs } from '../support/cpu.ts'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
-import { startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 import { summarize } from '../support/stats.ts'
+import { startBenchAuth } from './bench-auth.ts'
 
 const entraMetadata = readFileSync(
   new URL('../fixtures/entra/ssoready-2023.federation-metadata.xml', import.meta.url),
@@ -68,15 +67,7 @@ console.log(
 )
 
 // --- 2. a bystander's sign-in, idle and beside 4 hostile uploaders ---------------------------------
-const dataDir = temporaryDirectory()
-const auth = await startProcess('auth', {
-  PORT: String(await sparePort()),
-  DATABASE_URL: postgresUrl,
-  REDIS_URL: await unusedRedisDatabaseUrl(),
-  PUBLIC_URL: 'http://localhost:3000',
-  DATA_DIR: dataDir.path,
-  LOG_LEVEL: 'warn',
-})
+const { auth, stop } = await startBenchAuth()
 const password = 'bench password 0123'
 
 async function signUp() {
@@ -140,8 +131,7 @@ for (let round = 0; round < rounds; round++) {
 const answered = once(uploaders, 'message')
 tell('stop')
 const [statuses] = (await answered) as [Record<string, number>]
-await auth.stop()
-dataDir.remove()
+await stop()
 
 const idleFigures = summarize(idle)
 const loadedFigures = summarize(loaded)

@@ -12,15 +12,14 @@
 // the ACS, as the browser sees it. On a shared 2-core machine the figures follow the load
 // average, which is printed with them.
 // Run from the repository root: pnpm bench sign-in-history (BENCH_SIGN_INS, default 500).
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import { loadavg } from 'node:os'
 import { createDevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
-import { eventually, postgresUrl, sparePort, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
+import { eventually, postgresUrl, uniqueEmail } from '@gatehouse/testing'
 import postgres from 'postgres'
 import { uniqueLoopbackAddress } from '../support/http-client.ts'
-import { startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 import { summarize } from '../support/stats.ts'
+import { httpCaller, startBenchAuth } from './bench-auth.ts'
 
 const signIns = Number(process.env.BENCH_SIGN_INS ?? 500)
 const warmUp = 50
@@ -28,46 +27,11 @@ const gapMs = 10
 const targetIdleP99Ms = 50
 
 const idp = createDevIdp({ keys: await generateSigningKeys() })
-const dataDir = temporaryDirectory()
-const auth = await startProcess('auth', {
-  PORT: String(await sparePort()),
-  DATABASE_URL: postgresUrl,
-  REDIS_URL: await unusedRedisDatabaseUrl(),
-  PUBLIC_URL: 'http://localhost:3000',
-  DATA_DIR: dataDir.path,
-  LOG_LEVEL: 'warn',
-})
+const { auth, stop } = await startBenchAuth()
 const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} })
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-
 // Each sign-in from a loopback address of its own (a network may start 120 sign-ins a minute).
-function call(
-  method: string,
-  path: string,
-  body?: string,
-  headers: Record<string, string> = {},
-  localAddress?: string,
-) {
-  return new Promise<{ status: number; cookies: string[]; location?: string; body: string }>((resolve, reject) => {
-    const connection = localAddress ? { agent: false as const, localAddress } : { agent }
-    const outgoing = request(`${auth.url}${path}`, { method, headers, ...connection }, (incoming) => {
-      let text = ''
-      incoming.on('data', (chunk) => {
-        text += chunk
-      })
-      incoming.on('end', () =>
-        resolve({
-          status: incoming.statusCode ?? 0,
-          cookies: incoming.headers['set-cookie'] ?? [],
-          ...(incoming.headers.location ? { location: incoming.headers.location } : {}),
-          body: text,
-        }),
-      )
-    })
-    outgoing.on('error', reject)
-    outgoing.end(body)
-  })
-}
+const call = httpCaller(auth.url, agent)
 const jsonHeaders = (cookie?: string) => ({ 'content-type': 'application/json', ...(cookie ? { cookie } : {}) })
 
 try {
@@ -157,7 +121,6 @@ try {
   console.log(`target: p99 ≤ ${targetIdleP99Ms} ms idle — ${lag.p99 <= targetIdleP99Ms ? 'met' : 'NOT met'}`)
   if (lag.n !== signIns) throw new Error(`expected ${signIns} rows, found ${lag.n}`)
 } finally {
-  await auth.stop()
+  await stop()
   await sql.end()
-  dataDir.remove()
 }
