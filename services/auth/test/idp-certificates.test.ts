@@ -6,6 +6,7 @@ import {
   type ConnectionView,
   invitationAccepted,
   postAndConfirm,
+  sessionCookieOf,
   signUp,
   startAuthApp,
   strongPassword,
@@ -49,7 +50,10 @@ describe('IdP certificate rollover with overlap', () => {
     assert.ok(oldCertificate && newCertificate)
     assert.equal(oldCertificate.fingerprintSha256, connection.idp?.certificates[0]?.fingerprintSha256)
     assert.equal((await signIn(renewed)).statusCode, 302)
-    assert.equal((await signIn(idp)).statusCode, 302)
+    const signedByOld = await signIn(idp)
+    assert.equal(signedByOld.statusCode, 302)
+    const oldSession = sessionCookieOf(signedByOld)
+    assert.ok(oldSession)
 
     // Colons are optional in the path: a fingerprint as some IdPs show a thumbprint.
     const removed = await admin.app.inject({
@@ -64,6 +68,13 @@ describe('IdP certificate rollover with overlap', () => {
       ),
       [newCertificate.fingerprintSha256],
     )
+    // A removed certificate may be a leaked one: the sessions the connection opened end with it.
+    const afterRemoval = await replica.app.inject({
+      method: 'GET',
+      url: '/v1/auth/session',
+      headers: { cookie: oldSession },
+    })
+    assert.equal(afterRemoval.statusCode, 401, afterRemoval.body)
     // The replica still holds the two-certificate copy: the login's statement sees the new version.
     const refused = await signIn(idp)
     assert.equal(refused.statusCode, 400)

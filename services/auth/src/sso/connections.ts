@@ -398,7 +398,9 @@ export function createConnectionService(deps: {
           action: 'sso.certificate_removed',
           changes: { fingerprint: wanted },
         })
-        await announce(tx, updated, actor, 'certificate_removed', { endSessions: false, fingerprints: [wanted] })
+        // A certificate is removed when its key is retired or leaked; sessions do not record which
+        // certificate signed them, so every session the connection opened ends (forged ones with it).
+        await announce(tx, updated, actor, 'certificate_removed', { endSessions: true, fingerprints: [wanted] })
         return view(updated)
       })
       deps.events.wake()
