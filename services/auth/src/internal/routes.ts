@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors, IntrospectionAnswer, IntrospectionRequest, normalizeEmail } from '@gatehouse/server'
-import { ErrorRef } from '../http-schemas.ts'
+import { Type } from 'typebox'
+import { ErrorRef, Uuid } from '../http-schemas.ts'
+import type { MembershipService } from '../memberships/service.ts'
 import { accountAuthentication, signInFor, workspaceAuthentication } from '../sessions/reach.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import { authenticationView, type SessionService } from '../sessions/service.ts'
 import { findWorkspaceAccess } from '../workspaces/repo.ts'
+import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
 
 /**
  * Service-to-service calls (bearer INTERNAL_TOKEN), e.g. the invitation service asking who a
@@ -13,7 +16,9 @@ import { findWorkspaceAccess } from '../workspaces/repo.ts'
 export const internalRoutes: FastifyPluginAsyncTypebox<{
   db: AuthDatabase
   sessions: SessionService
-}> = async (app, { db, sessions }) => {
+  workspaces: WorkspaceService
+  memberships: MembershipService
+}> = async (app, { db, sessions, workspaces, memberships }) => {
   app.post(
     '/internal/introspect',
     {
@@ -49,6 +54,30 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
         account: account ? authenticationView(account) : null,
         workspace,
       }
+    },
+  )
+
+  // The invitation service revoking an accepted invitation: the membership it made is removed for
+  // the admin whose session is forwarded, with the same authorization and rules as
+  // DELETE /v1/workspaces/:workspaceId/members/:userId (one place decides, and the admin gets its
+  // answer synchronously: a 204 means the person's SSO into the workspace is already refused).
+  app.post(
+    '/internal/memberships/remove',
+    {
+      config: { access: 'internal' },
+      schema: {
+        hide: true,
+        body: Type.Object({ sessionToken: Type.String({ maxLength: 1024 }), workspaceId: Uuid, userId: Uuid }),
+        response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
+      },
+    },
+    async (request, reply) => {
+      const signedIn = await sessions.findByCookie(request.body.sessionToken)
+      if (!signedIn) throw errors.unauthenticated()
+      const { workspaceId, userId } = request.body
+      const granted = await workspaces.authorize(workspaceId, signedIn, adminRoles)
+      await memberships.remove(workspaceId, userId, { userId: signedIn.user.id, session: granted.session })
+      return reply.status(204).send(null)
     },
   )
 }
