@@ -28,6 +28,7 @@ const Invitation = Type.Object({
   createdAt: DateTime,
   expiresAt: DateTime,
   acceptedAt: Type.Optional(DateTime),
+  revokedAt: Type.Optional(DateTime),
 })
 
 export const invitationRoutes: FastifyPluginAsyncTypebox<{
@@ -46,6 +47,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     createdAt: invitation.createdAt.toISOString(),
     expiresAt: invitation.expiresAt.toISOString(),
     ...(invitation.acceptedAt ? { acceptedAt: invitation.acceptedAt.toISOString() } : {}),
+    ...(invitation.revokedAt ? { revokedAt: invitation.revokedAt.toISOString() } : {}),
   })
   const identify =
     (request: FastifyRequest): Identify =>
@@ -119,13 +121,19 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       config: workspaceAdmin,
       schema: {
         tags: ['invitations'],
-        summary: 'Revoke a pending invitation',
+        summary: 'Revoke a pending invitation, or remove the membership an accepted one made',
+        description:
+          'For an accepted invitation this is removing that member (DELETE /v1/workspaces/:workspaceId/members/:userId in auth, with its rules and refusals: 403 `role_not_manageable`, 409 `last_owner`); the invitation then shows `revoked` with `revokedAt`.',
         params: Type.Object({ invitationId: Uuid }),
         response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
       },
     },
     async (request, reply) => {
-      await invitations.revoke(identify(request), request.params.invitationId)
+      await invitations.revoke(
+        identify(request),
+        (membership) => deps.auth.removeMember(request, membership),
+        request.params.invitationId,
+      )
       return reply.status(204).send(null)
     },
   )

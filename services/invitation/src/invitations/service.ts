@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createEvent, type OutboxTable, writeEvent } from '@gatehouse/events'
-import { type Authentication, errors, normalizeEmail, reauthenticationRequired } from '@gatehouse/server'
+import { AppError, type Authentication, errors, normalizeEmail, reauthenticationRequired } from '@gatehouse/server'
 import type { InvitationDatabase } from '../db/database.ts'
 import type { InvitationRole, InvitationRow } from '../db/schema.ts'
 import { renderInvitationEmail } from '../emails/invitation-email.ts'
@@ -16,6 +16,7 @@ import {
   findInvitationByTokenHash,
   insertInvitation,
   listInvitations,
+  markMembershipRemoved,
   markRevoked,
   replaceToken,
 } from './repo.ts'
@@ -24,6 +25,8 @@ export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired'
 
 /** Asks auth who the request's session is, optionally about a workspace and an email there. */
 export type Identify = (about?: { workspaceId?: string; email?: string }) => Promise<Introspection>
+/** Asks auth to remove a membership for the requesting admin (auth applies its own rules). */
+export type RemoveMember = (membership: { workspaceId: string; userId: string }) => Promise<void>
 
 export interface InvitationServiceDeps {
   db: InvitationDatabase
@@ -188,10 +191,23 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       deps.wakeEmails()
     },
 
-    /** Revokes a pending invitation; revoking a revoked one again changes nothing. */
-    async revoke(identify: Identify, invitationId: string) {
+    /**
+     * Revokes a pending invitation; revoking an accepted one removes the membership it made (auth
+     * decides, with its members route's rules, before this answers); revoking a revoked one again
+     * changes nothing.
+     */
+    async revoke(identify: Identify, removeMember: RemoveMember, invitationId: string) {
       const { invitation, reachedBy } = await invitationForAdmin(identify, invitationId)
       if (invitation.status === 'revoked') return
+      if (invitation.status === 'accepted' && invitation.acceptedBy) {
+        const membership = { workspaceId: invitation.workspaceId, userId: invitation.acceptedBy }
+        await removeMember(membership).catch((error: unknown) => {
+          // Already removed (the members page, or they left): the invitation only has to show it.
+          if (!(error instanceof AppError && error.code === 'member_not_found')) throw error
+        })
+        await markMembershipRemoved(db, membership.workspaceId, membership.userId, deps.now())
+        return
+      }
       if (invitation.status !== 'pending') throw invitationErrors.notPending()
       const now = deps.now()
       await db.transaction(async (tx) => {
