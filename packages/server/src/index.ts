@@ -24,7 +24,7 @@ export {
   runsWorkers,
   servesApi,
 } from './config.ts'
-export { normalizeEmail } from './email.ts'
+export { isEmailAddress, normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
 export { escapeHtml } from './html.ts'
 export { loggerOptions } from './logger.ts'
