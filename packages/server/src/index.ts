@@ -8,6 +8,7 @@ export {
   type ReadinessCheck,
   Uuid,
 } from './app.ts'
+export { BoundedCache } from './bounded-cache.ts'
 export {
   type BaseConfig,
   ConfigError,
@@ -54,3 +55,4 @@ export {
   SessionMethod,
   SignIn,
 } from './session-reach.ts'
+export { withTimeout } from './timeout.ts'
