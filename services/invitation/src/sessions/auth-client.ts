@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import {
   AppError,
+  BoundedCache,
   errors,
   type IntrospectionAnswer,
   type IntrospectionRequest,
@@ -50,7 +51,7 @@ export function createAuthClient(options: AuthClientOptions) {
     options.internalToken,
     timeoutMs,
   )
-  const cache = new Map<string, { until: number; answer: Introspection }>()
+  const cache = new BoundedCache<string, Introspection>({ capacity: maximumCachedAnswers, ttlMs: cacheMs })
 
   /** `requestId`: the request this call serves, so auth's log lines carry the same id. */
   async function introspect(
@@ -62,7 +63,7 @@ export function createAuthClient(options: AuthClientOptions) {
       .update(JSON.stringify([sessionToken, about.workspaceId ?? null]))
       .digest('base64url')
     const cached = about.email === undefined ? cache.get(key) : undefined
-    if (cached && cached.until > Date.now()) return cached.answer
+    if (cached) return cached
 
     let response: { status: number; body: string }
     try {
@@ -73,12 +74,7 @@ export function createAuthClient(options: AuthClientOptions) {
     if (response.status === 401) throw errors.unauthenticated()
     const answer = response.status === 200 ? parseAnswer(response.body) : undefined
     if (!answer) throw invitationErrors.authUnavailable(undefined, { reason: `auth answered ${response.status}` })
-    if (cache.size >= maximumCachedAnswers) {
-      const now = Date.now()
-      for (const [cachedKey, entry] of cache) if (entry.until <= now) cache.delete(cachedKey)
-      if (cache.size >= maximumCachedAnswers) cache.clear()
-    }
-    if (about.email === undefined) cache.set(key, { until: Date.now() + cacheMs, answer })
+    if (about.email === undefined) cache.set(key, answer)
     return answer
   }
 
