@@ -127,6 +127,12 @@ describe('sessions a person sees and ends', () => {
       ).description,
       'Edge on Linux',
     )
+    assert.equal(
+      deviceOf(
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36',
+      ).description,
+      'Chrome on Linux',
+    )
     assert.equal(deviceOf(null).description, 'No device information')
     assert.equal(deviceOf('x'.repeat(100_000)).description, 'Unknown device')
     assert.equal(deviceOf(`${'Version/1 '.repeat(20_000)}Safari/`).browser, null)

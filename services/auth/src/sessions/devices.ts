@@ -16,7 +16,7 @@ const browsers: [RegExp, string][] = [
   [/\bEdg(?:e|A|iOS)?\/\d/, 'Edge'],
   [/\bOPR\/\d/, 'Opera'],
   [/\bFirefox\/\d|\bFxiOS\/\d/, 'Firefox'],
-  [/\bChrom(?:e|ium)\/\d|\bCriOS\/\d/, 'Chrome'],
+  [/\b(?:Headless)?Chrom(?:e|ium)\/\d|\bCriOS\/\d/, 'Chrome'],
   [/\bVersion\/\d[\d.]* (?:Mobile\/\w+ )?Safari\//, 'Safari'],
   [/\bcurl\/\d/, 'curl'],
 ]
