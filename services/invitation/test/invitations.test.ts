@@ -324,6 +324,28 @@ describe('invitations', () => {
     await waitForMemberships(auth, memberAccount.cookie, (list) => list.length === 1)
   })
 
+  it('an account whose address is not proven sees no invitations on its home page and cannot accept one from there', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const invited = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const account = await signUp(auth.app, invited.email)
+    const mine = await invitation.app.inject({ url: '/v1/invitations/mine', headers: { cookie: account.cookie } })
+    assert.equal(mine.statusCode, 200)
+    assert.deepEqual(mine.json(), { addressProven: false, invitations: [] })
+    const acceptById = (cookie: string) =>
+      invitation.app.inject({
+        method: 'POST',
+        url: `/v1/invitations/${invited.invitation.id}/accept`,
+        headers: { cookie },
+      })
+    const refused = await acceptById(account.cookie)
+    assert.equal(refused.statusCode, 403)
+    assert.equal(refused.json().error, 'email_unconfirmed')
+    // Someone else's invitation is as unknown as a wrong link.
+    const stranger = await signUp(auth.app)
+    assert.equal((await acceptById(stranger.cookie)).json().error, 'invalid_token')
+    assert.equal((await lookup(invitation, invited.token)).json().status, 'pending')
+  })
+
   it('a member removed in auth shows as revoked in the workspace’s invitations', async () => {
     const { owner, workspace } = await ownerWithWorkspace(auth)
     const member = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)

@@ -47,6 +47,20 @@ export async function currentSession() {
   }
 }
 
+/**
+ * Auth records a membership when it processes `invitation.accepted` from the queue: waits (up to
+ * 10 s) until the session shows one that `matches` with SSO allowed, so that "you can use SSO" is
+ * true when a page says it. Resolves with whether it did.
+ */
+export async function waitForMembership(matches) {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const session = await currentSession().catch(() => null)
+    if (session?.memberships.some((membership) => matches(membership) && membership.ssoAllowed)) return true
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  return false
+}
+
 /** Sends people who are not signed in to the login page, coming back here afterwards. */
 export function goToLogin() {
   const returnTo = location.pathname + location.search

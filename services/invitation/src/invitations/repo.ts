@@ -127,3 +127,13 @@ export async function markMembershipRemoved(db: Executor, workspaceId: string, u
     )
     .returning({ id: invitations.id })
 }
+
+/** The open invitations of an address, newest first (bounded: a home page's list). */
+export function listOpenInvitationsFor(db: Executor, email: string, now: Date, limit = 50): Promise<InvitationRow[]> {
+  return db
+    .select()
+    .from(invitations)
+    .where(and(eq(invitations.email, email), openAt(now)))
+    .orderBy(desc(invitations.createdAt), desc(invitations.id))
+    .limit(limit)
+}

@@ -16,6 +16,7 @@ import {
   findInvitationByTokenHash,
   insertInvitation,
   listInvitations,
+  listOpenInvitationsFor,
   markMembershipRemoved,
   markRevoked,
   replaceToken,
@@ -240,34 +241,65 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       if (!actor.account) throw passwordReauthentication()
       const invitation = await findInvitationByTokenHash(db, hashInvitationToken(token))
       if (!invitation) throw invitationErrors.invalidToken()
-      if (actor.user.createdVia !== 'password') {
-        throw invitationErrors.emailMismatch('Sign up with a password using the invited email address, then accept.')
-      }
-      if (normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.emailMismatch()
-
-      const now = deps.now()
-      throwUnlessOpen(invitation, now)
-      const event = createEvent(
-        'invitation.accepted',
-        {
-          ...summary(invitation),
-          userId: actor.user.id,
-          role: invitation.role,
-          acceptedAt: now.toISOString(),
-          actingSession: actingSession(actor.account),
-        },
-        now,
-      )
-      if (!(await acceptOpenInvitation(db, { invitationId: invitation.id, userId: actor.user.id, now, event }))) {
-        // Another request changed it between the read and the update (a double click, a revoke).
-        const current = await findInvitation(db, invitation.id)
-        if (current) throwUnlessOpen(current, now)
-        throw invitationErrors.invalidToken()
-      }
-      const accepted: InvitationRow = { ...invitation, status: 'accepted', acceptedAt: now, acceptedBy: actor.user.id }
-      deps.wakeEvents()
-      return accepted
+      return acceptFor(actor, actor.account, invitation)
     },
+
+    /**
+     * The open invitations waiting for the signed-in person's address, for their home page: only
+     * once the address is proven (an account anyone could have made with it sees nothing).
+     */
+    async mine(identify: Identify) {
+      const actor = await identify()
+      if (!actor.account) throw passwordReauthentication()
+      const email = normalizeEmail(actor.user.email)
+      const addressProven = actor.user.emailConfirmed === true
+      const invitations = addressProven && email ? await listOpenInvitationsFor(db, email, deps.now()) : []
+      return { addressProven, invitations }
+    },
+
+    /**
+     * Accepts one of those from the home page: the proven address stands in for the link (the
+     * link's token is only ever in the email), with the same rules as accepting by the link.
+     */
+    async acceptById(identify: Identify, invitationId: string) {
+      const actor = await identify()
+      if (!actor.account) throw passwordReauthentication()
+      const invitation = await findInvitation(db, invitationId)
+      // Someone else's invitation is as unknown as a wrong token.
+      if (!invitation || normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.invalidToken()
+      if (actor.user.emailConfirmed !== true) throw invitationErrors.emailUnconfirmed()
+      return acceptFor(actor, actor.account, invitation)
+    },
+  }
+
+  async function acceptFor(actor: Introspection, account: Authentication, invitation: InvitationRow) {
+    if (actor.user.createdVia !== 'password') {
+      throw invitationErrors.emailMismatch('Sign up with a password using the invited email address, then accept.')
+    }
+    if (normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.emailMismatch()
+
+    const now = deps.now()
+    throwUnlessOpen(invitation, now)
+    const event = createEvent(
+      'invitation.accepted',
+      {
+        ...summary(invitation),
+        userId: actor.user.id,
+        role: invitation.role,
+        acceptedAt: now.toISOString(),
+        actingSession: actingSession(account),
+      },
+      now,
+    )
+    if (!(await acceptOpenInvitation(db, { invitationId: invitation.id, userId: actor.user.id, now, event }))) {
+      // Another request changed it between the read and the update (a double click, a revoke).
+      const current = await findInvitation(db, invitation.id)
+      if (current) throwUnlessOpen(current, now)
+      throw invitationErrors.invalidToken()
+    }
+    const accepted: InvitationRow = { ...invitation, status: 'accepted', acceptedAt: now, acceptedBy: actor.user.id }
+    deps.wakeEvents()
+    return accepted
   }
 }
 

@@ -108,6 +108,13 @@ ${statusRegion('home-status')}
 <ul class="workspaces" id="workspace-list" aria-labelledby="home-title"></ul>
 <p><a href="/account/sessions" id="sessions-link">Your sessions</a></p>
 </section>
+<section class="card" id="pending-invitations" aria-labelledby="pending-invitations-title" hidden>
+<h2 id="pending-invitations-title">Invitations waiting for you</h2>
+<p class="hint">Once you accept, the workspace’s identity provider will be able to sign you in to that workspace.</p>
+<ul class="workspaces" id="pending-invitations-list" aria-labelledby="pending-invitations-title"></ul>
+${statusRegion('pending-invitations-status')}
+${errorRegion('pending-invitations-error')}
+</section>
 <section class="card" aria-labelledby="create-workspace-title">
 <h2 id="create-workspace-title">Create a workspace</h2>
 <form id="create-workspace-form" class="inline">
