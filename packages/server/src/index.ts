@@ -54,3 +54,9 @@ export {
   SessionMethod,
   SignIn,
 } from './session-reach.ts'
+export {
+  createWorkerPool,
+  serveWorkerTasks,
+  type WorkerPool,
+  type WorkerPoolOptions,
+} from './worker-pool.ts'
