@@ -1,9 +1,9 @@
 // SAML logins per second through the ACS route of one real auth process, over loopback HTTP,
 // beside @gatehouse/saml's bare validation rate measured in the same run on the same kind of
 // responses. Each login is SP-initiated (the sign-in that finishes at the ACS in one step; an
-// unsolicited one waits for the person's confirmation): its start (GET /login, which keeps the
-// request in Redis and sets the binding cookie) is made before timing, and the timed part posts a
-// fresh signed response answering it, with its RelayState and binding cookie, for an SSO-allowed
+// unsolicited one waits for the person's confirmation): its start (GET /login, which gives the
+// browser the start's cookie) is made before timing, and the timed part posts a fresh signed
+// response answering it, with its RelayState and the start's cookie, for an SSO-allowed
 // member; every login writes a session and an auth.login.succeeded outbox row that the
 // process's relay publishes to the stream.
 // The load comes from this process, so the auth process's one event loop is what is measured.
@@ -67,7 +67,7 @@ const configured = await call(
 )
 const connection = JSON.parse(configured.body).connection
 
-/** One SP-initiated login, started: the form the IdP's answer posts and the browser's binding cookie. */
+/** One SP-initiated login, started: the form the IdP's answer posts and the start's cookie. */
 interface StartedLogin {
   form: string
   cookie: string
