@@ -14,7 +14,7 @@ import { createSamlConnection, idpConfigFromValues, MemoryReplayStore, servicePr
 import { uniqueEmail } from '@gatehouse/testing'
 import { machineCpuMs, processCpuMs } from '../support/cpu.ts'
 import { summarize } from '../support/stats.ts'
-import { httpCaller, startBenchAuth } from './bench-auth.ts'
+import { httpCaller, manySignIns, startBenchAuth } from './bench-auth.ts'
 
 const logins = Number(process.env.BENCH_LOGINS ?? 5000)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16)
@@ -46,7 +46,7 @@ async function bareValidationRate(count: number): Promise<number> {
 // --- the auth process -------------------------------------------------------------------------
 // Sign-in starts are limited per network: each start comes from an address of its own, as the
 // people of a real tenant do, named by the bench as a trusted gateway would.
-const { auth, stop } = await startBenchAuth({ TRUST_PROXY: 'loopback' })
+const { auth, stop } = await startBenchAuth({ TRUST_PROXY: 'loopback', ...manySignIns })
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
 const call = httpCaller(auth.url, agent)
 const json = (value: unknown) => JSON.stringify(value)

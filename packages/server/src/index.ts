@@ -15,6 +15,7 @@ export {
   loadBaseConfig,
   type ProcessRole,
   readChoice,
+  readCount,
   readDuration,
   readMaxEventLoopDelay,
   readPort,

@@ -95,6 +95,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     connections: createConnectionCache({ db, publicUrl, keys }),
     refusals: createRefusalLimit(redis),
     signIns,
+    signInLimits: config.ssoSignInLimits,
+    log: app.log,
   })
   app.decorate('workspaces', workspaces)
 

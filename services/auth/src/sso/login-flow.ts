@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { isEmailAddress, type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { errors, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import { AppError, enforceLimits, errors, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
+import type { SsoSignInLimits } from '../config.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents, LoginRefusal } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
@@ -77,7 +79,35 @@ export function createLoginFlow(deps: {
   connections: ConnectionCache
   refusals: RefusalLimit
   signIns: SignInMetrics
+  signInLimits: SsoSignInLimits
+  log: FastifyBaseLogger
 }) {
+  /**
+   * Each SSO sign-in opens a session row, and the connection's IdP can mint genuine responses at
+   * will: successful sign-ins per (account, connection) are limited, 429 `rate_limited` with
+   * Retry-After past it. A person starts one per tab or when a session ends; 10 a minute covers a
+   * burst of tabs and double clicks, 60 an hour a whole day of reopened sessions (sessions last
+   * hours), so only a script reaches them, and each account holds at most 60 new sessions per
+   * connection an hour. Counted once per judged response, before its session opens.
+   */
+  async function limitSignIns(connectionId: string, email: string) {
+    const subject = `${connectionId}:${email}`
+    const message = (wait: string) => `Too many sign-ins to this workspace in a row. Wait ${wait} and sign in again.`
+    try {
+      await enforceLimits(
+        deps.redis,
+        [
+          { name: 'sso-sign-in:minute', limit: deps.signInLimits.perMinute, windowSeconds: 60, subject, message },
+          { name: 'sso-sign-in:hour', limit: deps.signInLimits.perHour, windowSeconds: 3600, subject, message },
+        ],
+        deps.log,
+      )
+    } catch (error) {
+      if (error instanceof AppError && error.statusCode === 429) deps.signIns.sso('rate_limited')
+      throw error
+    }
+  }
+
   async function refuse(
     row: ConnectionRow,
     attempt: { email: string; userId?: string; initiation: 'sp' | 'idp' },
@@ -160,6 +190,8 @@ export function createLoginFlow(deps: {
         return authErrors.ssoNotAllowed(message)
       }
 
+      // Only a response that may sign in counts (an unsolicited one counts when confirmed).
+      if (ours) await limitSignIns(cached.row.id, identity.email)
       for (let tries = 1; ; tries++) {
         const { row } = connection
         const login = {
@@ -210,6 +242,7 @@ export function createLoginFlow(deps: {
         })
       }
       const { row } = await deps.connections.usable(connectionId, { fresh: true })
+      await limitSignIns(row.id, waiting.email)
       const opened = await open(row, waiting, client)
       if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: '/' }
       if (opened.outcome === 'not_allowed') throw authErrors.ssoNotAllowed()

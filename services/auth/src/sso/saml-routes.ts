@@ -57,6 +57,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     // Why a sign-in was refused is what an operator helping a workspace set up SSO needs to see
     // (the person's email is in the auth.login.failed event, not in the log).
     else request.log.info({ code: appError.code, reason: appError.details.reason }, 'SAML sign-in refused')
+    // Retry-After of a rate limit, among others.
+    if (appError) reply.headers(appError.headers)
     const status = appError?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500)
     const body: { error: string; message: string; reason?: unknown } = appError
       ? { error: appError.code, message: appError.message, ...appError.details }
