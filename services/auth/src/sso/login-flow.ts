@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { isEmailAddress, type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { AppError, enforceLimits, errors, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
+import { AppError, enforceLimits, errors, isEmailAddress, normalizeEmail, sameOriginPath } from '@gatehouse/server'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
