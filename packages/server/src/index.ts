@@ -8,6 +8,7 @@ export {
   type ReadinessCheck,
   Uuid,
 } from './app.ts'
+export { BoundedCache } from './bounded-cache.ts'
 export {
   type BaseConfig,
   ConfigError,
@@ -24,7 +25,7 @@ export {
   runsWorkers,
   servesApi,
 } from './config.ts'
-export { normalizeEmail } from './email.ts'
+export { isEmailAddress, normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
 export { escapeHtml } from './html.ts'
 export { loggerOptions } from './logger.ts'
@@ -40,7 +41,15 @@ export {
   type RateLimitRule,
   rateLimit,
 } from './rate-limit.ts'
-export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
+export {
+  type CreateRedisOptions,
+  closeRedis,
+  createRedis,
+  isRedisUnavailable,
+  pingRedis,
+  type RedisLog,
+  RedisUnavailableError,
+} from './redis.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
@@ -54,3 +63,4 @@ export {
   SessionMethod,
   SignIn,
 } from './session-reach.ts'
+export { withTimeout } from './timeout.ts'
