@@ -30,6 +30,7 @@ import { createSignInMetrics } from './sign-in-metrics.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
+import { createIdpConfigParser } from './sso/idp-config-parser.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
@@ -87,7 +88,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const memberships = createMembershipService({ db, events })
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
-  const connections = createConnectionService({ db, publicUrl, keys, events })
+  const idpParser = createIdpConfigParser({ log: app.log })
+  app.addHook('onClose', () => idpParser.close())
+  const connections = createConnectionService({ db, publicUrl, keys, events, idpParser })
   const loginFlow = createLoginFlow({
     db,
     redis,
@@ -97,6 +100,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     connections: createConnectionCache({ db, publicUrl, keys }),
     refusals: createRefusalLimit(redis),
     signIns,
+    signInLimits: config.ssoSignInLimits,
+    log: app.log,
   })
   app.decorate('workspaces', workspaces)
 
