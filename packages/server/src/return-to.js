@@ -31,5 +31,8 @@ export function sameOriginPath(raw, origin) {
   // Dot segments resolve away (`/.//evil.example` -> `//evil.example`): what is returned must
   // itself not read as another host.
   if (resolved.pathname.startsWith('//') || resolved.pathname.startsWith('/\\')) return null
-  return `${resolved.pathname}${resolved.search}${resolved.hash}`
+  const path = `${resolved.pathname}${resolved.search}${resolved.hash}`
+  // Percent-encoding can make it six times longer than what was typed (each `é` is `%C3%A9`): the
+  // limit holds for what is returned, which a pending sign-in's cookie stores.
+  return path.length > MAX_RETURN_TO_LENGTH ? null : path
 }

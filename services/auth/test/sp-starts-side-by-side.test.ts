@@ -172,6 +172,18 @@ describe('SP-initiated sign-ins side by side in one browser', () => {
     assert.equal(crossed.acs.statusCode, 400, crossed.acs.body)
   })
 
+  it('keeps a start under 1 KB when its returnTo only grows past the limit once percent-encoded', async () => {
+    const setup = await workspaceWithSso(auth.app)
+    const browser = new CookieJar()
+    // 512 characters as typed, over 3,000 as a path: the start's cookie must not carry that.
+    const started = await start(browser, setup.connection, `/${'\u00e9'.repeat(511)}`)
+    const [name = ''] = browser.pending()
+    assert.ok((browser.cookies.get(name) ?? '').length < 1024, 'the pending cookie stays under 1 KB')
+    const { acs } = await finish(browser, setup, started, setup.owner.email)
+    assert.equal(acs.statusCode, 302, acs.body)
+    assert.equal(acs.headers.location, '/')
+  })
+
   it('reads back only well-formed, unexpired pending sign-ins of bounded size', () => {
     const pending = {
       connectionId: '0b8e7f5c-3a1d-4c59-9f0e-2d6b1a4c8e71',
