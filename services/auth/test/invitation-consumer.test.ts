@@ -54,6 +54,30 @@ describe('what the invitation service relies on', () => {
     }
   })
 
+  it('an accepted invitation revoked before its event arrives never makes a membership', async () => {
+    const owner = await signUp(auth.app)
+    const bob = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, owner.cookie)
+    // Accepted at the invitation service; its event still in the outbox or on the queue (a Redis
+    // outage, a busy consumer) when the admin revokes it.
+    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
+    const removal = await auth.app.inject({
+      method: 'POST',
+      url: '/internal/memberships/remove',
+      headers: { authorization: `Bearer ${internalToken}` },
+      payload: {
+        sessionToken: owner.cookie.slice('session='.length),
+        workspaceId: workspace.id,
+        userId: bob.user.id,
+        invitationId: event.invitationId,
+      },
+    })
+    assert.equal(removal.statusCode, 204, removal.body)
+    assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'withdrawn')
+    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: bob.cookie } })
+    assert.deepEqual(session.json().memberships, [], 'the revoked invitation made no member')
+  })
+
   it('tells a holder of the internal token who a session is, and whether an email is a member', async () => {
     const owner = await signUp(auth.app)
     const workspace = await createWorkspace(auth.app, owner.cookie)

@@ -41,16 +41,22 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
       config: { access: 'internal' },
       schema: {
         hide: true,
-        body: Type.Object({ sessionToken: Type.String({ maxLength: 1024 }), workspaceId: Uuid, userId: Uuid }),
+        body: Type.Object({
+          sessionToken: Type.String({ maxLength: 1024 }),
+          workspaceId: Uuid,
+          userId: Uuid,
+          // The accepted invitation being revoked: its event, if still on its way, grants nothing.
+          invitationId: Type.Optional(Uuid),
+        }),
         response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
       },
     },
     async (request, reply) => {
       const signedIn = await sessions.findByCookie(request.body.sessionToken)
       if (!signedIn) throw errors.unauthenticated()
-      const { workspaceId, userId } = request.body
+      const { workspaceId, userId, invitationId } = request.body
       const granted = await workspaces.authorize(workspaceId, signedIn, adminRoles)
-      await memberships.remove(workspaceId, userId, { userId: signedIn.user.id, session: granted.session })
+      await memberships.remove(workspaceId, userId, { userId: signedIn.user.id, session: granted.session }, invitationId)
       return reply.status(204).send(null)
     },
   )

@@ -5,6 +5,7 @@ import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, Executor, SessionRow } from '../sessions/repo.ts'
 import { authenticationView } from '../sessions/service.ts'
 import { insertAudit } from '../sso/repo.ts'
+import { recordWithdrawnInvitation } from '../workspaces/repo.ts'
 import { deleteMembership, lockWorkspaceMembers, revokeWorkspaceSessions, updateRole } from './repo.ts'
 
 /** Who acts on a workspace's memberships: their role there and the session that reaches it. */
@@ -115,9 +116,19 @@ export function createMembershipService(deps: { db: AuthDatabase; events: AuthEv
   }
 
   return {
-    /** An owner or admin removes someone (an admin: members only); removing oneself is leaving. */
-    remove(workspaceId: string, userId: string, actor: MembershipActor): Promise<void> {
+    /**
+     * An owner or admin removes someone (an admin: members only); removing oneself is leaving.
+     * With `invitationId` (the invitation service revoking an accepted invitation), that
+     * invitation's event grants nothing from now on, even when it has not arrived yet: then there
+     * is no membership to remove and this succeeds.
+     */
+    remove(workspaceId: string, userId: string, actor: MembershipActor, invitationId?: string): Promise<void> {
       return changing(workspaceId, async (tx, locked) => {
+        if (invitationId !== undefined) {
+          if (actorRole(locked, actor) === 'member') throw errors.forbidden('Only a workspace owner or admin can do this.')
+          await recordWithdrawnInvitation(tx, invitationId)
+          if (!locked.members.some((candidate) => candidate.userId === userId)) return
+        }
         const member = memberIn(locked, userId)
         const role = actorRole(locked, actor)
         if (userId !== actor.userId) {

@@ -90,6 +90,17 @@ export async function insertMembership(db: Executor, values: typeof memberships.
 }
 
 /**
+ * An accepted invitation the invitation service revoked (POST /internal/memberships/remove): its
+ * `invitation.accepted` event may still be on its way (the outbox, the queue), and must then grant
+ * nothing. Kept beside the processed events, keyed by the invitation's id.
+ */
+const withdrawnInvitation = 'invitation.withdrawn'
+
+export async function recordWithdrawnInvitation(db: Executor, invitationId: string): Promise<void> {
+  await db.insert(processedEvents).values({ eventId: invitationId, type: withdrawnInvitation }).onConflictDoNothing()
+}
+
+/**
  * Applies an accepted invitation in one statement (atomic, one round trip on the consumer's hot
  * path): records the event id and, only when that id is new and the invited password account and
  * the workspace exist, grants (or re-grants) an SSO-allowed membership. An existing owner keeps
@@ -106,7 +117,7 @@ export async function applyAcceptedInvitation(
     role: Role
     invitationId: string
   },
-): Promise<{ newEvent: boolean; granted: boolean }> {
+): Promise<{ newEvent: boolean; granted: boolean; withdrawn: boolean }> {
   const result = await executePrepared(
     db,
     'apply_accepted_invitation',
@@ -115,19 +126,23 @@ export async function applyAcceptedInvitation(
       insert into ${processedEvents} (event_id, type) values (${event.eventId}, ${event.type})
       on conflict do nothing
       returning event_id
+    ), withdrawn as (
+      select 1 from ${processedEvents}
+      where ${processedEvents.eventId} = ${event.invitationId}::uuid and ${processedEvents.type} = ${withdrawnInvitation}
     ), eligible as (
       select ${users.id} as user_id
       from ${users} join ${workspaces} on ${workspaces.id} = ${event.workspaceId}::uuid
       where ${users.id} = ${event.userId}::uuid and ${users.email} = ${event.email} and ${users.createdVia} = 'password'
-        and exists (select 1 from processed)
+        and exists (select 1 from processed) and not exists (select 1 from withdrawn)
     ), granted as (
       insert into ${memberships} (workspace_id, user_id, role, sso_allowed, source, invitation_id)
       select ${event.workspaceId}::uuid, user_id, ${event.role}, true, 'invitation', ${event.invitationId}::uuid from eligible
       on conflict (workspace_id, user_id) do update set sso_allowed = true, invitation_id = excluded.invitation_id
       returning 1
     )
-    select (select count(*) from processed)::int as new_event, (select count(*) from granted)::int as granted`,
+    select (select count(*) from processed)::int as new_event, (select count(*) from granted)::int as granted,
+      (select count(*) from withdrawn)::int as withdrawn`,
   )
-  const [row] = rowsOf<{ new_event: number; granted: number }>(result)
-  return { newEvent: row?.new_event === 1, granted: row?.granted === 1 }
+  const [row] = rowsOf<{ new_event: number; granted: number; withdrawn: number }>(result)
+  return { newEvent: row?.new_event === 1, granted: row?.granted === 1, withdrawn: row?.withdrawn === 1 }
 }

@@ -63,9 +63,12 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
 
     /**
      * Applies an `invitation.accepted` event: the invited password account becomes a member
-     * with SSO allowed. Idempotent on the event id, so a redelivered event grants once.
+     * with SSO allowed. Idempotent on the event id, so a redelivered event grants once; an
+     * invitation revoked before its event arrived grants nothing.
      */
-    async grantMembershipFromInvitation(event: InvitationAccepted): Promise<'granted' | 'duplicate' | 'no_account'> {
+    async grantMembershipFromInvitation(
+      event: InvitationAccepted,
+    ): Promise<'granted' | 'duplicate' | 'withdrawn' | 'no_account'> {
       const applied = await applyAcceptedInvitation(deps.db, {
         eventId: event.id,
         type: event.type,
@@ -76,6 +79,7 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
         invitationId: event.invitationId,
       })
       if (!applied.newEvent) return 'duplicate'
+      if (applied.withdrawn) return 'withdrawn'
       return applied.granted ? 'granted' : 'no_account'
     },
   }

@@ -27,7 +27,7 @@ export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired'
 /** Asks auth who the request's session is, optionally about a workspace and an email there. */
 export type Identify = (about?: { workspaceId?: string; email?: string }) => Promise<Introspection>
 /** Asks auth to remove a membership for the requesting admin (auth applies its own rules). */
-export type RemoveMember = (membership: { workspaceId: string; userId: string }) => Promise<void>
+export type RemoveMember = (membership: { workspaceId: string; userId: string; invitationId: string }) => Promise<void>
 
 export interface InvitationServiceDeps {
   db: InvitationDatabase
@@ -202,7 +202,8 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       if (invitation.status === 'revoked') return
       if (invitation.status === 'accepted' && invitation.acceptedBy) {
         const membership = { workspaceId: invitation.workspaceId, userId: invitation.acceptedBy }
-        await removeMember(membership).catch((error: unknown) => {
+        // With the invitation's id: its event may not have reached auth yet, and must then grant nothing.
+        await removeMember({ ...membership, invitationId: invitation.id }).catch((error: unknown) => {
           // Already removed (the members page, or they left): the invitation only has to show it.
           if (!(error instanceof AppError && error.code === 'member_not_found')) throw error
         })

@@ -94,7 +94,10 @@ export function createAuthClient(options: AuthClientOptions) {
      * Asks auth to remove a membership for the admin whose session the request carries: auth
      * decides with the same rules as its own members route, and its refusal is this answer too.
      */
-    async removeMember(request: FastifyRequest, membership: { workspaceId: string; userId: string }): Promise<void> {
+    async removeMember(
+      request: FastifyRequest,
+      membership: { workspaceId: string; userId: string; invitationId?: string },
+    ): Promise<void> {
       const token = request.cookies[sessionCookieName]
       if (!token || token.length > 1024) throw errors.unauthenticated()
       let response: { status: number; body: string }
