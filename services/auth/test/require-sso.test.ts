@@ -86,6 +86,29 @@ describe('requireSso: members reach the workspace only through its IdP', () => {
     assert.equal((await get(`/v1/workspaces/${own.id}`, both)).statusCode, 200)
   })
 
+  it("ends the owner's password way back in once they are no longer its owner", async () => {
+    const { workspace, owner, member } = await workspaceRequiringSso()
+    const recovered = await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${workspace.id}/sso/recovery`,
+      headers: { cookie: owner.cookie },
+      remoteAddress: uniqueIp(),
+      payload: { password: strongPassword },
+    })
+    assert.equal(recovered.statusCode, 204, recovered.body)
+    const transferred = await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${workspace.id}/ownership`,
+      headers: { cookie: owner.cookie },
+      payload: { userId: member.user.id },
+    })
+    assert.equal(transferred.statusCode, 204, transferred.body)
+    // An admin now: the workspace's SSO is their way in, as for every other admin.
+    const refused = await get(`/v1/workspaces/${workspace.id}`, owner.cookie)
+    assert.equal(refused.statusCode, 403, refused.body)
+    assert.equal(refused.json().error, 'reauthentication_required')
+  })
+
   it('keeps the owner a password way back in: audited, and announced to the other owners and the admins', async () => {
     const { workspace, owner, member } = await workspaceRequiringSso()
     assert.equal((await get(`/v1/workspaces/${workspace.id}`, owner.cookie)).statusCode, 403)

@@ -58,3 +58,15 @@ export async function revokeWorkspaceSessions(
     )
     .returning(endedColumns)
 }
+
+/**
+ * The owner's password way into a workspace that requires SSO (recoverAsOwner) is the owner's
+ * only: once the person is no longer its owner (demoted, transferred, removed), none of their
+ * sessions keeps it.
+ */
+export async function endOwnerRecovery(db: Executor, workspaceId: string, userId: string): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ recoveryWorkspaceId: null })
+    .where(and(eq(sessions.userId, userId), eq(sessions.recoveryWorkspaceId, workspaceId)))
+}

@@ -6,7 +6,13 @@ import type { AuthDatabase, Executor, SessionRow } from '../sessions/repo.ts'
 import { authenticationView } from '../sessions/service.ts'
 import { insertAudit } from '../sso/repo.ts'
 import { recordWithdrawnInvitation } from '../workspaces/repo.ts'
-import { deleteMembership, lockWorkspaceMembers, revokeWorkspaceSessions, updateRole } from './repo.ts'
+import {
+  deleteMembership,
+  endOwnerRecovery,
+  lockWorkspaceMembers,
+  revokeWorkspaceSessions,
+  updateRole,
+} from './repo.ts'
 
 /** Who acts on a workspace's memberships: their role there and the session that reaches it. */
 export interface MembershipActor {
@@ -66,6 +72,7 @@ export function createMembershipService(deps: { db: AuthDatabase; events: AuthEv
     if (member.role === 'owner' && ownersIn(locked) === 1) throw authErrors.lastOwner()
     const at = now()
     await deleteMembership(tx, locked.workspace.id, userId)
+    if (member.role === 'owner') await endOwnerRecovery(tx, locked.workspace.id, userId)
     await deps.events.logout(
       tx,
       await revokeWorkspaceSessions(tx, locked.workspace.id, userId, at),
@@ -95,7 +102,10 @@ export function createMembershipService(deps: { db: AuthDatabase; events: AuthEv
     actor: MembershipActor,
   ) {
     const effective = changes.filter((change) => change.role !== change.previousRole)
-    for (const change of effective) await updateRole(tx, locked.workspace.id, change.userId, change.role)
+    for (const change of effective) {
+      await updateRole(tx, locked.workspace.id, change.userId, change.role)
+      if (change.previousRole === 'owner') await endOwnerRecovery(tx, locked.workspace.id, change.userId)
+    }
     await deps.events.roleChanged(
       tx,
       effective.map((change) => ({
