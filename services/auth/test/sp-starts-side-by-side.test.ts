@@ -184,6 +184,20 @@ describe('SP-initiated sign-ins side by side in one browser', () => {
     assert.equal(acs.headers.location, '/')
   })
 
+  it('starts beside cookies whose names it never sets (a name no Set-Cookie could carry is no 500)', async () => {
+    const setup = await workspaceWithSso(auth.app)
+    for (const planted of ['saml_pending_\u00e9=1', 'saml_pending_a b=1', 'saml_pending_=1']) {
+      const response = await auth.app.inject({
+        method: 'GET',
+        url: `/sso/saml/${setup.connection.id}/login`,
+        headers: { cookie: planted },
+        remoteAddress: uniqueIp(),
+      })
+      assert.equal(response.statusCode, 302, `${planted}: ${response.body}`)
+      assert.equal(response.cookies.filter((cookie) => cookie.name.startsWith('saml_pending_')).length, 1)
+    }
+  })
+
   it('reads back only well-formed, unexpired pending sign-ins of bounded size', () => {
     const pending = {
       connectionId: '0b8e7f5c-3a1d-4c59-9f0e-2d6b1a4c8e71',

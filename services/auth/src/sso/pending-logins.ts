@@ -78,8 +78,10 @@ export function pendingLoginCookies(options: { https: boolean }) {
   return {
     /** Keeps a new start, dropping the browser's oldest (and its unreadable) pending sign-ins past the cap. */
     keep(request: FastifyRequest, reply: FastifyReply, relayState: string, pending: PendingLogin) {
+      // Only names this sets: another cookie with the prefix (planted, or a name no Set-Cookie
+      // header could carry back to clear it) is not ours to read or drop.
       const others = Object.keys(request.cookies)
-        .filter((name) => name.startsWith(cookiePrefix))
+        .filter((name) => name.startsWith(cookiePrefix) && relayStatePattern.test(name.slice(cookiePrefix.length)))
         .map((name) => ({ name, expiresAt: unsigned(request, name)?.expiresAt ?? 0 }))
         .sort((a, b) => a.expiresAt - b.expiresAt)
       const dropped = others.filter(({ expiresAt }) => expiresAt === 0)
