@@ -56,7 +56,12 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
       if (!signedIn) throw errors.unauthenticated()
       const { workspaceId, userId, invitationId } = request.body
       const granted = await workspaces.authorize(workspaceId, signedIn, adminRoles)
-      await memberships.remove(workspaceId, userId, { userId: signedIn.user.id, session: granted.session }, invitationId)
+      await memberships.remove(
+        workspaceId,
+        userId,
+        { userId: signedIn.user.id, session: granted.session },
+        invitationId,
+      )
       return reply.status(204).send(null)
     },
   )

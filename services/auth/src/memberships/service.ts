@@ -135,7 +135,8 @@ export function createMembershipService(deps: { db: AuthDatabase; events: AuthEv
     remove(workspaceId: string, userId: string, actor: MembershipActor, invitationId?: string): Promise<void> {
       return changing(workspaceId, async (tx, locked) => {
         if (invitationId !== undefined) {
-          if (actorRole(locked, actor) === 'member') throw errors.forbidden('Only a workspace owner or admin can do this.')
+          if (actorRole(locked, actor) === 'member')
+            throw errors.forbidden('Only a workspace owner or admin can do this.')
           await recordWithdrawnInvitation(tx, invitationId)
           if (!locked.members.some((candidate) => candidate.userId === userId)) return
         }
