@@ -19,6 +19,12 @@ export interface WorkerPoolOptions {
   queueLimit: number
   /** A task still running after this is ended with its thread (a new one starts for the next). */
   taskTimeoutMs: number
+  /**
+   * A new thread not ready after this (its module hangs while loading) is ended with the task it
+   * was given, which would otherwise wait forever with every task queued behind it. Default 60 s:
+   * loading takes seconds on a busy machine.
+   */
+  loadTimeoutMs?: number
   /** What a refused task's Retry-After says. */
   retryAfterSeconds?: number
   /** Told when a thread fails (its module did not load, it crashed): the task was answered 503. */
@@ -107,20 +113,24 @@ export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): Wor
     const answered = (answer: Answer<Output>) =>
       finish(() => (answer.ok ? task.resolve(answer.output) : task.reject(new Error(answer.message))))
     const died = () => finish(() => task.reject(errors.unavailable('This is unavailable for a moment. Try again.')))
-    const startTimer = () => {
+    const startTimer = (ms: number) => {
+      clearTimeout(timer)
       timer = setTimeout(() => {
         retire(thread)
         void worker.terminate()
         finish(() => task.reject(errors.unavailable(`The ${options.name} took too long. Try again.`)))
-      }, options.taskTimeoutMs)
+      }, ms)
     }
     const begin = () => {
-      startTimer()
+      startTimer(options.taskTimeoutMs)
       worker.on('message', answered)
     }
     // A new thread's first message says it is ready; the task's answer follows.
     if (thread.ready) begin()
-    else worker.once('message', begin)
+    else {
+      startTimer(options.loadTimeoutMs ?? 60_000)
+      worker.once('message', begin)
+    }
     worker.once('exit', died)
     worker.postMessage(task.input)
   }

@@ -65,6 +65,20 @@ describe('a worker pool', () => {
     assert.notEqual(next.threadId, first.threadId)
   })
 
+  it('ends a thread whose module never finishes loading, past the load limit, and answers its task 503', async () => {
+    const stuck = createWorkerPool<Task, Answer>({
+      file: new URL('./fixtures/never-ready-worker.ts', import.meta.url),
+      name: 'test',
+      threads: 1,
+      queueLimit: 2,
+      taskTimeoutMs: 200,
+      loadTimeoutMs: 200,
+    })
+    pools.push(stuck)
+    await assert.rejects(stuck.run({}), (error: unknown) => error instanceof AppError && error.statusCode === 503)
+    assert.deepEqual(stuck.load(), { running: 0, waiting: 0 })
+  })
+
   it('rejects a task whose work throws, and keeps its thread for the next', async () => {
     const testPool = pool()
     const first = await testPool.run({})
