@@ -24,7 +24,8 @@ export interface RedisLog {
 export interface CreateRedisOptions {
   /**
    * - `failFast` (request handlers, the outbox pumps): while Redis is down commands fail at once,
-   *   so a request answers 503 instead of hanging and a pump backs off holding no row locks;
+   *   and one it does not answer fails after 5 s, so a request answers 503 instead of hanging and a
+   *   pump backs off holding no row locks;
    * - `waiting` (BullMQ workers, stream readers): commands wait for the reconnection, as BullMQ
    *   requires (`maxRetriesPerRequest: null`).
    */
@@ -36,11 +37,20 @@ export interface CreateRedisOptions {
   options?: RedisOptions
 }
 
+// Far above any command these clients send (a counter, a small script, a queue's add), so a busy
+// machine does not trip it.
+const failFastCommandTimeoutMs = 5_000
+
 /** The one way to open a Redis connection. */
 export function createRedis(url: string, options: CreateRedisOptions = {}): Redis {
   const name = options.name ?? 'gatehouse'
+  // A failFast command also has a time limit: a Redis that stops answering on an open connection
+  // (a partition that drops packets, a stalled server) would otherwise hold it, and the request
+  // behind it, until TCP gives up minutes later; past the limit it is an outage like the others.
   const roleOptions: RedisOptions =
-    options.role === 'waiting' ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, enableOfflineQueue: false }
+    options.role === 'waiting'
+      ? { maxRetriesPerRequest: null }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: failFastCommandTimeoutMs }
   const redis = new Redis(url, {
     ...roleOptions,
     connectionName: name,

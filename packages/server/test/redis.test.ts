@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createServer, type Socket } from 'node:net'
 import { describe, it } from 'node:test'
 import { redisUrl, uniqueSuffix, unreachableRedisUrl } from '@gatehouse/testing'
 import { closeRedis, createRedis, isRedisUnavailable, pingRedis, RedisUnavailableError } from '../src/index.ts'
@@ -20,6 +21,39 @@ describe('a Redis client from createRedis', () => {
       await assert.rejects(pingRedis(redis, 200), RedisUnavailableError)
     } finally {
       await closeRedis(redis)
+    }
+  })
+
+  it('fails a command with RedisUnavailableError when Redis stops answering on an open connection', async () => {
+    // Completes the handshake (HELLO, CLIENT, INFO), then answers nothing: a partition that drops
+    // packets, or a stalled server. The connection stays open, so only a time limit ends a command.
+    const sockets = new Set<Socket>()
+    const info = '# Server\r\nloading:0\r\n'
+    const handshake: Record<string, string> = {
+      hello: '%2\r\n+server\r\n+redis\r\n+proto\r\n:3\r\n',
+      client: '+OK\r\n',
+      info: `$${info.length}\r\n${info}\r\n`,
+    }
+    const server = createServer((socket) => {
+      sockets.add(socket)
+      socket.on('data', (chunk) => {
+        // Each command's name is the bulk string right after its array header.
+        for (const [, verb = ''] of chunk.toString('latin1').matchAll(/\*\d+\r\n\$\d+\r\n([^\r]*)\r\n/g)) {
+          const answer = handshake[verb.toLowerCase()]
+          if (answer) socket.write(answer)
+        }
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    const redis = createRedis(`redis://127.0.0.1:${port}`)
+    try {
+      if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve))
+      await assert.rejects(redis.get('key'), RedisUnavailableError)
+    } finally {
+      redis.disconnect()
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
     }
   })
 
