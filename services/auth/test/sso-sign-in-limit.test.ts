@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import {
   type AuthTestApp,
   postAndConfirm,
+  postToAcs,
   sessionCookieOf,
   signInSpInitiated,
   signUp,
@@ -57,6 +58,29 @@ describe('successful SSO sign-ins per account and connection', () => {
       assert.equal(refused.statusCode, 429, refused.body)
       assert.equal(refused.json().error, 'rate_limited')
       assert.ok(Number(refused.headers['retry-after']) > 60, 'the hour is what is left to wait')
+    } finally {
+      await limited.close()
+    }
+  })
+
+  it('counts an IdP-initiated response when it is kept for confirmation, so unconfirmed ones are limited too', async () => {
+    // Each is kept in Redis for 5 minutes until the person confirms; the connection's IdP can post
+    // them as fast as the ACS answers.
+    const limited = await startAuthApp({ SSO_SIGN_INS_PER_MINUTE: '100', SSO_SIGN_INS_PER_HOUR: '3' })
+    try {
+      const { owner, connection, idp } = await workspaceWithSso(limited.app, { allowIdpInitiated: true })
+      const post = () =>
+        postToAcs(limited.app, connection.id, {
+          SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
+        })
+      for (let response = 1; response <= 3; response++) {
+        const kept = await post()
+        assert.equal(kept.statusCode, 200, `response ${response}: ${kept.body}`)
+        assert.equal(kept.json().confirmationRequired, true)
+      }
+      const refused = await post()
+      assert.equal(refused.statusCode, 429, refused.body)
+      assert.equal(refused.json().error, 'rate_limited')
     } finally {
       await limited.close()
     }

@@ -190,7 +190,8 @@ export function createLoginFlow(deps: {
         return authErrors.ssoNotAllowed(message)
       }
 
-      // Only a response that may sign in counts (an unsolicited one counts when confirmed).
+      // Only a response that may sign in counts (an unsolicited one when it is kept for confirmation:
+      // each is kept in Redis, and its IdP can post them as fast as this answers).
       if (ours) await limitSignIns(cached.row.id, identity.email)
       for (let tries = 1; ; tries++) {
         const { row } = connection
@@ -210,6 +211,7 @@ export function createLoginFlow(deps: {
         } else {
           const eligibility = await findSsoEligibility(deps.db, login)
           if (eligibility.outcome === 'eligible') {
+            await limitSignIns(row.id, login.email)
             const confirmation = randomBytes(32).toString('base64url')
             const waiting: PendingConfirmation = { ...login, workspaceName: eligibility.workspaceName }
             await deps.redis.set(`saml:confirm:${confirmation}`, JSON.stringify(waiting), 'EX', confirmationSeconds)
@@ -241,8 +243,8 @@ export function createLoginFlow(deps: {
           reason: 'confirmation_expired',
         })
       }
+      // Counted when it was kept (complete), once per sign-in: a confirmation is used once.
       const { row } = await deps.connections.usable(connectionId, { fresh: true })
-      await limitSignIns(row.id, waiting.email)
       const opened = await open(row, waiting, client)
       if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: '/' }
       if (opened.outcome === 'not_allowed') throw authErrors.ssoNotAllowed()
