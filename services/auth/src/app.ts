@@ -21,6 +21,7 @@ import { membershipRoutes } from './memberships/routes.ts'
 import { createMembershipService } from './memberships/service.ts'
 import { registerAccess } from './sessions/access.ts'
 import { createAccountSessions } from './sessions/account-sessions.ts'
+import { createIntrospection } from './sessions/introspection.ts'
 import { sessionRoutes } from './sessions/routes.ts'
 import { createSessionService } from './sessions/service.ts'
 import { startSignInHistoryProjection } from './sign-in-history/projection.ts'
@@ -30,6 +31,7 @@ import { createSignInMetrics } from './sign-in-metrics.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
+import { createIdpConfigParser } from './sso/idp-config-parser.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
@@ -87,16 +89,21 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const memberships = createMembershipService({ db, events })
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
-  const connections = createConnectionService({ db, publicUrl, keys, events })
+  const idpParser = createIdpConfigParser({ log: app.log })
+  app.addHook('onClose', () => idpParser.close())
+  const connections = createConnectionService({ db, publicUrl, keys, events, idpParser })
+  const connectionCache = createConnectionCache({ db, publicUrl, keys })
   const loginFlow = createLoginFlow({
     db,
     redis,
     publicUrl,
     sessions,
     events,
-    connections: createConnectionCache({ db, publicUrl, keys }),
+    connections: connectionCache,
     refusals: createRefusalLimit(redis),
     signIns,
+    signInLimits: config.ssoSignInLimits,
+    log: app.log,
   })
   app.decorate('workspaces', workspaces)
 
@@ -131,8 +138,13 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
   await app.register(domainRoutes, { domains })
   await app.register(discoverRoutes, { domains, redis, publicUrl })
-  await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
-  await app.register(internalRoutes, { db, sessions, workspaces, memberships })
+  await app.register(samlRoutes, { connections: connectionCache, publicUrl, loginFlow, sessions, redis })
+  await app.register(internalRoutes, {
+    introspect: createIntrospection({ db, sessions }),
+    sessions,
+    workspaces,
+    memberships,
+  })
   return app
 }
 

@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errors, IntrospectionAnswer, IntrospectionRequest, normalizeEmail } from '@gatehouse/server'
+import { errors, IntrospectionAnswer, IntrospectionRequest } from '@gatehouse/server'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid } from '../http-schemas.ts'
 import type { MembershipService } from '../memberships/service.ts'
-import { accountAuthentication, signInFor, workspaceAuthentication } from '../sessions/reach.ts'
-import type { AuthDatabase } from '../sessions/repo.ts'
-import { authenticationView, type SessionService } from '../sessions/service.ts'
-import { findWorkspaceAccess } from '../workspaces/repo.ts'
+import type { Introspect } from '../sessions/introspection.ts'
+import type { SessionService } from '../sessions/service.ts'
 import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
 
 /**
@@ -14,11 +12,11 @@ import { adminRoles, type WorkspaceService } from '../workspaces/service.ts'
  * session is and what it reaches. Never exposed through the web gateway.
  */
 export const internalRoutes: FastifyPluginAsyncTypebox<{
-  db: AuthDatabase
+  introspect: Introspect
   sessions: SessionService
   workspaces: WorkspaceService
   memberships: MembershipService
-}> = async (app, { db, sessions, workspaces, memberships }) => {
+}> = async (app, { introspect, sessions, workspaces, memberships }) => {
   app.post(
     '/internal/introspect',
     {
@@ -27,33 +25,9 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
       schema: { hide: true, body: IntrospectionRequest, response: { 200: IntrospectionAnswer, 401: ErrorRef } },
     },
     async (request): Promise<IntrospectionAnswer> => {
-      const signedIn = await sessions.findByCookie(request.body.sessionToken)
-      if (!signedIn) throw errors.unauthenticated()
-      const { user } = signedIn
-      const account = accountAuthentication(signedIn)
-      let workspace: IntrospectionAnswer['workspace'] = null
-      if (request.body.workspaceId) {
-        // Membership of an email is answered only for a well-formed one (otherwise null).
-        const email = (request.body.email && normalizeEmail(request.body.email)) || undefined
-        const access = await findWorkspaceAccess(db, request.body.workspaceId, user.id, email)
-        if (access) {
-          const reachedBy = access.role ? workspaceAuthentication(signedIn, access.workspace.id, access) : undefined
-          workspace = {
-            id: access.workspace.id,
-            name: access.workspace.name,
-            role: access.role,
-            emailIsMember: access.emailIsMember,
-            reachedBy: reachedBy ? authenticationView(reachedBy) : null,
-            signIn: signInFor(access),
-          }
-        }
-      }
-      return {
-        user: { id: user.id, email: user.email, createdVia: user.createdVia, createdAt: user.createdAt.toISOString() },
-        authentications: signedIn.authentications.map(authenticationView),
-        account: account ? authenticationView(account) : null,
-        workspace,
-      }
+      const answer = await introspect(request.body)
+      if (!answer) throw errors.unauthenticated()
+      return answer
     },
   )
 
