@@ -114,14 +114,17 @@ export function createLoginFlow(deps: {
     client: ClientInfo,
     refusal: LoginRefusal,
   ) {
-    await deps.events.loginFailed(
-      deps.db,
-      { ...attempt, method: 'saml', connectionId: row.id, workspaceId: row.workspaceId, ...client },
-      refusal,
-    )
+    // Independent writes (Postgres and Redis): side by side, so a refusal waits for one round trip.
+    await Promise.all([
+      deps.events.loginFailed(
+        deps.db,
+        { ...attempt, method: 'saml', connectionId: row.id, workspaceId: row.workspaceId, ...client },
+        refusal,
+      ),
+      deps.refusals.count(client.ip),
+    ])
     deps.events.wake()
     deps.signIns.sso('refused', refusal.reason)
-    await deps.refusals.count(client.ip)
   }
 
   return {
