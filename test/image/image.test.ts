@@ -255,6 +255,15 @@ describe('the image', { skip }, () => {
     })
   })
 
+  it('reports each program’s memory after the journey (for the manifests’ memory requests)', async (t) => {
+    const names = ['auth', 'invitation', 'web'].map((name) => `${prefix}-${name}`)
+    const stats: { Name?: string; name?: string; MemUsage?: string; mem_usage?: string }[] = JSON.parse(
+      await podman('stats', '--no-stream', '--no-reset', '--format', 'json', ...names),
+    )
+    assert.equal(stats.length, 3)
+    for (const entry of stats) t.diagnostic(`${entry.Name ?? entry.name}: ${entry.MemUsage ?? entry.mem_usage}`)
+  })
+
   it('stops on SIGTERM within 1 s while starting up (waiting on its database)', async (t) => {
     // A "database" that accepts connections and never answers holds auth in its start-up.
     const held = new Set<Socket>()
