@@ -108,6 +108,15 @@ export function readChoice(env: Env, variable: string, fallback: string, choices
   return raw
 }
 
+/** A positive whole number (a limit's count), or `fallback` when unset. */
+export function readCount(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable]
+  if (!raw) return fallback
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1)
+    throw new ConfigError(variable, `"${raw}" is not a positive whole number`)
+  return Number(raw)
+}
+
 export function readDuration(env: Env, variable: string, fallbackSeconds: number): number {
   const raw = env[variable]
   if (raw === undefined || raw === '') return fallbackSeconds
