@@ -204,7 +204,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     )
     for (const event of bobEvents) {
       assert.equal('method' in event && event.method, 'saml')
-      assert.equal(event.workspaceId, workspaceId)
+      assert.equal('workspaceId' in event && event.workspaceId, workspaceId)
     }
 
     // The link is single use.

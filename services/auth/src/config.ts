@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { type BaseConfig, ConfigError, type Env, loadBaseConfig } from '@gatehouse/server'
+import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readUrl } from '@gatehouse/server'
 
 export interface AuthConfig extends BaseConfig {
   /**
@@ -14,11 +14,18 @@ export interface AuthConfig extends BaseConfig {
    * empty means the system's (/etc/resolv.conf).
    */
   dnsServers: string[]
+  /** `INVITATION_URL`: where auth asks the invitation service whether an invitation link is live. */
+  invitationUrl: URL
 }
 
 export function loadConfig(env: Env = process.env): AuthConfig {
   const base = loadBaseConfig(env, 'auth', 3001)
-  return { ...base, spKeySecret: readSpKeySecret(env, base.production), dnsServers: readDnsServers(env) }
+  return {
+    ...base,
+    spKeySecret: readSpKeySecret(env, base.production),
+    dnsServers: readDnsServers(env),
+    invitationUrl: readUrl(env, 'INVITATION_URL', 'http://127.0.0.1:3002', ['http:', 'https:']),
+  }
 }
 
 function readDnsServers(env: Env): string[] {

@@ -46,7 +46,7 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
         }),
       ),
     /** One `auth.logout` per ended session, saying how it had been authenticated and why it ended. */
-    logout: (tx: Executor, ended: EndedSession[], reason: 'signed_out' | 'connection_changed') =>
+    logout: (tx: Executor, ended: EndedSession[], reason: LogoutReason) =>
       writeEvents(
         tx,
         deps.outbox,
@@ -63,10 +63,23 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
       writeEvent(tx, deps.outbox, createEvent('sso.connection.changed', change)),
     recoveryUsed: (tx: Executor, recovery: PayloadOf<'sso.recovery.used'>) =>
       writeEvent(tx, deps.outbox, createEvent('sso.recovery.used', recovery)),
+    /** An account event (reset requests, mailed links, proof of address, password changes). */
+    account: <T extends AccountEventType>(tx: Executor, type: T, payload: PayloadOf<T>) =>
+      writeEvent(tx, deps.outbox, createEvent(type, payload)),
   }
 }
 
 export type AuthEvents = ReturnType<typeof createAuthEvents>
+
+/** Why a session ended, as `auth.logout` says it. */
+export type LogoutReason = 'signed_out' | 'connection_changed' | 'password_reset' | 'password_changed'
+
+type AccountEventType =
+  | 'auth.password.reset_requested'
+  | 'auth.link.issued'
+  | 'auth.email.confirmed'
+  | 'auth.password.reset'
+  | 'auth.password.changed'
 
 // Optional payload fields are left out rather than sent as undefined/null; long values are cut
 // to the bounds the event schema allows.

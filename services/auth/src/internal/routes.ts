@@ -44,7 +44,13 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
         }
       }
       return {
-        user: { id: user.id, email: user.email, createdVia: user.createdVia, createdAt: user.createdAt.toISOString() },
+        user: {
+          id: user.id,
+          email: user.email,
+          createdVia: user.createdVia,
+          createdAt: user.createdAt.toISOString(),
+          emailConfirmed: user.emailConfirmedAt !== null,
+        },
         authentications: signedIn.authentications.map(authenticationView),
         account: account ? authenticationView(account) : null,
         workspace,

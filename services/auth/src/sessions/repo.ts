@@ -1,5 +1,5 @@
 import { type Database, executePrepared } from '@gatehouse/db'
-import { and, eq, gt, inArray, isNull, type SQLWrapper, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNull, notInArray, type SQLWrapper, sql } from 'drizzle-orm'
 import type * as schema from '../db/schema.ts'
 import { sessions, users } from '../db/schema.ts'
 
@@ -86,4 +86,25 @@ export async function markReauthenticated(db: Executor, sessionIds: string[], no
 /** Lets this password session reach a workspace that requires SSO: the owner's recovery. */
 export async function markRecovery(db: Executor, sessionId: string, workspaceId: string): Promise<void> {
   await db.update(sessions).set({ recoveryWorkspaceId: workspaceId }).where(eq(sessions.id, sessionId))
+}
+
+/** Ends every live session of an account but `keptSessionIds` (the browser that acted, if any). */
+export async function revokeUserSessions(
+  db: Executor,
+  userId: string,
+  keptSessionIds: string[],
+  now: Date,
+): Promise<EndedSession[]> {
+  return db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        keptSessionIds.length > 0 ? notInArray(sessions.id, keptSessionIds) : undefined,
+      ),
+    )
+    .returning(endedColumns)
 }

@@ -5,6 +5,7 @@ import { escapeHtml } from '@gatehouse/server'
 
 const titles: Record<string, string> = {
   sso_not_allowed: 'You cannot use SSO for this workspace yet',
+  email_unconfirmed: 'Confirm your email address first',
   saml_invalid: 'Your sign-in could not be verified',
   saml_replayed: 'This sign-in link was already used',
   sso_disabled: 'SSO is turned off',

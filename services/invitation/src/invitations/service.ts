@@ -218,6 +218,12 @@ export function createInvitationService(deps: InvitationServiceDeps) {
      * Accepts for the signed-in person. CONTRACT.md's rule: only a password account whose email
      * is the invited one; the membership itself is granted by auth on `invitation.accepted`.
      */
+    /** The address a live (pending, unexpired) invitation token was mailed to, or null: its holder proved it. */
+    async provenAddress(token: string): Promise<string | null> {
+      const invitation = await findInvitationByTokenHash(db, hashInvitationToken(token))
+      return invitation && statusOf(invitation, deps.now()) === 'pending' ? invitation.email : null
+    },
+
     async accept(identify: Identify, token: string) {
       const actor = await identify()
       // Joining a workspace changes the account: a sign-in through some workspace's IdP may not.
@@ -231,6 +237,8 @@ export function createInvitationService(deps: InvitationServiceDeps) {
 
       const now = deps.now()
       throwUnlessOpen(invitation, now)
+      // Proof of address: an account someone else could have made for this address joins nothing.
+      if (actor.user.emailConfirmed !== true) throw invitationErrors.emailUnconfirmed()
       const event = createEvent(
         'invitation.accepted',
         {
