@@ -16,7 +16,7 @@ import {
 import { request } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
-import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
 
 const publicUrl = 'http://localhost:3000'
 const internalToken = `e2e-internal-token-${'x'.repeat(32)}`
@@ -124,7 +124,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
   async function inviteAndReceive(base: string, cookie: string, workspaceId: string, email: string) {
     const invited = await invite(base, cookie, workspaceId, email)
     assert.equal(invited.status, 201, JSON.stringify(invited.body))
-    const received = await sink.waitFor((mail) => mail.envelopeTo.includes(email))
+    const received = await sink.waitFor((mail) => mail.envelopeTo.includes(email) && isInvitationEmail(mail))
     return { invitationId: invited.body.invitation.id as string, token: invitationTokenOf(received), received }
   }
 

@@ -13,7 +13,7 @@ import { type HttpResult, request, uniqueLoopbackAddress } from '../support/http
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { mapInParallel } from '../support/parallel.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
 
 export const password = 'correct horse battery staple'
 
@@ -160,7 +160,7 @@ export async function tokensFromEmails(stack: FaultStack, emails: string[]): Pro
     `invitation emails to all ${emails.length} invitees`,
     async () => {
       const tokens = new Map<string, string>()
-      for (const email of stack.sink.received) {
+      for (const email of stack.sink.received.filter(isInvitationEmail)) {
         for (const recipient of email.envelopeTo) tokens.set(recipient, invitationTokenOf(email))
       }
       return emails.every((email) => tokens.has(email)) ? tokens : undefined
