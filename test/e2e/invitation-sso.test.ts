@@ -13,6 +13,7 @@ import {
   uniqueSuffix,
   eventually as waitFor,
 } from '@gatehouse/testing'
+import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
@@ -72,7 +73,9 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     assert.equal(response.status, 201, JSON.stringify(response.body))
     const cookie = response.cookies.session
     assert.ok(cookie)
-    return { email, cookie, userId: response.body.user.id as string }
+    const account = { email, cookie, userId: response.body.user.id as string }
+    await confirmAddress({ databaseUrl: postgresUrl, internalToken, baseUrl: auth.url }, account)
+    return account
   }
 
   async function ownerWithSso() {
