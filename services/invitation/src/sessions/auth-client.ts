@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import {
+  BoundedCache,
   errors,
   type IntrospectionAnswer,
   type IntrospectionRequest,
@@ -43,7 +44,7 @@ export function createAuthClient(options: AuthClientOptions) {
   const cacheMs = options.cacheMs ?? 500
   const timeoutMs = options.timeoutMs ?? 3_000
   const post = internalJsonPoster(new URL('/internal/introspect', options.authUrl), options.internalToken, timeoutMs)
-  const cache = new Map<string, { until: number; answer: Introspection }>()
+  const cache = new BoundedCache<string, Introspection>({ capacity: maximumCachedAnswers, ttlMs: cacheMs })
 
   /** `requestId`: the request this call serves, so auth's log lines carry the same id. */
   async function introspect(
@@ -55,7 +56,7 @@ export function createAuthClient(options: AuthClientOptions) {
       .update(JSON.stringify([sessionToken, about.workspaceId ?? null]))
       .digest('base64url')
     const cached = about.email === undefined ? cache.get(key) : undefined
-    if (cached && cached.until > Date.now()) return cached.answer
+    if (cached) return cached
 
     let response: { status: number; body: string }
     try {
@@ -66,12 +67,7 @@ export function createAuthClient(options: AuthClientOptions) {
     if (response.status === 401) throw errors.unauthenticated()
     const answer = response.status === 200 ? parseAnswer(response.body) : undefined
     if (!answer) throw invitationErrors.authUnavailable(undefined, { reason: `auth answered ${response.status}` })
-    if (cache.size >= maximumCachedAnswers) {
-      const now = Date.now()
-      for (const [cachedKey, entry] of cache) if (entry.until <= now) cache.delete(cachedKey)
-      if (cache.size >= maximumCachedAnswers) cache.clear()
-    }
-    if (about.email === undefined) cache.set(key, { until: Date.now() + cacheMs, answer })
+    if (about.email === undefined) cache.set(key, answer)
     return answer
   }
 
