@@ -68,7 +68,7 @@ ${field({ id: 'confirm-password', name: 'password', label: 'Password', autocompl
 ${alertRegion('confirm-password-error')}
 <button type="submit" id="confirm-password-submit">Confirm</button>
 </form>
-<div id="confirm-reclaim" hidden>
+<div id="confirm-reclaim" class="alternative" hidden>
 <h2 id="confirm-reclaim-title">Did not create this account, or forgot its password?</h2>
 <p>This link shows the address is yours. Choose a new password: whoever else signed in to the account is signed out.</p>
 <form id="confirm-reclaim-form" aria-labelledby="confirm-reclaim-title">

@@ -90,7 +90,7 @@ ${errorRegion('invite-login-error')}
 <p>New to Gatehouse? <button type="button" class="link" id="invite-show-signup">Create your account to join</button></p>
 <p>Did not create this account, or forgot its password? <button type="button" class="link" id="invite-show-reclaim">Choose a new password with this invitation</button></p>
 </div>
-<div id="invite-reclaim" hidden>
+<div id="invite-reclaim" class="alternative" hidden>
 <h2>Choose a new password</h2>
 <p>Your invitation shows the address is yours. If nobody has confirmed the account that holds it, choose a new password: whoever else signed in to it is signed out.</p>
 <form id="invite-reclaim-form">
