@@ -39,7 +39,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
             }),
           ),
         }),
-        response: { 201: Type.Object({ user: User }), 400: ErrorRef, 409: ErrorRef, 429: ErrorRef, 503: ErrorRef },
+        response: { 201: Type.Object({ user: User }), 400: ErrorRef, 409: ErrorRef, 429: ErrorRef },
       },
     },
     async (request, reply) => {

@@ -49,8 +49,10 @@ export function createAccountService(deps: {
       if (problem) throw authErrors.weakPassword(problem)
       // Cheap check first so a taken email costs no hashing; the unique index decides races.
       if (await findUserByEmail(deps.db, email)) throw authErrors.emailTaken()
+      // Signing up never waits on the invitation service: if it cannot answer, the account is made
+      // unproven and mailed a confirmation link, like any other signup.
       const proven = input.invitationToken
-        ? (await deps.invitationProof(input.invitationToken, requestId)) === email
+        ? (await deps.invitationProof(input.invitationToken, requestId).catch(() => null)) === email
         : false
       const passwordHash = await hashPassword(input.password)
       const now = new Date()
