@@ -22,4 +22,6 @@ export const destinations = {
   'auth.email.confirmed': { kind: 'stream', name: authEventsStream },
   'auth.password.reset': { kind: 'stream', name: authEventsStream },
   'auth.password.changed': { kind: 'stream', name: authEventsStream },
+  'membership.removed': { kind: 'stream', name: authEventsStream },
+  'membership.role_changed': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

@@ -35,6 +35,8 @@ export {
   type LoginFailed,
   type LoginSucceeded,
   type Logout,
+  type MembershipRemoved,
+  type MembershipRoleChanged,
   type PasswordChanged,
   type PasswordReset,
   type PasswordResetRequested,
@@ -48,6 +50,7 @@ export {
   consumeInvitationEvents,
   type InvitationEventsConsumer,
 } from './invitation-queue.ts'
+export type { EventsLog } from './log.ts'
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.ts'
 export {
   type OutboxTable,
@@ -58,4 +61,4 @@ export {
   writeEvent,
   writeEvents,
 } from './outbox-table.ts'
-export { type ConnectionRole, createRedisConnection, type EventsLog } from './redis-connection.ts'
+export { type PollLoop, type PollLoopOptions, startPollLoop } from './poll-loop.ts'

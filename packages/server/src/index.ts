@@ -16,6 +16,7 @@ export {
   loadBaseConfig,
   type ProcessRole,
   readChoice,
+  readCount,
   readDuration,
   readMaxEventLoopDelay,
   readPort,
@@ -48,7 +49,15 @@ export {
   type RateLimitRule,
   rateLimit,
 } from './rate-limit.ts'
-export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
+export {
+  type CreateRedisOptions,
+  closeRedis,
+  createRedis,
+  isRedisUnavailable,
+  pingRedis,
+  type RedisLog,
+  RedisUnavailableError,
+} from './redis.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
@@ -64,3 +73,9 @@ export {
   SignIn,
 } from './session-reach.ts'
 export { withTimeout } from './timeout.ts'
+export {
+  createWorkerPool,
+  serveWorkerTasks,
+  type WorkerPool,
+  type WorkerPoolOptions,
+} from './worker-pool.ts'

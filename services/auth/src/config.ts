@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readUrl } from '@gatehouse/server'
+import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readCount, readUrl } from '@gatehouse/server'
 
 export interface AuthConfig extends BaseConfig {
   /**
@@ -16,6 +16,17 @@ export interface AuthConfig extends BaseConfig {
   dnsServers: string[]
   /** `INVITATION_URL`: where auth asks the invitation service whether an invitation link is live. */
   invitationUrl: URL
+  /**
+   * Successful SSO sign-ins one account may make through one connection (`SSO_SIGN_INS_PER_MINUTE`,
+   * default 10; `SSO_SIGN_INS_PER_HOUR`, default 60): each opens a session row, and a connection's
+   * IdP can mint genuine responses at will (src/sso/login-flow.ts says where the numbers come from).
+   */
+  ssoSignInLimits: SsoSignInLimits
+}
+
+export interface SsoSignInLimits {
+  perMinute: number
+  perHour: number
 }
 
 export function loadConfig(env: Env = process.env): AuthConfig {
@@ -25,6 +36,10 @@ export function loadConfig(env: Env = process.env): AuthConfig {
     spKeySecret: readSpKeySecret(env, base.production),
     dnsServers: readDnsServers(env),
     invitationUrl: readUrl(env, 'INVITATION_URL', 'http://127.0.0.1:3002', ['http:', 'https:']),
+    ssoSignInLimits: {
+      perMinute: readCount(env, 'SSO_SIGN_INS_PER_MINUTE', 10),
+      perHour: readCount(env, 'SSO_SIGN_INS_PER_HOUR', 60),
+    },
   }
 }
 

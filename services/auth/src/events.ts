@@ -22,6 +22,15 @@ export interface LoginRefusal {
   message?: string
 }
 
+/** Why a session ended (`auth.logout`'s `reason`). */
+export type LogoutReason =
+  | 'signed_out'
+  | 'connection_changed'
+  | 'ended_elsewhere'
+  | 'membership_removed'
+  | 'password_reset'
+  | 'password_changed'
+
 /**
  * Writes auth events into the outbox inside the caller's transaction; `wake` (the relay's) is
  * called by the caller after commit so the event leaves at once.
@@ -66,13 +75,18 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
     /** An account event (reset requests, mailed links, proof of address, password changes). */
     account: <T extends AccountEventType>(tx: Executor, type: T, payload: PayloadOf<T>) =>
       writeEvent(tx, deps.outbox, createEvent(type, payload)),
+    membershipRemoved: (tx: Executor, removal: PayloadOf<'membership.removed'>) =>
+      writeEvent(tx, deps.outbox, createEvent('membership.removed', removal)),
+    roleChanged: (tx: Executor, changes: PayloadOf<'membership.role_changed'>[]) =>
+      writeEvents(
+        tx,
+        deps.outbox,
+        changes.map((change) => createEvent('membership.role_changed', change)),
+      ),
   }
 }
 
 export type AuthEvents = ReturnType<typeof createAuthEvents>
-
-/** Why a session ended, as `auth.logout` says it. */
-export type LogoutReason = 'signed_out' | 'connection_changed' | 'password_reset' | 'password_changed'
 
 type AccountEventType =
   | 'auth.password.reset_requested'

@@ -8,6 +8,7 @@ import {
   createWorkspace,
   personInTwoWorkspaces,
   signUp,
+  signUpUnproven,
   startAuthApp,
 } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
@@ -26,7 +27,7 @@ import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } fr
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
-export { createWorkspace, personInTwoWorkspaces, signUp }
+export { createWorkspace, personInTwoWorkspaces, signUp, signUpUnproven }
 export const publicUrl = 'http://localhost:3000'
 export const internalToken = 'invitation-tests-internal-token-0123456789abcdef'
 /**

@@ -20,7 +20,7 @@ import {
   type SessionRow,
   type UserRow,
 } from '../sessions/repo.ts'
-import type { SessionService, SignedIn } from '../sessions/service.ts'
+import { idleSince, type SessionService, type SignedIn } from '../sessions/service.ts'
 import type { InvitationProof } from './invitation-proof.ts'
 import type { LinkIssuer } from './links.ts'
 import { type AccountLinkRow, countLinksSince, retireLinks, useLink } from './links-repo.ts'
@@ -85,7 +85,7 @@ export function createRecoveryService(deps: {
       await setPasswordHash(tx, user.id, passwordHash, at)
       await proveAddress(tx, user, via, at)
       await retireLinks(tx, user.id, at)
-      const ended = await revokeUserSessions(tx, user.id, [], at)
+      const ended = await revokeUserSessions(tx, user.id, { except: [] }, idleSince(at), at)
       await events.logout(tx, ended, 'password_reset')
       await events.account(tx, 'auth.password.reset', {
         userId: user.id,
@@ -210,7 +210,7 @@ export function createRecoveryService(deps: {
         await setPasswordHash(tx, user.id, passwordHash, at)
         // This browser keeps its sign-ins; every other device signs in again with the new password.
         const kept = signedIn.authentications.map((authentication) => authentication.id)
-        const ended = await revokeUserSessions(tx, user.id, kept, at)
+        const ended = await revokeUserSessions(tx, user.id, { except: kept }, idleSince(at), at)
         await retireLinks(tx, user.id, at, { purpose: 'reset_password' })
         await events.logout(tx, ended, 'password_changed')
         await events.account(tx, 'auth.password.changed', {
