@@ -17,4 +17,6 @@ export const destinations = {
   'auth.logout': { kind: 'stream', name: authEventsStream },
   'sso.connection.changed': { kind: 'stream', name: authEventsStream },
   'sso.recovery.used': { kind: 'stream', name: authEventsStream },
+  'membership.removed': { kind: 'stream', name: authEventsStream },
+  'membership.role_changed': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

@@ -10,6 +10,7 @@ import {
   type SpSigning,
   serviceProviderUrls,
   spCertificateFacts,
+  spMetadataXml,
 } from '@gatehouse/saml'
 import { AppError, BoundedCache, errors } from '@gatehouse/server'
 import { verifyPassword } from '../accounts/passwords.ts'
@@ -520,6 +521,7 @@ export type ConnectionCache = ReturnType<typeof createConnectionCache>
 export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault; limit?: number }) {
   const limit = deps.limit ?? 1000
   const cache = new BoundedCache<string, UsableConnection>({ capacity: limit })
+  const metadata = new BoundedCache<string, string>({ capacity: limit })
   return {
     /** The enabled, configured connection; 404 `not_found` or 409 `sso_disabled` otherwise. */
     async usable(requestedId: string, options: { fresh?: boolean } = {}): Promise<UsableConnection> {
@@ -548,6 +550,23 @@ export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; 
       const usable = { row, saml }
       cache.set(row.id, usable)
       return usable
+    },
+
+    /**
+     * The SP metadata of any connection that exists (also before its IdP is set, so an admin can
+     * give it to the IdP first). It depends on the id, PUBLIC_URL and the signing keys and setting,
+     * which change only with the row's version: built once per version.
+     */
+    async spMetadata(requestedId: string): Promise<{ connectionId: string; xml: string } | null> {
+      const row = await findConnection(deps.db, requestedId.toLowerCase())
+      if (!row) return null
+      const key = `${row.id} ${row.version}`
+      let xml = metadata.get(key)
+      if (xml === undefined) {
+        xml = spMetadataXml(serviceProviderUrls(deps.publicUrl, row.id), spSigningOf(row))
+        metadata.set(key, xml)
+      }
+      return { connectionId: row.id, xml }
     },
   }
 }

@@ -1,48 +1,32 @@
 import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
-import { AppError, BoundedCache, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
+import { AppError, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
-import type { AuthDatabase } from '../sessions/repo.ts'
 import { type SessionService, sessionCookieName } from '../sessions/service.ts'
-import { spSigningOf } from './connections.ts'
+import type { ConnectionCache } from './connections.ts'
 import type { LoginFlow, SignedInThroughSso } from './login-flow.ts'
-import { confirmationPage, refusalPage } from './pages.ts'
 import { pendingLoginCookies } from './pending-logins.ts'
-import { type ConnectionRow, findConnection } from './repo.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Uuid })
 
 /** The SAML endpoints an IdP and a browser talk to: SP metadata, SP-initiated start, the ACS. */
 export const samlRoutes: FastifyPluginAsyncTypebox<{
-  db: AuthDatabase
+  connections: ConnectionCache
   publicUrl: URL
   loginFlow: LoginFlow
   sessions: SessionService
   redis: Redis
-}> = async (app, { db, publicUrl, loginFlow, sessions, redis }) => {
+}> = async (app, { connections, publicUrl, loginFlow, sessions, redis }) => {
   // Only these routes take forms (the IdP's auto-submitted POST); the JSON API never does.
   await app.register(formBody, { bodyLimit: 1024 * 1024 })
   const https = publicUrl.protocol === 'https:'
   const pendingLogins = pendingLoginCookies({ https })
-  // A connection's SP metadata depends on its id, PUBLIC_URL and its signing keys and setting, which
-  // change only with the row's version: built once per connection version.
-  const metadata = new BoundedCache<string, string>({ capacity: 1000 })
-  const metadataOf = (row: ConnectionRow) => {
-    const key = `${row.id} ${row.version}`
-    let xml = metadata.get(key)
-    if (xml === undefined) {
-      xml = spMetadataXml(serviceProviderUrls(publicUrl, row.id), spSigningOf(row))
-      metadata.set(key, xml)
-    }
-    return xml
-  }
-
-  // People arrive here from a browser: refusals are pages unless JSON is asked for.
+  // Browsers reach these routes through the web gateway, which turns these JSON answers into its
+  // refusal and confirmation pages (one copy of each, in services/web).
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     const appError =
       error instanceof AppError
@@ -62,30 +46,19 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     const body: { error: string; message: string; reason?: unknown } = appError
       ? { error: appError.code, message: appError.message, ...appError.details }
       : { error: status < 500 ? 'bad_request' : 'internal_error', message: 'Sign-in failed. Try again.' }
-    if (wantsJson(request)) return reply.status(status).send(body)
-    return reply
-      .status(status)
-      .type('text/html; charset=utf-8')
-      .send(
-        refusalPage({
-          code: body.error,
-          message: body.message,
-          reason: typeof body.reason === 'string' ? body.reason : undefined,
-          loginUrl: new URL('/login', publicUrl).href,
-        }),
-      )
+    return reply.status(status).send(body)
   })
 
   app.get(
     '/sso/saml/:connectionId/metadata',
     { config: { access: 'public' }, schema: { tags: ['saml'], params: ConnectionParams, response: { 404: ErrorRef } } },
     async (request, reply) => {
-      const row = await findConnection(db, request.params.connectionId)
-      if (!row) throw authErrors.ssoNotConfigured('No such SSO connection.')
+      const metadata = await connections.spMetadata(request.params.connectionId)
+      if (!metadata) throw authErrors.ssoNotConfigured('No such SSO connection.')
       return reply
         .type('application/samlmetadata+xml; charset=utf-8')
-        .header('content-disposition', `inline; filename="gatehouse-${row.id}.xml"`)
-        .send(metadataOf(row))
+        .header('content-disposition', `inline; filename="gatehouse-${metadata.connectionId}.xml"`)
+        .send(metadata.xml)
     },
   )
 
@@ -152,8 +125,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         action: `/sso/saml/${request.params.connectionId.toLowerCase()}/confirm`,
         confirmation: outcome.confirmation,
       }
-      if (wantsJson(request)) return reply.send({ confirmationRequired: true, ...confirmation })
-      return reply.type('text/html; charset=utf-8').send(confirmationPage(confirmation))
+      return reply.send({ confirmationRequired: true, ...confirmation })
     },
   )
 
@@ -192,5 +164,3 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     return reply.redirect(signedIn.returnTo, 302)
   }
 }
-
-const wantsJson = (request: FastifyRequest) => String(request.headers.accept ?? '').includes('application/json')
