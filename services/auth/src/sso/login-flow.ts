@@ -4,6 +4,7 @@ import { AppError, enforceLimits, errors, isEmailAddress, normalizeEmail, sameOr
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
+import { findUserByEmail } from '../accounts/repo.ts'
 import type { ClientInfo } from '../accounts/service.ts'
 import type { SsoSignInLimits } from '../config.ts'
 import { authErrors } from '../errors.ts'
@@ -114,14 +115,17 @@ export function createLoginFlow(deps: {
     client: ClientInfo,
     refusal: LoginRefusal,
   ) {
-    await deps.events.loginFailed(
-      deps.db,
-      { ...attempt, method: 'saml', connectionId: row.id, workspaceId: row.workspaceId, ...client },
-      refusal,
-    )
+    // Independent writes (Postgres and Redis): side by side, so a refusal waits for one round trip.
+    await Promise.all([
+      deps.events.loginFailed(
+        deps.db,
+        { ...attempt, method: 'saml', connectionId: row.id, workspaceId: row.workspaceId, ...client },
+        refusal,
+      ),
+      deps.refusals.count(client.ip),
+    ])
     deps.events.wake()
     deps.signIns.sso('refused', refusal.reason)
-    await deps.refusals.count(client.ip)
   }
 
   return {
@@ -181,6 +185,18 @@ export function createLoginFlow(deps: {
         cached: true,
       })
       const notAllowed = async (row: ConnectionRow) => {
+        // An account holding the address that nobody has proven yet may be someone else's: the
+        // IdP's word for the address does not make it theirs (the address's owner may reclaim it).
+        const holder = await findUserByEmail(deps.db, identity.email)
+        if (holder && holder.emailConfirmedAt === null) {
+          const message = `${identity.email} is not confirmed yet. Open the confirmation link we emailed to this address (or your invitation link), then sign in with SSO.`
+          await refuse(row, { email: identity.email, initiation }, input.client, {
+            reason: 'email_unconfirmed',
+            code: 'email_unconfirmed',
+            message,
+          })
+          return authErrors.emailUnconfirmed(message)
+        }
         const message = `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`
         await refuse(row, { email: identity.email, initiation }, input.client, {
           reason: 'not_a_member',
