@@ -8,6 +8,7 @@ import {
   createWorkspace,
   personInTwoWorkspaces,
   signUp,
+  signUpUnproven,
   startAuthApp,
 } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
@@ -22,11 +23,11 @@ import {
 } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
-import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
+import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
-export { createWorkspace, personInTwoWorkspaces, signUp }
+export { createWorkspace, personInTwoWorkspaces, signUp, signUpUnproven }
 export const publicUrl = 'http://localhost:3000'
 export const internalToken = 'invitation-tests-internal-token-0123456789abcdef'
 /**
@@ -173,7 +174,9 @@ export async function inviteAndReceive(
   const earlier = new Set(sink.received)
   const response = await invite(invitation, cookie, { workspaceId, email, role })
   if (response.statusCode !== 201) throw new Error(`invite failed: ${response.statusCode} ${response.body}`)
-  const received = await sink.waitFor((mail) => !earlier.has(mail) && mail.envelopeTo.includes(email))
+  const received = await sink.waitFor(
+    (mail) => !earlier.has(mail) && mail.envelopeTo.includes(email) && isInvitationEmail(mail),
+  )
   return {
     email,
     invitation: response.json().invitation as InvitationView,
@@ -232,4 +235,4 @@ export async function waitForMemberships(
   )
 }
 
-export { invitationTokenOf, type SmtpSink, startSmtpSink }
+export { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink }
