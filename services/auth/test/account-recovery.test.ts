@@ -50,7 +50,7 @@ describe('proof of address, password reset and change of password', () => {
 
   const waitForResetToken = (userId: string) =>
     eventually('the reset link', () => mailedToken(auth.app, userId, 'reset_password').catch(() => undefined), {
-      timeoutMs: 10_000,
+      timeoutMs: 30_000,
       intervalMs: 50,
     })
 

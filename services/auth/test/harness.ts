@@ -110,6 +110,7 @@ export async function signUp(
     url: '/v1/auth/email/confirm',
     headers: { cookie: account.cookie },
     payload: { token },
+    remoteAddress,
   })
   if (confirmed.statusCode !== 200) throw new Error(`confirmation failed: ${confirmed.statusCode} ${confirmed.body}`)
   return account
