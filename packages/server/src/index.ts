@@ -58,6 +58,15 @@ export {
   type RedisLog,
   RedisUnavailableError,
 } from './redis.ts'
+export {
+  loginFailures,
+  loginNetworks,
+  publishedMarker,
+  rateLimitKey,
+  redisKeyPrefixes,
+  samlAssertionKey,
+  samlConfirmation,
+} from './redis-keys.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
