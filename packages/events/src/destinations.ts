@@ -17,4 +17,6 @@ export const destinations = {
   'auth.logout': { kind: 'stream', name: authEventsStream },
   'sso.connection.changed': { kind: 'stream', name: authEventsStream },
   'sso.recovery.used': { kind: 'stream', name: authEventsStream },
+  'sso.metadata.problem': { kind: 'stream', name: authEventsStream },
+  'sso.certificate.expiring': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

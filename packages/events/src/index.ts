@@ -35,7 +35,9 @@ export {
   type Logout,
   type PayloadOf,
   parseEvent,
+  type SsoCertificateExpiring,
   type SsoConnectionChanged,
+  type SsoMetadataProblem,
   type SsoRecoveryUsed,
 } from './event-schemas.ts'
 export {
@@ -53,4 +55,4 @@ export {
   writeEvent,
   writeEvents,
 } from './outbox-table.ts'
-export { type ConnectionRole, createRedisConnection, type EventsLog } from './redis-connection.ts'
+export { type ConnectionRole, closeRedisConnection, createRedisConnection, type EventsLog } from './redis-connection.ts'

@@ -14,11 +14,37 @@ export interface AuthConfig extends BaseConfig {
    * empty means the system's (/etc/resolv.conf).
    */
   dnsServers: string[]
+  /**
+   * `IDP_METADATA_LOOPBACK_HTTP`: metadata URLs may be plain http to a loopback address (the dev
+   * IdP). Refused in production; by default on only when PUBLIC_URL is plain http on loopback.
+   */
+  metadataLoopbackHttp: boolean
 }
 
 export function loadConfig(env: Env = process.env): AuthConfig {
   const base = loadBaseConfig(env, 'auth', 3001)
-  return { ...base, spKeySecret: readSpKeySecret(env, base.production), dnsServers: readDnsServers(env) }
+  return {
+    ...base,
+    spKeySecret: readSpKeySecret(env, base.production),
+    dnsServers: readDnsServers(env),
+    metadataLoopbackHttp: readMetadataLoopbackHttp(env, base),
+  }
+}
+
+function readMetadataLoopbackHttp(env: Env, base: BaseConfig): boolean {
+  const raw = env.IDP_METADATA_LOOPBACK_HTTP
+  if (raw === undefined || raw === '') {
+    return !base.production && base.publicUrl.protocol === 'http:' && isLoopbackHost(base.publicUrl.hostname)
+  }
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError('IDP_METADATA_LOOPBACK_HTTP', 'must be true or false')
+  if (raw === 'true' && base.production) {
+    throw new ConfigError('IDP_METADATA_LOOPBACK_HTTP', 'cannot be true when NODE_ENV=production')
+  }
+  return raw === 'true'
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
 }
 
 function readDnsServers(env: Env): string[] {

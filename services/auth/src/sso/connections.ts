@@ -29,6 +29,7 @@ import {
 import { authenticationView } from '../sessions/service.ts'
 import { findWorkspaceAccess } from '../workspaces/repo.ts'
 import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
+import { MetadataFetchError, type MetadataFetcher } from './metadata-fetch.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -55,7 +56,11 @@ export interface ConnectionChanges {
 // Keys published at once: the one that signs and those of earlier rotations not yet retired.
 const MAX_SP_SIGNING_KEYS = 3
 
-export type IdpInput = ({ ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }) & {
+export type IdpInput = (
+  | { ssoUrl: string; entityId: string; certificate: string }
+  | { metadataXml: string }
+  | { metadataUrl: string }
+) & {
   idpKind?: IdpKind
 }
 
@@ -87,6 +92,14 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
       entityId: idp.entityId,
       certificates: idp.certificates.map(({ pem: _pem, ...shown }) => shown),
       wantAuthnRequestsSigned: row.idpWantsSignedRequests,
+      metadata: row.idpMetadataUrl
+        ? {
+            url: row.idpMetadataUrl,
+            checkedAt: row.idpMetadataCheckedAt?.toISOString() ?? null,
+            readAt: row.idpMetadataReadAt?.toISOString() ?? null,
+            problem: row.idpMetadataProblem,
+          }
+        : null,
     },
     status: !row.enabled ? ('disabled' as const) : idp ? ('active' as const) : ('awaiting_idp' as const),
   }
@@ -133,13 +146,11 @@ export function createConnectionService(deps: {
   publicUrl: URL
   keys: SpKeyVault
   events: AuthEvents
+  fetchMetadata: MetadataFetcher
   now?: () => Date
 }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
-  // A plain-http Login URL on loopback (the dev IdP) only while the product itself runs on plain
-  // http on loopback, i.e. in development; a deployment's PUBLIC_URL is https.
-  const allowLoopbackHttp =
-    deps.publicUrl.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(deps.publicUrl.hostname)
+  const allowLoopbackHttp = developmentLoopback(deps.publicUrl)
 
   const now = deps.now ?? (() => new Date())
 
@@ -184,6 +195,19 @@ export function createConnectionService(deps: {
     return row.spSigningKeys.length > 0 ? {} : { spSigningKeys: [await deps.keys.create(row.id)] }
   }
 
+  /** The metadata behind the URL an admin typed, or 400 `invalid_metadata_url` saying why not. */
+  async function fetchForAdmin(metadataUrl: string): Promise<string> {
+    try {
+      return await deps.fetchMetadata(metadataUrl)
+    } catch (error) {
+      if (!(error instanceof MetadataFetchError)) throw error
+      throw authErrors.invalidMetadataUrl(error.message, {
+        reason: error.reason,
+        fields: { metadataUrl: error.message },
+      })
+    }
+  }
+
   async function existing(workspaceId: string): Promise<ConnectionRow> {
     const row = await findConnectionByWorkspace(deps.db, workspaceId)
     if (!row) throw authErrors.ssoNotConfigured()
@@ -219,7 +243,9 @@ export function createConnectionService(deps: {
     async setIdp(workspaceId: string, actor: ConnectionActor, input: IdpInput) {
       requireOwnerOrFreshPassword(actor)
       const row = await existing(workspaceId)
-      const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind, allowLoopbackHttp)
+      const metadataUrl = 'metadataUrl' in input ? input.metadataUrl : null
+      const idpInput = 'metadataUrl' in input ? { metadataXml: await fetchForAdmin(input.metadataUrl) } : input
+      const parsed = parseIdpInput(idpInput, input.idpKind ?? row.idpKind, allowLoopbackHttp)
       const fingerprints = parsed.certificates.map((certificate) => certificate.fingerprintSha256)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
@@ -230,6 +256,11 @@ export function createConnectionService(deps: {
           idpEntityId: parsed.entityId,
           idpCertificates: parsed.certificates,
           idpWantsSignedRequests: parsed.wantAuthnRequestsSigned,
+          // Given a URL, the refresh keeps reading it; given a file or the values, nothing is re-read.
+          idpMetadataUrl: metadataUrl,
+          idpMetadataCheckedAt: metadataUrl === null ? null : now(),
+          idpMetadataReadAt: metadataUrl === null ? null : now(),
+          idpMetadataProblem: null,
           ...signing,
           ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
         })
@@ -238,7 +269,8 @@ export function createConnectionService(deps: {
           actorUserId: actor.userId,
           action: 'sso.idp_configured',
           changes: {
-            source: 'metadataXml' in input ? 'metadata' : 'values',
+            source: metadataUrl !== null ? 'metadataUrl' : 'metadataXml' in input ? 'metadata' : 'values',
+            ...(metadataUrl !== null ? { metadataUrl } : {}),
             ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
@@ -463,8 +495,28 @@ export function createConnectionService(deps: {
 
 export type ConnectionService = ReturnType<typeof createConnectionService>
 
+/**
+ * Plain-http IdP URLs on loopback (the dev IdP) only while the product itself runs on plain http on
+ * loopback, i.e. in development; a deployment's PUBLIC_URL is https.
+ */
+export function developmentLoopback(publicUrl: URL): boolean {
+  return publicUrl.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)
+}
+
+/**
+ * Federation metadata parsed for a connection: the one entry point an upload, a metadata URL and
+ * its scheduled refresh all go through (the same XML bounds for each).
+ */
+export function parseIdpMetadata(metadataXml: string, idpKind: IdpKind, allowLoopbackHttp: boolean) {
+  return parseIdpInput({ metadataXml }, idpKind, allowLoopbackHttp)
+}
+
 /** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
-function parseIdpInput(input: IdpInput, idpKind: IdpKind, allowLoopbackHttp: boolean): ParsedIdpConfig {
+function parseIdpInput(
+  input: Exclude<IdpInput, { metadataUrl: string }>,
+  idpKind: IdpKind,
+  allowLoopbackHttp: boolean,
+): ParsedIdpConfig {
   return inTermsOf(idpKind, () =>
     'metadataXml' in input
       ? idpConfigFromMetadata(input.metadataXml, { allowLoopbackHttp })
