@@ -39,6 +39,10 @@ export async function startAuthApp(
     databaseUrl?: string
     logStream?: NodeJS.WritableStream
     ssoChangesPerHour?: number
+    /** The app's clock (SSO upkeep and admin changes); the real one by default. */
+    now?: () => Date
+    /** The app's own SSO upkeep queue, so no other test file's worker runs its jobs. */
+    ssoUpkeepQueue?: string
   } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
@@ -56,6 +60,8 @@ export async function startAuthApp(
     pingDatabase: () => database.ping(),
     redis,
     ssoChangesPerHour: options.ssoChangesPerHour,
+    now: options.now,
+    ssoUpkeepQueue: options.ssoUpkeepQueue,
     pressureLimits: inProcessPressureLimits,
     logger: options.logStream
       ? { level: 'info', stream: options.logStream }
