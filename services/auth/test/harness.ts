@@ -89,6 +89,11 @@ export function devIdp(): Promise<DevIdp> {
   return sharedIdp
 }
 
+/** A dev IdP of its own whose signing certificate ends at `notAfter` (expiry notices). */
+export async function devIdpWithCertificateEnding(notAfter: Date): Promise<DevIdp> {
+  return createDevIdp({ keys: await generateSigningKeys({ notAfter }) })
+}
+
 /** The `session` cookie a response sets, as a Cookie header value. */
 export function sessionCookieOf(response: LightMyRequestResponse): string | undefined {
   const cookie = response.cookies.find((candidate) => candidate.name === 'session')

@@ -48,6 +48,11 @@ export async function startAuthServer(): Promise<AuthServer> {
   return { ...auth, url: `http://127.0.0.1:${port}` }
 }
 
+/** Another auth replica on this process's Redis database (its own clock, for the SSO upkeep). */
+export function startAuthReplica(options: Parameters<typeof startAuthApp>[1] = {}): Promise<AuthTestApp> {
+  return startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl }, options)
+}
+
 export interface InvitationTestApp {
   app: FastifyInstance
   db: Awaited<ReturnType<typeof connect<typeof schema>>>['db']
