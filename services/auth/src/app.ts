@@ -133,6 +133,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
       refresh: metadataRefresh,
       expiry: expiryNotices,
       queue: deps.ssoUpkeepQueue,
+      now,
     })
     app.addHook('onClose', () => upkeep.close())
   }

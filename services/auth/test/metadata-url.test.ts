@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { buildFederationMetadataXml, createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
+import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import type { GatehouseEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
 import { redisUrl } from '@gatehouse/testing'
@@ -19,6 +17,7 @@ import {
   sessionCookieOf,
   signUp,
   startAuthApp,
+  startIdpMetadataServer,
 } from './harness.ts'
 
 interface MetadataView {
@@ -28,46 +27,6 @@ interface MetadataView {
   problem: { kind: string; reason: string; message: string } | null
 }
 type ConnectionWithMetadata = ConnectionView & { idp: { metadata: MetadataView | null } | null }
-
-/**
- * The IdP's metadata URL on loopback (plain http: the development setting): it publishes the
- * certificates the test names, signed with the key the IdP signs with, as Entra does in a rollover.
- */
-async function startIdpMetadataServer() {
-  let body = ''
-  let status = 200
-  const server: Server = createServer((_request, response) => {
-    response.writeHead(status, { 'content-type': 'application/samlmetadata+xml' })
-    response.end(status === 200 ? body : '')
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/federationmetadata/2007-06/federationmetadata.xml`,
-    publish(signer: DevIdp, certificates: DevIdp[], overrides: { entityId?: string } = {}) {
-      status = 200
-      body = buildFederationMetadataXml({
-        entityId: overrides.entityId ?? signer.entityId,
-        loginUrl: signer.loginUrl,
-        logoutUrl: signer.logoutUrl,
-        keys: signer.keys,
-        certificatesPem: certificates.map((idp) => idp.keys.certificatePem),
-      })
-    },
-    publishRaw(text: string) {
-      status = 200
-      body = text
-    },
-    fail(code: number) {
-      status = code
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
 
 describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
   // Two replicas on one database: the admin and the refresh act on one, sign-ins go through the other.

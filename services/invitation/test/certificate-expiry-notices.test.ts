@@ -21,8 +21,9 @@ describe('certificate expiry notices, 30, 7 and 1 days before the end', () => {
   let sink: SmtpSink
   let invitation: InvitationTestApp
   let close: () => Promise<void>
+  let databaseUrl: string | undefined
   before(async () => {
-    ;({ auth, sink, invitation, close } = await startSetup())
+    ;({ auth, sink, invitation, close, databaseUrl } = await startSetup({ isolated: true }))
   })
   after(() => close())
 
@@ -55,8 +56,8 @@ describe('certificate expiry notices, 30, 7 and 1 days before the end', () => {
     // Two replicas whose schedulers read one pinned clock (never the timers): the test moves it.
     let pinned = new Date(notAfter.getTime() - 31 * dayMs)
     const now = () => pinned
-    let first = await startAuthReplica({ now })
-    const second = await startAuthReplica({ now })
+    let first = await startAuthReplica({ now, databaseUrl })
+    const second = await startAuthReplica({ now, databaseUrl })
     try {
       const bothRun = () =>
         Promise.all([first.app.ssoUpkeep.announceExpiries(), second.app.ssoUpkeep.announceExpiries()])
@@ -78,7 +79,7 @@ describe('certificate expiry notices, 30, 7 and 1 days before the end', () => {
       await bothRun()
       // A restart: the first replica stops and a new process takes its place.
       await first.close()
-      first = await startAuthReplica({ now })
+      first = await startAuthReplica({ now, databaseUrl })
       await bothRun()
       assert.deepEqual(
         (await expiring()).map((event) => event.type === 'sso.certificate.expiring' && event.daysLeft),
@@ -91,7 +92,7 @@ describe('certificate expiry notices, 30, 7 and 1 days before the end', () => {
       pinned = new Date(notAfter.getTime() - 12 * 60 * 60 * 1000)
       await bothRun()
       await first.close()
-      first = await startAuthReplica({ now })
+      first = await startAuthReplica({ now, databaseUrl })
       await bothRun()
       pinned = new Date(notAfter.getTime() + 60 * 60 * 1000)
       await bothRun()

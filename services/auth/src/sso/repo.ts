@@ -1,6 +1,6 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
-import { and, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import {
   auditLog,
   certificateExpiryNotices,
@@ -71,12 +71,26 @@ export async function recordMetadataCheck(
   await db.update(ssoConnections).set(check).where(eq(ssoConnections.id, connectionId))
 }
 
-/** Connections whose IdP metadata is read from a URL, a page at a time (by id). */
-export async function listMetadataUrlConnections(db: Executor, afterId: string | null, limit: number) {
+/**
+ * Connections whose IdP metadata is read from a URL and was last read before `checkedBefore` (or
+ * never), a page at a time (by id).
+ */
+export async function listMetadataUrlConnections(
+  db: Executor,
+  checkedBefore: Date,
+  afterId: string | null,
+  limit: number,
+) {
   return db
     .select({ id: ssoConnections.id })
     .from(ssoConnections)
-    .where(and(isNotNull(ssoConnections.idpMetadataUrl), afterId ? gt(ssoConnections.id, afterId) : undefined))
+    .where(
+      and(
+        isNotNull(ssoConnections.idpMetadataUrl),
+        or(isNull(ssoConnections.idpMetadataCheckedAt), lt(ssoConnections.idpMetadataCheckedAt, checkedBefore)),
+        afterId ? gt(ssoConnections.id, afterId) : undefined,
+      ),
+    )
     .orderBy(ssoConnections.id)
     .limit(limit)
 }

@@ -32,7 +32,9 @@ export function startSsoUpkeep(deps: {
   refresh: MetadataRefresh
   expiry: CertificateExpiryNotices
   queue?: string
+  now?: () => Date
 }): SsoUpkeep {
+  const now = deps.now ?? (() => new Date())
   const name = deps.queue ?? ssoUpkeepQueue
   const queueConnection = createRedisConnection(deps.redisUrl, 'waiting', deps.log, 'gatehouse-sso-upkeep')
   const workerConnection = createRedisConnection(deps.redisUrl, 'waiting', deps.log, 'gatehouse-sso-upkeep-worker')
@@ -51,10 +53,15 @@ export function startSsoUpkeep(deps: {
     ),
   ]).catch((error: Error) => deps.log.error({ queue: name, err: error.message }, 'sso upkeep not scheduled'))
 
-  async function refreshAll() {
+  /**
+   * Refreshes the connections not read in the last 11½ hours: a refresh on demand, or the URL just
+   * saved, counts, and a scheduler run again early (a re-created schedule) fetches nothing twice.
+   */
+  async function refreshDue() {
+    const checkedBefore = new Date(now().getTime() - metadataRefreshEveryMs + 30 * 60 * 1000)
     let afterId: string | null = null
     for (;;) {
-      const page = await listMetadataUrlConnections(deps.db, afterId, 100)
+      const page = await listMetadataUrlConnections(deps.db, checkedBefore, afterId, 100)
       for (const { id } of page) {
         try {
           const result = await deps.refresh.refresh(id)
@@ -72,7 +79,7 @@ export function startSsoUpkeep(deps: {
   const worker = new Worker(
     name,
     async (job) => {
-      if (job.name === ssoUpkeepJobs.metadataRefresh) return refreshAll()
+      if (job.name === ssoUpkeepJobs.metadataRefresh) return refreshDue()
       if (job.name === ssoUpkeepJobs.certificateExpiry) return deps.expiry.announceDue()
     },
     { connection: workerConnection, concurrency: 1 },
