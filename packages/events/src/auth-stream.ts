@@ -7,6 +7,7 @@ import { hostname } from 'node:os'
 import type { Redis } from 'ioredis'
 import { authEventsStream } from './destinations.ts'
 import { type AuthEvent, type GatehouseEvent, InvalidEventError, isAuthEvent, parseEventJson } from './event-schemas.ts'
+import { backoffMs } from './poll-loop.ts'
 import { closeRedisConnection, createRedisConnection, defaultLog, type EventsLog } from './redis-connection.ts'
 
 /**
@@ -243,7 +244,7 @@ export async function subscribe(
         }
         failures += 1
         log.error({ ...context, err: errorMessage(error) }, 'reading the event stream failed; retrying')
-        await sleep(Math.min(50 * 2 ** failures, 2_000))
+        await sleep(backoffMs(failures))
       }
     }
   }

@@ -55,4 +55,5 @@ export {
   writeEvent,
   writeEvents,
 } from './outbox-table.ts'
+export { type PollLoop, type PollLoopOptions, startPollLoop } from './poll-loop.ts'
 export { type ConnectionRole, closeRedisConnection, createRedisConnection, type EventsLog } from './redis-connection.ts'

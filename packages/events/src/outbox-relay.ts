@@ -11,6 +11,7 @@ import { destinations } from './destinations.ts'
 import { type EventType, type GatehouseEvent, isEventType } from './event-schemas.ts'
 import { createInvitationQueue, publishToQueue } from './invitation-queue.ts'
 import type { OutboxTable } from './outbox-table.ts'
+import { startPollLoop } from './poll-loop.ts'
 import { closeRedisConnection, createRedisConnection, defaultLog, type EventsLog } from './redis-connection.ts'
 
 export interface OutboxRelayOptions {
@@ -159,85 +160,39 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     await db.delete(table).where(inArray(table.id, expired))
   }
 
-  let stopping = false
-  let wakeRequested = false
-  let interruptSleep: (() => void) | undefined
-
-  function wake(): void {
-    wakeRequested = true
-    interruptSleep?.()
-  }
-
-  function pause(milliseconds: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, milliseconds)
-      function done() {
-        clearTimeout(timer)
-        interruptSleep = undefined
-        resolve()
+  // At start-up the connection is still being made: only a lasting failure is worth a warning.
+  let warned = false
+  let nextPruneAt = Date.now() + pruneIntervalMs
+  const loop = startPollLoop({
+    pollIntervalMs,
+    async step() {
+      const relayed = await relayBatch()
+      if (Date.now() >= nextPruneAt) {
+        nextPruneAt = Date.now() + pruneIntervalMs
+        await prunePublished()
       }
-      interruptSleep = done
-    })
-  }
+      return relayed === batchSize
+    },
+    onFailure(error, failures) {
+      options.onPublishError?.(error)
+      const connecting = !connectedOnce && error instanceof RedisUnavailableError
+      if (failures !== (connecting ? 10 : 1)) return
+      warned = true
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'outbox relay cannot publish; retrying with backoff',
+      )
+    },
+    onRecovery(failures) {
+      if (warned) log.info({ failures }, 'outbox relay publishing again')
+      warned = false
+    },
+  })
 
-  async function run(): Promise<void> {
-    let failures = 0
-    let warned = false
-    let nextPruneAt = Date.now() + pruneIntervalMs
-    while (!stopping) {
-      wakeRequested = false
-      let relayed = 0
-      try {
-        relayed = await relayBatch()
-        if (failures > 0 && warned) log.info({ failures }, 'outbox relay publishing again')
-        warned = false
-        failures = 0
-        if (Date.now() >= nextPruneAt) {
-          nextPruneAt = Date.now() + pruneIntervalMs
-          await prunePublished()
-        }
-      } catch (error) {
-        failures += 1
-        options.onPublishError?.(error)
-        // At start-up the connection is still being made: only a lasting failure is worth a warning.
-        const connecting = !connectedOnce && error instanceof RedisUnavailableError
-        if (failures === (connecting ? 10 : 1)) {
-          warned = true
-          log.warn(
-            { err: error instanceof Error ? error.message : String(error) },
-            'outbox relay cannot publish; retrying with backoff',
-          )
-        }
-      }
-      if (stopping) break
-      if (failures > 0) {
-        // Backoff ignores wake(): a commit during an outage must not turn the relay into a busy loop.
-        await sleepIgnoringWake(Math.min(50 * 2 ** failures, 2_000))
-      } else if (relayed < batchSize && !wakeRequested) {
-        await pause(pollIntervalMs)
-      }
-    }
-  }
-
-  function sleepIgnoringWake(milliseconds: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, milliseconds)
-      interruptSleep = () => {
-        if (stopping) {
-          clearTimeout(timer)
-          resolve()
-        }
-      }
-    })
-  }
-
-  const running = run()
   return {
-    wake,
+    wake: loop.wake,
     async stop() {
-      stopping = true
-      interruptSleep?.()
-      await running
+      await loop.stop()
       await queue?.close().catch(() => {})
       await closeRedisConnection(redis)
     },
