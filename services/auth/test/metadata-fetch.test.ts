@@ -136,6 +136,7 @@ describe('fetching IdP metadata from a URL a tenant typed (SSRF guard)', () => {
     }
     assert.equal(await refusal(fetch('https://nowhere.example.test/metadata')), 'dns_failed')
     assert.ok(isPublicAddress('93.184.216.34') && isPublicAddress('2606:2800:220:1::1'), 'public addresses pass')
+    assert.ok(!isPublicAddress('fe80::1%eth0') && !isPublicAddress('not-an-address'), 'scoped or malformed: refused')
   })
 
   it('follows no redirect, to a private address or anywhere else', async () => {

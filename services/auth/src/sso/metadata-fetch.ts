@@ -8,7 +8,7 @@
 import { Resolver, lookup as systemLookup } from 'node:dns/promises'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { BlockList, isIP, isIPv4 } from 'node:net'
+import { BlockList, isIP, isIPv4, isIPv6 } from 'node:net'
 import { METADATA_XML_LIMITS } from '@gatehouse/saml'
 
 /** Why a fetch was refused or failed; each says what the admin can do. */
@@ -98,6 +98,7 @@ function embeddedIpv4(address: string): string | null {
 /** Whether `address` is on loopback (127/8, ::1, or loopback IPv4 mapped into IPv6). */
 export function isLoopbackAddress(address: string): boolean {
   if (isIPv4(address)) return loopback.check(address, 'ipv4')
+  if (!isIPv6(address) || address.includes('%')) return false
   const carried = embeddedIpv4(address)
   return carried ? loopback.check(carried, 'ipv4') : loopback.check(address, 'ipv6')
 }
@@ -105,6 +106,8 @@ export function isLoopbackAddress(address: string): boolean {
 /** Whether a tenant's URL may reach `address`: only the public internet. */
 export function isPublicAddress(address: string): boolean {
   if (isIPv4(address)) return !refused.check(address, 'ipv4')
+  // A scoped address (fe80::1%eth0) or anything else that is not a plain IPv6 address is not public.
+  if (!isIPv6(address) || address.includes('%')) return false
   const carried = embeddedIpv4(address)
   return carried ? isPublicAddress(carried) : !refused.check(address, 'ipv6')
 }
