@@ -45,6 +45,7 @@ export {
   consumeInvitationEvents,
   type InvitationEventsConsumer,
 } from './invitation-queue.ts'
+export type { EventsLog } from './log.ts'
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.ts'
 export {
   type OutboxTable,
@@ -56,4 +57,3 @@ export {
   writeEvents,
 } from './outbox-table.ts'
 export { type PollLoop, type PollLoopOptions, startPollLoop } from './poll-loop.ts'
-export { type ConnectionRole, closeRedisConnection, createRedisConnection, type EventsLog } from './redis-connection.ts'

@@ -3,16 +3,16 @@
 // after Redis accepted it. A crash in between leaves the row unpublished; it is published again,
 // and the event id (job id / stream marker) makes the second publication a no-op.
 import type { Database } from '@gatehouse/db'
-import { withTimeout } from '@gatehouse/server'
+import { closeRedis, createRedis, RedisUnavailableError, withTimeout } from '@gatehouse/server'
 import type { Queue } from 'bullmq'
 import { and, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { appendToStream } from './auth-stream.ts'
 import { destinations } from './destinations.ts'
 import { type EventType, type GatehouseEvent, isEventType } from './event-schemas.ts'
 import { createInvitationQueue, publishToQueue } from './invitation-queue.ts'
+import { defaultLog, type EventsLog } from './log.ts'
 import type { OutboxTable } from './outbox-table.ts'
 import { startPollLoop } from './poll-loop.ts'
-import { closeRedisConnection, createRedisConnection, defaultLog, type EventsLog } from './redis-connection.ts'
 
 export interface OutboxRelayOptions {
   // biome-ignore lint/suspicious/noExplicitAny: the relay works with any service's schema.
@@ -42,11 +42,6 @@ export interface OutboxRelay {
   stop(): Promise<void>
 }
 
-class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError'
-  readonly code = 'redis_unavailable'
-}
-
 interface ClaimedRow {
   id: string
   type: EventType
@@ -65,7 +60,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000
   const streamName = options.streamName ?? destinations['auth.login.succeeded'].name
   const queueName = options.queueName ?? destinations['invitation.accepted'].name
-  const redis = createRedisConnection(options.redisUrl, 'failFast', log, 'gatehouse-outbox-relay')
+  const redis = createRedis(options.redisUrl, { role: 'failFast', log: log, name: 'gatehouse-outbox-relay' })
   // Made on first use and remade after a failure: a BullMQ queue whose connection failed while it
   // was initialising stays broken.
   let queue: Queue | undefined
@@ -194,7 +189,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     async stop() {
       await loop.stop()
       await queue?.close().catch(() => {})
-      await closeRedisConnection(redis)
+      await closeRedis(redis)
     },
   }
 }

@@ -3,7 +3,8 @@
 // outbox to a BullMQ queue (job id = message id, so queueing twice adds one job), and a worker in
 // every replica sends each job with retries and backoff. The job carries only the message id,
 // never the link: the token stays out of Redis.
-import { closeRedisConnection, createRedisConnection, type EventsLog, startPollLoop } from '@gatehouse/events'
+import { type EventsLog, startPollLoop } from '@gatehouse/events'
+import { closeRedis, createRedis, RedisUnavailableError } from '@gatehouse/server'
 import { type BackoffStrategy, type JobsOptions, Queue, Worker } from 'bullmq'
 import type { InvitationDatabase } from '../db/database.ts'
 import { claimEmailsToQueue, findEmail, markQueued, markSent } from './repo.ts'
@@ -48,8 +49,12 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
   const retryDelayMs = options.retryDelayMs ?? 1_000
   const pollIntervalMs = options.pollIntervalMs ?? 2_000
 
-  const producerConnection = createRedisConnection(options.redisUrl, 'failFast', log, 'gatehouse-email-outbox')
-  const workerConnection = createRedisConnection(options.redisUrl, 'waiting', log, 'gatehouse-email-sender')
+  const producerConnection = createRedis(options.redisUrl, {
+    role: 'failFast',
+    log: log,
+    name: 'gatehouse-email-outbox',
+  })
+  const workerConnection = createRedis(options.redisUrl, { role: 'waiting', log: log, name: 'gatehouse-email-sender' })
   let queue: Queue | undefined
 
   const backoffStrategy: BackoffStrategy = (attemptsMade, type) =>
@@ -83,7 +88,7 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
   worker.on('error', (error) => log.error({ queue: options.queue, err: error.message }, 'email worker error'))
 
   async function queueBatch(): Promise<number> {
-    if (producerConnection.status !== 'ready') throw new Error(`redis is ${producerConnection.status}`)
+    if (producerConnection.status !== 'ready') throw new RedisUnavailableError(`redis is ${producerConnection.status}`)
     return db.transaction(async (tx) => {
       const current = now()
       const claimed = await claimEmailsToQueue(
@@ -139,8 +144,8 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
       await worker.close()
       await queue?.close().catch(() => {})
       options.transport.close()
-      await closeRedisConnection(producerConnection)
-      await closeRedisConnection(workerConnection)
+      await closeRedis(producerConnection)
+      await closeRedis(workerConnection)
     },
   }
 }
