@@ -3,7 +3,8 @@
 // Every worker process upserts the same two schedulers (one schedule, however many replicas), and
 // BullMQ hands each run to one worker; both jobs are safe to run twice or at once on two replicas
 // (a refresh locks its connection row, a notice is a row with a primary key).
-import { closeRedisConnection, createRedisConnection, type EventsLog } from '@gatehouse/events'
+import type { EventsLog } from '@gatehouse/events'
+import { closeRedis, createRedis } from '@gatehouse/server'
 import { Queue, Worker } from 'bullmq'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { CertificateExpiryNotices } from './certificate-expiry.ts'
@@ -36,8 +37,12 @@ export function startSsoUpkeep(deps: {
 }): SsoUpkeep {
   const now = deps.now ?? (() => new Date())
   const name = deps.queue ?? ssoUpkeepQueue
-  const queueConnection = createRedisConnection(deps.redisUrl, 'waiting', deps.log, 'gatehouse-sso-upkeep')
-  const workerConnection = createRedisConnection(deps.redisUrl, 'waiting', deps.log, 'gatehouse-sso-upkeep-worker')
+  const queueConnection = createRedis(deps.redisUrl, { role: 'waiting', log: deps.log, name: 'gatehouse-sso-upkeep' })
+  const workerConnection = createRedis(deps.redisUrl, {
+    role: 'waiting',
+    log: deps.log,
+    name: 'gatehouse-sso-upkeep-worker',
+  })
   const queue = new Queue(name, { connection: queueConnection })
   const kept = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } }
   const scheduled = Promise.all([
@@ -91,8 +96,8 @@ export function startSsoUpkeep(deps: {
       await scheduled
       await worker.close()
       await queue.close()
-      await closeRedisConnection(queueConnection)
-      await closeRedisConnection(workerConnection)
+      await closeRedis(queueConnection)
+      await closeRedis(workerConnection)
     },
   }
 }
