@@ -33,6 +33,8 @@ export {
   type LoginFailed,
   type LoginSucceeded,
   type Logout,
+  type MembershipRemoved,
+  type MembershipRoleChanged,
   type PayloadOf,
   parseEvent,
   type SsoCertificateExpiring,

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { type BaseConfig, ConfigError, type Env, loadBaseConfig } from '@gatehouse/server'
+import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readCount } from '@gatehouse/server'
 
 export interface AuthConfig extends BaseConfig {
   /**
@@ -19,6 +19,17 @@ export interface AuthConfig extends BaseConfig {
    * IdP). Refused in production; by default on only when PUBLIC_URL is plain http on loopback.
    */
   metadataLoopbackHttp: boolean
+  /**
+   * Successful SSO sign-ins one account may make through one connection (`SSO_SIGN_INS_PER_MINUTE`,
+   * default 10; `SSO_SIGN_INS_PER_HOUR`, default 60): each opens a session row, and a connection's
+   * IdP can mint genuine responses at will (src/sso/login-flow.ts says where the numbers come from).
+   */
+  ssoSignInLimits: SsoSignInLimits
+}
+
+export interface SsoSignInLimits {
+  perMinute: number
+  perHour: number
 }
 
 export function loadConfig(env: Env = process.env): AuthConfig {
@@ -28,6 +39,10 @@ export function loadConfig(env: Env = process.env): AuthConfig {
     spKeySecret: readSpKeySecret(env, base.production),
     dnsServers: readDnsServers(env),
     metadataLoopbackHttp: readMetadataLoopbackHttp(env, base),
+    ssoSignInLimits: {
+      perMinute: readCount(env, 'SSO_SIGN_INS_PER_MINUTE', 10),
+      perHour: readCount(env, 'SSO_SIGN_INS_PER_HOUR', 60),
+    },
   }
 }
 

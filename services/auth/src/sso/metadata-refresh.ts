@@ -16,6 +16,7 @@ import type { MetadataProblem } from '../db/schema.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, Executor } from '../sessions/repo.ts'
 import { developmentLoopback, idpOf, parseIdpMetadata } from './connections.ts'
+import type { IdpConfigParser } from './idp-config-parser.ts'
 import { MetadataFetchError, type MetadataFetcher } from './metadata-fetch.ts'
 import {
   type ConnectionRow,
@@ -59,6 +60,7 @@ export function createMetadataRefresh(deps: {
   publicUrl: URL
   events: AuthEvents
   fetchMetadata: MetadataFetcher
+  idpParser: IdpConfigParser
   now?: () => Date
 }) {
   const now = deps.now ?? (() => new Date())
@@ -70,8 +72,10 @@ export function createMetadataRefresh(deps: {
   ): Promise<{ parsed: ParsedIdpConfig; problem?: undefined } | { parsed?: undefined; problem: MetadataProblem }> {
     try {
       const xml = await deps.fetchMetadata(row.idpMetadataUrl)
-      return { parsed: parseIdpMetadata(xml, row.idpKind, allowLoopbackHttp) }
+      return { parsed: await parseIdpMetadata(deps.idpParser, xml, row.idpKind, allowLoopbackHttp) }
     } catch (error) {
+      // The parser busy or failing here (503) says nothing about the IdP: the refresh fails, retried later.
+      if (error instanceof AppError && error.statusCode >= 500) throw error
       if (error instanceof MetadataFetchError || error instanceof AppError) {
         const reason = error instanceof MetadataFetchError ? error.reason : error.code
         return { problem: problemOf('unreadable', reason, error.message) }

@@ -17,6 +17,7 @@ export const assetNames = [
   'home.js',
   'workspace.js',
   'sso-settings.js',
+  'sessions.js',
   'favicon.svg',
 ] as const
 

@@ -1,6 +1,15 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { renderPage } from './layout.ts'
-import { homeView, inviteView, loginView, notFoundView, signupView, ssoSettingsView, workspaceView } from './views.ts'
+import {
+  homeView,
+  inviteView,
+  loginView,
+  notFoundView,
+  sessionsView,
+  signupView,
+  ssoSettingsView,
+  workspaceView,
+} from './views.ts'
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -23,6 +32,9 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
   )
   app.get('/', async (_request, reply) =>
     sendPage(reply, renderPage({ title: 'Your workspaces', script: 'home.js', body: homeView })),
+  )
+  app.get('/account/sessions', async (_request, reply) =>
+    sendPage(reply, renderPage({ title: 'Your sessions', script: 'sessions.js', body: sessionsView })),
   )
   app.get<{ Params: { workspaceId: string } }>('/workspaces/:workspaceId', async (request, reply) => {
     const { workspaceId } = request.params
