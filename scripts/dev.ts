@@ -5,9 +5,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
-import { connect } from 'node:net'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { answers, claimRedis, readPortBase, sideBySideHint } from './dev-instance.ts'
 
 const root = resolve(new URL('..', import.meta.url).pathname)
 const dataDir = resolve(process.env.DATA_DIR || join(root, '.data'))
@@ -23,10 +23,19 @@ const services = [
   { name: 'web', entry: 'services/web/src/server.ts', port: 3000, trustProxy: '' },
   { name: 'dev-idp', entry: 'packages/dev-idp/src/server.ts', port: 3003, trustProxy: '' },
 ]
-const publicUrl = process.env.PUBLIC_URL || 'http://localhost:3000'
-const devIdpUrl = process.env.DEV_IDP_BASE_URL || 'http://localhost:3003'
-const authDocsUrl = 'http://localhost:3001/docs'
-const invitationDocsUrl = 'http://localhost:3002/docs'
+// DEV_PORT_BASE moves the four ports together, for a second instance beside the first.
+let portBase: number
+try {
+  portBase = readPortBase(process.env)
+} catch (error) {
+  console.error((error as Error).message)
+  process.exit(1)
+}
+const portOf = (service: (typeof services)[number]) => service.port - 3000 + portBase
+const publicUrl = process.env.PUBLIC_URL || `http://localhost:${portBase}`
+const devIdpUrl = process.env.DEV_IDP_BASE_URL || `http://localhost:${portBase + 3}`
+const authDocsUrl = `http://localhost:${portBase + 1}/docs`
+const invitationDocsUrl = `http://localhost:${portBase + 2}/docs`
 
 const shared = {
   DATA_DIR: dataDir,
@@ -36,6 +45,7 @@ const shared = {
 
 const children: ChildProcess[] = []
 let redisServer: ChildProcess | undefined
+let releaseRedis: (() => Promise<void>) | undefined
 const width = Math.max(...services.map((service) => service.name.length), 'redis'.length)
 
 function say(source: string, line: string) {
@@ -55,6 +65,9 @@ function formatLogLine(source: string, line: string): string | undefined {
     return line
   }
   if (typeof entry !== 'object' || entry === null || typeof entry.msg !== 'string') return line
+  // Each service's own address (127.0.0.1:<port>) is not the one to open: the origin guard
+  // accepts forms only from PUBLIC_URL, which the walkthrough prints.
+  if (entry.msg.startsWith('Server listening at ')) return undefined
   const {
     level,
     time,
@@ -94,20 +107,12 @@ function formatLogLine(source: string, line: string): string | undefined {
   return `${prefix} ${msg}${extra}`
 }
 
-function answers(port: number, host: string): Promise<boolean> {
-  return new Promise((resolveAnswer) => {
-    const socket = connect(port, host)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolveAnswer(true)
-    })
-    socket.once('error', () => resolveAnswer(false))
-  })
-}
-
 async function ensureRedis() {
   const port = Number(redisUrl.port || 6379)
-  if (await answers(port, redisUrl.hostname)) return
+  if (await answers(port, redisUrl.hostname)) {
+    say('redis', `using the Redis that answers at ${redisUrl.href} (REDIS_URL)`)
+    return
+  }
   const found = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
   if (!found) {
     say('redis', `nothing answers at ${redisUrl.host} and redis-server is not installed.`)
@@ -155,7 +160,7 @@ function startService(service: (typeof services)[number]) {
       ...shared,
       PUBLIC_URL: publicUrl,
       DEV_IDP_BASE_URL: devIdpUrl,
-      PORT: String(service.port),
+      PORT: String(portOf(service)),
       TRUST_PROXY: service.trustProxy,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -199,6 +204,7 @@ function stop(exitCode: number) {
   for (const child of children) if (running(child)) child.kill('SIGTERM')
   // Redis goes last: the services flush their queues and streams to it as they close.
   Promise.all(children.map(exited))
+    .then(() => releaseRedis?.())
     .then(() => {
       if (redisServer && running(redisServer)) redisServer.kill('SIGTERM')
       return redisServer && exited(redisServer)
@@ -217,7 +223,7 @@ process.on('SIGHUP', () => stop(0))
 // included). A TCP probe keeps HTTP request lines out of the log.
 async function waitUntilListening(service: (typeof services)[number]): Promise<boolean> {
   for (let attempt = 0; attempt < 600 && !stopping; attempt++) {
-    if (await answers(service.port, '127.0.0.1')) return true
+    if (await answers(portOf(service), '127.0.0.1')) return true
     await new Promise((wait) => setTimeout(wait, 200))
   }
   return false
@@ -229,7 +235,8 @@ function printWalkthrough(startedIn: number) {
     '',
     `Gatehouse is running (ready in ${Math.round(startedIn / 1000)} s). Open ${publicUrl}`,
     '',
-    `  1. Create an account at ${publicUrl}/signup, then create a workspace.`,
+    `  1. Create an account at ${publicUrl}/signup, then create a workspace. (Its confirmation link,`,
+    `     needed before this account may join others' workspaces or use SSO, is in an .eml under ${mailDir}.)`,
     '  2. In the workspace, click "SSO settings", then "Turn on SSO".',
     `  3. Open the dev IdP at ${devIdpUrl} (it plays Microsoft Entra). Paste the SSO page's`,
     '     Identifier and Reply URL into its Basic SAML Configuration and Save. Copy its Login URL,',
@@ -238,7 +245,7 @@ function printWalkthrough(startedIn: number) {
     '  4. Back in the workspace, invite another address (e.g. bob@example.test). Its link is printed',
     `     here, on a line "invitation | … invitation for <address>: ${publicUrl}/invite#token=<token>",`,
     `     and the email is saved under ${mailDir}. Open the link in a private window and`,
-    '     create the account with a password ("Create account and join").',
+    '     create the account with a password ("Create account and join"): the link proves the address.',
     '  5. In that window, sign out, open the SSO page\'s "Sign-in link for your members" and sign',
     '     in as that address at the dev IdP: you land signed in to the workspace. ("Sign in with',
     '     SSO" on the login page needs the email\'s domain verified by DNS: README, Email domains.)',
@@ -249,11 +256,35 @@ function printWalkthrough(startedIn: number) {
 }
 
 const startedAt = Date.now()
+// A second instance on the same ports or Redis database stops here, before anything starts.
+const taken = []
+for (const service of services) {
+  if (await answers(portOf(service), '127.0.0.1')) taken.push(`${portOf(service)} (${service.name})`)
+}
+if (taken.length > 0) {
+  say('dev', `port ${taken.join(', ')} already in use (another pnpm dev?): nothing started.`)
+  say('dev', sideBySideHint(portBase, redisUrl, true))
+  process.exit(1)
+}
 await ensureRedis()
+const claim = await claimRedis(redisUrl, dataDir).catch((error: Error) => {
+  say('redis', error.message)
+  process.exit(1)
+})
+if ('heldBy' in claim) {
+  say(
+    'dev',
+    `${redisUrl.href} is used by another pnpm dev (pid ${claim.heldBy.pid}, data in ${claim.heldBy.dataDir}); ` +
+      "two on one Redis database take each other's jobs and events: nothing started.",
+  )
+  say('dev', sideBySideHint(portBase, redisUrl, false))
+  process.exit(1)
+}
+releaseRedis = claim.release
 say('dev', `data in ${dataDir}; database: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite'}`)
 say(
   'dev',
-  `starting ${services.map((service) => `${service.name} (:${service.port})`).join(', ')}; ` +
+  `starting ${services.map((service) => `${service.name} (:${portOf(service)})`).join(', ')}; ` +
     'the first start creates the databases and takes longest',
 )
 for (const service of services) startService(service)

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { createRedis } from '@gatehouse/server'
 import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import postgres from 'postgres'
+import { confirmAddress } from '../support/account-proof.ts'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { mapInParallel } from '../support/parallel.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
@@ -95,11 +96,12 @@ export async function startStack(): Promise<Stack> {
     cleanups.push(() => dataDir.remove())
     const mailDirectory = join(dataDir.path, 'mail')
 
+    const internalToken = `bench-internal-token-${'x'.repeat(32)}`
     const shared = {
       DATABASE_URL: scratchUrl.href,
       REDIS_URL: benchRedisUrl,
       PUBLIC_URL: 'http://localhost:3000',
-      INTERNAL_TOKEN: `bench-internal-token-${'x'.repeat(32)}`,
+      INTERNAL_TOKEN: internalToken,
       DATA_DIR: dataDir.path,
       LOG_LEVEL: 'warn',
     }
@@ -154,7 +156,15 @@ export async function startStack(): Promise<Stack> {
       const sourceAddress = uniqueLoopbackAddress()
       const signedUp = await request(`${auth.url}/v1/auth/signup`, { json: { email, password }, sourceAddress })
       if (signedUp.status !== 201) throw new Error(`signup: ${signedUp.status} ${JSON.stringify(signedUp.body)}`)
-      return { email, userId: signedUp.body.user.id as string, cookie: signedUp.cookies.session ?? '', sourceAddress }
+      const invitee = {
+        email,
+        userId: signedUp.body.user.id as string,
+        cookie: signedUp.cookies.session ?? '',
+        sourceAddress,
+      }
+      // Only a proven address may accept.
+      await confirmAddress({ databaseUrl: scratchUrl.href, internalToken, baseUrl: auth.url }, invitee, sourceAddress)
+      return invitee
     }
 
     // Emails arrive in any order: each one's token is filed under its recipient and the workspace

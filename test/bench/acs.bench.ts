@@ -12,6 +12,7 @@ import { Agent } from 'node:http'
 import { createDevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createSamlConnection, idpConfigFromValues, MemoryReplayStore, serviceProviderUrls } from '@gatehouse/saml'
 import { uniqueEmail } from '@gatehouse/testing'
+import { confirmAddress } from '../support/account-proof.ts'
 import { machineCpuMs, processCpuMs } from '../support/cpu.ts'
 import { summarize } from '../support/stats.ts'
 import { httpCaller, manySignIns, startBenchAuth } from './bench-auth.ts'
@@ -46,7 +47,7 @@ async function bareValidationRate(count: number): Promise<number> {
 // --- the auth process -------------------------------------------------------------------------
 // Sign-in starts are limited per network: each start comes from an address of its own, as the
 // people of a real tenant do, named by the bench as a trusted gateway would.
-const { auth, stop } = await startBenchAuth({ TRUST_PROXY: 'loopback', ...manySignIns })
+const { auth, proof, stop } = await startBenchAuth({ TRUST_PROXY: 'loopback', ...manySignIns })
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
 const call = httpCaller(auth.url, agent)
 const json = (value: unknown) => JSON.stringify(value)
@@ -55,6 +56,8 @@ const jsonHeaders = (cookie?: string) => ({ 'content-type': 'application/json', 
 const email = uniqueEmail('bench')
 const signup = await call('POST', '/v1/auth/signup', json({ email, password: 'bench password 0123' }), jsonHeaders())
 const cookie = signup.cookies[0]?.split(';')[0] ?? ''
+// Only a proven address may use SSO.
+await confirmAddress(proof, { userId: JSON.parse(signup.body).user.id, cookie })
 const workspace = JSON.parse(
   (await call('POST', '/v1/workspaces', json({ name: 'Bench' }), jsonHeaders(cookie))).body,
 ).workspace

@@ -1,13 +1,17 @@
 // What the benches that drive a real auth process share: the process itself, on the test Postgres
 // and a Redis database of its own (it consumes invitation-events and auth-events, which it must not
 // take from anything else running on the machine), and a small HTTP client for it.
+import { randomBytes } from 'node:crypto'
 import { type Agent, request } from 'node:http'
 import { postgresUrl, sparePort, temporaryDirectory } from '@gatehouse/testing'
+import type { ProofContext } from '../support/account-proof.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
 export interface BenchAuth {
   auth: RunningProcess
+  /** What proving an account's address needs (test/support/account-proof.ts). */
+  proof: ProofContext
   stop(): Promise<void>
 }
 
@@ -16,7 +20,9 @@ export const manySignIns = { SSO_SIGN_INS_PER_MINUTE: '100000000', SSO_SIGN_INS_
 
 export async function startBenchAuth(env: Record<string, string> = {}): Promise<BenchAuth> {
   const dataDir = temporaryDirectory()
+  const internalToken = randomBytes(32).toString('base64url')
   const auth = await startProcess('auth', {
+    INTERNAL_TOKEN: internalToken,
     PORT: String(await sparePort()),
     DATABASE_URL: postgresUrl,
     REDIS_URL: await unusedRedisDatabaseUrl(),
@@ -27,6 +33,7 @@ export async function startBenchAuth(env: Record<string, string> = {}): Promise<
   })
   return {
     auth,
+    proof: { databaseUrl: postgresUrl, internalToken, baseUrl: auth.url },
     async stop() {
       await auth.stop()
       dataDir.remove()

@@ -19,11 +19,14 @@
 // over 1 s after the 204, makes the run broken (exit 1), not slow.
 //
 // Baselines from the same run, on the same client: the successful SSO post to the ACS (the
-// sign-in each removal starts with) and the poller's own round trip before the removal.
+// sign-in each removal starts with), the same refusal for someone who never was a member (posted
+// just before each removal: what a refusal costs when no removal has just happened), and the
+// poller's own round trip before the removal.
 // Run from the repository root: pnpm bench member-removal. BENCH_REMOVALS (default 200) removals.
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
+import { uniqueEmail } from '@gatehouse/testing'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { mapInParallel } from '../support/parallel.ts'
 import { summarize } from '../support/stats.ts'
@@ -85,6 +88,7 @@ async function prepareSignIn(stack: Stack, idp: DevIdp, connection: Connection, 
 
 interface Sample {
   ssoSignInMs: number
+  strangerRefusedMs: number
   ssoRefusedMs: number
   sessionRefusedMs: number
   pollRoundTripsMs: number[]
@@ -105,6 +109,7 @@ async function removeOne(
   if (signedIn.status !== 302 || !ssoCookie)
     throw new BrokenRun(`SSO sign-in: ${signedIn.status} ${JSON.stringify(signedIn.body)}`)
   const signInAgain = await prepareSignIn(stack, idp, workspace.connection, invitee.email)
+  const stranger = await prepareSignIn(stack, idp, workspace.connection, uniqueEmail('bench-stranger'))
 
   // The poller: the member's SSO session lists the workspace's invitations until it is refused.
   let removedAt = Number.POSITIVE_INFINITY
@@ -129,6 +134,10 @@ async function removeOne(
     }
   })()
   await sleep(warmPollingMs)
+  const strangerSentAt = now()
+  const strangerRefused = await stranger()
+  const strangerRefusedMs = now() - strangerSentAt
+  if (strangerRefused.status !== 403) throw new BrokenRun(`a stranger's SSO: ${strangerRefused.status}`)
 
   const removed = await request(`${stack.auth.url}/v1/workspaces/${workspace.workspaceId}/members/${invitee.userId}`, {
     method: 'DELETE',
@@ -144,7 +153,7 @@ async function removeOne(
   const atAuth = await request(`${stack.auth.url}/v1/workspaces/${workspace.workspaceId}`, { cookie: ssoCookie })
   if (atAuth.status !== 401) throw new BrokenRun(`auth still answered the session ${atAuth.status} after the 204`)
   const sessionRefusedMs = (await poller) - removedAt
-  return { ssoSignInMs, ssoRefusedMs, sessionRefusedMs, pollRoundTripsMs }
+  return { ssoSignInMs, strangerRefusedMs, ssoRefusedMs, sessionRefusedMs, pollRoundTripsMs }
 }
 
 async function main() {
@@ -169,6 +178,7 @@ async function main() {
 
     const ssoRefused = summarize(samples.map((sample) => sample.ssoRefusedMs))
     const ssoSignIn = summarize(samples.map((sample) => sample.ssoSignInMs))
+    const strangerRefused = summarize(samples.map((sample) => sample.strangerRefusedMs))
     const sessionRefused = summarize(samples.map((sample) => sample.sessionRefusedMs))
     const pollRoundTrip = summarize(samples.flatMap((sample) => sample.pollRoundTripsMs))
     console.log(
@@ -181,6 +191,9 @@ async function main() {
     )
     console.log(
       `    baseline, a successful SSO post to the ACS: ${describeSummary(ssoSignIn)}; p99 ratio ${(ssoRefused.p99 / ssoSignIn.p99).toFixed(2)}×`,
+    )
+    console.log(
+      `    baseline, the same refusal for a stranger just before the removal: ${describeSummary(strangerRefused)}; p99 ratio ${(ssoRefused.p99 / strangerRefused.p99).toFixed(2)}×`,
     )
     console.log(
       `  204 → open SSO session refused at invitation (401): ${describeSummary(sessionRefused)}  [target p99 ≤ ${targets.sessionRefusedP99Ms} ms]`,

@@ -17,6 +17,7 @@ import { loadavg } from 'node:os'
 import { createDevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { eventually, postgresUrl, uniqueEmail } from '@gatehouse/testing'
 import postgres from 'postgres'
+import { confirmAddress } from '../support/account-proof.ts'
 import { uniqueLoopbackAddress } from '../support/http-client.ts'
 import { summarize } from '../support/stats.ts'
 import { httpCaller, manySignIns, startBenchAuth } from './bench-auth.ts'
@@ -27,7 +28,7 @@ const gapMs = 10
 const targetIdleP99Ms = 50
 
 const idp = createDevIdp({ keys: await generateSigningKeys() })
-const { auth, stop } = await startBenchAuth(manySignIns)
+const { auth, proof, stop } = await startBenchAuth(manySignIns)
 const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} })
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
 // Each sign-in from a loopback address of its own (a network may start 120 sign-ins a minute).
@@ -43,6 +44,8 @@ try {
     jsonHeaders(),
   )
   const cookie = signup.cookies[0]?.split(';')[0] ?? ''
+  // Only a proven address may use SSO.
+  await confirmAddress(proof, { userId: JSON.parse(signup.body).user.id, cookie })
   const workspace = JSON.parse(
     (await call('POST', '/v1/workspaces', JSON.stringify({ name: 'Bench' }), jsonHeaders(cookie))).body,
   ).workspace

@@ -10,6 +10,7 @@ import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-i
 import { escapeHtml } from '@gatehouse/server'
 import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser, Page } from 'playwright-core'
+import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
 import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
 import { type Stack, startStack } from './stack.ts'
@@ -34,6 +35,8 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
     // The attacker: an account, a workspace, and SSO pointed at a key of their own.
     const signedUp = await request(api('/v1/auth/signup'), { json: { email: attacker.email, password } })
     const cookie = signedUp.cookies.session as string
+    // A proven address: whoever made the account owns it (an unproven one could not use SSO at all).
+    await confirmAddress(stack.proof, { userId: signedUp.body.user.id, cookie })
     const workspace = await request(api('/v1/workspaces'), { cookie, json: { name: 'Attacker Co' } })
     const workspaceId = workspace.body.workspace.id
     await request(api(`/v1/workspaces/${workspaceId}/sso`), { method: 'POST', cookie })

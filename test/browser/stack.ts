@@ -12,6 +12,7 @@ import {
   temporaryDirectory,
   uniqueSuffix,
 } from '@gatehouse/testing'
+import type { ProofContext } from '../support/account-proof.ts'
 import { type ProgramName, type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
@@ -31,6 +32,10 @@ export interface Stack {
   output: () => string
   /** The invitation link of the newest .eml sent to `email`, waiting up to `timeoutMs` for it. */
   invitationLink: (email: string, timeoutMs?: number) => Promise<string>
+  /** The link to `page` (`/confirm`, `/reset`) of an .eml sent to `email` that is not among `except`. */
+  mailedLink: (email: string, page: '/confirm' | '/reset', except?: string[]) => Promise<string>
+  /** What proving an account's address needs (test/support/account-proof.ts). */
+  proof: ProofContext
   stop: () => Promise<void>
 }
 
@@ -48,12 +53,13 @@ export async function startStack(): Promise<Stack> {
   const authUrl = `http://127.0.0.1:${authPort}`
   const invitationUrl = `http://127.0.0.1:${invitationPort}`
   const devIdpUrl = `http://127.0.0.1:${devIdpPort}`
+  const internalToken = randomBytes(32).toString('base64url')
   const shared = {
     DATA_DIR: dataDir.path,
     DATABASE_URL: postgresUrl,
     REDIS_URL: redisUrl,
     PUBLIC_URL: webUrl,
-    INTERNAL_TOKEN: randomBytes(32).toString('base64url'),
+    INTERNAL_TOKEN: internalToken,
     COOKIE_SECRET: randomBytes(32).toString('base64url'),
     SMTP_URL: '',
     TRUST_PROXY: 'loopback',
@@ -73,7 +79,7 @@ export async function startStack(): Promise<Stack> {
   }
   try {
     await startAll([
-      ['auth', { ...shared, PORT: String(authPort), DNS_SERVERS: dns.address }],
+      ['auth', { ...shared, PORT: String(authPort), DNS_SERVERS: dns.address, INVITATION_URL: invitationUrl }],
       // Its own mail queue: this stack's mails are written by this stack's invitation service.
       [
         'invitation',
@@ -96,25 +102,34 @@ export async function startStack(): Promise<Stack> {
     redisUrl,
     dns,
     output,
-    invitationLink: (email, timeoutMs = 20_000) => readInvitationLink(join(dataDir.path, 'mail'), email, timeoutMs),
+    invitationLink: (email, timeoutMs = 20_000) =>
+      readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/invite'),
+    mailedLink: (email, page, except = []) => readMailedLink(join(dataDir.path, 'mail'), email, 20_000, page, except),
+    proof: { databaseUrl: postgresUrl, internalToken, baseUrl: webUrl },
     stop,
   }
 }
 
-async function readInvitationLink(mailDirectory: string, email: string, timeoutMs: number): Promise<string> {
+async function readMailedLink(
+  mailDirectory: string,
+  email: string,
+  timeoutMs: number,
+  page: '/invite' | '/confirm' | '/reset',
+  except: string[] = [],
+): Promise<string> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (existsSync(mailDirectory)) {
       for (const file of readdirSync(mailDirectory).filter((name) => name.endsWith('.eml'))) {
         const message = readFileSync(join(mailDirectory, file), 'utf8')
         if (!message.toLowerCase().includes(email.toLowerCase())) continue
-        const link = /\S+\/invite#token=[\w-]+/.exec(decodeQuotedPrintable(message))?.[0]
-        if (link) return link
+        const link = new RegExp(`\\S+${page}#token=[\\w-]+`).exec(decodeQuotedPrintable(message))?.[0]
+        if (link && !except.includes(link)) return link
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  throw new Error(`no invitation email for ${email} under ${mailDirectory}`)
+  throw new Error(`no email linking to ${page} for ${email} under ${mailDirectory}`)
 }
 
 // Mail bodies may be quoted-printable (RFC 2045 §6.7): soft line breaks and =XX escapes.

@@ -8,6 +8,7 @@ import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-i
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
 import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { type Stack, startStack } from '../browser/stack.ts'
+import { confirmAddress } from '../support/account-proof.ts'
 import { type HttpResult, request } from '../support/http-client.ts'
 
 const password = 'correct horse battery staple'
@@ -56,7 +57,9 @@ describe('a workspace’s IdP vouches for that workspace only (cross-tenant atta
     const email = uniqueEmail(label)
     const response = await request(url('/v1/auth/signup'), { json: { email, password } })
     assert.equal(response.status, 201, JSON.stringify(response.body))
-    return { email, cookie: response.cookies.session as string, userId: response.body.user.id }
+    const person = { email, cookie: response.cookies.session as string, userId: response.body.user.id }
+    await confirmAddress(stack.proof, person)
+    return person
   }
 
   async function workspace(owner: Person, name: string): Promise<string> {

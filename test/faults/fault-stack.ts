@@ -9,11 +9,12 @@ import {
   temporaryDirectory,
   uniqueEmail,
 } from '@gatehouse/testing'
+import { confirmAddress } from '../support/account-proof.ts'
 import { type HttpResult, request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { mapInParallel } from '../support/parallel.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
 
 export const password = 'correct horse battery staple'
 
@@ -60,7 +61,7 @@ export async function startFaultStack(): Promise<FaultStack> {
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       PUBLIC_URL: 'http://localhost:3000',
-      INTERNAL_TOKEN: `faults-internal-token-${'x'.repeat(32)}`,
+      INTERNAL_TOKEN: internalToken,
       DATA_DIR: dataDir.path,
     }
     // Info level: auth logs the outcome of every invitation.accepted it applies, which is how a
@@ -107,6 +108,8 @@ export async function startFaultStack(): Promise<FaultStack> {
   }
 }
 
+const internalToken = `faults-internal-token-${'x'.repeat(32)}`
+
 export interface Account {
   email: string
   cookie: string
@@ -126,7 +129,13 @@ export async function signUp(stack: FaultStack, email: string): Promise<Account>
     throw new Error(`signup of ${email}: ${response.status} ${JSON.stringify(response.body)}`)
   const cookie = response.cookies.session
   if (!cookie) throw new Error(`signup of ${email} set no session cookie`)
-  return { email, cookie, userId: response.body.user.id, sourceAddress }
+  const account = { email, cookie, userId: response.body.user.id, sourceAddress }
+  await confirmAddress(
+    { databaseUrl: stack.database.url, internalToken, baseUrl: stack.auth.url },
+    account,
+    sourceAddress,
+  )
+  return account
 }
 
 export async function createWorkspace(stack: FaultStack, owner: Account, name: string): Promise<string> {
@@ -160,7 +169,7 @@ export async function tokensFromEmails(stack: FaultStack, emails: string[]): Pro
     `invitation emails to all ${emails.length} invitees`,
     async () => {
       const tokens = new Map<string, string>()
-      for (const email of stack.sink.received) {
+      for (const email of stack.sink.received.filter(isInvitationEmail)) {
         for (const recipient of email.envelopeTo) tokens.set(recipient, invitationTokenOf(email))
       }
       return emails.every((email) => tokens.has(email)) ? tokens : undefined

@@ -6,10 +6,14 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { eventually, sparePort, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { parseAllDocuments, stringify } from 'yaml'
 import { request } from '../support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
@@ -31,6 +35,7 @@ async function podman(...args: string[]): Promise<string> {
 
 const prefix = `gatehouse-image-test-${uniqueSuffix()}`
 const started = new Set<string>()
+const kubePrefix = `gh-kube-${uniqueSuffix().slice(0, 8)}`
 
 /** A program started from the image as production runs it: read-only root, a writable /tmp only. */
 async function startContainer(name: string, env: Record<string, string>): Promise<string> {
@@ -253,6 +258,93 @@ describe('the image', { skip }, () => {
       const memberships: { workspaceId: string }[] = session.body.memberships ?? []
       return memberships.some((membership) => membership.workspaceId === workspaceId) ? true : undefined
     })
+  })
+
+  it('reports each program’s memory after the journey (for the manifests’ memory requests)', async (t) => {
+    const names = ['auth', 'invitation', 'web'].map((name) => `${prefix}-${name}`)
+    const stats: { Name?: string; name?: string; MemUsage?: string; mem_usage?: string }[] = JSON.parse(
+      await podman('stats', '--no-stream', '--no-reset', '--format', 'json', ...names),
+    )
+    assert.equal(stats.length, 3)
+    for (const entry of stats) t.diagnostic(`${entry.Name ?? entry.name}: ${entry.MemUsage ?? entry.mem_usage}`)
+  })
+
+  it('runs the Deployments of infra/k8s as their pod specs say, with podman kube play', async (t) => {
+    const root = new URL('../../', import.meta.url).pathname
+    const kubectl = (await run(`${root}infra/k8s/kubectl.sh`)).stdout.trim()
+    const rendered = (await run(kubectl, ['kustomize', `${root}infra/k8s/overlays/example`])).stdout
+    // biome-ignore lint/suspicious/noExplicitAny: rendered objects, edited for this machine below.
+    const objects: any[] = parseAllDocuments(rendered).map((document) => document.toJS())
+    const settings = objects.find(
+      (object) => object.kind === 'ConfigMap' && object.metadata.name === 'gatehouse-settings',
+    )
+    const deployments = objects.filter((object) => object.kind === 'Deployment')
+    const ports = new Map<string, string>()
+    for (const deployment of deployments) ports.set(deployment.metadata.name, String(await sparePort()))
+    const programSecrets: Record<string, Record<string, string>> = {
+      'gatehouse-auth': {
+        ...secrets,
+        DATABASE_URL: database.url,
+        REDIS_URL: redisUrl,
+        SP_KEY_SECRET: `image-sp-key-secret-${'s'.repeat(32)}`,
+      },
+      'gatehouse-invitation': { ...secrets, DATABASE_URL: database.url, REDIS_URL: redisUrl, SMTP_URL: sink.url },
+    }
+    // What this machine cannot give a pod is replaced: the cluster's network (host network on
+    // loopback instead, each pod on a port of its own), Services (the APIs' loopback addresses),
+    // the ConfigMap and Secrets (their values inlined), and probes (podman runs them by systemd).
+    // The rest runs as written: image, user, read-only root, /tmp volume, capabilities, ROLE.
+    const played = deployments.map((deployment) => {
+      const spec = deployment.spec.template.spec
+      const [container] = spec.containers
+      const env: Record<string, string> = { ...settings.data }
+      for (const source of container.envFrom ?? []) Object.assign(env, programSecrets[source.secretRef?.name] ?? {})
+      for (const entry of container.env ?? [])
+        env[entry.name] = entry.value ?? (entry.name === 'TRUST_PROXY' ? 'loopback' : '')
+      Object.assign(env, {
+        HOST: '127.0.0.1',
+        PORT: ports.get(deployment.metadata.name),
+        LOG_LEVEL: 'warn',
+        AUTH_URL: `http://127.0.0.1:${ports.get('gatehouse-auth-api')}`,
+        INVITATION_URL: `http://127.0.0.1:${ports.get('gatehouse-invitation-api')}`,
+        PUBLIC_URL: `http://127.0.0.1:${ports.get('gatehouse-web')}`,
+      })
+      container.image = image
+      container.env = Object.entries(env).map(([name, value]) => ({ name, value }))
+      delete container.envFrom
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) delete container[probe]
+      delete container.ports
+      spec.hostNetwork = true
+      delete spec.topologySpreadConstraints
+      // Short: the pod's name becomes its hostname (at most 64 characters).
+      deployment.metadata = { name: `${kubePrefix}-${deployment.metadata.name.replace(/^gatehouse-/, '')}` }
+      deployment.spec.replicas = 1
+      return deployment
+    })
+    const folder = mkdtempSync(join(tmpdir(), 'gatehouse-kube-'))
+    const file = join(folder, 'pods.yaml')
+    writeFileSync(file, played.map((deployment) => stringify(deployment)).join('---\n'))
+    t.after(async () => {
+      await podman('kube', 'down', file).catch(() => '')
+      rmSync(folder, { recursive: true, force: true })
+    })
+    await podman('kube', 'play', file)
+    const pods = JSON.parse(await podman('pod', 'ps', '--format', 'json', '--filter', `name=${kubePrefix}`))
+    assert.equal(pods.length, 5)
+    for (const [name, port] of ports) {
+      await eventually(`${name} (kube play) answering /readyz`, async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)
+        await response?.body?.cancel()
+        return response?.status === 200 ? true : undefined
+      })
+    }
+    const web = `http://127.0.0.1:${ports.get('gatehouse-web')}`
+    const owner = await request(`${web}/v1/auth/signup`, { json: { email: uniqueEmail('kube-owner'), password } })
+    assert.equal(owner.status, 201, JSON.stringify(owner.body))
+    const containers = JSON.parse(await podman('ps', '--format', 'json', '--filter', `pod=${pods[0].Id}`))
+    const program = containers.find((container: { IsInfra: boolean }) => !container.IsInfra)
+    assert.equal(await podman('exec', program.Id, 'id', '-u'), '1000')
+    await assert.rejects(podman('exec', program.Id, 'touch', '/app/written'), /Read-only file system/)
   })
 
   it('stops on SIGTERM within 1 s while starting up (waiting on its database)', async (t) => {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { eventually, skipUnlessInstalled, uniqueSuffix } from '@gatehouse/testing'
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { type Stack, startStack } from '../browser/stack.ts'
+import { confirmAddress } from '../support/account-proof.ts'
 import { type Browser, createBrowser, htmlForms, type Page, request } from '../support/http-client.ts'
 import { defaultSettings, type RunningIdp, type Signing, type User } from './idp.ts'
 
@@ -82,7 +83,9 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
         json: { email: user.email, password: user.password, ...accountNames },
       })
       assert.equal(signedUp.status, 201, JSON.stringify(signedUp.body))
-      return signedUp.cookies.session as string
+      const cookie = signedUp.cookies.session as string
+      await confirmAddress(stack.proof, { userId: signedUp.body.user.id, cookie })
+      return cookie
     }
 
     async function invite(user: User) {

@@ -85,9 +85,19 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   }
 }
 
+/** The token of an email's link to `page` (`…/invite#token=<token>`, `/confirm`, `/reset`), from its text part. */
+export function linkTokenOf(email: ReceivedEmail, page: '/invite' | '/confirm' | '/reset'): string | undefined {
+  return new RegExp(`${page}#token=([\\w-]+)`).exec(email.mail.text ?? '')?.[1]
+}
+
+/** Whether an email is an invitation (it links to `/invite`), not another mail to the same address. */
+export function isInvitationEmail(email: ReceivedEmail): boolean {
+  return linkTokenOf(email, '/invite') !== undefined
+}
+
 /** The invitation token in an email's link (`…/invite#token=<token>`), from its text part. */
 export function invitationTokenOf(email: ReceivedEmail): string {
-  const token = /\/invite#token=([\w-]+)/.exec(email.mail.text ?? '')?.[1]
+  const token = linkTokenOf(email, '/invite')
   if (!token) throw new Error(`no invitation link in: ${email.mail.text}`)
   return token
 }

@@ -4,7 +4,7 @@
 // claimed by a live one (XAUTOCLAIM).
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { closeRedis, createRedis } from '@gatehouse/server'
+import { closeRedis, createRedis, publishedMarker } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { authEventsStream } from './destinations.ts'
 import { type AuthEvent, type GatehouseEvent, InvalidEventError, isAuthEvent, parseEventJson } from './event-schemas.ts'
@@ -17,13 +17,6 @@ import { backoffMs } from './poll-loop.ts'
  * A group that falls further behind than this loses the oldest entries it had not read.
  */
 export const streamMaxLength = 1_000_000
-
-/**
- * How long the stream remembers that an event id was published. The relay publishes a row again
- * only if it crashed between XADD and marking the row, and it retries within seconds, so a day
- * is ample; consumers stay idempotent on the id for anything older.
- */
-export const publishedMarkerTtlSeconds = 24 * 60 * 60
 
 // SET NX of a per-event marker and XADD in one script, so publishing the same event twice (the
 // relay's retry after a crash) appends it once. KEYS: the stream, then one marker per event.
@@ -67,10 +60,10 @@ export async function appendToStream(
   entries: { id: string; json: string }[],
 ): Promise<number> {
   if (entries.length === 0) return 0
-  const keys = [stream, ...entries.map((entry) => `${stream}:published:${entry.id}`)]
+  const keys = [stream, ...entries.map((entry) => publishedMarker.key(stream, entry.id))]
   const scriptArguments = [
     String(streamMaxLength),
-    String(publishedMarkerTtlSeconds),
+    String(publishedMarker.seconds),
     ...entries.flatMap((entry) => [entry.id, entry.json]),
   ]
   return withPublishScript(redis).gatehousePublishEvents(keys.length, ...keys, ...scriptArguments)

@@ -19,6 +19,11 @@ export const destinations = {
   'sso.recovery.used': { kind: 'stream', name: authEventsStream },
   'sso.metadata.problem': { kind: 'stream', name: authEventsStream },
   'sso.certificate.expiring': { kind: 'stream', name: authEventsStream },
+  'auth.password.reset_requested': { kind: 'stream', name: authEventsStream },
+  'auth.link.issued': { kind: 'stream', name: authEventsStream },
+  'auth.email.confirmed': { kind: 'stream', name: authEventsStream },
+  'auth.password.reset': { kind: 'stream', name: authEventsStream },
+  'auth.password.changed': { kind: 'stream', name: authEventsStream },
   'membership.removed': { kind: 'stream', name: authEventsStream },
   'membership.role_changed': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

@@ -67,7 +67,8 @@ export const eventSchemas = {
   // The session that ended, how it had been authenticated, and why it ended: `signed_out`,
   // `connection_changed` when the connection that made it was turned off, re-pointed or deleted,
   // `ended_elsewhere` when the person ended it from another session, `membership_removed` when its
-  // person was removed from (or left) the workspace it reached.
+  // person was removed from (or left) the workspace it reached, `password_reset` (every session of
+  // the account) or `password_changed` (the account's other ones).
   'auth.logout': eventSchema('auth.logout', {
     userId: Uuid,
     sessionId: Type.String({ minLength: 1, maxLength: 200 }),
@@ -134,6 +135,50 @@ export const eventSchemas = {
     actingSession: ActingSession,
     notify: Type.Array(Email, { maxItems: 100 }),
   }),
+  // Someone asked for a password reset link for `email` (an account may or may not hold it): auth's
+  // own workers issue the link off the request path, so the answer and its timing never say which.
+  'auth.password.reset_requested': eventSchema('auth.password.reset_requested', {
+    email: Email,
+    ip: Type.String({ maxLength: 64 }),
+    userAgent: Type.String({ maxLength: 1024 }),
+  }),
+  // A mailed link for the account's address (confirmation: 24 h; password reset: 30 min), which
+  // the invitation service's mailer sends. The token is sealed for the services holding
+  // INTERNAL_TOKEN (`@gatehouse/server` sealed-link.ts): other subscribers see ciphertext only.
+  'auth.link.issued': eventSchema('auth.link.issued', {
+    userId: Uuid,
+    email: Email,
+    purpose: Type.Union([Type.Literal('confirm_email'), Type.Literal('reset_password')]),
+    linkId: Uuid,
+    sealedToken: Type.String({ maxLength: 512 }),
+    expiresAt: Timestamp,
+  }),
+  // The account's address was proven: by a confirmation link, a reset link, or an invitation link.
+  'auth.email.confirmed': eventSchema('auth.email.confirmed', {
+    userId: Uuid,
+    email: Email,
+    via: Type.Union([Type.Literal('confirmation_link'), Type.Literal('reset_link'), Type.Literal('invitation_link')]),
+  }),
+  // The password was set through a mailed link (a reset; `reclaimed` when the address's owner took
+  // back an unproven account someone else had made): every session of the account ended.
+  'auth.password.reset': eventSchema('auth.password.reset', {
+    userId: Uuid,
+    email: Email,
+    via: Type.Union([Type.Literal('reset_link'), Type.Literal('confirmation_link'), Type.Literal('invitation_link')]),
+    reclaimed: Type.Boolean(),
+    endedSessions: Type.Integer({ minimum: 0 }),
+    ip: Type.String({ maxLength: 64 }),
+    userAgent: Type.String({ maxLength: 1024 }),
+  }),
+  // The signed-in person changed their password (they gave the current one): the other sessions ended.
+  'auth.password.changed': eventSchema('auth.password.changed', {
+    userId: Uuid,
+    email: Email,
+    actingSession: ActingSession,
+    endedSessions: Type.Integer({ minimum: 0 }),
+    ip: Type.String({ maxLength: 64 }),
+    userAgent: Type.String({ maxLength: 1024 }),
+  }),
   // A person's membership of a workspace ended: removed by an owner or admin (`by` is not `userId`),
   // or they left (`by` is `userId`). `email` and `workspaceName` let the invitation service keep its
   // views true and tell the person; `role` is the one they held.
@@ -167,6 +212,11 @@ export type SsoConnectionChanged = Static<(typeof eventSchemas)['sso.connection.
 export type SsoRecoveryUsed = Static<(typeof eventSchemas)['sso.recovery.used']>
 export type SsoMetadataProblem = Static<(typeof eventSchemas)['sso.metadata.problem']>
 export type SsoCertificateExpiring = Static<(typeof eventSchemas)['sso.certificate.expiring']>
+export type PasswordResetRequested = Static<(typeof eventSchemas)['auth.password.reset_requested']>
+export type LinkIssued = Static<(typeof eventSchemas)['auth.link.issued']>
+export type EmailConfirmed = Static<(typeof eventSchemas)['auth.email.confirmed']>
+export type PasswordReset = Static<(typeof eventSchemas)['auth.password.reset']>
+export type PasswordChanged = Static<(typeof eventSchemas)['auth.password.changed']>
 export type MembershipRemoved = Static<(typeof eventSchemas)['membership.removed']>
 export type MembershipRoleChanged = Static<(typeof eventSchemas)['membership.role_changed']>
 
@@ -181,6 +231,11 @@ export type GatehouseEvent =
   | SsoRecoveryUsed
   | SsoMetadataProblem
   | SsoCertificateExpiring
+  | PasswordResetRequested
+  | LinkIssued
+  | EmailConfirmed
+  | PasswordReset
+  | PasswordChanged
   | MembershipRemoved
   | MembershipRoleChanged
 export type EventType = GatehouseEvent['type']

@@ -29,6 +29,13 @@ export {
 export { isEmailAddress, normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
 export { escapeHtml } from './html.ts'
+export {
+  InvitationProofAnswer,
+  InvitationProofRequest,
+  internalJsonPoster,
+  internalTokenCheck,
+  parseInvitationProof,
+} from './internal-calls.ts'
 export { loggerOptions } from './logger.ts'
 export { type GaugeSample, type Metrics, metricsPlugin, type SampledGauge } from './metrics.ts'
 export { originGuard } from './origin-guard.ts'
@@ -51,9 +58,19 @@ export {
   type RedisLog,
   RedisUnavailableError,
 } from './redis.ts'
+export {
+  loginFailures,
+  loginNetworks,
+  publishedMarker,
+  rateLimitKey,
+  redisKeyPrefixes,
+  samlAssertionKey,
+  samlConfirmation,
+} from './redis-keys.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
+export { createTokenSeal, type TokenSeal } from './sealed-token.ts'
 export { type ServeOptions, serve, start } from './serve.ts'
 export {
   Authentication,

@@ -15,7 +15,13 @@ export const originGuard = fp<{ publicOrigin: string; exempt?: (url: string) => 
     app.addHook('onRequest', async (request) => {
       if (!stateChanging.has(request.method) || options.exempt?.(request.url)) return
       const origin = request.headers.origin
-      if (origin !== undefined && origin !== options.publicOrigin) throw errors.forbiddenOrigin()
+      // The refusal names the address to use instead: opening the product at another address of
+      // the same machine (127.0.0.1 for localhost) is the usual way a person meets it.
+      if (origin !== undefined && origin !== options.publicOrigin) {
+        throw errors.forbiddenOrigin(
+          `This request came from another site and was refused. Open Gatehouse at ${options.publicOrigin} (PUBLIC_URL).`,
+        )
+      }
     })
   },
   { name: 'origin-guard' },

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis'
 import { normalizeEmail } from './email.ts'
 import { errors } from './errors.ts'
 import { isRedisUnavailable } from './redis.ts'
+import { rateLimitKey } from './redis-keys.ts'
 
 export interface RateLimitRule {
   /** Names the counter, e.g. `login:net`. */
@@ -99,7 +100,7 @@ export interface Limit {
  */
 export async function enforceLimits(redis: Redis, limits: Limit[], log: FastifyBaseLogger): Promise<void> {
   for (const limit of limits) {
-    const key = `ratelimit:${limit.name}:${limit.subject}`
+    const key = rateLimitKey(limit.name, limit.subject)
     let count: number
     let secondsLeft = limit.windowSeconds
     try {

@@ -41,11 +41,17 @@ interface Task<Input, Output> {
 interface Thread {
   worker: Worker
   busy: boolean
-  /** Its module has loaded: a task's time counts from then (a thread starts in a few 100 ms). */
-  online: boolean
+  /**
+   * Its module and everything it imports have loaded (it said so): a task's time counts from then.
+   * Loading takes a few 100 ms, and seconds on a busy machine or under a TypeScript loader.
+   */
+  ready: boolean
 }
 
 type Answer<Output> = { ok: true; output: Output } | { ok: false; message: string }
+
+/** A thread's first message: its module has loaded. */
+const readyMessage = { ready: true }
 
 export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): WorkerPool<Input, Output> {
   const threads: Thread[] = []
@@ -53,9 +59,9 @@ export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): Wor
   let closed = false
 
   function startThread(): Thread {
-    const thread: Thread = { worker: new Worker(options.file), busy: false, online: false }
-    thread.worker.once('online', () => {
-      thread.online = true
+    const thread: Thread = { worker: new Worker(options.file), busy: false, ready: false }
+    thread.worker.once('message', () => {
+      thread.ready = true
     })
     // An idle pool never holds the process open.
     thread.worker.unref()
@@ -90,7 +96,7 @@ export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): Wor
     let timer: NodeJS.Timeout | undefined
     const finish = (settle: () => void) => {
       clearTimeout(timer)
-      worker.off('online', startTimer)
+      worker.off('message', begin)
       worker.off('message', answered)
       worker.off('exit', died)
       worker.unref()
@@ -108,9 +114,13 @@ export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): Wor
         finish(() => task.reject(errors.unavailable(`The ${options.name} took too long. Try again.`)))
       }, options.taskTimeoutMs)
     }
-    if (thread.online) startTimer()
-    else worker.once('online', startTimer)
-    worker.on('message', answered)
+    const begin = () => {
+      startTimer()
+      worker.on('message', answered)
+    }
+    // A new thread's first message says it is ready; the task's answer follows.
+    if (thread.ready) begin()
+    else worker.once('message', begin)
     worker.once('exit', died)
     worker.postMessage(task.input)
   }
@@ -153,6 +163,7 @@ export function serveWorkerTasks<Input, Output>(work: (input: Input) => Output):
   } catch {
     // Not permitted or not supported: the work still runs, at the process's priority.
   }
+  port.postMessage(readyMessage)
   port.on('message', (input: Input) => {
     let answer: Answer<Output>
     try {

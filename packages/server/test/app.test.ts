@@ -81,6 +81,8 @@ describe('createApp', () => {
     const foreign = await app.inject({ method: 'POST', url: '/change', headers: { origin: 'https://evil.example' } })
     assert.equal(foreign.statusCode, 403)
     assert.equal(foreign.json().error, 'forbidden_origin')
+    // The person who opened another address of the same machine learns which one to open.
+    assert.match(foreign.json().message, /Open Gatehouse at https:\/\/app\.example \(PUBLIC_URL\)\.$/)
     const same = await app.inject({ method: 'POST', url: '/change', headers: { origin: 'https://app.example' } })
     assert.equal(same.statusCode, 200)
     const noOrigin = await app.inject({ method: 'POST', url: '/change' })

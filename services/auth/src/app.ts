@@ -6,8 +6,21 @@ import {
   observeEventBacklog,
   startOutboxRelay,
 } from '@gatehouse/events'
-import { createApp, originGuard, pingRedis, runsWorkers, type ServiceDeps, servesApi } from '@gatehouse/server'
+import {
+  createApp,
+  createTokenSeal,
+  originGuard,
+  pingRedis,
+  runsWorkers,
+  type ServiceDeps,
+  servesApi,
+} from '@gatehouse/server'
+import { createInvitationProof } from './accounts/invitation-proof.ts'
+import { createLinkIssuer } from './accounts/links.ts'
 import { createLoginThrottle } from './accounts/login-throttle.ts'
+import { createRecoveryService } from './accounts/recovery.ts'
+import { recoveryRoutes } from './accounts/recovery-routes.ts'
+import { startResetRequests } from './accounts/reset-requests.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
 import type { AuthConfig } from './config.ts'
@@ -94,7 +107,14 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const events = createAuthEvents({ outbox: schema.outbox, wake: relay?.wake ?? (() => {}) })
   const signIns = createSignInMetrics(app.metrics)
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
-  const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis), signIns })
+  const throttle = createLoginThrottle(redis)
+  const links = createLinkIssuer({ events, seal: createTokenSeal(config.internalToken), now: () => new Date() })
+  const invitationProof = createInvitationProof({
+    invitationUrl: config.invitationUrl,
+    internalToken: config.internalToken,
+  })
+  const accounts = createAccountService({ db, sessions, events, throttle, signIns, links, invitationProof })
+  const recovery = createRecoveryService({ db, sessions, events, links, throttle, invitationProof })
   const workspaces = createWorkspaceService({ db })
   const memberships = createMembershipService({ db, events })
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
@@ -148,6 +168,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
       now,
     })
     app.addHook('onClose', () => upkeep.close())
+    // auth.password.reset_requested -> a reset link, off the request path (accounts/recovery.ts).
+    const resetRequests = await startResetRequests({ recovery, redisUrl: config.redisUrl, log: app.log })
+    app.addHook('onClose', () => resetRequests.close())
   }
   if (!servesApi(config.role)) return app
 
@@ -161,6 +184,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   // Default-deny: every route below declares what it needs (config.access), enforced in one hook.
   await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
+  await app.register(recoveryRoutes, { recovery, sessions, redis })
   await app.register(sessionRoutes, { accountSessions: createAccountSessions({ db, events }) })
   await app.register(workspaceRoutes, { workspaces })
   await app.register(membershipRoutes, { memberships })

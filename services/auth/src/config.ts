@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readCount } from '@gatehouse/server'
+import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readCount, readUrl } from '@gatehouse/server'
 
 export interface AuthConfig extends BaseConfig {
   /**
@@ -14,6 +14,8 @@ export interface AuthConfig extends BaseConfig {
    * empty means the system's (/etc/resolv.conf).
    */
   dnsServers: string[]
+  /** `INVITATION_URL`: where auth asks the invitation service whether an invitation link is live. */
+  invitationUrl: URL
   /**
    * `IDP_METADATA_LOOPBACK_HTTP`: metadata URLs may be plain http to a loopback address (the dev
    * IdP). Refused in production; by default on only when PUBLIC_URL is plain http on loopback.
@@ -39,6 +41,7 @@ export function loadConfig(env: Env = process.env): AuthConfig {
     spKeySecret: readSpKeySecret(env, base.production),
     dnsServers: readDnsServers(env),
     metadataLoopbackHttp: readMetadataLoopbackHttp(env, base),
+    invitationUrl: readUrl(env, 'INVITATION_URL', 'http://127.0.0.1:3002', ['http:', 'https:']),
     ssoSignInLimits: {
       perMinute: readCount(env, 'SSO_SIGN_INS_PER_MINUTE', 10),
       perHour: readCount(env, 'SSO_SIGN_INS_PER_HOUR', 60),

@@ -83,6 +83,25 @@ export const authErrors = {
     'domain_not_verified',
     'The TXT record was not found. Publish it, wait for DNS to update, and verify again.',
   ),
+  invalidLink: defineError(404, 'invalid_link', 'This link is not valid or was already used. Ask for a new one.'),
+  linkExpired: defineError(410, 'link_expired', 'This link has expired. Ask for a new one.'),
+  emailUnconfirmed: defineError(
+    403,
+    'email_unconfirmed',
+    'Confirm your email address first: open the link we emailed you when you signed up (your account page sends a new one), or the invitation link you received.',
+  ),
+  alreadyConfirmed: defineError(409, 'already_confirmed', 'Your email address is already confirmed.'),
+  passwordRequired: defineError(
+    401,
+    'password_required',
+    'Enter this account’s password to confirm the address, or choose a new password.',
+  ),
+  confirmedEmailTaken: defineError(
+    409,
+    'email_taken',
+    'The account holding this address has confirmed it. Sign in, or reset its password from the sign-in page.',
+  ),
+  noAccount: defineError(404, 'not_found', 'No account holds this address. Create your account instead.'),
   lastOwner: defineError(
     409,
     'last_owner',

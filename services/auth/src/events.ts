@@ -23,7 +23,13 @@ export interface LoginRefusal {
 }
 
 /** Why a session ended (`auth.logout`'s `reason`). */
-export type LogoutReason = 'signed_out' | 'connection_changed' | 'ended_elsewhere' | 'membership_removed'
+export type LogoutReason =
+  | 'signed_out'
+  | 'connection_changed'
+  | 'ended_elsewhere'
+  | 'membership_removed'
+  | 'password_reset'
+  | 'password_changed'
 
 /**
  * Writes auth events into the outbox inside the caller's transaction; `wake` (the relay's) is
@@ -70,6 +76,9 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
       writeEvent(tx, deps.outbox, createEvent('sso.metadata.problem', problem)),
     certificateExpiring: (tx: Executor, notice: PayloadOf<'sso.certificate.expiring'>, now: Date) =>
       writeEvent(tx, deps.outbox, createEvent('sso.certificate.expiring', notice, now)),
+    /** An account event (reset requests, mailed links, proof of address, password changes). */
+    account: <T extends AccountEventType>(tx: Executor, type: T, payload: PayloadOf<T>) =>
+      writeEvent(tx, deps.outbox, createEvent(type, payload)),
     membershipRemoved: (tx: Executor, removal: PayloadOf<'membership.removed'>) =>
       writeEvent(tx, deps.outbox, createEvent('membership.removed', removal)),
     roleChanged: (tx: Executor, changes: PayloadOf<'membership.role_changed'>[]) =>
@@ -82,6 +91,13 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
 }
 
 export type AuthEvents = ReturnType<typeof createAuthEvents>
+
+type AccountEventType =
+  | 'auth.password.reset_requested'
+  | 'auth.link.issued'
+  | 'auth.email.confirmed'
+  | 'auth.password.reset'
+  | 'auth.password.changed'
 
 // Optional payload fields are left out rather than sent as undefined/null; long values are cut
 // to the bounds the event schema allows.

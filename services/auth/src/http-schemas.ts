@@ -13,6 +13,9 @@ export const User = Type.Object({
   firstName: Type.Union([Type.String(), Type.Null()]),
   lastName: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
+  emailConfirmed: Type.Boolean({
+    description: 'Whether the address is proven; until then the account cannot accept invitations or use SSO',
+  }),
 })
 
 export function userView(user: UserRow) {
@@ -22,6 +25,7 @@ export function userView(user: UserRow) {
     firstName: user.firstName,
     lastName: user.lastName,
     createdAt: user.createdAt.toISOString(),
+    emailConfirmed: user.emailConfirmedAt !== null,
   }
 }
 

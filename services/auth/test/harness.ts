@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { connect } from '@gatehouse/db'
 import { buildFederationMetadataXml, createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createEvent } from '@gatehouse/events'
-import { createRedis } from '@gatehouse/server'
+import { createRedis, createTokenSeal, type TokenSeal } from '@gatehouse/server'
 import {
   inProcessPressureLimits,
   postgresUrl,
@@ -16,12 +16,15 @@ import {
   uniqueEmail,
   uniqueIp,
 } from '@gatehouse/testing'
+import { desc, sql } from 'drizzle-orm'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
 export const publicUrl = 'http://localhost:3000'
 export const strongPassword = 'correct horse battery staple'
+
+const appSecrets = new WeakMap<FastifyInstance, { db: AuthTestApp['db']; seal: TokenSeal }>()
 
 export interface AuthTestApp {
   app: FastifyInstance
@@ -72,6 +75,7 @@ export async function startAuthApp(
         : undefined,
   })
   await app.ready()
+  appSecrets.set(app, { db: database.db, seal: createTokenSeal(config.internalToken) })
   return {
     app,
     db: database.db,
@@ -102,7 +106,49 @@ export function sessionCookieOf(response: LightMyRequestResponse): string | unde
   return cookie?.value ? `session=${cookie.value}` : undefined
 }
 
+/**
+ * A password account whose address is proven, as its owner makes one: the signup, then the
+ * confirmation link mailed to the address, opened in the same browser.
+ */
 export async function signUp(
+  app: FastifyInstance,
+  email = uniqueEmail(),
+  names: { firstName?: string; lastName?: string } = {},
+  remoteAddress = uniqueIp(),
+) {
+  const account = await signUpUnproven(app, email, names, remoteAddress)
+  const token = await mailedToken(app, account.user.id, 'confirm_email')
+  const confirmed = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/email/confirm',
+    headers: { cookie: account.cookie },
+    payload: { token },
+  })
+  if (confirmed.statusCode !== 200) throw new Error(`confirmation failed: ${confirmed.statusCode} ${confirmed.body}`)
+  return account
+}
+
+/** The latest link auth mailed an account (`auth.link.issued` in its outbox), opened as the mailer opens it. */
+export async function mailedToken(app: FastifyInstance, userId: string, purpose: 'confirm_email' | 'reset_password') {
+  const running = appSecrets.get(app)
+  if (!running) throw new Error('not an app of startAuthApp')
+  const [row] = await running.db
+    .select({ event: schema.outbox.event })
+    .from(schema.outbox)
+    .where(
+      sql`${schema.outbox.type} = 'auth.link.issued' and ${schema.outbox.event} ->> 'userId' = ${userId} and ${schema.outbox.event} ->> 'purpose' = ${purpose}`,
+    )
+    .orderBy(desc(schema.outbox.position))
+    .limit(1)
+  const event = row?.event
+  if (event?.type !== 'auth.link.issued') throw new Error(`no ${purpose} link was mailed to ${userId}`)
+  const token = running.seal.open(event.sealedToken, event.linkId)
+  if (!token) throw new Error('the mailed link does not open with the app’s INTERNAL_TOKEN')
+  return token
+}
+
+/** A signup as it is made: the address is not proven until its confirmation link is used. */
+export async function signUpUnproven(
   app: FastifyInstance,
   email = uniqueEmail(),
   names: { firstName?: string; lastName?: string } = {},

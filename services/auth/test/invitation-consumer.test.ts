@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createRedis } from '@gatehouse/server'
-import { eventually, redisUrl } from '@gatehouse/testing'
+import { eventually } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
+import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
 
 const internalToken = 'test-internal-token-that-is-long-enough-0123456789'
 
 describe('what the invitation service relies on', () => {
   let auth: AuthTestApp
+  let redisUrl: string
   before(async () => {
-    auth = await startAuthApp({ INTERNAL_TOKEN: internalToken })
+    // A Redis database of this file's own: another process's consumer of invitation-events (with a
+    // Postgres database of its own) would otherwise take this file's events.
+    redisUrl = await unusedRedisDatabaseUrl()
+    auth = await startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl })
   })
   after(() => auth.close())
 
@@ -69,7 +74,7 @@ describe('what the invitation service relies on', () => {
     const createdAt = answer.json().user.createdAt
     assert.ok(Math.abs(Date.parse(createdAt) - Date.now()) < 60_000, `createdAt ${createdAt}`)
     assert.deepEqual(answer.json(), {
-      user: { id: owner.user.id, email: owner.email, createdVia: 'password', createdAt },
+      user: { id: owner.user.id, email: owner.email, createdVia: 'password', createdAt, emailConfirmed: true },
       authentications: [{ method: 'password' }],
       account: { method: 'password' },
       workspace: {

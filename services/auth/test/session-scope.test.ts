@@ -36,6 +36,12 @@ describe('what a session reaches', () => {
       'POST /v1/auth/logout': 'public',
       'POST /v1/auth/reauthenticate': 'session',
       'GET /v1/auth/session': 'session',
+      'POST /v1/auth/password/forgot': 'public',
+      'POST /v1/auth/password/reset': 'public',
+      'POST /v1/auth/email/confirm': 'public',
+      'POST /v1/auth/email/reclaim': 'public',
+      'POST /v1/auth/email/confirmation': 'password',
+      'POST /v1/auth/password/change': 'password',
       'GET /v1/auth/sessions': 'password',
       'DELETE /v1/auth/sessions/:sessionId': 'password',
       'POST /v1/auth/sessions/end-others': 'password',
@@ -105,6 +111,15 @@ describe('what a session reaches', () => {
     })
     assert.equal(created.statusCode, 403)
     assert.equal(created.json().error, 'reauthentication_required')
+    // Nor may it change the account: its password, or its address's confirmation mail.
+    for (const [url, payload] of [
+      ['/v1/auth/password/change', { currentPassword: strongPassword, newPassword: 'an IdP may not choose this' }],
+      ['/v1/auth/email/confirmation', undefined],
+    ] as const) {
+      const refused = await auth.app.inject({ method: 'POST', url, headers: { cookie: ssoCookie }, payload })
+      assert.equal(refused.statusCode, 403, url)
+      assert.equal(refused.json().error, 'reauthentication_required', url)
+    }
 
     const session = await get('/v1/auth/session', ssoCookie)
     assert.equal(session.statusCode, 200)

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import { createDevIdp } from '@gatehouse/dev-idp'
 import { eventually, uniqueEmail } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
+import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import {
   type AuthTestApp,
   invitationAccepted,
@@ -62,7 +63,9 @@ function historyWith(app: FastifyInstance, workspaceId: string, cookie: string, 
 describe('SSO sign-in history', () => {
   let auth: AuthTestApp
   before(async () => {
-    auth = await startAuthApp()
+    // A Redis database of this file's own: another process's projection (with a Postgres database
+    // of its own) would otherwise take this file's sign-ins.
+    auth = await startAuthApp({ REDIS_URL: await unusedRedisDatabaseUrl() })
   })
   after(() => auth.close())
 

@@ -4,6 +4,8 @@ import cookie from '@fastify/cookie'
 import { observeEventBacklog, startOutboxRelay } from '@gatehouse/events'
 import {
   createApp,
+  createTokenSeal,
+  internalTokenCheck,
   originGuard,
   pingRedis,
   routeAccess,
@@ -13,6 +15,7 @@ import {
 } from '@gatehouse/server'
 import type { InvitationConfig } from './config.ts'
 import * as schema from './db/schema.ts'
+import { startAccountNotices } from './emails/account-notices.ts'
 import { startEmailDelivery } from './emails/delivery.ts'
 import { startSsoChangeNotices } from './emails/sso-change-notices.ts'
 import { createMailTransport } from './emails/transport.ts'
@@ -94,6 +97,18 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       now,
     })
     app.addHook('onClose', () => ssoNotices.close())
+    // People hear of their own account: confirmation and reset links, and every password change.
+    const accountNotices = await startAccountNotices({
+      db: deps.db,
+      redisUrl: config.redisUrl,
+      publicUrl: config.publicUrl,
+      mailQueue: config.mailQueue,
+      wakeEmails: emailDelivery.wake,
+      seal: createTokenSeal(config.internalToken),
+      log: app.log,
+      now,
+    })
+    app.addHook('onClose', () => accountNotices.close())
     // Invitations stay true to memberships auth removes; the removed person is told.
     const removals = await startMembershipRemovals({
       db: deps.db,
@@ -124,12 +139,14 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
 
   await app.register(cookie)
   await app.register(originGuard, { publicOrigin: config.publicUrl.origin })
+  const checkInternalToken = internalTokenCheck(config.internalToken)
   // Default-deny: every route declares what it needs. A password sign-in is checked here; a
   // workspace's reach is auth's answer about the workspace the body, query or invitation names,
   // which the service asks for before anything else (invitations/service.ts requireAdmin).
   await app.register(routeAccess, {
     async enforce(request, access) {
       if (access === 'public') return
+      if (access === 'internal') return checkInternalToken(request)
       const answer = await auth.require(request)
       if (access === 'password' && !answer.account) throw passwordReauthentication()
     },

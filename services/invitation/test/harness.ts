@@ -8,6 +8,7 @@ import {
   createWorkspace,
   personInTwoWorkspaces,
   signUp,
+  signUpUnproven,
   startAuthApp,
 } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
@@ -23,11 +24,11 @@ import {
 import type { FastifyInstance } from 'fastify'
 import { createIsolatedDatabase } from '../../../test/support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
-import { invitationTokenOf, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
+import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
-export { createWorkspace, personInTwoWorkspaces, signUp }
+export { createWorkspace, personInTwoWorkspaces, signUp, signUpUnproven }
 export const publicUrl = 'http://localhost:3000'
 export const internalToken = 'invitation-tests-internal-token-0123456789abcdef'
 /**
@@ -195,7 +196,9 @@ export async function inviteAndReceive(
   const earlier = new Set(sink.received)
   const response = await invite(invitation, cookie, { workspaceId, email, role })
   if (response.statusCode !== 201) throw new Error(`invite failed: ${response.statusCode} ${response.body}`)
-  const received = await sink.waitFor((mail) => !earlier.has(mail) && mail.envelopeTo.includes(email))
+  const received = await sink.waitFor(
+    (mail) => !earlier.has(mail) && mail.envelopeTo.includes(email) && isInvitationEmail(mail),
+  )
   return {
     email,
     invitation: response.json().invitation as InvitationView,
@@ -254,4 +257,4 @@ export async function waitForMemberships(
   )
 }
 
-export { invitationTokenOf, type SmtpSink, startSmtpSink }
+export { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink }

@@ -12,12 +12,14 @@ import {
   invitationTokenOf,
   invite,
   inviteAndReceive,
+  isInvitationEmail,
   lookup,
   ownerWithWorkspace,
   personInTwoWorkspaces,
   publicUrl,
   type SmtpSink,
   signUp,
+  signUpUnproven,
   startSetup,
   waitForMemberships,
 } from './harness.ts'
@@ -48,7 +50,9 @@ describe('invitations', () => {
     assert.equal(created.acceptedAt, undefined)
     assert.equal(new Date(created.expiresAt).getTime() - new Date(created.createdAt).getTime(), 7 * day)
 
-    const received = await sink.waitFor((mail) => mail.envelopeTo.includes(email.toLowerCase()))
+    const received = await sink.waitFor(
+      (mail) => mail.envelopeTo.includes(email.toLowerCase()) && isInvitationEmail(mail),
+    )
     const { mail } = received
     assert.deepEqual(mail.from?.value, [{ address: 'no-reply@localhost', name: 'Gatehouse' }])
     assert.match(mail.subject ?? '', new RegExp(`${owner.email} invited you to Acme <Rockets>`))
@@ -327,7 +331,7 @@ describe('invitations', () => {
   it('an account whose address is not proven sees no invitations on its home page and cannot accept one from there', async () => {
     const { owner, workspace } = await ownerWithWorkspace(auth)
     const invited = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
-    const account = await signUp(auth.app, invited.email)
+    const account = await signUpUnproven(auth.app, invited.email)
     const mine = await invitation.app.inject({ url: '/v1/invitations/mine', headers: { cookie: account.cookie } })
     assert.equal(mine.statusCode, 200)
     assert.deepEqual(mine.json(), { addressProven: false, invitations: [] })
@@ -340,6 +344,9 @@ describe('invitations', () => {
     const refused = await acceptById(account.cookie)
     assert.equal(refused.statusCode, 403)
     assert.equal(refused.json().error, 'email_unconfirmed')
+    // Nor by the link: the account was not made from it, and anyone could have made it.
+    const byLink = await accept(invitation, invited.token, account.cookie)
+    assert.equal(byLink.json().error, 'email_unconfirmed')
     // Someone else's invitation is as unknown as a wrong link.
     const stranger = await signUp(auth.app)
     assert.equal((await acceptById(stranger.cookie)).json().error, 'invalid_token')
@@ -427,7 +434,8 @@ describe('invitations', () => {
     const resent = await resendOf(owner.cookie, first.invitation.id)
     assert.equal(resent.statusCode, 202, resent.body)
     const second = await sink.waitFor(
-      (mail) => mail.envelopeTo.includes(first.email) && invitationTokenOf(mail) !== first.token,
+      (mail) =>
+        mail.envelopeTo.includes(first.email) && isInvitationEmail(mail) && invitationTokenOf(mail) !== first.token,
     )
     const newToken = invitationTokenOf(second)
     assert.equal((await lookup(invitation, first.token)).statusCode, 404)

@@ -46,7 +46,10 @@ describe("owners hear of every change to who their workspace's IdP is", () => {
     assert.equal(changed.statusCode, 200, changed.body)
     const fingerprint = changed.json().connection.idp.certificates[0].fingerprintSha256 as string
 
-    const notice = await sink.waitFor((mail) => mail.envelopeTo.includes(owner.email), 15_000)
+    const notice = await sink.waitFor(
+      (mail) => mail.envelopeTo.includes(owner.email) && /SSO settings/.test(mail.mail.subject ?? ''),
+      15_000,
+    )
     assert.match(String(notice.mail.subject), /SSO settings of .* changed/)
     assert.ok(notice.mail.text?.includes(fingerprint), 'the new certificate is named')
     assert.ok(notice.mail.text?.includes(`/workspaces/${workspace.id}/sso`))

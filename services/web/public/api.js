@@ -93,7 +93,10 @@ export function setText(id, text) {
   if (node) node.textContent = text
 }
 
-/** Fills the top bar: who is signed in, and a sign-out button. */
+/**
+ * Fills the top bar: who is signed in, their password page and a sign-out button; and, while the
+ * account's address is unproven, a notice at the top of the page saying how to confirm it.
+ */
 export function renderAccount(session) {
   const nav = document.getElementById('account')
   if (!nav) return
@@ -107,7 +110,21 @@ export function renderAccount(session) {
     await api('POST', '/v1/auth/logout').catch(() => null)
     location.assign('/login')
   })
-  nav.append(element('span', { id: 'signed-in-as' }, session.user.email), ' ', signOut)
+  const passwordLink = element('a', { href: '/account/password', id: 'password-link' }, 'Password')
+  nav.append(element('span', { id: 'signed-in-as' }, session.user.email), ' ', passwordLink, ' ', signOut)
+  if (
+    session.user.emailConfirmed === false &&
+    location.pathname !== '/confirm' &&
+    !document.getElementById('unconfirmed')
+  ) {
+    const notice = element(
+      'p',
+      { class: 'notice', id: 'unconfirmed' },
+      'Confirm your email address to join workspaces and sign in with SSO: open the link we emailed you. ',
+      element('a', { href: '/confirm' }, 'Email me a new link'),
+    )
+    document.getElementById('main')?.prepend(notice)
+  }
 }
 
 /**
@@ -126,8 +143,9 @@ export function handleForm(form, submit) {
       await submit(Object.fromEntries(new FormData(form)))
     } catch (error) {
       const message = error instanceof Error ? error.message : 'Something went wrong.'
-      if (error instanceof ApiError) showFieldErrors(form, error.fields)
-      if (alert) alert.textContent = message
+      // An error about a field is shown once, beside that field; the form's alert has the others.
+      const besideFields = error instanceof ApiError && showFieldErrors(form, error.fields)
+      if (alert) alert.textContent = besideFields ? '' : message
       else throw error
     } finally {
       if (button) button.disabled = false
@@ -154,6 +172,7 @@ function showFieldErrors(form, fields) {
     first ??= field
   }
   first?.focus()
+  return first !== null
 }
 
 /**

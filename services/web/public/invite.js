@@ -15,7 +15,14 @@ const token = new URLSearchParams(location.hash.slice(1)).get('token')
 const roleNames = { admin: 'an admin', member: 'a member' }
 let invitation = null
 
-const panels = ['invite-signup', 'invite-login', 'invite-accept', 'invite-wrong-account', 'invite-done']
+const panels = [
+  'invite-signup',
+  'invite-login',
+  'invite-reclaim',
+  'invite-accept',
+  'invite-wrong-account',
+  'invite-done',
+]
 function showOnly(panel, focusId) {
   for (const id of panels) show(id, id === panel)
   if (focusId) document.getElementById(focusId)?.focus()
@@ -106,6 +113,8 @@ handleForm(document.getElementById('invite-signup-form'), async ({ firstName, la
     await api('POST', '/v1/auth/signup', {
       email: invitation.email,
       password,
+      // The invitation link proves the address: the account needs no confirmation mail.
+      invitationToken: token,
       ...(firstName ? { firstName } : {}),
       ...(lastName ? { lastName } : {}),
     })
@@ -128,6 +137,16 @@ handleForm(document.getElementById('invite-login-form'), async ({ password }) =>
 document
   .getElementById('invite-show-login')
   .addEventListener('click', () => showOnly('invite-login', 'invite-login-password'))
+// The address's owner takes back an unproven account someone else made with it (its password and
+// sessions end); the invitation link is the proof.
+handleForm(document.getElementById('invite-reclaim-form'), async ({ password }) => {
+  await api('POST', '/v1/auth/email/reclaim', { token, from: 'invitation', password })
+  await accept()
+})
+
+document
+  .getElementById('invite-show-reclaim')
+  .addEventListener('click', () => showOnly('invite-reclaim', 'invite-reclaim-password'))
 document
   .getElementById('invite-show-signup')
   .addEventListener('click', () => showOnly('invite-signup', 'invite-first-name'))

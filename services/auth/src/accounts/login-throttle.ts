@@ -3,7 +3,7 @@
 // network that keeps failing for an email waits longer and longer (back-off); the networks the
 // owner has signed in from keep working while strangers' networks are held back, and a
 // successful sign-in clears its network's failures.
-import { errors, isRedisUnavailable, networkOf } from '@gatehouse/server'
+import { errors, isRedisUnavailable, loginFailures, loginNetworks, networkOf } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 
 export interface LoginThrottleOptions {
@@ -14,10 +14,6 @@ export interface LoginThrottleOptions {
   /** Failures for one email from networks it has never signed in from, before those are held back. */
   strangerFailures?: number
 }
-
-// A network the owner signed in from stays "theirs" this long after the last success.
-const knownNetworkSeconds = 90 * 24 * 3600
-const maxKnownNetworks = 20
 
 // One round trip per failure: count it, note when, and keep it for the back-off window.
 const recordFailureScript = `
@@ -42,7 +38,7 @@ type ThrottleRedis = Redis & {
 
 export function createLoginThrottle(redis: Redis, options: LoginThrottleOptions = {}) {
   const freeFailures = options.freeFailures ?? 5
-  const maxWaitSeconds = options.maxWaitSeconds ?? 15 * 60
+  const maxWaitSeconds = options.maxWaitSeconds ?? loginFailures.maxSeconds
   const strangerFailures = options.strangerFailures ?? 30
   const throttleRedis = redis as ThrottleRedis
   redis.defineCommand('gatehouseRecordLoginFailure', { numberOfKeys: 3, lua: recordFailureScript })
@@ -51,9 +47,9 @@ export function createLoginThrottle(redis: Redis, options: LoginThrottleOptions 
     const network = networkOf(ip)
     return {
       network,
-      pair: `login-failures:${email}:${network}`,
-      stranger: `login-failures:${email}`,
-      known: `login-networks:${email}`,
+      pair: loginFailures.pair(email, network),
+      stranger: loginFailures.strangers(email),
+      known: loginNetworks.key(email),
     }
   }
 
@@ -117,8 +113,13 @@ export function createLoginThrottle(redis: Redis, options: LoginThrottleOptions 
     async succeeded(email: string, ip: string): Promise<void> {
       const keys = keysOf(email, ip)
       await failOpen(async () => {
-        if ((await redis.scard(keys.known)) >= maxKnownNetworks) await redis.del(keys.known)
-        await redis.multi().del(keys.pair).sadd(keys.known, keys.network).expire(keys.known, knownNetworkSeconds).exec()
+        if ((await redis.scard(keys.known)) >= loginNetworks.maxMembers) await redis.del(keys.known)
+        await redis
+          .multi()
+          .del(keys.pair)
+          .sadd(keys.known, keys.network)
+          .expire(keys.known, loginNetworks.seconds)
+          .exec()
       }, undefined)
     },
   }

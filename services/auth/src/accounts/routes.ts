@@ -32,12 +32,18 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
           ...Credentials.properties,
           firstName: Type.Optional(Type.String({ maxLength: 100 })),
           lastName: Type.Optional(Type.String({ maxLength: 100 })),
+          invitationToken: Type.Optional(
+            Type.String({
+              maxLength: 128,
+              description: 'The invitation link’s token, when signing up from it: it proves the address',
+            }),
+          ),
         }),
         response: { 201: Type.Object({ user: User }), 400: ErrorRef, 409: ErrorRef, 429: ErrorRef },
       },
     },
     async (request, reply) => {
-      const { user, token } = await accounts.signUp(request.body, clientOf(request))
+      const { user, token } = await accounts.signUp(request.body, clientOf(request), request.id)
       sessions.setCookie(reply, token)
       return reply.status(201).send({ user: userView(user) })
     },

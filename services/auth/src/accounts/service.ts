@@ -5,6 +5,8 @@ import type { AuthDatabase, UserRow } from '../sessions/repo.ts'
 import { markReauthenticated, revokeSessions } from '../sessions/repo.ts'
 import type { SessionService, SignedIn } from '../sessions/service.ts'
 import type { SignInMetrics } from '../sign-in-metrics.ts'
+import type { InvitationProof } from './invitation-proof.ts'
+import type { LinkIssuer } from './links.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { cleanName } from './names.ts'
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
@@ -21,11 +23,25 @@ export function createAccountService(deps: {
   events: AuthEvents
   throttle: LoginThrottle
   signIns: SignInMetrics
+  links: LinkIssuer
+  invitationProof: InvitationProof
 }) {
   return {
+    /**
+     * A password account. Made from an invitation link (`invitationToken` of a live invitation to
+     * this address), its address is proven by that link; otherwise a confirmation link is mailed,
+     * and until it is used the account cannot accept invitations or use SSO.
+     */
     async signUp(
-      input: { email: string; password: string; firstName?: string | undefined; lastName?: string | undefined },
+      input: {
+        email: string
+        password: string
+        firstName?: string | undefined
+        lastName?: string | undefined
+        invitationToken?: string | undefined
+      },
       client: ClientInfo,
+      requestId?: string,
     ): Promise<{ user: UserRow; token: string }> {
       const email = normalizeEmail(input.email)
       if (!email) throw authErrors.invalidEmail()
@@ -33,18 +49,30 @@ export function createAccountService(deps: {
       if (problem) throw authErrors.weakPassword(problem)
       // Cheap check first so a taken email costs no hashing; the unique index decides races.
       if (await findUserByEmail(deps.db, email)) throw authErrors.emailTaken()
+      // Signing up never waits on the invitation service: if it cannot answer, the account is made
+      // unproven and mailed a confirmation link, like any other signup.
+      const proven = input.invitationToken
+        ? (await deps.invitationProof(input.invitationToken, requestId).catch(() => null)) === email
+        : false
       const passwordHash = await hashPassword(input.password)
+      const now = new Date()
       const signedUp = await deps.db.transaction(async (tx) => {
         const user = await insertPasswordUser(tx, {
           email,
           passwordHash,
           firstName: cleanName(input.firstName),
           lastName: cleanName(input.lastName),
+          emailConfirmedAt: proven ? now : null,
+          emailConfirmedVia: proven ? 'invitation_link' : null,
         })
         if (!user) throw authErrors.emailTaken()
+        if (proven) {
+          await deps.events.account(tx, 'auth.email.confirmed', { userId: user.id, email, via: 'invitation_link' })
+        } else await deps.links.issue(tx, user, 'confirm_email')
         const { token } = await deps.sessions.open(tx, { userId: user.id, method: 'password', ...client })
         return { user, token }
       })
+      deps.events.wake()
       await deps.throttle.succeeded(email, client.ip)
       return signedUp
     },

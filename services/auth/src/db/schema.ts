@@ -16,7 +16,17 @@ import { idpKinds } from '../sso/idp-kinds.ts'
 
 export const authSchema = pgSchema('auth')
 
-/** One person. `createdVia` records how the account was made: only `password` accounts may use SSO. */
+/** How an address was proven. */
+export const emailProofs = ['confirmation_link', 'reset_link', 'invitation_link', 'before_proof'] as const
+export type EmailProof = (typeof emailProofs)[number]
+
+/**
+ * One person. `createdVia` records how the account was made: only `password` accounts may use SSO.
+ * `emailConfirmedAt` is when the address was proven (a mailed link was used, or the account was
+ * made from an invitation link); until then the account cannot accept invitations or use SSO, and
+ * the address's owner may reclaim it. Accounts made before proof existed count as proven
+ * (`emailConfirmedVia: 'before_proof'`, set by migration 0010).
+ */
 export const users = authSchema.table(
   'users',
   {
@@ -26,6 +36,8 @@ export const users = authSchema.table(
     firstName: text('first_name'),
     lastName: text('last_name'),
     createdVia: text('created_via', { enum: ['password'] }).notNull(),
+    emailConfirmedAt: timestamp('email_confirmed_at', { withTimezone: true }),
+    emailConfirmedVia: text('email_confirmed_via', { enum: emailProofs }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -66,6 +78,33 @@ export const sessions = authSchema.table(
     index('sessions_user_idx').on(table.userId),
     // Ending every session a connection opened, when it is turned off or re-pointed.
     index('sessions_connection_idx').on(table.connectionId),
+  ],
+)
+
+/**
+ * A link mailed to an account's address: confirm it (24 hours) or reset its password (30 minutes).
+ * Single use (`usedAt`); only the SHA-256 of its 256-bit token is kept. `requestEventId` is the
+ * `auth.password.reset_requested` event a reset link answers, so handling that event twice issues
+ * one link.
+ */
+export const accountLinks = authSchema.table(
+  'account_links',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: ['confirm_email', 'reset_password'] }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    requestEventId: uuid('request_event_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('account_links_token_hash_key').on(table.tokenHash),
+    uniqueIndex('account_links_request_event_key').on(table.requestEventId),
+    index('account_links_user_idx').on(table.userId, table.purpose),
   ],
 )
 

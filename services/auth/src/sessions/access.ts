@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
-import { errors, type RouteAccess, routeAccess, Uuid } from '@gatehouse/server'
+import { errors, internalTokenCheck, type RouteAccess, routeAccess, Uuid } from '@gatehouse/server'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Role } from '../db/schema.ts'
 import type { WorkspaceRow } from '../workspaces/repo.ts'
@@ -39,8 +38,6 @@ export function workspaceOf(request: FastifyRequest): { row: WorkspaceRow; role:
 
 const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
 
-const digest = (value: string) => createHash('sha256').update(value).digest()
-
 /**
  * Auth's default-deny authorization: each route's `config.access` is enforced here before its
  * handler, so no handler checks (or forgets) by itself.
@@ -49,20 +46,12 @@ export async function registerAccess(
   app: FastifyInstance,
   deps: { sessions: SessionService; workspaces: WorkspaceService; internalToken: string },
 ) {
-  const expectedInternal = digest(deps.internalToken)
+  const checkInternalToken = internalTokenCheck(deps.internalToken)
   app.decorateRequest('actor', null)
   await app.register(routeAccess, {
     async enforce(request: FastifyRequest, access: RouteAccess) {
       if (access === 'public') return
-      if (access === 'internal') {
-        const header = request.headers.authorization ?? ''
-        const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : ''
-        // Compare digests so the comparison is constant-time whatever the token's length.
-        if (!timingSafeEqual(digest(token), expectedInternal)) {
-          throw errors.unauthenticated('A valid internal token is required.')
-        }
-        return
-      }
+      if (access === 'internal') return checkInternalToken(request)
       const signedIn = await deps.sessions.find(request)
       if (!signedIn) throw errors.unauthenticated()
       const { user } = signedIn

@@ -33,7 +33,13 @@ export function createIntrospection(deps: { db: AuthDatabase; sessions: SessionS
       }
     }
     return {
-      user: { id: user.id, email: user.email, createdVia: user.createdVia, createdAt: user.createdAt.toISOString() },
+      user: {
+        id: user.id,
+        email: user.email,
+        createdVia: user.createdVia,
+        createdAt: user.createdAt.toISOString(),
+        emailConfirmed: user.emailConfirmedAt !== null,
+      },
       authentications: signedIn.authentications.map(authenticationView),
       account: account ? authenticationView(account) : null,
       workspace,

@@ -1,9 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { AppError, enforceLimits, errors, isEmailAddress, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import {
+  AppError,
+  enforceLimits,
+  errors,
+  isEmailAddress,
+  normalizeEmail,
+  sameOriginPath,
+  samlConfirmation,
+} from '@gatehouse/server'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
+import { findUserByEmail } from '../accounts/repo.ts'
 import type { ClientInfo } from '../accounts/service.ts'
 import type { SsoSignInLimits } from '../config.ts'
 import { authErrors } from '../errors.ts'
@@ -19,7 +28,6 @@ import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, findSsoEligibility, openSsoSession } from './repo.ts'
 
 // How long an unsolicited sign-in waits for the person's confirmation.
-const confirmationSeconds = 5 * 60
 
 /** A judged unsolicited response, waiting for the person to confirm (`confirm`). */
 interface PendingConfirmation {
@@ -114,14 +122,17 @@ export function createLoginFlow(deps: {
     client: ClientInfo,
     refusal: LoginRefusal,
   ) {
-    await deps.events.loginFailed(
-      deps.db,
-      { ...attempt, method: 'saml', connectionId: row.id, workspaceId: row.workspaceId, ...client },
-      refusal,
-    )
+    // Independent writes (Postgres and Redis): side by side, so a refusal waits for one round trip.
+    await Promise.all([
+      deps.events.loginFailed(
+        deps.db,
+        { ...attempt, method: 'saml', connectionId: row.id, workspaceId: row.workspaceId, ...client },
+        refusal,
+      ),
+      deps.refusals.count(client.ip),
+    ])
     deps.events.wake()
     deps.signIns.sso('refused', refusal.reason)
-    await deps.refusals.count(client.ip)
   }
 
   return {
@@ -181,6 +192,18 @@ export function createLoginFlow(deps: {
         cached: true,
       })
       const notAllowed = async (row: ConnectionRow) => {
+        // An account holding the address that nobody has proven yet may be someone else's: the
+        // IdP's word for the address does not make it theirs (the address's owner may reclaim it).
+        const holder = await findUserByEmail(deps.db, identity.email)
+        if (holder && holder.emailConfirmedAt === null) {
+          const message = `${identity.email} is not confirmed yet. Open the confirmation link we emailed to this address (or your invitation link), then sign in with SSO.`
+          await refuse(row, { email: identity.email, initiation }, input.client, {
+            reason: 'email_unconfirmed',
+            code: 'email_unconfirmed',
+            message,
+          })
+          return authErrors.emailUnconfirmed(message)
+        }
         const message = `${identity.email} cannot use SSO for this workspace yet. Accept your invitation and sign up with a password first, then sign in with SSO.`
         await refuse(row, { email: identity.email, initiation }, input.client, {
           reason: 'not_a_member',
@@ -212,7 +235,12 @@ export function createLoginFlow(deps: {
           if (eligibility.outcome === 'eligible') {
             const confirmation = randomBytes(32).toString('base64url')
             const waiting: PendingConfirmation = { ...login, workspaceName: eligibility.workspaceName }
-            await deps.redis.set(`saml:confirm:${confirmation}`, JSON.stringify(waiting), 'EX', confirmationSeconds)
+            await deps.redis.set(
+              samlConfirmation.key(confirmation),
+              JSON.stringify(waiting),
+              'EX',
+              samlConfirmation.seconds,
+            )
             return { kind: 'confirm', confirmation, email: login.email, workspaceName: eligibility.workspaceName }
           }
           if (eligibility.outcome === 'not_allowed') throw await notAllowed(row)
@@ -234,7 +262,9 @@ export function createLoginFlow(deps: {
      * guard): the session opens if the connection is still the one that judged the response.
      */
     async confirm(connectionId: string, confirmation: string, client: ClientInfo): Promise<SignedInThroughSso> {
-      const stored = /^[\w-]{43}$/.test(confirmation) ? await deps.redis.getdel(`saml:confirm:${confirmation}`) : null
+      const stored = /^[\w-]{43}$/.test(confirmation)
+        ? await deps.redis.getdel(samlConfirmation.key(confirmation))
+        : null
       const waiting = stored ? (JSON.parse(stored) as PendingConfirmation) : null
       if (!waiting || waiting.connectionId !== connectionId.toLowerCase()) {
         throw authErrors.samlInvalid('This sign-in has expired or was already used. Sign in again.', {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ReplayStore } from '@gatehouse/saml'
+import { samlAssertionKey } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 
 /**
@@ -12,7 +13,7 @@ export function redisReplayStore(redis: Redis, connectionId: string): ReplayStor
     async remember(assertionKey, expiresAt) {
       const digest = createHash('sha256').update(assertionKey).digest('base64url')
       const expiresAtMs = Math.max(expiresAt.getTime(), Date.now() + 1000)
-      const stored = await redis.set(`saml:assertion:${connectionId}:${digest}`, '1', 'PXAT', expiresAtMs, 'NX')
+      const stored = await redis.set(samlAssertionKey(connectionId, digest), '1', 'PXAT', expiresAtMs, 'NX')
       return stored === 'OK'
     },
   }

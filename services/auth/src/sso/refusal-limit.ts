@@ -1,4 +1,4 @@
-import { BoundedCache, countAttempt, isRedisUnavailable, networkOf } from '@gatehouse/server'
+import { BoundedCache, countAttempt, isRedisUnavailable, networkOf, rateLimitKey } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 
 const maximumBlockedAddresses = 10_000
@@ -26,7 +26,7 @@ export function createRefusalLimit(redis: Redis, options: { limit?: number; wind
       const subject = networkOf(ip)
       let refusals: number
       try {
-        refusals = await countAttempt(redis, `ratelimit:saml-refusals:${subject}`, windowSeconds)
+        refusals = await countAttempt(redis, rateLimitKey('saml-refusals', subject), windowSeconds)
       } catch (error) {
         if (isRedisUnavailable(error)) return
         throw error

@@ -173,7 +173,8 @@ export async function findSsoEligibility(
     )
     select exists (select 1 from current_connection) as connection_current,
       (select users.id from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
-        where users.email = ${login.email} and users.created_via = 'password' and memberships.sso_allowed
+        where users.email = ${login.email} and users.created_via = 'password'
+          and users.email_confirmed_at is not null and memberships.sso_allowed
           and memberships.workspace_id = (select workspace_id from current_connection)) as user_id,
       (select name from ${workspaces} where id = (select workspace_id from current_connection)) as workspace_name`)
   const [row] = rowsOf<{ connection_current: boolean; user_id: string | null; workspace_name: string | null }>(result)
@@ -192,7 +193,7 @@ export type SsoLoginOutcome =
 /**
  * CONTRACT.md's rule, parts 2 and 3, and the login itself in one statement (one round trip): if
  * the connection is still the version the response was checked against, and `email` is a
- * password account with an SSO-allowed membership in the connection's workspace, then its names
+ * password account whose address is proven, with an SSO-allowed membership in the connection's workspace, then its names
  * in that workspace follow the IdP's claims (on the membership, never the account: one
  * workspace's IdP speaks for that workspace alone; written only when they differ, so concurrent
  * logins of one person do not queue on the row lock), and the session and its auth.login.succeeded event — given here
@@ -224,7 +225,7 @@ export async function openSsoSession(
     ), eligible as (
       select users.id
       from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
-      where users.email = ${login.email} and users.created_via = 'password'
+      where users.email = ${login.email} and users.created_via = 'password' and users.email_confirmed_at is not null
         and memberships.workspace_id = (select workspace_id from current_connection) and memberships.sso_allowed
       -- A removal (memberships/service.ts) deletes this row: the share lock makes it wait for this
       -- login to commit and then end the session it opened, or this login wait for the removal and

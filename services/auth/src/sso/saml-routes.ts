@@ -9,7 +9,6 @@ import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
 import { type SessionService, sessionCookieName } from '../sessions/service.ts'
 import type { ConnectionCache } from './connections.ts'
 import type { LoginFlow, SignedInThroughSso } from './login-flow.ts'
-import { confirmationPage, refusalPage } from './pages.ts'
 import { pendingLoginCookies } from './pending-logins.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Uuid })
@@ -26,7 +25,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   await app.register(formBody, { bodyLimit: 1024 * 1024 })
   const https = publicUrl.protocol === 'https:'
   const pendingLogins = pendingLoginCookies({ https })
-  // People arrive here from a browser: refusals are pages unless JSON is asked for.
+  // Browsers reach these routes through the web gateway, which turns these JSON answers into its
+  // refusal and confirmation pages (one copy of each, in services/web).
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     const appError =
       error instanceof AppError
@@ -46,18 +46,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     const body: { error: string; message: string; reason?: unknown } = appError
       ? { error: appError.code, message: appError.message, ...appError.details }
       : { error: status < 500 ? 'bad_request' : 'internal_error', message: 'Sign-in failed. Try again.' }
-    if (wantsJson(request)) return reply.status(status).send(body)
-    return reply
-      .status(status)
-      .type('text/html; charset=utf-8')
-      .send(
-        refusalPage({
-          code: body.error,
-          message: body.message,
-          reason: typeof body.reason === 'string' ? body.reason : undefined,
-          loginUrl: new URL('/login', publicUrl).href,
-        }),
-      )
+    return reply.status(status).send(body)
   })
 
   app.get(
@@ -136,8 +125,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         action: `/sso/saml/${request.params.connectionId.toLowerCase()}/confirm`,
         confirmation: outcome.confirmation,
       }
-      if (wantsJson(request)) return reply.send({ confirmationRequired: true, ...confirmation })
-      return reply.type('text/html; charset=utf-8').send(confirmationPage(confirmation))
+      return reply.send({ confirmationRequired: true, ...confirmation })
     },
   )
 
@@ -176,5 +164,3 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     return reply.redirect(signedIn.returnTo, 302)
   }
 }
-
-const wantsJson = (request: FastifyRequest) => String(request.headers.accept ?? '').includes('application/json')

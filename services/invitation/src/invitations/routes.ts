@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ErrorRef, perNetwork, rateLimit, Uuid } from '@gatehouse/server'
+import { ErrorRef, InvitationProofAnswer, InvitationProofRequest, perNetwork, rateLimit, Uuid } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import type { InvitationRow } from '../db/schema.ts'
+import { invitationErrors } from '../errors.ts'
 import type { AuthClient } from '../sessions/auth-client.ts'
 import { type Identify, type InvitationService, statusOf } from './service.ts'
 
@@ -270,6 +271,24 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const invitation = await invitations.acceptById(identify(request), request.params.invitationId)
       return { invitation: invitationView(invitation) }
+    },
+  )
+
+  app.post(
+    '/internal/invitations/proof',
+    {
+      // Auth asks (bearer INTERNAL_TOKEN) whether a link is live: its holder proved the address.
+      config: { access: 'internal' },
+      schema: {
+        hide: true,
+        body: InvitationProofRequest,
+        response: { 200: InvitationProofAnswer, 401: ErrorRef, 404: ErrorRef },
+      },
+    },
+    async (request) => {
+      const email = await invitations.provenAddress(request.body.token)
+      if (!email) throw invitationErrors.invalidToken()
+      return { email }
     },
   )
 }

@@ -235,6 +235,12 @@ export function createInvitationService(deps: InvitationServiceDeps) {
      * Accepts for the signed-in person. CONTRACT.md's rule: only a password account whose email
      * is the invited one; the membership itself is granted by auth on `invitation.accepted`.
      */
+    /** The address a live (pending, unexpired) invitation token was mailed to, or null: its holder proved it. */
+    async provenAddress(token: string): Promise<string | null> {
+      const invitation = await findInvitationByTokenHash(db, hashInvitationToken(token))
+      return invitation && statusOf(invitation, deps.now()) === 'pending' ? invitation.email : null
+    },
+
     async accept(identify: Identify, token: string) {
       const actor = await identify()
       // Joining a workspace changes the account: a sign-in through some workspace's IdP may not.
@@ -280,6 +286,9 @@ export function createInvitationService(deps: InvitationServiceDeps) {
 
     const now = deps.now()
     throwUnlessOpen(invitation, now)
+    // Proof of address: an account someone else could have made with this address joins nothing,
+    // by the link or from the home page (an account made from the link is proven by it).
+    if (actor.user.emailConfirmed !== true) throw invitationErrors.emailUnconfirmed()
     const event = createEvent(
       'invitation.accepted',
       {

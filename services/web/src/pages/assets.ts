@@ -17,6 +17,10 @@ export const assetNames = [
   'home.js',
   'workspace.js',
   'sso-settings.js',
+  'forgot-password.js',
+  'reset.js',
+  'confirm.js',
+  'change-password.js',
   'sessions.js',
   'favicon.svg',
 ] as const

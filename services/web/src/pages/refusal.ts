@@ -17,6 +17,14 @@ const refusals: Record<string, RefusalText> = {
       'Accept the invitation. From then on, “Sign in with SSO” takes you straight in.',
     ],
   },
+  email_unconfirmed: {
+    title: 'Confirm your email address first',
+    steps: [
+      'Open the confirmation link we emailed to this address when the account was made (signed in with your password, your account page sends a new one), or the invitation link you received.',
+      'If you did not make the account, the same link lets you choose a new password and take the address back.',
+      'Then sign in with SSO again.',
+    ],
+  },
   saml_invalid: {
     title: 'Your sign-in could not be verified',
     steps: [

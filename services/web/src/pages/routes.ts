@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { changePasswordView, confirmView, forgotPasswordView, resetView } from './account-views.ts'
 import { renderPage } from './layout.ts'
 import {
   homeView,
@@ -29,6 +30,25 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
   // The token travels in the fragment (CONTRACT.md), so this page never sees it server-side.
   app.get('/invite', async (_request, reply) =>
     sendPage(reply, renderPage({ title: 'Join a workspace', script: 'invite.js', body: inviteView })),
+  )
+  app.get('/forgot-password', async (_request, reply) =>
+    sendPage(
+      reply,
+      renderPage({ title: 'Reset your password', script: 'forgot-password.js', body: forgotPasswordView }),
+    ),
+  )
+  // Like /invite, the link's token travels in the fragment: these pages never see it server-side.
+  app.get('/reset', async (_request, reply) =>
+    sendPage(reply, renderPage({ title: 'Choose a new password', script: 'reset.js', body: resetView })),
+  )
+  app.get('/confirm', async (_request, reply) =>
+    sendPage(reply, renderPage({ title: 'Confirm your email address', script: 'confirm.js', body: confirmView })),
+  )
+  app.get('/account/password', async (_request, reply) =>
+    sendPage(
+      reply,
+      renderPage({ title: 'Change your password', script: 'change-password.js', body: changePasswordView }),
+    ),
   )
   app.get('/', async (_request, reply) =>
     sendPage(reply, renderPage({ title: 'Your workspaces', script: 'home.js', body: homeView })),

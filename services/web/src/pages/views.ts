@@ -16,6 +16,7 @@ export const loginView = `<section class="card narrow" aria-labelledby="login-ti
 ${errorRegion('login-error')}
 <button type="submit" id="login-submit">Sign in</button>
 </form>
+<p><a href="/forgot-password" id="forgot-link">Forgot your password?</a></p>
 <p class="divider"><span>or</span></p>
 <button type="button" class="secondary wide" id="sso-start" aria-expanded="false" aria-controls="sso-form">Sign in with SSO</button>
 <form id="sso-form" hidden>
@@ -68,8 +69,9 @@ ${errorRegion('invite-error')}
 <label for="invite-last-name">Last name</label>
 <input id="invite-last-name" name="lastName" autocomplete="family-name" maxlength="100">
 <label for="invite-signup-password">Password</label>
-<input id="invite-signup-password" name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="invite-password-hint">
+<input id="invite-signup-password" name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="invite-password-hint invite-signup-password-error">
 <p class="hint" id="invite-password-hint">${passwordHint}</p>
+<p class="field-error" id="invite-signup-password-error"></p>
 ${errorRegion('invite-signup-error')}
 <button type="submit" id="invite-signup-submit">Create account and join</button>
 </form>
@@ -86,6 +88,19 @@ ${errorRegion('invite-login-error')}
 <button type="submit" id="invite-login-submit">Sign in and accept</button>
 </form>
 <p>New to Gatehouse? <button type="button" class="link" id="invite-show-signup">Create your account to join</button></p>
+<p>Did not create this account, or forgot its password? <button type="button" class="link" id="invite-show-reclaim">Choose a new password with this invitation</button></p>
+</div>
+<div id="invite-reclaim" class="alternative" hidden>
+<h2>Choose a new password</h2>
+<p>Your invitation shows the address is yours. If nobody has confirmed the account that holds it, choose a new password: whoever else signed in to it is signed out.</p>
+<form id="invite-reclaim-form">
+<label for="invite-reclaim-password">New password</label>
+<input id="invite-reclaim-password" name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="invite-reclaim-password-hint invite-reclaim-password-error">
+<p class="hint" id="invite-reclaim-password-hint">${passwordHint}</p>
+<p class="field-error" id="invite-reclaim-password-error"></p>
+${errorRegion('invite-reclaim-error')}
+<button type="submit" id="invite-reclaim-submit">Set password and join</button>
+</form>
 </div>
 <div id="invite-accept" hidden>
 <p>You are signed in as <strong id="invite-signed-in-as"></strong>.</p>

@@ -1,0 +1,306 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import type { GatehouseEvent } from '@gatehouse/events'
+import { eventually, uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import { eq, sql } from 'drizzle-orm'
+import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
+import { percentile } from '../../../test/support/stats.ts'
+import { accountLinks, outbox } from '../src/db/schema.ts'
+import {
+  type AuthTestApp,
+  invitationAccepted,
+  mailedToken,
+  publicUrl,
+  sessionCookieOf,
+  signInSpInitiated,
+  signUp,
+  signUpUnproven,
+  startAuthApp,
+  strongPassword,
+  workspaceWithSso,
+} from './harness.ts'
+
+const newPassword = 'a brand new passphrase 2026'
+
+describe('proof of address, password reset and change of password', () => {
+  let auth: AuthTestApp
+  before(async () => {
+    // A Redis database of this file's own: the reset requests' consumer group must be this app's,
+    // not that of another process reading the shared database with a database of its own.
+    auth = await startAuthApp({ REDIS_URL: await unusedRedisDatabaseUrl() })
+  })
+  after(() => auth.close())
+
+  const post = (url: string, payload?: object, cookie = '', remoteAddress = uniqueIp()) =>
+    auth.app.inject({ method: 'POST', url, headers: { cookie, origin: publicUrl }, payload, remoteAddress })
+  const sessionOf = (cookie: string) => auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie } })
+  const logIn = (email: string, password: string) =>
+    post('/v1/auth/login', { email, password }).then((response) => ({ response, cookie: sessionCookieOf(response) }))
+
+  /** The account's events in auth's outbox, oldest first. */
+  async function eventsOf(userId: string) {
+    const rows = await auth.db
+      .select({ event: outbox.event })
+      .from(outbox)
+      .where(sql`${outbox.event} ->> 'userId' = ${userId}`)
+      .orderBy(outbox.position)
+    return rows.map((row) => row.event as GatehouseEvent)
+  }
+
+  const waitForResetToken = (userId: string) =>
+    eventually('the reset link', () => mailedToken(auth.app, userId, 'reset_password').catch(() => undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    })
+
+  it('mails a confirmation link at signup; the account is unproven until the link is used, once, by its holder', async () => {
+    const { user, cookie, email } = await signUpUnproven(auth.app)
+    assert.equal((await sessionOf(cookie)).json().user.emailConfirmed, false)
+    const token = await mailedToken(auth.app, user.id, 'confirm_email')
+
+    // Stored hashed: the row holds the SHA-256 of the token, never the token; 24 hours, unused.
+    const [link] = await auth.db.select().from(accountLinks).where(eq(accountLinks.userId, user.id))
+    assert.ok(link)
+    assert.equal(link.tokenHash, createHash('sha256').update(token).digest('hex'))
+    assert.ok(!JSON.stringify(link).includes(token))
+    assert.equal(link.expiresAt.getTime() - link.createdAt.getTime(), 24 * 60 * 60 * 1000)
+    // The event on the stream carries the token sealed: no subscriber but the mailer can read it.
+    const issued = (await eventsOf(user.id)).find((event) => event.type === 'auth.link.issued')
+    assert.ok(issued && !JSON.stringify(issued).includes(token))
+
+    // Whoever opens the link must show they hold the account: its password session, or its password.
+    const stranger = await post('/v1/auth/email/confirm', { token })
+    assert.equal(stranger.statusCode, 401)
+    assert.equal(stranger.json().error, 'password_required')
+    const wrong = await post('/v1/auth/email/confirm', { token, password: 'not the password at all' })
+    assert.equal(wrong.statusCode, 401)
+    assert.equal(wrong.json().error, 'invalid_credentials')
+    assert.ok(wrong.json().fields.password)
+    const confirmed = await post('/v1/auth/email/confirm', { token }, cookie)
+    assert.equal(confirmed.statusCode, 200, confirmed.body)
+    assert.equal(confirmed.json().user.emailConfirmed, true)
+    assert.equal((await sessionOf(cookie)).json().user.emailConfirmed, true)
+
+    // Single use, and a proven account gets no new link.
+    const reused = await post('/v1/auth/email/confirm', { token }, cookie)
+    assert.equal(reused.statusCode, 404)
+    assert.equal(reused.json().error, 'invalid_link')
+    const again = await post('/v1/auth/email/confirmation', undefined, cookie)
+    assert.equal(again.statusCode, 409)
+    assert.equal(again.json().error, 'already_confirmed')
+    const announced = (await eventsOf(user.id)).find((event) => event.type === 'auth.email.confirmed')
+    assert.deepEqual(announced && { email: announced.email, via: announced.via }, { email, via: 'confirmation_link' })
+  })
+
+  it('confirms with the password from another browser, which it signs in; a resent link replaces the earlier one', async () => {
+    const { user, cookie, email } = await signUpUnproven(auth.app)
+    const first = await mailedToken(auth.app, user.id, 'confirm_email')
+    assert.equal((await post('/v1/auth/email/confirmation', undefined, cookie)).statusCode, 202)
+    const second = await mailedToken(auth.app, user.id, 'confirm_email')
+    assert.notEqual(first, second)
+    assert.equal((await post('/v1/auth/email/confirm', { token: first }, cookie)).json().error, 'invalid_link')
+
+    const confirmed = await post('/v1/auth/email/confirm', { token: second, password: strongPassword })
+    assert.equal(confirmed.statusCode, 200, confirmed.body)
+    const otherBrowser = sessionCookieOf(confirmed)
+    assert.ok(otherBrowser)
+    assert.equal((await sessionOf(otherBrowser)).json().user.email, email)
+  })
+
+  it('refuses an expired link with link_expired, and malformed or unknown tokens with invalid_link', async () => {
+    const { user, cookie } = await signUpUnproven(auth.app)
+    const token = await mailedToken(auth.app, user.id, 'confirm_email')
+    // A day later: the row's expiry is where the link's lifetime is enforced.
+    await auth.db
+      .update(accountLinks)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(accountLinks.userId, user.id))
+    const expired = await post('/v1/auth/email/confirm', { token }, cookie)
+    assert.equal(expired.statusCode, 410)
+    assert.equal(expired.json().error, 'link_expired')
+    for (const bad of ['x', 'A'.repeat(43), `${token.slice(0, 42)}!`]) {
+      const refused = await post('/v1/auth/email/confirm', { token: bad }, cookie)
+      assert.equal(refused.json().error, 'invalid_link', bad)
+    }
+    const tooLong = await post('/v1/auth/password/reset', { token: 'x'.repeat(129), password: newPassword })
+    assert.equal(tooLong.statusCode, 400)
+  })
+
+  it('refuses SSO to an unproven account with email_unconfirmed, saying what to do, and lets it in once proven', async () => {
+    const { workspace, connection, idp } = await workspaceWithSso(auth.app)
+    const person = await signUpUnproven(auth.app)
+    await auth.app.workspaces.grantMembershipFromInvitation(
+      invitationAccepted(workspace.id, { userId: person.user.id, email: person.email }),
+    )
+    const refused = await signInSpInitiated(auth.app, connection, idp, { email: person.email })
+    assert.equal(refused.acs.statusCode, 403)
+    assert.equal(refused.acs.json().error, 'email_unconfirmed')
+    assert.match(refused.acs.json().message, /confirmation link/)
+
+    const token = await mailedToken(auth.app, person.user.id, 'confirm_email')
+    assert.equal((await post('/v1/auth/email/confirm', { token }, person.cookie)).statusCode, 200)
+    const admitted = await signInSpInitiated(auth.app, connection, idp, { email: person.email })
+    assert.equal(admitted.acs.statusCode, 302, admitted.acs.body)
+  })
+
+  it('resets by a mailed link: 30 minutes, single use, every session ends, the new password works and the person hears of it', async () => {
+    const { user, cookie, email } = await signUp(auth.app)
+    const elsewhere = await logIn(email, strongPassword)
+    assert.ok(elsewhere.cookie)
+
+    const asked = await post('/v1/auth/password/forgot', { email: email.toUpperCase() })
+    assert.equal(asked.statusCode, 202)
+    const token = await waitForResetToken(user.id)
+    const [link] = await auth.db
+      .select()
+      .from(accountLinks)
+      .where(sql`${accountLinks.userId} = ${user.id} and ${accountLinks.purpose} = 'reset_password'`)
+    assert.ok(link)
+    assert.equal(link.expiresAt.getTime() - link.createdAt.getTime(), 30 * 60 * 1000)
+    assert.equal(link.tokenHash, createHash('sha256').update(token).digest('hex'))
+
+    const weak = await post('/v1/auth/password/reset', { token, password: 'short' })
+    assert.equal(weak.statusCode, 400)
+    assert.equal(weak.json().error, 'weak_password')
+    assert.ok(weak.json().fields.password)
+    const reset = await post('/v1/auth/password/reset', { token, password: newPassword })
+    assert.equal(reset.statusCode, 200, reset.body)
+    const fresh = sessionCookieOf(reset)
+    assert.ok(fresh)
+    assert.equal((await sessionOf(fresh)).statusCode, 200)
+    for (const ended of [cookie, elsewhere.cookie]) assert.equal((await sessionOf(ended)).statusCode, 401)
+
+    const reused = await post('/v1/auth/password/reset', { token, password: `${newPassword}!` })
+    assert.equal(reused.json().error, 'invalid_link')
+    assert.equal((await logIn(email, strongPassword)).response.statusCode, 401)
+    assert.equal((await logIn(email, newPassword)).response.statusCode, 200)
+
+    const events = await eventsOf(user.id)
+    const logouts = events.filter((event) => event.type === 'auth.logout')
+    assert.deepEqual(
+      logouts.map((event) => event.type === 'auth.logout' && event.reason),
+      ['password_reset', 'password_reset'],
+    )
+    const announced = events.find((event) => event.type === 'auth.password.reset')
+    assert.ok(announced?.type === 'auth.password.reset')
+    assert.deepEqual(
+      { via: announced.via, reclaimed: announced.reclaimed, endedSessions: announced.endedSessions },
+      { via: 'reset_link', reclaimed: false, endedSessions: 2 },
+    )
+  })
+
+  it('answers a reset request alike whether or not an account holds the address, and limits it per address and network', async () => {
+    const { email } = await signUp(auth.app)
+    const known = await post('/v1/auth/password/forgot', { email })
+    const unknown = await post('/v1/auth/password/forgot', { email: uniqueEmail('nobody') })
+    assert.deepEqual([known.statusCode, known.json()], [unknown.statusCode, unknown.json()])
+    const malformed = await post('/v1/auth/password/forgot', { email: 'not an address' })
+    assert.equal(malformed.json().error, 'invalid_email')
+
+    const network = uniqueIp()
+    const statuses: number[] = []
+    for (let attempt = 0; attempt < 4; attempt++) {
+      statuses.push((await post('/v1/auth/password/forgot', { email }, '', network)).statusCode)
+    }
+    assert.deepEqual(statuses, [202, 202, 202, 429], 'three an hour per address and network')
+    assert.equal(
+      (await post('/v1/auth/password/forgot', { email })).statusCode,
+      202,
+      'other networks are not held back',
+    )
+    const busy = uniqueIp()
+    const perNetwork: number[] = []
+    for (let attempt = 0; attempt < 11; attempt++) {
+      perNetwork.push((await post('/v1/auth/password/forgot', { email: uniqueEmail() }, '', busy)).statusCode)
+    }
+    assert.equal(perNetwork.filter((status) => status === 429).length, 1, 'ten per ten minutes per network')
+  })
+
+  it('takes the same median time to answer a reset request for a known and an unknown address (200 tries, within 5%)', async (t) => {
+    // Both branches do the same work on the request path (two limit counters, one outbox row):
+    // whether an account holds the address is looked up afterwards, by a worker.
+    const { email } = await signUp(auth.app)
+    const timed = async (address: string) => {
+      const started = process.hrtime.bigint()
+      const response = await post('/v1/auth/password/forgot', { email: address })
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e6
+      assert.equal(response.statusCode, 202)
+      return elapsed
+    }
+    for (let warmUp = 0; warmUp < 20; warmUp++) await timed(warmUp % 2 ? email : uniqueEmail())
+    const knownTimes: number[] = []
+    const unknownTimes: number[] = []
+    // Interleaved, in a random order each round, so the machine's load (and the worker's handling
+    // of the previous request) falls on both alike.
+    for (let round = 0; round < 100; round++) {
+      if (Math.random() < 0.5) {
+        knownTimes.push(await timed(email))
+        unknownTimes.push(await timed(uniqueEmail('unknown')))
+      } else {
+        unknownTimes.push(await timed(uniqueEmail('unknown')))
+        knownTimes.push(await timed(email))
+      }
+    }
+    const median = (values: number[]) =>
+      percentile(
+        [...values].sort((a, b) => a - b),
+        0.5,
+      )
+    const [knownMedian, unknownMedian] = [median(knownTimes), median(unknownTimes)]
+    const difference = Math.abs(knownMedian - unknownMedian) / Math.max(knownMedian, unknownMedian)
+    t.diagnostic(
+      `median ${knownMedian.toFixed(3)} ms known, ${unknownMedian.toFixed(3)} ms unknown (${(difference * 100).toFixed(1)}% apart)`,
+    )
+    assert.ok(
+      difference <= 0.05,
+      `median ${knownMedian.toFixed(3)} ms (known) vs ${unknownMedian.toFixed(3)} ms (unknown): ${(difference * 100).toFixed(1)}% apart`,
+    )
+  })
+
+  it('changes the password with the current one, keeps this browser signed in and ends the other sessions', async () => {
+    const { user, cookie, email } = await signUp(auth.app)
+    const elsewhere = await logIn(email, strongPassword)
+    assert.ok(elsewhere.cookie)
+    const change = (currentPassword: string, next: string) =>
+      post('/v1/auth/password/change', { currentPassword, newPassword: next }, cookie)
+
+    const wrong = await change('not my password at all', newPassword)
+    assert.equal(wrong.statusCode, 401)
+    assert.ok(wrong.json().fields.currentPassword)
+    const weak = await change(strongPassword, 'password123')
+    assert.equal(weak.statusCode, 400)
+    assert.ok(weak.json().fields.newPassword)
+    assert.equal((await change(strongPassword, newPassword)).statusCode, 204)
+
+    assert.equal((await sessionOf(cookie)).statusCode, 200)
+    assert.equal((await sessionOf(elsewhere.cookie)).statusCode, 401)
+    assert.equal((await logIn(email, strongPassword)).response.statusCode, 401)
+    assert.equal((await logIn(email, newPassword)).response.statusCode, 200)
+    const events = await eventsOf(user.id)
+    const changed = events.find((event) => event.type === 'auth.password.changed')
+    assert.ok(changed?.type === 'auth.password.changed')
+    assert.deepEqual([changed.endedSessions, changed.actingSession], [1, { method: 'password' }])
+    assert.ok(events.some((event) => event.type === 'auth.logout' && event.reason === 'password_changed'))
+  })
+
+  it("lets the address's owner reclaim an unproven account with its confirmation link: the maker's password and sessions end", async () => {
+    const squatter = await signUpUnproven(auth.app)
+    // The confirmation mail reaches the address's real owner, who did not make this account.
+    const token = await mailedToken(auth.app, squatter.user.id, 'confirm_email')
+    const reclaimed = await post('/v1/auth/email/reclaim', { token, from: 'confirmation', password: newPassword })
+    assert.equal(reclaimed.statusCode, 200, reclaimed.body)
+    assert.equal(reclaimed.json().user.emailConfirmed, true)
+    const owner = sessionCookieOf(reclaimed)
+    assert.ok(owner)
+    assert.equal((await sessionOf(owner)).json().user.id, squatter.user.id)
+    assert.equal((await sessionOf(squatter.cookie)).statusCode, 401)
+    assert.equal((await logIn(squatter.email, strongPassword)).response.statusCode, 401)
+
+    const announced = (await eventsOf(squatter.user.id)).find((event) => event.type === 'auth.password.reset')
+    assert.ok(announced?.type === 'auth.password.reset')
+    assert.deepEqual([announced.via, announced.reclaimed], ['confirmation_link', true])
+    const again = await post('/v1/auth/email/reclaim', { token, from: 'confirmation', password: strongPassword })
+    assert.equal(again.json().error, 'invalid_link')
+  })
+})
