@@ -42,5 +42,12 @@ if ! podman build --quiet --pull=never --format docker --network host "${build_s
   exit 1
 fi
 echo "image: built $image in $(($(date +%s) - started)) s"
+size=$(podman image inspect --format '{{.Size}}' "$image")
+base_size=$(podman image inspect --format '{{.Size}}' "$base")
+echo "image: $((size / 1000000)) MB = base $((base_size / 1000000)) MB + $(((size - base_size) / 1000000)) MB"
 
-GATEHOUSE_IMAGE=$image GATEHOUSE_BASE_IMAGE=$base pnpm test test/image
+# The dot reporter: the run's one closing summary is the test step's, after this.
+GATEHOUSE_IMAGE=$image GATEHOUSE_BASE_IMAGE=$base pnpm exec node --import tsx --test --test-reporter=dot \
+  --test-timeout=600000 test/image/image.test.ts
+echo "image: every check passed"
+

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { eventually, sparePort, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import { parseAllDocuments, stringify } from 'yaml'
+import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
@@ -248,6 +249,11 @@ describe('the image', { skip }, () => {
     const invitee = await request(url('/v1/auth/signup'), { json: { email: inviteeEmail, password } })
     assert.equal(invitee.status, 201, JSON.stringify(invitee.body))
     const inviteeCookie = String(invitee.cookies.session)
+    // Accepting needs a proven address: the confirmation link auth mailed, opened from the account.
+    await confirmAddress(
+      { databaseUrl: database.url, internalToken: secrets.INTERNAL_TOKEN, baseUrl: url('') },
+      { userId: String(invitee.body.user.id), cookie: inviteeCookie },
+    )
     const accepted = await request(url('/v1/invitations/accept'), {
       cookie: inviteeCookie,
       json: { token: invitationTokenOf(mail) },

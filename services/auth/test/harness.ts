@@ -118,11 +118,13 @@ export async function signUp(
 ) {
   const account = await signUpUnproven(app, email, names, remoteAddress)
   const token = await mailedToken(app, account.user.id, 'confirm_email')
+  // From the signup's address: confirmations are limited per network, and each test person is one.
   const confirmed = await app.inject({
     method: 'POST',
     url: '/v1/auth/email/confirm',
     headers: { cookie: account.cookie },
     payload: { token },
+    remoteAddress,
   })
   if (confirmed.statusCode !== 200) throw new Error(`confirmation failed: ${confirmed.statusCode} ${confirmed.body}`)
   return account

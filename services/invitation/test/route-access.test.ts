@@ -23,6 +23,7 @@ describe('what each invitation route needs', () => {
       'POST /v1/invitations/accept': 'password',
       'GET /v1/invitations/mine': 'password',
       'POST /v1/invitations/:invitationId/accept': 'password',
+      'POST /internal/invitations/proof': 'internal',
     })
   })
 })
