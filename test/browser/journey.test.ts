@@ -379,4 +379,27 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
       await context.close()
     }
   })
+
+  it('the admin switches to Entra’s App Federation Metadata Url, which the SSO page shows as read and refreshes on demand', async () => {
+    const page = adminPage
+    const idpPage = await adminContext.newPage()
+    await idpPage.goto(stack.devIdpUrl)
+    const metadataUrl = await idpPage.locator('#metadata-url').inputValue()
+    await idpPage.close()
+    await page.bringToFront()
+    await page.goto(`${workspaceUrl}/sso`)
+    await page.getByLabel('App Federation Metadata Url').fill(metadataUrl)
+    await page.getByRole('button', { name: 'Save from metadata URL' }).click()
+    await page.getByText('Saved. SSO is active').waitFor()
+    await page.getByText(`${metadataUrl} (last read`).waitFor()
+    await page.getByRole('button', { name: 'Refresh now' }).click()
+    await page.getByText('Metadata read: nothing changed.').waitFor()
+    await assertLabelled(page)
+    await screenshot(page, 'sso-settings-metadata-url', { commit: true })
+    // A URL that reaches a private address is refused next to its field, and nothing is saved.
+    await page.getByLabel('App Federation Metadata Url').fill('https://169.254.169.254/latest/meta-data/')
+    await page.getByRole('button', { name: 'Save from metadata URL' }).click()
+    await page.locator('#idp-metadata-url-error', { hasText: 'not a public internet address' }).waitFor()
+    assert.equal(await page.locator('#idp-metadata-url').getAttribute('aria-invalid'), 'true')
+  })
 })

@@ -16,6 +16,7 @@ export {
   loadOrCreateSigningKeys,
   type SigningKeys,
 } from './keys.ts'
+export { buildFederationMetadataXml, type MetadataIdentity } from './metadata.ts'
 export type { RegisteredApplication, RememberedUser } from './registry.ts'
 export {
   entraClaims,

@@ -8,6 +8,11 @@ export interface MetadataIdentity {
   loginUrl: string
   logoutUrl: string
   keys: SigningKeys
+  /**
+   * The certificates published (each a KeyDescriptor), by default the signing key's alone. During a
+   * rollover Entra publishes its next certificate beside the current one before signing with it.
+   */
+  certificatesPem?: string[]
 }
 
 /**
@@ -17,10 +22,14 @@ export interface MetadataIdentity {
  */
 export function buildFederationMetadataXml(identity: MetadataIdentity): string {
   const descriptorId = `_${randomUUID()}`
-  const keyInfo =
-    '<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data>' +
-    `<X509Certificate>${certificateBase64(identity.keys.certificatePem)}</X509Certificate>` +
-    '</X509Data></KeyInfo></KeyDescriptor>'
+  const keyInfo = (identity.certificatesPem ?? [identity.keys.certificatePem])
+    .map(
+      (certificatePem) =>
+        '<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data>' +
+        `<X509Certificate>${certificateBase64(certificatePem)}</X509Certificate>` +
+        '</X509Data></KeyInfo></KeyDescriptor>',
+    )
+    .join('')
   const loginUrl = escapeXml(identity.loginUrl)
   const xml =
     `<EntityDescriptor ID="${descriptorId}" entityID="${escapeXml(identity.entityId)}" xmlns="urn:oasis:names:tc:SAML:2.0:metadata">` +

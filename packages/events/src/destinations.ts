@@ -17,6 +17,8 @@ export const destinations = {
   'auth.logout': { kind: 'stream', name: authEventsStream },
   'sso.connection.changed': { kind: 'stream', name: authEventsStream },
   'sso.recovery.used': { kind: 'stream', name: authEventsStream },
+  'sso.metadata.problem': { kind: 'stream', name: authEventsStream },
+  'sso.certificate.expiring': { kind: 'stream', name: authEventsStream },
   'auth.password.reset_requested': { kind: 'stream', name: authEventsStream },
   'auth.link.issued': { kind: 'stream', name: authEventsStream },
   'auth.email.confirmed': { kind: 'stream', name: authEventsStream },

@@ -78,7 +78,9 @@ export const eventSchemas = {
     reason: Type.Optional(Type.String({ maxLength: 200 })),
   }),
   // Who the workspace's IdP is (or whether it may sign people in) changed; `notify` holds the
-  // owners' addresses at the time, whom the invitation service's mailer tells.
+  // owners' addresses at the time, whom the invitation service's mailer tells. A change the
+  // scheduled (or on-demand) metadata refresh applied says `via: "metadata_refresh"` and has no
+  // `by` or `actingSession`: no session acted.
   'sso.connection.changed': eventSchema('sso.connection.changed', {
     workspaceId: Uuid,
     workspaceName: Type.String({ maxLength: 200 }),
@@ -93,9 +95,34 @@ export const eventSchemas = {
       Type.Literal('disabled'),
       Type.Literal('deleted'),
     ]),
-    by: Uuid,
-    actingSession: ActingSession,
+    by: Type.Optional(Uuid),
+    actingSession: Type.Optional(ActingSession),
+    via: Type.Optional(Type.Literal('metadata_refresh')),
     fingerprints: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 20 })),
+    notify: Type.Array(Email, { maxItems: 100 }),
+  }),
+  // The IdP's metadata URL could not be read, or says something a refresh does not apply on its own
+  // (another entity ID or Login URL): nothing changed, and the owners are told what to do, once per
+  // problem (not at every refresh while it lasts).
+  'sso.metadata.problem': eventSchema('sso.metadata.problem', {
+    workspaceId: Uuid,
+    workspaceName: Type.String({ maxLength: 200 }),
+    connectionId: Uuid,
+    kind: Type.Union([Type.Literal('unreadable'), Type.Literal('change_refused')]),
+    reason: Type.String({ maxLength: 64 }),
+    message: Type.String({ maxLength: 1000 }),
+    metadataUrl: Type.String({ maxLength: 2048 }),
+    notify: Type.Array(Email, { maxItems: 100 }),
+  }),
+  // An IdP certificate of the connection expires within `daysLeft` days (30, 7 or 1): announced once
+  // per certificate and threshold; `notify` holds the owners' and admins' addresses.
+  'sso.certificate.expiring': eventSchema('sso.certificate.expiring', {
+    workspaceId: Uuid,
+    workspaceName: Type.String({ maxLength: 200 }),
+    connectionId: Uuid,
+    fingerprint: Type.String({ maxLength: 128 }),
+    notAfter: Timestamp,
+    daysLeft: Type.Integer({ minimum: 1, maximum: 30 }),
     notify: Type.Array(Email, { maxItems: 100 }),
   }),
   // An owner used their password to reach a workspace that requires SSO (recovery); `notify` holds
@@ -183,6 +210,8 @@ export type LoginFailed = Static<(typeof eventSchemas)['auth.login.failed']>
 export type Logout = Static<(typeof eventSchemas)['auth.logout']>
 export type SsoConnectionChanged = Static<(typeof eventSchemas)['sso.connection.changed']>
 export type SsoRecoveryUsed = Static<(typeof eventSchemas)['sso.recovery.used']>
+export type SsoMetadataProblem = Static<(typeof eventSchemas)['sso.metadata.problem']>
+export type SsoCertificateExpiring = Static<(typeof eventSchemas)['sso.certificate.expiring']>
 export type PasswordResetRequested = Static<(typeof eventSchemas)['auth.password.reset_requested']>
 export type LinkIssued = Static<(typeof eventSchemas)['auth.link.issued']>
 export type EmailConfirmed = Static<(typeof eventSchemas)['auth.email.confirmed']>
@@ -200,6 +229,8 @@ export type GatehouseEvent =
   | Logout
   | SsoConnectionChanged
   | SsoRecoveryUsed
+  | SsoMetadataProblem
+  | SsoCertificateExpiring
   | PasswordResetRequested
   | LinkIssued
   | EmailConfirmed

@@ -42,7 +42,9 @@ export {
   type PasswordResetRequested,
   type PayloadOf,
   parseEvent,
+  type SsoCertificateExpiring,
   type SsoConnectionChanged,
+  type SsoMetadataProblem,
   type SsoRecoveryUsed,
 } from './event-schemas.ts'
 export {

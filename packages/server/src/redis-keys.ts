@@ -1,7 +1,7 @@
 // Every key the services keep in Redis, in one place. The services share one Redis, run with
 // `noeviction`, so each family has a prefix of its own and every key a lifetime: what lives
 // longest is bounded below. Besides these: BullMQ's `bull:<queue>:*` (the invitation-events and
-// email queues, trimmed by their jobs' removeOn* options) and the `auth-events` stream (trimmed to
+// email queues, and auth's sso-upkeep schedulers, trimmed by their jobs' removeOn* options) and the `auth-events` stream (trimmed to
 // its MAXLEN by every append), both named in @gatehouse/events.
 
 /** The prefixes of every family below: a key outside them is an undeclared one (a test checks). */

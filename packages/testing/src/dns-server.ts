@@ -1,19 +1,26 @@
-// A DNS server on loopback that answers TXT questions from a table the test fills (RFC 1035
-// §4.1 wire format over UDP), so domain verification is tested against a real resolver path
-// (node:dns) without the internet or a zone on the machine.
+// A DNS server on loopback that answers TXT, A and AAAA questions from a table the test fills
+// (RFC 1035 §4.1 wire format over UDP), so domain verification and the SSRF guard of metadata
+// fetching are tested against a real resolver path (node:dns) without the internet or a zone on
+// the machine.
+
 import { createSocket } from 'node:dgram'
+import { isIPv4, isIPv6 } from 'node:net'
 
 export interface TestDnsServer {
   /** `127.0.0.1:<port>`, for `DNS_SERVERS`. */
   address: string
   /** Publishes these TXT values at `name` (replacing earlier ones). */
   setTxt(name: string, values: string[]): void
+  /** Publishes these addresses at `name` (A for IPv4, AAAA for IPv6; replacing earlier ones). */
+  setAddresses(name: string, addresses: string[]): void
   /** Makes every question about `name` go unanswered, as a dead or filtered resolver would. */
   silence(name: string): void
   close(): Promise<void>
 }
 
+const typeA = 1
 const typeTxt = 16
+const typeAaaa = 28
 const flagResponse = 0x8000
 const flagAuthoritative = 0x0400
 const flagRecursionDesired = 0x0100
@@ -52,10 +59,26 @@ function txtRecord(value: string): Buffer {
     chunks.push(Buffer.from([chunk.length]), chunk)
     if (bytes.length === 0) break
   }
-  const rdata = Buffer.concat(chunks)
+  return resourceRecord(typeTxt, Buffer.concat(chunks))
+}
+
+/** An A (RFC 1035 §3.4.1) or AAAA (RFC 3596 §2.2) record: the address in network order. */
+function addressRecord(address: string): Buffer {
+  if (isIPv4(address)) return resourceRecord(typeA, Buffer.from(address.split('.').map(Number)))
+  // The URL parser writes an embedded IPv4 tail (`::ffff:127.0.0.1`) as hex groups.
+  const [head = '', tail = ''] = new URL(`http://[${address}]`).hostname.slice(1, -1).split('::')
+  const groups = (part: string) => (part ? part.split(':') : [])
+  const missing = 8 - groups(head).length - groups(tail).length
+  const words = [...groups(head), ...Array(address.includes('::') ? missing : 0).fill('0'), ...groups(tail)]
+  const rdata = Buffer.alloc(16)
+  for (const [index, word] of words.entries()) rdata.writeUInt16BE(Number.parseInt(word, 16), index * 2)
+  return resourceRecord(typeAaaa, rdata)
+}
+
+function resourceRecord(type: number, rdata: Buffer): Buffer {
   const header = Buffer.alloc(12)
   header.writeUInt16BE(0xc00c, 0) // the name: a pointer to the question's
-  header.writeUInt16BE(typeTxt, 2)
+  header.writeUInt16BE(type, 2)
   header.writeUInt16BE(1, 4) // class IN
   header.writeUInt32BE(0, 6) // TTL 0: nothing is cached between test steps
   header.writeUInt16BE(rdata.length, 10)
@@ -64,16 +87,25 @@ function txtRecord(value: string): Buffer {
 
 export async function startDnsServer(): Promise<TestDnsServer> {
   const records = new Map<string, string[]>()
+  const addresses = new Map<string, string[]>()
   const silenced = new Set<string>()
   const socket = createSocket('udp4')
   socket.on('message', (query, peer) => {
     const question = readQuestion(query)
     if (question && silenced.has(question.name)) return
     const values = question ? records.get(question.name) : undefined
-    const answers = question?.type === typeTxt && values ? values.map(txtRecord) : []
+    const published = question ? addresses.get(question.name) : undefined
+    const answers =
+      question?.type === typeTxt && values
+        ? values.map(txtRecord)
+        : question?.type === typeA && published
+          ? published.filter((address) => isIPv4(address)).map(addressRecord)
+          : question?.type === typeAaaa && published
+            ? published.filter((address) => isIPv6(address)).map(addressRecord)
+            : []
     const header = Buffer.alloc(12)
     header.writeUInt16BE(query.length >= 2 ? query.readUInt16BE(0) : 0, 0)
-    const rcode = !question ? rcodeFormatError : values ? 0 : rcodeNameError
+    const rcode = !question ? rcodeFormatError : values || published ? 0 : rcodeNameError
     const recursion = query.length >= 4 ? query.readUInt16BE(2) & flagRecursionDesired : 0
     header.writeUInt16BE(flagResponse | flagAuthoritative | recursion | flagRecursionAvailable | rcode, 2)
     header.writeUInt16BE(question ? 1 : 0, 4)
@@ -85,6 +117,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
   return {
     address: `127.0.0.1:${socket.address().port}`,
     setTxt: (name, values) => records.set(name.toLowerCase(), values),
+    setAddresses: (name, published) => addresses.set(name.toLowerCase(), published),
     silence: (name) => silenced.add(name.toLowerCase()),
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   }

@@ -42,13 +42,17 @@ import { signInHistoryRoutes } from './sign-in-history/routes.ts'
 import { createSignInHistoryService } from './sign-in-history/service.ts'
 import { createSignInMetrics } from './sign-in-metrics.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
+import { type CertificateExpiryNotices, createCertificateExpiryNotices } from './sso/certificate-expiry.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
 import { createIdpConfigParser } from './sso/idp-config-parser.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
+import { createMetadataFetcher } from './sso/metadata-fetch.ts'
+import { createMetadataRefresh, type MetadataRefresh } from './sso/metadata-refresh.ts'
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
 import { createSpKeyVault } from './sso/sp-keys.ts'
+import { startSsoUpkeep } from './sso/upkeep.ts'
 import { workspaceRoutes } from './workspaces/routes.ts'
 import { createWorkspaceService } from './workspaces/service.ts'
 
@@ -57,6 +61,12 @@ export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.
 export type AuthDeps = ServiceDeps<typeof schema> & {
   /** How many SSO configuration changes one account, and one workspace, may make per hour (default 60). */
   ssoChangesPerHour?: number
+  /** The clock of the SSO upkeep (certificate expiry notices, metadata checks) and of admin changes. */
+  now?: () => Date
+  /** The whole of one IdP metadata fetch, DNS included (default 10 s). */
+  metadataFetchTimeoutMs?: number
+  /** The BullMQ queue of the SSO upkeep (default `sso-upkeep`): tests give theirs their own. */
+  ssoUpkeepQueue?: string
 }
 
 /** The auth service as a Fastify instance; never listens (server.ts does). */
@@ -111,7 +121,15 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const keys = createSpKeyVault(config.spKeySecret)
   const idpParser = createIdpConfigParser({ log: app.log })
   app.addHook('onClose', () => idpParser.close())
-  const connections = createConnectionService({ db, publicUrl, keys, events, idpParser })
+  const fetchMetadata = createMetadataFetcher({
+    dnsServers: config.dnsServers,
+    allowLoopbackHttp: config.metadataLoopbackHttp,
+    timeoutMs: deps.metadataFetchTimeoutMs,
+  })
+  const now = deps.now
+  const connections = createConnectionService({ db, publicUrl, keys, events, idpParser, fetchMetadata, now })
+  const metadataRefresh = createMetadataRefresh({ db, publicUrl, events, fetchMetadata, idpParser, now })
+  const expiryNotices = createCertificateExpiryNotices({ db, events, now })
   const connectionCache = createConnectionCache({ db, publicUrl, keys })
   const loginFlow = createLoginFlow({
     db,
@@ -126,6 +144,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     log: app.log,
   })
   app.decorate('workspaces', workspaces)
+  app.decorate('ssoUpkeep', { refreshMetadata: metadataRefresh.refresh, announceExpiries: expiryNotices.announceDue })
 
   if (runsWorkers(config.role)) {
     // invitation.accepted -> an SSO-allowed membership (CONTRACT.md's rule, part 3).
@@ -138,6 +157,17 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     // auth.login.* -> each workspace's sign-in history (a read model, through its own group).
     const signInProjection = startSignInHistoryProjection({ db, redisUrl: config.redisUrl, log: app.log })
     app.addHook('onClose', () => signInProjection.close())
+    // IdP metadata URLs re-read every 12 h, certificate expiry notices checked hourly.
+    const upkeep = startSsoUpkeep({
+      db,
+      redisUrl: config.redisUrl,
+      log: app.log,
+      refresh: metadataRefresh,
+      expiry: expiryNotices,
+      queue: deps.ssoUpkeepQueue,
+      now,
+    })
+    app.addHook('onClose', () => upkeep.close())
     // auth.password.reset_requested -> a reset link, off the request path (accounts/recovery.ts).
     const resetRequests = await startResetRequests({ recovery, redisUrl: config.redisUrl, log: app.log })
     app.addHook('onClose', () => resetRequests.close())
@@ -158,7 +188,12 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(sessionRoutes, { accountSessions: createAccountSessions({ db, events }) })
   await app.register(workspaceRoutes, { workspaces })
   await app.register(membershipRoutes, { memberships })
-  await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
+  await app.register(ssoAdminRoutes, {
+    connections,
+    metadataRefresh,
+    redis,
+    changesPerHour: deps.ssoChangesPerHour ?? 60,
+  })
   await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
   await app.register(domainRoutes, { domains })
   await app.register(discoverRoutes, { domains, redis, publicUrl })
@@ -176,5 +211,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Workspace logic (including `grantMembershipFromInvitation`), for tests to drive directly. */
     workspaces: ReturnType<typeof createWorkspaceService>
+    /** What the SSO upkeep's scheduled jobs run, for tests to drive with a pinned clock. */
+    ssoUpkeep: {
+      refreshMetadata: MetadataRefresh['refresh']
+      announceExpiries: CertificateExpiryNotices['announceDue']
+    }
   }
 }

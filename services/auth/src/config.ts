@@ -17,6 +17,11 @@ export interface AuthConfig extends BaseConfig {
   /** `INVITATION_URL`: where auth asks the invitation service whether an invitation link is live. */
   invitationUrl: URL
   /**
+   * `IDP_METADATA_LOOPBACK_HTTP`: metadata URLs may be plain http to a loopback address (the dev
+   * IdP). Refused in production; by default on only when PUBLIC_URL is plain http on loopback.
+   */
+  metadataLoopbackHttp: boolean
+  /**
    * Successful SSO sign-ins one account may make through one connection (`SSO_SIGN_INS_PER_MINUTE`,
    * default 10; `SSO_SIGN_INS_PER_HOUR`, default 60): each opens a session row, and a connection's
    * IdP can mint genuine responses at will (src/sso/login-flow.ts says where the numbers come from).
@@ -35,12 +40,29 @@ export function loadConfig(env: Env = process.env): AuthConfig {
     ...base,
     spKeySecret: readSpKeySecret(env, base.production),
     dnsServers: readDnsServers(env),
+    metadataLoopbackHttp: readMetadataLoopbackHttp(env, base),
     invitationUrl: readUrl(env, 'INVITATION_URL', 'http://127.0.0.1:3002', ['http:', 'https:']),
     ssoSignInLimits: {
       perMinute: readCount(env, 'SSO_SIGN_INS_PER_MINUTE', 10),
       perHour: readCount(env, 'SSO_SIGN_INS_PER_HOUR', 60),
     },
   }
+}
+
+function readMetadataLoopbackHttp(env: Env, base: BaseConfig): boolean {
+  const raw = env.IDP_METADATA_LOOPBACK_HTTP
+  if (raw === undefined || raw === '') {
+    return !base.production && base.publicUrl.protocol === 'http:' && isLoopbackHost(base.publicUrl.hostname)
+  }
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError('IDP_METADATA_LOOPBACK_HTTP', 'must be true or false')
+  if (raw === 'true' && base.production) {
+    throw new ConfigError('IDP_METADATA_LOOPBACK_HTTP', 'cannot be true when NODE_ENV=production')
+  }
+  return raw === 'true'
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(hostname)
 }
 
 function readDnsServers(env: Env): string[] {

@@ -59,6 +59,16 @@ export const authErrors = {
     'last_certificate',
     'This is the only IdP certificate: sign-ins could not be verified without it. Add the new one first, then remove this one.',
   ),
+  invalidMetadataUrl: defineError(
+    400,
+    'invalid_metadata_url',
+    "The identity provider's metadata could not be read from this URL.",
+  ),
+  metadataUrlNotSet: defineError(
+    409,
+    'metadata_url_not_set',
+    "This connection's identity provider was not set from a metadata URL: there is nothing to re-read.",
+  ),
   samlReplayed: defineError(409, 'saml_replayed', 'This sign-in response was already used. Start the sign-in again.'),
   invalidDomain: defineError(400, 'invalid_domain', 'Enter a domain name such as example.com.'),
   domainNotFound: defineError(404, 'domain_not_found', 'This workspace has not claimed that domain.'),

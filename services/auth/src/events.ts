@@ -72,6 +72,10 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
       writeEvent(tx, deps.outbox, createEvent('sso.connection.changed', change)),
     recoveryUsed: (tx: Executor, recovery: PayloadOf<'sso.recovery.used'>) =>
       writeEvent(tx, deps.outbox, createEvent('sso.recovery.used', recovery)),
+    metadataProblem: (tx: Executor, problem: PayloadOf<'sso.metadata.problem'>) =>
+      writeEvent(tx, deps.outbox, createEvent('sso.metadata.problem', problem)),
+    certificateExpiring: (tx: Executor, notice: PayloadOf<'sso.certificate.expiring'>, now: Date) =>
+      writeEvent(tx, deps.outbox, createEvent('sso.certificate.expiring', notice, now)),
     /** An account event (reset requests, mailed links, proof of address, password changes). */
     account: <T extends AccountEventType>(tx: Executor, type: T, payload: PayloadOf<T>) =>
       writeEvent(tx, deps.outbox, createEvent(type, payload)),

@@ -2,8 +2,10 @@
 // through the public HTTP API (app.inject), as a browser or the frontend would take them.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { connect } from '@gatehouse/db'
-import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
+import { buildFederationMetadataXml, createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createEvent } from '@gatehouse/events'
 import { createRedis, createTokenSeal, type TokenSeal } from '@gatehouse/server'
 import {
@@ -42,6 +44,10 @@ export async function startAuthApp(
     databaseUrl?: string
     logStream?: NodeJS.WritableStream
     ssoChangesPerHour?: number
+    /** The app's clock (SSO upkeep and admin changes); the real one by default. */
+    now?: () => Date
+    /** The app's own SSO upkeep queue, so no other test file's worker runs its jobs. */
+    ssoUpkeepQueue?: string
   } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
@@ -59,6 +65,8 @@ export async function startAuthApp(
     pingDatabase: () => database.ping(),
     redis,
     ssoChangesPerHour: options.ssoChangesPerHour,
+    now: options.now,
+    ssoUpkeepQueue: options.ssoUpkeepQueue,
     pressureLimits: inProcessPressureLimits,
     logger: options.logStream
       ? { level: 'info', stream: options.logStream }
@@ -85,6 +93,11 @@ let sharedIdp: Promise<DevIdp> | undefined
 export function devIdp(): Promise<DevIdp> {
   sharedIdp ??= generateSigningKeys().then((keys) => createDevIdp({ keys }))
   return sharedIdp
+}
+
+/** A dev IdP of its own whose signing certificate ends at `notAfter` (expiry notices). */
+export async function devIdpWithCertificateEnding(notAfter: Date): Promise<DevIdp> {
+  return createDevIdp({ keys: await generateSigningKeys({ notAfter }) })
 }
 
 /** The `session` cookie a response sets, as a Cookie header value. */
@@ -348,4 +361,44 @@ export async function personInTwoWorkspaces(app: FastifyInstance) {
   const ssoCookie = sessionCookieOf(acs)
   assert.ok(ssoCookie)
   return { acme, person, beta, ssoCookie }
+}
+
+/**
+ * The IdP's metadata URL on loopback (plain http: the development setting): it publishes the
+ * certificates the test names, signed with the key the IdP signs with, as Entra does in a rollover.
+ */
+export async function startIdpMetadataServer() {
+  let body = ''
+  let status = 200
+  const server: Server = createServer((_request, response) => {
+    response.writeHead(status, { 'content-type': 'application/samlmetadata+xml' })
+    response.end(status === 200 ? body : '')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/federationmetadata/2007-06/federationmetadata.xml`,
+    publish(signer: DevIdp, certificates: DevIdp[], overrides: { entityId?: string } = {}) {
+      status = 200
+      body = buildFederationMetadataXml({
+        entityId: overrides.entityId ?? signer.entityId,
+        loginUrl: signer.loginUrl,
+        logoutUrl: signer.logoutUrl,
+        keys: signer.keys,
+        certificatesPem: certificates.map((idp) => idp.keys.certificatePem),
+      })
+    },
+    publishRaw(text: string) {
+      status = 200
+      body = text
+    },
+    fail(code: number) {
+      status = code
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
 }

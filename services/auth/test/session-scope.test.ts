@@ -55,6 +55,7 @@ describe('what a session reaches', () => {
       'POST /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'GET /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'PUT /v1/workspaces/:workspaceId/sso/idp': { workspace: 'admin' },
+      'POST /v1/workspaces/:workspaceId/sso/idp/metadata/refresh': { workspace: 'admin' },
       'PATCH /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'POST /v1/workspaces/:workspaceId/sso/signing-keys': { workspace: 'admin' },
       'DELETE /v1/workspaces/:workspaceId/sso/signing-keys/:keyId': { workspace: 'admin' },

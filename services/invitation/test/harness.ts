@@ -22,6 +22,7 @@ import {
   uniqueSuffix,
 } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
+import { createIsolatedDatabase } from '../../../test/support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
@@ -42,11 +43,16 @@ export interface AuthServer extends AuthTestApp {
 }
 
 /** A real auth app, listening, that accepts `internalToken`. */
-export async function startAuthServer(): Promise<AuthServer> {
-  const auth = await startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl })
+export async function startAuthServer(databaseUrl?: string): Promise<AuthServer> {
+  const auth = await startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl }, { databaseUrl })
   await auth.app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = auth.app.server.address() as AddressInfo
   return { ...auth, url: `http://127.0.0.1:${port}` }
+}
+
+/** Another auth replica on this process's Redis database (its own clock, for the SSO upkeep). */
+export function startAuthReplica(options: Parameters<typeof startAuthApp>[1] = {}): Promise<AuthTestApp> {
+  return startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl }, options)
 }
 
 export interface InvitationTestApp {
@@ -69,6 +75,8 @@ export async function startInvitationApp(options: {
   smtpUrl?: string
   env?: Record<string, string>
   embedded?: boolean
+  /** A database of the test's own instead of the shared test database. */
+  databaseUrl?: string
 }): Promise<InvitationTestApp> {
   const config = loadConfig({
     PUBLIC_URL: publicUrl,
@@ -81,7 +89,7 @@ export async function startInvitationApp(options: {
   })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: dataDir ? undefined : postgresUrl,
+    url: dataDir ? undefined : (options.databaseUrl ?? postgresUrl),
     dataDir: dataDir?.path ?? config.dataDir,
     service: 'invitation',
     migrationsFolder,
@@ -127,18 +135,32 @@ export interface Setup {
   sink: SmtpSink
 }
 
-/** A real auth server, an SMTP sink, and an invitation app that sends through it; `close` stops all three. */
-export async function startSetup(options: { embedded?: boolean } = {}): Promise<Setup & { close(): Promise<void> }> {
-  const [auth, sink] = await Promise.all([startAuthServer(), startSmtpSink()])
-  const invitation = await startInvitationApp({ authUrl: auth.url, smtpUrl: sink.url, embedded: options.embedded })
+/**
+ * A real auth server, an SMTP sink, and an invitation app that sends through it; `close` stops all
+ * three. With `isolated`, auth and invitation run on a database of their own (`databaseUrl`), so no
+ * other test file's relay publishes their events to another Redis (see isolated-database.ts).
+ */
+export async function startSetup(
+  options: { embedded?: boolean; isolated?: boolean } = {},
+): Promise<Setup & { databaseUrl?: string; close(): Promise<void> }> {
+  const database = options.isolated ? await createIsolatedDatabase() : undefined
+  const [auth, sink] = await Promise.all([startAuthServer(database?.url), startSmtpSink()])
+  const invitation = await startInvitationApp({
+    authUrl: auth.url,
+    smtpUrl: sink.url,
+    embedded: options.embedded,
+    databaseUrl: database?.url,
+  })
   return {
     auth,
     sink,
     invitation,
+    ...(database ? { databaseUrl: database.url } : {}),
     async close() {
       await invitation.close()
       await auth.close()
       await sink.close()
+      await database?.drop()
     },
   }
 }

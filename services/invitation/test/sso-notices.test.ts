@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { invitationAccepted, strongPassword, workspaceWithSso } from '@gatehouse/auth/test/harness.ts'
+import {
+  createWorkspace,
+  devIdp,
+  devIdpWithCertificateEnding,
+  invitationAccepted,
+  startIdpMetadataServer,
+  strongPassword,
+  workspaceWithSso,
+} from '@gatehouse/auth/test/harness.ts'
 import { uniqueIp } from '@gatehouse/testing'
 import { type AuthServer, type InvitationTestApp, type SmtpSink, signUp, startSetup } from './harness.ts'
 
@@ -10,7 +18,7 @@ describe("owners hear of every change to who their workspace's IdP is", () => {
   let invitation: InvitationTestApp
   let close: () => Promise<void>
   before(async () => {
-    ;({ auth, sink, invitation, close } = await startSetup())
+    ;({ auth, sink, invitation, close } = await startSetup({ isolated: true }))
   })
   after(() => close())
 
@@ -45,11 +53,55 @@ describe("owners hear of every change to who their workspace's IdP is", () => {
     assert.match(String(notice.mail.subject), /SSO settings of .* changed/)
     assert.ok(notice.mail.text?.includes(fingerprint), 'the new certificate is named')
     assert.ok(notice.mail.text?.includes(`/workspaces/${workspace.id}/sso`))
-    assert.ok(
-      !sink.received.some(
-        (mail) => mail.envelopeTo.includes(admin.email) && /SSO settings/.test(String(mail.mail.subject)),
-      ),
-      'only owners are told',
+    // (The admin gets other mail, such as the proof of their address at sign-up, but no change notice.)
+    const noticeToAdmin = sink.received.some(
+      (mail) => mail.envelopeTo.includes(admin.email) && /SSO settings of/.test(String(mail.mail.subject)),
     )
+    assert.ok(!noticeToAdmin, 'only owners are told')
+  })
+
+  it("mails the owners what the metadata URL's refresh applied, and once when it cannot be read", async () => {
+    const metadata = await startIdpMetadataServer()
+    try {
+      const idp = await devIdp()
+      const owner = await signUp(auth.app)
+      const workspace = await createWorkspace(auth.app, owner.cookie)
+      const headers = { cookie: owner.cookie }
+      const url = `/v1/workspaces/${workspace.id}/sso`
+      await auth.app.inject({ method: 'POST', url, headers })
+      metadata.publish(idp, [idp])
+      const saved = await auth.app.inject({
+        method: 'PUT',
+        url: `${url}/idp`,
+        headers,
+        payload: { metadataUrl: metadata.url },
+      })
+      assert.equal(saved.statusCode, 200, saved.body)
+      const refresh = () => auth.app.inject({ method: 'POST', url: `${url}/idp/metadata/refresh`, headers })
+
+      const renewed = await devIdpWithCertificateEnding(new Date(Date.now() + 3 * 365 * 24 * 60 * 60 * 1000))
+      metadata.publish(idp, [idp, renewed])
+      const added = (await refresh()).json().refresh.fingerprints[0] as string
+      const change = await sink.waitFor(
+        (mail) => mail.envelopeTo.includes(owner.email) && Boolean(mail.mail.text?.includes(added)),
+        15_000,
+      )
+      assert.match(
+        String(change.mail.text),
+        /re-reading the identity provider's metadata URL, added a signing certificate/,
+      )
+
+      metadata.fail(503)
+      assert.equal((await refresh()).json().refresh.outcome, 'unreadable')
+      assert.equal((await refresh()).json().refresh.outcome, 'unreadable')
+      const problem = await sink.waitFor(
+        (mail) => mail.envelopeTo.includes(owner.email) && String(mail.mail.subject).includes('cannot be read'),
+        15_000,
+      )
+      assert.ok(problem.mail.text?.includes(metadata.url))
+      assert.ok(problem.mail.text?.includes('HTTP 503'))
+    } finally {
+      await metadata.close()
+    }
   })
 })

@@ -105,12 +105,27 @@ function render(connection) {
       )
     }
   }
+  renderMetadataSource(connection.idp?.metadata ?? null, warnings)
   if (connection.idp) {
     const loginUrl = document.getElementById('idp-login-url')
     const entityId = document.getElementById('idp-entity-id')
     if (!loginUrl.value) loginUrl.value = connection.idp.ssoUrl
     if (!entityId.value) entityId.value = connection.idp.entityId
   }
+}
+
+/** Where the IdP's values come from when read from its metadata URL, and what is wrong with it. */
+function renderMetadataSource(metadata, warnings) {
+  show('metadata-refresh', metadata !== null)
+  if (!metadata) {
+    setText('idp-metadata-status', '— (values saved by hand or from a file)')
+    return
+  }
+  const read = metadata.readAt ? `last read ${new Date(metadata.readAt).toUTCString()}` : 'not read yet'
+  setText('idp-metadata-status', `${metadata.url} (${read})`)
+  const urlField = document.getElementById('idp-metadata-url')
+  if (!urlField.value) urlField.value = metadata.url
+  if (metadata.problem) warnings.append(element('li', {}, metadata.problem.message))
 }
 
 // The fingerprint of the certificate that signed the newest successful sign-in (from the history).
@@ -344,6 +359,33 @@ handleForm(document.getElementById('metadata-form'), async () => {
   if (!file) throw new Error(`Choose the ${labelText(document.getElementById('idp-metadata-file'))} first.`)
   const { connection } = await api('PUT', `${ssoPath}/idp`, { metadataXml: await file.text() })
   saved(connection)
+})
+
+handleForm(document.getElementById('metadata-url-form'), async ({ metadataUrl }) => {
+  setText('sso-save-status', '')
+  const { connection } = await api('PUT', `${ssoPath}/idp`, { metadataUrl })
+  saved(connection)
+})
+
+const refreshOutcomes = {
+  unchanged: 'Metadata read: nothing changed.',
+  certificates_added: 'Metadata read: its new certificate was added beside the current one.',
+  unreadable: 'The metadata could not be read: see the warning above.',
+  change_refused: 'The metadata changed in a way that is not applied on its own: see the warning above.',
+}
+document.getElementById('metadata-refresh').addEventListener('click', async (event) => {
+  const button = event.currentTarget
+  button.disabled = true
+  setText('sso-toggle-error', '')
+  try {
+    const { connection, refresh } = await api('POST', `${ssoPath}/idp/metadata/refresh`)
+    render(connection)
+    setText('sso-save-status', refreshOutcomes[refresh.outcome] ?? 'Metadata read.')
+  } catch (error) {
+    setText('sso-toggle-error', error.message)
+  } finally {
+    button.disabled = false
+  }
 })
 
 async function toggle(changes) {

@@ -34,7 +34,8 @@ async function load() {
   setText('workspace-title', membership.workspaceName)
   const isAdmin = membership.role === 'owner' || membership.role === 'admin'
   // Admins see whether SSO is set up: "you can sign in with SSO" would be untrue before it is.
-  const ssoStatus = isAdmin ? await loadSsoStatus() : undefined
+  const connection = isAdmin ? await loadSsoConnection() : undefined
+  const ssoStatus = connection?.status
   const sso =
     membership.ssoAllowed && (ssoStatus === undefined || ssoStatus === 'active')
       ? ' You can sign in to it with SSO.'
@@ -45,6 +46,7 @@ async function load() {
   )
   if (isAdmin) {
     setText('sso-summary', ssoSummaries[ssoStatus] ?? '')
+    showSsoAttention(connection)
     show('workspace-admin-links')
     show('members-section')
     await Promise.all([loadMembers(), loadInvitations()])
@@ -58,14 +60,36 @@ const ssoSummaries = {
   disabled: 'SSO is turned off.',
 }
 
-async function loadSsoStatus() {
+async function loadSsoConnection() {
   try {
     const { connection } = await api('GET', `/v1/workspaces/${workspaceId}/sso`)
-    return connection.status
+    return connection
   } catch (error) {
-    if (error instanceof ApiError && error.code === 'sso_not_configured') return 'not_configured'
+    if (error instanceof ApiError && error.code === 'sso_not_configured') return { status: 'not_configured' }
     return undefined
   }
+}
+
+// The owners and admins are emailed 30, 7 and 1 days before an IdP certificate expires; the
+// workspace page says it too, as does a metadata URL that cannot be read.
+const expiryWarningDays = 30
+
+function showSsoAttention(connection) {
+  const notes = []
+  for (const certificate of connection?.idp?.certificates ?? []) {
+    const daysLeft = (new Date(certificate.notAfter).getTime() - Date.now()) / 86_400_000
+    if (daysLeft < 0)
+      notes.push('An SSO certificate has expired: add the identity provider’s new one in the SSO settings.')
+    else if (daysLeft < expiryWarningDays) {
+      notes.push(
+        `An SSO certificate expires in ${Math.ceil(daysLeft)} days: add the identity provider’s new one in the SSO settings before then.`,
+      )
+    }
+  }
+  const problem = connection?.idp?.metadata?.problem
+  if (problem) notes.push(problem.message)
+  setText('sso-attention', notes.join(' '))
+  show('sso-attention', notes.length > 0)
 }
 
 async function loadMembers() {

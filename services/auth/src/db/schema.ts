@@ -169,6 +169,14 @@ export interface StoredSpSigningKey {
   createdAt: string
 }
 
+/** Why the last metadata refresh did not apply: `unreadable` (fetch or parse) or `change_refused`. */
+export interface MetadataProblem {
+  kind: 'unreadable' | 'change_refused'
+  reason: string
+  message: string
+  since: string
+}
+
 /** A workspace's SAML connection (one per workspace). The IdP half is null until the admin saves it. */
 export const ssoConnections = authSchema.table(
   'sso_connections',
@@ -194,6 +202,15 @@ export const ssoConnections = authSchema.table(
     signAuthnRequests: boolean('sign_authn_requests').notNull().default(false),
     // The imported IdP metadata said WantAuthnRequestsSigned="true" (shown on the settings page).
     idpWantsSignedRequests: boolean('idp_wants_signed_requests').notNull().default(false),
+    // The IdP's federation metadata URL, when the admin gave one instead of a file: re-read on a
+    // schedule (src/sso/metadata-refresh.ts), new certificates added beside the current ones.
+    idpMetadataUrl: text('idp_metadata_url'),
+    // When the URL was last read, and last read successfully (neither bumps `version`).
+    idpMetadataCheckedAt: timestamp('idp_metadata_checked_at', { withTimezone: true }),
+    idpMetadataReadAt: timestamp('idp_metadata_read_at', { withTimezone: true }),
+    // What is wrong with the metadata now (unreadable, or a change a refresh may not apply alone),
+    // as the owners were told; null while it reads and applies cleanly.
+    idpMetadataProblem: jsonb('idp_metadata_problem').$type<MetadataProblem>(),
     // Newest first; the first signs, the others stay published in the SP metadata until retired.
     spSigningKeys: jsonb('sp_signing_keys').$type<StoredSpSigningKey[]>().notNull().default([]),
     // Bumped by every change: a login checked against a cached copy commits only if the row is
@@ -240,6 +257,26 @@ export const auditLog = authSchema.table(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [index('audit_log_workspace_idx').on(table.workspaceId, table.createdAt)],
+)
+
+/**
+ * Certificate expiry notices already announced: one row per certificate of a connection and
+ * threshold (30, 7, 1 days), written in the transaction of its `sso.certificate.expiring` event, so
+ * every replica's scheduler, before and after restarts, announces each threshold once.
+ */
+export const certificateExpiryNotices = authSchema.table(
+  'certificate_expiry_notices',
+  {
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => ssoConnections.id, { onDelete: 'cascade' }),
+    fingerprint: text('fingerprint').notNull(),
+    thresholdDays: integer('threshold_days').notNull(),
+    workspaceId: uuid('workspace_id').notNull(),
+    notAfter: timestamp('not_after', { withTimezone: true }).notNull(),
+    announcedAt: timestamp('announced_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.connectionId, table.fingerprint, table.thresholdDays] })],
 )
 
 /** Events already applied by this service's consumers: makes each consumer idempotent on the event id. */

@@ -4,10 +4,12 @@ import { AppError, errors, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
+import { authErrors } from '../errors.ts'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
 import { actorOf, workspaceOf } from '../sessions/access.ts'
 import type { ConnectionActor, ConnectionService } from './connections.ts'
 import { type IdpKind, idpKinds } from './idp-kinds.ts'
+import type { MetadataRefresh } from './metadata-refresh.ts'
 
 const Certificate = Type.Object({
   fingerprintSha256: Type.String(),
@@ -32,6 +34,26 @@ const SpSigningCertificate = Type.Object({
   createdAt: Type.String(),
   signing: Type.Boolean({ description: 'This key signs AuthnRequests now; the others are published until retired.' }),
 })
+
+const MetadataProblem = Type.Object({
+  kind: Type.Union([Type.Literal('unreadable'), Type.Literal('change_refused')]),
+  reason: Type.String(),
+  message: Type.String({ description: 'What is wrong and what to do, as the owners were emailed' }),
+  since: Type.String(),
+})
+
+const MetadataSource = Type.Object(
+  {
+    url: Type.String(),
+    checkedAt: Type.Union([Type.String(), Type.Null()]),
+    readAt: Type.Union([Type.String(), Type.Null()]),
+    problem: Type.Union([MetadataProblem, Type.Null()]),
+  },
+  {
+    description:
+      "The IdP's federation metadata URL when the IdP was set from one: re-read every 12 hours (and on POST …/sso/idp/metadata/refresh). A refresh adds new certificates beside the current ones; it never removes one, and refuses another entity ID or Login URL (`problem`) until an admin saves the URL again.",
+  },
+)
 
 const IdpKindSchema = Type.Unsafe<IdpKind>({
   type: 'string',
@@ -70,6 +92,7 @@ const Connection = Type.Object({
       wantAuthnRequestsSigned: Type.Boolean({
         description: 'The imported IdP metadata says WantAuthnRequestsSigned="true"; signing was then turned on.',
       }),
+      metadata: Type.Union([MetadataSource, Type.Null()]),
     }),
     Type.Null(),
   ]),
@@ -103,13 +126,36 @@ const IdpBody = Type.Union([
     },
     { additionalProperties: false },
   ),
+  Type.Object(
+    {
+      metadataUrl: Type.String({
+        maxLength: 2048,
+        description:
+          "The IdP's federation metadata URL (Entra: App Federation Metadata Url), https only. Read now (public addresses only, no redirects, at most 256 KiB within 10 s: 400 `invalid_metadata_url` with a `reason` otherwise) and re-read every 12 hours.",
+      }),
+      idpKind: Type.Optional(IdpKindSchema),
+    },
+    { additionalProperties: false },
+  ),
 ])
+
+const RefreshResult = Type.Object({
+  outcome: Type.Union([
+    Type.Literal('unchanged'),
+    Type.Literal('certificates_added'),
+    Type.Literal('unreadable'),
+    Type.Literal('change_refused'),
+  ]),
+  fingerprints: Type.Optional(Type.Array(Type.String(), { description: 'The certificates added' })),
+  problem: Type.Optional(MetadataProblem),
+})
 
 export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   connections: ConnectionService
+  metadataRefresh: MetadataRefresh
   redis: Redis
   changesPerHour: number
-}> = async (app, { connections, redis, changesPerHour }) => {
+}> = async (app, { connections, metadataRefresh, redis, changesPerHour }) => {
   // Only an owner or admin of this very workspace, through a sign-in that reaches it.
   const config = { access: { workspace: 'admin' } } as const
   // Any self-registered user owns a workspace, and each change may parse up to the metadata
@@ -172,6 +218,29 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const actor = connectionActor(request)
       return { connection: await connections.setIdp(request.params.workspaceId, actor, request.body) }
+    },
+  )
+
+  app.post(
+    '/v1/workspaces/:workspaceId/sso/idp/metadata/refresh',
+    {
+      config,
+      onRequest: countChange,
+      schema: {
+        tags: ['sso'],
+        summary: "Re-read the IdP's metadata URL now",
+        description:
+          'What the 12-hourly refresh does, on demand: new certificates in the metadata are added beside the current ones (announced to the owners, audited); another entity ID or Login URL is refused and reported (`change_refused`); an unreadable URL is reported (`unreadable`). Either problem is emailed to the owners once. 409 `metadata_url_not_set` when the IdP was not set from a metadata URL.',
+        params: WorkspaceParams,
+        response: { 200: Type.Object({ connection: Connection, refresh: RefreshResult }), ...errorsOf },
+      },
+    },
+    async (request) => {
+      const { workspaceId } = request.params
+      const { id } = await connections.get(workspaceId)
+      const refresh = await metadataRefresh.refresh(id)
+      if (refresh.outcome === 'not_configured') throw authErrors.metadataUrlNotSet()
+      return { connection: await connections.get(workspaceId), refresh }
     },
   )
 

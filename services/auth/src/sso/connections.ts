@@ -5,6 +5,7 @@ import {
   type IdpConfig,
   idpCertificateFromText,
   MAX_METADATA_CERTIFICATES,
+  type ParsedIdpConfig,
   SamlConfigError,
   type SamlConnection,
   type SpSigning,
@@ -28,6 +29,7 @@ import { authenticationView } from '../sessions/service.ts'
 import { findWorkspaceAccess } from '../workspaces/repo.ts'
 import type { IdpConfigParser, IdpValues } from './idp-config-parser.ts'
 import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
+import { MetadataFetchError, type MetadataFetcher } from './metadata-fetch.ts'
 import {
   type ConnectionRow,
   deleteConnection,
@@ -54,7 +56,11 @@ export interface ConnectionChanges {
 // Keys published at once: the one that signs and those of earlier rotations not yet retired.
 const MAX_SP_SIGNING_KEYS = 3
 
-export type IdpInput = ({ ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }) & {
+export type IdpInput = (
+  | { ssoUrl: string; entityId: string; certificate: string }
+  | { metadataXml: string }
+  | { metadataUrl: string }
+) & {
   idpKind?: IdpKind
 }
 
@@ -86,6 +92,14 @@ export function connectionView(row: ConnectionRow, publicUrl: URL) {
       entityId: idp.entityId,
       certificates: idp.certificates.map(({ pem: _pem, ...shown }) => shown),
       wantAuthnRequestsSigned: row.idpWantsSignedRequests,
+      metadata: row.idpMetadataUrl
+        ? {
+            url: row.idpMetadataUrl,
+            checkedAt: row.idpMetadataCheckedAt?.toISOString() ?? null,
+            readAt: row.idpMetadataReadAt?.toISOString() ?? null,
+            problem: row.idpMetadataProblem,
+          }
+        : null,
     },
     status: !row.enabled ? ('disabled' as const) : idp ? ('active' as const) : ('awaiting_idp' as const),
   }
@@ -133,13 +147,11 @@ export function createConnectionService(deps: {
   keys: SpKeyVault
   events: AuthEvents
   idpParser: IdpConfigParser
+  fetchMetadata: MetadataFetcher
   now?: () => Date
 }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
-  // A plain-http Login URL on loopback (the dev IdP) only while the product itself runs on plain
-  // http on loopback, i.e. in development; a deployment's PUBLIC_URL is https.
-  const allowLoopbackHttp =
-    deps.publicUrl.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(deps.publicUrl.hostname)
+  const allowLoopbackHttp = developmentLoopback(deps.publicUrl)
 
   const now = deps.now ?? (() => new Date())
 
@@ -184,6 +196,19 @@ export function createConnectionService(deps: {
     return row.spSigningKeys.length > 0 ? {} : { spSigningKeys: [await deps.keys.create(row.id)] }
   }
 
+  /** The metadata behind the URL an admin typed, or 400 `invalid_metadata_url` saying why not. */
+  async function fetchForAdmin(metadataUrl: string): Promise<string> {
+    try {
+      return await deps.fetchMetadata(metadataUrl)
+    } catch (error) {
+      if (!(error instanceof MetadataFetchError)) throw error
+      throw authErrors.invalidMetadataUrl(error.message, {
+        reason: error.reason,
+        fields: { metadataUrl: error.message },
+      })
+    }
+  }
+
   async function existing(workspaceId: string): Promise<ConnectionRow> {
     const row = await findConnectionByWorkspace(deps.db, workspaceId)
     if (!row) throw authErrors.ssoNotConfigured()
@@ -219,8 +244,11 @@ export function createConnectionService(deps: {
     async setIdp(workspaceId: string, actor: ConnectionActor, input: IdpInput) {
       requireOwnerOrFreshPassword(actor)
       const row = await existing(workspaceId)
+      const metadataUrl = 'metadataUrl' in input ? input.metadataUrl : null
+      const values =
+        'metadataUrl' in input ? { metadataXml: await fetchForAdmin(input.metadataUrl) } : idpValuesOf(input)
       const parsed = await inTermsOf(input.idpKind ?? row.idpKind, () =>
-        deps.idpParser.parse({ input: idpValuesOf(input), allowLoopbackHttp }),
+        deps.idpParser.parse({ input: values, allowLoopbackHttp }),
       )
       const fingerprints = parsed.certificates.map((certificate) => certificate.fingerprintSha256)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
@@ -232,6 +260,11 @@ export function createConnectionService(deps: {
           idpEntityId: parsed.entityId,
           idpCertificates: parsed.certificates,
           idpWantsSignedRequests: parsed.wantAuthnRequestsSigned,
+          // Given a URL, the refresh keeps reading it; given a file or the values, nothing is re-read.
+          idpMetadataUrl: metadataUrl,
+          idpMetadataCheckedAt: metadataUrl === null ? null : now(),
+          idpMetadataReadAt: metadataUrl === null ? null : now(),
+          idpMetadataProblem: null,
           ...signing,
           ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
         })
@@ -240,7 +273,8 @@ export function createConnectionService(deps: {
           actorUserId: actor.userId,
           action: 'sso.idp_configured',
           changes: {
-            source: 'metadataXml' in input ? 'metadata' : 'values',
+            source: metadataUrl !== null ? 'metadataUrl' : 'metadataXml' in input ? 'metadata' : 'values',
+            ...(metadataUrl !== null ? { metadataUrl } : {}),
             ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
             ssoUrl: parsed.ssoUrl,
             entityId: parsed.entityId,
@@ -465,8 +499,29 @@ export function createConnectionService(deps: {
 
 export type ConnectionService = ReturnType<typeof createConnectionService>
 
+/**
+ * Plain-http IdP URLs on loopback (the dev IdP) only while the product itself runs on plain http on
+ * loopback, i.e. in development; a deployment's PUBLIC_URL is https.
+ */
+export function developmentLoopback(publicUrl: URL): boolean {
+  return publicUrl.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(publicUrl.hostname)
+}
+
+/**
+ * Federation metadata parsed for a connection, on the parser thread like an upload: the one way an
+ * upload, a metadata URL and its scheduled refresh are parsed (the same XML bounds for each).
+ */
+export function parseIdpMetadata(
+  idpParser: IdpConfigParser,
+  metadataXml: string,
+  idpKind: IdpKind,
+  allowLoopbackHttp: boolean,
+): Promise<ParsedIdpConfig> {
+  return inTermsOf(idpKind, () => idpParser.parse({ input: { metadataXml }, allowLoopbackHttp }))
+}
+
 /** What the parser thread is given: the IdP's values or metadata, nothing else of the request. */
-function idpValuesOf(input: IdpInput): IdpValues {
+function idpValuesOf(input: Exclude<IdpInput, { metadataUrl: string }>): IdpValues {
   return 'metadataXml' in input
     ? { metadataXml: input.metadataXml }
     : { ssoUrl: input.ssoUrl, entityId: input.entityId, certificate: input.certificate }

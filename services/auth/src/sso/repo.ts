@@ -1,8 +1,9 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import {
   auditLog,
+  certificateExpiryNotices,
   memberships,
   outbox,
   type StoredSpSigningKey,
@@ -57,6 +58,70 @@ export async function updateConnection(
   return row
 }
 
+/**
+ * What a metadata refresh learnt that changes no SAML check (when it read the URL, what is wrong):
+ * written without bumping `version`, so the logins' cached copies stay good.
+ */
+export async function recordMetadataCheck(
+  db: Executor,
+  connectionId: string,
+  check: Pick<ConnectionRow, 'idpMetadataCheckedAt' | 'idpMetadataProblem'> &
+    Partial<Pick<ConnectionRow, 'idpMetadataReadAt'>>,
+): Promise<void> {
+  await db.update(ssoConnections).set(check).where(eq(ssoConnections.id, connectionId))
+}
+
+/**
+ * Connections whose IdP metadata is read from a URL and was last read before `checkedBefore` (or
+ * never), a page at a time (by id).
+ */
+export async function listMetadataUrlConnections(
+  db: Executor,
+  checkedBefore: Date,
+  afterId: string | null,
+  limit: number,
+) {
+  return db
+    .select({ id: ssoConnections.id })
+    .from(ssoConnections)
+    .where(
+      and(
+        isNotNull(ssoConnections.idpMetadataUrl),
+        or(isNull(ssoConnections.idpMetadataCheckedAt), lt(ssoConnections.idpMetadataCheckedAt, checkedBefore)),
+        afterId ? gt(ssoConnections.id, afterId) : undefined,
+      ),
+    )
+    .orderBy(ssoConnections.id)
+    .limit(limit)
+}
+
+/** Configured connections with their IdP certificates, a page at a time (by id): expiry notices. */
+export async function listConnectionCertificates(db: Executor, afterId: string | null, limit: number) {
+  return db
+    .select({
+      id: ssoConnections.id,
+      workspaceId: ssoConnections.workspaceId,
+      certificates: ssoConnections.idpCertificates,
+    })
+    .from(ssoConnections)
+    .where(and(isNotNull(ssoConnections.idpCertificates), afterId ? gt(ssoConnections.id, afterId) : undefined))
+    .orderBy(ssoConnections.id)
+    .limit(limit)
+}
+
+/** Records an expiry notice; false when this certificate's threshold was already announced. */
+export async function insertExpiryNotice(
+  db: Executor,
+  notice: typeof certificateExpiryNotices.$inferInsert,
+): Promise<boolean> {
+  const written = await db
+    .insert(certificateExpiryNotices)
+    .values(notice)
+    .onConflictDoNothing()
+    .returning({ connectionId: certificateExpiryNotices.connectionId })
+  return written.length > 0
+}
+
 export async function deleteConnection(db: Executor, connectionId: string): Promise<void> {
   await db.delete(ssoConnections).where(eq(ssoConnections.id, connectionId))
 }
@@ -85,6 +150,7 @@ export async function findOwnerAudience(db: Executor, workspaceId: string) {
   return {
     workspaceName: rows[0]?.workspaceName ?? '',
     ownerEmails: rows.filter((row) => row.role === 'owner').map((row) => row.email),
+    ownerAndAdminEmails: rows.map((row) => row.email),
     othersToTell: (userId: string) => rows.filter((row) => row.userId !== userId).map((row) => row.email),
   }
 }

@@ -1,4 +1,9 @@
-import type { SsoConnectionChanged, SsoRecoveryUsed } from '@gatehouse/events'
+import type {
+  SsoCertificateExpiring,
+  SsoConnectionChanged,
+  SsoMetadataProblem,
+  SsoRecoveryUsed,
+} from '@gatehouse/events'
 import { escapeHtml } from '@gatehouse/server'
 import type { RenderedEmail } from './invitation-email.ts'
 
@@ -20,8 +25,11 @@ const changes: Record<SsoConnectionChanged['what'], string> = {
 export function renderSsoChangeEmail(event: SsoConnectionChanged, settingsUrl: string): RenderedEmail {
   const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
   const how =
-    event.actingSession.method === 'saml' ? 'signed in through the workspace’s SSO' : 'signed in with a password'
-  const change = `A workspace admin (${how}) ${changes[event.what]} ${workspace}.`
+    event.actingSession?.method === 'saml' ? 'signed in through the workspace’s SSO' : 'signed in with a password'
+  const change =
+    event.via === 'metadata_refresh'
+      ? `Gatehouse, re-reading the identity provider's metadata URL, ${changes[event.what]} ${workspace}.`
+      : `A workspace admin (${how}) ${changes[event.what]} ${workspace}.`
   const fingerprints = event.fingerprints?.length
     ? `Certificate fingerprints (SHA-256): ${event.fingerprints.join(', ')}`
     : ''
@@ -60,6 +68,46 @@ export function renderRecoveryEmail(event: SsoRecoveryUsed, settingsUrl: string)
 <html><body style="font-family: sans-serif; line-height: 1.5">
 <p>An owner of <strong>${escapeHtml(workspace)}</strong> used the password recovery: their password session now reaches ${escapeHtml(workspace)}, which requires SSO.</p>
 <p>If this was not expected, <a href="${escapeHtml(settingsUrl)}">review the workspace's SSO settings and members now</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}
+
+/** The notice the owners get when the IdP's metadata URL cannot be read, or says what a refresh may not apply. */
+export function renderMetadataProblemEmail(event: SsoMetadataProblem, settingsUrl: string): RenderedEmail {
+  const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
+  const subject =
+    event.kind === 'unreadable'
+      ? `The identity provider metadata of ${workspace} cannot be read`
+      : `The identity provider metadata of ${workspace} changed and was not applied`
+  const lead =
+    event.kind === 'unreadable'
+      ? `Gatehouse could not read the identity provider's metadata URL of ${workspace} (${event.metadataUrl}). Sign-ins keep using the settings saved before; a new signing certificate would not be picked up.`
+      : `The identity provider's metadata of ${workspace} (${event.metadataUrl}) changed in a way Gatehouse does not apply on its own.`
+  const text = [lead, '', event.message, '', 'Review the SSO settings:', settingsUrl].join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>${escapeHtml(lead)}</p>
+<p>${escapeHtml(event.message)}</p>
+<p><a href="${escapeHtml(settingsUrl)}">Review the SSO settings</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}
+
+/** The notice the owners and admins get 30, 7 and 1 days before an IdP certificate expires. */
+export function renderCertificateExpiringEmail(event: SsoCertificateExpiring, settingsUrl: string): RenderedEmail {
+  const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
+  const days = event.daysLeft === 1 ? '1 day' : `${event.daysLeft} days`
+  const subject = `The SSO certificate of ${workspace} expires within ${days}`
+  const lead = `The identity provider's signing certificate of ${workspace} (SHA-256 ${event.fingerprint}) expires on ${new Date(event.notAfter).toUTCString()}, within ${days}. After that, sign-ins it signs are refused.`
+  const todo =
+    "Add the identity provider's new certificate beside it on the SSO page (Add certificate), switch the identity provider to the new one, then remove the old one."
+  const text = [lead, '', todo, settingsUrl].join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>${escapeHtml(lead)}</p>
+<p>${escapeHtml(todo)} <a href="${escapeHtml(settingsUrl)}">Open the SSO settings</a>.</p>
 </body></html>
 `
   return { subject, text, html }

@@ -1,15 +1,36 @@
-import { type SsoConnectionChanged, type SsoRecoveryUsed, type Subscription, subscribe } from '@gatehouse/events'
+import {
+  type SsoCertificateExpiring,
+  type SsoConnectionChanged,
+  type SsoMetadataProblem,
+  type SsoRecoveryUsed,
+  type Subscription,
+  subscribe,
+} from '@gatehouse/events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { InvitationDatabase } from '../db/database.ts'
 import { insertNotices } from './repo.ts'
-import { renderRecoveryEmail, renderSsoChangeEmail } from './sso-change-email.ts'
+import {
+  renderCertificateExpiringEmail,
+  renderMetadataProblemEmail,
+  renderRecoveryEmail,
+  renderSsoChangeEmail,
+} from './sso-change-email.ts'
+
+type SsoNotice = SsoConnectionChanged | SsoRecoveryUsed | SsoMetadataProblem | SsoCertificateExpiring
+const noticeTypes = new Set<string>([
+  'sso.connection.changed',
+  'sso.recovery.used',
+  'sso.metadata.problem',
+  'sso.certificate.expiring',
+])
 
 /** The subscriber group of the auth stream whose events this service mails about. */
 export const ssoNoticesGroup = 'invitation-sso-notices'
 
 /**
- * Mails the owners of a workspace about each `sso.connection.changed` auth announces (and the other
- * owners and the admins about each `sso.recovery.used`), through this
+ * Mails the owners of a workspace about each `sso.connection.changed` and `sso.metadata.problem` auth
+ * announces (the other owners and the admins about each `sso.recovery.used`, the owners and admins
+ * about each `sso.certificate.expiring`), through this
  * service's email outbox and sender (the one the invitation emails use). At least once and
  * idempotent: a redelivered event finds its messages already written (one per event and recipient).
  */
@@ -23,17 +44,21 @@ export async function startSsoChangeNotices(deps: {
   now: () => Date
 }): Promise<Subscription> {
   return subscribe({ redisUrl: deps.redisUrl, group: ssoNoticesGroup, log: deps.log }, async (event) => {
-    if (event.type !== 'sso.connection.changed' && event.type !== 'sso.recovery.used') return
-    const written = await insertNotices(deps.db, noticesFor(event), deps.now())
+    if (!noticeTypes.has(event.type)) return
+    const written = await insertNotices(deps.db, noticesFor(event as SsoNotice), deps.now())
     if (written > 0) deps.wakeEmails()
   })
 
-  function noticesFor(event: SsoConnectionChanged | SsoRecoveryUsed) {
+  function noticesFor(event: SsoNotice) {
     const settingsUrl = new URL(`/workspaces/${event.workspaceId}/sso`, deps.publicUrl).href
     const rendered =
       event.type === 'sso.connection.changed'
         ? renderSsoChangeEmail(event, settingsUrl)
-        : renderRecoveryEmail(event, settingsUrl)
+        : event.type === 'sso.recovery.used'
+          ? renderRecoveryEmail(event, settingsUrl)
+          : event.type === 'sso.metadata.problem'
+            ? renderMetadataProblemEmail(event, settingsUrl)
+            : renderCertificateExpiringEmail(event, settingsUrl)
     return event.notify.map((recipient) => ({
       eventId: event.id,
       queue: deps.mailQueue,

@@ -24,6 +24,8 @@ export interface IdpGuide {
   idpCertificate: string
   idpCertificateFile: string
   idpMetadataFile: string
+  /** The IdP's federation metadata URL, under its console's name. */
+  idpMetadataUrl: string
   /** Where those values are in the IdP's console (HTML, one item per step). */
   findSteps: string[]
   /** Where an IdP-initiated sign-in starts from. */
@@ -50,6 +52,7 @@ export const idpGuides: IdpGuide[] = [
     idpCertificate: 'Certificate (Base64)',
     idpCertificateFile: 'Certificate file (.cer)',
     idpMetadataFile: 'Federation Metadata XML file',
+    idpMetadataUrl: 'App Federation Metadata Url',
     findSteps: [
       'In <strong>SAML Certificates</strong>, next to <em>Certificate (Base64)</em>, click <strong>Download</strong>.',
       'In <strong>Set up</strong> <em>your application</em>, copy the <strong>Login URL</strong> and the <strong>Microsoft Entra Identifier</strong>.',
@@ -77,6 +80,7 @@ export const idpGuides: IdpGuide[] = [
     idpCertificate: 'X.509 Certificate',
     idpCertificateFile: 'Certificate file (.cert)',
     idpMetadataFile: 'Identity Provider metadata file',
+    idpMetadataUrl: 'Metadata URL',
     findSteps: [
       'On the application’s <strong>Sign On</strong> tab, click <strong>View SAML setup instructions</strong>.',
       'Copy the <strong>Identity Provider Single Sign-On URL</strong> and the <strong>Identity Provider Issuer</strong>, and download the <strong>X.509 Certificate</strong>.',
@@ -103,6 +107,7 @@ export const idpGuides: IdpGuide[] = [
     idpCertificate: 'Certificate',
     idpCertificateFile: 'Certificate file (.pem)',
     idpMetadataFile: 'IdP metadata file',
+    idpMetadataUrl: 'IdP metadata URL',
     findSteps: [
       'On <strong>Google Identity Provider details</strong> (or later: the app’s page → <strong>Download metadata</strong>), copy the <strong>SSO URL</strong> and the <strong>Entity ID</strong>.',
       'Download the <strong>Certificate</strong> and choose it below, or paste its text.',
@@ -129,6 +134,7 @@ export const idpGuides: IdpGuide[] = [
     idpCertificate: 'IdP signing certificate (PEM or Base64)',
     idpCertificateFile: 'Certificate file',
     idpMetadataFile: 'IdP metadata XML file',
+    idpMetadataUrl: 'IdP metadata URL',
     findSteps: [
       'Your identity provider’s metadata holds all three values: its <em>IDPSSODescriptor</em> has the <em>SingleSignOnService</em> location (HTTP-Redirect), the <em>entityID</em> and the signing certificate.',
       'Upload that metadata below, or copy the three values into the form.',

@@ -149,6 +149,7 @@ export function workspaceView(workspaceId: string): string {
 ${statusRegion('workspace-status')}
 ${errorRegion('workspace-error')}
 <p id="workspace-admin-links" hidden><a class="button secondary" id="sso-settings-link" href="/workspaces/${id}/sso">SSO settings</a> <span class="muted" id="sso-summary"></span></p>
+<p class="warning" id="sso-attention" role="status" hidden></p>
 <p id="leave-row" hidden><button type="button" class="danger" id="leave-workspace" aria-describedby="leave-hint">Leave this workspace</button></p>
 <p class="hint" id="leave-hint" hidden>You lose access to it, and its identity provider can no longer sign you in to it. The last owner transfers the ownership first.</p>
 ${errorRegion('leave-error')}
@@ -279,6 +280,14 @@ ${stepsPerIdp(
 <button type="submit" class="secondary" id="metadata-save">Save from metadata</button>
 ${errorRegion('metadata-form-error')}
 </form>
+<form id="metadata-url-form">
+<label for="idp-metadata-url">${perIdp((guide) => text(guide.idpMetadataUrl))}</label>
+<input id="idp-metadata-url" name="metadataUrl" type="url" required placeholder="https://" aria-describedby="idp-metadata-url-hint idp-metadata-url-error">
+<p class="hint" id="idp-metadata-url-hint">Or give the metadata’s URL: Gatehouse re-reads it every 12 hours and adds a new certificate beside the current one (never removing one), and emails the owners about each change, or when it cannot be read or names another identifier or Login URL (then nothing changes until you save the URL again).</p>
+<p class="field-error" id="idp-metadata-url-error"></p>
+${errorRegion('metadata-url-form-error')}
+<button type="submit" class="secondary" id="metadata-url-save">Save from metadata URL</button>
+</form>
 </section>
 <section class="card" aria-labelledby="step-3-title">
 <h2 id="step-3-title">3. Status</h2>
@@ -287,6 +296,7 @@ ${statusRegion('sso-save-status')}
 <dt>Status</dt><dd><span class="badge" id="sso-status">—</span></dd>
 <dt>Certificate fingerprint (SHA-256)</dt><dd id="idp-fingerprint">—</dd>
 <dt>Certificate expires</dt><dd id="idp-expiry">—</dd>
+<dt>Metadata URL</dt><dd><span id="idp-metadata-status">—</span> <button type="button" class="secondary" id="metadata-refresh" hidden>Refresh now</button></dd>
 <dt>Sign-in link for your members</dt><dd><input id="sp-login-url" readonly aria-label="Sign-in link for your members"> <button type="button" class="secondary" data-copy="sp-login-url" id="copy-login-url">Copy</button></dd>
 </dl>
 <ul class="warnings" id="sso-warnings"></ul>

@@ -1,0 +1,103 @@
+// The SSO upkeep that runs on a clock: the IdP metadata refresh (every 12 hours) and the
+// certificate expiry notices (every hour), as BullMQ job schedulers on the `sso-upkeep` queue.
+// Every worker process upserts the same two schedulers (one schedule, however many replicas), and
+// BullMQ hands each run to one worker; both jobs are safe to run twice or at once on two replicas
+// (a refresh locks its connection row, a notice is a row with a primary key).
+import type { EventsLog } from '@gatehouse/events'
+import { closeRedis, createRedis } from '@gatehouse/server'
+import { Queue, Worker } from 'bullmq'
+import type { AuthDatabase } from '../sessions/repo.ts'
+import type { CertificateExpiryNotices } from './certificate-expiry.ts'
+import type { MetadataRefresh } from './metadata-refresh.ts'
+import { listMetadataUrlConnections } from './repo.ts'
+
+export const ssoUpkeepQueue = 'sso-upkeep'
+
+/** The queue's jobs; the schedulers carry the same names. */
+export const ssoUpkeepJobs = {
+  metadataRefresh: 'metadata-refresh',
+  certificateExpiry: 'certificate-expiry',
+} as const
+
+export const metadataRefreshEveryMs = 12 * 60 * 60 * 1000
+export const expiryCheckEveryMs = 60 * 60 * 1000
+
+export interface SsoUpkeep {
+  close(): Promise<void>
+}
+
+export function startSsoUpkeep(deps: {
+  db: AuthDatabase
+  redisUrl: string
+  log: EventsLog
+  refresh: MetadataRefresh
+  expiry: CertificateExpiryNotices
+  queue?: string
+  now?: () => Date
+}): SsoUpkeep {
+  const now = deps.now ?? (() => new Date())
+  const name = deps.queue ?? ssoUpkeepQueue
+  const queueConnection = createRedis(deps.redisUrl, { role: 'waiting', log: deps.log, name: 'gatehouse-sso-upkeep' })
+  const workerConnection = createRedis(deps.redisUrl, {
+    role: 'waiting',
+    log: deps.log,
+    name: 'gatehouse-sso-upkeep-worker',
+  })
+  const queue = new Queue(name, { connection: queueConnection })
+  const kept = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } }
+  const scheduled = Promise.all([
+    queue.upsertJobScheduler(
+      ssoUpkeepJobs.metadataRefresh,
+      { every: metadataRefreshEveryMs },
+      { name: ssoUpkeepJobs.metadataRefresh, opts: kept },
+    ),
+    queue.upsertJobScheduler(
+      ssoUpkeepJobs.certificateExpiry,
+      { every: expiryCheckEveryMs },
+      { name: ssoUpkeepJobs.certificateExpiry, opts: kept },
+    ),
+  ]).catch((error: Error) => deps.log.error({ queue: name, err: error.message }, 'sso upkeep not scheduled'))
+
+  /**
+   * Refreshes the connections not read in the last 11½ hours: a refresh on demand, or the URL just
+   * saved, counts, and a scheduler run again early (a re-created schedule) fetches nothing twice.
+   */
+  async function refreshDue() {
+    const checkedBefore = new Date(now().getTime() - metadataRefreshEveryMs + 30 * 60 * 1000)
+    let afterId: string | null = null
+    for (;;) {
+      const page = await listMetadataUrlConnections(deps.db, checkedBefore, afterId, 100)
+      for (const { id } of page) {
+        try {
+          const result = await deps.refresh.refresh(id)
+          deps.log.info({ connectionId: id, outcome: result.outcome }, 'idp metadata refreshed')
+        } catch (error) {
+          // One connection's trouble (its database write) does not stop the others' refresh.
+          deps.log.error({ connectionId: id, err: (error as Error).message }, 'idp metadata refresh failed')
+        }
+      }
+      afterId = page.at(-1)?.id ?? null
+      if (page.length < 100 || afterId === null) return
+    }
+  }
+
+  const worker = new Worker(
+    name,
+    async (job) => {
+      if (job.name === ssoUpkeepJobs.metadataRefresh) return refreshDue()
+      if (job.name === ssoUpkeepJobs.certificateExpiry) return deps.expiry.announceDue()
+    },
+    { connection: workerConnection, concurrency: 1 },
+  )
+  worker.on('error', (error) => deps.log.error({ queue: name, err: error.message }, 'sso upkeep worker error'))
+
+  return {
+    async close() {
+      await scheduled
+      await worker.close()
+      await queue.close()
+      await closeRedis(queueConnection)
+      await closeRedis(workerConnection)
+    },
+  }
+}
