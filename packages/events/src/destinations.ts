@@ -12,6 +12,7 @@ export const destinations = {
   'invitation.accepted': { kind: 'queue', name: invitationEventsQueue },
   'invitation.created': { kind: 'queue', name: invitationEventsQueue },
   'invitation.revoked': { kind: 'queue', name: invitationEventsQueue },
+  'invitation.resent': { kind: 'queue', name: invitationEventsQueue },
   'auth.login.succeeded': { kind: 'stream', name: authEventsStream },
   'auth.login.failed': { kind: 'stream', name: authEventsStream },
   'auth.logout': { kind: 'stream', name: authEventsStream },

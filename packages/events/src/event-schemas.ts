@@ -24,13 +24,20 @@ const Method = Type.Union([Type.Literal('password'), Type.Literal('saml')])
  * How the session that acted was authenticated (CONTRACT.md: every event says so): a SAML
  * session names the workspace whose IdP made it.
  */
-const ActingSession = Type.Object({ method: Method, workspaceId: Type.Optional(Uuid) })
+const ActingSession = Type.Object({
+  // `setup_link`: the holder of a setup link the workspace's owner created (no session, no account).
+  method: Type.Union([Type.Literal('password'), Type.Literal('saml'), Type.Literal('setup_link')]),
+  workspaceId: Type.Optional(Uuid),
+})
 
 const invitationSummary = {
   invitationId: Uuid,
   workspaceId: Uuid,
   email: Email,
   actingSession: Type.Optional(ActingSession),
+  // Who acted and from which address: what auth's audit trail records of the change.
+  by: Type.Optional(Uuid),
+  ip: Type.Optional(Type.String({ maxLength: 64 })),
 }
 
 const loginPayload = {
@@ -59,7 +66,9 @@ export const eventSchemas = {
     role: Role,
     acceptedAt: Timestamp,
   }),
-  'invitation.created': eventSchema('invitation.created', invitationSummary),
+  'invitation.created': eventSchema('invitation.created', { ...invitationSummary, role: Type.Optional(Role) }),
+  // A new link and lifetime for a pending invitation, and its email again.
+  'invitation.resent': eventSchema('invitation.resent', invitationSummary),
   'invitation.revoked': eventSchema('invitation.revoked', invitationSummary),
   'auth.login.succeeded': eventSchema('auth.login.succeeded', loginPayload),
   'auth.login.failed': eventSchema('auth.login.failed', loginPayload),
@@ -109,6 +118,7 @@ export const eventSchemas = {
 export type InvitationAccepted = Static<(typeof eventSchemas)['invitation.accepted']>
 export type InvitationCreated = Static<(typeof eventSchemas)['invitation.created']>
 export type InvitationRevoked = Static<(typeof eventSchemas)['invitation.revoked']>
+export type InvitationResent = Static<(typeof eventSchemas)['invitation.resent']>
 export type LoginSucceeded = Static<(typeof eventSchemas)['auth.login.succeeded']>
 export type LoginFailed = Static<(typeof eventSchemas)['auth.login.failed']>
 export type Logout = Static<(typeof eventSchemas)['auth.logout']>
@@ -119,6 +129,7 @@ export type GatehouseEvent =
   | InvitationAccepted
   | InvitationCreated
   | InvitationRevoked
+  | InvitationResent
   | LoginSucceeded
   | LoginFailed
   | Logout

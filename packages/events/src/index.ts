@@ -27,6 +27,7 @@ export {
   type InvitationAccepted,
   type InvitationCreated,
   type InvitationEvent,
+  type InvitationResent,
   type InvitationRevoked,
   isAuthEvent,
   isInvitationEvent,

@@ -10,6 +10,9 @@ import { createApp, originGuard, pingRedis, runsWorkers, type ServiceDeps, serve
 import { createLoginThrottle } from './accounts/login-throttle.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
+import { auditInvitationChange } from './audit/invitations.ts'
+import { auditRoutes } from './audit/routes.ts'
+import { createAuditService } from './audit/service.ts'
 import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { createTxtLookup } from './domains/dns.ts'
@@ -30,6 +33,8 @@ import { createLoginFlow } from './sso/login-flow.ts'
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
 import { createSpKeyVault } from './sso/sp-keys.ts'
+import { createTestSignIns } from './sso/test-sign-in.ts'
+import { testSignInRoutes } from './sso/test-sign-in-routes.ts'
 import { workspaceRoutes } from './workspaces/routes.ts'
 import { createWorkspaceService } from './workspaces/service.ts'
 
@@ -83,22 +88,26 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
   const connections = createConnectionService({ db, publicUrl, keys, events })
+  const connectionCache = createConnectionCache({ db, publicUrl, keys })
+  const testSignIns = createTestSignIns({ db, redis, connections: connectionCache })
   const loginFlow = createLoginFlow({
     db,
     redis,
     publicUrl,
     sessions,
     events,
-    connections: createConnectionCache({ db, publicUrl, keys }),
+    connections: connectionCache,
     refusals: createRefusalLimit(redis),
     signIns,
+    testSignIns,
   })
   app.decorate('workspaces', workspaces)
 
   if (runsWorkers(config.role)) {
     // invitation.accepted -> an SSO-allowed membership (CONTRACT.md's rule, part 3).
+    // invitation.created/resent/revoked -> the workspace's audit trail (once per event id).
     const invitationConsumer = consumeInvitationEvents({ redisUrl: config.redisUrl, log: app.log }, async (event) => {
-      if (event.type !== 'invitation.accepted') return
+      if (event.type !== 'invitation.accepted') return auditInvitationChange(db, event)
       const outcome = await workspaces.grantMembershipFromInvitation(event)
       app.log.info({ eventId: event.id, invitationId: event.invitationId, outcome }, 'invitation.accepted applied')
     })
@@ -122,8 +131,16 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   await app.register(workspaceRoutes, { workspaces })
   await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
   await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
+  await app.register(auditRoutes, { audit: createAuditService({ db }) })
   await app.register(domainRoutes, { domains })
   await app.register(discoverRoutes, { domains, redis, publicUrl })
+  await app.register(testSignInRoutes, {
+    connections,
+    loginFlow,
+    testSignIns,
+    redis,
+    https: publicUrl.protocol === 'https:',
+  })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
   await app.register(internalRoutes, { db, sessions })
   return app

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { errors, type RouteAccess, routeAccess, Uuid } from '@gatehouse/server'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { AuditActor } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import type { WorkspaceRow } from '../workspaces/repo.ts'
 import { rolesFrom, type WorkspaceService } from '../workspaces/service.ts'
@@ -35,6 +36,12 @@ export function workspaceOf(request: FastifyRequest): { row: WorkspaceRow; role:
   const granted = actorOf(request).workspace
   if (!granted) throw new Error(`${request.routeOptions.url} was not authorized for a workspace`)
   return granted
+}
+
+/** Who acts on a request, for the audit trail: the person, how they signed in, and their address. */
+export function auditActorFrom(request: FastifyRequest): AuditActor & { userId: string } {
+  const { user, session } = actorOf(request)
+  return { userId: user.id, method: session.method, ip: request.ip }
 }
 
 const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')

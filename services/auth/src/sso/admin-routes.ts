@@ -78,7 +78,7 @@ const Connection = Type.Object({
 })
 const connectionActor = (request: FastifyRequest): ConnectionActor => {
   const { user, session } = actorOf(request)
-  return { userId: user.id, role: workspaceOf(request).role, session }
+  return { userId: user.id, role: workspaceOf(request).role, session, ip: request.ip }
 }
 
 const ConnectionBody = Type.Object({ connection: Connection })
@@ -211,7 +211,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const connection = await connections.rotateSigningKey(request.params.workspaceId, actorOf(request).user.id)
+      const connection = await connections.rotateSigningKey(request.params.workspaceId, connectionActor(request))
       return reply.status(201).send({ connection })
     },
   )
@@ -232,7 +232,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const { workspaceId, keyId } = request.params
-      return { connection: await connections.retireSigningKey(workspaceId, actorOf(request).user.id, keyId) }
+      return { connection: await connections.retireSigningKey(workspaceId, connectionActor(request), keyId) }
     },
   )
 
@@ -256,7 +256,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       const { user, session } = actorOf(request)
       await connections.recoverAsOwner(
         request.params.workspaceId,
-        { userId: user.id, passwordHash: user.passwordHash, sessionId: session.id },
+        { userId: user.id, passwordHash: user.passwordHash, sessionId: session.id, ip: request.ip },
         request.body.password,
       )
       return reply.status(204).send(null)

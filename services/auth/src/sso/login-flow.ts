@@ -14,6 +14,7 @@ import { refusalMessage } from './idp-kinds.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
 import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, findSsoEligibility, openSsoSession } from './repo.ts'
+import type { TestSignInMark, TestSignIns } from './test-sign-in.ts'
 
 // An SP-initiated login must finish within this; Entra's own sign-in page times out sooner.
 const pendingLoginSeconds = 10 * 60
@@ -53,6 +54,8 @@ interface PendingLogin {
   requestId: string
   returnTo: string
   bindingHash: string
+  /** An admin's test sign-in: the ACS stores its result for them and opens no session. */
+  test?: TestSignInMark
 }
 
 /** A same-origin relative path to return to after login; anything else becomes `/` (open-redirect guard). */
@@ -88,6 +91,7 @@ export function createLoginFlow(deps: {
   connections: ConnectionCache
   refusals: RefusalLimit
   signIns: SignInMetrics
+  testSignIns: TestSignIns
 }) {
   async function refuse(
     row: ConnectionRow,
@@ -110,7 +114,7 @@ export function createLoginFlow(deps: {
      * SP-initiated start: the AuthnRequest's ID is kept in Redis under an opaque RelayState key,
      * bound to this browser by a random token whose hash is stored beside it (login CSRF guard).
      */
-    async start(connectionId: string, options: { returnTo?: string; loginHint?: string }) {
+    async start(connectionId: string, options: { returnTo?: string; loginHint?: string; test?: TestSignInMark }) {
       // Read afresh: a cached copy could send the browser to an IdP the admin has just replaced.
       const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
       const relayState = randomBytes(16).toString('base64url')
@@ -130,6 +134,7 @@ export function createLoginFlow(deps: {
             ? `/workspaces/${row.workspaceId}`
             : safeReturnTo(options.returnTo, deps.publicUrl),
         bindingHash: sha256(bindingToken).toString('base64url'),
+        ...(options.test ? { test: options.test } : {}),
       }
       await deps.redis.set(`saml:pending:${relayState}`, JSON.stringify(pending), 'EX', pendingLoginSeconds)
       return { redirectUrl, bindingToken }
@@ -148,7 +153,7 @@ export function createLoginFlow(deps: {
       relayState: string | undefined
       bindingToken: string | undefined
       client: ClientInfo
-    }): Promise<SignedInThroughSso | ConfirmationNeeded> {
+    }): Promise<SignedInThroughSso | ConfirmationNeeded | Awaited<ReturnType<TestSignIns['judge']>>> {
       if (deps.refusals.exceeded(input.client.ip)) {
         deps.signIns.sso('rate_limited')
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
@@ -161,6 +166,9 @@ export function createLoginFlow(deps: {
         pending !== null &&
         pending.connectionId === cached.row.id &&
         bindingMatches(pending.bindingHash, input.bindingToken)
+      if (ours && pending.test) {
+        return deps.testSignIns.judge(cached.row.id, input.samlResponse, pending.requestId, pending.test)
+      }
       const initiation = ours ? ('sp' as const) : ('idp' as const)
       const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null, initiation }
       let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {

@@ -2,7 +2,6 @@ import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import {
-  auditLog,
   memberships,
   outbox,
   type StoredSpSigningKey,
@@ -59,13 +58,6 @@ export async function updateConnection(
 
 export async function deleteConnection(db: Executor, connectionId: string): Promise<void> {
   await db.delete(ssoConnections).where(eq(ssoConnections.id, connectionId))
-}
-
-export async function insertAudit(
-  db: Executor,
-  entry: { workspaceId: string; actorUserId: string; action: string; changes: Record<string, unknown> },
-): Promise<void> {
-  await db.insert(auditLog).values(entry)
 }
 
 /**

@@ -17,6 +17,22 @@ import { type ConnectionRow, findConnection } from './repo.ts'
 const bindingCookie = 'saml_binding'
 const ConnectionParams = Type.Object({ connectionId: Uuid })
 
+/**
+ * Binds an SP-initiated start to this browser. Sent back on the IdP's cross-site POST to the ACS:
+ * SameSite=None needs Secure, so plain http development falls back to Lax (localhost ports are one
+ * site, so Lax still works there).
+ */
+export function setBindingCookie(reply: FastifyReply, bindingToken: string, https: boolean) {
+  reply.setCookie(bindingCookie, bindingToken, {
+    httpOnly: true,
+    path: '/sso/saml',
+    maxAge: 600,
+    secure: https,
+    sameSite: https ? 'none' : 'lax',
+    signed: true,
+  })
+}
+
 /** The SAML endpoints an IdP and a browser talk to: SP metadata, SP-initiated start, the ACS. */
 export const samlRoutes: FastifyPluginAsyncTypebox<{
   db: AuthDatabase
@@ -111,16 +127,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const { redirectUrl, bindingToken } = await loginFlow.start(request.params.connectionId, request.query)
-      // Sent back on the IdP's cross-site POST to the ACS: SameSite=None needs Secure, so plain
-      // http development falls back to Lax (localhost ports are one site, so Lax still works there).
-      reply.setCookie(bindingCookie, bindingToken, {
-        httpOnly: true,
-        path: '/sso/saml',
-        maxAge: 600,
-        secure: https,
-        sameSite: https ? 'none' : 'lax',
-        signed: true,
-      })
+      setBindingCookie(reply, bindingToken, https)
       return reply.redirect(redirectUrl, 302)
     },
   )
@@ -156,6 +163,11 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       })
       reply.clearCookie(bindingCookie, { path: '/sso/saml', secure: https, sameSite: https ? 'none' : 'lax' })
       if (outcome.kind === 'signedIn') return signIn(request, reply, outcome)
+      // A test sign-in: the session cookie is left exactly as it was.
+      if (outcome.kind === 'tested') {
+        if (wantsJson(request)) return reply.send({ testSignIn: outcome.result })
+        return reply.redirect(outcome.returnTo, 302)
+      }
       const confirmation = {
         email: outcome.email,
         workspaceName: outcome.workspaceName,

@@ -19,9 +19,12 @@ const changes: Record<SsoConnectionChanged['what'], string> = {
  */
 export function renderSsoChangeEmail(event: SsoConnectionChanged, settingsUrl: string): RenderedEmail {
   const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
-  const how =
-    event.actingSession.method === 'saml' ? 'signed in through the workspace’s SSO' : 'signed in with a password'
-  const change = `A workspace admin (${how}) ${changes[event.what]} ${workspace}.`
+  const how = {
+    saml: 'A workspace admin (signed in through the workspace’s SSO)',
+    password: 'A workspace admin (signed in with a password)',
+    setup_link: 'The holder of a setup link an owner created',
+  }[event.actingSession.method]
+  const change = `${how} ${changes[event.what]} ${workspace}.`
   const fingerprints = event.fingerprints?.length
     ? `Certificate fingerprints (SHA-256): ${event.fingerprints.join(', ')}`
     : ''

@@ -23,7 +23,11 @@ import {
 export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired'
 
 /** Asks auth who the request's session is, optionally about a workspace and an email there. */
-export type Identify = (about?: { workspaceId?: string; email?: string }) => Promise<Introspection>
+export interface Identify {
+  (about?: { workspaceId?: string; email?: string }): Promise<Introspection>
+  /** The caller's address, for the audit trail auth keeps of invitation changes. */
+  ip: string
+}
 
 export interface InvitationServiceDeps {
   db: InvitationDatabase
@@ -75,6 +79,11 @@ function actingSession(authentication: Authentication) {
     method: authentication.method,
     ...(authentication.workspaceId ? { workspaceId: authentication.workspaceId } : {}),
   }
+}
+
+/** Who acted, through which sign-in, from where: what an invitation event tells auth's audit trail. */
+function actedBy(identify: Identify, actor: Introspection, authentication: Authentication) {
+  return { actingSession: actingSession(authentication), by: actor.user.id, ip: identify.ip.slice(0, 64) }
 }
 
 export function createInvitationService(deps: InvitationServiceDeps) {
@@ -156,7 +165,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
           deps.outbox,
           createEvent(
             'invitation.created',
-            { ...summary(created), actingSession: actingSession(workspace.reachedBy) },
+            { ...summary(created), role: created.role, ...actedBy(identify, actor, workspace.reachedBy) },
             now,
           ),
         )
@@ -174,7 +183,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
 
     /** A new link (the old one stops working), a new lifetime, and the email again. */
     async resend(identify: Identify, invitationId: string) {
-      const { invitation, actor } = await invitationForAdmin(identify, invitationId)
+      const { invitation, actor, reachedBy } = await invitationForAdmin(identify, invitationId)
       const now = deps.now()
       if (statusOf(invitation, now) !== 'pending') throw invitationErrors.notPending()
       await deps.limitMail({ inviter: actor.user, workspaceId: invitation.workspaceId, recipient: invitation.email })
@@ -184,13 +193,19 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         if (!renewed) throw invitationErrors.notPending()
         await discardUnsentEmails(tx, invitation.id, now)
         await insertEmail(tx, { ...emailFor(renewed, token), createdAt: now })
+        await writeEvent(
+          tx,
+          deps.outbox,
+          createEvent('invitation.resent', { ...summary(renewed), ...actedBy(identify, actor, reachedBy) }, now),
+        )
       })
       deps.wakeEmails()
+      deps.wakeEvents()
     },
 
     /** Revokes a pending invitation; revoking a revoked one again changes nothing. */
     async revoke(identify: Identify, invitationId: string) {
-      const { invitation, reachedBy } = await invitationForAdmin(identify, invitationId)
+      const { invitation, reachedBy, actor } = await invitationForAdmin(identify, invitationId)
       if (invitation.status === 'revoked') return
       if (invitation.status !== 'pending') throw invitationErrors.notPending()
       const now = deps.now()
@@ -201,7 +216,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         await writeEvent(
           tx,
           deps.outbox,
-          createEvent('invitation.revoked', { ...summary(revoked), actingSession: actingSession(reachedBy) }, now),
+          createEvent('invitation.revoked', { ...summary(revoked), ...actedBy(identify, actor, reachedBy) }, now),
         )
       })
       deps.wakeEvents()
@@ -238,7 +253,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
           userId: actor.user.id,
           role: invitation.role,
           acceptedAt: now.toISOString(),
-          actingSession: actingSession(actor.account),
+          ...actedBy(identify, actor, actor.account),
         },
         now,
       )
