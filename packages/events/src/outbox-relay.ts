@@ -3,6 +3,7 @@
 // after Redis accepted it. A crash in between leaves the row unpublished; it is published again,
 // and the event id (job id / stream marker) makes the second publication a no-op.
 import type { Database } from '@gatehouse/db'
+import { withTimeout } from '@gatehouse/server'
 import type { Queue } from 'bullmq'
 import { and, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { appendToStream } from './auth-stream.ts'
@@ -130,7 +131,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         reportUnroutable(unroutable)
         await tx.update(table).set({ publishedAt: null }).where(inArray(table.id, unroutable))
       }
-      await withTimeout(publish(routable), publishTimeoutMs)
+      await withTimeout(
+        publish(routable),
+        publishTimeoutMs,
+        () => new RedisUnavailableError(`redis did not answer within ${publishTimeoutMs} ms`),
+      )
       return routable.length
     })
   }
@@ -236,20 +241,5 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await queue?.close().catch(() => {})
       await closeRedisConnection(redis)
     },
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, milliseconds: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new RedisUnavailableError(`redis did not answer within ${milliseconds} ms`)),
-      milliseconds,
-    )
-  })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }

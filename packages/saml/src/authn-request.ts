@@ -3,7 +3,7 @@
 // IdP that types its attributes as saml-core §3.4.1 does (xs:boolean, xs:unsignedShort).
 import { randomBytes } from 'node:crypto'
 import { deflateRawSync } from 'node:zlib'
-import { isEmailAddress } from './response-validation.ts'
+import { isEmailAddress } from '@gatehouse/server/email'
 import { EMAIL_ADDRESS_FORMAT, HTTP_POST } from './service-provider.ts'
 
 const PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol'

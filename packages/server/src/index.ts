@@ -8,6 +8,7 @@ export {
   type ReadinessCheck,
   Uuid,
 } from './app.ts'
+export { BoundedCache } from './bounded-cache.ts'
 export {
   type BaseConfig,
   ConfigError,
@@ -24,7 +25,7 @@ export {
   runsWorkers,
   servesApi,
 } from './config.ts'
-export { normalizeEmail } from './email.ts'
+export { isEmailAddress, normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
 export { escapeHtml } from './html.ts'
 export { loggerOptions } from './logger.ts'
@@ -54,3 +55,4 @@ export {
   SessionMethod,
   SignIn,
 } from './session-reach.ts'
+export { withTimeout } from './timeout.ts'

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis'
+import { withTimeout } from './timeout.ts'
 
 /**
  * A Redis client for request handlers: while Redis is down, commands fail fast instead of
@@ -28,22 +29,12 @@ export function createRedis(url: string, options: RedisOptions = {}, log?: { war
 
 /** Resolves when Redis answers PING within `timeoutMs` (waiting for a connection in progress). */
 export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`redis did not answer within ${timeoutMs} ms (${redis.status})`)),
-      timeoutMs,
-    )
-  })
-  try {
-    if (redis.status !== 'ready') {
-      if (redis.status === 'end') throw new Error('redis connection is closed')
-      await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), timeout])
-    }
-    await Promise.race([redis.ping(), timeout])
-  } finally {
-    clearTimeout(timer)
+  const ping = async () => {
+    if (redis.status === 'end') throw new Error('redis connection is closed')
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve))
+    await redis.ping()
   }
+  await withTimeout(ping(), timeoutMs, () => new Error(`redis did not answer within ${timeoutMs} ms (${redis.status})`))
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   serviceProviderUrls,
   spCertificateFacts,
 } from '@gatehouse/saml'
-import { AppError, errors } from '@gatehouse/server'
+import { AppError, BoundedCache, errors } from '@gatehouse/server'
 import { verifyPassword } from '../accounts/passwords.ts'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
@@ -536,7 +536,7 @@ export type ConnectionCache = ReturnType<typeof createConnectionCache>
  */
 export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault; limit?: number }) {
   const limit = deps.limit ?? 1000
-  const cache = new Map<string, UsableConnection>()
+  const cache = new BoundedCache<string, UsableConnection>({ capacity: limit })
   return {
     /** The enabled, configured connection; 404 `not_found` or 409 `sso_disabled` otherwise. */
     async usable(requestedId: string, options: { fresh?: boolean } = {}): Promise<UsableConnection> {
@@ -562,7 +562,6 @@ export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; 
               emailFromAttribute: row.emailFromAttribute,
               spSigning: requestSigningOf(row, deps.keys),
             })
-      if (!cached && cache.size >= limit) cache.delete(cache.keys().next().value as string)
       const usable = { row, saml }
       cache.set(row.id, usable)
       return usable

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { isEmailAddress, type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { errors, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
+import { errors, isEmailAddress, normalizeEmail, sameOriginPath } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'

@@ -1,7 +1,7 @@
 import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
-import { AppError, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
+import { AppError, BoundedCache, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
@@ -46,12 +46,11 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   const https = publicUrl.protocol === 'https:'
   // A connection's SP metadata depends on its id, PUBLIC_URL and its signing keys and setting, which
   // change only with the row's version: built once per connection version.
-  const metadata = new Map<string, string>()
+  const metadata = new BoundedCache<string, string>({ capacity: 1000 })
   const metadataOf = (row: ConnectionRow) => {
     const key = `${row.id} ${row.version}`
     let xml = metadata.get(key)
     if (xml === undefined) {
-      if (metadata.size >= 1000) metadata.clear()
       xml = spMetadataXml(serviceProviderUrls(publicUrl, row.id), spSigningOf(row))
       metadata.set(key, xml)
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import {
+  BoundedCache,
   errors,
   type IntrospectionAnswer,
   type IntrospectionRequest,
@@ -44,7 +45,7 @@ export function createAuthClient(options: AuthClientOptions) {
   const cacheMs = options.cacheMs ?? 500
   const timeoutMs = options.timeoutMs ?? 3_000
   const post = jsonPoster(new URL('/internal/introspect', options.authUrl), options.internalToken, timeoutMs)
-  const cache = new Map<string, { until: number; answer: Introspection }>()
+  const cache = new BoundedCache<string, Introspection>({ capacity: maximumCachedAnswers, ttlMs: cacheMs })
 
   /** `requestId`: the request this call serves, so auth's log lines carry the same id. */
   async function introspect(
@@ -56,7 +57,7 @@ export function createAuthClient(options: AuthClientOptions) {
       .update(JSON.stringify([sessionToken, about.workspaceId ?? null]))
       .digest('base64url')
     const cached = about.email === undefined ? cache.get(key) : undefined
-    if (cached && cached.until > Date.now()) return cached.answer
+    if (cached) return cached
 
     let response: { status: number; body: string }
     try {
@@ -67,12 +68,7 @@ export function createAuthClient(options: AuthClientOptions) {
     if (response.status === 401) throw errors.unauthenticated()
     const answer = response.status === 200 ? parseAnswer(response.body) : undefined
     if (!answer) throw invitationErrors.authUnavailable(undefined, { reason: `auth answered ${response.status}` })
-    if (cache.size >= maximumCachedAnswers) {
-      const now = Date.now()
-      for (const [cachedKey, entry] of cache) if (entry.until <= now) cache.delete(cachedKey)
-      if (cache.size >= maximumCachedAnswers) cache.clear()
-    }
-    if (about.email === undefined) cache.set(key, { until: Date.now() + cacheMs, answer })
+    if (about.email === undefined) cache.set(key, answer)
     return answer
   }
 
