@@ -18,4 +18,5 @@ export const destinations = {
   'auth.logout': { kind: 'stream', name: authEventsStream },
   'sso.connection.changed': { kind: 'stream', name: authEventsStream },
   'sso.recovery.used': { kind: 'stream', name: authEventsStream },
+  'sso.setup_link.used': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

@@ -113,6 +113,16 @@ export const eventSchemas = {
     actingSession: ActingSession,
     notify: Type.Array(Email, { maxItems: 100 }),
   }),
+  // Something was done through a setup link (the owner who created it is told): opened for the
+  // first time, SSO turned on, a test sign-in run. Its IdP changes go out as sso.connection.changed.
+  'sso.setup_link.used': eventSchema('sso.setup_link.used', {
+    workspaceId: Uuid,
+    workspaceName: Type.String({ maxLength: 200 }),
+    setupLinkId: Uuid,
+    what: Type.Union([Type.Literal('opened'), Type.Literal('sso_turned_on'), Type.Literal('test_sign_in')]),
+    ip: Type.String({ maxLength: 64 }),
+    notify: Type.Array(Email, { maxItems: 100 }),
+  }),
 }
 
 export type InvitationAccepted = Static<(typeof eventSchemas)['invitation.accepted']>
@@ -124,6 +134,7 @@ export type LoginFailed = Static<(typeof eventSchemas)['auth.login.failed']>
 export type Logout = Static<(typeof eventSchemas)['auth.logout']>
 export type SsoConnectionChanged = Static<(typeof eventSchemas)['sso.connection.changed']>
 export type SsoRecoveryUsed = Static<(typeof eventSchemas)['sso.recovery.used']>
+export type SsoSetupLinkUsed = Static<(typeof eventSchemas)['sso.setup_link.used']>
 
 export type GatehouseEvent =
   | InvitationAccepted
@@ -135,6 +146,7 @@ export type GatehouseEvent =
   | Logout
   | SsoConnectionChanged
   | SsoRecoveryUsed
+  | SsoSetupLinkUsed
 export type EventType = GatehouseEvent['type']
 export type EventOf<T extends EventType> = Extract<GatehouseEvent, { type: T }>
 export type PayloadOf<T extends EventType> = Omit<EventOf<T>, 'id' | 'type' | 'occurredAt'>

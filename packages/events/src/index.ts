@@ -38,6 +38,7 @@ export {
   parseEvent,
   type SsoConnectionChanged,
   type SsoRecoveryUsed,
+  type SsoSetupLinkUsed,
 } from './event-schemas.ts'
 export {
   type ConsumeInvitationEventsOptions,

@@ -6,7 +6,7 @@ CREATE TABLE "auth"."setup_links" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"expires_at" timestamp with time zone NOT NULL,
 	"revoked_at" timestamp with time zone,
-	"last_used_at" timestamp with time zone
+	"opened_at" timestamp with time zone
 );
 --> statement-breakpoint
 ALTER TABLE "auth"."audit_log" ALTER COLUMN "actor_user_id" DROP NOT NULL;--> statement-breakpoint

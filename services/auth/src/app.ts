@@ -22,6 +22,8 @@ import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
 import { registerAccess } from './sessions/access.ts'
 import { createSessionService } from './sessions/service.ts'
+import { setupLinkRoutes } from './setup-links/routes.ts'
+import { createSetupLinkService } from './setup-links/service.ts'
 import { startSignInHistoryProjection } from './sign-in-history/projection.ts'
 import { signInHistoryRoutes } from './sign-in-history/routes.ts'
 import { createSignInHistoryService } from './sign-in-history/service.ts'
@@ -126,7 +128,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     exempt: (url) => /^\/sso\/saml\/[^/?]+\/acs(?:\?|$)/.test(url) || url.startsWith('/internal/'),
   })
   // Default-deny: every route below declares what it needs (config.access), enforced in one hook.
-  await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })
+  const setupLinks = createSetupLinkService({ db, events, publicUrl })
+  await registerAccess(app, { sessions, workspaces, setupLinks, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
   await app.register(workspaceRoutes, { workspaces })
   await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
@@ -140,6 +143,15 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     testSignIns,
     redis,
     https: publicUrl.protocol === 'https:',
+  })
+  await app.register(setupLinkRoutes, {
+    setupLinks,
+    connections,
+    loginFlow,
+    testSignIns,
+    redis,
+    https: publicUrl.protocol === 'https:',
+    changesPerHour: deps.ssoChangesPerHour ?? 60,
   })
   await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
   await app.register(internalRoutes, { db, sessions })

@@ -73,4 +73,14 @@ export const authErrors = {
     'domain_not_verified',
     'The TXT record was not found. Publish it, wait for DNS to update, and verify again.',
   ),
+  setupLinkInvalid: defineError(
+    401,
+    'setup_link_invalid',
+    'This setup link has expired or was revoked. Ask the workspace owner for a new one.',
+  ),
+  setupLinkLimit: defineError(
+    409,
+    'setup_link_limit',
+    'This workspace already has 5 live setup links. Revoke one before creating another.',
+  ),
 }

@@ -63,6 +63,8 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
       writeEvent(tx, deps.outbox, createEvent('sso.connection.changed', change)),
     recoveryUsed: (tx: Executor, recovery: PayloadOf<'sso.recovery.used'>) =>
       writeEvent(tx, deps.outbox, createEvent('sso.recovery.used', recovery)),
+    setupLinkUsed: (tx: Executor, use: PayloadOf<'sso.setup_link.used'>) =>
+      writeEvent(tx, deps.outbox, createEvent('sso.setup_link.used', use)),
   }
 }
 

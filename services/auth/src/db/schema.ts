@@ -239,7 +239,8 @@ export const setupLinks = authSchema.table(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
-    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    // When the link was first used (its owner is told then).
+    openedAt: timestamp('opened_at', { withTimezone: true }),
   },
   (table) => [
     uniqueIndex('setup_links_token_hash_key').on(table.tokenHash),

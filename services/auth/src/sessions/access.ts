@@ -3,6 +3,7 @@ import { errors, type RouteAccess, routeAccess, Uuid } from '@gatehouse/server'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuditActor } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
+import type { SetupLinkService } from '../setup-links/service.ts'
 import type { WorkspaceRow } from '../workspaces/repo.ts'
 import { rolesFrom, type WorkspaceService } from '../workspaces/service.ts'
 import { accountAuthentication, accountReauthentication } from './reach.ts'
@@ -54,13 +55,25 @@ const digest = (value: string) => createHash('sha256').update(value).digest()
  */
 export async function registerAccess(
   app: FastifyInstance,
-  deps: { sessions: SessionService; workspaces: WorkspaceService; internalToken: string },
+  deps: {
+    sessions: SessionService
+    workspaces: WorkspaceService
+    setupLinks: Pick<SetupLinkService, 'authenticate'>
+    internalToken: string
+  },
 ) {
   const expectedInternal = digest(deps.internalToken)
   app.decorateRequest('actor', null)
+  app.decorateRequest('setupLink', null)
   await app.register(routeAccess, {
     async enforce(request: FastifyRequest, access: RouteAccess) {
       if (access === 'public') return
+      // A setup link's token reaches these routes only; no session is looked at (or lent) here.
+      if (access === 'setup_link') {
+        const header = request.headers['x-setup-token']
+        request.setupLink = await deps.setupLinks.authenticate(typeof header === 'string' ? header : undefined)
+        return
+      }
       if (access === 'internal') {
         const header = request.headers.authorization ?? ''
         const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : ''

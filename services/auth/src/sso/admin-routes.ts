@@ -33,7 +33,7 @@ const SpSigningCertificate = Type.Object({
   signing: Type.Boolean({ description: 'This key signs AuthnRequests now; the others are published until retired.' }),
 })
 
-const IdpKindSchema = Type.Unsafe<IdpKind>({
+export const IdpKindSchema = Type.Unsafe<IdpKind>({
   type: 'string',
   enum: [...idpKinds],
   description:
@@ -81,9 +81,9 @@ const connectionActor = (request: FastifyRequest): ConnectionActor => {
   return { userId: user.id, role: workspaceOf(request).role, session, ip: request.ip }
 }
 
-const ConnectionBody = Type.Object({ connection: Connection })
+export const ConnectionBody = Type.Object({ connection: Connection })
 
-const IdpBody = Type.Union([
+export const IdpBody = Type.Union([
   Type.Object(
     {
       ssoUrl: Type.String({ maxLength: 2048, description: "Entra's Login URL" }),

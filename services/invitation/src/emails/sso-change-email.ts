@@ -1,4 +1,4 @@
-import type { SsoConnectionChanged, SsoRecoveryUsed } from '@gatehouse/events'
+import type { SsoConnectionChanged, SsoRecoveryUsed, SsoSetupLinkUsed } from '@gatehouse/events'
 import { escapeHtml } from '@gatehouse/server'
 import type { RenderedEmail } from './invitation-email.ts'
 
@@ -63,6 +63,32 @@ export function renderRecoveryEmail(event: SsoRecoveryUsed, settingsUrl: string)
 <html><body style="font-family: sans-serif; line-height: 1.5">
 <p>An owner of <strong>${escapeHtml(workspace)}</strong> used the password recovery: their password session now reaches ${escapeHtml(workspace)}, which requires SSO.</p>
 <p>If this was not expected, <a href="${escapeHtml(settingsUrl)}">review the workspace's SSO settings and members now</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}
+
+const setupLinkUses: Record<SsoSetupLinkUsed['what'], string> = {
+  opened: 'opened the SSO setup of',
+  sso_turned_on: 'turned SSO on for',
+  test_sign_in: 'ran a test sign-in through the SSO connection of',
+}
+
+/** The notice the owner who created a setup link gets for each thing done through it. */
+export function renderSetupLinkEmail(event: SsoSetupLinkUsed, settingsUrl: string): RenderedEmail {
+  const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
+  const change = `The holder of the setup link you created ${setupLinkUses[event.what]} ${workspace} (from ${event.ip}).`
+  const subject = `Your SSO setup link for ${workspace} was used`
+  const text = [
+    change,
+    '',
+    `If you did not expect this, revoke the link on the SSO settings page now:`,
+    settingsUrl,
+  ].join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>${escapeHtml(change)}</p>
+<p>If you did not expect this, <a href="${escapeHtml(settingsUrl)}">revoke the link on the SSO settings page now</a>.</p>
 </body></html>
 `
   return { subject, text, html }
