@@ -1,4 +1,4 @@
-import { ApiError, api, currentSession, element, goToLogin, handleForm, renderAccount, setText, show } from './api.js'
+import { api, currentSession, element, goToLogin, handleForm, renderAccount, setText, show } from './api.js'
 
 const workspaceId = document.getElementById('main').dataset.workspaceId
 const roleNames = { owner: 'Owner', admin: 'Admin', member: 'Member' }
@@ -43,10 +43,9 @@ const ssoSummaries = {
 
 async function loadSsoStatus() {
   try {
-    const { connection } = await api('GET', `/v1/workspaces/${workspaceId}/sso`)
-    return connection.status
-  } catch (error) {
-    if (error instanceof ApiError && error.code === 'sso_not_configured') return 'not_configured'
+    const { connection } = await api('GET', `/v1/workspaces/${workspaceId}/sso?optional=true`)
+    return connection?.status ?? 'not_configured'
+  } catch {
     return undefined
   }
 }

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
 import { auditActorFrom, workspaceOf } from '../sessions/access.ts'
-import { ConnectionBody, IdpBody, IdpKindSchema } from '../sso/admin-routes.ts'
+import { ConnectionBody, IdpBody, IdpKindSchema, OptionalConnection } from '../sso/admin-routes.ts'
 import type { ConnectionService } from '../sso/connections.ts'
 import type { LoginFlow } from '../sso/login-flow.ts'
 import { setBindingCookie } from '../sso/saml-routes.ts'
@@ -146,11 +146,16 @@ export const setupLinkRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['setup-links'],
         summary: "The workspace's SSO connection",
-        description: `As \`GET /v1/workspaces/:id/sso\`. ${setupDescription}`,
-        response: { 200: ConnectionBody, ...errorsOf },
+        description: `As \`GET /v1/workspaces/:id/sso\` (with \`?optional=true\` too). ${setupDescription}`,
+        querystring: OptionalConnection.querystring,
+        response: { 200: OptionalConnection.response, ...errorsOf },
       },
     },
-    async (request) => ({ connection: await connections.get(holderOf(request).workspaceId) }),
+    async (request) => {
+      const { workspaceId } = holderOf(request)
+      if (request.query.optional) return { connection: await connections.find(workspaceId) }
+      return { connection: await connections.get(workspaceId) }
+    },
   )
 
   app.post(

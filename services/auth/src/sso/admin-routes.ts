@@ -83,6 +83,19 @@ const connectionActor = (request: FastifyRequest): ConnectionActor => {
 
 export const ConnectionBody = Type.Object({ connection: Connection })
 
+/** `?optional=true`: a page asking whether SSO is set up gets `{connection: null}` instead of a 404. */
+export const OptionalConnection = {
+  querystring: Type.Object({
+    optional: Type.Optional(
+      Type.Literal('true', {
+        description:
+          'Answer 200 `{connection: null}` instead of 404 `sso_not_configured` when SSO was never turned on.',
+      }),
+    ),
+  }),
+  response: Type.Object({ connection: Type.Union([Connection, Type.Null()]) }),
+}
+
 export const IdpBody = Type.Union([
   Type.Object(
     {
@@ -140,9 +153,19 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     '/v1/workspaces/:workspaceId/sso',
-    { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 200: ConnectionBody, ...errorsOf } } },
+    {
+      config,
+      schema: {
+        tags: ['sso'],
+        params: WorkspaceParams,
+        querystring: OptionalConnection.querystring,
+        response: { 200: OptionalConnection.response, ...errorsOf },
+      },
+    },
     async (request) => {
-      return { connection: await connections.get(request.params.workspaceId) }
+      const { workspaceId } = request.params
+      if (request.query.optional) return { connection: await connections.find(workspaceId) }
+      return { connection: await connections.get(workspaceId) }
     },
   )
 

@@ -230,6 +230,12 @@ export function createConnectionService(deps: {
       return view(await existing(workspaceId))
     },
 
+    /** The connection, or null when SSO was never turned on. */
+    async find(workspaceId: string) {
+      const row = await findConnectionByWorkspace(deps.db, workspaceId)
+      return row ? view(row) : null
+    },
+
     /** Sets who the IdP is (URL, identifier, certificates): the sessions it opened before end. */
     async setIdp(workspaceId: string, actor: ConnectionActor, input: IdpInput) {
       requireOwnerOrFreshPassword(actor)

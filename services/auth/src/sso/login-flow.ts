@@ -235,7 +235,7 @@ export function createLoginFlow(deps: {
       }
       const { row } = await deps.connections.usable(connectionId, { fresh: true })
       const opened = await open(row, waiting, client)
-      if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: '/' }
+      if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: `/workspaces/${row.workspaceId}` }
       if (opened.outcome === 'not_allowed') throw authErrors.ssoNotAllowed()
       throw authErrors.samlInvalid('The SSO settings changed since. Sign in again.', { reason: 'connection_changed' })
     },

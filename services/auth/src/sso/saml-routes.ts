@@ -162,11 +162,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       })
       reply.clearCookie(bindingCookie, { path: '/sso/saml', secure: https, sameSite: https ? 'none' : 'lax' })
       if (outcome.kind === 'signedIn') return signIn(request, reply, outcome)
-      // A test sign-in: the session cookie is left exactly as it was.
-      if (outcome.kind === 'tested') {
-        if (wantsJson(request)) return reply.send({ testSignIn: outcome.result })
-        return reply.redirect(outcome.returnTo, 302)
-      }
+      // A test sign-in: back to the page that reads its result; the session cookie is left as it was.
+      if (outcome.kind === 'tested') return reply.redirect(outcome.returnTo, 302)
       const confirmation = {
         email: outcome.email,
         workspaceName: outcome.workspaceName,

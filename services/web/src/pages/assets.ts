@@ -17,6 +17,7 @@ export const assetNames = [
   'home.js',
   'workspace.js',
   'sso-settings.js',
+  'audit.js',
   'favicon.svg',
 ] as const
 

@@ -1,6 +1,15 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
-import { renderPage } from './layout.ts'
-import { homeView, inviteView, loginView, notFoundView, signupView, ssoSettingsView, workspaceView } from './views.ts'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { type PageInput, renderPage, signedInHint } from './layout.ts'
+import {
+  auditView,
+  homeView,
+  inviteView,
+  loginView,
+  notFoundView,
+  signupView,
+  ssoSettingsView,
+  workspaceView,
+} from './views.ts'
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -9,47 +18,59 @@ function sendPage(reply: FastifyReply, html: string, status = 200) {
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html)
 }
 
+/** A page whose script may ask who is signed in: told whether the browser holds a session at all. */
+function page(request: FastifyRequest, input: PageInput) {
+  return renderPage({ ...input, data: { ...signedInHint(request.headers.cookie), ...input.data } })
+}
+
 /** The pages people click; each is a shell whose module script talks to /v1 through the gateway. */
 export const pageRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/login', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Sign in', script: 'login.js', body: loginView })),
+  app.get('/login', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Sign in', script: 'login.js', body: loginView })),
   )
-  app.get('/signup', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Create your account', script: 'signup.js', body: signupView })),
+  app.get('/signup', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Create your account', script: 'signup.js', body: signupView })),
   )
   // The token travels in the fragment (CONTRACT.md), so this page never sees it server-side.
-  app.get('/invite', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Join a workspace', script: 'invite.js', body: inviteView })),
+  app.get('/invite', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Join a workspace', script: 'invite.js', body: inviteView })),
   )
-  app.get('/', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Your workspaces', script: 'home.js', body: homeView })),
-  )
-  app.get<{ Params: { workspaceId: string } }>('/workspaces/:workspaceId', async (request, reply) => {
-    const { workspaceId } = request.params
-    if (!uuidPattern.test(workspaceId)) return sendNotFound(reply)
-    return sendPage(
+  // A setup link's page: the workspace's SSO setup and nothing else; its token is in the fragment.
+  app.get('/setup', async (_request, reply) =>
+    sendPage(
       reply,
       renderPage({
-        title: 'Workspace',
-        script: 'workspace.js',
-        body: workspaceView(workspaceId),
-        data: { 'workspace-id': workspaceId },
-      }),
-    )
-  })
-  app.get<{ Params: { workspaceId: string } }>('/workspaces/:workspaceId/sso', async (request, reply) => {
-    const { workspaceId } = request.params
-    if (!uuidPattern.test(workspaceId)) return sendNotFound(reply)
-    return sendPage(
-      reply,
-      renderPage({
-        title: 'SSO settings',
+        title: 'Set up SSO',
         script: 'sso-settings.js',
-        body: ssoSettingsView(workspaceId),
-        data: { 'workspace-id': workspaceId },
+        body: ssoSettingsView(null),
+        data: { setup: 'true', 'signed-in': 'false' },
       }),
-    )
-  })
+    ),
+  )
+  app.get('/', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Your workspaces', script: 'home.js', body: homeView })),
+  )
+  const workspacePage = (path: string, input: (workspaceId: string) => Pick<PageInput, 'title' | 'script' | 'body'>) =>
+    app.get<{ Params: { workspaceId: string } }>(path, async (request, reply) => {
+      const { workspaceId } = request.params
+      if (!uuidPattern.test(workspaceId)) return sendNotFound(reply)
+      return sendPage(reply, page(request, { ...input(workspaceId), data: { 'workspace-id': workspaceId } }))
+    })
+  workspacePage('/workspaces/:workspaceId', (id) => ({
+    title: 'Workspace',
+    script: 'workspace.js',
+    body: workspaceView(id),
+  }))
+  workspacePage('/workspaces/:workspaceId/sso', (id) => ({
+    title: 'SSO settings',
+    script: 'sso-settings.js',
+    body: ssoSettingsView(id),
+  }))
+  workspacePage('/workspaces/:workspaceId/audit', (id) => ({
+    title: 'Audit trail',
+    script: 'audit.js',
+    body: auditView(id),
+  }))
   // Any other GET a browser makes is a page that does not exist (more specific routes win).
   app.get('/*', async (_request, reply) => sendNotFound(reply))
 }
