@@ -8,7 +8,7 @@
 // setup more CPU than the invitations themselves on a 2-core machine.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createRedisConnection } from '@gatehouse/events'
+import { createRedis } from '@gatehouse/server'
 import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import postgres from 'postgres'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
@@ -19,7 +19,7 @@ import { removeKeys, unusedRedisDatabaseUrl } from '../support/redis-database.ts
 const indexes = (count: number) => Array.from({ length: count }, (_, index) => index)
 
 export type Sql = ReturnType<typeof postgres>
-type Redis = ReturnType<typeof createRedisConnection>
+type Redis = ReturnType<typeof createRedis>
 
 export const ssoAllowedChannel = 'bench_sso_allowed'
 const password = 'correct horse battery staple'
@@ -74,7 +74,7 @@ export async function startStack(): Promise<Stack> {
     scratchUrl.pathname = `/${databaseName}`
 
     const benchRedisUrl = await unusedRedisDatabaseUrl()
-    const redis = createRedisConnection(benchRedisUrl, 'waiting', silentLog, 'accept-to-sso-bench')
+    const redis = createRedis(benchRedisUrl, { role: 'waiting', log: silentLog, name: 'accept-to-sso-bench' })
     cleanups.push(() => redis.disconnect())
     const mailQueue = `bench-emails-${uniqueSuffix()}`
     cleanups.push(async () => {

@@ -45,6 +45,7 @@ export {
   consumeInvitationEvents,
   type InvitationEventsConsumer,
 } from './invitation-queue.ts'
+export type { EventsLog } from './log.ts'
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.ts'
 export {
   type OutboxTable,
@@ -55,4 +56,4 @@ export {
   writeEvent,
   writeEvents,
 } from './outbox-table.ts'
-export { type ConnectionRole, createRedisConnection, type EventsLog } from './redis-connection.ts'
+export { type PollLoop, type PollLoopOptions, startPollLoop } from './poll-loop.ts'

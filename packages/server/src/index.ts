@@ -41,7 +41,15 @@ export {
   type RateLimitRule,
   rateLimit,
 } from './rate-limit.ts'
-export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
+export {
+  type CreateRedisOptions,
+  closeRedis,
+  createRedis,
+  isRedisUnavailable,
+  pingRedis,
+  type RedisLog,
+  RedisUnavailableError,
+} from './redis.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'

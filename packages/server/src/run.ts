@@ -41,7 +41,13 @@ export function runService<TConfig extends BaseConfig, TSchema extends Record<st
       schema: definition.schema,
     })
     let app: FastifyInstance | undefined
-    const redis = createRedis(config.redisUrl, {}, { warn: (message) => app?.log.warn(message) })
+    const redis = createRedis(config.redisUrl, {
+      name: `gatehouse-${config.service}`,
+      log: {
+        info: (details, message) => app?.log.info(details, message),
+        warn: (details, message) => app?.log.warn(details, message),
+      },
+    })
     app = await definition.buildApp(config, {
       db: database.db,
       pingDatabase: () => database.ping(),
