@@ -74,7 +74,7 @@ describe('what the invitation service relies on', () => {
       createEvent('invitation.resent', summary),
       createEvent('invitation.revoked', summary),
     ]
-    const redis = createRedis(redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true })
+    const redis = createRedis(redisUrl, { role: 'waiting' })
     const queue = new Queue('invitation-events', { connection: redis })
     try {
       for (const event of events) {
