@@ -21,6 +21,7 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
   let evilSite: Server
   let evilOrigin = ''
   let connection: { id: string; sp: { entityId: string; acsUrl: string } }
+  let workspaceId = ''
   const attacker = { email: uniqueEmail('attacker') }
   const victim = { email: uniqueEmail('victim') }
 
@@ -35,7 +36,7 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
     const signedUp = await request(api('/v1/auth/signup'), { json: { email: attacker.email, password } })
     const cookie = signedUp.cookies.session as string
     const workspace = await request(api('/v1/workspaces'), { cookie, json: { name: 'Attacker Co' } })
-    const workspaceId = workspace.body.workspace.id
+    workspaceId = workspace.body.workspace.id
     await request(api(`/v1/workspaces/${workspaceId}/sso`), { method: 'POST', cookie })
     const configured = await request(api(`/v1/workspaces/${workspaceId}/sso/idp`), {
       method: 'PUT',
@@ -111,7 +112,8 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
     await page.goto(evilOrigin)
     await page.getByRole('heading', { name: /^Continue as/ }).waitFor()
     await page.keyboard.press('Enter')
-    await page.waitForURL(`${stack.webUrl}/`)
+    // The sign-in lands in the workspace whose IdP vouched.
+    await page.waitForURL(`${stack.webUrl}/workspaces/${workspaceId}`)
     assert.equal(await whoIsSignedIn(page), attacker.email)
     await page.context().close()
   })

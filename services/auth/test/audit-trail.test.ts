@@ -51,7 +51,7 @@ describe('the audit trail of a workspace', () => {
     const entries = response.json().entries as AuditEntryView[]
     assert.deepEqual(
       entries.map((entry) => entry.action),
-      ['domain.removed', 'domain.claimed', 'sso.updated', 'sso.idp_configured', 'sso.created'],
+      ['domain.removed', 'domain.claimed', 'sso.updated', 'sso.idp_configured', 'sso.created', 'workspace.created'],
     )
     for (const entry of entries) {
       assert.equal(entry.actor.userId, owner.user.id)
@@ -84,11 +84,11 @@ describe('the audit trail of a workspace', () => {
       if (!page.nextCursor) break
       cursor = `&cursor=${page.nextCursor}`
     }
-    assert.equal(seen.length, 5)
-    assert.equal(new Set(seen).size, 5, 'no entry twice')
+    assert.equal(seen.length, 6)
+    assert.equal(new Set(seen).size, 6, 'no entry twice')
     assert.deepEqual(
       seen.map((entry) => entry.split(' ')[1]),
-      ['sso.updated', 'sso.updated', 'sso.updated', 'sso.idp_configured', 'sso.created'],
+      ['sso.updated', 'sso.updated', 'sso.updated', 'sso.idp_configured', 'sso.created', 'workspace.created'],
     )
     assert.equal((await trail(workspace.id, owner.cookie, '?cursor=bm9wZQ')).json().error, 'bad_request')
   })

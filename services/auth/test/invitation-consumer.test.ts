@@ -5,7 +5,7 @@ import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
 import { eventually, redisUrl } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
-import { eq } from 'drizzle-orm'
+import { and, eq, like } from 'drizzle-orm'
 import { auditLog } from '../src/db/schema.ts'
 import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
 
@@ -84,7 +84,10 @@ describe('what the invitation service relies on', () => {
       const rows = await eventually(
         'the audit rows',
         async () => {
-          const found = await auth.db.select().from(auditLog).where(eq(auditLog.workspaceId, workspace.id))
+          const found = await auth.db
+            .select()
+            .from(auditLog)
+            .where(and(eq(auditLog.workspaceId, workspace.id), like(auditLog.action, 'invitation.%')))
           return found.length >= 3 ? found : undefined
         },
         { timeoutMs: 10_000, intervalMs: 25 },

@@ -76,7 +76,7 @@ describe("owners hear of every change to who their workspace's IdP is", () => {
     })
     assert.equal(saved.statusCode, 200, saved.body)
     const changed = await sink.waitFor(
-      (mail) => mail.envelopeTo.includes(owner.email) && /SSO settings of/.test(String(mail.mail.subject)),
+      (mail) => mail.envelopeTo.includes(owner.email) && /holder of a setup link/.test(mail.mail.text ?? ''),
       15_000,
     )
     assert.match(changed.mail.text ?? '', /^The holder of a setup link an owner created set which identity provider/)

@@ -1,6 +1,6 @@
 import type { InvitationAccepted } from '@gatehouse/events'
 import { errors } from '@gatehouse/server'
-import { recordAudit } from '../audit/record.ts'
+import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import { workspaceAuthentication, workspaceReauthentication } from '../sessions/reach.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
@@ -28,7 +28,8 @@ const roleRefusals: Record<Role, string> = {
 
 export function createWorkspaceService(deps: { db: AuthDatabase }) {
   return {
-    async create(name: string, userId: string): Promise<WorkspaceRow> {
+    async create(name: string, actor: AuditActor & { userId: string }): Promise<WorkspaceRow> {
+      const { userId } = actor
       return deps.db.transaction(async (tx) => {
         const workspace = await insertWorkspace(tx, name.trim(), userId)
         await insertMembership(tx, {
@@ -37,6 +38,12 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
           role: 'owner',
           ssoAllowed: true,
           source: 'creator',
+        })
+        await recordAudit(tx, {
+          workspaceId: workspace.id,
+          actor,
+          action: 'workspace.created',
+          changes: { name: workspace.name, owner: userId },
         })
         return workspace
       })
