@@ -50,10 +50,18 @@ export interface Stack {
   redis: Redis
   redisUrl: string
   mailQueue: string
+  /** The owner of every workspace the stack creates: their session cookie and the address they use. */
+  owner: { cookie: string; sourceAddress: string }
   createWorkspace(name: string): Promise<string>
   signUpInvitees(count: number, concurrency: number): Promise<Invitee[]>
   /** Invites each invitee into the workspace (named `workspaceName`) and reads each token from its email. */
-  invite(invitees: Invitee[], workspaceId: string, workspaceName: string, concurrency: number): Promise<Invitation[]>
+  invite(
+    invitees: Invitee[],
+    workspaceId: string,
+    workspaceName: string,
+    concurrency: number,
+    role?: 'member' | 'admin',
+  ): Promise<Invitation[]>
   /** Resolves once no outbox row waits and no `invitation-events` job waits or runs. */
   drained(timeoutMs?: number): Promise<void>
   close(): Promise<void>
@@ -181,11 +189,12 @@ export async function startStack(): Promise<Stack> {
       workspaceId: string,
       workspaceName: string,
       concurrency: number,
+      role: 'member' | 'admin' = 'member',
     ): Promise<Invitation[]> {
       const invitationIds = await mapInParallel(indexes(invitees.length), concurrency, async (index) => {
         const invited = await request(`${invitation.url}/v1/invitations`, {
           cookie: ownerCookie,
-          json: { workspaceId, email: invitees[index]?.email, role: 'member' },
+          json: { workspaceId, email: invitees[index]?.email, role },
           sourceAddress: ownerAddress,
         })
         if (invited.status !== 201) throw new Error(`invite: ${invited.status} ${JSON.stringify(invited.body)}`)
@@ -233,6 +242,7 @@ export async function startStack(): Promise<Stack> {
       redis,
       redisUrl: benchRedisUrl,
       mailQueue,
+      owner: { cookie: ownerCookie, sourceAddress: ownerAddress },
       createWorkspace,
       signUpInvitees: (count, concurrency) => mapInParallel(indexes(count), concurrency, () => signUpInvitee()),
       invite,

@@ -415,7 +415,7 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
       'domain.verified',
       'invitation.created',
       'invitation.resent',
-      'member.joined',
+      'membership.joined',
       'sso.test_sign_in',
     ]) {
       await body.locator('tr', { hasText: action }).first().waitFor()

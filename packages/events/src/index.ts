@@ -34,6 +34,8 @@ export {
   type LoginFailed,
   type LoginSucceeded,
   type Logout,
+  type MembershipRemoved,
+  type MembershipRoleChanged,
   type PayloadOf,
   parseEvent,
   type SsoConnectionChanged,

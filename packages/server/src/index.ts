@@ -16,6 +16,7 @@ export {
   loadBaseConfig,
   type ProcessRole,
   readChoice,
+  readCount,
   readDuration,
   readMaxEventLoopDelay,
   readPort,
@@ -64,3 +65,9 @@ export {
   SignIn,
 } from './session-reach.ts'
 export { withTimeout } from './timeout.ts'
+export {
+  createWorkerPool,
+  serveWorkerTasks,
+  type WorkerPool,
+  type WorkerPoolOptions,
+} from './worker-pool.ts'

@@ -20,7 +20,12 @@ import { domainRoutes } from './domains/routes.ts'
 import { createDomainService } from './domains/service.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
+import { membershipRoutes } from './memberships/routes.ts'
+import { createMembershipService } from './memberships/service.ts'
 import { registerAccess } from './sessions/access.ts'
+import { createAccountSessions } from './sessions/account-sessions.ts'
+import { createIntrospection } from './sessions/introspection.ts'
+import { sessionRoutes } from './sessions/routes.ts'
 import { createSessionService } from './sessions/service.ts'
 import { setupLinkRoutes } from './setup-links/routes.ts'
 import { createSetupLinkService } from './setup-links/service.ts'
@@ -31,6 +36,7 @@ import { createSignInMetrics } from './sign-in-metrics.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
+import { createIdpConfigParser } from './sso/idp-config-parser.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
@@ -87,9 +93,12 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis), signIns })
   const workspaces = createWorkspaceService({ db })
+  const memberships = createMembershipService({ db, events })
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
-  const connections = createConnectionService({ db, publicUrl, keys, events })
+  const idpParser = createIdpConfigParser({ log: app.log })
+  app.addHook('onClose', () => idpParser.close())
+  const connections = createConnectionService({ db, publicUrl, keys, events, idpParser })
   const connectionCache = createConnectionCache({ db, publicUrl, keys })
   const testSignIns = createTestSignIns({ db, redis, connections: connectionCache })
   const loginFlow = createLoginFlow({
@@ -102,6 +111,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     refusals: createRefusalLimit(redis),
     signIns,
     testSignIns,
+    signInLimits: config.ssoSignInLimits,
+    log: app.log,
   })
   app.decorate('workspaces', workspaces)
 
@@ -131,7 +142,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const setupLinks = createSetupLinkService({ db, events, publicUrl })
   await registerAccess(app, { sessions, workspaces, setupLinks, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
+  await app.register(sessionRoutes, { accountSessions: createAccountSessions({ db, events }) })
   await app.register(workspaceRoutes, { workspaces })
+  await app.register(membershipRoutes, { memberships })
   await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
   await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
   await app.register(auditRoutes, { audit: createAuditService({ db }) })
@@ -153,8 +166,13 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     https: publicUrl.protocol === 'https:',
     changesPerHour: deps.ssoChangesPerHour ?? 60,
   })
-  await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
-  await app.register(internalRoutes, { db, sessions })
+  await app.register(samlRoutes, { connections: connectionCache, publicUrl, loginFlow, sessions, redis })
+  await app.register(internalRoutes, {
+    introspect: createIntrospection({ db, sessions }),
+    sessions,
+    workspaces,
+    memberships,
+  })
   return app
 }
 

@@ -83,4 +83,17 @@ export const authErrors = {
     'setup_link_limit',
     'This workspace already has 5 live setup links. Revoke one before creating another.',
   ),
+  lastOwner: defineError(
+    409,
+    'last_owner',
+    'A workspace always keeps an owner. Transfer the ownership to another member first.',
+  ),
+  memberNotFound: defineError(404, 'member_not_found', 'This person is not a member of this workspace.'),
+  roleNotManageable: defineError(
+    403,
+    'role_not_manageable',
+    'Only an owner can remove or change an owner or an admin. Admins manage members.',
+  ),
+  ownTransfer: defineError(409, 'already_owner', 'Choose another member to transfer the ownership to.'),
+  sessionNotFound: defineError(404, 'session_not_found', 'This session has ended or is not yours.'),
 }

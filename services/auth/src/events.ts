@@ -22,6 +22,9 @@ export interface LoginRefusal {
   message?: string
 }
 
+/** Why a session ended (`auth.logout`'s `reason`). */
+export type LogoutReason = 'signed_out' | 'connection_changed' | 'ended_elsewhere' | 'membership_removed'
+
 /**
  * Writes auth events into the outbox inside the caller's transaction; `wake` (the relay's) is
  * called by the caller after commit so the event leaves at once.
@@ -46,7 +49,7 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
         }),
       ),
     /** One `auth.logout` per ended session, saying how it had been authenticated and why it ended. */
-    logout: (tx: Executor, ended: EndedSession[], reason: 'signed_out' | 'connection_changed') =>
+    logout: (tx: Executor, ended: EndedSession[], reason: LogoutReason) =>
       writeEvents(
         tx,
         deps.outbox,
@@ -65,6 +68,14 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
       writeEvent(tx, deps.outbox, createEvent('sso.recovery.used', recovery)),
     setupLinkUsed: (tx: Executor, use: PayloadOf<'sso.setup_link.used'>) =>
       writeEvent(tx, deps.outbox, createEvent('sso.setup_link.used', use)),
+    membershipRemoved: (tx: Executor, removal: PayloadOf<'membership.removed'>) =>
+      writeEvent(tx, deps.outbox, createEvent('membership.removed', removal)),
+    roleChanged: (tx: Executor, changes: PayloadOf<'membership.role_changed'>[]) =>
+      writeEvents(
+        tx,
+        deps.outbox,
+        changes.map((change) => createEvent('membership.role_changed', change)),
+      ),
   }
 }
 

@@ -129,7 +129,7 @@ describe('the audit trail of a workspace', () => {
     assert.equal(invitation[0]?.ip, '198.51.100.9')
     assert.equal(invitation[0]?.actor.email, owner.email)
     assert.deepEqual(invitation[0]?.changes, { invitationId: created.invitationId, email, role: 'admin' })
-    const joined = entries.filter((entry) => entry.action === 'member.joined')
+    const joined = entries.filter((entry) => entry.action === 'membership.joined')
     assert.equal(joined.length, 1)
     assert.equal(joined[0]?.actor.userId, joiner.user.id)
     assert.equal(joined[0]?.changes.role, 'admin')

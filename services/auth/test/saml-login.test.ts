@@ -262,7 +262,7 @@ describe('SAML sign-in through the ACS', () => {
       user: { email: owner.email },
       inResponseTo: started.requestId,
     })
-    // No binding cookie: treated as unsolicited, which this connection does not allow.
+    // Without the cookie of its start: unsolicited, which this connection does not allow.
     const response = await postToAcs(auth.app, connection.id, {
       SAMLResponse: samlResponse,
       RelayState: started.relayState,

@@ -100,15 +100,16 @@ describe("setup links for the customer's IT admin", () => {
       SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
       RelayState: location.searchParams.get('RelayState') ?? undefined,
     })
-    const binding = started.cookies.find((cookie) => cookie.name === 'saml_binding')
+    const relayState = location.searchParams.get('RelayState') ?? ''
+    const binding = started.cookies.find((cookie) => cookie.name === `saml_pending_${relayState}`)
     const acs = await postToAcs(
       auth.app,
       connection.id,
       {
         SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: owner.email }, inResponseTo: request.id }),
-        RelayState: location.searchParams.get('RelayState') ?? '',
+        RelayState: relayState,
       },
-      `saml_binding=${binding?.value}`,
+      `${binding?.name}=${binding?.value}`,
       'text/html',
     )
     assert.equal(acs.statusCode, 302)

@@ -39,7 +39,8 @@ describe('test sign-in from the SSO page', () => {
       SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
       RelayState: location.searchParams.get('RelayState') ?? undefined,
     })
-    const binding = started.cookies.find((candidate) => candidate.name === 'saml_binding')
+    const relayState = location.searchParams.get('RelayState') ?? ''
+    const binding = started.cookies.find((candidate) => candidate.name === `saml_pending_${relayState}`)
     assert.ok(binding, 'the start binds the test to this browser')
     const samlResponse = setup.idp.responseBase64({
       sp: connection.sp,
@@ -49,8 +50,8 @@ describe('test sign-in from the SSO page', () => {
     return postToAcs(
       auth.app,
       connection.id,
-      { SAMLResponse: samlResponse, RelayState: location.searchParams.get('RelayState') ?? '' },
-      `saml_binding=${binding.value}; ${cookie}`,
+      { SAMLResponse: samlResponse, RelayState: relayState },
+      `${binding.name}=${binding.value}; ${cookie}`,
       'text/html',
     )
   }

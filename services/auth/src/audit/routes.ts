@@ -11,7 +11,7 @@ const AuditEntry = Type.Object({
   at: Type.String({ format: 'date-time' }),
   action: Type.String({
     description:
-      '`sso.created`, `sso.idp_configured`, `sso.updated` (toggles, `requireSso`), `sso.certificate_added`, `sso.certificate_removed`, `sso.signing_key_rotated`, `sso.signing_key_retired`, `sso.deleted`, `sso.owner_recovery`, `sso.test_sign_in`, `domain.claimed`, `domain.verified`, `domain.removed`, `invitation.created`, `invitation.resent`, `invitation.revoked`, `member.joined`, `setup_link.created`, `setup_link.revoked`, `setup_link.opened`, …',
+      '`sso.created`, `sso.idp_configured`, `sso.updated` (toggles, `requireSso`), `sso.certificate_added`, `sso.certificate_removed`, `sso.signing_key_rotated`, `sso.signing_key_retired`, `sso.deleted`, `sso.owner_recovery`, `sso.test_sign_in`, `domain.claimed`, `domain.verified`, `domain.removed`, `invitation.created`, `invitation.resent`, `invitation.revoked`, `workspace.created`, `membership.joined`, `membership.removed`, `membership.left`, `membership.role_changed`, `setup_link.created`, `setup_link.revoked`, `setup_link.opened`, …',
   }),
   actor: Type.Object({
     userId: Type.Union([Uuid, Type.Null()], { description: 'Null when the system made the change.' }),

@@ -9,7 +9,7 @@ import { auditActorFrom, workspaceOf } from '../sessions/access.ts'
 import { ConnectionBody, IdpBody, IdpKindSchema, OptionalConnection } from '../sso/admin-routes.ts'
 import type { ConnectionService } from '../sso/connections.ts'
 import type { LoginFlow } from '../sso/login-flow.ts'
-import { setBindingCookie } from '../sso/saml-routes.ts'
+import { pendingLoginCookies } from '../sso/pending-logins.ts'
 import type { TestSignIns } from '../sso/test-sign-in.ts'
 import { TestSignInResult, TestSignInStart } from '../sso/test-sign-in-routes.ts'
 import { auditActorOfLink, connectionActorOfLink, type SetupLinkHolder, type SetupLinkService } from './service.ts'
@@ -45,6 +45,7 @@ export const setupLinkRoutes: FastifyPluginAsyncTypebox<{
   https: boolean
   changesPerHour: number
 }> = async (app, { setupLinks, connections, loginFlow, testSignIns, redis, https, changesPerHour }) => {
+  const pendingLogins = pendingLoginCookies({ https })
   const owner = { access: { workspace: 'owner' } } as const
   app.post(
     '/v1/workspaces/:workspaceId/setup-links',
@@ -234,7 +235,7 @@ export const setupLinkRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const holder = holderOf(request)
       const { id } = await connections.get(holder.workspaceId)
-      const { redirectUrl, bindingToken } = await loginFlow.start(id, {
+      const { redirectUrl, relayState, pending } = await loginFlow.start(id, {
         test: {
           workspaceId: holder.workspaceId,
           tester: `link:${holder.id}`,
@@ -243,7 +244,7 @@ export const setupLinkRoutes: FastifyPluginAsyncTypebox<{
         },
       })
       await setupLinks.used(holder, 'test_sign_in', request.ip)
-      setBindingCookie(reply, bindingToken, https)
+      pendingLogins.keep(request, reply, relayState, pending)
       return { redirectUrl }
     },
   )

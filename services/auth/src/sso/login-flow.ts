@@ -1,9 +1,11 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { errors, isEmailAddress, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import { AppError, enforceLimits, errors, isEmailAddress, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
+import type { SsoSignInLimits } from '../config.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents, LoginRefusal } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
@@ -11,13 +13,11 @@ import type { SessionService } from '../sessions/service.ts'
 import type { SignInMetrics } from '../sign-in-metrics.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { refusalMessage } from './idp-kinds.ts'
+import { newRelayState, type PendingLogin, pendingLoginSeconds } from './pending-logins.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
 import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, findSsoEligibility, openSsoSession } from './repo.ts'
 import type { TestSignInMark, TestSignIns } from './test-sign-in.ts'
-
-// An SP-initiated login must finish within this; Entra's own sign-in page times out sooner.
-const pendingLoginSeconds = 10 * 60
 
 // How long an unsolicited sign-in waits for the person's confirmation.
 const confirmationSeconds = 5 * 60
@@ -49,15 +49,6 @@ export interface ConfirmationNeeded {
   workspaceName: string
 }
 
-interface PendingLogin {
-  connectionId: string
-  requestId: string
-  returnTo: string
-  bindingHash: string
-  /** An admin's test sign-in: the ACS stores its result for them and opens no session. */
-  test?: TestSignInMark
-}
-
 /** A same-origin relative path to return to after login; anything else becomes `/` (open-redirect guard). */
 export function safeReturnTo(raw: string | undefined, publicUrl: URL): string {
   return sameOriginPath(raw, publicUrl.origin) ?? '/'
@@ -80,8 +71,6 @@ const settingsDependentReasons = new Set<SamlErrorReason>([
 /** For judging a response again whose assertion this request has already recorded as used. */
 const recordedByThisRequest: ReplayStore = { remember: async () => true }
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest()
-
 export function createLoginFlow(deps: {
   db: AuthDatabase
   redis: Redis
@@ -92,7 +81,35 @@ export function createLoginFlow(deps: {
   refusals: RefusalLimit
   signIns: SignInMetrics
   testSignIns: TestSignIns
+  signInLimits: SsoSignInLimits
+  log: FastifyBaseLogger
 }) {
+  /**
+   * Each SSO sign-in opens a session row, and the connection's IdP can mint genuine responses at
+   * will: successful sign-ins per (account, connection) are limited, 429 `rate_limited` with
+   * Retry-After past it. A person starts one per tab or when a session ends; 10 a minute covers a
+   * burst of tabs and double clicks, 60 an hour a whole day of reopened sessions (sessions last
+   * hours), so only a script reaches them, and each account holds at most 60 new sessions per
+   * connection an hour. Counted once per judged response, before its session opens.
+   */
+  async function limitSignIns(connectionId: string, email: string) {
+    const subject = `${connectionId}:${email}`
+    const message = (wait: string) => `Too many sign-ins to this workspace in a row. Wait ${wait} and sign in again.`
+    try {
+      await enforceLimits(
+        deps.redis,
+        [
+          { name: 'sso-sign-in:minute', limit: deps.signInLimits.perMinute, windowSeconds: 60, subject, message },
+          { name: 'sso-sign-in:hour', limit: deps.signInLimits.perHour, windowSeconds: 3600, subject, message },
+        ],
+        deps.log,
+      )
+    } catch (error) {
+      if (error instanceof AppError && error.statusCode === 429) deps.signIns.sso('rate_limited')
+      throw error
+    }
+  }
+
   async function refuse(
     row: ConnectionRow,
     attempt: { email: string; userId?: string; initiation: 'sp' | 'idp' },
@@ -111,14 +128,14 @@ export function createLoginFlow(deps: {
 
   return {
     /**
-     * SP-initiated start: the AuthnRequest's ID is kept in Redis under an opaque RelayState key,
-     * bound to this browser by a random token whose hash is stored beside it (login CSRF guard).
+     * SP-initiated start: the AuthnRequest and what the browser keeps of it (pending-logins.ts),
+     * under a fresh RelayState. Nothing is stored on the server.
      */
     async start(connectionId: string, options: { returnTo?: string; loginHint?: string; test?: TestSignInMark }) {
       // Read afresh: a cached copy could send the browser to an IdP the admin has just replaced.
       const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
-      const relayState = randomBytes(16).toString('base64url')
-      const bindingToken = randomBytes(32).toString('base64url')
+      const relayState = newRelayState()
+      const testId = options.test ? await deps.testSignIns.begin(options.test) : undefined
       // A hint that is not an address is dropped: it only pre-fills the IdP's sign-in page.
       const loginHint = options.loginHint === undefined ? null : normalizeEmail(options.loginHint)
       const { redirectUrl, requestId } = saml.createAuthnRequest({
@@ -133,11 +150,10 @@ export function createLoginFlow(deps: {
           options.returnTo === undefined
             ? `/workspaces/${row.workspaceId}`
             : safeReturnTo(options.returnTo, deps.publicUrl),
-        bindingHash: sha256(bindingToken).toString('base64url'),
-        ...(options.test ? { test: options.test } : {}),
+        expiresAt: Math.floor(Date.now() / 1000) + pendingLoginSeconds,
+        ...(testId ? { testId } : {}),
       }
-      await deps.redis.set(`saml:pending:${relayState}`, JSON.stringify(pending), 'EX', pendingLoginSeconds)
-      return { redirectUrl, bindingToken }
+      return { redirectUrl, relayState, pending }
     },
 
     /**
@@ -150,8 +166,8 @@ export function createLoginFlow(deps: {
     async complete(input: {
       connectionId: string
       samlResponse: string
-      relayState: string | undefined
-      bindingToken: string | undefined
+      /** The sign-in this browser started that the RelayState names (pending-logins.ts), if any. */
+      pending: PendingLogin | null
       client: ClientInfo
     }): Promise<SignedInThroughSso | ConfirmationNeeded | Awaited<ReturnType<TestSignIns['judge']>>> {
       if (deps.refusals.exceeded(input.client.ip)) {
@@ -159,15 +175,12 @@ export function createLoginFlow(deps: {
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
       }
       const cached = await deps.connections.usable(input.connectionId)
-      const pending = await takePending(input.relayState)
+      const { pending } = input
       // A pending login of this browser makes the response SP-initiated; without one it is
       // unsolicited and the connection's IdP-initiated policy decides.
-      const ours =
-        pending !== null &&
-        pending.connectionId === cached.row.id &&
-        bindingMatches(pending.bindingHash, input.bindingToken)
-      if (ours && pending.test) {
-        return deps.testSignIns.judge(cached.row.id, input.samlResponse, pending.requestId, pending.test)
+      const ours = pending !== null && pending.connectionId === cached.row.id
+      if (ours && pending.testId) {
+        return deps.testSignIns.judge(cached.row.id, input.samlResponse, pending.requestId, pending.testId)
       }
       const initiation = ours ? ('sp' as const) : ('idp' as const)
       const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null, initiation }
@@ -184,6 +197,8 @@ export function createLoginFlow(deps: {
         return authErrors.ssoNotAllowed(message)
       }
 
+      // Only a response that may sign in counts (an unsolicited one counts when confirmed).
+      if (ours) await limitSignIns(cached.row.id, identity.email)
       for (let tries = 1; ; tries++) {
         const { row } = connection
         const login = {
@@ -234,6 +249,7 @@ export function createLoginFlow(deps: {
         })
       }
       const { row } = await deps.connections.usable(connectionId, { fresh: true })
+      await limitSignIns(row.id, waiting.email)
       const opened = await open(row, waiting, client)
       if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: `/workspaces/${row.workspaceId}` }
       if (opened.outcome === 'not_allowed') throw authErrors.ssoNotAllowed()
@@ -324,20 +340,6 @@ export function createLoginFlow(deps: {
       throw refused
     }
   }
-
-  async function takePending(relayState: string | undefined): Promise<PendingLogin | null> {
-    if (!relayState || !/^[\w-]{16,64}$/.test(relayState)) return null
-    // Single use: the first response to arrive consumes the pending login.
-    const stored = await deps.redis.getdel(`saml:pending:${relayState}`)
-    return stored ? (JSON.parse(stored) as PendingLogin) : null
-  }
-}
-
-function bindingMatches(expectedHash: string, token: string | undefined): boolean {
-  if (!token || token.length > 128) return false
-  const expected = Buffer.from(expectedHash, 'base64url')
-  const actual = sha256(token)
-  return expected.length === actual.length && timingSafeEqual(expected, actual)
 }
 
 export type LoginFlow = ReturnType<typeof createLoginFlow>

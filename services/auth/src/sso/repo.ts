@@ -152,6 +152,10 @@ export async function openSsoSession(
       from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
       where users.email = ${login.email} and users.created_via = 'password'
         and memberships.workspace_id = (select workspace_id from current_connection) and memberships.sso_allowed
+      -- A removal (memberships/service.ts) deletes this row: the share lock makes it wait for this
+      -- login to commit and then end the session it opened, or this login wait for the removal and
+      -- find no row. Logins of one person do not block each other.
+      for key share of memberships
     ), named as (
       update ${memberships} set idp_first_name = coalesce(${firstName}, idp_first_name),
         idp_last_name = coalesce(${lastName}, idp_last_name)

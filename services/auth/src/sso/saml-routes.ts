@@ -1,62 +1,31 @@
 import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
-import { AppError, BoundedCache, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
+import { AppError, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
-import type { AuthDatabase } from '../sessions/repo.ts'
 import { type SessionService, sessionCookieName } from '../sessions/service.ts'
-import { spSigningOf } from './connections.ts'
+import type { ConnectionCache } from './connections.ts'
 import type { LoginFlow, SignedInThroughSso } from './login-flow.ts'
 import { confirmationPage, refusalPage } from './pages.ts'
-import { type ConnectionRow, findConnection } from './repo.ts'
+import { pendingLoginCookies } from './pending-logins.ts'
 
-const bindingCookie = 'saml_binding'
 const ConnectionParams = Type.Object({ connectionId: Uuid })
-
-/**
- * Binds an SP-initiated start to this browser. Sent back on the IdP's cross-site POST to the ACS:
- * SameSite=None needs Secure, so plain http development falls back to Lax (localhost ports are one
- * site, so Lax still works there).
- */
-export function setBindingCookie(reply: FastifyReply, bindingToken: string, https: boolean) {
-  reply.setCookie(bindingCookie, bindingToken, {
-    httpOnly: true,
-    path: '/sso/saml',
-    maxAge: 600,
-    secure: https,
-    sameSite: https ? 'none' : 'lax',
-    signed: true,
-  })
-}
 
 /** The SAML endpoints an IdP and a browser talk to: SP metadata, SP-initiated start, the ACS. */
 export const samlRoutes: FastifyPluginAsyncTypebox<{
-  db: AuthDatabase
+  connections: ConnectionCache
   publicUrl: URL
   loginFlow: LoginFlow
   sessions: SessionService
   redis: Redis
-}> = async (app, { db, publicUrl, loginFlow, sessions, redis }) => {
+}> = async (app, { connections, publicUrl, loginFlow, sessions, redis }) => {
   // Only these routes take forms (the IdP's auto-submitted POST); the JSON API never does.
   await app.register(formBody, { bodyLimit: 1024 * 1024 })
   const https = publicUrl.protocol === 'https:'
-  // A connection's SP metadata depends on its id, PUBLIC_URL and its signing keys and setting, which
-  // change only with the row's version: built once per connection version.
-  const metadata = new BoundedCache<string, string>({ capacity: 1000 })
-  const metadataOf = (row: ConnectionRow) => {
-    const key = `${row.id} ${row.version}`
-    let xml = metadata.get(key)
-    if (xml === undefined) {
-      xml = spMetadataXml(serviceProviderUrls(publicUrl, row.id), spSigningOf(row))
-      metadata.set(key, xml)
-    }
-    return xml
-  }
-
+  const pendingLogins = pendingLoginCookies({ https })
   // People arrive here from a browser: refusals are pages unless JSON is asked for.
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     const appError =
@@ -71,6 +40,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     // Why a sign-in was refused is what an operator helping a workspace set up SSO needs to see
     // (the person's email is in the auth.login.failed event, not in the log).
     else request.log.info({ code: appError.code, reason: appError.details.reason }, 'SAML sign-in refused')
+    // Retry-After of a rate limit, among others.
+    if (appError) reply.headers(appError.headers)
     const status = appError?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500)
     const body: { error: string; message: string; reason?: unknown } = appError
       ? { error: appError.code, message: appError.message, ...appError.details }
@@ -93,12 +64,12 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     '/sso/saml/:connectionId/metadata',
     { config: { access: 'public' }, schema: { tags: ['saml'], params: ConnectionParams, response: { 404: ErrorRef } } },
     async (request, reply) => {
-      const row = await findConnection(db, request.params.connectionId)
-      if (!row) throw authErrors.ssoNotConfigured('No such SSO connection.')
+      const metadata = await connections.spMetadata(request.params.connectionId)
+      if (!metadata) throw authErrors.ssoNotConfigured('No such SSO connection.')
       return reply
         .type('application/samlmetadata+xml; charset=utf-8')
-        .header('content-disposition', `inline; filename="gatehouse-${row.id}.xml"`)
-        .send(metadataOf(row))
+        .header('content-disposition', `inline; filename="gatehouse-${metadata.connectionId}.xml"`)
+        .send(metadata.xml)
     },
   )
 
@@ -106,7 +77,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     '/sso/saml/:connectionId/login',
     {
       config: { access: 'public' },
-      // Each start keeps a pending sign-in in Redis for 10 minutes, for anyone who asks: bounded
+      // Each start costs a signed AuthnRequest and a connection read, for anyone who asks: bounded
       // per network (an office behind one address signing in at 9:00 stays well under it).
       preHandler: rateLimit(redis, [perNetwork('sso-start', 120)]),
       schema: {
@@ -125,8 +96,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const { redirectUrl, bindingToken } = await loginFlow.start(request.params.connectionId, request.query)
-      setBindingCookie(reply, bindingToken, https)
+      const { redirectUrl, relayState, pending } = await loginFlow.start(request.params.connectionId, request.query)
+      pendingLogins.keep(request, reply, relayState, pending)
       return reply.redirect(redirectUrl, 302)
     },
   )
@@ -151,16 +122,13 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       if (request.body.SAMLResponse === undefined) {
         throw authErrors.samlInvalid('No SAML response was posted.', { reason: 'missing_response' })
       }
-      const signedBinding = request.cookies[bindingCookie]
-      const binding = signedBinding ? request.unsignCookie(signedBinding) : undefined
       const outcome = await loginFlow.complete({
         connectionId: request.params.connectionId,
         samlResponse: request.body.SAMLResponse,
-        relayState: request.body.RelayState,
-        bindingToken: binding?.valid ? (binding.value ?? undefined) : undefined,
+        // Taken whatever the outcome: a start is answered once.
+        pending: pendingLogins.take(request, reply, request.body.RelayState),
         client: clientOf(request),
       })
-      reply.clearCookie(bindingCookie, { path: '/sso/saml', secure: https, sameSite: https ? 'none' : 'lax' })
       if (outcome.kind === 'signedIn') return signIn(request, reply, outcome)
       // A test sign-in: back to the page that reads its result; the session cookie is left as it was.
       if (outcome.kind === 'tested') return reply.redirect(outcome.returnTo, 302)

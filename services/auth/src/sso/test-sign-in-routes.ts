@@ -6,7 +6,7 @@ import { ErrorRef, WorkspaceParams } from '../http-schemas.ts'
 import { auditActorFrom, workspaceOf } from '../sessions/access.ts'
 import type { ConnectionService } from './connections.ts'
 import type { LoginFlow } from './login-flow.ts'
-import { setBindingCookie } from './saml-routes.ts'
+import { pendingLoginCookies } from './pending-logins.ts'
 import type { TestSignIns } from './test-sign-in.ts'
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
@@ -57,6 +57,7 @@ export const testSignInRoutes: FastifyPluginAsyncTypebox<{
   redis: Redis
   https: boolean
 }> = async (app, { connections, loginFlow, testSignIns, redis, https }) => {
+  const pendingLogins = pendingLoginCookies({ https })
   const config = { access: { workspace: 'admin' } } as const
   app.post(
     '/v1/workspaces/:workspaceId/sso/test',
@@ -76,10 +77,10 @@ export const testSignInRoutes: FastifyPluginAsyncTypebox<{
       const workspaceId = workspaceOf(request).row.id
       const actor = auditActorFrom(request)
       const { id } = await connections.get(workspaceId)
-      const { redirectUrl, bindingToken } = await loginFlow.start(id, {
+      const { redirectUrl, relayState, pending } = await loginFlow.start(id, {
         test: { workspaceId, tester: `user:${actor.userId}`, actor, returnTo: `/workspaces/${workspaceId}/sso` },
       })
-      setBindingCookie(reply, bindingToken, https)
+      pendingLogins.keep(request, reply, relayState, pending)
       return { redirectUrl }
     },
   )

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { SamlError } from '@gatehouse/saml'
 import type { Redis } from 'ioredis'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
@@ -5,12 +6,15 @@ import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { ConnectionCache } from './connections.ts'
 import { refusalMessage } from './idp-kinds.ts'
+import { pendingLoginSeconds } from './pending-logins.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
 import { findSsoEligibility } from './repo.ts'
 
 /**
- * Who asked for a test sign-in, carried in its pending SP-initiated login (login-flow.ts): the
- * ACS then stores the result for them instead of opening any session.
+ * Who asked for a test sign-in. Kept here under a random id for as long as a sign-in may take; the
+ * browser's pending sign-in (pending-logins.ts) carries the id, so the ACS stores the result for
+ * them instead of opening any session. (Starts are open to anyone and keep nothing on the server;
+ * a test start is an admin's, limited like every start, so it may.)
  */
 export interface TestSignInMark {
   workspaceId: string
@@ -48,6 +52,7 @@ export interface TestSignInResult {
 }
 
 const resultKey = (workspaceId: string, tester: string) => `saml:test-result:${workspaceId}:${tester}`
+const markKey = (testId: string) => `saml:test-mark:${testId}`
 
 /**
  * Test sign-ins: an admin (or a setup link's holder) runs an SP-initiated sign-in through the
@@ -57,7 +62,21 @@ const resultKey = (workspaceId: string, tester: string) => `saml:test-result:${w
  */
 export function createTestSignIns(deps: { db: AuthDatabase; redis: Redis; connections: ConnectionCache }) {
   return {
-    async judge(connectionId: string, samlResponse: string, expectedRequestId: string, mark: TestSignInMark) {
+    /** Keeps who is testing; the id goes into the browser's pending sign-in. */
+    async begin(mark: TestSignInMark): Promise<string> {
+      const testId = randomBytes(16).toString('base64url')
+      await deps.redis.set(markKey(testId), JSON.stringify(mark), 'EX', pendingLoginSeconds)
+      return testId
+    },
+
+    async judge(connectionId: string, samlResponse: string, expectedRequestId: string, testId: string) {
+      const stored = await deps.redis.getdel(markKey(testId))
+      if (!stored) {
+        throw authErrors.samlInvalid('This test sign-in has expired. Start it again from the SSO page.', {
+          reason: 'test_expired',
+        })
+      }
+      const mark = JSON.parse(stored) as TestSignInMark
       const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
       let result: TestSignInResult
       try {

@@ -90,7 +90,7 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
           await recordAudit(tx, {
             workspaceId: event.workspaceId,
             actor: { userId: event.userId, method: 'password', ip: event.ip ?? null },
-            action: 'member.joined',
+            action: 'membership.joined',
             changes: { userId: event.userId, email, role: event.role, invitationId: event.invitationId },
             at: new Date(event.acceptedAt),
           })

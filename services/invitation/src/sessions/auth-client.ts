@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import {
+  AppError,
   BoundedCache,
   errors,
   type IntrospectionAnswer,
@@ -45,6 +46,11 @@ export function createAuthClient(options: AuthClientOptions) {
   const cacheMs = options.cacheMs ?? 500
   const timeoutMs = options.timeoutMs ?? 3_000
   const post = jsonPoster(new URL('/internal/introspect', options.authUrl), options.internalToken, timeoutMs)
+  const postRemoval = jsonPoster(
+    new URL('/internal/memberships/remove', options.authUrl),
+    options.internalToken,
+    timeoutMs,
+  )
   const cache = new BoundedCache<string, Introspection>({ capacity: maximumCachedAnswers, ttlMs: cacheMs })
 
   /** `requestId`: the request this call serves, so auth's log lines carry the same id. */
@@ -83,7 +89,42 @@ export function createAuthClient(options: AuthClientOptions) {
       if (!token || token.length > 1024) throw errors.unauthenticated()
       return introspect(token, about, request.id)
     },
+
+    /**
+     * Asks auth to remove a membership for the admin whose session the request carries: auth
+     * decides with the same rules as its own members route, and its refusal is this answer too.
+     */
+    async removeMember(request: FastifyRequest, membership: { workspaceId: string; userId: string }): Promise<void> {
+      const token = request.cookies[sessionCookieName]
+      if (!token || token.length > 1024) throw errors.unauthenticated()
+      let response: { status: number; body: string }
+      try {
+        // The admin's address, for auth's audit trail of the removal.
+        response = await postRemoval({ sessionToken: token, ...membership, ip: request.ip.slice(0, 64) }, request.id)
+      } catch (error) {
+        throw invitationErrors.authUnavailable(undefined, { reason: error instanceof Error ? error.name : 'error' })
+      }
+      if (response.status === 204) return
+      throw refusalOf(response)
+    },
   }
+}
+
+const relayedStatuses = new Set([401, 403, 404, 409])
+
+/** Auth's typed refusal as this service's answer; anything else (a 5xx, a body that is not one) is 503. */
+function refusalOf(response: { status: number; body: string }): AppError {
+  let body: { error?: unknown; message?: unknown; signIn?: unknown } = {}
+  try {
+    body = response.body.length <= 8192 ? JSON.parse(response.body) : {}
+  } catch {}
+  const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined
+  const message = typeof body.message === 'string' ? body.message.slice(0, 1000) : undefined
+  if (!relayedStatuses.has(response.status) || !code || !message) {
+    return invitationErrors.authUnavailable(undefined, { reason: `auth answered ${response.status}` })
+  }
+  const signIn = body.signIn && typeof body.signIn === 'object' ? { signIn: body.signIn } : {}
+  return new AppError(response.status, code, message, signIn)
 }
 
 export type AuthClient = ReturnType<typeof createAuthClient>

@@ -18,6 +18,7 @@ export const assetNames = [
   'workspace.js',
   'sso-settings.js',
   'audit.js',
+  'sessions.js',
   'favicon.svg',
 ] as const
 

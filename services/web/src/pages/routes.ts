@@ -6,6 +6,7 @@ import {
   inviteView,
   loginView,
   notFoundView,
+  sessionsView,
   signupView,
   ssoSettingsView,
   workspaceView,
@@ -49,6 +50,9 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
   )
   app.get('/', async (request, reply) =>
     sendPage(reply, page(request, { title: 'Your workspaces', script: 'home.js', body: homeView })),
+  )
+  app.get('/account/sessions', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Your sessions', script: 'sessions.js', body: sessionsView })),
   )
   const workspacePage = (path: string, input: (workspaceId: string) => Pick<PageInput, 'title' | 'script' | 'body'>) =>
     app.get<{ Params: { workspaceId: string } }>(path, async (request, reply) => {
