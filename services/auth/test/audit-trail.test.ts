@@ -134,4 +134,37 @@ describe('the audit trail of a workspace', () => {
     assert.equal(joined[0]?.actor.userId, joiner.user.id)
     assert.equal(joined[0]?.changes.role, 'admin')
   })
+
+  it('records role changes and removals with the address they came from', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const member = await signUp(auth.app)
+    await auth.app.workspaces.grantMembershipFromInvitation(
+      invitationAccepted(workspace.id, { userId: member.user.id, email: member.email }),
+    )
+    const from = '203.0.113.90'
+    const promoted = await auth.app.inject({
+      method: 'PATCH',
+      url: `/v1/workspaces/${workspace.id}/members/${member.user.id}`,
+      headers: { cookie: owner.cookie },
+      remoteAddress: from,
+      payload: { role: 'admin' },
+    })
+    assert.equal(promoted.statusCode, 200, promoted.body)
+    const removed = await auth.app.inject({
+      method: 'DELETE',
+      url: `/v1/workspaces/${workspace.id}/members/${member.user.id}`,
+      headers: { cookie: owner.cookie },
+      remoteAddress: from,
+    })
+    assert.equal(removed.statusCode, 204, removed.body)
+    const entries = (await trail(workspace.id, owner.cookie)).json().entries as AuditEntryView[]
+    const [removal, roleChange] = entries
+    assert.equal(removal?.action, 'membership.removed')
+    assert.equal(roleChange?.action, 'membership.role_changed')
+    assert.deepEqual(roleChange?.changes, { userId: member.user.id, role: 'admin', previousRole: 'member' })
+    for (const entry of [removal, roleChange]) {
+      assert.equal(entry?.ip, from)
+      assert.equal(entry?.actor.email, owner.email)
+    }
+  })
 })

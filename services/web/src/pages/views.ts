@@ -291,7 +291,7 @@ ${errorRegion('sso-test-error')}
 <p><span class="badge" id="sso-test-outcome"></span> <span id="sso-test-when"></span></p>
 <p id="sso-test-summary"></p>
 <dl class="facts" id="sso-test-claims"></dl>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0">
 <table id="sso-test-attributes">
 <caption>Attributes the identity provider sent</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Values</th></tr></thead>
@@ -319,7 +319,7 @@ ${errorRegion('sso-toggle-error')}
 <label for="setup-link-url">New setup link (shown once: copy it now)</label>
 <div class="copy-row"><input id="setup-link-url" readonly><button type="button" class="secondary" data-copy="setup-link-url" id="copy-setup-link">Copy</button></div>
 </div>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0">
 <table id="setup-links-table">
 <caption>Setup links of this workspace.</caption>
 <thead><tr><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Status</th><th scope="col">First opened</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -332,7 +332,7 @@ ${errorRegion('setup-links-error')}
 <section class="card" aria-labelledby="certificates-title"${adminOnly}>
 <h2 id="certificates-title">${perIdp((guide) => text(guide.possessive))} signing certificates</h2>
 <p class="hint">When ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))} renews its certificate, add the new one here first: sign-ins signed with either are accepted. Remove the old one once the latest sign-in was signed by the new one.</p>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0">
 <table id="idp-certificates-table">
 <caption>Certificates sign-ins are verified with.</caption>
 <thead><tr><th scope="col">Fingerprint (SHA-256)</th><th scope="col">Valid from</th><th scope="col">Expires</th><th scope="col">Latest sign-in</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -358,7 +358,7 @@ ${errorRegion('certificates-error')}
 <p class="hint" id="sign-ins-reference-hint">The reference a refused member was shown, or just its first part.</p>
 <button type="submit" class="secondary" id="sign-ins-search-submit">Search</button>
 </form>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0">
 <table id="sign-ins-table">
 <caption>SSO sign-ins of the last 30 days, newest first.</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Email</th><th scope="col">Outcome</th><th scope="col">Reference and reason</th><th scope="col">Started from</th><th scope="col">Signed by</th></tr></thead>
@@ -373,7 +373,7 @@ ${errorRegion('sign-ins-error')}
 <p class="hint">Some identity providers accept only signed sign-in requests (AuthnRequests). Gatehouse signs them with this connection’s own key (RSA-SHA256); its certificate is in the service provider metadata above.</p>
 <p class="status" id="sso-idp-wants-signed" hidden>Your identity provider’s metadata asks for signed requests (<code>WantAuthnRequestsSigned</code>), so signing was turned on.</p>
 <label class="checkbox" for="sso-sign-requests"><input type="checkbox" id="sso-sign-requests"> Sign sign-in requests</label>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0">
 <table id="signing-keys-table">
 <caption>Signing certificates published in the service provider metadata, newest first. After a rotation the new key signs at once, and the old certificate stays published until you retire it: retire it once your identity provider has the new one.</caption>
 <thead><tr><th scope="col">Fingerprint (SHA-256)</th><th scope="col">Expires</th><th scope="col">Use</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -387,7 +387,7 @@ ${statusRegion('signing-status')}
 <section class="card" aria-labelledby="domains-title"${adminOnly}>
 <h2 id="domains-title">Domains</h2>
 <p class="hint">When someone chooses <strong>Sign in with SSO</strong> with an email at one of your verified domains, they go straight to your identity provider. Prove the domain is yours by publishing a DNS TXT record; a domain belongs to the first workspace that verifies it. Only the workspace owner can manage domains.</p>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0">
 <table id="domains-table">
 <caption>Claimed domains. Publish each pending domain’s TXT record at your DNS provider, then verify it.</caption>
 <thead><tr><th scope="col">Domain</th><th scope="col">Status</th><th scope="col">TXT record to publish</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -414,7 +414,7 @@ export function auditView(workspaceId: string): string {
 <p class="hint">Every change to this workspace’s configuration — single sign-on, certificates (by fingerprint), requiring SSO, domains, invitations, members and roles, setup links — with who made it, how they signed in, from which address, and what changed.</p>
 ${statusRegion('audit-status')}
 ${errorRegion('audit-error')}
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0">
 <table id="audit-table">
 <caption>Changes, newest first.</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Change</th><th scope="col">From</th></tr></thead>
