@@ -41,16 +41,23 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
       config: { access: 'internal' },
       schema: {
         hide: true,
-        body: Type.Object({ sessionToken: Type.String({ maxLength: 1024 }), workspaceId: Uuid, userId: Uuid }),
+        body: Type.Object({
+          sessionToken: Type.String({ maxLength: 1024 }),
+          workspaceId: Uuid,
+          userId: Uuid,
+          // The admin's address as the invitation service saw it (the audit trail's "from where").
+          ip: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
         response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
       },
     },
     async (request, reply) => {
       const signedIn = await sessions.findByCookie(request.body.sessionToken)
       if (!signedIn) throw errors.unauthenticated()
-      const { workspaceId, userId } = request.body
+      const { workspaceId, userId, ip } = request.body
       const granted = await workspaces.authorize(workspaceId, signedIn, adminRoles)
-      await memberships.remove(workspaceId, userId, { userId: signedIn.user.id, session: granted.session })
+      const actor = { userId: signedIn.user.id, session: granted.session, ip: ip ?? request.ip }
+      await memberships.remove(workspaceId, userId, actor)
       return reply.status(204).send(null)
     },
   )
