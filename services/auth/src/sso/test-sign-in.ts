@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { SamlError } from '@gatehouse/saml'
+import { samlTestSignIn } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import { authErrors } from '../errors.ts'
@@ -29,7 +30,6 @@ export interface TestSignInMark {
 const maxAttributes = 40
 const maxValues = 10
 const maxText = 512
-const resultSeconds = 60 * 60
 
 const bounded = (text: string | null | undefined) => (text == null ? null : text.slice(0, maxText))
 
@@ -51,8 +51,7 @@ export interface TestSignInResult {
   refusal: { code: string; reason: string; reference: string; message: string } | null
 }
 
-const resultKey = (workspaceId: string, tester: string) => `saml:test-result:${workspaceId}:${tester}`
-const markKey = (testId: string) => `saml:test-mark:${testId}`
+const { markKey, resultKey, resultSeconds } = samlTestSignIn
 
 /**
  * Test sign-ins: an admin (or a setup link's holder) runs an SP-initiated sign-in through the
