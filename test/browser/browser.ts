@@ -1,7 +1,8 @@
 // What the browser tests share: Debian's chromium driven by playwright-core (no browser
 // download), screenshots, and the focus check of keyboard use.
 import assert from 'node:assert/strict'
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 
@@ -49,4 +50,32 @@ export async function focusIsVisible(page: Page): Promise<boolean> {
     const style = getComputedStyle(focused)
     return style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2
   })
+}
+
+// axe-core's own bundle, run inside the page (page.evaluate is not subject to the page's CSP).
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/** What axe-core finds against WCAG 2.1 A and AA on the page as it is now: `rule: selectors`. */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource)
+  const violations = await page.evaluate(async () => {
+    const { axe } = window as unknown as {
+      axe: {
+        run: (
+          context: Document,
+          options: object,
+        ) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }>
+      }
+    }
+    const result = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })
+    return result.violations.map(
+      (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    )
+  })
+  return violations
+}
+
+/** How wide the page is (its scroll width): more than the viewport means sideways scrolling. */
+export function pageWidth(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth)
 }

@@ -2,11 +2,12 @@
 // admin sets up SSO with the dev IdP standing in for Microsoft Entra, invites bob, and bob signs
 // in through SSO only once he has signed up with a password and accepted the invitation.
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eventually, uniqueSuffix } from '@gatehouse/testing'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
+import { accessibilityViolations, focusIsVisible, launchChromium, pageWidth, password, screenshot } from './browser.ts'
 import { type Stack, startStack } from './stack.ts'
 
 /** Fields (inputs, selects, text areas) without an accessible label, hidden ones included. */
@@ -25,6 +26,17 @@ function unlabelledFields(page: Page): Promise<string[]> {
 
 async function assertLabelled(page: Page) {
   assert.deepEqual(await unlabelledFields(page), [], `unlabelled fields on ${page.url()}`)
+}
+
+async function assertAccessible(page: Page) {
+  assert.deepEqual(await accessibilityViolations(page), [], `axe-core violations on ${page.url()}`)
+}
+
+/** The console errors a page logs (failed requests among them), with the address each came from. */
+function collectConsoleErrors(page: Page, into: string[]) {
+  page.on('console', (message) => {
+    if (message.type() === 'error') into.push(`${message.location().url} ${message.text()}`)
+  })
 }
 
 /** Presses Tab until the element with this id has focus; fails if it never does. */
@@ -49,6 +61,7 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
   let adminPage: Page
   let workspaceUrl = ''
   let memberSignInLink = ''
+  const consoleErrors: string[] = []
 
   before(async () => {
     stack = await startStack()
@@ -56,6 +69,7 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     adminContext = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })
     await adminContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.webUrl })
     adminPage = await adminContext.newPage()
+    collectConsoleErrors(adminPage, consoleErrors)
   })
 
   after(async () => {
@@ -193,6 +207,7 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
   it('refuses SSO to bob before he accepts, with a page that says what to do', async () => {
     bobContext = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     bobPage = await bobContext.newPage()
+    collectConsoleErrors(bobPage, consoleErrors)
     const page = bobPage
 
     // From the login page, discovery finds nothing for his domain yet and says why.
@@ -350,6 +365,185 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     })
     assert.ok(historyCard <= 390, `the sign-in history card ends at ${historyCard} px`)
     await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
+  it('the admin tests the sign-in from the SSO page: the claims are shown, and no session is opened or changed', async () => {
+    const page = adminPage
+    await page.goto(`${workspaceUrl}/sso`)
+    const sessionBefore = (await adminContext.cookies()).find((cookie) => cookie.name === 'session')?.value
+    await page.getByRole('button', { name: 'Test sign-in' }).click()
+    await page.waitForURL(`${stack.devIdpUrl}/**`)
+    // The IdP names bob, a member whose address is proven and who may use SSO: the test passes.
+    await page.locator('#email').fill(bob.email)
+    await page.locator('#first-name').fill(bob.firstName)
+    await page.locator('#last-name').fill(bob.lastName)
+    await page.locator('#sign-in').click()
+    await page.waitForURL(`${workspaceUrl}/sso`)
+    await page.locator('#sso-test-outcome', { hasText: 'Test passed' }).waitFor()
+    const claims = await page.locator('#sso-test-claims').textContent()
+    assert.match(claims ?? '', new RegExp(`Name ID${bob.email.replace(/[.]/g, '\\.')}`))
+    assert.match(claims ?? '', new RegExp(`First name${bob.firstName}`))
+    await page.locator('#sso-test-attributes-body tr').first().waitFor()
+    const sessionAfter = (await adminContext.cookies()).find((cookie) => cookie.name === 'session')?.value
+    assert.equal(sessionAfter, sessionBefore, 'the session cookie is unchanged')
+    await assertLabelled(page)
+    await assertAccessible(page)
+    await page.locator('#sso-test-title').scrollIntoViewIfNeeded()
+    await screenshot(page, 'sso-test-sign-in', { commit: true })
+  })
+
+  it('the admin reads the audit trail: who changed what, from where, certificates by fingerprint', async () => {
+    const page = adminPage
+    await page.goto(workspaceUrl)
+    await page.getByRole('link', { name: 'Audit trail' }).click()
+    await page.waitForURL('**/audit')
+    const body = page.locator('#audit-body')
+    // Invitations reach the trail through the invitation service's events: reloaded until they have.
+    await eventually('the invitations in the audit trail', async () => {
+      await page.reload()
+      return await body
+        .locator('tr', { hasText: 'invitation.revoked' })
+        .waitFor({ timeout: 3_000 })
+        .then(
+          () => true,
+          () => undefined,
+        )
+    })
+    for (const action of [
+      'sso.created',
+      'sso.idp_configured',
+      'domain.claimed',
+      'domain.verified',
+      'invitation.created',
+      'invitation.resent',
+      'membership.joined',
+      'sso.test_sign_in',
+    ]) {
+      await body.locator('tr', { hasText: action }).first().waitFor()
+    }
+    const configured = (await body.locator('tr', { hasText: 'sso.idp_configured' }).textContent()) ?? ''
+    assert.match(configured, /certificateFingerprints: [0-9A-F]{2}(:[0-9A-F]{2}){31}/)
+    assert.ok(!configured.includes('BEGIN CERTIFICATE'))
+    assert.match(configured, new RegExp(`${admin.email.replace(/[.]/g, '\\.')} \\(password\\)`))
+    assert.match(configured, /127\.0\.0\.1/)
+    await assertAccessible(page)
+    await screenshot(page, 'audit-trail', { commit: true })
+  })
+
+  let setupLink = ''
+  it("the owner gives the IT admin a setup link: without an account they save the IdP's metadata, test, and reach nothing else", async () => {
+    const page = adminPage
+    await page.goto(`${workspaceUrl}/sso`)
+    await page.getByRole('button', { name: 'Create setup link' }).click()
+    await page.getByText('Setup link created.').waitFor()
+    setupLink = await page.getByLabel('New setup link (shown once: copy it now)').inputValue()
+    assert.match(setupLink, new RegExp(`^${stack.webUrl}/setup#token=[\\w-]{43}$`))
+    await page.locator('#setup-links-body tr', { hasText: 'Active' }).waitFor()
+
+    const itContext = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    try {
+      const itPage = await itContext.newPage()
+      collectConsoleErrors(itPage, consoleErrors)
+      await itPage.goto(setupLink)
+      await itPage.locator('#setup-workspace', { hasText: workspaceName }).waitFor()
+      assert.equal(new URL(itPage.url()).hash, '', 'the token leaves the address bar')
+      await itPage.waitForFunction(() => (document.getElementById('sp-entity-id') as HTMLInputElement).value !== '')
+      for (const adminOnly of [
+        'Sign-in history',
+        'Domains',
+        'Signed sign-in requests',
+        'Setup link for your IT admin',
+      ]) {
+        assert.equal(await itPage.getByRole('heading', { name: adminOnly }).isVisible(), false, adminOnly)
+      }
+      assert.equal(await itPage.getByRole('button', { name: 'Remove SSO' }).isVisible(), false)
+      // A typed, unsaved identifier, then the IdP's metadata saved: the form shows what was saved.
+      await itPage.getByLabel('Microsoft Entra Identifier').fill('https://typed.example/not-saved')
+      const metadata = await (await itPage.request.get(`${stack.devIdpUrl}/federationmetadata.xml`)).text()
+      const metadataFile = join(stack.dataDir, 'federation-metadata.xml')
+      writeFileSync(metadataFile, metadata)
+      await itPage.getByLabel('Federation Metadata XML file').setInputFiles(metadataFile)
+      await itPage.getByRole('button', { name: 'Save from metadata', exact: true }).click()
+      await itPage.getByText('Saved. SSO is active').waitFor()
+      const entityId = /entityID="([^"]+)"/.exec(metadata)?.[1]
+      assert.equal(await itPage.getByLabel('Microsoft Entra Identifier').inputValue(), entityId)
+
+      await itPage.getByRole('button', { name: 'Test sign-in' }).click()
+      await itPage.waitForURL(`${stack.devIdpUrl}/**`)
+      await itPage.locator('#email').fill(`it-${suffix}@example.test`)
+      await itPage.locator('#sign-in').click()
+      await itPage.waitForURL(`${stack.webUrl}/setup`)
+      await itPage.locator('#sso-test-outcome', { hasText: 'Connection works' }).waitFor()
+      await itPage.getByText('sso_not_allowed/not_a_member').waitFor()
+      assert.equal(
+        (await itContext.cookies()).find((cookie) => cookie.name === 'session'),
+        undefined,
+      )
+      await assertLabelled(itPage)
+      await assertAccessible(itPage)
+      await screenshot(itPage, 'setup-link', { commit: true })
+
+      // Nothing else: the workspace's own pages and APIs refuse the link's holder.
+      const token = new URLSearchParams(new URL(setupLink).hash.slice(1)).get('token') ?? ''
+      const workspaceId = workspaceUrl.split('/').at(-1)
+      for (const path of [`/v1/workspaces/${workspaceId}`, `/v1/workspaces/${workspaceId}/audit`, '/v1/auth/session']) {
+        const refused = await itPage.request.get(`${stack.webUrl}${path}`, { headers: { 'x-setup-token': token } })
+        assert.equal(refused.status(), 401, path)
+      }
+
+      // The owner revokes it: the page says so and offers nothing.
+      await page.getByRole('button', { name: 'Revoke this setup link' }).first().click()
+      await page.getByText('The setup link was revoked').waitFor()
+      await itPage.reload()
+      await itPage.getByText('This setup link has expired or was revoked').waitFor()
+    } finally {
+      await itContext.close()
+    }
+  })
+
+  it('keeps every page within 390 px, and logs no console error for signed-out or no-SSO-yet', async () => {
+    const page = adminPage
+    await page.setViewportSize({ width: 390, height: 900 })
+    try {
+      for (const path of [
+        '/',
+        workspaceUrl.slice(stack.webUrl.length),
+        `${workspaceUrl.slice(stack.webUrl.length)}/sso`,
+        `${workspaceUrl.slice(stack.webUrl.length)}/audit`,
+        '/setup',
+        '/no-such-page',
+      ]) {
+        await page.goto(`${stack.webUrl}${path}`)
+        await page.waitForLoadState('networkidle')
+        const width = await pageWidth(page)
+        assert.ok(width <= 390, `${path} is ${width} px wide at 390`)
+        if (path.endsWith('/sso')) await screenshot(page, 'sso-settings-390', { commit: true })
+      }
+      const signedOut = await browser.newContext({ viewport: { width: 390, height: 900 } })
+      try {
+        const outPage = await signedOut.newPage()
+        collectConsoleErrors(outPage, consoleErrors)
+        for (const path of [
+          '/login',
+          '/signup',
+          '/invite#token=none',
+          `/sso/saml/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/login`,
+        ]) {
+          await outPage.goto(`${stack.webUrl}${path}`)
+          await outPage.waitForLoadState('networkidle')
+          const width = await pageWidth(outPage)
+          assert.ok(width <= 390, `${path} (signed out) is ${width} px wide at 390`)
+        }
+      } finally {
+        await signedOut.close()
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 })
+    }
+    const noise = consoleErrors.filter((error) =>
+      /\/v1\/auth\/session|\/sso(\?|$| )|\/v1\/setup\/sso(\?|$| )/.test(error),
+    )
+    assert.deepEqual(noise, [], 'signed-out and no-SSO-yet pages log no console error')
   })
 
   it('signs in with the keyboard alone, with the focus visible at every step', async () => {

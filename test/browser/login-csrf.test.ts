@@ -22,6 +22,7 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
   let evilSite: Server
   let evilOrigin = ''
   let connection: { id: string; sp: { entityId: string; acsUrl: string } }
+  let workspaceId = ''
   const attacker = { email: uniqueEmail('attacker') }
   const victim = { email: uniqueEmail('victim') }
 
@@ -38,7 +39,7 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
     // A proven address: whoever made the account owns it (an unproven one could not use SSO at all).
     await confirmAddress(stack.proof, { userId: signedUp.body.user.id, cookie })
     const workspace = await request(api('/v1/workspaces'), { cookie, json: { name: 'Attacker Co' } })
-    const workspaceId = workspace.body.workspace.id
+    workspaceId = workspace.body.workspace.id
     await request(api(`/v1/workspaces/${workspaceId}/sso`), { method: 'POST', cookie })
     const configured = await request(api(`/v1/workspaces/${workspaceId}/sso/idp`), {
       method: 'PUT',
@@ -114,7 +115,8 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
     await page.goto(evilOrigin)
     await page.getByRole('heading', { name: /^Continue as/ }).waitFor()
     await page.keyboard.press('Enter')
-    await page.waitForURL(`${stack.webUrl}/`)
+    // The sign-in lands in the workspace whose IdP vouched.
+    await page.waitForURL(`${stack.webUrl}/workspaces/${workspaceId}`)
     assert.equal(await whoIsSignedIn(page), attacker.email)
     await page.context().close()
   })

@@ -277,7 +277,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
         idp.configure({ ...defaultSettings, signing })
         const signIn = await signInIdpInitiated(member)
         assert.deepEqual(signIn.acs.signed, signed)
-        await assertSignedIn(await confirmIdpInitiated(signIn, member), member, '/')
+        await assertSignedIn(await confirmIdpInitiated(signIn, member), member, `/workspaces/${workspaceId}`)
       })
     }
 
@@ -292,7 +292,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     it('refuses the same response posted a second time, with 409 saml_replayed', async () => {
       idp.configure(defaultSettings)
       const signIn = await signInIdpInitiated(member)
-      await assertSignedIn(await confirmIdpInitiated(signIn, member), member, '/')
+      await assertSignedIn(await confirmIdpInitiated(signIn, member), member, `/workspaces/${workspaceId}`)
       const again = await signIn.browser.submitForm(signIn.responsePage, 'SAMLResponse', {}, { follow: false })
       assert.equal(again.status, 409, String(again.body).slice(0, 1000))
       assert.match(String(again.body), /data-code="saml_replayed"/)
@@ -313,7 +313,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
         })
       assert.equal((await setEmailFromAttribute(true)).status, 200)
       try {
-        await assertSignedIn(await signInIdpInitiatedConfirmed(member), member, '/')
+        await assertSignedIn(await signInIdpInitiatedConfirmed(member), member, `/workspaces/${workspaceId}`)
         await assertSignedIn(await signInSpInitiated(member), member, '/home')
       } finally {
         await setEmailFromAttribute(false)

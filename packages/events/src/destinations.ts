@@ -12,6 +12,7 @@ export const destinations = {
   'invitation.accepted': { kind: 'queue', name: invitationEventsQueue },
   'invitation.created': { kind: 'queue', name: invitationEventsQueue },
   'invitation.revoked': { kind: 'queue', name: invitationEventsQueue },
+  'invitation.resent': { kind: 'queue', name: invitationEventsQueue },
   'auth.login.succeeded': { kind: 'stream', name: authEventsStream },
   'auth.login.failed': { kind: 'stream', name: authEventsStream },
   'auth.logout': { kind: 'stream', name: authEventsStream },
@@ -24,6 +25,7 @@ export const destinations = {
   'auth.email.confirmed': { kind: 'stream', name: authEventsStream },
   'auth.password.reset': { kind: 'stream', name: authEventsStream },
   'auth.password.changed': { kind: 'stream', name: authEventsStream },
+  'sso.setup_link.used': { kind: 'stream', name: authEventsStream },
   'membership.removed': { kind: 'stream', name: authEventsStream },
   'membership.role_changed': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

@@ -25,13 +25,20 @@ const Method = Type.Union([Type.Literal('password'), Type.Literal('saml')])
  * How the session that acted was authenticated (CONTRACT.md: every event says so): a SAML
  * session names the workspace whose IdP made it.
  */
-const ActingSession = Type.Object({ method: Method, workspaceId: Type.Optional(Uuid) })
+const ActingSession = Type.Object({
+  // `setup_link`: the holder of a setup link the workspace's owner created (no session, no account).
+  method: Type.Union([Type.Literal('password'), Type.Literal('saml'), Type.Literal('setup_link')]),
+  workspaceId: Type.Optional(Uuid),
+})
 
 const invitationSummary = {
   invitationId: Uuid,
   workspaceId: Uuid,
   email: Email,
   actingSession: Type.Optional(ActingSession),
+  // Who acted and from which address: what auth's audit trail records of the change.
+  by: Type.Optional(Uuid),
+  ip: Type.Optional(Type.String({ maxLength: 64 })),
 }
 
 const loginPayload = {
@@ -60,7 +67,9 @@ export const eventSchemas = {
     role: Role,
     acceptedAt: Timestamp,
   }),
-  'invitation.created': eventSchema('invitation.created', invitationSummary),
+  'invitation.created': eventSchema('invitation.created', { ...invitationSummary, role: Type.Optional(Role) }),
+  // A new link and lifetime for a pending invitation, and its email again.
+  'invitation.resent': eventSchema('invitation.resent', invitationSummary),
   'invitation.revoked': eventSchema('invitation.revoked', invitationSummary),
   'auth.login.succeeded': eventSchema('auth.login.succeeded', loginPayload),
   'auth.login.failed': eventSchema('auth.login.failed', loginPayload),
@@ -179,6 +188,16 @@ export const eventSchemas = {
     ip: Type.String({ maxLength: 64 }),
     userAgent: Type.String({ maxLength: 1024 }),
   }),
+  // Something was done through a setup link (the owner who created it is told): opened for the
+  // first time, SSO turned on, a test sign-in run. Its IdP changes go out as sso.connection.changed.
+  'sso.setup_link.used': eventSchema('sso.setup_link.used', {
+    workspaceId: Uuid,
+    workspaceName: Type.String({ maxLength: 200 }),
+    setupLinkId: Uuid,
+    what: Type.Union([Type.Literal('opened'), Type.Literal('sso_turned_on'), Type.Literal('test_sign_in')]),
+    ip: Type.String({ maxLength: 64 }),
+    notify: Type.Array(Email, { maxItems: 100 }),
+  }),
   // A person's membership of a workspace ended: removed by an owner or admin (`by` is not `userId`),
   // or they left (`by` is `userId`). `email` and `workspaceName` let the invitation service keep its
   // views true and tell the person; `role` is the one they held.
@@ -205,6 +224,7 @@ export const eventSchemas = {
 export type InvitationAccepted = Static<(typeof eventSchemas)['invitation.accepted']>
 export type InvitationCreated = Static<(typeof eventSchemas)['invitation.created']>
 export type InvitationRevoked = Static<(typeof eventSchemas)['invitation.revoked']>
+export type InvitationResent = Static<(typeof eventSchemas)['invitation.resent']>
 export type LoginSucceeded = Static<(typeof eventSchemas)['auth.login.succeeded']>
 export type LoginFailed = Static<(typeof eventSchemas)['auth.login.failed']>
 export type Logout = Static<(typeof eventSchemas)['auth.logout']>
@@ -217,6 +237,7 @@ export type LinkIssued = Static<(typeof eventSchemas)['auth.link.issued']>
 export type EmailConfirmed = Static<(typeof eventSchemas)['auth.email.confirmed']>
 export type PasswordReset = Static<(typeof eventSchemas)['auth.password.reset']>
 export type PasswordChanged = Static<(typeof eventSchemas)['auth.password.changed']>
+export type SsoSetupLinkUsed = Static<(typeof eventSchemas)['sso.setup_link.used']>
 export type MembershipRemoved = Static<(typeof eventSchemas)['membership.removed']>
 export type MembershipRoleChanged = Static<(typeof eventSchemas)['membership.role_changed']>
 
@@ -224,6 +245,7 @@ export type GatehouseEvent =
   | InvitationAccepted
   | InvitationCreated
   | InvitationRevoked
+  | InvitationResent
   | LoginSucceeded
   | LoginFailed
   | Logout
@@ -236,6 +258,7 @@ export type GatehouseEvent =
   | EmailConfirmed
   | PasswordReset
   | PasswordChanged
+  | SsoSetupLinkUsed
   | MembershipRemoved
   | MembershipRoleChanged
 export type EventType = GatehouseEvent['type']

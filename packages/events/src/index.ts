@@ -28,6 +28,7 @@ export {
   type InvitationAccepted,
   type InvitationCreated,
   type InvitationEvent,
+  type InvitationResent,
   type InvitationRevoked,
   isAuthEvent,
   isInvitationEvent,
@@ -46,6 +47,7 @@ export {
   type SsoConnectionChanged,
   type SsoMetadataProblem,
   type SsoRecoveryUsed,
+  type SsoSetupLinkUsed,
 } from './event-schemas.ts'
 export {
   type ConsumeInvitationEventsOptions,

@@ -66,6 +66,7 @@ export {
   redisKeyPrefixes,
   samlAssertionKey,
   samlConfirmation,
+  samlTestSignIn,
 } from './redis-keys.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'

@@ -11,6 +11,8 @@ export const redisKeyPrefixes = [
   'login-networks:',
   'saml:confirm:',
   'saml:assertion:',
+  'saml:test-mark:',
+  'saml:test-result:',
   'auth-events:published:',
 ]
 
@@ -38,6 +40,17 @@ export const loginNetworks = {
 export const samlConfirmation = {
   key: (token: string) => `saml:confirm:${token}`,
   seconds: 5 * 60,
+}
+
+/**
+ * A test sign-in (auth's test-sign-in.ts): who is testing, for as long as a sign-in may take
+ * (the pending sign-in's lifetime), taken once by the ACS; then its result for that tester (a
+ * workspace admin's id, or `link:<id>` for a setup link's holder), kept an hour.
+ */
+export const samlTestSignIn = {
+  markKey: (testId: string) => `saml:test-mark:${testId}`,
+  resultKey: (workspaceId: string, tester: string) => `saml:test-result:${workspaceId}:${tester}`,
+  resultSeconds: 60 * 60,
 }
 
 /**

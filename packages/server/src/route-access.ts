@@ -17,6 +17,8 @@ export type RouteAccess =
   | 'password'
   /** a session that reaches `:workspaceId` (or the workspace the service names) with at least this role */
   | { workspace: 'member' | 'admin' | 'owner' }
+  /** a live setup link's token (`x-setup-token`): one workspace's SSO setup, and nothing else (auth) */
+  | 'setup_link'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

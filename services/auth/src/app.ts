@@ -23,6 +23,9 @@ import { recoveryRoutes } from './accounts/recovery-routes.ts'
 import { startResetRequests } from './accounts/reset-requests.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
+import { auditInvitationChange } from './audit/invitations.ts'
+import { auditRoutes } from './audit/routes.ts'
+import { createAuditService } from './audit/service.ts'
 import type { AuthConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { createTxtLookup } from './domains/dns.ts'
@@ -37,6 +40,8 @@ import { createAccountSessions } from './sessions/account-sessions.ts'
 import { createIntrospection } from './sessions/introspection.ts'
 import { sessionRoutes } from './sessions/routes.ts'
 import { createSessionService } from './sessions/service.ts'
+import { setupLinkRoutes } from './setup-links/routes.ts'
+import { createSetupLinkService } from './setup-links/service.ts'
 import { startSignInHistoryProjection } from './sign-in-history/projection.ts'
 import { signInHistoryRoutes } from './sign-in-history/routes.ts'
 import { createSignInHistoryService } from './sign-in-history/service.ts'
@@ -52,6 +57,8 @@ import { createMetadataRefresh, type MetadataRefresh } from './sso/metadata-refr
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
 import { createSpKeyVault } from './sso/sp-keys.ts'
+import { createTestSignIns } from './sso/test-sign-in.ts'
+import { testSignInRoutes } from './sso/test-sign-in-routes.ts'
 import { startSsoUpkeep } from './sso/upkeep.ts'
 import { workspaceRoutes } from './workspaces/routes.ts'
 import { createWorkspaceService } from './workspaces/service.ts'
@@ -131,6 +138,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const metadataRefresh = createMetadataRefresh({ db, publicUrl, events, fetchMetadata, idpParser, now })
   const expiryNotices = createCertificateExpiryNotices({ db, events, now })
   const connectionCache = createConnectionCache({ db, publicUrl, keys })
+  const testSignIns = createTestSignIns({ db, redis, connections: connectionCache })
   const loginFlow = createLoginFlow({
     db,
     redis,
@@ -140,6 +148,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     connections: connectionCache,
     refusals: createRefusalLimit(redis),
     signIns,
+    testSignIns,
     signInLimits: config.ssoSignInLimits,
     log: app.log,
   })
@@ -148,8 +157,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
 
   if (runsWorkers(config.role)) {
     // invitation.accepted -> an SSO-allowed membership (CONTRACT.md's rule, part 3).
+    // invitation.created/resent/revoked -> the workspace's audit trail (once per event id).
     const invitationConsumer = consumeInvitationEvents({ redisUrl: config.redisUrl, log: app.log }, async (event) => {
-      if (event.type !== 'invitation.accepted') return
+      if (event.type !== 'invitation.accepted') return auditInvitationChange(db, event)
       const outcome = await workspaces.grantMembershipFromInvitation(event)
       app.log.info({ eventId: event.id, invitationId: event.invitationId, outcome }, 'invitation.accepted applied')
     })
@@ -182,7 +192,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     exempt: (url) => /^\/sso\/saml\/[^/?]+\/acs(?:\?|$)/.test(url) || url.startsWith('/internal/'),
   })
   // Default-deny: every route below declares what it needs (config.access), enforced in one hook.
-  await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })
+  const setupLinks = createSetupLinkService({ db, events, publicUrl })
+  await registerAccess(app, { sessions, workspaces, setupLinks, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
   await app.register(recoveryRoutes, { recovery, sessions, redis })
   await app.register(sessionRoutes, { accountSessions: createAccountSessions({ db, events }) })
@@ -195,8 +206,25 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     changesPerHour: deps.ssoChangesPerHour ?? 60,
   })
   await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
+  await app.register(auditRoutes, { audit: createAuditService({ db }) })
   await app.register(domainRoutes, { domains })
   await app.register(discoverRoutes, { domains, redis, publicUrl })
+  await app.register(testSignInRoutes, {
+    connections,
+    loginFlow,
+    testSignIns,
+    redis,
+    https: publicUrl.protocol === 'https:',
+  })
+  await app.register(setupLinkRoutes, {
+    setupLinks,
+    connections,
+    loginFlow,
+    testSignIns,
+    redis,
+    https: publicUrl.protocol === 'https:',
+    changesPerHour: deps.ssoChangesPerHour ?? 60,
+  })
   await app.register(samlRoutes, { connections: connectionCache, publicUrl, loginFlow, sessions, redis })
   await app.register(internalRoutes, {
     introspect: createIntrospection({ db, sessions }),

@@ -102,6 +102,16 @@ export const authErrors = {
     'The account holding this address has confirmed it. Sign in, or reset its password from the sign-in page.',
   ),
   noAccount: defineError(404, 'not_found', 'No account holds this address. Create your account instead.'),
+  setupLinkInvalid: defineError(
+    401,
+    'setup_link_invalid',
+    'This setup link has expired or was revoked. Ask the workspace owner for a new one.',
+  ),
+  setupLinkLimit: defineError(
+    409,
+    'setup_link_limit',
+    'This workspace already has 5 live setup links. Revoke one before creating another.',
+  ),
   lastOwner: defineError(
     409,
     'last_owner',

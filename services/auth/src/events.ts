@@ -79,6 +79,8 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
     /** An account event (reset requests, mailed links, proof of address, password changes). */
     account: <T extends AccountEventType>(tx: Executor, type: T, payload: PayloadOf<T>) =>
       writeEvent(tx, deps.outbox, createEvent(type, payload)),
+    setupLinkUsed: (tx: Executor, use: PayloadOf<'sso.setup_link.used'>) =>
+      writeEvent(tx, deps.outbox, createEvent('sso.setup_link.used', use)),
     membershipRemoved: (tx: Executor, removal: PayloadOf<'membership.removed'>) =>
       writeEvent(tx, deps.outbox, createEvent('membership.removed', removal)),
     roleChanged: (tx: Executor, changes: PayloadOf<'membership.role_changed'>[]) =>

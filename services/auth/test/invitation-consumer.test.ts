@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
+import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
 import { eventually } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
+import { and, eq, like } from 'drizzle-orm'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
+import { auditLog } from '../src/db/schema.ts'
 import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
 
 const internalToken = 'test-internal-token-that-is-long-enough-0123456789'
@@ -81,6 +85,52 @@ describe('what the invitation service relies on', () => {
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'withdrawn')
     const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: bob.cookie } })
     assert.deepEqual(session.json().memberships, [], 'the revoked invitation made no member')
+  })
+
+  it('writes invitation.created, .resent and .revoked from the queue into the audit trail, once each', async () => {
+    const owner = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, owner.cookie)
+    const summary = {
+      invitationId: randomUUID(),
+      workspaceId: workspace.id,
+      email: 'carol@example.test',
+      by: owner.user.id,
+      ip: '198.51.100.23',
+      actingSession: { method: 'password' as const },
+    }
+    const events = [
+      createEvent('invitation.created', { ...summary, role: 'admin' }),
+      createEvent('invitation.resent', summary),
+      createEvent('invitation.revoked', summary),
+    ]
+    const redis = createRedis(redisUrl, { role: 'waiting' })
+    const queue = new Queue('invitation-events', { connection: redis })
+    try {
+      for (const event of events) {
+        await queue.add(event.type, event, { jobId: event.id })
+        await queue.add(event.type, event, { jobId: `${event.id}-again` })
+      }
+      const rows = await eventually(
+        'the audit rows',
+        async () => {
+          const found = await auth.db
+            .select()
+            .from(auditLog)
+            .where(and(eq(auditLog.workspaceId, workspace.id), like(auditLog.action, 'invitation.%')))
+          return found.length >= 3 ? found : undefined
+        },
+        { timeoutMs: 10_000, intervalMs: 25 },
+      )
+      assert.deepEqual(rows.map((row) => row.action).sort(), [
+        'invitation.created',
+        'invitation.resent',
+        'invitation.revoked',
+      ])
+      assert.ok(rows.every((row) => row.actorUserId === owner.user.id && row.ip === '198.51.100.23'))
+    } finally {
+      await queue.close()
+      redis.disconnect()
+    }
   })
 
   it('tells a holder of the internal token who a session is, and whether an email is a member', async () => {

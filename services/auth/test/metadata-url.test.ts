@@ -5,8 +5,8 @@ import type { GatehouseEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
 import { redisUrl } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
-import { and, eq, sql } from 'drizzle-orm'
-import { auditLog, outbox } from '../src/db/schema.ts'
+import { sql } from 'drizzle-orm'
+import { outbox } from '../src/db/schema.ts'
 import { ssoUpkeepJobs, ssoUpkeepQueue } from '../src/sso/upkeep.ts'
 import {
   type AuthTestApp,
@@ -47,7 +47,7 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
   async function workspaceFromMetadataUrl(idp: DevIdp) {
     const owner = await signUp(admin.app)
     const workspace = await createWorkspace(admin.app, owner.cookie)
-    const inject = (method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+    const inject = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
       admin.app.inject({ method, url, headers: { cookie: owner.cookie }, ...(payload ? { payload } : {}) })
     assert.equal((await inject('POST', `/v1/workspaces/${workspace.id}/sso`)).statusCode, 201)
     metadata.publish(idp, [idp])
@@ -118,14 +118,18 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
     assert.equal((await signIn(idp)).statusCode, 400, 'removed: the old key is refused')
     assert.equal((await signIn(renewed)).statusCode, 302)
 
-    // Each change is audited (by fingerprint) and announced to the owners.
-    const audited = await admin.db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.workspaceId, workspace.id), eq(auditLog.action, 'sso.certificate_added')))
+    // Each change is in the workspace's audit trail (by fingerprint, made by the system, no
+    // address) and announced to the owners.
+    const trail = await inject('GET', `/v1/workspaces/${workspace.id}/audit`)
+    assert.equal(trail.statusCode, 200, trail.body)
+    const audited = (
+      trail.json() as {
+        entries: { action: string; actor: object; ip: string | null; changes: Record<string, unknown> }[]
+      }
+    ).entries.filter((entry) => entry.action === 'sso.certificate_added')
     assert.deepEqual(
-      audited.map((entry) => [entry.changes.via, entry.changes.fingerprint]),
-      [['metadata_refresh', both?.[1]]],
+      audited.map((entry) => [entry.actor, entry.ip, entry.changes.via, entry.changes.fingerprint]),
+      [[{ userId: null, email: null, method: 'system', setupLinkId: null }, null, 'metadata_refresh', both?.[1]]],
     )
     const announced = (await eventsAbout(connection.id)).filter(
       (event) => event.type === 'sso.connection.changed' && event.via === 'metadata_refresh',

@@ -27,11 +27,41 @@ describe('what auth keeps in Redis', () => {
     assert.equal((await login('not the password')).statusCode, 401)
     assert.equal((await login(strongPassword)).statusCode, 200)
     // An unsolicited SSO sign-in waiting for confirmation (its assertion remembered), and a refusal.
-    const { owner, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
+    const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
     const unsolicited = idp.responseBase64({ sp: connection.sp, user: { email: owner.email } })
     assert.equal((await postToAcs(auth.app, connection.id, { SAMLResponse: unsolicited })).statusCode, 200)
     const stranger = idp.responseBase64({ sp: connection.sp, user: { email: uniqueEmail('stranger') } })
     assert.equal((await postToAcs(auth.app, connection.id, { SAMLResponse: stranger })).statusCode, 403)
+    // A test sign-in run to its end (its result kept for the tester), and one left at the IdP (who is testing).
+    const startTest = async () => {
+      const started = await auth.app.inject({
+        method: 'POST',
+        url: `/v1/workspaces/${workspace.id}/sso/test`,
+        headers: { cookie: owner.cookie },
+      })
+      assert.equal(started.statusCode, 200, started.body)
+      return started
+    }
+    const started = await startTest()
+    const location = new URL(started.json().redirectUrl)
+    const relayState = location.searchParams.get('RelayState') ?? ''
+    const binding = started.cookies.find((candidate) => candidate.name === `saml_pending_${relayState}`)
+    const request = idp.parseAuthnRequest({
+      SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
+      RelayState: relayState,
+    })
+    const tested = await postToAcs(
+      auth.app,
+      connection.id,
+      {
+        SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email: owner.email }, inResponseTo: request.id }),
+        RelayState: relayState,
+      },
+      `${binding?.name}=${binding?.value}; ${owner.cookie}`,
+      'text/html',
+    )
+    assert.equal(tested.statusCode, 302, tested.body)
+    await startTest()
 
     const redis = createRedis(redisUrl)
     try {

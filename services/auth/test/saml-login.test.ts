@@ -140,7 +140,8 @@ describe('SAML sign-in through the ACS', () => {
     })
     const accepted = await postAndConfirm(auth.app, connection.id, { SAMLResponse: unsolicited() })
     assert.equal(accepted.statusCode, 302, accepted.body)
-    assert.equal(accepted.headers.location, '/')
+    // An IdP-initiated sign-in lands in the workspace whose IdP vouched.
+    assert.equal(accepted.headers.location, `/workspaces/${workspace.id}`)
     assert.ok(sessionCookieOf(accepted))
 
     await auth.app.inject({

@@ -58,7 +58,7 @@ describe('SSO connection admin API', () => {
     assert.ok(!JSON.stringify(connection).includes('BEGIN CERTIFICATE'), 'the PEM is never sent back')
 
     const audit = await auth.db.select().from(auditLog).where(eq(auditLog.workspaceId, workspace.id))
-    assert.deepEqual(audit.map((row) => row.action).sort(), ['sso.created', 'sso.idp_configured'])
+    assert.deepEqual(audit.map((row) => row.action).sort(), ['sso.created', 'sso.idp_configured', 'workspace.created'])
     assert.ok(audit.every((row) => row.actorUserId === owner.user.id))
     assert.ok(!JSON.stringify(audit).includes(idp.certificateBase64.slice(0, 40)), 'no certificate in the audit log')
   })

@@ -104,4 +104,41 @@ describe("owners hear of every change to who their workspace's IdP is", () => {
       await metadata.close()
     }
   })
+
+  it('mails the owner who made a setup link when its holder opens it and saves the IdP', async () => {
+    const { owner, workspace, idp } = await workspaceWithSso(auth.app)
+    const created = await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${workspace.id}/setup-links`,
+      headers: { cookie: owner.cookie },
+    })
+    const token = new URL(created.json().setupLink.url).hash.slice('#token='.length)
+    const holder = { 'x-setup-token': token }
+    const remoteAddress = uniqueIp()
+    assert.equal(
+      (await auth.app.inject({ method: 'GET', url: '/v1/setup', headers: holder, remoteAddress })).statusCode,
+      200,
+    )
+    const opened = await sink.waitFor(
+      (mail) => mail.envelopeTo.includes(owner.email) && /setup link/.test(String(mail.mail.subject)),
+      15_000,
+    )
+    assert.match(
+      opened.mail.text ?? '',
+      new RegExp(`opened the SSO setup of .* \\(from ${remoteAddress.replace(/[.:]/g, '\\$&')}\\)`),
+    )
+    const saved = await auth.app.inject({
+      method: 'PUT',
+      url: '/v1/setup/sso/idp',
+      headers: holder,
+      remoteAddress,
+      payload: { ssoUrl: idp.loginUrl, entityId: `${idp.entityId}/setup`, certificate: idp.certificatePem },
+    })
+    assert.equal(saved.statusCode, 200, saved.body)
+    const changed = await sink.waitFor(
+      (mail) => mail.envelopeTo.includes(owner.email) && /holder of a setup link/.test(mail.mail.text ?? ''),
+      15_000,
+    )
+    assert.match(changed.mail.text ?? '', /^The holder of a setup link an owner created set which identity provider/)
+  })
 })

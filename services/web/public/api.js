@@ -11,9 +11,17 @@ export class ApiError extends Error {
   }
 }
 
+// Sent with every call: a setup link's token on the setup page (it reaches nothing else).
+const extraHeaders = {}
+
+/** Calls the API as the holder of a setup link (the /setup page): `x-setup-token` on every call. */
+export function useSetupToken(token) {
+  extraHeaders['x-setup-token'] = token
+}
+
 /** Calls the API; resolves with the parsed JSON body (or null), rejects with ApiError. */
 export async function api(method, path, body) {
-  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } }
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json', ...extraHeaders } }
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json'
     init.body = JSON.stringify(body)
@@ -34,11 +42,17 @@ export async function api(method, path, body) {
     }
   }
   if (!response.ok) throw new ApiError(response.status, parsed)
+  // A sign-in or sign-out on this page changes what the page was told at load (`data-signed-in`).
+  const main = document.getElementById('main')
+  if (main && ['/v1/auth/signup', '/v1/auth/login'].includes(path)) main.dataset.signedIn = 'true'
+  if (main && path === '/v1/auth/logout') main.dataset.signedIn = 'false'
   return parsed
 }
 
 /** The signed-in session (`{user, memberships}`), or null when nobody is signed in. */
 export async function currentSession() {
+  // The page knows when the browser holds no session cookie at all: nothing to ask (and no 401).
+  if (document.getElementById('main')?.dataset.signedIn === 'false') return null
   try {
     return await api('GET', '/v1/auth/session')
   } catch (error) {
@@ -143,9 +157,10 @@ export function handleForm(form, submit) {
       await submit(Object.fromEntries(new FormData(form)))
     } catch (error) {
       const message = error instanceof Error ? error.message : 'Something went wrong.'
-      // An error about a field is shown once, beside that field; the form's alert has the others.
-      const besideFields = error instanceof ApiError && showFieldErrors(form, error.fields)
-      if (alert) alert.textContent = besideFields ? '' : message
+      // Each error once: beside its field when it has one, else in the form's alert.
+      const besideFields = error instanceof ApiError ? showFieldErrors(form, error.fields) : 0
+      if (besideFields > 0) return
+      if (alert) alert.textContent = message
       else throw error
     } finally {
       if (button) button.disabled = false
@@ -158,8 +173,10 @@ function clearFieldErrors(form) {
   for (const message of form.querySelectorAll('.field-error')) message.textContent = ''
 }
 
+/** Puts each field's message beside it; returns how many were placed. */
 function showFieldErrors(form, fields) {
   let first = null
+  let placed = 0
   for (const [name, message] of Object.entries(fields)) {
     const field = form.elements.namedItem(name)
     if (!(field instanceof HTMLElement)) continue
@@ -168,11 +185,13 @@ function showFieldErrors(form, fields) {
     const slot = describedBy
       .map((id) => document.getElementById(id))
       .find((node) => node?.classList.contains('field-error'))
-    if (slot) slot.textContent = String(message)
+    if (!slot) continue
+    slot.textContent = String(message)
+    placed++
     first ??= field
   }
   first?.focus()
-  return first !== null
+  return placed
 }
 
 /**

@@ -29,6 +29,9 @@ function showOnly(panel, focusId) {
 }
 
 async function start() {
+  // The header says who is signed in on every outcome, dead ends included.
+  const session = await currentSession().catch(() => null)
+  renderAccount(session)
   if (!token) {
     setText('invite-error', 'This link has no invitation in it. Open the link from your invitation email again.')
     return
@@ -43,11 +46,9 @@ async function start() {
   }
   setText('invite-status', '')
   describe(invitation)
-  if (invitation.status !== 'pending') return explainClosed(invitation.status)
+  if (invitation.status !== 'pending') return explainClosed(invitation.status, session)
   for (const id of ['invite-signup-email', 'invite-login-email']) document.getElementById(id).value = invitation.email
 
-  const session = await currentSession()
-  renderAccount(session)
   if (!session) return showOnly('invite-signup')
   if (session.user.email === invitation.email) {
     setText('invite-signed-in-as', session.user.email)
@@ -74,13 +75,26 @@ function describe(found) {
   show('invite-details')
 }
 
-function explainClosed(status) {
+/** A closed invitation says why, and offers the next step: the workspace, or signing in to reach it. */
+function explainClosed(status, session) {
   const messages = {
-    accepted: 'This invitation was already accepted. Sign in to open the workspace.',
+    accepted: session
+      ? 'This invitation was already accepted.'
+      : 'This invitation was already accepted. Sign in to open the workspace.',
     revoked: 'This invitation was revoked. Ask your workspace admin for a new one.',
     expired: 'This invitation has expired. Ask your workspace admin to send it again.',
   }
   setText('invite-error', messages[status] ?? `This invitation is ${status}.`)
+  const workspace = invitation.workspaceId ? `/workspaces/${invitation.workspaceId}` : '/'
+  const next = document.getElementById('invite-next-link')
+  if (session) {
+    next.href = status === 'accepted' ? workspace : '/'
+    next.textContent = status === 'accepted' ? `Open ${invitation.workspaceName}` : 'Go to your workspaces'
+  } else {
+    next.href = `/login?returnTo=${encodeURIComponent(status === 'accepted' ? workspace : '/')}`
+    next.textContent = 'Sign in'
+  }
+  show('invite-next')
 }
 
 async function accept() {

@@ -1,7 +1,20 @@
-import { ApiError, api, currentSession, element, goToLogin, handleForm, renderAccount, setText, show } from './api.js'
+import {
+  api,
+  currentSession,
+  element,
+  goToLogin,
+  handleForm,
+  renderAccount,
+  setText,
+  show,
+  useSetupToken,
+} from './api.js'
 
-const workspaceId = document.getElementById('main').dataset.workspaceId
-const ssoPath = `/v1/workspaces/${workspaceId}/sso`
+const main = document.getElementById('main')
+// On /setup this page is a setup link's: the same steps, through the link's own routes.
+const setupMode = main.dataset.setup === 'true'
+const workspaceId = main.dataset.workspaceId
+const ssoPath = setupMode ? '/v1/setup/sso' : `/v1/workspaces/${workspaceId}/sso`
 const statusNames = {
   awaiting_idp: () => `Waiting for ${possessive()} values`,
   active: () => 'Active',
@@ -32,7 +45,47 @@ function labelText(field) {
 // Only the owner may allow SHA-1 (the API answers 403 to an admin); an admin may turn it off.
 let isOwner = false
 
+/** The setup link's token: from the fragment on first load (then dropped from the address bar), kept for this tab. */
+function setupToken() {
+  const fromLink = new URLSearchParams(location.hash.slice(1)).get('token')
+  if (fromLink) {
+    sessionStorage.setItem('setup-token', fromLink)
+    history.replaceState(null, '', location.pathname)
+  }
+  return sessionStorage.getItem('setup-token')
+}
+
+async function loadSetup() {
+  const token = setupToken()
+  if (!token) {
+    setText('sso-page-error', 'This page needs the setup link the workspace owner gave you. Open that link again.')
+    return
+  }
+  useSetupToken(token)
+  try {
+    const { workspace, expiresAt } = await api('GET', '/v1/setup')
+    setText('setup-workspace', workspace.name)
+    setText('setup-expires', new Date(expiresAt).toUTCString())
+    document.title = `Set up SSO · ${workspace.name} · Gatehouse`
+    show('setup-intro')
+  } catch (error) {
+    sessionStorage.removeItem('setup-token')
+    throw error
+  }
+  await loadConnection()
+}
+
+/** The connection (or the Turn on SSO step when there is none yet) and the latest test sign-in. */
+async function loadConnection() {
+  const { connection } = await api('GET', `${ssoPath}?optional=true`)
+  if (!connection) return show('sso-off')
+  render(connection)
+  await loadTestSignIn()
+  return connection
+}
+
 async function load() {
+  if (setupMode) return loadSetup()
   const session = await currentSession()
   if (!session) return goToLogin()
   renderAccount(session)
@@ -46,17 +99,9 @@ async function load() {
     setText('sso-page-error', 'Only the owner or an admin of this workspace can change its SSO settings.')
     return
   }
-  try {
-    const { connection } = await api('GET', ssoPath)
-    render(connection)
-    await loadSignIns()
-  } catch (error) {
-    if (error instanceof ApiError && error.code === 'sso_not_configured') {
-      show('sso-off')
-      return
-    }
-    throw error
-  }
+  document.getElementById('audit-link').href = `/workspaces/${workspaceId}/audit`
+  if (isOwner) show('setup-links-section')
+  if (await loadConnection()) await loadSignIns()
 }
 
 function render(connection) {
@@ -106,12 +151,13 @@ function render(connection) {
     }
   }
   renderMetadataSource(connection.idp?.metadata ?? null, warnings)
+  // The form shows what is saved (after a metadata import too, which replaces both values).
   if (connection.idp) {
-    const loginUrl = document.getElementById('idp-login-url')
-    const entityId = document.getElementById('idp-entity-id')
-    if (!loginUrl.value) loginUrl.value = connection.idp.ssoUrl
-    if (!entityId.value) entityId.value = connection.idp.entityId
+    document.getElementById('idp-login-url').value = connection.idp.ssoUrl
+    document.getElementById('idp-entity-id').value = connection.idp.entityId
   }
+  document.getElementById('sso-enabled').disabled = connection.status === 'awaiting_idp'
+  show('sso-test-block', connection.idp !== null)
 }
 
 /** Where the IdP's values come from when read from its metadata URL, and what is wrong with it. */
@@ -289,7 +335,10 @@ turnOnButton.addEventListener('click', async () => {
   try {
     const { connection } = await api('POST', ssoPath)
     render(connection)
-    setText('sso-page-status', 'SSO is on. Choose your identity provider, then copy the two values below into it.')
+    setText(
+      'sso-page-status',
+      'SSO setup started: choose your identity provider, copy the two values below into it, then paste its values back.',
+    )
     document.getElementById('idp-kind-title').setAttribute('tabindex', '-1')
     document.getElementById('idp-kind-title').focus()
   } catch (error) {
@@ -434,7 +483,9 @@ for (const input of idpKindInputs) {
 }
 
 document.getElementById('sso-remove').addEventListener('click', async () => {
-  if (!confirm('Remove SSO? Members will sign in with their passwords until it is set up again.')) return
+  const removing =
+    'Remove SSO? Members will sign in with their passwords until it is set up again. Setting it up again gives new Identifier and Reply URL values: the application in your identity provider must then be re-pointed to them (or made anew).'
+  if (!confirm(removing)) return
   setText('sso-toggle-error', '')
   try {
     await api('DELETE', ssoPath)
@@ -492,7 +543,7 @@ function renderDomains(domains) {
 
 async function loadDomains() {
   show('domain-form', isOwner)
-  if (!isOwner) return
+  if (!isOwner || setupMode) return
   const { domains } = await api('GET', domainsPath)
   renderDomains(domains)
 }
@@ -526,6 +577,135 @@ document.getElementById('domains-body').addEventListener('click', async (event) 
   }
 })
 
+const outcomeLabels = { succeeded: 'Test passed', refused: 'Test refused' }
+
+function renderTestSignIn(result) {
+  show('sso-test-result', result !== null)
+  if (!result) return
+  const passed = result.outcome === 'succeeded' && result.memberCanSignIn
+  const badge = document.getElementById('sso-test-outcome')
+  badge.textContent = result.outcome === 'succeeded' && !passed ? 'Connection works' : outcomeLabels[result.outcome]
+  badge.dataset.status = passed ? 'active' : result.outcome === 'refused' ? 'failing' : 'awaiting_idp'
+  setText('sso-test-when', `at ${new Date(result.at).toLocaleString()}`)
+  const refusal = result.refusal
+  setText(
+    'sso-test-summary',
+    refusal
+      ? `${refusal.message} (reference ${refusal.reference})`
+      : `The identity provider signed in ${result.claims.email}, who can sign in to this workspace with SSO.`,
+  )
+  const claims = result.claims
+  const facts = claims
+    ? [
+        ['Name ID', claims.nameId],
+        ['Name ID format', claims.nameIdFormat ?? '—'],
+        ['Email', claims.email],
+        ['First name', claims.firstName ?? '—'],
+        ['Last name', claims.lastName ?? '—'],
+        ['Issuer', claims.issuer],
+        ['Signed by (SHA-256)', claims.certificateFingerprint],
+      ]
+    : []
+  document
+    .getElementById('sso-test-claims')
+    .replaceChildren(...facts.flatMap(([term, value]) => [element('dt', {}, term), element('dd', {}, value)]))
+  show('sso-test-attributes', claims !== null)
+  document
+    .getElementById('sso-test-attributes-body')
+    .replaceChildren(
+      ...(claims?.attributes ?? []).map((attribute) =>
+        element(
+          'tr',
+          {},
+          element('td', { class: 'fingerprint' }, attribute.name),
+          element('td', {}, attribute.values.join(', ')),
+        ),
+      ),
+    )
+}
+
+async function loadTestSignIn() {
+  const { testSignIn } = await api('GET', `${ssoPath}/test`)
+  renderTestSignIn(testSignIn)
+}
+
+document.getElementById('sso-test').addEventListener('click', async (event) => {
+  event.currentTarget.disabled = true
+  setText('sso-test-error', '')
+  try {
+    const { redirectUrl } = await api('POST', `${ssoPath}/test`)
+    location.assign(redirectUrl)
+  } catch (error) {
+    setText('sso-test-error', error.message)
+    event.currentTarget.disabled = false
+  }
+})
+
+const setupLinksPath = `/v1/workspaces/${workspaceId}/setup-links`
+const setupLinkStatuses = { active: 'Active', expired: 'Expired', revoked: 'Revoked' }
+
+async function loadSetupLinks() {
+  if (!isOwner || setupMode) return
+  const { setupLinks } = await api('GET', setupLinksPath)
+  const rows = setupLinks.map((link) =>
+    element(
+      'tr',
+      {},
+      element('td', {}, new Date(link.createdAt).toLocaleString()),
+      element('td', {}, new Date(link.expiresAt).toLocaleString()),
+      element('td', {}, setupLinkStatuses[link.status] ?? link.status),
+      element('td', {}, link.openedAt ? new Date(link.openedAt).toLocaleString() : 'Not yet'),
+      element(
+        'td',
+        {},
+        link.status === 'active'
+          ? element(
+              'button',
+              {
+                type: 'button',
+                class: 'secondary',
+                'data-revoke-link': link.id,
+                'aria-label': 'Revoke this setup link',
+              },
+              'Revoke',
+            )
+          : '',
+      ),
+    ),
+  )
+  document.getElementById('setup-links-body').replaceChildren(...rows)
+}
+
+document.getElementById('setup-link-create').addEventListener('click', async () => {
+  setText('setup-links-error', '')
+  try {
+    const { setupLink } = await api('POST', setupLinksPath)
+    document.getElementById('setup-link-url').value = setupLink.url
+    show('setup-link-created')
+    setText(
+      'setup-links-status',
+      'Setup link created. Copy it now and send it to your IT admin: it is not shown again.',
+    )
+    await loadSetupLinks()
+  } catch (error) {
+    setText('setup-links-error', error.message)
+  }
+})
+
+document.getElementById('setup-links-body').addEventListener('click', async (event) => {
+  const linkId = event.target.closest('[data-revoke-link]')?.dataset.revokeLink
+  if (!linkId) return
+  setText('setup-links-error', '')
+  try {
+    await api('DELETE', `${setupLinksPath}/${linkId}`)
+    show('setup-link-created', false)
+    setText('setup-links-status', 'The setup link was revoked: it no longer opens anything.')
+    await loadSetupLinks()
+  } catch (error) {
+    setText('setup-links-error', error.message)
+  }
+})
+
 load()
-  .then(() => loadDomains())
+  .then(() => Promise.all([loadDomains(), loadSetupLinks()]))
   .catch((error) => setText('sso-page-error', error.message))

@@ -1,5 +1,4 @@
 import {
-  ApiError,
   api,
   confirmAction,
   currentSession,
@@ -62,10 +61,10 @@ const ssoSummaries = {
 
 async function loadSsoConnection() {
   try {
-    const { connection } = await api('GET', `/v1/workspaces/${workspaceId}/sso`)
-    return connection
-  } catch (error) {
-    if (error instanceof ApiError && error.code === 'sso_not_configured') return { status: 'not_configured' }
+    // ?optional=true: no SSO yet is an answer (connection null), not an error in the console.
+    const { connection } = await api('GET', `/v1/workspaces/${workspaceId}/sso?optional=true`)
+    return connection ?? { status: 'not_configured' }
+  } catch {
     return undefined
   }
 }

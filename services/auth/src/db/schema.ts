@@ -245,18 +245,63 @@ export const workspaceDomains = authSchema.table(
   ],
 )
 
-/** Who changed what in a workspace's SSO setup, and when. Certificates appear as fingerprints only. */
+/**
+ * The workspace's audit trail: who changed its configuration (SSO connection, certificates,
+ * enforcement, domains, invitations, members and roles), when, from which address, and what changed.
+ * Written in the transaction of the change (src/audit/record.ts). Certificates appear as
+ * fingerprints only. `actorUserId` is the person whose authority the change was made under (for a
+ * setup link, the owner who created it, with `setupLinkId` naming the link); null for the system.
+ */
 export const auditLog = authSchema.table(
   'audit_log',
   {
     id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
     workspaceId: uuid('workspace_id').notNull(),
-    actorUserId: uuid('actor_user_id').notNull(),
+    actorUserId: uuid('actor_user_id'),
+    // How the actor was authenticated: `password`, `saml`, `setup_link`, or `system`.
+    actorMethod: text('actor_method', { enum: ['password', 'saml', 'setup_link', 'system'] })
+      .notNull()
+      .default('password'),
+    setupLinkId: uuid('setup_link_id'),
+    ip: text('ip'),
     action: text('action').notNull(),
     changes: jsonb('changes').$type<Record<string, unknown>>().notNull(),
+    // The event a consumer wrote this row for (changes made in another service): once per event.
+    eventId: uuid('event_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index('audit_log_workspace_idx').on(table.workspaceId, table.createdAt)],
+  (table) => [
+    index('audit_log_workspace_idx').on(table.workspaceId, table.createdAt),
+    uniqueIndex('audit_log_event_key').on(table.eventId),
+  ],
+)
+
+/**
+ * A link an owner gives the customer's IT admin: whoever holds it reaches that one workspace's SSO
+ * setup (its values, the IdP's, a test sign-in, the status) and nothing else, until it expires or
+ * is revoked. Only the SHA-256 of its token is kept; the token travels in the URL fragment.
+ */
+export const setupLinks = authSchema.table(
+  'setup_links',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    // When the link was first used (its owner is told then).
+    openedAt: timestamp('opened_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('setup_links_token_hash_key').on(table.tokenHash),
+    index('setup_links_workspace_idx').on(table.workspaceId),
+  ],
 )
 
 /**

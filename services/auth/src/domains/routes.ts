@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
-import { actorOf } from '../sessions/access.ts'
+import { auditActorFrom } from '../sessions/access.ts'
 import { type DomainService, domainClaimView } from './service.ts'
 
 const DomainClaim = Type.Object({
@@ -59,7 +59,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ domains: DomainService }>
       },
     },
     async (request, reply) => {
-      const claim = await domains.claim(request.params.workspaceId, actorOf(request).user.id, request.body.domain)
+      const claim = await domains.claim(request.params.workspaceId, auditActorFrom(request), request.body.domain)
       return reply.status(201).send({ domain: domainClaimView(claim) })
     },
   )
@@ -78,7 +78,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ domains: DomainService }>
       },
     },
     async (request) => {
-      const claim = await domains.verify(request.params.workspaceId, request.params.domain)
+      const claim = await domains.verify(request.params.workspaceId, auditActorFrom(request), request.params.domain)
       return { domain: domainClaimView(claim) }
     },
   )
@@ -95,7 +95,7 @@ export const domainRoutes: FastifyPluginAsyncTypebox<{ domains: DomainService }>
       },
     },
     async (request, reply) => {
-      await domains.remove(request.params.workspaceId, request.params.domain)
+      await domains.remove(request.params.workspaceId, auditActorFrom(request), request.params.domain)
       return reply.status(204).send(null)
     },
   )

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { domainToASCII } from 'node:url'
+import { type AuditActor, recordAudit } from '../audit/record.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { TxtLookup } from './dns.ts'
@@ -72,7 +73,7 @@ export function createDomainService(deps: { db: AuthDatabase; lookupTxt: TxtLook
     },
 
     /** A pending claim and the token to publish; claiming again returns the same claim. */
-    async claim(workspaceId: string, userId: string, rawDomain: string) {
+    async claim(workspaceId: string, actor: AuditActor & { userId: string }, rawDomain: string) {
       const domain = normalizeDomain(rawDomain)
       if (domain === null) throw authErrors.invalidDomain()
       if (await domainVerifiedElsewhere(db, workspaceId, domain)) throw authErrors.domainTaken()
@@ -80,11 +81,15 @@ export function createDomainService(deps: { db: AuthDatabase; lookupTxt: TxtLook
       if (existing) return existing
       if ((await countDomainClaims(db, workspaceId)) >= maximumClaimsPerWorkspace) throw authErrors.domainLimit()
       const token = randomBytes(24).toString('base64url')
-      return insertDomainClaim(db, { workspaceId, domain, token, createdBy: userId })
+      return db.transaction(async (tx) => {
+        const claim = await insertDomainClaim(tx, { workspaceId, domain, token, createdBy: actor.userId })
+        await recordAudit(tx, { workspaceId, actor, action: 'domain.claimed', changes: { domain } })
+        return claim
+      })
     },
 
     /** Looks the TXT record up; the first workspace to verify a domain keeps it. */
-    async verify(workspaceId: string, rawDomain: string) {
+    async verify(workspaceId: string, actor: AuditActor, rawDomain: string) {
       const claim = await claimOf(workspaceId, rawDomain)
       if (claim.verifiedAt) return claim
       if (await domainVerifiedElsewhere(db, workspaceId, claim.domain)) throw authErrors.domainTaken()
@@ -97,16 +102,28 @@ export function createDomainService(deps: { db: AuthDatabase; lookupTxt: TxtLook
         })
       }
       try {
-        return await markDomainVerified(db, claim.id, now())
+        return await db.transaction(async (tx) => {
+          const verified = await markDomainVerified(tx, claim.id, now())
+          await recordAudit(tx, { workspaceId, actor, action: 'domain.verified', changes: { domain: claim.domain } })
+          return verified
+        })
       } catch (error) {
         if (isUniqueViolation(error)) throw authErrors.domainTaken()
         throw error
       }
     },
 
-    async remove(workspaceId: string, rawDomain: string) {
+    async remove(workspaceId: string, actor: AuditActor, rawDomain: string) {
       const claim = await claimOf(workspaceId, rawDomain)
-      await deleteDomainClaim(db, workspaceId, claim.domain)
+      await db.transaction(async (tx) => {
+        if (!(await deleteDomainClaim(tx, workspaceId, claim.domain))) return
+        await recordAudit(tx, {
+          workspaceId,
+          actor,
+          action: 'domain.removed',
+          changes: { domain: claim.domain, wasVerified: claim.verifiedAt !== null },
+        })
+      })
     },
 
     /**

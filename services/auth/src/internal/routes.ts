@@ -47,6 +47,8 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
           userId: Uuid,
           // The accepted invitation being revoked: its event, if still on its way, grants nothing.
           invitationId: Type.Optional(Uuid),
+          // The admin's address as the invitation service saw it (the audit trail's "from where").
+          ip: Type.Optional(Type.String({ maxLength: 64 })),
         }),
         response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
       },
@@ -54,14 +56,10 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const signedIn = await sessions.findByCookie(request.body.sessionToken)
       if (!signedIn) throw errors.unauthenticated()
-      const { workspaceId, userId, invitationId } = request.body
+      const { workspaceId, userId, invitationId, ip } = request.body
       const granted = await workspaces.authorize(workspaceId, signedIn, adminRoles)
-      await memberships.remove(
-        workspaceId,
-        userId,
-        { userId: signedIn.user.id, session: granted.session },
-        invitationId,
-      )
+      const actor = { userId: signedIn.user.id, session: granted.session, ip: ip ?? request.ip }
+      await memberships.remove(workspaceId, userId, actor, invitationId)
       return reply.status(204).send(null)
     },
   )

@@ -11,7 +11,7 @@ const refusals = { 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef }
 
 const membershipActor = (request: FastifyRequest): MembershipActor => {
   const actor = actorOf(request)
-  return { userId: actor.user.id, session: actor.session }
+  return { userId: actor.user.id, session: actor.session, ip: request.ip }
 }
 
 /** Removing members, changing roles, leaving and transferring the ownership of a workspace. */

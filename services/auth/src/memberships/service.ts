@@ -1,10 +1,10 @@
 import { errors } from '@gatehouse/server'
+import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, Executor, SessionRow } from '../sessions/repo.ts'
 import { authenticationView } from '../sessions/service.ts'
-import { insertAudit } from '../sso/repo.ts'
 import { recordWithdrawnInvitation } from '../workspaces/repo.ts'
 import {
   deleteMembership,
@@ -14,11 +14,18 @@ import {
   updateRole,
 } from './repo.ts'
 
-/** Who acts on a workspace's memberships: their role there and the session that reaches it. */
+/** Who acts on a workspace's memberships: the session that reaches it, and the address they act from. */
 export interface MembershipActor {
   userId: string
   session: Pick<SessionRow, 'method' | 'workspaceId' | 'connectionId'>
+  ip: string
 }
+
+const auditActorOf = (actor: MembershipActor): AuditActor => ({
+  userId: actor.userId,
+  method: actor.session.method,
+  ip: actor.ip,
+})
 
 type Locked = NonNullable<Awaited<ReturnType<typeof lockWorkspaceMembers>>>
 
@@ -87,9 +94,9 @@ export function createMembershipService(deps: { db: AuthDatabase; events: AuthEv
       by: actor.userId,
       actingSession: actingSession(actor),
     })
-    await insertAudit(tx, {
+    await recordAudit(tx, {
       workspaceId: locked.workspace.id,
-      actorUserId: actor.userId,
+      actor: auditActorOf(actor),
       action: userId === actor.userId ? 'membership.left' : 'membership.removed',
       changes: { userId, email: member.email, role: member.role },
     })
@@ -116,9 +123,9 @@ export function createMembershipService(deps: { db: AuthDatabase; events: AuthEv
       })),
     )
     for (const change of effective) {
-      await insertAudit(tx, {
+      await recordAudit(tx, {
         workspaceId: locked.workspace.id,
-        actorUserId: actor.userId,
+        actor: auditActorOf(actor),
         action: 'membership.role_changed',
         changes: change,
       })

@@ -1,6 +1,8 @@
 import { errors, internalTokenCheck, type RouteAccess, routeAccess, Uuid } from '@gatehouse/server'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { AuditActor } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
+import type { SetupLinkService } from '../setup-links/service.ts'
 import type { WorkspaceRow } from '../workspaces/repo.ts'
 import { rolesFrom, type WorkspaceService } from '../workspaces/service.ts'
 import { accountAuthentication, accountReauthentication } from './reach.ts'
@@ -36,6 +38,12 @@ export function workspaceOf(request: FastifyRequest): { row: WorkspaceRow; role:
   return granted
 }
 
+/** Who acts on a request, for the audit trail: the person, how they signed in, and their address. */
+export function auditActorFrom(request: FastifyRequest): AuditActor & { userId: string } {
+  const { user, session } = actorOf(request)
+  return { userId: user.id, method: session.method, ip: request.ip }
+}
+
 const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
 
 /**
@@ -44,13 +52,25 @@ const uuidPattern = new RegExp((Uuid as { pattern?: string }).pattern ?? '')
  */
 export async function registerAccess(
   app: FastifyInstance,
-  deps: { sessions: SessionService; workspaces: WorkspaceService; internalToken: string },
+  deps: {
+    sessions: SessionService
+    workspaces: WorkspaceService
+    setupLinks: Pick<SetupLinkService, 'authenticate'>
+    internalToken: string
+  },
 ) {
   const checkInternalToken = internalTokenCheck(deps.internalToken)
   app.decorateRequest('actor', null)
+  app.decorateRequest('setupLink', null)
   await app.register(routeAccess, {
     async enforce(request: FastifyRequest, access: RouteAccess) {
       if (access === 'public') return
+      // A setup link's token reaches these routes only; no session is looked at (or lent) here.
+      if (access === 'setup_link') {
+        const header = request.headers['x-setup-token']
+        request.setupLink = await deps.setupLinks.authenticate(typeof header === 'string' ? header : undefined)
+        return
+      }
       if (access === 'internal') return checkInternalToken(request)
       const signedIn = await deps.sessions.find(request)
       if (!signedIn) throw errors.unauthenticated()

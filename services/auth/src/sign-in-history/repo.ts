@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm'
 import { signInHistory } from '../db/schema.ts'
+import type { PagePosition } from '../paging.ts'
 import type { Executor } from '../sessions/repo.ts'
 
 export type SignInRow = typeof signInHistory.$inferSelect
@@ -10,15 +11,10 @@ export async function insertSignIn(db: Executor, row: NewSignIn): Promise<void> 
   await db.insert(signInHistory).values(row).onConflictDoNothing({ target: signInHistory.eventId })
 }
 
-export interface SignInPosition {
-  occurredAt: Date
-  eventId: string
-}
-
 /** Newest first, strictly after `before` in that order (keyset paging), within `since`. */
 export async function listSignIns(
   db: Executor,
-  query: { workspaceId: string; since: Date; before?: SignInPosition; reference?: string; limit: number },
+  query: { workspaceId: string; since: Date; before?: PagePosition; reference?: string; limit: number },
 ): Promise<SignInRow[]> {
   const { before, reference } = query
   return db
@@ -29,7 +25,7 @@ export async function listSignIns(
         eq(signInHistory.workspaceId, query.workspaceId),
         sql`${signInHistory.occurredAt} > ${query.since.toISOString()}::timestamptz`,
         before &&
-          sql`(${signInHistory.occurredAt}, ${signInHistory.eventId}) < (${before.occurredAt.toISOString()}::timestamptz, ${before.eventId}::uuid)`,
+          sql`(${signInHistory.occurredAt}, ${signInHistory.eventId}) < (${before.at.toISOString()}::timestamptz, ${before.id}::uuid)`,
         // A whole reference (saml_invalid/issuer_mismatch) or just its code (saml_invalid).
         reference === undefined
           ? undefined

@@ -1,7 +1,7 @@
-import { errors } from '@gatehouse/server'
+import { decodeCursor, encodeCursor } from '../paging.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import { signInHistoryRetentionMs } from './projection.ts'
-import { countRecentOutcomes, latestSignIn, listSignIns, type SignInPosition, type SignInRow } from './repo.ts'
+import { countRecentOutcomes, latestSignIn, listSignIns, type SignInRow } from './repo.ts'
 
 /**
  * When the SSO page says **Failing**: in the last hour, at least `minRefused` sign-ins were refused
@@ -35,24 +35,6 @@ export function signInView(row: SignInRow) {
 }
 export type SignInView = ReturnType<typeof signInView>
 
-// The cursor is the last row's position, opaque to clients: base64url of "<ISO time> <event id>".
-function encodeCursor(position: SignInPosition): string {
-  return Buffer.from(`${position.occurredAt.toISOString()} ${position.eventId}`).toString('base64url')
-}
-
-function decodeCursor(cursor: string): SignInPosition {
-  const text = Buffer.from(cursor, 'base64url').toString()
-  const match =
-    /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(
-      text,
-    )
-  const occurredAt = match ? new Date(match[1] as string) : null
-  if (!match || !occurredAt || Number.isNaN(occurredAt.getTime())) {
-    throw errors.badRequest('The cursor is not one this API returned.')
-  }
-  return { occurredAt, eventId: match[2] as string }
-}
-
 /** A workspace's SSO sign-ins for its admins (callers have checked the role), and its health. */
 export function createSignInHistoryService(deps: { db: AuthDatabase; now?: () => Date }) {
   const now = deps.now ?? (() => new Date())
@@ -72,10 +54,7 @@ export function createSignInHistoryService(deps: { db: AuthDatabase; now?: () =>
       const last = page.at(-1)
       return {
         signIns: page.map(signInView),
-        nextCursor:
-          rows.length > query.limit && last
-            ? encodeCursor({ occurredAt: last.occurredAt, eventId: last.eventId })
-            : null,
+        nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.occurredAt, id: last.eventId }) : null,
       }
     },
 

@@ -55,7 +55,7 @@ const MetadataSource = Type.Object(
   },
 )
 
-const IdpKindSchema = Type.Unsafe<IdpKind>({
+export const IdpKindSchema = Type.Unsafe<IdpKind>({
   type: 'string',
   enum: [...idpKinds],
   description:
@@ -101,12 +101,25 @@ const Connection = Type.Object({
 })
 const connectionActor = (request: FastifyRequest): ConnectionActor => {
   const { user, session } = actorOf(request)
-  return { userId: user.id, role: workspaceOf(request).role, session }
+  return { userId: user.id, role: workspaceOf(request).role, session, ip: request.ip }
 }
 
-const ConnectionBody = Type.Object({ connection: Connection })
+export const ConnectionBody = Type.Object({ connection: Connection })
 
-const IdpBody = Type.Union([
+/** `?optional=true`: a page asking whether SSO is set up gets `{connection: null}` instead of a 404. */
+export const OptionalConnection = {
+  querystring: Type.Object({
+    optional: Type.Optional(
+      Type.Literal('true', {
+        description:
+          'Answer 200 `{connection: null}` instead of 404 `sso_not_configured` when SSO was never turned on.',
+      }),
+    ),
+  }),
+  response: Type.Object({ connection: Type.Union([Connection, Type.Null()]) }),
+}
+
+export const IdpBody = Type.Union([
   Type.Object(
     {
       ssoUrl: Type.String({ maxLength: 2048, description: "Entra's Login URL" }),
@@ -193,9 +206,19 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     '/v1/workspaces/:workspaceId/sso',
-    { config, schema: { tags: ['sso'], params: WorkspaceParams, response: { 200: ConnectionBody, ...errorsOf } } },
+    {
+      config,
+      schema: {
+        tags: ['sso'],
+        params: WorkspaceParams,
+        querystring: OptionalConnection.querystring,
+        response: { 200: OptionalConnection.response, ...errorsOf },
+      },
+    },
     async (request) => {
-      return { connection: await connections.get(request.params.workspaceId) }
+      const { workspaceId } = request.params
+      if (request.query.optional) return { connection: await connections.find(workspaceId) }
+      return { connection: await connections.get(workspaceId) }
     },
   )
 
@@ -294,7 +317,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const connection = await connections.rotateSigningKey(request.params.workspaceId, actorOf(request).user.id)
+      const connection = await connections.rotateSigningKey(request.params.workspaceId, connectionActor(request))
       return reply.status(201).send({ connection })
     },
   )
@@ -315,7 +338,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const { workspaceId, keyId } = request.params
-      return { connection: await connections.retireSigningKey(workspaceId, actorOf(request).user.id, keyId) }
+      return { connection: await connections.retireSigningKey(workspaceId, connectionActor(request), keyId) }
     },
   )
 
@@ -339,7 +362,7 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       const { user, session } = actorOf(request)
       await connections.recoverAsOwner(
         request.params.workspaceId,
-        { userId: user.id, passwordHash: user.passwordHash, sessionId: session.id },
+        { userId: user.id, passwordHash: user.passwordHash, sessionId: session.id, ip: request.ip },
         request.body.password,
       )
       return reply.status(204).send(null)

@@ -15,6 +15,7 @@ import {
 } from '@gatehouse/saml'
 import { AppError, BoundedCache, errors } from '@gatehouse/server'
 import { verifyPassword } from '../accounts/passwords.ts'
+import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
@@ -36,7 +37,6 @@ import {
   findConnection,
   findConnectionByWorkspace,
   findOwnerAudience,
-  insertAudit,
   insertConnection,
   lockConnection,
   updateConnection,
@@ -121,11 +121,24 @@ export function idpOf(row: ConnectionRow): IdpConfig | null {
 /** How long after re-entering their password an admin may change who the IdP is. */
 export const freshPasswordMs = 5 * 60 * 1000
 
-/** Who is changing a workspace's SSO: their role there and the sign-in they act through. */
+/**
+ * Who is changing a workspace's SSO: their role there, the sign-in they act through, and the
+ * address they act from. `setupLinkId`: the holder of that setup link, acting with the consent of
+ * the owner who created it (`userId`, `role: 'owner'`).
+ */
 export interface ConnectionActor {
   userId: string
   role: Role
   session: Pick<SessionRow, 'method' | 'workspaceId' | 'connectionId' | 'reauthenticatedAt' | 'createdAt'>
+  ip: string
+  setupLinkId?: string
+}
+
+/** The audit trail's view of a connection actor. */
+export function auditActorOf(actor: ConnectionActor): AuditActor {
+  return actor.setupLinkId
+    ? { userId: actor.userId, method: 'setup_link', ip: actor.ip, setupLinkId: actor.setupLinkId }
+    : { userId: actor.userId, method: actor.session.method, ip: actor.ip }
 }
 
 /** How recent the SSO sign-in of whoever turns requireSso on must be: proof the IdP works for them now. */
@@ -175,7 +188,9 @@ export function createConnectionService(deps: {
       await deps.events.logout(tx, await revokeConnectionSessions(tx, row.id, now()), 'connection_changed')
     }
     const audience = await findOwnerAudience(tx, row.workspaceId)
-    const acting = authenticationView(actor.session)
+    const acting: { method: 'password' | 'saml' | 'setup_link'; workspaceId?: string } = actor.setupLinkId
+      ? { method: 'setup_link' }
+      : authenticationView(actor.session)
     await deps.events.connectionChanged(tx, {
       workspaceId: row.workspaceId,
       workspaceName: audience.workspaceName.slice(0, 200),
@@ -226,9 +241,9 @@ export function createConnectionService(deps: {
       return deps.db.transaction(async (tx) => {
         const row = await insertConnection(tx, { id, workspaceId, spSigningKeys: [signingKey] })
         if (!row) throw authErrors.ssoExists()
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId: actor.userId,
+          actor: auditActorOf(actor),
           action: 'sso.created',
           changes: { connectionId: row.id, spSigningKey: signingKey.id },
         })
@@ -238,6 +253,12 @@ export function createConnectionService(deps: {
 
     async get(workspaceId: string) {
       return view(await existing(workspaceId))
+    },
+
+    /** The connection, or null when SSO was never turned on. */
+    async find(workspaceId: string) {
+      const row = await findConnectionByWorkspace(deps.db, workspaceId)
+      return row ? view(row) : null
     },
 
     /** Sets who the IdP is (URL, identifier, certificates): the sessions it opened before end. */
@@ -268,9 +289,9 @@ export function createConnectionService(deps: {
           ...signing,
           ...(input.idpKind !== undefined ? { idpKind: input.idpKind } : {}),
         })
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId: actor.userId,
+          actor: auditActorOf(actor),
           action: 'sso.idp_configured',
           changes: {
             source: metadataUrl !== null ? 'metadataUrl' : 'metadataXml' in input ? 'metadata' : 'values',
@@ -310,9 +331,9 @@ export function createConnectionService(deps: {
       const signingKeys = applied.signAuthnRequests ? await firstSigningKey(row) : {}
       const result = await deps.db.transaction(async (tx) => {
         const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId: actor.userId,
+          actor: auditActorOf(actor),
           action: 'sso.updated',
           changes: { ...applied },
         })
@@ -334,7 +355,7 @@ export function createConnectionService(deps: {
      * published in the SP metadata (the overlap) until retired, so an IdP that has not yet
      * refreshed the metadata keeps a certificate it knows.
      */
-    async rotateSigningKey(workspaceId: string, actorUserId: string) {
+    async rotateSigningKey(workspaceId: string, actor: ConnectionActor) {
       const { id } = await existing(workspaceId)
       const signingKey = await deps.keys.create(id)
       return deps.db.transaction(async (tx) => {
@@ -342,9 +363,9 @@ export function createConnectionService(deps: {
         if (!row) throw authErrors.ssoNotConfigured()
         if (row.spSigningKeys.length >= MAX_SP_SIGNING_KEYS) throw authErrors.signingKeyLimit()
         const updated = await updateConnection(tx, id, { spSigningKeys: [signingKey, ...row.spSigningKeys] })
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId,
+          actor: auditActorOf(actor),
           action: 'sso.signing_key_rotated',
           changes: { spSigningKey: signingKey.id, stillPublished: row.spSigningKeys.map((key) => key.id) },
         })
@@ -353,7 +374,7 @@ export function createConnectionService(deps: {
     },
 
     /** Rotation, second half: an earlier key leaves the SP metadata. The key that signs cannot. */
-    async retireSigningKey(workspaceId: string, actorUserId: string, keyId: string) {
+    async retireSigningKey(workspaceId: string, actor: ConnectionActor, keyId: string) {
       const { id } = await existing(workspaceId)
       return deps.db.transaction(async (tx) => {
         const row = await lockConnection(tx, id)
@@ -363,9 +384,9 @@ export function createConnectionService(deps: {
         const updated = await updateConnection(tx, id, {
           spSigningKeys: row.spSigningKeys.filter((_, position) => position !== index),
         })
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId,
+          actor: auditActorOf(actor),
           action: 'sso.signing_key_retired',
           changes: { spSigningKey: keyId.toLowerCase() },
         })
@@ -394,9 +415,9 @@ export function createConnectionService(deps: {
         }
         if (current.length >= MAX_METADATA_CERTIFICATES) throw authErrors.certificateLimit()
         const updated = await updateConnection(tx, id, { idpCertificates: [...current, parsed.certificate] })
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId: actor.userId,
+          actor: auditActorOf(actor),
           action: 'sso.certificate_added',
           changes: { fingerprint: fingerprintSha256, notAfter },
         })
@@ -428,9 +449,9 @@ export function createConnectionService(deps: {
         const updated = await updateConnection(tx, id, {
           idpCertificates: current.filter((known) => known.fingerprintSha256 !== wanted),
         })
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId: actor.userId,
+          actor: auditActorOf(actor),
           action: 'sso.certificate_removed',
           changes: { fingerprint: wanted },
         })
@@ -450,7 +471,7 @@ export function createConnectionService(deps: {
      */
     async recoverAsOwner(
       workspaceId: string,
-      actor: { userId: string; passwordHash: string | null; sessionId: string },
+      actor: { userId: string; passwordHash: string | null; sessionId: string; ip: string },
       password: string,
     ) {
       const access = await findWorkspaceAccess(deps.db, workspaceId, actor.userId)
@@ -461,9 +482,9 @@ export function createConnectionService(deps: {
       const row = await findConnectionByWorkspace(deps.db, workspaceId)
       await deps.db.transaction(async (tx) => {
         await markRecovery(tx, actor.sessionId, workspaceId)
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId: actor.userId,
+          actor: { userId: actor.userId, method: 'password', ip: actor.ip },
           action: 'sso.owner_recovery',
           changes: { sessionId: actor.sessionId },
         })
@@ -485,9 +506,9 @@ export function createConnectionService(deps: {
       await deps.db.transaction(async (tx) => {
         await announce(tx, row, actor, 'deleted', { endSessions: true })
         await deleteConnection(tx, row.id)
-        await insertAudit(tx, {
+        await recordAudit(tx, {
           workspaceId,
-          actorUserId: actor.userId,
+          actor: auditActorOf(actor),
           action: 'sso.deleted',
           changes: { connectionId: row.id },
         })

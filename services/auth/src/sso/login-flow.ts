@@ -26,6 +26,7 @@ import { newRelayState, type PendingLogin, pendingLoginSeconds } from './pending
 import { redisReplayStore } from './redis-replay-store.ts'
 import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, findSsoEligibility, openSsoSession } from './repo.ts'
+import type { TestSignInMark, TestSignIns } from './test-sign-in.ts'
 
 // How long an unsolicited sign-in waits for the person's confirmation.
 
@@ -87,6 +88,7 @@ export function createLoginFlow(deps: {
   connections: ConnectionCache
   refusals: RefusalLimit
   signIns: SignInMetrics
+  testSignIns: TestSignIns
   signInLimits: SsoSignInLimits
   log: FastifyBaseLogger
 }) {
@@ -140,10 +142,11 @@ export function createLoginFlow(deps: {
      * SP-initiated start: the AuthnRequest and what the browser keeps of it (pending-logins.ts),
      * under a fresh RelayState. Nothing is stored on the server.
      */
-    async start(connectionId: string, options: { returnTo?: string; loginHint?: string }) {
+    async start(connectionId: string, options: { returnTo?: string; loginHint?: string; test?: TestSignInMark }) {
       // Read afresh: a cached copy could send the browser to an IdP the admin has just replaced.
       const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
       const relayState = newRelayState()
+      const testId = options.test ? await deps.testSignIns.begin(options.test) : undefined
       // A hint that is not an address is dropped: it only pre-fills the IdP's sign-in page.
       const loginHint = options.loginHint === undefined ? null : normalizeEmail(options.loginHint)
       const { redirectUrl, requestId } = saml.createAuthnRequest({
@@ -159,6 +162,7 @@ export function createLoginFlow(deps: {
             ? `/workspaces/${row.workspaceId}`
             : safeReturnTo(options.returnTo, deps.publicUrl),
         expiresAt: Math.floor(Date.now() / 1000) + pendingLoginSeconds,
+        ...(testId ? { testId } : {}),
       }
       return { redirectUrl, relayState, pending }
     },
@@ -176,7 +180,7 @@ export function createLoginFlow(deps: {
       /** The sign-in this browser started that the RelayState names (pending-logins.ts), if any. */
       pending: PendingLogin | null
       client: ClientInfo
-    }): Promise<SignedInThroughSso | ConfirmationNeeded> {
+    }): Promise<SignedInThroughSso | ConfirmationNeeded | Awaited<ReturnType<TestSignIns['judge']>>> {
       if (deps.refusals.exceeded(input.client.ip)) {
         deps.signIns.sso('rate_limited')
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
@@ -186,6 +190,9 @@ export function createLoginFlow(deps: {
       // A pending login of this browser makes the response SP-initiated; without one it is
       // unsolicited and the connection's IdP-initiated policy decides.
       const ours = pending !== null && pending.connectionId === cached.row.id
+      if (ours && pending.testId) {
+        return deps.testSignIns.judge(cached.row.id, input.samlResponse, pending.requestId, pending.testId)
+      }
       const initiation = ours ? ('sp' as const) : ('idp' as const)
       const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null, initiation }
       let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {
@@ -276,7 +283,7 @@ export function createLoginFlow(deps: {
       // Counted when it was kept (complete), once per sign-in: a confirmation is used once.
       const { row } = await deps.connections.usable(connectionId, { fresh: true })
       const opened = await open(row, waiting, client)
-      if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: '/' }
+      if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: `/workspaces/${row.workspaceId}` }
       if (opened.outcome === 'not_allowed') throw authErrors.ssoNotAllowed()
       throw authErrors.samlInvalid('The SSO settings changed since. Sign in again.', { reason: 'connection_changed' })
     },

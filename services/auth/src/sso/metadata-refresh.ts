@@ -12,6 +12,7 @@
 //   owners are told once per problem, not at every refresh while it lasts.
 import { MAX_METADATA_CERTIFICATES, type ParsedIdpConfig } from '@gatehouse/saml'
 import { AppError } from '@gatehouse/server'
+import { recordAudit } from '../audit/record.ts'
 import type { MetadataProblem } from '../db/schema.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, Executor } from '../sessions/repo.ts'
@@ -22,7 +23,6 @@ import {
   type ConnectionRow,
   findConnection,
   findOwnerAudience,
-  insertAudit,
   lockConnection,
   recordMetadataCheck,
   updateConnection,
@@ -35,21 +35,18 @@ export type RefreshOutcome =
   | { outcome: 'not_configured' }
 
 /**
- * The audit trail's actor for changes no person made. The audit entries of a refresh name it and say
- * `via: "metadata_refresh"` in their changes; one function writes them, so a richer audit record
- * (who, from where) changes one place.
+ * The audit entries of a refresh: no person made the change (the system actor, no address), and their
+ * changes say `via: "metadata_refresh"`, the connection and the URL read.
  */
-export const metadataRefreshActor = '00000000-0000-0000-0000-000000000000'
-
 export function recordRefreshAudit(
   tx: Executor,
   row: Pick<ConnectionRow, 'id' | 'workspaceId' | 'idpMetadataUrl'>,
   action: string,
   changes: Record<string, unknown>,
 ) {
-  return insertAudit(tx, {
+  return recordAudit(tx, {
     workspaceId: row.workspaceId,
-    actorUserId: metadataRefreshActor,
+    actor: { userId: null, method: 'system', ip: null },
     action,
     changes: { via: 'metadata_refresh', connectionId: row.id, metadataUrl: row.idpMetadataUrl, ...changes },
   })

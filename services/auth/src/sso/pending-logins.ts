@@ -19,6 +19,8 @@ export interface PendingLogin {
   returnTo: string
   /** Unix seconds. */
   expiresAt: number
+  /** An admin's test sign-in (test-sign-in.ts): the ACS stores its result and opens no session. */
+  testId?: string
 }
 
 // An SP-initiated login must finish within this; Entra's own sign-in page times out sooner.
@@ -37,7 +39,13 @@ const maxEncodedLength = 2048
 export const newRelayState = () => randomBytes(16).toString('base64url')
 
 export function encodePendingLogin(pending: PendingLogin): string {
-  const fields = [pending.connectionId, pending.requestId, pending.returnTo, pending.expiresAt]
+  const fields = [
+    pending.connectionId,
+    pending.requestId,
+    pending.returnTo,
+    pending.expiresAt,
+    ...(pending.testId ? [pending.testId] : []),
+  ]
   return Buffer.from(JSON.stringify(fields)).toString('base64url')
 }
 
@@ -50,13 +58,14 @@ export function decodePendingLogin(encoded: string, now = Date.now()): PendingLo
   } catch {
     return null
   }
-  if (!Array.isArray(fields) || fields.length !== 4) return null
-  const [connectionId, requestId, returnTo, expiresAt] = fields
+  if (!Array.isArray(fields) || (fields.length !== 4 && fields.length !== 5)) return null
+  const [connectionId, requestId, returnTo, expiresAt, testId] = fields
   if (typeof connectionId !== 'string' || !uuidPattern.test(connectionId)) return null
   if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > maxRequestIdLength) return null
   if (typeof returnTo !== 'string' || !returnTo.startsWith('/') || returnTo.length > MAX_RETURN_TO_LENGTH) return null
   if (typeof expiresAt !== 'number' || expiresAt * 1000 <= now) return null
-  return { connectionId, requestId, returnTo, expiresAt }
+  if (testId !== undefined && (typeof testId !== 'string' || !relayStatePattern.test(testId))) return null
+  return { connectionId, requestId, returnTo, expiresAt, ...(testId ? { testId } : {}) }
 }
 
 /** Reads and writes the pending sign-ins' cookies (SameSite=None; Secure on https: the ACS POST is cross-site). */

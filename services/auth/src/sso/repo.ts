@@ -2,7 +2,6 @@ import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
 import { and, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import {
-  auditLog,
   certificateExpiryNotices,
   memberships,
   outbox,
@@ -124,13 +123,6 @@ export async function insertExpiryNotice(
 
 export async function deleteConnection(db: Executor, connectionId: string): Promise<void> {
   await db.delete(ssoConnections).where(eq(ssoConnections.id, connectionId))
-}
-
-export async function insertAudit(
-  db: Executor,
-  entry: { workspaceId: string; actorUserId: string; action: string; changes: Record<string, unknown> },
-): Promise<void> {
-  await db.insert(auditLog).values(entry)
 }
 
 /**

@@ -119,6 +119,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         client: clientOf(request),
       })
       if (outcome.kind === 'signedIn') return signIn(request, reply, outcome)
+      // A test sign-in: back to the page that reads its result; the session cookie is left as it was.
+      if (outcome.kind === 'tested') return reply.redirect(outcome.returnTo, 302)
       const confirmation = {
         email: outcome.email,
         workspaceName: outcome.workspaceName,

@@ -1,5 +1,6 @@
 import type { InvitationAccepted } from '@gatehouse/events'
 import { errors } from '@gatehouse/server'
+import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import { workspaceAuthentication, workspaceReauthentication } from '../sessions/reach.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
@@ -27,7 +28,8 @@ const roleRefusals: Record<Role, string> = {
 
 export function createWorkspaceService(deps: { db: AuthDatabase }) {
   return {
-    async create(name: string, userId: string): Promise<WorkspaceRow> {
+    async create(name: string, actor: AuditActor & { userId: string }): Promise<WorkspaceRow> {
+      const { userId } = actor
       return deps.db.transaction(async (tx) => {
         const workspace = await insertWorkspace(tx, name.trim(), userId)
         await insertMembership(tx, {
@@ -36,6 +38,12 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
           role: 'owner',
           ssoAllowed: true,
           source: 'creator',
+        })
+        await recordAudit(tx, {
+          workspaceId: workspace.id,
+          actor,
+          action: 'workspace.created',
+          changes: { name: workspace.name, owner: userId },
         })
         return workspace
       })
@@ -69,14 +77,28 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
     async grantMembershipFromInvitation(
       event: InvitationAccepted,
     ): Promise<'granted' | 'duplicate' | 'withdrawn' | 'no_account'> {
-      const applied = await applyAcceptedInvitation(deps.db, {
-        eventId: event.id,
-        type: event.type,
-        workspaceId: event.workspaceId,
-        userId: event.userId,
-        email: event.email.toLowerCase(),
-        role: event.role,
-        invitationId: event.invitationId,
+      const email = event.email.toLowerCase()
+      // The membership and its audit row commit together.
+      const applied = await deps.db.transaction(async (tx) => {
+        const result = await applyAcceptedInvitation(tx, {
+          eventId: event.id,
+          type: event.type,
+          workspaceId: event.workspaceId,
+          userId: event.userId,
+          email,
+          role: event.role,
+          invitationId: event.invitationId,
+        })
+        if (result.granted) {
+          await recordAudit(tx, {
+            workspaceId: event.workspaceId,
+            actor: { userId: event.userId, method: 'password', ip: event.ip ?? null },
+            action: 'membership.joined',
+            changes: { userId: event.userId, email, role: event.role, invitationId: event.invitationId },
+            at: new Date(event.acceptedAt),
+          })
+        }
+        return result
       })
       if (!applied.newEvent) return 'duplicate'
       if (applied.withdrawn) return 'withdrawn'

@@ -3,6 +3,7 @@ import type {
   SsoConnectionChanged,
   SsoMetadataProblem,
   SsoRecoveryUsed,
+  SsoSetupLinkUsed,
 } from '@gatehouse/events'
 import { escapeHtml } from '@gatehouse/server'
 import type { RenderedEmail } from './invitation-email.ts'
@@ -24,12 +25,15 @@ const changes: Record<SsoConnectionChanged['what'], string> = {
  */
 export function renderSsoChangeEmail(event: SsoConnectionChanged, settingsUrl: string): RenderedEmail {
   const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
-  const how =
-    event.actingSession?.method === 'saml' ? 'signed in through the workspace’s SSO' : 'signed in with a password'
+  const how = {
+    saml: 'A workspace admin (signed in through the workspace’s SSO)',
+    password: 'A workspace admin (signed in with a password)',
+    setup_link: 'The holder of a setup link an owner created',
+  }[event.actingSession?.method ?? 'password']
   const change =
     event.via === 'metadata_refresh'
       ? `Gatehouse, re-reading the identity provider's metadata URL, ${changes[event.what]} ${workspace}.`
-      : `A workspace admin (${how}) ${changes[event.what]} ${workspace}.`
+      : `${how} ${changes[event.what]} ${workspace}.`
   const fingerprints = event.fingerprints?.length
     ? `Certificate fingerprints (SHA-256): ${event.fingerprints.join(', ')}`
     : ''
@@ -108,6 +112,32 @@ export function renderCertificateExpiringEmail(event: SsoCertificateExpiring, se
 <html><body style="font-family: sans-serif; line-height: 1.5">
 <p>${escapeHtml(lead)}</p>
 <p>${escapeHtml(todo)} <a href="${escapeHtml(settingsUrl)}">Open the SSO settings</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}
+
+const setupLinkUses: Record<SsoSetupLinkUsed['what'], string> = {
+  opened: 'opened the SSO setup of',
+  sso_turned_on: 'turned SSO on for',
+  test_sign_in: 'ran a test sign-in through the SSO connection of',
+}
+
+/** The notice the owner who created a setup link gets for each thing done through it. */
+export function renderSetupLinkEmail(event: SsoSetupLinkUsed, settingsUrl: string): RenderedEmail {
+  const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
+  const change = `The holder of the setup link you created ${setupLinkUses[event.what]} ${workspace} (from ${event.ip}).`
+  const subject = `Your SSO setup link for ${workspace} was used`
+  const text = [
+    change,
+    '',
+    `If you did not expect this, revoke the link on the SSO settings page now:`,
+    settingsUrl,
+  ].join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>${escapeHtml(change)}</p>
+<p>If you did not expect this, <a href="${escapeHtml(settingsUrl)}">revoke the link on the SSO settings page now</a>.</p>
 </body></html>
 `
   return { subject, text, html }

@@ -3,6 +3,7 @@ import {
   type SsoConnectionChanged,
   type SsoMetadataProblem,
   type SsoRecoveryUsed,
+  type SsoSetupLinkUsed,
   type Subscription,
   subscribe,
 } from '@gatehouse/events'
@@ -13,15 +14,17 @@ import {
   renderCertificateExpiringEmail,
   renderMetadataProblemEmail,
   renderRecoveryEmail,
+  renderSetupLinkEmail,
   renderSsoChangeEmail,
 } from './sso-change-email.ts'
 
-type SsoNotice = SsoConnectionChanged | SsoRecoveryUsed | SsoMetadataProblem | SsoCertificateExpiring
+type SsoNotice = SsoConnectionChanged | SsoRecoveryUsed | SsoMetadataProblem | SsoCertificateExpiring | SsoSetupLinkUsed
 const noticeTypes = new Set<string>([
   'sso.connection.changed',
   'sso.recovery.used',
   'sso.metadata.problem',
   'sso.certificate.expiring',
+  'sso.setup_link.used',
 ])
 
 /** The subscriber group of the auth stream whose events this service mails about. */
@@ -30,7 +33,8 @@ export const ssoNoticesGroup = 'invitation-sso-notices'
 /**
  * Mails the owners of a workspace about each `sso.connection.changed` and `sso.metadata.problem` auth
  * announces (the other owners and the admins about each `sso.recovery.used`, the owners and admins
- * about each `sso.certificate.expiring`), through this
+ * about each `sso.certificate.expiring`, the owner who made a setup link about each
+ * `sso.setup_link.used`), through this
  * service's email outbox and sender (the one the invitation emails use). At least once and
  * idempotent: a redelivered event finds its messages already written (one per event and recipient).
  */
@@ -58,7 +62,9 @@ export async function startSsoChangeNotices(deps: {
           ? renderRecoveryEmail(event, settingsUrl)
           : event.type === 'sso.metadata.problem'
             ? renderMetadataProblemEmail(event, settingsUrl)
-            : renderCertificateExpiringEmail(event, settingsUrl)
+            : event.type === 'sso.certificate.expiring'
+              ? renderCertificateExpiringEmail(event, settingsUrl)
+              : renderSetupLinkEmail(event, settingsUrl)
     return event.notify.map((recipient) => ({
       eventId: event.id,
       queue: deps.mailQueue,

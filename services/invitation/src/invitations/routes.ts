@@ -50,10 +50,10 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     ...(invitation.acceptedAt ? { acceptedAt: invitation.acceptedAt.toISOString() } : {}),
     ...(invitation.revokedAt ? { revokedAt: invitation.revokedAt.toISOString() } : {}),
   })
-  const identify =
-    (request: FastifyRequest): Identify =>
-    (about) =>
-      deps.auth.require(request, about)
+  const identify = (request: FastifyRequest): Identify =>
+    Object.assign((about?: { workspaceId?: string; email?: string }) => deps.auth.require(request, about), {
+      ip: request.ip,
+    })
   const { invitations } = deps
   // The workspace is named by the body, the query or the invitation: the service asks auth about
   // that very workspace (what the session reaches there and the caller's role) before anything else.

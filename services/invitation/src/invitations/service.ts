@@ -25,7 +25,11 @@ import {
 export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired'
 
 /** Asks auth who the request's session is, optionally about a workspace and an email there. */
-export type Identify = (about?: { workspaceId?: string; email?: string }) => Promise<Introspection>
+export interface Identify {
+  (about?: { workspaceId?: string; email?: string }): Promise<Introspection>
+  /** The caller's address, for the audit trail auth keeps of invitation changes. */
+  ip: string
+}
 /** Asks auth to remove a membership for the requesting admin (auth applies its own rules). */
 export type RemoveMember = (membership: { workspaceId: string; userId: string; invitationId: string }) => Promise<void>
 
@@ -79,6 +83,11 @@ function actingSession(authentication: Authentication) {
     method: authentication.method,
     ...(authentication.workspaceId ? { workspaceId: authentication.workspaceId } : {}),
   }
+}
+
+/** Who acted, through which sign-in, from where: what an invitation event tells auth's audit trail. */
+function actedBy(identify: Identify, actor: Introspection, authentication: Authentication) {
+  return { actingSession: actingSession(authentication), by: actor.user.id, ip: identify.ip.slice(0, 64) }
 }
 
 export function createInvitationService(deps: InvitationServiceDeps) {
@@ -160,7 +169,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
           deps.outbox,
           createEvent(
             'invitation.created',
-            { ...summary(created), actingSession: actingSession(workspace.reachedBy) },
+            { ...summary(created), role: created.role, ...actedBy(identify, actor, workspace.reachedBy) },
             now,
           ),
         )
@@ -178,7 +187,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
 
     /** A new link (the old one stops working), a new lifetime, and the email again. */
     async resend(identify: Identify, invitationId: string) {
-      const { invitation, actor } = await invitationForAdmin(identify, invitationId)
+      const { invitation, actor, reachedBy } = await invitationForAdmin(identify, invitationId)
       const now = deps.now()
       if (statusOf(invitation, now) !== 'pending') throw invitationErrors.notPending()
       await deps.limitMail({ inviter: actor.user, workspaceId: invitation.workspaceId, recipient: invitation.email })
@@ -188,8 +197,14 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         if (!renewed) throw invitationErrors.notPending()
         await discardUnsentEmails(tx, invitation.id, now)
         await insertEmail(tx, { ...emailFor(renewed, token), createdAt: now })
+        await writeEvent(
+          tx,
+          deps.outbox,
+          createEvent('invitation.resent', { ...summary(renewed), ...actedBy(identify, actor, reachedBy) }, now),
+        )
       })
       deps.wakeEmails()
+      deps.wakeEvents()
     },
 
     /**
@@ -198,7 +213,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
      * changes nothing.
      */
     async revoke(identify: Identify, removeMember: RemoveMember, invitationId: string) {
-      const { invitation, reachedBy } = await invitationForAdmin(identify, invitationId)
+      const { invitation, reachedBy, actor } = await invitationForAdmin(identify, invitationId)
       if (invitation.status === 'revoked') return
       if (invitation.status === 'accepted' && invitation.acceptedBy) {
         const membership = { workspaceId: invitation.workspaceId, userId: invitation.acceptedBy }
@@ -219,7 +234,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         await writeEvent(
           tx,
           deps.outbox,
-          createEvent('invitation.revoked', { ...summary(revoked), actingSession: actingSession(reachedBy) }, now),
+          createEvent('invitation.revoked', { ...summary(revoked), ...actedBy(identify, actor, reachedBy) }, now),
         )
       })
       deps.wakeEvents()
@@ -248,7 +263,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       if (!actor.account) throw passwordReauthentication()
       const invitation = await findInvitationByTokenHash(db, hashInvitationToken(token))
       if (!invitation) throw invitationErrors.invalidToken()
-      return acceptFor(actor, actor.account, invitation)
+      return acceptFor(identify, actor, actor.account, invitation)
     },
 
     /**
@@ -275,11 +290,16 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       // Someone else's invitation is as unknown as a wrong token.
       if (!invitation || normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.invalidToken()
       if (actor.user.emailConfirmed !== true) throw invitationErrors.emailUnconfirmed()
-      return acceptFor(actor, actor.account, invitation)
+      return acceptFor(identify, actor, actor.account, invitation)
     },
   }
 
-  async function acceptFor(actor: Introspection, account: Authentication, invitation: InvitationRow) {
+  async function acceptFor(
+    identify: Identify,
+    actor: Introspection,
+    account: Authentication,
+    invitation: InvitationRow,
+  ) {
     if (actor.user.createdVia !== 'password') {
       throw invitationErrors.emailMismatch('Sign up with a password using the invited email address, then accept.')
     }
@@ -297,7 +317,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
         userId: actor.user.id,
         role: invitation.role,
         acceptedAt: now.toISOString(),
-        actingSession: actingSession(account),
+        ...actedBy(identify, actor, account),
       },
       now,
     )

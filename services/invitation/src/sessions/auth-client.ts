@@ -101,7 +101,8 @@ export function createAuthClient(options: AuthClientOptions) {
       if (!token || token.length > 1024) throw errors.unauthenticated()
       let response: { status: number; body: string }
       try {
-        response = await postRemoval({ sessionToken: token, ...membership }, request.id)
+        // The admin's address, for auth's audit trail of the removal.
+        response = await postRemoval({ sessionToken: token, ...membership, ip: request.ip.slice(0, 64) }, request.id)
       } catch (error) {
         throw invitationErrors.authUnavailable(undefined, { reason: error instanceof Error ? error.name : 'error' })
       }

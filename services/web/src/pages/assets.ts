@@ -21,6 +21,7 @@ export const assetNames = [
   'reset.js',
   'confirm.js',
   'change-password.js',
+  'audit.js',
   'sessions.js',
   'favicon.svg',
 ] as const

@@ -44,7 +44,7 @@ export const idpGuides: IdpGuide[] = [
       'Go to <strong>Enterprise applications</strong> → <strong>New application</strong> → <strong>Create your own application</strong>. Name it, choose <em>Integrate any other application you don’t find in the gallery (Non-gallery)</em>, and click <strong>Create</strong>.',
       'Open <strong>Single sign-on</strong> and choose <strong>SAML</strong>.',
       'In <strong>Basic SAML Configuration</strong> click <strong>Edit</strong>, paste the <em>Identifier (Entity ID)</em> and the <em>Reply URL</em>, and <strong>Save</strong>.',
-      'In <strong>Attributes &amp; Claims</strong> click <strong>Edit</strong>: set <em>Unique User Identifier (Name ID)</em> to <code>user.mail</code> with name identifier format <strong>Email address</strong>; add a claim <code>firstName</code> = <code>user.givenname</code> and a claim <code>lastname</code> = <code>user.surname</code> (leave their namespace empty).',
+      'Leave <strong>Attributes &amp; Claims</strong> as Entra sets them: Gatehouse reads its default <em>givenname</em>, <em>surname</em> and <em>emailaddress</em> claims as they are. Only if your people’s user principal name is not their email address, edit <em>Unique User Identifier (Name ID)</em> to <code>user.mail</code> (format <strong>Email address</strong>).',
       'In <strong>Users and groups</strong>, assign the people who should sign in.',
     ],
     idpSsoUrl: 'Login URL',

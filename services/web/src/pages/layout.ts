@@ -12,6 +12,11 @@ export interface PageInput {
   data?: Record<string, string>
 }
 
+/** Whether the request carries a session cookie at all (pages then skip asking who is signed in). */
+export function signedInHint(cookieHeader: string | undefined): { 'signed-in': 'true' | 'false' } {
+  return { 'signed-in': /(?:^|;\s*)session=[^;]/.test(cookieHeader ?? '') ? 'true' : 'false' }
+}
+
 export function renderPage(input: PageInput): string {
   const data = Object.entries(input.data ?? {})
     .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)
@@ -31,7 +36,7 @@ export function renderPage(input: PageInput): string {
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="topbar">
 <a class="brand" href="/">Gatehouse</a>
-<nav id="account" aria-label="Account"></nav>
+<nav id="account" aria-label="Account">${input.script ? '' : '<a href="/">Your workspaces</a> <a href="/login">Sign in</a>'}</nav>
 </header>
 <main id="main" tabindex="-1"${data}>
 ${input.body}

@@ -78,7 +78,7 @@ export function refusalPage(input: { code: string; message?: string; reason?: st
 <h2>What to do</h2>
 <ol id="refusal-steps">${text.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>
 ${reason}
-<p class="actions"><a class="button" href="/login">Back to sign in</a> <a href="/signup">Create an account</a></p>
+<p class="actions"><a class="button" href="/login">Back to sign in</a> <a href="/">Your workspaces</a> <a href="/signup">Create an account</a></p>
 </section>`,
   })
 }

@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { changePasswordView, confirmView, forgotPasswordView, resetView } from './account-views.ts'
-import { renderPage } from './layout.ts'
+import { type PageInput, renderPage, signedInHint } from './layout.ts'
 import {
+  auditView,
   homeView,
   inviteView,
   loginView,
@@ -19,69 +20,81 @@ function sendPage(reply: FastifyReply, html: string, status = 200) {
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html)
 }
 
+/** A page whose script may ask who is signed in: told whether the browser holds a session at all. */
+function page(request: FastifyRequest, input: PageInput) {
+  return renderPage({ ...input, data: { ...signedInHint(request.headers.cookie), ...input.data } })
+}
+
 /** The pages people click; each is a shell whose module script talks to /v1 through the gateway. */
 export const pageRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/login', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Sign in', script: 'login.js', body: loginView })),
+  app.get('/login', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Sign in', script: 'login.js', body: loginView })),
   )
-  app.get('/signup', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Create your account', script: 'signup.js', body: signupView })),
+  app.get('/signup', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Create your account', script: 'signup.js', body: signupView })),
   )
   // The token travels in the fragment (CONTRACT.md), so this page never sees it server-side.
-  app.get('/invite', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Join a workspace', script: 'invite.js', body: inviteView })),
+  app.get('/invite', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Join a workspace', script: 'invite.js', body: inviteView })),
   )
-  app.get('/forgot-password', async (_request, reply) =>
+  app.get('/forgot-password', async (request, reply) =>
     sendPage(
       reply,
-      renderPage({ title: 'Reset your password', script: 'forgot-password.js', body: forgotPasswordView }),
+      page(request, { title: 'Reset your password', script: 'forgot-password.js', body: forgotPasswordView }),
     ),
   )
   // Like /invite, the link's token travels in the fragment: these pages never see it server-side.
-  app.get('/reset', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Choose a new password', script: 'reset.js', body: resetView })),
+  app.get('/reset', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Choose a new password', script: 'reset.js', body: resetView })),
   )
-  app.get('/confirm', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Confirm your email address', script: 'confirm.js', body: confirmView })),
+  app.get('/confirm', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Confirm your email address', script: 'confirm.js', body: confirmView })),
   )
-  app.get('/account/password', async (_request, reply) =>
+  app.get('/account/password', async (request, reply) =>
     sendPage(
       reply,
-      renderPage({ title: 'Change your password', script: 'change-password.js', body: changePasswordView }),
+      page(request, { title: 'Change your password', script: 'change-password.js', body: changePasswordView }),
     ),
   )
-  app.get('/', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Your workspaces', script: 'home.js', body: homeView })),
-  )
-  app.get('/account/sessions', async (_request, reply) =>
-    sendPage(reply, renderPage({ title: 'Your sessions', script: 'sessions.js', body: sessionsView })),
-  )
-  app.get<{ Params: { workspaceId: string } }>('/workspaces/:workspaceId', async (request, reply) => {
-    const { workspaceId } = request.params
-    if (!uuidPattern.test(workspaceId)) return sendNotFound(reply)
-    return sendPage(
+  // A setup link's page: the workspace's SSO setup and nothing else; its token is in the fragment.
+  app.get('/setup', async (_request, reply) =>
+    sendPage(
       reply,
       renderPage({
-        title: 'Workspace',
-        script: 'workspace.js',
-        body: workspaceView(workspaceId),
-        data: { 'workspace-id': workspaceId },
-      }),
-    )
-  })
-  app.get<{ Params: { workspaceId: string } }>('/workspaces/:workspaceId/sso', async (request, reply) => {
-    const { workspaceId } = request.params
-    if (!uuidPattern.test(workspaceId)) return sendNotFound(reply)
-    return sendPage(
-      reply,
-      renderPage({
-        title: 'SSO settings',
+        title: 'Set up SSO',
         script: 'sso-settings.js',
-        body: ssoSettingsView(workspaceId),
-        data: { 'workspace-id': workspaceId },
+        body: ssoSettingsView(null),
+        data: { setup: 'true', 'signed-in': 'false' },
       }),
-    )
-  })
+    ),
+  )
+  app.get('/', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Your workspaces', script: 'home.js', body: homeView })),
+  )
+  app.get('/account/sessions', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'Your sessions', script: 'sessions.js', body: sessionsView })),
+  )
+  const workspacePage = (path: string, input: (workspaceId: string) => Pick<PageInput, 'title' | 'script' | 'body'>) =>
+    app.get<{ Params: { workspaceId: string } }>(path, async (request, reply) => {
+      const { workspaceId } = request.params
+      if (!uuidPattern.test(workspaceId)) return sendNotFound(reply)
+      return sendPage(reply, page(request, { ...input(workspaceId), data: { 'workspace-id': workspaceId } }))
+    })
+  workspacePage('/workspaces/:workspaceId', (id) => ({
+    title: 'Workspace',
+    script: 'workspace.js',
+    body: workspaceView(id),
+  }))
+  workspacePage('/workspaces/:workspaceId/sso', (id) => ({
+    title: 'SSO settings',
+    script: 'sso-settings.js',
+    body: ssoSettingsView(id),
+  }))
+  workspacePage('/workspaces/:workspaceId/audit', (id) => ({
+    title: 'Audit trail',
+    script: 'audit.js',
+    body: auditView(id),
+  }))
   // Any other GET a browser makes is a page that does not exist (more specific routes win).
   app.get('/*', async (_request, reply) => sendNotFound(reply))
 }

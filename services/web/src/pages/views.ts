@@ -54,6 +54,7 @@ export const inviteView = `<section class="card narrow" aria-labelledby="invite-
 <h1 id="invite-title">Join a workspace</h1>
 ${statusRegion('invite-status')}
 ${errorRegion('invite-error')}
+<p id="invite-next" hidden><a class="button" id="invite-next-link" href="/">Go to your workspaces</a></p>
 <div id="invite-details" hidden>
 <p class="lead" id="invite-summary"><span id="invite-inviter"></span> invited <strong id="invite-email"></strong> to join <strong id="invite-workspace"></strong> as <span id="invite-role"></span>.</p>
 <p id="invite-idp-scope"></p>
@@ -148,7 +149,7 @@ export function workspaceView(workspaceId: string): string {
 <p id="workspace-role"></p>
 ${statusRegion('workspace-status')}
 ${errorRegion('workspace-error')}
-<p id="workspace-admin-links" hidden><a class="button secondary" id="sso-settings-link" href="/workspaces/${id}/sso">SSO settings</a> <span class="muted" id="sso-summary"></span></p>
+<p id="workspace-admin-links" hidden><a class="button secondary" id="sso-settings-link" href="/workspaces/${id}/sso">SSO settings</a> <a class="button secondary" id="audit-trail-link" href="/workspaces/${id}/audit">Audit trail</a> <span class="muted" id="sso-summary"></span></p>
 <p class="warning" id="sso-attention" role="status" hidden></p>
 <p id="leave-row" hidden><button type="button" class="danger" id="leave-workspace" aria-describedby="leave-hint">Leave this workspace</button></p>
 <p class="hint" id="leave-hint" hidden>You lose access to it, and its identity provider can no longer sign you in to it. The last owner transfers the ownership first.</p>
@@ -206,12 +207,18 @@ function stepsPerIdp(steps: (guide: IdpGuide) => string[], where: (guide: IdpGui
     .join('\n')
 }
 
-export function ssoSettingsView(workspaceId: string): string {
-  const id = escapeHtml(workspaceId)
+/**
+ * The SSO settings page; with no workspace id, the setup link's page (`/setup`): the same setup
+ * steps, test and status, and none of what is marked `data-admin-only`.
+ */
+export function ssoSettingsView(workspaceId: string | null): string {
+  const id = escapeHtml(workspaceId ?? '')
   const text = (value: string) => escapeHtml(value)
+  const adminOnly = workspaceId === null ? ' hidden data-admin-only' : ' data-admin-only'
   return `<section class="card" aria-labelledby="sso-title">
-<p class="breadcrumb"><a href="/">Workspaces</a> › <a id="workspace-link" href="/workspaces/${id}">Workspace</a></p>
+<p class="breadcrumb"${adminOnly}><a href="/">Workspaces</a> › <a id="workspace-link" href="/workspaces/${id}">Workspace</a> › <a id="audit-link" href="/workspaces/${id}/audit">Audit trail</a></p>
 <h1 id="sso-title">Single sign-on (SAML)</h1>
+<p id="setup-intro" hidden>This setup link lets you set up single sign-on for <strong id="setup-workspace"></strong> until <span id="setup-expires"></span>: copy Gatehouse’s values into your identity provider, paste its values here, test the sign-in and see the status. It reaches nothing else, and the workspace owner is told what you do.</p>
 ${statusRegion('sso-page-status')}
 ${errorRegion('sso-page-error')}
 <div id="sso-off" hidden>
@@ -300,8 +307,26 @@ ${statusRegion('sso-save-status')}
 <dt>Sign-in link for your members</dt><dd><input id="sp-login-url" readonly aria-label="Sign-in link for your members"> <button type="button" class="secondary" data-copy="sp-login-url" id="copy-login-url">Copy</button></dd>
 </dl>
 <ul class="warnings" id="sso-warnings"></ul>
-<div class="toggles">
-<label class="checkbox" for="sso-enabled"><input type="checkbox" id="sso-enabled"> <span>SSO is on (members can sign in through ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))})</span></label>
+<div id="sso-test-block">
+<h3 id="sso-test-title">Test sign-in</h3>
+<p class="hint" id="sso-test-hint">Sign in through your identity provider as yourself: Gatehouse shows what it received, or exactly why it refused and what to change. Nobody is signed in and nothing changes.</p>
+<p><button type="button" class="secondary" id="sso-test">Test sign-in</button></p>
+${errorRegion('sso-test-error')}
+<div id="sso-test-result" hidden>
+<p><span class="badge" id="sso-test-outcome"></span> <span id="sso-test-when"></span></p>
+<p id="sso-test-summary"></p>
+<dl class="facts" id="sso-test-claims"></dl>
+<div class="table-scroll" tabindex="0">
+<table id="sso-test-attributes">
+<caption>Attributes the identity provider sent</caption>
+<thead><tr><th scope="col">Name</th><th scope="col">Values</th></tr></thead>
+<tbody id="sso-test-attributes-body"></tbody>
+</table>
+</div>
+</div>
+</div>
+<div class="toggles"${adminOnly}>
+<label class="checkbox" for="sso-enabled"><input type="checkbox" id="sso-enabled"> <span>Members can sign in through ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))}</span></label>
 <label class="checkbox" for="sso-idp-initiated"><input type="checkbox" id="sso-idp-initiated"> <span>Allow sign-in started from ${perIdp((guide) => text(guide.idpInitiatedFrom))}</span></label>
 <label class="checkbox" for="sso-email-from-attribute"><input type="checkbox" id="sso-email-from-attribute" aria-describedby="sso-email-from-attribute-hint"> Take the email from an attribute instead of the Name ID</label>
 <p class="hint" id="sso-email-from-attribute-hint">For identity providers whose Name ID is persistent or transient by default (Okta, ADFS): the address is read from the <code>mail</code>, <code>email</code>, <code>urn:oid:0.9.2342.19200300.100.1.3</code> or <code>…/claims/emailaddress</code> attribute, and must be a valid email address.</p>
@@ -309,16 +334,36 @@ ${statusRegion('sso-save-status')}
 <p class="warning" id="sso-allow-sha1-warning"><strong>Warning:</strong> SHA-1 is broken: forged signatures are within reach of a determined attacker, who could then sign in as any member. Turn this on only if your identity provider cannot sign with SHA-256, and off again as soon as it can. Only the workspace owner can turn it on.</p>
 </div>
 ${errorRegion('sso-toggle-error')}
-<p><button type="button" class="danger" id="sso-remove">Remove SSO</button></p>
+<p${adminOnly}><button type="button" class="danger" id="sso-remove">Remove SSO</button></p>
 </section>
-<section class="card" aria-labelledby="certificates-title">
+<section class="card" id="setup-links-section" aria-labelledby="setup-links-title" hidden data-admin-only data-owner-only>
+<h2 id="setup-links-title">Setup link for your IT admin</h2>
+<p class="hint">If someone else manages your identity provider, give them a setup link. For 7 days it opens this page’s setup only — copying the values, pasting the identity provider’s, testing and the status — without a Gatehouse account. What they save counts as your change: it is recorded in the audit trail as done through the link and emailed to you. Revoke it at any time.</p>
+<p><button type="button" class="secondary" id="setup-link-create">Create setup link</button></p>
+<div id="setup-link-created" hidden>
+<label for="setup-link-url">New setup link (shown once: copy it now)</label>
+<div class="copy-row"><input id="setup-link-url" readonly><button type="button" class="secondary" data-copy="setup-link-url" id="copy-setup-link">Copy</button></div>
+</div>
+<div class="table-scroll" tabindex="0">
+<table id="setup-links-table">
+<caption>Setup links of this workspace.</caption>
+<thead><tr><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Status</th><th scope="col">First opened</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="setup-links-body"></tbody>
+</table>
+</div>
+${statusRegion('setup-links-status')}
+${errorRegion('setup-links-error')}
+</section>
+<section class="card" aria-labelledby="certificates-title"${adminOnly}>
 <h2 id="certificates-title">${perIdp((guide) => text(guide.possessive))} signing certificates</h2>
 <p class="hint">When ${perIdp((guide) => text(guide.kind === 'other' ? 'your identity provider' : guide.name))} renews its certificate, add the new one here first: sign-ins signed with either are accepted. Remove the old one once the latest sign-in was signed by the new one.</p>
+<div class="table-scroll" tabindex="0">
 <table id="idp-certificates-table">
 <caption>Certificates sign-ins are verified with.</caption>
 <thead><tr><th scope="col">Fingerprint (SHA-256)</th><th scope="col">Valid from</th><th scope="col">Expires</th><th scope="col">Latest sign-in</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody id="idp-certificates-body"></tbody>
 </table>
+</div>
 <form id="certificate-add-form">
 <label for="certificate-add">New certificate (Base64 or PEM)</label>
 <textarea id="certificate-add" name="certificate" rows="4" required spellcheck="false" aria-describedby="certificate-add-error"></textarea>
@@ -328,7 +373,7 @@ ${errorRegion('sso-toggle-error')}
 ${statusRegion('certificates-status')}
 ${errorRegion('certificates-error')}
 </section>
-<section class="card" aria-labelledby="sign-ins-title">
+<section class="card" aria-labelledby="sign-ins-title"${adminOnly}>
 <h2 id="sign-ins-title">Sign-in history</h2>
 <p id="sign-ins-health"><span class="badge" id="sign-ins-health-status">—</span> <span id="sign-ins-health-detail"></span></p>
 <p class="warning" id="sign-ins-fix" hidden></p>
@@ -338,7 +383,7 @@ ${errorRegion('certificates-error')}
 <p class="hint" id="sign-ins-reference-hint">The reference a refused member was shown, or just its first part.</p>
 <button type="submit" class="secondary" id="sign-ins-search-submit">Search</button>
 </form>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0">
 <table id="sign-ins-table">
 <caption>SSO sign-ins of the last 30 days, newest first.</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Email</th><th scope="col">Outcome</th><th scope="col">Reference and reason</th><th scope="col">Started from</th><th scope="col">Signed by</th></tr></thead>
@@ -348,28 +393,32 @@ ${errorRegion('certificates-error')}
 <p id="sign-ins-more-row" hidden><button type="button" class="secondary" id="sign-ins-more">Show older sign-ins</button></p>
 ${errorRegion('sign-ins-error')}
 </section>
-<section class="card" aria-labelledby="signing-title">
+<section class="card" aria-labelledby="signing-title"${adminOnly}>
 <h2 id="signing-title">Signed sign-in requests</h2>
 <p class="hint">Some identity providers accept only signed sign-in requests (AuthnRequests). Gatehouse signs them with this connection’s own key (RSA-SHA256); its certificate is in the service provider metadata above.</p>
 <p class="status" id="sso-idp-wants-signed" hidden>Your identity provider’s metadata asks for signed requests (<code>WantAuthnRequestsSigned</code>), so signing was turned on.</p>
 <label class="checkbox" for="sso-sign-requests"><input type="checkbox" id="sso-sign-requests"> Sign sign-in requests</label>
+<div class="table-scroll" tabindex="0">
 <table id="signing-keys-table">
 <caption>Signing certificates published in the service provider metadata, newest first. After a rotation the new key signs at once, and the old certificate stays published until you retire it: retire it once your identity provider has the new one.</caption>
 <thead><tr><th scope="col">Fingerprint (SHA-256)</th><th scope="col">Expires</th><th scope="col">Use</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody id="signing-keys-body"></tbody>
 </table>
+</div>
 <p><button type="button" class="secondary" id="signing-key-rotate">Rotate signing key</button></p>
 ${errorRegion('signing-error')}
 ${statusRegion('signing-status')}
 </section>
-<section class="card" aria-labelledby="domains-title">
+<section class="card" aria-labelledby="domains-title"${adminOnly}>
 <h2 id="domains-title">Domains</h2>
 <p class="hint">When someone chooses <strong>Sign in with SSO</strong> with an email at one of your verified domains, they go straight to your identity provider. Prove the domain is yours by publishing a DNS TXT record; a domain belongs to the first workspace that verifies it. Only the workspace owner can manage domains.</p>
+<div class="table-scroll" tabindex="0">
 <table id="domains-table">
 <caption>Claimed domains. Publish each pending domain’s TXT record at your DNS provider, then verify it.</caption>
 <thead><tr><th scope="col">Domain</th><th scope="col">Status</th><th scope="col">TXT record to publish</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody id="domains-body"></tbody>
 </table>
+</div>
 <form id="domain-form" class="inline" hidden>
 <label for="domain-name">Domain to claim</label>
 <input id="domain-name" name="domain" required maxlength="253" placeholder="example.com" autocomplete="off" spellcheck="false">
@@ -380,6 +429,25 @@ ${errorRegion('domains-error')}
 ${statusRegion('domains-status')}
 </section>
 </div>`
+}
+
+export function auditView(workspaceId: string): string {
+  const id = escapeHtml(workspaceId)
+  return `<section class="card" aria-labelledby="audit-title">
+<p class="breadcrumb"><a href="/">Workspaces</a> › <a id="workspace-link" href="/workspaces/${id}">Workspace</a> › <a href="/workspaces/${id}/sso">SSO settings</a></p>
+<h1 id="audit-title">Audit trail</h1>
+<p class="hint">Every change to this workspace’s configuration — single sign-on, certificates (by fingerprint), requiring SSO, domains, invitations, members and roles, setup links — with who made it, how they signed in, from which address, and what changed.</p>
+${statusRegion('audit-status')}
+${errorRegion('audit-error')}
+<div class="table-scroll" tabindex="0">
+<table id="audit-table">
+<caption>Changes, newest first.</caption>
+<thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Change</th><th scope="col">From</th></tr></thead>
+<tbody id="audit-body"></tbody>
+</table>
+</div>
+<p id="audit-more-row" hidden><button type="button" class="secondary" id="audit-more">Show older changes</button></p>
+</section>`
 }
 
 export const notFoundView = `<section class="card narrow" aria-labelledby="not-found-title">

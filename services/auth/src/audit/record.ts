@@ -1,0 +1,45 @@
+import { auditLog } from '../db/schema.ts'
+import type { Executor } from '../sessions/repo.ts'
+
+/**
+ * Who made a change: the person (null for the system), how they were authenticated, and from which
+ * address. A setup link's holder acts under the authority of the owner who created the link
+ * (`userId`), with `setupLinkId` naming the link.
+ */
+export interface AuditActor {
+  userId: string | null
+  method: 'password' | 'saml' | 'setup_link' | 'system'
+  ip: string | null
+  setupLinkId?: string
+}
+
+export interface AuditEntry {
+  workspaceId: string
+  actor: AuditActor
+  /** `<area>.<verb>`: `sso.idp_configured`, `domain.verified`, `invitation.created`, `member.role_changed`… */
+  action: string
+  /** What changed: new values, ids and fingerprints; never a certificate, token or password. */
+  changes: Record<string, unknown>
+  /** For rows written by an event consumer: the event, so a redelivery writes nothing twice. */
+  eventId?: string
+  /** When the change was made, if not now (an event's `occurredAt`). */
+  at?: Date
+}
+
+/**
+ * The one way to add to a workspace's audit trail. Call it with the transaction that makes the
+ * change, so the change and its row commit (or roll back) together.
+ */
+export async function recordAudit(db: Executor, entry: AuditEntry): Promise<void> {
+  const { actor, at, ...row } = entry
+  const values = {
+    ...row,
+    ...(at ? { createdAt: at } : {}),
+    actorUserId: actor.userId,
+    actorMethod: actor.method,
+    setupLinkId: actor.setupLinkId ?? null,
+    ip: actor.ip,
+  }
+  if (entry.eventId === undefined) await db.insert(auditLog).values(values)
+  else await db.insert(auditLog).values(values).onConflictDoNothing({ target: auditLog.eventId })
+}
