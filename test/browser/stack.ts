@@ -4,15 +4,9 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-  postgresUrl,
-  sparePort,
-  startDnsServer,
-  type TestDnsServer,
-  temporaryDirectory,
-  uniqueSuffix,
-} from '@gatehouse/testing'
+import { sparePort, startDnsServer, type TestDnsServer, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
 import type { ProofContext } from '../support/account-proof.ts'
+import { createIsolatedDatabase } from '../support/isolated-database.ts'
 import { type ProgramName, type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
@@ -39,8 +33,13 @@ export interface Stack {
   stop: () => Promise<void>
 }
 
-export async function startStack(): Promise<Stack> {
+/** `authEnv`: settings of the stack's auth beyond the shared ones. */
+export async function startStack(options: { authEnv?: Record<string, string> } = {}): Promise<Stack> {
   const dataDir = temporaryDirectory()
+  // A database of the stack's own: every auth and invitation process relays whatever unpublished
+  // outbox rows its database holds, so on a shared one another test's processes would publish
+  // this stack's events to their own Redis (isolated-database.ts).
+  const database = await createIsolatedDatabase()
   const redisUrl = await unusedRedisDatabaseUrl()
   const dns = await startDnsServer()
   const [webPort, authPort, invitationPort, devIdpPort] = [
@@ -56,7 +55,7 @@ export async function startStack(): Promise<Stack> {
   const internalToken = randomBytes(32).toString('base64url')
   const shared = {
     DATA_DIR: dataDir.path,
-    DATABASE_URL: postgresUrl,
+    DATABASE_URL: database.url,
     REDIS_URL: redisUrl,
     PUBLIC_URL: webUrl,
     INTERNAL_TOKEN: internalToken,
@@ -68,6 +67,7 @@ export async function startStack(): Promise<Stack> {
   const stop = async () => {
     await Promise.all(started.map((program) => program.stop()))
     await dns.close()
+    await database.drop()
     dataDir.remove()
   }
   // Starts programs together, keeping hold of each one that came up so a failure stops them all.
@@ -79,7 +79,16 @@ export async function startStack(): Promise<Stack> {
   }
   try {
     await startAll([
-      ['auth', { ...shared, PORT: String(authPort), DNS_SERVERS: dns.address, INVITATION_URL: invitationUrl }],
+      [
+        'auth',
+        {
+          ...shared,
+          PORT: String(authPort),
+          DNS_SERVERS: dns.address,
+          INVITATION_URL: invitationUrl,
+          ...options.authEnv,
+        },
+      ],
       // Its own mail queue: this stack's mails are written by this stack's invitation service.
       [
         'invitation',
@@ -105,7 +114,7 @@ export async function startStack(): Promise<Stack> {
     invitationLink: (email, timeoutMs = 20_000) =>
       readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/invite'),
     mailedLink: (email, page, except = []) => readMailedLink(join(dataDir.path, 'mail'), email, 20_000, page, except),
-    proof: { databaseUrl: postgresUrl, internalToken, baseUrl: webUrl },
+    proof: { databaseUrl: database.url, internalToken, baseUrl: webUrl },
     stop,
   }
 }

@@ -6,15 +6,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
-import {
-  postgresUrl,
-  sparePort,
-  temporaryDirectory,
-  uniqueEmail,
-  uniqueSuffix,
-  eventually as waitFor,
-} from '@gatehouse/testing'
+import { sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 import {
@@ -39,11 +33,14 @@ describe('proof of address and password reset across the real processes', () => 
   /** Every token a mail carried in this run: none may appear in a log. */
   const mailedTokens = new Set<string>()
 
+  // A database of this file's own: processes relay every unpublished outbox row of theirs.
+  let database: IsolatedDatabase | undefined
   before(async () => {
+    database = await createIsolatedDatabase()
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
     const [authPort, invitationPort] = [await sparePort(), await sparePort()]
     const shared = {
-      DATABASE_URL: postgresUrl,
+      DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
       PUBLIC_URL: publicUrl,
       INTERNAL_TOKEN: internalToken,
@@ -71,6 +68,7 @@ describe('proof of address and password reset across the real processes', () => 
   after(async () => {
     await Promise.all([invitation?.stop(), auth?.stop()])
     await sink?.close()
+    await database?.drop()
     dataDir.remove()
   })
 

@@ -5,16 +5,10 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
-import {
-  postgresUrl,
-  sparePort,
-  temporaryDirectory,
-  uniqueEmail,
-  uniqueSuffix,
-  eventually as waitFor,
-} from '@gatehouse/testing'
+import { sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
@@ -33,10 +27,13 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
   /** A second invitation process whose invitations live one second, for the expiry case. */
   let shortLived: RunningProcess
 
+  // A database of this file's own: processes relay every unpublished outbox row of theirs.
+  let database: IsolatedDatabase | undefined
   before(async () => {
+    database = await createIsolatedDatabase()
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
     const shared = {
-      DATABASE_URL: postgresUrl,
+      DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
       PUBLIC_URL: publicUrl,
       INTERNAL_TOKEN: internalToken,
@@ -65,6 +62,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
   after(async () => {
     await Promise.all([invitation?.stop(), shortLived?.stop(), auth?.stop()])
     await sink?.close()
+    await database?.drop()
     dataDir.remove()
   })
 
@@ -74,7 +72,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     const cookie = response.cookies.session
     assert.ok(cookie)
     const account = { email, cookie, userId: response.body.user.id as string }
-    await confirmAddress({ databaseUrl: postgresUrl, internalToken, baseUrl: auth.url }, account)
+    await confirmAddress({ databaseUrl: (database as IsolatedDatabase).url, internalToken, baseUrl: auth.url }, account)
     return account
   }
 

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test'
 import {
   type PrometheusSample,
   parsePrometheusText,
-  postgresUrl,
   samplesOf,
   sparePort,
   temporaryDirectory,
@@ -14,6 +13,7 @@ import {
   uniqueSuffix,
 } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
@@ -26,9 +26,12 @@ describe('metrics and request ids of the running programs', () => {
   let invitation: RunningProcess
   let web: RunningProcess
 
+  // A database of this file's own: processes relay every unpublished outbox row of theirs.
+  let database: IsolatedDatabase | undefined
   before(async () => {
+    database = await createIsolatedDatabase()
     const shared = {
-      DATABASE_URL: postgresUrl,
+      DATABASE_URL: database.url,
       REDIS_URL: await unusedRedisDatabaseUrl(),
       PUBLIC_URL: 'http://localhost:3000',
       INTERNAL_TOKEN: internalToken,
@@ -54,6 +57,7 @@ describe('metrics and request ids of the running programs', () => {
   })
   after(async () => {
     await Promise.all([web?.stop(), invitation?.stop(), auth?.stop()])
+    await database?.drop()
     dataDir.remove()
   })
 
