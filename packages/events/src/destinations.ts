@@ -17,4 +17,5 @@ export const destinations = {
   'auth.logout': { kind: 'stream', name: authEventsStream },
   'sso.connection.changed': { kind: 'stream', name: authEventsStream },
   'sso.recovery.used': { kind: 'stream', name: authEventsStream },
+  'sso.first_sign_in': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

@@ -64,7 +64,8 @@ export const eventSchemas = {
   'auth.login.succeeded': eventSchema('auth.login.succeeded', loginPayload),
   'auth.login.failed': eventSchema('auth.login.failed', loginPayload),
   // The session that ended, how it had been authenticated, and why it ended: `signed_out`,
-  // or `connection_changed` when the connection that made it was turned off, re-pointed or deleted.
+  // `connection_changed` when the connection that made it was turned off, re-pointed or deleted, or
+  // `ended_by_link` when the person followed the link in the email of a first sign-in through an IdP.
   'auth.logout': eventSchema('auth.logout', {
     userId: Uuid,
     sessionId: Type.String({ minLength: 1, maxLength: 200 }),
@@ -104,6 +105,23 @@ export const eventSchemas = {
     actingSession: ActingSession,
     notify: Type.Array(Email, { maxItems: 100 }),
   }),
+  // A person signed in through an IdP (a connection, at an IdP Entity ID) that had not signed them
+  // in before: the invitation service's mailer tells them which workspace's IdP it was, with a
+  // link that ends that session. `endLink` is the link's single-use token, sealed for the services
+  // (@gatehouse/server sealForServices): readable neither in the outbox nor in Redis. `userId` and
+  // `workspaceName` are added by the statement that opens the session (auth's openSsoSession).
+  'sso.first_sign_in': eventSchema('sso.first_sign_in', {
+    userId: Type.Optional(Uuid),
+    sessionId: Uuid,
+    email: Email,
+    workspaceId: Uuid,
+    workspaceName: Type.Optional(Type.String({ maxLength: 200 })),
+    connectionId: Uuid,
+    idpEntityId: Type.String({ maxLength: 1024 }),
+    ip: Type.String({ maxLength: 64 }),
+    userAgent: Type.String({ maxLength: 8192 }),
+    endLink: Type.String({ minLength: 1, maxLength: 1024 }),
+  }),
 }
 
 export type InvitationAccepted = Static<(typeof eventSchemas)['invitation.accepted']>
@@ -114,6 +132,7 @@ export type LoginFailed = Static<(typeof eventSchemas)['auth.login.failed']>
 export type Logout = Static<(typeof eventSchemas)['auth.logout']>
 export type SsoConnectionChanged = Static<(typeof eventSchemas)['sso.connection.changed']>
 export type SsoRecoveryUsed = Static<(typeof eventSchemas)['sso.recovery.used']>
+export type SsoFirstSignIn = Static<(typeof eventSchemas)['sso.first_sign_in']>
 
 export type GatehouseEvent =
   | InvitationAccepted
@@ -124,6 +143,7 @@ export type GatehouseEvent =
   | Logout
   | SsoConnectionChanged
   | SsoRecoveryUsed
+  | SsoFirstSignIn
 export type EventType = GatehouseEvent['type']
 export type EventOf<T extends EventType> = Extract<GatehouseEvent, { type: T }>
 export type PayloadOf<T extends EventType> = Omit<EventOf<T>, 'id' | 'type' | 'occurredAt'>

@@ -36,6 +36,7 @@ export {
   type PayloadOf,
   parseEvent,
   type SsoConnectionChanged,
+  type SsoFirstSignIn,
   type SsoRecoveryUsed,
 } from './event-schemas.ts'
 export {

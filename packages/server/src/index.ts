@@ -44,6 +44,7 @@ export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
+export { openSealed, sealForServices } from './sealed.ts'
 export { type ServeOptions, serve, start } from './serve.ts'
 export {
   Authentication,

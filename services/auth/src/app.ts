@@ -75,7 +75,11 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   if (relay) app.addHook('onClose', () => relay.stop())
 
   // An API-only process leaves its events to the worker processes' relays (their next poll).
-  const events = createAuthEvents({ outbox: schema.outbox, wake: relay?.wake ?? (() => {}) })
+  const events = createAuthEvents({
+    outbox: schema.outbox,
+    wake: relay?.wake ?? (() => {}),
+    internalToken: config.internalToken,
+  })
   const signIns = createSignInMetrics(app.metrics)
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis), signIns })

@@ -1,4 +1,5 @@
 import { createEvent, type OutboxTable, outboxInsert, type PayloadOf, writeEvent, writeEvents } from '@gatehouse/events'
+import { sealForServices } from '@gatehouse/server'
 import type { EndedSession, Executor } from './sessions/repo.ts'
 import { authenticationView } from './sessions/service.ts'
 
@@ -26,7 +27,7 @@ export interface LoginRefusal {
  * Writes auth events into the outbox inside the caller's transaction; `wake` (the relay's) is
  * called by the caller after commit so the event leaves at once.
  */
-export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }) {
+export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void; internalToken: string }) {
   return {
     wake: deps.wake,
     /** The outbox INSERT of a successful login, to be run with its session (`sessions.open`). */
@@ -34,6 +35,22 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
       outboxInsert(tx, deps.outbox, [createEvent('auth.login.succeeded', compact(attempt))]),
     /** A successful login's event, for a statement that inserts it itself (openSsoSession). */
     loginSucceededEvent: (attempt: LoginAttempt) => createEvent('auth.login.succeeded', compact(attempt)),
+    /**
+     * The announcement of a first sign-in through an IdP, for openSsoSession to insert if it is
+     * one: the link's token travels sealed (only the invitation service's mailer opens it).
+     */
+    firstSignInEvent: (
+      signIn: Omit<PayloadOf<'sso.first_sign_in'>, 'endLink' | 'userId' | 'workspaceName'>,
+      endLinkToken: string,
+    ) =>
+      createEvent('sso.first_sign_in', {
+        ...signIn,
+        email: signIn.email.slice(0, 320),
+        ip: signIn.ip.slice(0, 64),
+        userAgent: signIn.userAgent.slice(0, 1024),
+        idpEntityId: signIn.idpEntityId.slice(0, 1024),
+        endLink: sealForServices(deps.internalToken, endLinkToken),
+      }),
     loginFailed: (tx: Executor, attempt: LoginAttempt, refusal: LoginRefusal) =>
       writeEvent(
         tx,
@@ -46,7 +63,7 @@ export function createAuthEvents(deps: { outbox: OutboxTable; wake: () => void }
         }),
       ),
     /** One `auth.logout` per ended session, saying how it had been authenticated and why it ended. */
-    logout: (tx: Executor, ended: EndedSession[], reason: 'signed_out' | 'connection_changed') =>
+    logout: (tx: Executor, ended: EndedSession[], reason: 'signed_out' | 'connection_changed' | 'ended_by_link') =>
       writeEvents(
         tx,
         deps.outbox,

@@ -88,6 +88,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       redisUrl: config.redisUrl,
       publicUrl: config.publicUrl,
       mailQueue: config.mailQueue,
+      internalToken: config.internalToken,
       wakeEmails: emailDelivery.wake,
       log: app.log,
       now,

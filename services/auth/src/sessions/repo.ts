@@ -87,3 +87,23 @@ export async function markReauthenticated(db: Executor, sessionIds: string[], no
 export async function markRecovery(db: Executor, sessionId: string, workspaceId: string): Promise<void> {
   await db.update(sessions).set({ recoveryWorkspaceId: workspaceId }).where(eq(sessions.id, sessionId))
 }
+
+/**
+ * Spends a session's end link (the email of a first sign-in through an IdP): the link is cleared
+ * whatever the session's state, and the session ends if it was still live. The session that
+ * ended, or undefined (no such link, already used, or the session had ended anyway).
+ */
+export async function endSessionByLink(
+  db: Executor,
+  endLinkHash: string,
+  now: Date,
+): Promise<EndedSession | undefined> {
+  const [spent] = await db
+    .update(sessions)
+    .set({ endLinkHash: null, revokedAt: sql`coalesce(${sessions.revokedAt}, ${now.toISOString()}::timestamptz)` })
+    .where(eq(sessions.endLinkHash, endLinkHash))
+    .returning({ ...endedColumns, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
+  if (!spent || spent.revokedAt?.getTime() !== now.getTime() || spent.expiresAt <= now) return undefined
+  const { revokedAt: _revokedAt, expiresAt: _expiresAt, ...ended } = spent
+  return ended
+}

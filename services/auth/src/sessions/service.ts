@@ -127,6 +127,15 @@ export function createSessionService(deps: { db: Executor; secureCookies: boolea
       }
     },
 
+    /**
+     * A single-use token that ends one session (the link in a first sign-in's email), and the
+     * hash the session stores in place of it.
+     */
+    issueEndLink(): { token: string; hash: string } {
+      const token = randomBytes(32).toString('base64url')
+      return { token, hash: hashToken(token) }
+    },
+
     /** Opens a session (with `alongside`, see insertSession); the token is returned once, for the cookie. */
     async open(db: Executor, input: OpenSessionInput, alongside?: SQLWrapper): Promise<{ token: string }> {
       const { token, values } = this.issue(input)

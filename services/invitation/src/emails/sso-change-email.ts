@@ -1,4 +1,4 @@
-import type { SsoConnectionChanged, SsoRecoveryUsed } from '@gatehouse/events'
+import type { SsoConnectionChanged, SsoFirstSignIn, SsoRecoveryUsed } from '@gatehouse/events'
 import { escapeHtml } from '@gatehouse/server'
 import type { RenderedEmail } from './invitation-email.ts'
 
@@ -60,6 +60,42 @@ export function renderRecoveryEmail(event: SsoRecoveryUsed, settingsUrl: string)
 <html><body style="font-family: sans-serif; line-height: 1.5">
 <p>An owner of <strong>${escapeHtml(workspace)}</strong> used the password recovery: their password session now reaches ${escapeHtml(workspace)}, which requires SSO.</p>
 <p>If this was not expected, <a href="${escapeHtml(settingsUrl)}">review the workspace's SSO settings and members now</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}
+
+/**
+ * The email a person gets the first time an IdP (a workspace's connection, at one IdP Entity ID)
+ * signs them in: which workspace's IdP it was, from where, and a link that ends that session.
+ * `endLink` is `PUBLIC_URL/end-session#token=…` (the token in the fragment, never in a server log).
+ */
+export function renderFirstSignInEmail(event: SsoFirstSignIn, endLink: string): RenderedEmail {
+  const workspace = (event.workspaceName ?? '').replace(/\s+/g, ' ').trim().slice(0, 100) || 'a workspace'
+  const idp = event.idpEntityId.replace(/\s+/g, ' ').trim().slice(0, 200)
+  const when = `${event.occurredAt.slice(0, 16).replace('T', ' ')} UTC`
+  const browser = event.userAgent.replace(/\s+/g, ' ').trim().slice(0, 200) || 'an unknown browser'
+  const from = `${event.ip.slice(0, 64)}, ${browser}`
+  const subject = `${workspace}'s identity provider signed you in to ${workspace}`
+  const text = [
+    `The identity provider of the workspace ${workspace} (${idp}) signed you in to ${workspace} on Gatehouse for the first time.`,
+    `When: ${when}`,
+    `From: ${from}`,
+    '',
+    `That sign-in reaches ${workspace} only, never your other workspaces or your account.`,
+    '',
+    'If this was not you, end that session now (the link works once):',
+    endLink,
+    '',
+    `Then tell the owner of ${workspace}: whoever controls its identity provider can sign people in to it.`,
+  ].join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>The identity provider of the workspace <strong>${escapeHtml(workspace)}</strong> (<code>${escapeHtml(idp)}</code>) signed you in to ${escapeHtml(workspace)} on Gatehouse for the first time.</p>
+<p>When: ${escapeHtml(when)}<br>From: ${escapeHtml(from)}</p>
+<p>That sign-in reaches ${escapeHtml(workspace)} only, never your other workspaces or your account.</p>
+<p>If this was not you, <a href="${escapeHtml(endLink)}">end that session now</a> (the link works once).
+Then tell the owner of ${escapeHtml(workspace)}: whoever controls its identity provider can sign people in to it.</p>
 </body></html>
 `
   return { subject, text, html }

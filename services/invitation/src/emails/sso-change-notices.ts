@@ -1,15 +1,23 @@
-import { type SsoConnectionChanged, type SsoRecoveryUsed, type Subscription, subscribe } from '@gatehouse/events'
+import {
+  type SsoConnectionChanged,
+  type SsoFirstSignIn,
+  type SsoRecoveryUsed,
+  type Subscription,
+  subscribe,
+} from '@gatehouse/events'
+import { openSealed } from '@gatehouse/server'
 import type { FastifyBaseLogger } from 'fastify'
 import type { InvitationDatabase } from '../db/database.ts'
 import { insertNotices } from './repo.ts'
-import { renderRecoveryEmail, renderSsoChangeEmail } from './sso-change-email.ts'
+import { renderFirstSignInEmail, renderRecoveryEmail, renderSsoChangeEmail } from './sso-change-email.ts'
 
 /** The subscriber group of the auth stream whose events this service mails about. */
 export const ssoNoticesGroup = 'invitation-sso-notices'
 
 /**
- * Mails the owners of a workspace about each `sso.connection.changed` auth announces (and the other
- * owners and the admins about each `sso.recovery.used`), through this
+ * Mails the owners of a workspace about each `sso.connection.changed` auth announces (the other
+ * owners and the admins about each `sso.recovery.used`, and the person about each
+ * `sso.first_sign_in`, with the link that ends that session), through this
  * service's email outbox and sender (the one the invitation emails use). At least once and
  * idempotent: a redelivered event finds its messages already written (one per event and recipient).
  */
@@ -18,15 +26,43 @@ export async function startSsoChangeNotices(deps: {
   redisUrl: string
   publicUrl: URL
   mailQueue: string
+  /** Opens the end link `sso.first_sign_in` carries sealed. */
+  internalToken: string
   wakeEmails: () => void
   log: FastifyBaseLogger
   now: () => Date
 }): Promise<Subscription> {
   return subscribe({ redisUrl: deps.redisUrl, group: ssoNoticesGroup, log: deps.log }, async (event) => {
-    if (event.type !== 'sso.connection.changed' && event.type !== 'sso.recovery.used') return
-    const written = await insertNotices(deps.db, noticesFor(event), deps.now())
+    const notices =
+      event.type === 'sso.first_sign_in'
+        ? firstSignInNotice(event)
+        : event.type === 'sso.connection.changed' || event.type === 'sso.recovery.used'
+          ? noticesFor(event)
+          : []
+    const written = await insertNotices(deps.db, notices, deps.now())
     if (written > 0) deps.wakeEmails()
   })
+
+  function firstSignInNotice(event: SsoFirstSignIn) {
+    const token = openSealed(deps.internalToken, event.endLink)
+    if (!token || !/^[\w-]{43}$/.test(token)) {
+      // Sealed under another INTERNAL_TOKEN (a rotation between the sign-in and now): no usable link.
+      deps.log.warn({ eventId: event.id }, 'sso.first_sign_in: the end link could not be opened; no email')
+      return []
+    }
+    const endLink = new URL(`/end-session#token=${token}`, deps.publicUrl).href
+    const rendered = renderFirstSignInEmail(event, endLink)
+    return [
+      {
+        eventId: event.id,
+        queue: deps.mailQueue,
+        recipient: event.email,
+        subject: rendered.subject,
+        textBody: rendered.text,
+        htmlBody: rendered.html,
+      },
+    ]
+  }
 
   function noticesFor(event: SsoConnectionChanged | SsoRecoveryUsed) {
     const settingsUrl = new URL(`/workspaces/${event.workspaceId}/sso`, deps.publicUrl).href

@@ -1,6 +1,15 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { renderPage } from './layout.ts'
-import { homeView, inviteView, loginView, notFoundView, signupView, ssoSettingsView, workspaceView } from './views.ts'
+import {
+  endSessionView,
+  homeView,
+  inviteView,
+  loginView,
+  notFoundView,
+  signupView,
+  ssoSettingsView,
+  workspaceView,
+} from './views.ts'
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -20,6 +29,10 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
   // The token travels in the fragment (CONTRACT.md), so this page never sees it server-side.
   app.get('/invite', async (_request, reply) =>
     sendPage(reply, renderPage({ title: 'Join a workspace', script: 'invite.js', body: inviteView })),
+  )
+  // The same for the link that ends one session (the email of a first sign-in through an IdP).
+  app.get('/end-session', async (_request, reply) =>
+    sendPage(reply, renderPage({ title: 'End a sign-in', script: 'end-session.js', body: endSessionView })),
   )
   app.get('/', async (_request, reply) =>
     sendPage(reply, renderPage({ title: 'Your workspaces', script: 'home.js', body: homeView })),
