@@ -31,6 +31,8 @@ export interface Stack {
   output: () => string
   /** The invitation link of the newest .eml sent to `email`, waiting up to `timeoutMs` for it. */
   invitationLink: (email: string, timeoutMs?: number) => Promise<string>
+  /** The end-session link of the newest .eml sent to `email` (a first sign-in through an IdP). */
+  endSessionLink: (email: string, timeoutMs?: number) => Promise<string>
   stop: () => Promise<void>
 }
 
@@ -96,25 +98,28 @@ export async function startStack(): Promise<Stack> {
     redisUrl,
     dns,
     output,
-    invitationLink: (email, timeoutMs = 20_000) => readInvitationLink(join(dataDir.path, 'mail'), email, timeoutMs),
+    invitationLink: (email, timeoutMs = 20_000) =>
+      readLink(join(dataDir.path, 'mail'), email, /\S+\/invite#token=[\w-]+/, timeoutMs),
+    endSessionLink: (email, timeoutMs = 20_000) =>
+      readLink(join(dataDir.path, 'mail'), email, /\S+\/end-session#token=[\w-]+/, timeoutMs),
     stop,
   }
 }
 
-async function readInvitationLink(mailDirectory: string, email: string, timeoutMs: number): Promise<string> {
+async function readLink(mailDirectory: string, email: string, linkPattern: RegExp, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (existsSync(mailDirectory)) {
       for (const file of readdirSync(mailDirectory).filter((name) => name.endsWith('.eml'))) {
         const message = readFileSync(join(mailDirectory, file), 'utf8')
         if (!message.toLowerCase().includes(email.toLowerCase())) continue
-        const link = /\S+\/invite#token=[\w-]+/.exec(decodeQuotedPrintable(message))?.[0]
+        const link = linkPattern.exec(decodeQuotedPrintable(message))?.[0]
         if (link) return link
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  throw new Error(`no invitation email for ${email} under ${mailDirectory}`)
+  throw new Error(`no email with a link like ${linkPattern} for ${email} under ${mailDirectory}`)
 }
 
 // Mail bodies may be quoted-printable (RFC 2045 §6.7): soft line breaks and =XX escapes.

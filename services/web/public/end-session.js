@@ -10,6 +10,8 @@ if (!token) {
   setText('end-session-error', 'This link has no session in it. Open the link from the email again.')
   document.getElementById('end-session-submit').disabled = true
 } else {
+  // The page's one action has the focus: Enter ends the session, Tab leads on to the rest.
+  document.getElementById('end-session-submit').focus()
   handleForm(form, async () => {
     await api('POST', '/v1/auth/sessions/end-by-link', { token })
     show('end-session-form', false)

@@ -10,7 +10,15 @@ const buildApp = (config: WebConfig) => buildWebApp(config, { pressureLimits: in
 import { assetNames } from '../src/pages/assets.ts'
 
 const workspaceId = '0b7d6c1e-3f0a-4c55-9d1e-2a7b8c9d0e1f'
-const pages = ['/login', '/signup', '/invite', '/', `/workspaces/${workspaceId}`, `/workspaces/${workspaceId}/sso`]
+const pages = [
+  '/login',
+  '/signup',
+  '/invite',
+  '/end-session',
+  '/',
+  `/workspaces/${workspaceId}`,
+  `/workspaces/${workspaceId}/sso`,
+]
 
 /** Every input, select and textarea has a <label for> or an aria-label (the browser test checks the live DOM too). */
 function unlabelledFields(html: string): string[] {

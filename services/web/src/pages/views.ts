@@ -354,7 +354,7 @@ ${errorRegion('end-session-error')}
 </form>
 ${statusRegion('end-session-status')}
 <div id="end-session-done" hidden>
-<p>That session has ended. If you did not sign in, tell the workspace’s owner: whoever controls its identity provider can sign people in to it.</p>
+<p>If you did not sign in, tell the workspace’s owner: whoever controls its identity provider can sign people in to it.</p>
 <p><a href="/login">Sign in</a></p>
 </div>
 </section>`
