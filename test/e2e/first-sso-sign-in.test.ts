@@ -124,9 +124,12 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
       },
     )
     t.after(() => subscription.close())
-    const { owner, connection } = await ownerWithSso()
+    const { owner, workspaceId, connection } = await ownerWithSso()
+    const invitationsStatus = async (cookie: string) =>
+      (await request(`${invitation.url}/v1/invitations?workspaceId=${workspaceId}`, { cookie })).status
 
     const first = await ssoAs(connection, owner.email)
+    assert.equal(await invitationsStatus(first), 200)
     const mail = await sink.waitFor(
       (received) => received.envelopeTo.includes(owner.email) && firstSignInSubject.test(received.mail.subject ?? ''),
       15_000,
@@ -145,6 +148,8 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
     const ended = await endByLink(token)
     assert.equal(ended.status, 204, JSON.stringify(ended.body))
     assert.equal(await sessionStatus(first), 401)
+    // At once at the invitation service too (its cached answer about the session is dropped).
+    assert.equal(await invitationsStatus(first), 401)
     // Only the session the mail was about ended.
     assert.equal(await sessionStatus(second), 200)
 

@@ -4,6 +4,7 @@ export {
   createApp,
   ErrorBody,
   ErrorRef,
+  gatewaySecretHeader,
   type PressureLimits,
   type ReadinessCheck,
   Uuid,
@@ -16,6 +17,7 @@ export {
   type ProcessRole,
   readChoice,
   readDuration,
+  readGatewaySecret,
   readMaxEventLoopDelay,
   readPort,
   readTrustProxy,
@@ -55,3 +57,10 @@ export {
   SessionMethod,
   SignIn,
 } from './session-reach.ts'
+export {
+  parseRevokedSessions,
+  publishRevokedSessions,
+  revokedSessionsChannel,
+  sessionTokenHash,
+  sessionTokenHashes,
+} from './session-revocations.ts'

@@ -6,7 +6,15 @@ import {
   observeEventBacklog,
   startOutboxRelay,
 } from '@gatehouse/events'
-import { createApp, originGuard, pingRedis, runsWorkers, type ServiceDeps, servesApi } from '@gatehouse/server'
+import {
+  createApp,
+  originGuard,
+  pingRedis,
+  publishRevokedSessions,
+  runsWorkers,
+  type ServiceDeps,
+  servesApi,
+} from '@gatehouse/server'
 import { createLoginThrottle } from './accounts/login-throttle.ts'
 import { accountRoutes } from './accounts/routes.ts'
 import { createAccountService } from './accounts/service.ts'
@@ -48,6 +56,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     logger: deps.logger,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
+    gatewaySecret: config.gatewaySecret,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
     pressureLimits: { maxEventLoopDelayMs: config.maxEventLoopDelayMs, ...deps.pressureLimits },
     // Requests reach auth through the web gateway, which names them.
@@ -79,6 +88,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     outbox: schema.outbox,
     wake: relay?.wake ?? (() => {}),
     internalToken: config.internalToken,
+    announceRevoked: (tokenHashes) => publishRevokedSessions(redis, tokenHashes, app.log),
   })
   const signIns = createSignInMetrics(app.metrics)
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })

@@ -36,6 +36,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     logger: deps.logger,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
+    gatewaySecret: config.gatewaySecret,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
     pressureLimits: { maxEventLoopDelayMs: config.maxEventLoopDelayMs, ...deps.pressureLimits },
     // Requests reach invitation through the web gateway, which names them.
@@ -100,6 +101,8 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
   if (!servesApi(config.role)) return app
 
   const auth = createAuthClient({ authUrl: config.authUrl, internalToken: config.internalToken })
+  const revocations = auth.listenForRevocations(config.redisUrl, app.log)
+  app.addHook('onClose', () => revocations.close())
   const invitations = createInvitationService({
     db: deps.db,
     outbox: schema.outbox,

@@ -91,7 +91,7 @@ export function createAccountService(deps: {
 
     /** Ends every authentication the browser holds (its password sign-in and each workspace's SSO). */
     async logOut(signedIn: SignedIn): Promise<void> {
-      await deps.db.transaction(async (tx) => {
+      await deps.events.transaction(deps.db, async (tx) => {
         const ended = await revokeSessions(
           tx,
           signedIn.authentications.map((session) => session.id),
@@ -99,7 +99,6 @@ export function createAccountService(deps: {
         )
         await deps.events.logout(tx, ended, 'signed_out')
       })
-      deps.events.wake()
     },
 
     /**
@@ -107,13 +106,12 @@ export function createAccountService(deps: {
      * for a link never issued, used, or whose session had ended).
      */
     async endSessionByLink(token: string): Promise<void> {
-      const ended = await deps.db.transaction(async (tx) => {
+      const ended = await deps.events.transaction(deps.db, async (tx) => {
         const session = await endSessionByLink(tx, hashToken(token), new Date())
         if (session) await deps.events.logout(tx, [session], 'ended_by_link')
         return session
       })
       if (!ended) throw authErrors.invalidEndLink()
-      deps.events.wake()
     },
 
     /**

@@ -52,9 +52,10 @@ export async function touchSessions(db: Executor, sessionIds: string[], now: Dat
   await db.update(sessions).set({ lastSeenAt: now }).where(inArray(sessions.id, sessionIds))
 }
 
-export type EndedSession = Pick<SessionRow, 'id' | 'userId' | 'method' | 'workspaceId' | 'connectionId'>
+export type EndedSession = Pick<SessionRow, 'id' | 'userId' | 'method' | 'workspaceId' | 'connectionId' | 'tokenHash'>
 const endedColumns = {
   id: sessions.id,
+  tokenHash: sessions.tokenHash,
   userId: sessions.userId,
   method: sessions.method,
   workspaceId: sessions.workspaceId,

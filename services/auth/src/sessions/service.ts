@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto'
-import type { Authentication } from '@gatehouse/server'
+import { randomBytes } from 'node:crypto'
+import { type Authentication, sessionTokenHash } from '@gatehouse/server'
 import type { SQLWrapper } from 'drizzle-orm'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import {
@@ -52,9 +52,8 @@ export interface OpenSessionInput extends SessionOrigin {
   userId: string
 }
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
-}
+/** What a session row stores in place of its token (and an end link in place of its token). */
+export const hashToken = sessionTokenHash
 
 /** The well-formed tokens a `session` cookie value names (at most a few). */
 export function tokensOf(cookieValue: string | undefined): string[] {

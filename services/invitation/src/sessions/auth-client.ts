@@ -6,9 +6,13 @@ import {
   type IntrospectionAnswer,
   type IntrospectionRequest,
   parseIntrospectionAnswer,
+  parseRevokedSessions,
   reauthenticationRequired,
+  revokedSessionsChannel,
+  sessionTokenHashes,
 } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
+import { Redis } from 'ioredis'
 import { invitationErrors } from '../errors.ts'
 
 export const sessionCookieName = 'session'
@@ -24,10 +28,12 @@ export interface AuthClientOptions {
   authUrl: URL
   internalToken: string
   /**
-   * How long an answer about a session and its role is reused: a revoked session or a demoted
-   * admin keeps its power here for at most this long (sessions a connection opened must stop
-   * within a second of the connection being turned off or re-pointed). Answers about whether an email is a member
-   * are never reused: an invitation must not be sent on a stale one.
+   * How long an answer about a session and its role is reused. Answers are kept only while the
+   * client listens to auth's revocations (`listenForRevocations`), which drop those about a session
+   * as soon as it ends; so a signed-out session is refused here at once, and this bounds only what
+   * a lost revocation message (Redis failing between auth's publish and this subscriber) or a
+   * demoted admin costs. Answers about whether an email is a member are never reused: an invitation
+   * must not be sent on a stale one.
    */
   cacheMs?: number
   timeoutMs?: number
@@ -37,14 +43,31 @@ const maximumCachedAnswers = 10_000
 
 /**
  * Asks the auth service who the `session` cookie belongs to (ARCHITECTURE.md: facts cross
- * service boundaries through a small internal call). Answers are cached a few seconds, keyed by a
- * hash of the token so the cache holds no usable session.
+ * service boundaries through a small internal call). Answers are cached half a second, keyed by a
+ * hash of the token so the cache holds no usable session, and only while auth's revocations are
+ * heard (see `cacheMs`).
  */
 export function createAuthClient(options: AuthClientOptions) {
   const cacheMs = options.cacheMs ?? 500
   const timeoutMs = options.timeoutMs ?? 3_000
   const post = jsonPoster(new URL('/internal/introspect', options.authUrl), options.internalToken, timeoutMs)
-  const cache = new Map<string, { until: number; answer: Introspection }>()
+  const cache = new Map<string, { until: number; answer: Introspection; tokenHashes: string[] }>()
+  // Whether revocations are heard now; and a count of revocations (and subscription losses), so
+  // an answer fetched while one arrived is not kept: it may describe a session that just ended.
+  let listening = false
+  let revocations = 0
+
+  function forget(tokenHashes: string[]) {
+    revocations += 1
+    const ended = new Set(tokenHashes)
+    for (const [key, entry] of cache) if (entry.tokenHashes.some((hash) => ended.has(hash))) cache.delete(key)
+  }
+
+  function stopCaching() {
+    listening = false
+    revocations += 1
+    cache.clear()
+  }
 
   /** `requestId`: the request this call serves, so auth's log lines carry the same id. */
   async function introspect(
@@ -57,6 +80,7 @@ export function createAuthClient(options: AuthClientOptions) {
       .digest('base64url')
     const cached = about.email === undefined ? cache.get(key) : undefined
     if (cached && cached.until > Date.now()) return cached.answer
+    const revocationsBefore = revocations
 
     let response: { status: number; body: string }
     try {
@@ -72,12 +96,59 @@ export function createAuthClient(options: AuthClientOptions) {
       for (const [cachedKey, entry] of cache) if (entry.until <= now) cache.delete(cachedKey)
       if (cache.size >= maximumCachedAnswers) cache.clear()
     }
-    if (about.email === undefined) cache.set(key, { until: Date.now() + cacheMs, answer })
+    if (about.email === undefined && listening && revocations === revocationsBefore) {
+      cache.set(key, { until: Date.now() + cacheMs, answer, tokenHashes: sessionTokenHashes(sessionToken) })
+    }
     return answer
   }
 
   return {
     introspect,
+
+    /**
+     * Subscribes to auth's revoked sessions (CONTRACT.md: a revoked session is refused everywhere
+     * at once). Answers are cached only while subscribed: when the subscription drops, the cache
+     * is emptied and every request asks auth until it is back.
+     */
+    listenForRevocations(
+      redisUrl: string,
+      log: { warn: (details: object, message: string) => void },
+    ): { heard: Promise<void>; close(): Promise<void> } {
+      const subscriber = new Redis(redisUrl, {
+        autoResubscribe: false,
+        maxRetriesPerRequest: null,
+        connectionName: 'gatehouse-revocations',
+        retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      })
+      let reported = false
+      subscriber.on('error', (error: Error) => {
+        if (!reported) log.warn({ err: error }, 'revocations unheard: introspection answers are not cached')
+        reported = true
+      })
+      subscriber.on('close', stopCaching)
+      subscriber.on('message', (_channel: string, message: string) => forget(parseRevokedSessions(message)))
+      let nowHeard = () => {}
+      const heard = new Promise<void>((resolve) => {
+        nowHeard = resolve
+      })
+      const subscribe = async () => {
+        await subscriber.subscribe(revokedSessionsChannel)
+        reported = false
+        listening = true
+        nowHeard()
+      }
+      subscriber.on('ready', () => {
+        subscribe().catch((error: unknown) => log.warn({ err: error }, 'revocations: subscribe failed'))
+      })
+      return {
+        /** Resolves once revocations are first heard (answers are cached from then on). */
+        heard,
+        async close() {
+          stopCaching()
+          subscriber.disconnect()
+        },
+      }
+    },
 
     /** The session the request's cookie names; 401 `unauthenticated` without a live one. */
     async require(request: FastifyRequest, about: { workspaceId?: string; email?: string } = {}) {
