@@ -4,7 +4,7 @@
 // depth of `src/server.ts`, so the files a program locates from a module directly under `src/`
 // (migrations at `../drizzle`, web's `../public/`) resolve the same from it.
 import { copyFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import { build, type Plugin } from 'esbuild'
 
 const root = new URL('..', import.meta.url).pathname
@@ -16,6 +16,11 @@ export const programs = {
   'dev-idp': 'packages/dev-idp',
 } as const
 export type Program = keyof typeof programs
+
+/** Modules a program starts worker threads on; each lands beside the bundle as `<name>.mjs`. */
+const workerEntries: Partial<Record<Program, string[]>> = {
+  auth: ['src/sso/idp-config-worker.ts'],
+}
 
 /** Files a module reads from its own folder, copied beside the bundle where that module's reference lands. */
 const filesBesideBundle: Partial<Record<Program, string[]>> = {
@@ -52,32 +57,39 @@ export async function buildPrograms(names: Program[] = Object.keys(programs) as 
   for (const name of names) {
     const directory = join(root, programs[name])
     const outfile = join(directory, 'dist', 'server.mjs')
-    await build({
-      entryPoints: [join(directory, 'src', 'server.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node26',
-      sourcemap: 'linked',
-      plugins: [importFromNodeModules(dirname(outfile))],
-      // CommonJS dependencies inside an ES module still call require() and read __dirname.
-      banner: {
-        js: [
-          "import { createRequire } from 'node:module';",
-          'const require = createRequire(import.meta.url);',
-          'const __filename = import.meta.filename;',
-          'const __dirname = import.meta.dirname;',
-        ].join(' '),
-      },
-      logLevel: 'warning',
-    })
+    // Each entry (the program, its worker threads' modules) becomes one module in dist/.
+    for (const entry of ['src/server.ts', ...(workerEntries[name] ?? [])]) {
+      await bundle(join(directory, entry), join(directory, 'dist', `${basename(entry, '.ts')}.mjs`))
+    }
     for (const file of filesBesideBundle[name] ?? []) {
       copyFileSync(join(directory, file), join(dirname(outfile), file.slice(file.lastIndexOf('/') + 1)))
     }
     outfiles.push(outfile)
   }
   return outfiles
+}
+
+async function bundle(entry: string, outfile: string) {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node26',
+    sourcemap: 'linked',
+    plugins: [importFromNodeModules(dirname(outfile))],
+    // CommonJS dependencies inside an ES module still call require() and read __dirname.
+    banner: {
+      js: [
+        "import { createRequire } from 'node:module';",
+        'const require = createRequire(import.meta.url);',
+        'const __filename = import.meta.filename;',
+        'const __dirname = import.meta.dirname;',
+      ].join(' '),
+    },
+    logLevel: 'warning',
+  })
 }
 
 if (import.meta.main) {

@@ -62,6 +62,21 @@ describe('the production build', () => {
     assert.equal(created.status, 201, JSON.stringify(created.body))
   })
 
+  it('auth parses IdP metadata on its parser thread, whose module sits beside the bundle', async () => {
+    const signedUp = await request(`${auth.url}/v1/auth/signup`, {
+      json: { email: uniqueEmail('bundle-idp'), password: 'correct horse battery staple' },
+    })
+    const cookie = Object.values(signedUp.cookies).join('; ')
+    const workspace = (await request(`${auth.url}/v1/workspaces`, { cookie, json: { name: 'Bundle' } })).body.workspace
+    const sso = `${auth.url}/v1/workspaces/${workspace.id}/sso`
+    assert.equal((await request(sso, { method: 'POST', cookie })).status, 201)
+    const uploaded = await request(`${sso}/idp`, { method: 'PUT', cookie, json: { metadataXml: '<EntityDescriptor' } })
+    // The parser's own refusal: a thread that did not start would answer 503.
+    assert.equal(uploaded.status, 400, JSON.stringify(uploaded.body))
+    assert.equal(uploaded.body.error, 'invalid_metadata')
+    assert.match(uploaded.body.message, /not valid XML/)
+  })
+
   it('invitation applies its migrations and answers ready', async () => {
     const ready = await request(`${invitation.url}/readyz`)
     assert.equal(ready.status, 200, JSON.stringify(ready.body))

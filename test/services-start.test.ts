@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { describe, it } from 'node:test'
 import { postgresUrl, sparePort, temporaryDirectory } from '@gatehouse/testing'
+import { createIsolatedDatabase } from './support/isolated-database.ts'
 import { runToExit, startProcess } from './support/processes.ts'
 import { unusedRedisDatabaseUrl } from './support/redis-database.ts'
 
@@ -41,6 +42,18 @@ describe('services start and stop', () => {
       assert.equal((await fetch(`${running.url}/healthz`)).status, 200)
       const stopped = await running.stop('SIGINT')
       assert.equal(stopped.code, 0, running.output())
+    })
+
+    it(`${service} with ROLE=migrate applies its migrations to a fresh database and exits 0`, async (t) => {
+      const database = await createIsolatedDatabase()
+      t.after(database.drop)
+      const result = await runToExit(service, { ROLE: 'migrate', DATABASE_URL: database.url, REDIS_URL: redisUrl })
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.stdout.trim(), `${service}: database migrations applied`)
+      const [journal] = await database.sql<
+        { applied: number }[]
+      >`select count(*)::int as applied from ${database.sql(service)}.__migrations`
+      assert.ok((journal?.applied ?? 0) > 0)
     })
 
     it(`${service} refuses to start on a bad setting with one line naming the variable`, async () => {

@@ -8,7 +8,7 @@
 // setup more CPU than the invitations themselves on a 2-core machine.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createRedisConnection } from '@gatehouse/events'
+import { createRedis } from '@gatehouse/server'
 import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import postgres from 'postgres'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
@@ -19,7 +19,7 @@ import { removeKeys, unusedRedisDatabaseUrl } from '../support/redis-database.ts
 const indexes = (count: number) => Array.from({ length: count }, (_, index) => index)
 
 export type Sql = ReturnType<typeof postgres>
-type Redis = ReturnType<typeof createRedisConnection>
+type Redis = ReturnType<typeof createRedis>
 
 export const ssoAllowedChannel = 'bench_sso_allowed'
 const password = 'correct horse battery staple'
@@ -50,10 +50,18 @@ export interface Stack {
   redis: Redis
   redisUrl: string
   mailQueue: string
+  /** The owner of every workspace the stack creates: their session cookie and the address they use. */
+  owner: { cookie: string; sourceAddress: string }
   createWorkspace(name: string): Promise<string>
   signUpInvitees(count: number, concurrency: number): Promise<Invitee[]>
   /** Invites each invitee into the workspace (named `workspaceName`) and reads each token from its email. */
-  invite(invitees: Invitee[], workspaceId: string, workspaceName: string, concurrency: number): Promise<Invitation[]>
+  invite(
+    invitees: Invitee[],
+    workspaceId: string,
+    workspaceName: string,
+    concurrency: number,
+    role?: 'member' | 'admin',
+  ): Promise<Invitation[]>
   /** Resolves once no outbox row waits and no `invitation-events` job waits or runs. */
   drained(timeoutMs?: number): Promise<void>
   close(): Promise<void>
@@ -74,7 +82,7 @@ export async function startStack(): Promise<Stack> {
     scratchUrl.pathname = `/${databaseName}`
 
     const benchRedisUrl = await unusedRedisDatabaseUrl()
-    const redis = createRedisConnection(benchRedisUrl, 'waiting', silentLog, 'accept-to-sso-bench')
+    const redis = createRedis(benchRedisUrl, { role: 'waiting', log: silentLog, name: 'accept-to-sso-bench' })
     cleanups.push(() => redis.disconnect())
     const mailQueue = `bench-emails-${uniqueSuffix()}`
     cleanups.push(async () => {
@@ -181,11 +189,12 @@ export async function startStack(): Promise<Stack> {
       workspaceId: string,
       workspaceName: string,
       concurrency: number,
+      role: 'member' | 'admin' = 'member',
     ): Promise<Invitation[]> {
       const invitationIds = await mapInParallel(indexes(invitees.length), concurrency, async (index) => {
         const invited = await request(`${invitation.url}/v1/invitations`, {
           cookie: ownerCookie,
-          json: { workspaceId, email: invitees[index]?.email, role: 'member' },
+          json: { workspaceId, email: invitees[index]?.email, role },
           sourceAddress: ownerAddress,
         })
         if (invited.status !== 201) throw new Error(`invite: ${invited.status} ${JSON.stringify(invited.body)}`)
@@ -233,6 +242,7 @@ export async function startStack(): Promise<Stack> {
       redis,
       redisUrl: benchRedisUrl,
       mailQueue,
+      owner: { cookie: ownerCookie, sourceAddress: ownerAddress },
       createWorkspace,
       signUpInvitees: (count, concurrency) => mapInParallel(indexes(count), concurrency, () => signUpInvitee()),
       invite,

@@ -1,9 +1,9 @@
 // SAML logins per second through the ACS route of one real auth process, over loopback HTTP,
 // beside @gatehouse/saml's bare validation rate measured in the same run on the same kind of
 // responses. Each login is SP-initiated (the sign-in that finishes at the ACS in one step; an
-// unsolicited one waits for the person's confirmation): its start (GET /login, which keeps the
-// request in Redis and sets the binding cookie) is made before timing, and the timed part posts a
-// fresh signed response answering it, with its RelayState and binding cookie, for an SSO-allowed
+// unsolicited one waits for the person's confirmation): its start (GET /login, which gives the
+// browser the start's cookie) is made before timing, and the timed part posts a fresh signed
+// response answering it, with its RelayState and the start's cookie, for an SSO-allowed
 // member; every login writes a session and an auth.login.succeeded outbox row that the
 // process's relay publishes to the stream.
 // The load comes from this process, so the auth process's one event loop is what is measured.
@@ -14,7 +14,7 @@ import { createSamlConnection, idpConfigFromValues, MemoryReplayStore, servicePr
 import { uniqueEmail } from '@gatehouse/testing'
 import { machineCpuMs, processCpuMs } from '../support/cpu.ts'
 import { summarize } from '../support/stats.ts'
-import { httpCaller, startBenchAuth } from './bench-auth.ts'
+import { httpCaller, manySignIns, startBenchAuth } from './bench-auth.ts'
 
 const logins = Number(process.env.BENCH_LOGINS ?? 5000)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16)
@@ -46,7 +46,7 @@ async function bareValidationRate(count: number): Promise<number> {
 // --- the auth process -------------------------------------------------------------------------
 // Sign-in starts are limited per network: each start comes from an address of its own, as the
 // people of a real tenant do, named by the bench as a trusted gateway would.
-const { auth, stop } = await startBenchAuth({ TRUST_PROXY: 'loopback' })
+const { auth, stop } = await startBenchAuth({ TRUST_PROXY: 'loopback', ...manySignIns })
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
 const call = httpCaller(auth.url, agent)
 const json = (value: unknown) => JSON.stringify(value)
@@ -67,7 +67,7 @@ const configured = await call(
 )
 const connection = JSON.parse(configured.body).connection
 
-/** One SP-initiated login, started: the form the IdP's answer posts and the browser's binding cookie. */
+/** One SP-initiated login, started: the form the IdP's answer posts and the start's cookie. */
 interface StartedLogin {
   form: string
   cookie: string

@@ -11,11 +11,11 @@ import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { createRedis } from '@gatehouse/server'
 import { eventually, redisUrl, uniqueSuffix } from '@gatehouse/testing'
 import {
   consumeInvitationEvents,
   createEvent,
-  createRedisConnection,
   type GatehouseEvent,
   startOutboxRelay,
   subscribe,
@@ -32,7 +32,7 @@ const producers = 4
 const groups = ['audit', 'alerts', 'analytics']
 const latencySamples = 1_000
 const loadRatePerSecond = 200
-type Redis = ReturnType<typeof createRedisConnection>
+type Redis = ReturnType<typeof createRedis>
 
 const quietLog = {
   info: () => {},
@@ -327,7 +327,7 @@ async function cleanStream(redis: Redis, stream: string): Promise<void> {
 }
 
 const database = await createOutboxDatabase('postgres')
-const redis = createRedisConnection(redisUrl, 'waiting', quietLog, 'events-bench')
+const redis = createRedis(redisUrl, { role: 'waiting', log: quietLog, name: 'events-bench' })
 try {
   console.log(`events bench: Postgres outbox (schema ${database.schemaName}), Redis ${redisUrl}`)
   await benchFanOutLive(database, redis)

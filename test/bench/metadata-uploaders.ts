@@ -1,11 +1,14 @@
 // The hostile side of metadata.bench.ts, in a process of its own so that building and sending
 // its bodies never delays the bystander's timings: 4 clients each PUT hostile metadata as fast as
-// they are answered, while the parent says "go"; "pause" holds them, "stop" reports and exits.
+// they are answered, from the `parsed` accounts or the `refused` ones as the parent says (the
+// phase's name); "pause" holds them, "stop" reports the answers per phase and exits.
 import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { costliestAllowedMetadata, hostileMetadata } from '@gatehouse/saml/hostile-metadata'
 
-const accounts: { url: string; cookie: string; changesLeft: number }[] = JSON.parse(process.env.UPLOADERS ?? '[]')
+type Account = { url: string; cookie: string; changesLeft: number }
+type Phase = 'parsed' | 'refused'
+const accounts: Record<Phase, Account[]> = JSON.parse(process.env.UPLOADERS ?? '{"parsed":[],"refused":[]}')
 const entraMetadata = readFileSync(
   new URL('../fixtures/entra/ssoready-2023.federation-metadata.xml', import.meta.url),
   'utf8',
@@ -14,8 +17,8 @@ const bodies = [...costliestAllowedMetadata(entraMetadata), ...hostileMetadata(e
   Buffer.from(JSON.stringify({ metadataXml })),
 )
 const agent = new Agent({ keepAlive: true })
-const statuses: Record<number, number> = {}
-let state: 'go' | 'pause' | 'stop' = 'pause'
+const statuses: Record<Phase, Record<number, number>> = { parsed: {}, refused: {} }
+let state: Phase | 'pause' | 'stop' = 'pause'
 const waiting = new Set<() => void>()
 process.on('message', (message: typeof state) => {
   state = message
@@ -41,18 +44,19 @@ function put(url: string, cookie: string, body: Buffer): Promise<number> {
 
 await Promise.all(
   Array.from({ length: 4 }, async (_, client) => {
-    const own = accounts.filter((_, index) => index % 4 === client)
     for (let turn = client; state !== 'stop'; turn += 4) {
-      if (state === 'pause') {
+      const phase = state
+      if (phase === 'pause') {
         await new Promise<void>((resolve) => waiting.add(resolve))
         continue
       }
+      const own = accounts[phase].filter((_, index) => index % 4 === client)
       // Past an account's hourly changes, its client goes on being refused.
-      const account = own.find((candidate) => candidate.changesLeft > 0) ?? own[0]
+      const account = own.find((candidate) => candidate.changesLeft > 0) ?? own[turn % own.length]
       if (!account) return
       account.changesLeft--
       const status = await put(account.url, account.cookie, bodies[turn % bodies.length] as Buffer)
-      statuses[status] = (statuses[status] ?? 0) + 1
+      statuses[phase][status] = (statuses[phase][status] ?? 0) + 1
     }
   }),
 )

@@ -19,7 +19,7 @@ import { eventually, postgresUrl, uniqueEmail } from '@gatehouse/testing'
 import postgres from 'postgres'
 import { uniqueLoopbackAddress } from '../support/http-client.ts'
 import { summarize } from '../support/stats.ts'
-import { httpCaller, startBenchAuth } from './bench-auth.ts'
+import { httpCaller, manySignIns, startBenchAuth } from './bench-auth.ts'
 
 const signIns = Number(process.env.BENCH_SIGN_INS ?? 500)
 const warmUp = 50
@@ -27,7 +27,7 @@ const gapMs = 10
 const targetIdleP99Ms = 50
 
 const idp = createDevIdp({ keys: await generateSigningKeys() })
-const { auth, stop } = await startBenchAuth()
+const { auth, stop } = await startBenchAuth(manySignIns)
 const sql = postgres(postgresUrl, { max: 1, onnotice: () => {} })
 const agent = new Agent({ keepAlive: true, maxSockets: 1 })
 // Each sign-in from a loopback address of its own (a network may start 120 sign-ins a minute).

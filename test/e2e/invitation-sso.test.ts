@@ -251,4 +251,73 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     assert.equal(refusedExpired.status, 410)
     assert.equal(refusedExpired.body.error, 'expired')
   })
+
+  it('revoking an accepted invitation removes the member: their SSO session ends, their next SSO is refused, they are told, and the workspace keeps its owner', async (t) => {
+    const events: AuthEvent[] = []
+    const subscription: Subscription = await subscribe(
+      { redisUrl, group: `e2e-member-removal-${uniqueSuffix()}`, from: 'now' },
+      async (event) => {
+        if (event.type === 'membership.removed' || event.type === 'auth.logout') events.push(event)
+      },
+    )
+    t.after(() => subscription.close())
+    const { owner, workspaceId, connection } = await ownerWithSso()
+    const gina = uniqueEmail('gina')
+    const invited = await request(`${invitation.url}/v1/invitations`, {
+      cookie: owner.cookie,
+      json: { workspaceId, email: gina, role: 'admin' },
+    })
+    assert.equal(invited.status, 201)
+    const invitationId = invited.body.invitation.id as string
+    const token = invitationTokenOf(await sink.waitFor((mail) => mail.envelopeTo.includes(gina)))
+    const ginaAccount = await signUp(gina)
+    assert.equal((await accept(invitation.url, token, ginaAccount.cookie)).status, 200)
+    await eventually('gina’s membership', async () => {
+      const session = await request(`${auth.url}/v1/auth/session`, { cookie: ginaAccount.cookie })
+      return session.body.memberships.length === 1 ? true : undefined
+    })
+    const signedIn = await ssoAs(connection, gina)
+    assert.equal(signedIn.status, 302, JSON.stringify(signedIn.body))
+    const ssoCookie = signedIn.cookies.session ?? ''
+    const listing = `${invitation.url}/v1/invitations?workspaceId=${workspaceId}`
+    assert.equal((await request(listing, { cookie: ssoCookie })).status, 200)
+
+    const removed = await request(`${invitation.url}/v1/invitations/${invitationId}`, {
+      method: 'DELETE',
+      cookie: owner.cookie,
+    })
+    assert.equal(removed.status, 204, JSON.stringify(removed.body))
+    // At once in auth: the next SSO is refused and the SSO session is gone.
+    const again = await ssoAs(connection, gina)
+    assert.equal(again.status, 403)
+    assert.equal(again.body.error, 'sso_not_allowed')
+    assert.equal((await request(`${auth.url}/v1/workspaces/${workspaceId}`, { cookie: ssoCookie })).status, 401)
+    // The invitation service, which asks auth who a session is, refuses it too.
+    await eventually('the invitation service to refuse the ended session', async () =>
+      (await request(listing, { cookie: ssoCookie })).status === 401 ? true : undefined,
+    )
+    // The password session stays, without the workspace.
+    const session = await request(`${auth.url}/v1/auth/session`, { cookie: ginaAccount.cookie })
+    assert.deepEqual(session.body.memberships, [])
+    const told = await sink.waitFor(
+      (mail) => mail.envelopeTo.includes(gina) && /removed from/.test(mail.mail.subject ?? ''),
+    )
+    assert.match(told.mail.text ?? '', /invite you again/)
+    await eventually('membership.removed and auth.logout on auth-events', async () => {
+      const removal = events.find((event) => event.type === 'membership.removed' && event.userId === ginaAccount.userId)
+      const logout = events.find((event) => event.type === 'auth.logout' && event.userId === ginaAccount.userId)
+      return removal && logout ? { removal, logout } : undefined
+    })
+
+    // The owner may neither remove themselves nor leave while they are the only owner.
+    const leave = `${auth.url}/v1/workspaces/${workspaceId}/leave`
+    const refused = await request(leave, { method: 'POST', cookie: owner.cookie })
+    assert.equal(refused.status, 409)
+    assert.equal(refused.body.error, 'last_owner')
+    const members = await request(`${auth.url}/v1/workspaces/${workspaceId}/members`, { cookie: owner.cookie })
+    assert.deepEqual(
+      members.body.members.map((member: { role: string }) => member.role),
+      ['owner'],
+    )
+  })
 })

@@ -1,8 +1,8 @@
-import { createRedisConnection } from '@gatehouse/events'
+import { createRedis } from '@gatehouse/server'
 import { redisUrl } from '@gatehouse/testing'
 
 /** Deletes every key matching `pattern` (SCAN, never KEYS: the shared Redis stays responsive). */
-export async function removeKeys(redis: ReturnType<typeof createRedisConnection>, pattern: string): Promise<void> {
+export async function removeKeys(redis: ReturnType<typeof createRedis>, pattern: string): Promise<void> {
   let cursor = '0'
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5_000)
@@ -22,7 +22,7 @@ const claimedDatabases = new Map<number, string>()
 
 /** One of Redis's numbered databases that no connected client has selected, claimed for this process. */
 export async function unusedRedisDatabaseUrl(): Promise<string> {
-  const probe = createRedisConnection(redisUrl, 'waiting', silentLog, 'redis-database-probe')
+  const probe = createRedis(redisUrl, { role: 'waiting', log: silentLog, name: 'redis-database-probe' })
   try {
     const clients = String(await probe.call('CLIENT', 'LIST'))
     const inUse = new Set([...clients.matchAll(/\bdb=(\d+)/g)].map((match) => Number(match[1])))
@@ -51,7 +51,7 @@ function keepClaims(): void {
   renewing = true
   setInterval(
     () => {
-      const keeper = createRedisConnection(redisUrl, 'waiting', silentLog, 'redis-database-claims')
+      const keeper = createRedis(redisUrl, { role: 'waiting', log: silentLog, name: 'redis-database-claims' })
       Promise.all([...claimedDatabases.values()].map((key) => keeper.expire(key, claimSeconds)))
         .catch(() => {})
         .finally(() => keeper.disconnect())

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { type SQLWrapper, sql } from 'drizzle-orm'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
@@ -26,13 +27,21 @@ export interface ConnectOptions<TSchema extends Record<string, unknown>> {
   schema: TSchema
   /** Pool size for Postgres. */
   maxConnections?: number
+  /**
+   * `apply` (the default): apply what is pending first. `await`: apply nothing and wait until the
+   * database has every migration of `migrationsFolder` (a deployment's migrate job applies them;
+   * its API and worker replicas only wait for it). PGlite, being the process's own, always applies.
+   */
+  migrations?: 'apply' | 'await'
+  /** Called once when `await` finds migrations missing, with how many. */
+  onAwaitingMigrations?: (pending: number) => void
 }
 
 export interface Connection<TSchema extends Record<string, unknown>> {
   db: Database<TSchema>
   engine: 'postgres' | 'pglite'
-  /** Resolves when the database answers a trivial query within `timeoutMs`; rejects otherwise. */
-  ping(timeoutMs?: number): Promise<void>
+  /** Resolves when the database answers a trivial query (readiness puts a time limit on it). */
+  ping(): Promise<void>
   close(): Promise<void>
 }
 
@@ -49,7 +58,9 @@ export async function connect<TSchema extends Record<string, unknown>>(
     migrationsTable: '__migrations',
   }
   if (options.url) {
-    await migrateExclusively(options.url, options.service, migrationConfig)
+    if (options.migrations === 'await')
+      await awaitMigrations(options.url, migrationConfig, options.onAwaitingMigrations)
+    else await migrateExclusively(options.url, options.service, migrationConfig)
     const client = postgres(options.url, {
       max: options.maxConnections ?? 10,
       connect_timeout: 5,
@@ -60,7 +71,9 @@ export async function connect<TSchema extends Record<string, unknown>>(
     return {
       db: db as unknown as Database<TSchema>,
       engine: 'postgres',
-      ping: (timeoutMs = 2000) => withTimeout(db.execute(sql`select 1`), timeoutMs, 'database'),
+      ping: async () => {
+        await db.execute(sql`select 1`)
+      },
       close: () => client.end({ timeout: 5 }),
     }
   }
@@ -72,7 +85,9 @@ export async function connect<TSchema extends Record<string, unknown>>(
   return {
     db: db as unknown as Database<TSchema>,
     engine: 'pglite',
-    ping: (timeoutMs = 2000) => withTimeout(db.execute(sql`select 1`), timeoutMs, 'database'),
+    ping: async () => {
+      await db.execute(sql`select 1`)
+    },
     close: () => client.close(),
   }
 }
@@ -95,15 +110,42 @@ async function migrateExclusively(
   }
 }
 
-async function withTimeout(work: Promise<unknown>, timeoutMs: number, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs)
-  })
+/** How many of the folder's migrations the database has not applied (drizzle's own test: by creation time). */
+export async function pendingMigrations(
+  url: string,
+  migrationConfig: { migrationsFolder: string; migrationsSchema: string; migrationsTable: string },
+): Promise<number> {
+  const migrations = readMigrationFiles(migrationConfig)
+  const client = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} })
   try {
-    await Promise.race([work, timeout])
+    const [journal] = await client<
+      { exists: string | null }[]
+    >`select to_regclass(${`${migrationConfig.migrationsSchema}.${migrationConfig.migrationsTable}`}) as exists`
+    if (!journal?.exists) return migrations.length
+    const [last] = await client<
+      { created_at: string }[]
+    >`select created_at from ${client(migrationConfig.migrationsSchema)}.${client(migrationConfig.migrationsTable)} order by created_at desc limit 1`
+    const applied = Number(last?.created_at ?? 0)
+    return migrations.filter((migration) => migration.folderMillis > applied).length
   } finally {
-    clearTimeout(timer)
+    await client.end({ timeout: 5 })
+  }
+}
+
+const awaitMigrationsEveryMs = 2_000
+
+async function awaitMigrations(
+  url: string,
+  migrationConfig: { migrationsFolder: string; migrationsSchema: string; migrationsTable: string },
+  onAwaiting: ((pending: number) => void) | undefined,
+): Promise<void> {
+  let told = false
+  while (true) {
+    const pending = await pendingMigrations(url, migrationConfig)
+    if (pending === 0) return
+    if (!told) onAwaiting?.(pending)
+    told = true
+    await new Promise((resolve) => setTimeout(resolve, awaitMigrationsEveryMs))
   }
 }
 

@@ -113,4 +113,29 @@ describe('connect', () => {
       await pgliteDb.close()
     }
   })
+
+  it('with migrations: await, applies nothing and waits until another connect has applied them', async (t) => {
+    const service = `svc_${uniqueSuffix()}`
+    const migrationsFolder = migrationsFor(service, scratch.path)
+    const options = { url: postgresUrl, dataDir: scratch.path, service, migrationsFolder, schema: {} }
+    const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} })
+    t.after(async () => {
+      await admin.unsafe(`drop schema if exists "${service}" cascade`)
+      await admin.end()
+    })
+    let told: (pending: number) => void = () => {}
+    const awaiting = new Promise<number>((resolve) => {
+      told = resolve
+    })
+    const replica = connect({ ...options, migrations: 'await', onAwaitingMigrations: told })
+    assert.equal(await awaiting, 1)
+    const [before] = await admin`select to_regclass(${`${service}.things`}) as things`
+    assert.equal(before?.things, null, 'the waiting replica created the table')
+
+    const migrator = await connect(options)
+    await migrator.close()
+    const connected = await replica
+    await connected.db.execute(sql.raw(`insert into "${service}"."things" (name) values ('after the migration')`))
+    await connected.close()
+  })
 })

@@ -1,26 +1,12 @@
+import { escapeXml as escapeXmlText, XmlCharacterError } from '@gatehouse/server/xml-text'
 import { DevIdpError } from './errors.ts'
 
-// XML 1.0 §2.2 Char: anything else (NUL, most C0 controls, lone surrogates, U+FFFE/U+FFFF) cannot be
-// carried at all, escaped or not, so it is refused rather than silently dropped.
-const notXmlChar = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
-
-const replacements: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-  // Kept as character references so attribute-value normalisation (XML 1.0 §3.3.3) cannot turn them
-  // into spaces and change what was signed.
-  '\t': '&#9;',
-  '\n': '&#10;',
-  '\r': '&#13;',
-}
-
-/** Escapes a value for use in XML text or in a double- or single-quoted attribute. */
+/** Escapes a value for XML text or a quoted attribute; a value XML cannot carry is the caller's mistake. */
 export function escapeXml(value: string): string {
-  if (notXmlChar.test(value)) {
-    throw new DevIdpError('invalid_xml_character', 'the value holds a character XML 1.0 cannot carry')
+  try {
+    return escapeXmlText(value)
+  } catch (error) {
+    if (error instanceof XmlCharacterError) throw new DevIdpError('invalid_xml_character', error.message)
+    throw error
   }
-  return value.replace(/[&<>"'\t\n\r]/g, (character) => replacements[character] ?? character)
 }

@@ -4,10 +4,12 @@
 // claimed by a live one (XAUTOCLAIM).
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { closeRedis, createRedis } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 import { authEventsStream } from './destinations.ts'
 import { type AuthEvent, type GatehouseEvent, InvalidEventError, isAuthEvent, parseEventJson } from './event-schemas.ts'
-import { closeRedisConnection, createRedisConnection, defaultLog, type EventsLog } from './redis-connection.ts'
+import { defaultLog, type EventsLog } from './log.ts'
+import { backoffMs } from './poll-loop.ts'
 
 /**
  * Approximate cap on the stream's length (XADD MAXLEN ~): at the contract's rates this keeps days
@@ -126,8 +128,12 @@ export async function subscribe(
   const context = { stream, group, consumer }
 
   // Blocking reads get their own connection so acknowledgements and claims never queue behind them.
-  const commands = createRedisConnection(options.redisUrl, 'waiting', log, `gatehouse-subscriber-${group}`)
-  const reader = createRedisConnection(options.redisUrl, 'waiting', log, `gatehouse-subscriber-${group}-reader`)
+  const commands = createRedis(options.redisUrl, { role: 'waiting', log: log, name: `gatehouse-subscriber-${group}` })
+  const reader = createRedis(options.redisUrl, {
+    role: 'waiting',
+    log: log,
+    name: `gatehouse-subscriber-${group}-reader`,
+  })
   try {
     await createGroup(commands, stream, group, options.from === 'start' ? '0' : '$')
   } catch (error) {
@@ -243,7 +249,7 @@ export async function subscribe(
         }
         failures += 1
         log.error({ ...context, err: errorMessage(error) }, 'reading the event stream failed; retrying')
-        await sleep(Math.min(50 * 2 ** failures, 2_000))
+        await sleep(backoffMs(failures))
       }
     }
   }
@@ -258,7 +264,7 @@ export async function subscribe(
       // Leaves the group unless it still holds entries (those stay pending for another consumer).
       const self = (await consumersOf(commands, stream, group).catch(() => [])).find((entry) => entry.name === consumer)
       if (self?.pending === 0) await commands.xgroup('DELCONSUMER', stream, group, consumer).catch(() => {})
-      await closeRedisConnection(commands)
+      await closeRedis(commands)
     },
   }
 }

@@ -2,7 +2,7 @@
 // has not published, and jobs in BullMQ queues. Both are shared by every replica, so each process
 // reports the same figures (dashboards take the max).
 import type { Database } from '@gatehouse/db'
-import type { Metrics } from '@gatehouse/server'
+import { type Metrics, RedisUnavailableError } from '@gatehouse/server'
 import { Queue } from 'bullmq'
 import { isNull, sql } from 'drizzle-orm'
 import type { Redis } from 'ioredis'
@@ -41,7 +41,7 @@ export function queueJobCounts(redis: Redis, names: readonly string[]): QueueJob
   let queues: Queue[] | undefined
   return {
     async read() {
-      if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`)
+      if (redis.status !== 'ready') throw new RedisUnavailableError(`redis is ${redis.status}`)
       queues ??= names.map((name) => new Queue(name, { connection: redis }))
       const current = queues
       const perQueue = await Promise.all(current.map((queue) => queue.getJobCounts(...queueStates)))

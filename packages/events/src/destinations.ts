@@ -18,4 +18,6 @@ export const destinations = {
   'sso.connection.changed': { kind: 'stream', name: authEventsStream },
   'sso.recovery.used': { kind: 'stream', name: authEventsStream },
   'sso.first_sign_in': { kind: 'stream', name: authEventsStream },
+  'membership.removed': { kind: 'stream', name: authEventsStream },
+  'membership.role_changed': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

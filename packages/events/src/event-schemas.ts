@@ -9,6 +9,7 @@ const Timestamp = Type.String({ format: 'date-time' })
 // Login events carry what a person typed, which may not be an address at all: bounded, not validated.
 const Email = Type.String({ minLength: 1, maxLength: 320 })
 const Role = Type.Union([Type.Literal('member'), Type.Literal('admin')])
+const MemberRole = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')])
 
 // Unknown extra properties are tolerated (not rejected) so that a consumer still running the
 // previous release keeps accepting events from a producer that has added a field.
@@ -64,8 +65,10 @@ export const eventSchemas = {
   'auth.login.succeeded': eventSchema('auth.login.succeeded', loginPayload),
   'auth.login.failed': eventSchema('auth.login.failed', loginPayload),
   // The session that ended, how it had been authenticated, and why it ended: `signed_out`,
-  // `connection_changed` when the connection that made it was turned off, re-pointed or deleted, or
-  // `ended_by_link` when the person followed the link in the email of a first sign-in through an IdP.
+  // `connection_changed` when the connection that made it was turned off, re-pointed or deleted,
+  // `ended_elsewhere` when the person ended it from another session, `membership_removed` when its
+  // person was removed from (or left) the workspace it reached, `ended_by_link` when the person
+  // followed the link in the email of a first sign-in through an IdP.
   'auth.logout': eventSchema('auth.logout', {
     userId: Uuid,
     sessionId: Type.String({ minLength: 1, maxLength: 200 }),
@@ -122,6 +125,27 @@ export const eventSchemas = {
     userAgent: Type.String({ maxLength: 8192 }),
     endLink: Type.String({ minLength: 1, maxLength: 1024 }),
   }),
+  // A person's membership of a workspace ended: removed by an owner or admin (`by` is not `userId`),
+  // or they left (`by` is `userId`). `email` and `workspaceName` let the invitation service keep its
+  // views true and tell the person; `role` is the one they held.
+  'membership.removed': eventSchema('membership.removed', {
+    workspaceId: Uuid,
+    workspaceName: Type.String({ maxLength: 200 }),
+    userId: Uuid,
+    email: Email,
+    role: MemberRole,
+    by: Uuid,
+    actingSession: ActingSession,
+  }),
+  // A member's role changed (owners make and unmake admins; an ownership transfer changes two roles).
+  'membership.role_changed': eventSchema('membership.role_changed', {
+    workspaceId: Uuid,
+    userId: Uuid,
+    role: MemberRole,
+    previousRole: MemberRole,
+    by: Uuid,
+    actingSession: ActingSession,
+  }),
 }
 
 export type InvitationAccepted = Static<(typeof eventSchemas)['invitation.accepted']>
@@ -133,6 +157,8 @@ export type Logout = Static<(typeof eventSchemas)['auth.logout']>
 export type SsoConnectionChanged = Static<(typeof eventSchemas)['sso.connection.changed']>
 export type SsoRecoveryUsed = Static<(typeof eventSchemas)['sso.recovery.used']>
 export type SsoFirstSignIn = Static<(typeof eventSchemas)['sso.first_sign_in']>
+export type MembershipRemoved = Static<(typeof eventSchemas)['membership.removed']>
+export type MembershipRoleChanged = Static<(typeof eventSchemas)['membership.role_changed']>
 
 export type GatehouseEvent =
   | InvitationAccepted
@@ -144,13 +170,15 @@ export type GatehouseEvent =
   | SsoConnectionChanged
   | SsoRecoveryUsed
   | SsoFirstSignIn
+  | MembershipRemoved
+  | MembershipRoleChanged
 export type EventType = GatehouseEvent['type']
 export type EventOf<T extends EventType> = Extract<GatehouseEvent, { type: T }>
 export type PayloadOf<T extends EventType> = Omit<EventOf<T>, 'id' | 'type' | 'occurredAt'>
 /** The events carried by the `invitation-events` queue. */
 export type InvitationEvent = Extract<GatehouseEvent, { type: `invitation.${string}` }>
 /** The events carried by the `auth-events` fan-out stream (auth's own announcements). */
-export type AuthEvent = Extract<GatehouseEvent, { type: `auth.${string}` | `sso.${string}` }>
+export type AuthEvent = Extract<GatehouseEvent, { type: `auth.${string}` | `sso.${string}` | `membership.${string}` }>
 
 export const eventTypes = Object.keys(eventSchemas) as EventType[]
 
@@ -179,7 +207,7 @@ export function isInvitationEvent(event: GatehouseEvent): event is InvitationEve
 }
 
 export function isAuthEvent(event: GatehouseEvent): event is AuthEvent {
-  return event.type.startsWith('auth.') || event.type.startsWith('sso.')
+  return event.type.startsWith('auth.') || event.type.startsWith('sso.') || event.type.startsWith('membership.')
 }
 
 /** Validates an untrusted value (a queue job's data, a stream entry) and returns it as a typed event. */

@@ -33,6 +33,8 @@ export {
   type LoginFailed,
   type LoginSucceeded,
   type Logout,
+  type MembershipRemoved,
+  type MembershipRoleChanged,
   type PayloadOf,
   parseEvent,
   type SsoConnectionChanged,
@@ -44,6 +46,7 @@ export {
   consumeInvitationEvents,
   type InvitationEventsConsumer,
 } from './invitation-queue.ts'
+export type { EventsLog } from './log.ts'
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.ts'
 export {
   type OutboxTable,
@@ -54,4 +57,4 @@ export {
   writeEvent,
   writeEvents,
 } from './outbox-table.ts'
-export { type ConnectionRole, createRedisConnection, type EventsLog } from './redis-connection.ts'
+export { type PollLoop, type PollLoopOptions, startPollLoop } from './poll-loop.ts'

@@ -1,10 +1,12 @@
 // The `invitation-events` BullMQ queue: each event is one job whose id is the event id, so the
 // relay publishing an event twice adds one job, and one worker in one replica processes it.
+
+import { closeRedis, createRedis } from '@gatehouse/server'
 import { type BackoffStrategy, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { invitationEventsQueue } from './destinations.ts'
 import { type GatehouseEvent, type InvitationEvent, isInvitationEvent, parseEvent } from './event-schemas.ts'
-import { closeRedisConnection, createRedisConnection, defaultLog, type EventsLog } from './redis-connection.ts'
+import { defaultLog, type EventsLog } from './log.ts'
 
 const backoffType = 'gatehouse-capped-exponential'
 const maximumRetryDelayMs = 60_000
@@ -63,7 +65,7 @@ export function consumeInvitationEvents(
     if (type !== backoffType) return 0
     return Math.min(retryDelayMs * 2 ** Math.max(0, attemptsMade - 1), maximumRetryDelayMs)
   }
-  const connection = createRedisConnection(options.redisUrl, 'waiting', log, 'gatehouse-invitation-consumer')
+  const connection = createRedis(options.redisUrl, { role: 'waiting', log: log, name: 'gatehouse-invitation-consumer' })
   const worker = new Worker(
     options.queue ?? invitationEventsQueue,
     async (job) => {
@@ -100,7 +102,7 @@ export function consumeInvitationEvents(
   return {
     async close() {
       await worker.close()
-      await closeRedisConnection(connection)
+      await closeRedis(connection)
     },
   }
 }

@@ -3,14 +3,16 @@
 // after Redis accepted it. A crash in between leaves the row unpublished; it is published again,
 // and the event id (job id / stream marker) makes the second publication a no-op.
 import type { Database } from '@gatehouse/db'
+import { closeRedis, createRedis, RedisUnavailableError, withTimeout } from '@gatehouse/server'
 import type { Queue } from 'bullmq'
 import { and, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { appendToStream } from './auth-stream.ts'
 import { destinations } from './destinations.ts'
 import { type EventType, type GatehouseEvent, isEventType } from './event-schemas.ts'
 import { createInvitationQueue, publishToQueue } from './invitation-queue.ts'
+import { defaultLog, type EventsLog } from './log.ts'
 import type { OutboxTable } from './outbox-table.ts'
-import { closeRedisConnection, createRedisConnection, defaultLog, type EventsLog } from './redis-connection.ts'
+import { startPollLoop } from './poll-loop.ts'
 
 export interface OutboxRelayOptions {
   // biome-ignore lint/suspicious/noExplicitAny: the relay works with any service's schema.
@@ -40,11 +42,6 @@ export interface OutboxRelay {
   stop(): Promise<void>
 }
 
-class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError'
-  readonly code = 'redis_unavailable'
-}
-
 interface ClaimedRow {
   id: string
   type: EventType
@@ -63,7 +60,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000
   const streamName = options.streamName ?? destinations['auth.login.succeeded'].name
   const queueName = options.queueName ?? destinations['invitation.accepted'].name
-  const redis = createRedisConnection(options.redisUrl, 'failFast', log, 'gatehouse-outbox-relay')
+  const redis = createRedis(options.redisUrl, { role: 'failFast', log: log, name: 'gatehouse-outbox-relay' })
   // Made on first use and remade after a failure: a BullMQ queue whose connection failed while it
   // was initialising stays broken.
   let queue: Queue | undefined
@@ -130,7 +127,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         reportUnroutable(unroutable)
         await tx.update(table).set({ publishedAt: null }).where(inArray(table.id, unroutable))
       }
-      await withTimeout(publish(routable), publishTimeoutMs)
+      await withTimeout(
+        publish(routable),
+        publishTimeoutMs,
+        () => new RedisUnavailableError(`redis did not answer within ${publishTimeoutMs} ms`),
+      )
       return routable.length
     })
   }
@@ -154,102 +155,41 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     await db.delete(table).where(inArray(table.id, expired))
   }
 
-  let stopping = false
-  let wakeRequested = false
-  let interruptSleep: (() => void) | undefined
-
-  function wake(): void {
-    wakeRequested = true
-    interruptSleep?.()
-  }
-
-  function pause(milliseconds: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, milliseconds)
-      function done() {
-        clearTimeout(timer)
-        interruptSleep = undefined
-        resolve()
+  // At start-up the connection is still being made: only a lasting failure is worth a warning.
+  let warned = false
+  let nextPruneAt = Date.now() + pruneIntervalMs
+  const loop = startPollLoop({
+    pollIntervalMs,
+    async step() {
+      const relayed = await relayBatch()
+      if (Date.now() >= nextPruneAt) {
+        nextPruneAt = Date.now() + pruneIntervalMs
+        await prunePublished()
       }
-      interruptSleep = done
-    })
-  }
-
-  async function run(): Promise<void> {
-    let failures = 0
-    let warned = false
-    let nextPruneAt = Date.now() + pruneIntervalMs
-    while (!stopping) {
-      wakeRequested = false
-      let relayed = 0
-      try {
-        relayed = await relayBatch()
-        if (failures > 0 && warned) log.info({ failures }, 'outbox relay publishing again')
-        warned = false
-        failures = 0
-        if (Date.now() >= nextPruneAt) {
-          nextPruneAt = Date.now() + pruneIntervalMs
-          await prunePublished()
-        }
-      } catch (error) {
-        failures += 1
-        options.onPublishError?.(error)
-        // At start-up the connection is still being made: only a lasting failure is worth a warning.
-        const connecting = !connectedOnce && error instanceof RedisUnavailableError
-        if (failures === (connecting ? 10 : 1)) {
-          warned = true
-          log.warn(
-            { err: error instanceof Error ? error.message : String(error) },
-            'outbox relay cannot publish; retrying with backoff',
-          )
-        }
-      }
-      if (stopping) break
-      if (failures > 0) {
-        // Backoff ignores wake(): a commit during an outage must not turn the relay into a busy loop.
-        await sleepIgnoringWake(Math.min(50 * 2 ** failures, 2_000))
-      } else if (relayed < batchSize && !wakeRequested) {
-        await pause(pollIntervalMs)
-      }
-    }
-  }
-
-  function sleepIgnoringWake(milliseconds: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, milliseconds)
-      interruptSleep = () => {
-        if (stopping) {
-          clearTimeout(timer)
-          resolve()
-        }
-      }
-    })
-  }
-
-  const running = run()
-  return {
-    wake,
-    async stop() {
-      stopping = true
-      interruptSleep?.()
-      await running
-      await queue?.close().catch(() => {})
-      await closeRedisConnection(redis)
+      return relayed === batchSize
     },
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, milliseconds: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new RedisUnavailableError(`redis did not answer within ${milliseconds} ms`)),
-      milliseconds,
-    )
+    onFailure(error, failures) {
+      options.onPublishError?.(error)
+      const connecting = !connectedOnce && error instanceof RedisUnavailableError
+      if (failures !== (connecting ? 10 : 1)) return
+      warned = true
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'outbox relay cannot publish; retrying with backoff',
+      )
+    },
+    onRecovery(failures) {
+      if (warned) log.info({ failures }, 'outbox relay publishing again')
+      warned = false
+    },
   })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
+
+  return {
+    wake: loop.wake,
+    async stop() {
+      await loop.stop()
+      await queue?.close().catch(() => {})
+      await closeRedis(redis)
+    },
   }
 }

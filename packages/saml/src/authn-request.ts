@@ -3,7 +3,8 @@
 // IdP that types its attributes as saml-core §3.4.1 does (xs:boolean, xs:unsignedShort).
 import { randomBytes } from 'node:crypto'
 import { deflateRawSync } from 'node:zlib'
-import { isEmailAddress } from './response-validation.ts'
+import { isEmailAddress } from '@gatehouse/server/email'
+import { escapeXml } from '@gatehouse/server/xml-text'
 import { EMAIL_ADDRESS_FORMAT, HTTP_POST } from './service-provider.ts'
 
 const PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol'
@@ -74,23 +75,4 @@ export function redirectUrl(ssoUrl: string, samlQuery: string, loginHint?: strin
   const query = loginHint === undefined ? samlQuery : `${samlQuery}&login_hint=${encodeURIComponent(loginHint)}`
   url.search = url.search === '' ? query : `${url.search.slice(1)}&${query}`
   return url.href
-}
-
-// XML 1.0 §2.2 Char: what XML cannot carry at all is refused rather than dropped.
-const notXmlChar = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
-const xmlEscapes: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-  // Character references survive attribute-value normalisation (XML 1.0 §3.3.3).
-  '\t': '&#9;',
-  '\n': '&#10;',
-  '\r': '&#13;',
-}
-
-function escapeXml(value: string): string {
-  if (notXmlChar.test(value)) throw new RangeError('The value holds a character XML 1.0 cannot carry')
-  return value.replace(/[&<>"'\t\n\r]/g, (character) => xmlEscapes[character] ?? character)
 }

@@ -19,7 +19,6 @@ export { MemoryReplayStore, type ReplayStore } from './replay-store.ts'
 export { samlifySchemaValidator, validateResponseSchema } from './response-schema.ts'
 export {
   ENTRA_PORTAL_TEST_REQUEST_ID,
-  isEmailAddress,
   MAX_DECODED_RESPONSE_BYTES,
   type SamlIdentity,
 } from './response-validation.ts'

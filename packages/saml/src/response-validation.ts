@@ -2,6 +2,8 @@
 // connection + posted response + clock + replay store -> identity, or a SamlError with a stable
 // reason. The document is parsed once; every later check reads that DOM, and every value returned
 // comes from the one Assertion that a verified signature covers.
+
+import { isEmailAddress } from '@gatehouse/server/email'
 import type { Document, Element } from '@xmldom/xmldom'
 import type { VerificationKey } from './certificates.ts'
 import { SamlError } from './errors.ts'
@@ -333,26 +335,6 @@ function bearerConfirmationData(subject: Element): Element {
   const data = firstChildNamed(confirmation, NS.assertion, 'SubjectConfirmationData')
   if (data === null) throw structureInvalid('The bearer SubjectConfirmation lacks its SubjectConfirmationData.')
   return data
-}
-
-// RFC 5321 dot-atom local part (which allows "#", as in Entra guest UPNs `a_b.com#EXT#@t.onmicrosoft.com`)
-// and a DNS host name with at least two labels.
-const EMAIL_LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/
-const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
-
-export function isEmailAddress(value: string): boolean {
-  if (value.length > 254) return false
-  const at = value.lastIndexOf('@')
-  if (at <= 0 || at > 64) return false
-  const localPart = value.slice(0, at)
-  const labels = value.slice(at + 1).split('.')
-  const topLevel = labels[labels.length - 1] ?? ''
-  return (
-    EMAIL_LOCAL_PART.test(localPart) &&
-    labels.length >= 2 &&
-    labels.every((label) => DNS_LABEL.test(label)) &&
-    /[A-Za-z]/.test(topLevel)
-  )
 }
 
 /** The NameID; unless `anyFormat`, it must be an email address (then it is what accounts are found by). */

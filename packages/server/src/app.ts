@@ -11,6 +11,7 @@ import { Type } from 'typebox'
 import { AppError, errors } from './errors.ts'
 import { metricsPlugin } from './metrics.ts'
 import { isRedisUnavailable } from './redis.ts'
+import { withTimeout } from './timeout.ts'
 
 export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
 
@@ -53,6 +54,8 @@ export interface PressureLimits {
   /** How often both are measured. Default 1000 ms, at least 100 ms. */
   sampleIntervalMs?: number
 }
+
+const readinessTimeoutMs = 2000
 
 // Answer while overloaded: liveness must not get a busy pod restarted, and metrics are most
 // wanted exactly then.
@@ -213,7 +216,16 @@ export async function createApp(options: CreateAppOptions) {
 
   app.get('/readyz', { schema: { hide: true }, config: { access: 'public' } }, async (_request, reply) => {
     const names = Object.keys(options.readiness)
-    const results = await Promise.allSettled(names.map((name) => options.readiness[name]?.()))
+    // A dependency that does not answer within 2 s is as not-ready as one that refuses.
+    const results = await Promise.allSettled(
+      names.map((name) =>
+        withTimeout(
+          (options.readiness[name] as ReadinessCheck)(),
+          readinessTimeoutMs,
+          () => new Error(`did not answer within ${readinessTimeoutMs} ms`),
+        ),
+      ),
+    )
     const failing = names.filter((_, index) => results[index]?.status === 'rejected')
     if (failing.length === 0) return { status: 'ready' }
     const reasons = failing.map((name) => {

@@ -37,9 +37,11 @@ export interface BaseConfig {
 /**
  * `api` serves the routes and runs no background loop; `worker` runs the outbox relay, the queue
  * consumers, the email sender and the schedulers, and answers only /healthz, /readyz and /metrics;
- * `all` (the default, and `pnpm dev`'s) does both. A deployment scales the two apart.
+ * `all` (the default, and `pnpm dev`'s) does both. A deployment scales the two apart. `api` and
+ * `worker` wait for the database migrations, which `all` applies at start and `migrate` applies
+ * and exits (a deployment's job before its rollout).
  */
-export type ProcessRole = 'api' | 'worker' | 'all'
+export type ProcessRole = 'api' | 'worker' | 'all' | 'migrate'
 
 export const servesApi = (role: ProcessRole): boolean => role !== 'worker'
 export const runsWorkers = (role: ProcessRole): boolean => role !== 'api'
@@ -63,7 +65,7 @@ export function loadBaseConfig(env: Env, service: string, defaultPort: number): 
     internalToken: readSecret(env, 'INTERNAL_TOKEN', production),
     trustProxy: readTrustProxy(env),
     gatewaySecret: readGatewaySecret(env),
-    role: readChoice(env, 'ROLE', 'all', ['api', 'worker', 'all']) as ProcessRole,
+    role: readChoice(env, 'ROLE', 'all', ['api', 'worker', 'all', 'migrate']) as ProcessRole,
     maxEventLoopDelayMs: readMaxEventLoopDelay(env),
   }
 }
@@ -107,6 +109,15 @@ export function readChoice(env: Env, variable: string, fallback: string, choices
   const raw = env[variable] || fallback
   if (!choices.includes(raw)) throw new ConfigError(variable, `"${raw}" is not one of ${choices.join(', ')}`)
   return raw
+}
+
+/** A positive whole number (a limit's count), or `fallback` when unset. */
+export function readCount(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable]
+  if (!raw) return fallback
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1)
+    throw new ConfigError(variable, `"${raw}" is not a positive whole number`)
+  return Number(raw)
 }
 
 export function readDuration(env: Env, variable: string, fallbackSeconds: number): number {

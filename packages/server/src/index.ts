@@ -9,6 +9,7 @@ export {
   type ReadinessCheck,
   Uuid,
 } from './app.ts'
+export { BoundedCache } from './bounded-cache.ts'
 export {
   type BaseConfig,
   ConfigError,
@@ -16,6 +17,7 @@ export {
   loadBaseConfig,
   type ProcessRole,
   readChoice,
+  readCount,
   readDuration,
   readGatewaySecret,
   readMaxEventLoopDelay,
@@ -26,7 +28,7 @@ export {
   runsWorkers,
   servesApi,
 } from './config.ts'
-export { normalizeEmail } from './email.ts'
+export { isEmailAddress, normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
 export { escapeHtml } from './html.ts'
 export { loggerOptions } from './logger.ts'
@@ -42,7 +44,15 @@ export {
   type RateLimitRule,
   rateLimit,
 } from './rate-limit.ts'
-export { createRedis, isRedisUnavailable, pingRedis } from './redis.ts'
+export {
+  type CreateRedisOptions,
+  closeRedis,
+  createRedis,
+  isRedisUnavailable,
+  pingRedis,
+  type RedisLog,
+  RedisUnavailableError,
+} from './redis.ts'
 export { MAX_RETURN_TO_LENGTH, sameOriginPath } from './return-to.js'
 export { type DeclaredRoute, type RouteAccess, routeAccess } from './route-access.ts'
 export { runService, type ServiceDefinition, type ServiceDeps } from './run.ts'
@@ -64,3 +74,10 @@ export {
   sessionTokenHash,
   sessionTokenHashes,
 } from './session-revocations.ts'
+export { withTimeout } from './timeout.ts'
+export {
+  createWorkerPool,
+  serveWorkerTasks,
+  type WorkerPool,
+  type WorkerPoolOptions,
+} from './worker-pool.ts'

@@ -1,59 +1,104 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import { type Command, Redis, type RedisOptions, ReplyError } from 'ioredis'
+import { withTimeout } from './timeout.ts'
 
 /**
- * A Redis client for request handlers: while Redis is down, commands fail fast instead of
- * queueing, so a request answers 503 rather than hanging. Workers (BullMQ) make their own
- * clients with `maxRetriesPerRequest: null`, as BullMQ requires.
+ * A command that could not reach Redis (down, reconnecting, closed, or too slow): a 503 or a
+ * back-off, never a bug. Every client from `createRedis` raises it instead of ioredis's untyped
+ * connection errors; Redis's own refusals (WRONGTYPE, OOM, a script error) stay `ReplyError`s.
  */
-export function createRedis(url: string, options: RedisOptions = {}, log?: { warn: (message: string) => void }): Redis {
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError'
+}
+
+/** Whether an error only says Redis cannot be reached right now. */
+export function isRedisUnavailable(error: unknown): error is RedisUnavailableError {
+  return error instanceof RedisUnavailableError
+}
+
+/** A pino or Fastify logger fits as is. */
+export interface RedisLog {
+  info(details: Record<string, unknown>, message: string): void
+  warn(details: Record<string, unknown>, message: string): void
+}
+
+export interface CreateRedisOptions {
+  /**
+   * - `failFast` (request handlers, the outbox pumps): while Redis is down commands fail at once,
+   *   so a request answers 503 instead of hanging and a pump backs off holding no row locks;
+   * - `waiting` (BullMQ workers, stream readers): commands wait for the reconnection, as BullMQ
+   *   requires (`maxRetriesPerRequest: null`).
+   */
+  role?: 'failFast' | 'waiting'
+  /** The connection's name in Redis (CLIENT LIST) and in log lines. */
+  name?: string
+  log?: RedisLog
+  /** Anything else for ioredis (tests: `db`). */
+  options?: RedisOptions
+}
+
+/** The one way to open a Redis connection. */
+export function createRedis(url: string, options: CreateRedisOptions = {}): Redis {
+  const name = options.name ?? 'gatehouse'
+  const roleOptions: RedisOptions =
+    options.role === 'waiting' ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, enableOfflineQueue: false }
   const redis = new Redis(url, {
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
+    ...roleOptions,
+    connectionName: name,
     connectTimeout: 2000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    lazyConnect: false,
-    ...options,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    ...options.options,
   })
-  // Connection errors surface through failing commands and /readyz; log each outage once.
-  let reported = false
+  // ioredis rejects a command with the server's ReplyError, or with an Error of its own when the
+  // connection cannot carry it: those become RedisUnavailableError at the one place every command
+  // of this client passes (pipelines and scripts included).
+  const send = redis.sendCommand.bind(redis)
+  redis.sendCommand = (command: Command, stream) => {
+    const reject = command.reject
+    command.reject = (error: Error) =>
+      reject(
+        error instanceof ReplyError
+          ? error
+          : new RedisUnavailableError(`redis is ${redis.status}: ${error.message}`, { cause: error }),
+      )
+    return send(command, stream)
+  }
+  // ioredis emits an error per failed reconnection attempt: report an outage once, and its end.
+  let down = false
   redis.on('error', (error: Error) => {
-    if (!reported) log?.warn(`redis unavailable: ${error.message}`)
-    reported = true
+    if (!down) options.log?.warn({ err: error.message, connection: name }, 'redis unavailable')
+    down = true
   })
   redis.on('ready', () => {
-    reported = false
+    if (down) options.log?.info({ connection: name }, 'redis available again')
+    down = false
   })
   return redis
 }
 
-/** Resolves when Redis answers PING within `timeoutMs` (waiting for a connection in progress). */
-export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`redis did not answer within ${timeoutMs} ms (${redis.status})`)),
-      timeoutMs,
-    )
-  })
-  try {
-    if (redis.status !== 'ready') {
-      if (redis.status === 'end') throw new Error('redis connection is closed')
-      await Promise.race([new Promise((resolve) => redis.once('ready', resolve)), timeout])
+/** Closes a connection whether or not Redis is reachable right now. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return
+  if (redis.status === 'ready') {
+    try {
+      await redis.quit()
+      return
+    } catch {
+      // Redis went away between the check and QUIT: nothing is left to flush.
     }
-    await Promise.race([redis.ping(), timeout])
-  } finally {
-    clearTimeout(timer)
   }
+  redis.disconnect()
 }
 
-/**
- * Whether an error only says Redis cannot be reached right now (ioredis fails fast with these while
- * disconnected): answered as 503, not as a bug.
- */
-export function isRedisUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false
-  return (
-    error.name === 'MaxRetriesPerRequestError' ||
-    /Stream isn't writeable|Connection is closed|connect ECONNREFUSED|connect ETIMEDOUT/.test(error.message)
+/** Resolves when Redis answers PING within `timeoutMs` (waiting for a connection in progress). */
+export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
+  const ping = async () => {
+    if (redis.status === 'end') throw new RedisUnavailableError('redis connection is closed')
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve))
+    await redis.ping()
+  }
+  await withTimeout(
+    ping(),
+    timeoutMs,
+    () => new RedisUnavailableError(`redis did not answer within ${timeoutMs} ms (${redis.status})`),
   )
 }

@@ -26,22 +26,39 @@ export interface ServiceDefinition<TConfig extends BaseConfig, TSchema extends R
 
 /**
  * A service's whole `server.ts`: read config, connect and migrate the database, connect Redis,
- * build the app and listen until SIGTERM / Ctrl-C.
+ * build the app and listen until SIGTERM / Ctrl-C. With ROLE=migrate: apply the migrations and exit.
  */
 export function runService<TConfig extends BaseConfig, TSchema extends Record<string, unknown>>(
   definition: ServiceDefinition<TConfig, TSchema>,
 ): Promise<void> {
   return start(async () => {
     const config = definition.loadConfig()
+    // Migrations are applied by `migrate` (a deployment's job, before its rollout) and by `all`
+    // (one process doing everything, as `pnpm dev` and compose run it); `api` and `worker`
+    // replicas only wait until the database has them, so no two replicas race a schema change.
     const database = await connect({
       url: config.databaseUrl,
       dataDir: config.dataDir,
       service: config.service,
       migrationsFolder: definition.migrationsFolder,
       schema: definition.schema,
+      migrations: config.role === 'api' || config.role === 'worker' ? 'await' : 'apply',
+      onAwaitingMigrations: (pending) =>
+        console.error(`${config.service}: waiting for ${pending} database migration(s) to be applied (ROLE=migrate)`),
     })
+    if (config.role === 'migrate') {
+      await database.close()
+      console.log(`${config.service}: database migrations applied`)
+      return
+    }
     let app: FastifyInstance | undefined
-    const redis = createRedis(config.redisUrl, {}, { warn: (message) => app?.log.warn(message) })
+    const redis = createRedis(config.redisUrl, {
+      name: `gatehouse-${config.service}`,
+      log: {
+        info: (details, message) => app?.log.info(details, message),
+        warn: (details, message) => app?.log.warn(details, message),
+      },
+    })
     app = await definition.buildApp(config, {
       db: database.db,
       pingDatabase: () => database.ping(),

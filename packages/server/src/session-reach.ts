@@ -43,6 +43,9 @@ export const IntrospectionAnswer = Type.Object({
     // The account's age: invitation emails are limited more tightly for accounts under a day old
     // (optional, so an auth that does not send it yet still answers; its users count as young).
     createdAt: Type.Optional(Type.String({ format: 'date-time' })),
+    // Whether the account's address is proven; an unproven account may not accept invitations
+    // (optional, so an older auth still answers: then it counts as unproven).
+    emailConfirmed: Type.Optional(Type.Boolean()),
   }),
   authentications: Type.Array(Authentication),
   /**

@@ -21,6 +21,19 @@ async function appWith(options: { trustProxy?: string | false } = {}) {
 }
 
 describe('createApp', () => {
+  it('reports a dependency that never answers as not ready, naming it, instead of hanging', async () => {
+    const app = await createApp({
+      service: 'test',
+      readiness: { database: async () => {}, redis: () => new Promise<void>(() => {}) },
+      publicUrl: new URL('https://app.example'),
+    })
+    const ready = await app.inject({ url: '/readyz' })
+    assert.equal(ready.statusCode, 503)
+    assert.deepEqual(ready.json().failing, ['redis'])
+    assert.match(ready.json().message, /redis: did not answer within 2000 ms/)
+    await app.close()
+  })
+
   it('believes X-Forwarded-For only from a trusted proxy', async () => {
     const direct = await appWith()
     const spoofed = await direct.inject({

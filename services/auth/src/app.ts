@@ -25,7 +25,12 @@ import { domainRoutes } from './domains/routes.ts'
 import { createDomainService } from './domains/service.ts'
 import { createAuthEvents } from './events.ts'
 import { internalRoutes } from './internal/routes.ts'
+import { membershipRoutes } from './memberships/routes.ts'
+import { createMembershipService } from './memberships/service.ts'
 import { registerAccess } from './sessions/access.ts'
+import { createAccountSessions } from './sessions/account-sessions.ts'
+import { createIntrospection } from './sessions/introspection.ts'
+import { sessionRoutes } from './sessions/routes.ts'
 import { createSessionService } from './sessions/service.ts'
 import { startSignInHistoryProjection } from './sign-in-history/projection.ts'
 import { signInHistoryRoutes } from './sign-in-history/routes.ts'
@@ -34,6 +39,7 @@ import { createSignInMetrics } from './sign-in-metrics.ts'
 import { ssoAdminRoutes } from './sso/admin-routes.ts'
 import { createConnectionCache, createConnectionService } from './sso/connections.ts'
 import { discoverRoutes } from './sso/discover-routes.ts'
+import { createIdpConfigParser } from './sso/idp-config-parser.ts'
 import { createLoginFlow } from './sso/login-flow.ts'
 import { createRefusalLimit } from './sso/refusal-limit.ts'
 import { samlRoutes } from './sso/saml-routes.ts'
@@ -94,18 +100,24 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const accounts = createAccountService({ db, sessions, events, throttle: createLoginThrottle(redis), signIns })
   const workspaces = createWorkspaceService({ db })
+  const memberships = createMembershipService({ db, events })
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
-  const connections = createConnectionService({ db, publicUrl, keys, events })
+  const idpParser = createIdpConfigParser({ log: app.log })
+  app.addHook('onClose', () => idpParser.close())
+  const connections = createConnectionService({ db, publicUrl, keys, events, idpParser })
+  const connectionCache = createConnectionCache({ db, publicUrl, keys })
   const loginFlow = createLoginFlow({
     db,
     redis,
     publicUrl,
     sessions,
     events,
-    connections: createConnectionCache({ db, publicUrl, keys }),
+    connections: connectionCache,
     refusals: createRefusalLimit(redis),
     signIns,
+    signInLimits: config.ssoSignInLimits,
+    log: app.log,
   })
   app.decorate('workspaces', workspaces)
 
@@ -133,13 +145,20 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   // Default-deny: every route below declares what it needs (config.access), enforced in one hook.
   await registerAccess(app, { sessions, workspaces, internalToken: config.internalToken })
   await app.register(accountRoutes, { accounts, sessions, workspaces, redis })
+  await app.register(sessionRoutes, { accountSessions: createAccountSessions({ db, events }) })
   await app.register(workspaceRoutes, { workspaces })
+  await app.register(membershipRoutes, { memberships })
   await app.register(ssoAdminRoutes, { connections, redis, changesPerHour: deps.ssoChangesPerHour ?? 60 })
   await app.register(signInHistoryRoutes, { signIns: createSignInHistoryService({ db }) })
   await app.register(domainRoutes, { domains })
   await app.register(discoverRoutes, { domains, redis, publicUrl })
-  await app.register(samlRoutes, { db, publicUrl, loginFlow, sessions, redis })
-  await app.register(internalRoutes, { db, sessions })
+  await app.register(samlRoutes, { connections: connectionCache, publicUrl, loginFlow, sessions, redis })
+  await app.register(internalRoutes, {
+    introspect: createIntrospection({ db, sessions }),
+    sessions,
+    workspaces,
+    memberships,
+  })
   return app
 }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { type BaseConfig, ConfigError, type Env, loadBaseConfig } from '@gatehouse/server'
+import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readCount } from '@gatehouse/server'
 
 export interface AuthConfig extends BaseConfig {
   /**
@@ -14,11 +14,30 @@ export interface AuthConfig extends BaseConfig {
    * empty means the system's (/etc/resolv.conf).
    */
   dnsServers: string[]
+  /**
+   * Successful SSO sign-ins one account may make through one connection (`SSO_SIGN_INS_PER_MINUTE`,
+   * default 10; `SSO_SIGN_INS_PER_HOUR`, default 60): each opens a session row, and a connection's
+   * IdP can mint genuine responses at will (src/sso/login-flow.ts says where the numbers come from).
+   */
+  ssoSignInLimits: SsoSignInLimits
+}
+
+export interface SsoSignInLimits {
+  perMinute: number
+  perHour: number
 }
 
 export function loadConfig(env: Env = process.env): AuthConfig {
   const base = loadBaseConfig(env, 'auth', 3001)
-  return { ...base, spKeySecret: readSpKeySecret(env, base.production), dnsServers: readDnsServers(env) }
+  return {
+    ...base,
+    spKeySecret: readSpKeySecret(env, base.production),
+    dnsServers: readDnsServers(env),
+    ssoSignInLimits: {
+      perMinute: readCount(env, 'SSO_SIGN_INS_PER_MINUTE', 10),
+      perHour: readCount(env, 'SSO_SIGN_INS_PER_HOUR', 60),
+    },
+  }
 }
 
 function readDnsServers(env: Env): string[] {

@@ -79,4 +79,17 @@ export const authErrors = {
     'domain_not_verified',
     'The TXT record was not found. Publish it, wait for DNS to update, and verify again.',
   ),
+  lastOwner: defineError(
+    409,
+    'last_owner',
+    'A workspace always keeps an owner. Transfer the ownership to another member first.',
+  ),
+  memberNotFound: defineError(404, 'member_not_found', 'This person is not a member of this workspace.'),
+  roleNotManageable: defineError(
+    403,
+    'role_not_manageable',
+    'Only an owner can remove or change an owner or an admin. Admins manage members.',
+  ),
+  ownTransfer: defineError(409, 'already_owner', 'Choose another member to transfer the ownership to.'),
+  sessionNotFound: defineError(404, 'session_not_found', 'This session has ended or is not yours.'),
 }

@@ -23,6 +23,14 @@ export interface LoginRefusal {
   message?: string
 }
 
+/** Why a session ended (`auth.logout`'s `reason`). */
+export type LogoutReason =
+  | 'signed_out'
+  | 'connection_changed'
+  | 'ended_elsewhere'
+  | 'membership_removed'
+  | 'ended_by_link'
+
 /**
  * Writes auth events into the outbox inside the caller's transaction; `wake` (the relay's) is
  * called by the caller after commit so the event leaves at once. A transaction that ends sessions
@@ -86,7 +94,7 @@ export function createAuthEvents(deps: {
         }),
       ),
     /** One `auth.logout` per ended session, saying how it had been authenticated and why it ended. */
-    logout: (tx: Executor, ended: EndedSession[], reason: 'signed_out' | 'connection_changed' | 'ended_by_link') => {
+    logout: (tx: Executor, ended: EndedSession[], reason: LogoutReason) => {
       const announced = endedIn.get(tx)
       if (!announced) throw new Error('sessions end inside events.transaction, which announces them after the commit')
       announced.push(...ended.map((session) => session.tokenHash))
@@ -107,6 +115,14 @@ export function createAuthEvents(deps: {
       writeEvent(tx, deps.outbox, createEvent('sso.connection.changed', change)),
     recoveryUsed: (tx: Executor, recovery: PayloadOf<'sso.recovery.used'>) =>
       writeEvent(tx, deps.outbox, createEvent('sso.recovery.used', recovery)),
+    membershipRemoved: (tx: Executor, removal: PayloadOf<'membership.removed'>) =>
+      writeEvent(tx, deps.outbox, createEvent('membership.removed', removal)),
+    roleChanged: (tx: Executor, changes: PayloadOf<'membership.role_changed'>[]) =>
+      writeEvents(
+        tx,
+        deps.outbox,
+        changes.map((change) => createEvent('membership.role_changed', change)),
+      ),
   }
 }
 

@@ -144,9 +144,12 @@ export interface ConnectionView {
 }
 
 /** An owner with a workspace whose SSO is on and pointed at the dev IdP, as the admin would do it. */
-export async function workspaceWithSso(app: FastifyInstance, options: { allowIdpInitiated?: boolean } = {}) {
+export async function workspaceWithSso(
+  app: FastifyInstance,
+  options: { allowIdpInitiated?: boolean; owner?: Awaited<ReturnType<typeof signUp>> } = {},
+) {
   const idp = await devIdp()
-  const owner = await signUp(app)
+  const owner = options.owner ?? (await signUp(app))
   const workspace = await createWorkspace(app, owner.cookie)
   const turnedOn = await app.inject({
     method: 'POST',
@@ -188,12 +191,14 @@ export async function startSpLogin(app: FastifyInstance, connection: ConnectionV
     SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
     RelayState: location.searchParams.get('RelayState') ?? undefined,
   })
-  const binding = response.cookies.find((cookie) => cookie.name === 'saml_binding')
+  const relayState = location.searchParams.get('RelayState') ?? ''
+  // The browser keeps the start in a cookie of its own, named by its RelayState.
+  const pending = response.cookies.find((cookie) => cookie.name === `saml_pending_${relayState}`)
   return {
     location,
     requestId: request.id,
-    relayState: location.searchParams.get('RelayState') ?? '',
-    bindingCookie: binding ? `saml_binding=${binding.value}` : '',
+    relayState,
+    bindingCookie: pending ? `${pending.name}=${pending.value}` : '',
   }
 }
 

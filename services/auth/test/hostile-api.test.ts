@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { hostileMetadata } from '@gatehouse/saml/hostile-metadata'
+import { costliestAllowedMetadata, hostileMetadata } from '@gatehouse/saml/hostile-metadata'
 import { hostileRequests, type Injectable, serverErrorsFor, uniqueEmail } from '@gatehouse/testing'
 import { type AuthTestApp, startAuthApp, strongPassword, workspaceWithSso } from './harness.ts'
 
@@ -37,9 +37,12 @@ describe('every auth route under hostile input', () => {
         certificate: idp.certificatePem,
       },
       {
-        metadataXml: [...hostileMetadata(idp.federationMetadataXml()), ...hostileMetadata(entraMetadata)].map(
-          (variant) => variant.metadataXml,
-        ),
+        // Beyond the limits, and the costliest documents within them (parsed on the parser thread).
+        metadataXml: [
+          ...hostileMetadata(idp.federationMetadataXml()),
+          ...hostileMetadata(entraMetadata),
+          ...costliestAllowedMetadata(entraMetadata),
+        ].map((variant) => variant.metadataXml),
       },
     )
     const failures = await serverErrorsFor(auth.app as unknown as Injectable, requests, owner.cookie)

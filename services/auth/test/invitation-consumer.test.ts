@@ -19,7 +19,7 @@ describe('what the invitation service relies on', () => {
     const bob = await signUp(auth.app)
     const workspace = await createWorkspace(auth.app, owner.cookie)
     const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
-    const redis = createRedis(redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true })
+    const redis = createRedis(redisUrl, { role: 'waiting' })
     const queue = new Queue('invitation-events', { connection: redis })
     try {
       // Two jobs with distinct ids but the same event: the consumer must apply it once.

@@ -37,9 +37,16 @@ describe('what a session reaches', () => {
       'POST /v1/auth/sessions/end-by-link': 'public',
       'POST /v1/auth/reauthenticate': 'session',
       'GET /v1/auth/session': 'session',
+      'GET /v1/auth/sessions': 'password',
+      'DELETE /v1/auth/sessions/:sessionId': 'password',
+      'POST /v1/auth/sessions/end-others': 'password',
       'POST /v1/workspaces': 'password',
       'GET /v1/workspaces/:workspaceId': { workspace: 'member' },
       'GET /v1/workspaces/:workspaceId/members': { workspace: 'member' },
+      'DELETE /v1/workspaces/:workspaceId/members/:userId': { workspace: 'admin' },
+      'PATCH /v1/workspaces/:workspaceId/members/:userId': { workspace: 'owner' },
+      'POST /v1/workspaces/:workspaceId/leave': { workspace: 'member' },
+      'POST /v1/workspaces/:workspaceId/ownership': { workspace: 'owner' },
       'POST /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'GET /v1/workspaces/:workspaceId/sso': { workspace: 'admin' },
       'PUT /v1/workspaces/:workspaceId/sso/idp': { workspace: 'admin' },
@@ -61,6 +68,7 @@ describe('what a session reaches', () => {
       'POST /sso/saml/:connectionId/acs': 'public',
       'POST /sso/saml/:connectionId/confirm': 'public',
       'POST /internal/introspect': 'internal',
+      'POST /internal/memberships/remove': 'internal',
     })
   })
 

@@ -8,6 +8,7 @@ import {
   type AuthTestApp,
   createWorkspace,
   devIdp,
+  invitationAccepted,
   publicUrl,
   signUp,
   startAuthApp,
@@ -193,6 +194,34 @@ describe('SSO connection admin API', () => {
         expected,
         `${name}: ${response.body.slice(0, 200)}`,
       )
+    }
+  })
+
+  it('limits SSO configuration changes per workspace, however many of its admins make them', async () => {
+    const { owner, workspace } = await workspaceWithSso(auth.app)
+    const admin = await signUp(auth.app)
+    const granted = await auth.app.workspaces.grantMembershipFromInvitation(
+      invitationAccepted(workspace.id, { userId: admin.user.id, email: admin.email }, 'admin'),
+    )
+    assert.equal(granted, 'granted')
+    const change = (cookie: string) =>
+      auth.app.inject({
+        method: 'PATCH',
+        url: `/v1/workspaces/${workspace.id}/sso`,
+        headers: { cookie },
+        payload: { allowIdpInitiated: false },
+      })
+    // workspaceWithSso made two changes; the owner and the admin share the other 58, each under
+    // their own account's 60.
+    for (let count = 2; count < 60; count++) {
+      const response = await change(count % 2 === 0 ? owner.cookie : admin.cookie)
+      assert.equal(response.statusCode, 200, response.body)
+    }
+    for (const cookie of [owner.cookie, admin.cookie]) {
+      const refused = await change(cookie)
+      assert.equal(refused.statusCode, 429, refused.body)
+      assert.equal(refused.json().error, 'rate_limited')
+      assert.ok(Number(refused.headers['retry-after']) > 0)
     }
   })
 

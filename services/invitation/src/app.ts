@@ -17,6 +17,7 @@ import { startEmailDelivery } from './emails/delivery.ts'
 import { startSsoChangeNotices } from './emails/sso-change-notices.ts'
 import { createMailTransport } from './emails/transport.ts'
 import { createInvitationMailLimits } from './invitations/mail-limits.ts'
+import { startMembershipRemovals } from './invitations/membership-removals.ts'
 import { invitationRoutes } from './invitations/routes.ts'
 import { createInvitationService } from './invitations/service.ts'
 import { createAuthClient, passwordReauthentication } from './sessions/auth-client.ts'
@@ -95,6 +96,16 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       now,
     })
     app.addHook('onClose', () => ssoNotices.close())
+    // Invitations stay true to memberships auth removes; the removed person is told.
+    const removals = await startMembershipRemovals({
+      db: deps.db,
+      redisUrl: config.redisUrl,
+      publicUrl: config.publicUrl,
+      mailQueue: config.mailQueue,
+      wakeEmails: emailDelivery.wake,
+      log: app.log,
+    })
+    app.addHook('onClose', () => removals.close())
     wakeEvents = relay.wake
     wakeEmails = emailDelivery.wake
   }

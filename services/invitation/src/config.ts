@@ -3,6 +3,7 @@ import {
   ConfigError,
   type Env,
   loadBaseConfig,
+  readCount,
   readDuration,
   readUrl,
   readUrlRequiredInProduction,
@@ -46,14 +47,6 @@ export function loadConfig(env: Env = process.env): InvitationConfig {
       workspace: readCount(env, 'INVITATION_MAILS_PER_WORKSPACE', 200),
     },
   }
-}
-
-function readCount(env: Env, variable: string, fallback: number): number {
-  const raw = env[variable]
-  if (!raw) return fallback
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1)
-    throw new ConfigError(variable, `"${raw}" is not a positive whole number`)
-  return Number(raw)
 }
 
 // `Name <address>` or a bare address; a line break would let the value inject headers.

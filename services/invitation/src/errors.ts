@@ -18,6 +18,11 @@ export const invitationErrors = {
   ),
   expired: defineError(410, 'expired', 'This invitation has expired. Ask the workspace admin to invite you again.'),
   revoked: defineError(410, 'revoked', 'This invitation was withdrawn. Ask the workspace admin to invite you again.'),
+  emailUnconfirmed: defineError(
+    403,
+    'email_unconfirmed',
+    'Confirm your email address first: open the confirmation link we emailed you when you signed up (your account page sends a new one), then accept.',
+  ),
   alreadyAccepted: defineError(409, 'already_accepted', 'This invitation was already accepted.'),
   authUnavailable: defineError(503, 'auth_unavailable', 'Sign-in checks are unavailable right now. Try again shortly.'),
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import type { InvitationCreated } from '@gatehouse/events'
-import { uniqueEmail } from '@gatehouse/testing'
+import { eventually, uniqueEmail } from '@gatehouse/testing'
 import { eq } from 'drizzle-orm'
 import { emails, outbox } from '../src/db/schema.ts'
 import {
@@ -273,17 +273,106 @@ describe('invitations', () => {
       [{ workspaceId: workspace.id, role: 'member', ssoAllowed: true }],
     )
 
-    // A member now: inviting them again is already_member; revoking an accepted invitation is not possible.
+    // A member now: inviting them again is already_member.
     const reinvite = await invite(invitation, owner.cookie, { workspaceId: workspace.id, email })
     assert.equal(reinvite.statusCode, 409)
     assert.equal(reinvite.json().error, 'already_member')
-    const revoked = await invitation.app.inject({
-      method: 'DELETE',
-      url: `/v1/invitations/${created.id}`,
+  })
+
+  it('revoking an accepted invitation removes that membership at once: the invitation shows revoked, the person is told, and can be invited again', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const admin = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id, undefined, 'admin')
+    const adminAccount = await signUp(auth.app, admin.email)
+    assert.equal((await accept(invitation, admin.token, adminAccount.cookie)).statusCode, 200)
+    const member = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const memberAccount = await signUp(auth.app, member.email)
+    assert.equal((await accept(invitation, member.token, memberAccount.cookie)).statusCode, 200)
+    await waitForMemberships(auth, adminAccount.cookie, (list) => list.length > 0)
+    await waitForMemberships(auth, memberAccount.cookie, (list) => list.length > 0)
+
+    // Auth's rules decide: an admin may not remove another admin.
+    const adminsPeer = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id, undefined, 'admin')
+    const peerAccount = await signUp(auth.app, adminsPeer.email)
+    assert.equal((await accept(invitation, adminsPeer.token, peerAccount.cookie)).statusCode, 200)
+    await waitForMemberships(auth, peerAccount.cookie, (list) => list.length > 0)
+    const refused = await revokeResponse(peerAccount.cookie, admin.invitation.id)
+    assert.equal(refused.statusCode, 403)
+    assert.equal(refused.json().error, 'role_not_manageable')
+
+    assert.equal(await revoke(adminAccount.cookie, member.invitation.id), 204)
+    // The 204 comes after auth removed the membership: no waiting.
+    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: memberAccount.cookie } })
+    assert.deepEqual(session.json().memberships, [])
+    const listed = await invitation.app.inject({
+      url: `/v1/invitations?workspaceId=${workspace.id}`,
       headers: { cookie: owner.cookie },
     })
-    assert.equal(revoked.statusCode, 409)
-    assert.equal(revoked.json().error, 'not_pending')
+    const shown = listed.json().invitations.find((row: { id: string }) => row.id === member.invitation.id)
+    assert.equal(shown.status, 'revoked')
+    assert.ok(shown.acceptedAt && shown.revokedAt)
+    assert.equal(await revoke(adminAccount.cookie, member.invitation.id), 204, 'revoking twice changes nothing')
+
+    const told = await sink.waitFor(
+      (mail) => mail.envelopeTo.includes(member.email) && /removed from/.test(String(mail.mail.subject)),
+      15_000,
+    )
+    assert.ok(told.mail.text?.includes('invite you again'))
+    assert.match(String(told.mail.html), /<strong>/)
+
+    const again = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id, member.email)
+    assert.equal((await accept(invitation, again.token, memberAccount.cookie)).statusCode, 200)
+    await waitForMemberships(auth, memberAccount.cookie, (list) => list.length === 1)
+  })
+
+  it('an account whose address is not proven sees no invitations on its home page and cannot accept one from there', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const invited = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const account = await signUp(auth.app, invited.email)
+    const mine = await invitation.app.inject({ url: '/v1/invitations/mine', headers: { cookie: account.cookie } })
+    assert.equal(mine.statusCode, 200)
+    assert.deepEqual(mine.json(), { addressProven: false, invitations: [] })
+    const acceptById = (cookie: string) =>
+      invitation.app.inject({
+        method: 'POST',
+        url: `/v1/invitations/${invited.invitation.id}/accept`,
+        headers: { cookie },
+      })
+    const refused = await acceptById(account.cookie)
+    assert.equal(refused.statusCode, 403)
+    assert.equal(refused.json().error, 'email_unconfirmed')
+    // Someone else's invitation is as unknown as a wrong link.
+    const stranger = await signUp(auth.app)
+    assert.equal((await acceptById(stranger.cookie)).json().error, 'invalid_token')
+    assert.equal((await lookup(invitation, invited.token)).json().status, 'pending')
+  })
+
+  it('a member removed in auth shows as revoked in the workspace’s invitations', async () => {
+    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const member = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    const account = await signUp(auth.app, member.email)
+    assert.equal((await accept(invitation, member.token, account.cookie)).statusCode, 200)
+    await waitForMemberships(auth, account.cookie, (list) => list.length > 0)
+    const left = await auth.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${workspace.id}/leave`,
+      headers: { cookie: account.cookie },
+    })
+    assert.equal(left.statusCode, 204)
+    await eventually('the invitation to show the removal', async () => {
+      const listed = await invitation.app.inject({
+        url: `/v1/invitations?workspaceId=${workspace.id}`,
+        headers: { cookie: owner.cookie },
+      })
+      const shown = listed.json().invitations.find((row: { id: string }) => row.id === member.invitation.id)
+      return shown.status === 'revoked' ? shown : undefined
+    })
+    // The notice would have been written in the transaction that showed the removal.
+    const written = await invitation.db.select().from(emails).where(eq(emails.recipient, member.email))
+    assert.deepEqual(
+      written.map((row) => row.invitationId),
+      [member.invitation.id],
+      'leaving mails nobody',
+    )
   })
 
   it('a revoked invitation cannot be accepted (410 revoked); the email can be invited again', async () => {
@@ -409,13 +498,16 @@ describe('invitations', () => {
     return person
   }
 
-  async function revoke(cookie: string, invitationId: string) {
-    const response = await invitation.app.inject({
+  function revokeResponse(cookie: string, invitationId: string) {
+    return invitation.app.inject({
       method: 'DELETE',
       url: `/v1/invitations/${invitationId}`,
       headers: cookie ? { cookie } : {},
     })
-    return response.statusCode
+  }
+
+  async function revoke(cookie: string, invitationId: string) {
+    return (await revokeResponse(cookie, invitationId)).statusCode
   }
 
   function resendOf(cookie: string, invitationId: string) {

@@ -47,6 +47,20 @@ export async function currentSession() {
   }
 }
 
+/**
+ * Auth records a membership when it processes `invitation.accepted` from the queue: waits (up to
+ * 10 s) until the session shows one that `matches` with SSO allowed, so that "you can use SSO" is
+ * true when a page says it. Resolves with whether it did.
+ */
+export async function waitForMembership(matches) {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const session = await currentSession().catch(() => null)
+    if (session?.memberships.some((membership) => matches(membership) && membership.ssoAllowed)) return true
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  return false
+}
+
 /** Sends people who are not signed in to the login page, coming back here afterwards. */
 export function goToLogin() {
   const returnTo = location.pathname + location.search
@@ -140,4 +154,61 @@ function showFieldErrors(form, fields) {
     first ??= field
   }
   first?.focus()
+}
+
+/**
+ * Asks before a destructive action, in a modal dialog (focus moves into it and Escape cancels;
+ * Cancel has the focus, so Enter alone never confirms). Resolves true when confirmed.
+ */
+export function confirmAction({ title, message, confirmLabel }) {
+  return new Promise((resolve) => {
+    const confirm = element('button', { type: 'button', class: 'danger', id: 'confirm-yes' }, confirmLabel)
+    const cancel = element('button', { type: 'button', class: 'secondary', id: 'confirm-cancel' }, 'Cancel')
+    const dialog = element(
+      'dialog',
+      { class: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-message' },
+      element('h2', { id: 'confirm-title' }, title),
+      element('p', { id: 'confirm-message' }, message),
+      element('p', { class: 'actions' }, confirm, cancel),
+    )
+    const opener = document.activeElement
+    const finish = (answer) => {
+      dialog.close()
+      dialog.remove()
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus()
+      resolve(answer)
+    }
+    confirm.addEventListener('click', () => finish(true))
+    cancel.addEventListener('click', () => finish(false))
+    dialog.addEventListener('cancel', (event) => {
+      event.preventDefault()
+      finish(false)
+    })
+    document.body.append(dialog)
+    dialog.showModal()
+    cancel.focus()
+  })
+}
+
+/**
+ * A small button for one row's action, named for the row (a screen reader hears "Remove
+ * ada@example.com"): disabled while `action` runs, its failure shown once in `errorId`'s region.
+ */
+export function rowButton(label, subject, action, { errorId, className = 'secondary small' }) {
+  const button = element('button', { type: 'button', class: className, 'aria-label': `${label} ${subject}` }, label)
+  button.addEventListener('click', async () => {
+    setText(errorId, '')
+    const hadFocus = document.activeElement === button
+    button.disabled = true
+    try {
+      await action()
+    } catch (error) {
+      setText(errorId, error instanceof Error ? error.message : 'Something went wrong.')
+    } finally {
+      button.disabled = false
+      // Disabling dropped the focus: a keyboard user carries on from the same button.
+      if (hadFocus && button.isConnected && document.activeElement === document.body) button.focus()
+    }
+  })
+  return button
 }

@@ -1,4 +1,14 @@
-import { ApiError, api, currentSession, element, handleForm, renderAccount, setText, show } from './api.js'
+import {
+  ApiError,
+  api,
+  currentSession,
+  element,
+  handleForm,
+  renderAccount,
+  setText,
+  show,
+  waitForMembership,
+} from './api.js'
 
 // CONTRACT.md: the link is PUBLIC_URL/invite#token=…; the fragment never reaches a server log.
 const token = new URLSearchParams(location.hash.slice(1)).get('token')
@@ -75,7 +85,9 @@ async function accept() {
   }
   const workspaceId = accepted?.invitation?.workspaceId ?? invitation.workspaceId
   setText('invite-status', 'Adding you to the workspace…')
-  const joined = await waitForMembership(workspaceId)
+  const joined = await waitForMembership((membership) =>
+    workspaceId ? membership.workspaceId === workspaceId : membership.workspaceName === invitation.workspaceName,
+  )
   setText('invite-status', '')
   setText(
     'invite-done-message',
@@ -87,20 +99,6 @@ async function accept() {
   if (workspaceId) link.href = `/workspaces/${workspaceId}`
   renderAccount(await currentSession().catch(() => null))
   showOnly('invite-done', 'invite-open-workspace')
-}
-
-// Auth records the membership when it processes invitation.accepted from the queue: wait for it,
-// so that "you can use SSO" is true when we say it.
-async function waitForMembership(workspaceId) {
-  for (let attempt = 0; attempt < 40; attempt++) {
-    const session = await currentSession().catch(() => null)
-    const membership = session?.memberships.find((candidate) =>
-      workspaceId ? candidate.workspaceId === workspaceId : candidate.workspaceName === invitation.workspaceName,
-    )
-    if (membership?.ssoAllowed) return true
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  return false
 }
 
 handleForm(document.getElementById('invite-signup-form'), async ({ firstName, lastName, password }) => {

@@ -24,10 +24,10 @@ export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
     // Behind a load balancer or ingress, the client's address comes from its X-Forwarded-For.
     trustProxy: config.trustProxy,
     pressureLimits: { maxEventLoopDelayMs: config.maxEventLoopDelayMs, ...deps.pressureLimits },
-    readiness: {
-      auth: () => answersHealthCheck(config.authUrl),
-      invitation: () => answersHealthCheck(config.invitationUrl),
-    },
+    // Ready when web itself serves: its pages and its answers for a missing upstream (502
+    // upstream_unavailable) must stay reachable while auth or invitation is down, and every web pod
+    // going unready with its upstream would turn the whole site into the ingress's error page.
+    readiness: {},
   })
   await app.register(gatewayRoutes, {
     authUrl: config.authUrl,
@@ -38,18 +38,4 @@ export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
   await app.register(assetRoutes, { folder: publicFolder })
   await app.register(pageRoutes)
   return app
-}
-
-// "Answers" means alive (/healthz), not ready: a service briefly without Redis should not take
-// the pages out of rotation with it.
-async function answersHealthCheck(serviceUrl: URL): Promise<void> {
-  const response = await fetch(new URL('/healthz', serviceUrl), { signal: AbortSignal.timeout(2000) }).catch(
-    (error: Error) => {
-      throw new Error(
-        `${serviceUrl.host} does not answer (${error.cause instanceof Error ? error.cause.message : error.message})`,
-      )
-    },
-  )
-  await response.body?.cancel()
-  if (!response.ok) throw new Error(`${serviceUrl.host} answered ${response.status}`)
 }

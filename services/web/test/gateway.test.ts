@@ -280,7 +280,7 @@ describe('the same-origin gateway', () => {
     assert.equal(json.json().error, 'sso_not_allowed')
   })
 
-  it('answers 502 upstream_unavailable when a service does not answer, and /readyz says which', async () => {
+  it('answers 502 upstream_unavailable when a service does not answer, and stays ready (its pages still serve)', async () => {
     auth.answerWith((_request, response) => response.end('{"status":"ok"}'))
     const lonely = await buildApp(loadConfig({ AUTH_URL: auth.url, INVITATION_URL: 'http://127.0.0.1:1' }))
     try {
@@ -288,20 +288,10 @@ describe('the same-origin gateway', () => {
       assert.equal(response.statusCode, 502)
       assert.equal(response.json().error, 'upstream_unavailable')
       const ready = await lonely.inject({ method: 'GET', url: '/readyz' })
-      assert.equal(ready.statusCode, 503)
-      assert.deepEqual(ready.json().failing, ['invitation'])
+      assert.equal(ready.statusCode, 200)
     } finally {
       await lonely.close()
     }
-  })
-
-  it('is ready when both services answer their health check', async () => {
-    auth.answerWith((_request, response) => response.end('{"status":"ok"}'))
-    invitation.answerWith((_request, response) => response.end('{"status":"ok"}'))
-    const ready = await app.inject({ method: 'GET', url: '/readyz' })
-    assert.equal(ready.statusCode, 200)
-    assert.ok(auth.seen.some((request) => request.url === '/healthz'))
-    assert.ok(invitation.seen.some((request) => request.url === '/healthz'))
   })
 })
 

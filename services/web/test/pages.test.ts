@@ -16,6 +16,7 @@ const pages = [
   '/invite',
   '/end-session',
   '/',
+  '/account/sessions',
   `/workspaces/${workspaceId}`,
   `/workspaces/${workspaceId}/sso`,
 ]

@@ -1,7 +1,7 @@
 import { type Database, executePrepared } from '@gatehouse/db'
-import { and, eq, gt, inArray, isNull, type SQLWrapper, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNull, notInArray, type SQLWrapper, sql } from 'drizzle-orm'
 import type * as schema from '../db/schema.ts'
-import { sessions, users } from '../db/schema.ts'
+import { sessions, users, workspaces } from '../db/schema.ts'
 
 export type AuthDatabase = Database<typeof schema>
 /** A database handle or a transaction: repo functions work inside either. */
@@ -53,7 +53,7 @@ export async function touchSessions(db: Executor, sessionIds: string[], now: Dat
 }
 
 export type EndedSession = Pick<SessionRow, 'id' | 'userId' | 'method' | 'workspaceId' | 'connectionId' | 'tokenHash'>
-const endedColumns = {
+export const endedColumns = {
   id: sessions.id,
   tokenHash: sessions.tokenHash,
   userId: sessions.userId,
@@ -87,6 +87,42 @@ export async function markReauthenticated(db: Executor, sessionIds: string[], no
 /** Lets this password session reach a workspace that requires SSO: the owner's recovery. */
 export async function markRecovery(db: Executor, sessionId: string, workspaceId: string): Promise<void> {
   await db.update(sessions).set({ recoveryWorkspaceId: workspaceId }).where(eq(sessions.id, sessionId))
+}
+
+/** Live means not revoked and past neither expiry: the condition findLiveSessions applies too. */
+const liveFor = (userId: string, idleSince: Date, now: Date) =>
+  and(
+    eq(sessions.userId, userId),
+    isNull(sessions.revokedAt),
+    gt(sessions.expiresAt, now),
+    gt(sessions.lastSeenAt, idleSince),
+  )
+
+/** A person's live sessions, newest first, with the workspace a SAML one reaches (bounded: a page). */
+export async function listLiveSessions(db: Executor, userId: string, idleSince: Date, now: Date, limit = 200) {
+  return db
+    .select({ session: sessions, workspaceName: workspaces.name })
+    .from(sessions)
+    .leftJoin(workspaces, eq(workspaces.id, sessions.workspaceId))
+    .where(liveFor(userId, idleSince, now))
+    .orderBy(desc(sessions.createdAt), desc(sessions.id))
+    .limit(limit)
+}
+
+/** Ends the person's live sessions: those named (`only`), or all but those named (`except`). */
+export async function revokeUserSessions(
+  db: Executor,
+  userId: string,
+  select: { only: string[] } | { except: string[] },
+  idleSince: Date,
+  now: Date,
+): Promise<EndedSession[]> {
+  const which = 'only' in select ? inArray(sessions.id, select.only) : notInArray(sessions.id, select.except)
+  return db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(liveFor(userId, idleSince, now), which))
+    .returning(endedColumns)
 }
 
 /**

@@ -52,6 +52,11 @@ export interface OpenSessionInput extends SessionOrigin {
   userId: string
 }
 
+/** Sessions last seen before this are idle-expired (live ones are newer). */
+export function idleSince(now: Date): Date {
+  return new Date(now.getTime() - idleLifetimeMs)
+}
+
 /** What a session row stores in place of its token (and an end link in place of its token). */
 export const hashToken = sessionTokenHash
 
@@ -81,12 +86,7 @@ export function createSessionService(deps: { db: Executor; secureCookies: boolea
   async function live(tokens: string[]): Promise<{ token: string; session: SessionRow; user: UserRow }[]> {
     if (tokens.length === 0) return []
     const current = now()
-    const rows = await findLiveSessions(
-      deps.db,
-      tokens.map(hashToken),
-      new Date(current.getTime() - idleLifetimeMs),
-      current,
-    )
+    const rows = await findLiveSessions(deps.db, tokens.map(hashToken), idleSince(current), current)
     const stale = rows.filter(({ session }) => current.getTime() - session.lastSeenAt.getTime() > touchIntervalMs)
     if (stale.length > 0) {
       await touchSessions(

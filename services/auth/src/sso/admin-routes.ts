@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { METADATA_XML_LIMITS } from '@gatehouse/saml'
-import { errors, perNetwork, rateLimit } from '@gatehouse/server'
+import { AppError, errors, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
@@ -118,10 +118,17 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
   const countChange = async (request: FastifyRequest) => {
     const actor = connectionActor(request)
     const workspaceId = workspaceOf(request).row.id
-    await rateLimit(redis, [
-      { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => actor.userId },
-      { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
-    ])(request)
+    try {
+      await rateLimit(redis, [
+        { name: 'sso-change:account', limit: changesPerHour, windowSeconds: 3600, key: () => actor.userId },
+        { name: 'sso-change:workspace', limit: changesPerHour, windowSeconds: 3600, key: () => workspaceId },
+      ])(request)
+    } catch (error) {
+      // Nor reading it: keeping the connection would mean reading up to 512 KiB to throw away, for
+      // a client that goes on sending refused uploads as fast as it is answered.
+      if (error instanceof AppError && request.headers['content-length'] !== '0') error.headers.connection = 'close'
+      throw error
+    }
   }
   const errorsOf = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 429: ErrorRef }
 
@@ -153,7 +160,14 @@ export const ssoAdminRoutes: FastifyPluginAsyncTypebox<{
       onRequest: countChange,
       // Metadata is at most 256 KiB (METADATA_XML_LIMITS), twice that once escaped into JSON.
       bodyLimit: 2 * METADATA_XML_LIMITS.bytes,
-      schema: { tags: ['sso'], params: WorkspaceParams, body: IdpBody, response: { 200: ConnectionBody, ...errorsOf } },
+      schema: {
+        tags: ['sso'],
+        description:
+          'The values or metadata are parsed on a thread of their own, one upload at a time with 8 waiting at most: past that, 503 `service_unavailable` with Retry-After.',
+        params: WorkspaceParams,
+        body: IdpBody,
+        response: { 200: ConnectionBody, ...errorsOf, 503: ErrorRef },
+      },
     },
     async (request) => {
       const actor = connectionActor(request)

@@ -4,17 +4,15 @@ import {
   createSamlConnection,
   type IdpConfig,
   idpCertificateFromText,
-  idpConfigFromMetadata,
-  idpConfigFromValues,
   MAX_METADATA_CERTIFICATES,
-  type ParsedIdpConfig,
   SamlConfigError,
   type SamlConnection,
   type SpSigning,
   serviceProviderUrls,
   spCertificateFacts,
+  spMetadataXml,
 } from '@gatehouse/saml'
-import { AppError, errors } from '@gatehouse/server'
+import { AppError, BoundedCache, errors } from '@gatehouse/server'
 import { verifyPassword } from '../accounts/passwords.ts'
 import type { Role } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'
@@ -28,6 +26,7 @@ import {
 } from '../sessions/repo.ts'
 import { authenticationView } from '../sessions/service.ts'
 import { findWorkspaceAccess } from '../workspaces/repo.ts'
+import type { IdpConfigParser, IdpValues } from './idp-config-parser.ts'
 import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
 import {
   type ConnectionRow,
@@ -133,6 +132,7 @@ export function createConnectionService(deps: {
   publicUrl: URL
   keys: SpKeyVault
   events: AuthEvents
+  idpParser: IdpConfigParser
   now?: () => Date
 }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
@@ -219,7 +219,9 @@ export function createConnectionService(deps: {
     async setIdp(workspaceId: string, actor: ConnectionActor, input: IdpInput) {
       requireOwnerOrFreshPassword(actor)
       const row = await existing(workspaceId)
-      const parsed = parseIdpInput(input, input.idpKind ?? row.idpKind, allowLoopbackHttp)
+      const parsed = await inTermsOf(input.idpKind ?? row.idpKind, () =>
+        deps.idpParser.parse({ input: idpValuesOf(input), allowLoopbackHttp }),
+      )
       const fingerprints = parsed.certificates.map((certificate) => certificate.fingerprintSha256)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
@@ -344,7 +346,7 @@ export function createConnectionService(deps: {
     async addIdpCertificate(workspaceId: string, actor: ConnectionActor, certificateText: string) {
       requireOwnerOrFreshPassword(actor)
       const { id, idpKind } = await existing(workspaceId)
-      const parsed = parseIdpCertificate(certificateText, idpKind)
+      const parsed = await inTermsOf(idpKind, () => idpCertificateFromText(certificateText))
       const { fingerprintSha256, notAfter } = parsed.certificate
       const result = await deps.db.transaction(async (tx) => {
         const row = await lockConnection(tx, id)
@@ -459,23 +461,20 @@ export function createConnectionService(deps: {
 
 export type ConnectionService = ReturnType<typeof createConnectionService>
 
-/** The IdP's values parsed; what is wrong or worth a warning is said in the terms of that IdP. */
-function parseIdpInput(input: IdpInput, idpKind: IdpKind, allowLoopbackHttp: boolean): ParsedIdpConfig {
-  return inTermsOf(idpKind, () =>
-    'metadataXml' in input
-      ? idpConfigFromMetadata(input.metadataXml, { allowLoopbackHttp })
-      : idpConfigFromValues(input, { allowLoopbackHttp }),
-  )
-}
-
-function parseIdpCertificate(text: string, idpKind: IdpKind) {
-  return inTermsOf(idpKind, () => idpCertificateFromText(text))
+/** What the parser thread is given: the IdP's values or metadata, nothing else of the request. */
+function idpValuesOf(input: IdpInput): IdpValues {
+  return 'metadataXml' in input
+    ? { metadataXml: input.metadataXml }
+    : { ssoUrl: input.ssoUrl, entityId: input.entityId, certificate: input.certificate }
 }
 
 /** Runs a @gatehouse/saml parse whose warnings and errors are then worded for `idpKind`'s admin. */
-function inTermsOf<Parsed extends { warnings: string[] }>(idpKind: IdpKind, parse: () => Parsed): Parsed {
+async function inTermsOf<Parsed extends { warnings: string[] }>(
+  idpKind: IdpKind,
+  parse: () => Parsed | Promise<Parsed>,
+): Promise<Parsed> {
   try {
-    const parsed = parse()
+    const parsed = await parse()
     return { ...parsed, warnings: parsed.warnings.map((warning) => inIdpTerms(warning, idpKind)) }
   } catch (error) {
     if (error instanceof SamlConfigError) {
@@ -517,7 +516,8 @@ export type ConnectionCache = ReturnType<typeof createConnectionCache>
  */
 export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; keys: SpKeyVault; limit?: number }) {
   const limit = deps.limit ?? 1000
-  const cache = new Map<string, UsableConnection>()
+  const cache = new BoundedCache<string, UsableConnection>({ capacity: limit })
+  const metadata = new BoundedCache<string, string>({ capacity: limit })
   return {
     /** The enabled, configured connection; 404 `not_found` or 409 `sso_disabled` otherwise. */
     async usable(requestedId: string, options: { fresh?: boolean } = {}): Promise<UsableConnection> {
@@ -543,10 +543,26 @@ export function createConnectionCache(deps: { db: AuthDatabase; publicUrl: URL; 
               emailFromAttribute: row.emailFromAttribute,
               spSigning: requestSigningOf(row, deps.keys),
             })
-      if (!cached && cache.size >= limit) cache.delete(cache.keys().next().value as string)
       const usable = { row, saml }
       cache.set(row.id, usable)
       return usable
+    },
+
+    /**
+     * The SP metadata of any connection that exists (also before its IdP is set, so an admin can
+     * give it to the IdP first). It depends on the id, PUBLIC_URL and the signing keys and setting,
+     * which change only with the row's version: built once per version.
+     */
+    async spMetadata(requestedId: string): Promise<{ connectionId: string; xml: string } | null> {
+      const row = await findConnection(deps.db, requestedId.toLowerCase())
+      if (!row) return null
+      const key = `${row.id} ${row.version}`
+      let xml = metadata.get(key)
+      if (xml === undefined) {
+        xml = spMetadataXml(serviceProviderUrls(deps.publicUrl, row.id), spSigningOf(row))
+        metadata.set(key, xml)
+      }
+      return { connectionId: row.id, xml }
     },
   }
 }

@@ -1,9 +1,11 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import { isEmailAddress, type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import { errors, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
+import { AppError, enforceLimits, errors, isEmailAddress, normalizeEmail, sameOriginPath } from '@gatehouse/server'
+import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'
 import type { ClientInfo } from '../accounts/service.ts'
+import type { SsoSignInLimits } from '../config.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents, LoginRefusal } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
@@ -11,12 +13,10 @@ import type { SessionService } from '../sessions/service.ts'
 import type { SignInMetrics } from '../sign-in-metrics.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { refusalMessage } from './idp-kinds.ts'
+import { newRelayState, type PendingLogin, pendingLoginSeconds } from './pending-logins.ts'
 import { redisReplayStore } from './redis-replay-store.ts'
 import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, findSsoEligibility, openSsoSession } from './repo.ts'
-
-// An SP-initiated login must finish within this; Entra's own sign-in page times out sooner.
-const pendingLoginSeconds = 10 * 60
 
 // How long an unsolicited sign-in waits for the person's confirmation.
 const confirmationSeconds = 5 * 60
@@ -48,13 +48,6 @@ export interface ConfirmationNeeded {
   workspaceName: string
 }
 
-interface PendingLogin {
-  connectionId: string
-  requestId: string
-  returnTo: string
-  bindingHash: string
-}
-
 /** A same-origin relative path to return to after login; anything else becomes `/` (open-redirect guard). */
 export function safeReturnTo(raw: string | undefined, publicUrl: URL): string {
   return sameOriginPath(raw, publicUrl.origin) ?? '/'
@@ -77,8 +70,6 @@ const settingsDependentReasons = new Set<SamlErrorReason>([
 /** For judging a response again whose assertion this request has already recorded as used. */
 const recordedByThisRequest: ReplayStore = { remember: async () => true }
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest()
-
 export function createLoginFlow(deps: {
   db: AuthDatabase
   redis: Redis
@@ -88,7 +79,35 @@ export function createLoginFlow(deps: {
   connections: ConnectionCache
   refusals: RefusalLimit
   signIns: SignInMetrics
+  signInLimits: SsoSignInLimits
+  log: FastifyBaseLogger
 }) {
+  /**
+   * Each SSO sign-in opens a session row, and the connection's IdP can mint genuine responses at
+   * will: successful sign-ins per (account, connection) are limited, 429 `rate_limited` with
+   * Retry-After past it. A person starts one per tab or when a session ends; 10 a minute covers a
+   * burst of tabs and double clicks, 60 an hour a whole day of reopened sessions (sessions last
+   * hours), so only a script reaches them, and each account holds at most 60 new sessions per
+   * connection an hour. Counted once per judged response, before its session opens.
+   */
+  async function limitSignIns(connectionId: string, email: string) {
+    const subject = `${connectionId}:${email}`
+    const message = (wait: string) => `Too many sign-ins to this workspace in a row. Wait ${wait} and sign in again.`
+    try {
+      await enforceLimits(
+        deps.redis,
+        [
+          { name: 'sso-sign-in:minute', limit: deps.signInLimits.perMinute, windowSeconds: 60, subject, message },
+          { name: 'sso-sign-in:hour', limit: deps.signInLimits.perHour, windowSeconds: 3600, subject, message },
+        ],
+        deps.log,
+      )
+    } catch (error) {
+      if (error instanceof AppError && error.statusCode === 429) deps.signIns.sso('rate_limited')
+      throw error
+    }
+  }
+
   async function refuse(
     row: ConnectionRow,
     attempt: { email: string; userId?: string; initiation: 'sp' | 'idp' },
@@ -107,14 +126,13 @@ export function createLoginFlow(deps: {
 
   return {
     /**
-     * SP-initiated start: the AuthnRequest's ID is kept in Redis under an opaque RelayState key,
-     * bound to this browser by a random token whose hash is stored beside it (login CSRF guard).
+     * SP-initiated start: the AuthnRequest and what the browser keeps of it (pending-logins.ts),
+     * under a fresh RelayState. Nothing is stored on the server.
      */
     async start(connectionId: string, options: { returnTo?: string; loginHint?: string }) {
       // Read afresh: a cached copy could send the browser to an IdP the admin has just replaced.
       const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
-      const relayState = randomBytes(16).toString('base64url')
-      const bindingToken = randomBytes(32).toString('base64url')
+      const relayState = newRelayState()
       // A hint that is not an address is dropped: it only pre-fills the IdP's sign-in page.
       const loginHint = options.loginHint === undefined ? null : normalizeEmail(options.loginHint)
       const { redirectUrl, requestId } = saml.createAuthnRequest({
@@ -129,10 +147,9 @@ export function createLoginFlow(deps: {
           options.returnTo === undefined
             ? `/workspaces/${row.workspaceId}`
             : safeReturnTo(options.returnTo, deps.publicUrl),
-        bindingHash: sha256(bindingToken).toString('base64url'),
+        expiresAt: Math.floor(Date.now() / 1000) + pendingLoginSeconds,
       }
-      await deps.redis.set(`saml:pending:${relayState}`, JSON.stringify(pending), 'EX', pendingLoginSeconds)
-      return { redirectUrl, bindingToken }
+      return { redirectUrl, relayState, pending }
     },
 
     /**
@@ -145,8 +162,8 @@ export function createLoginFlow(deps: {
     async complete(input: {
       connectionId: string
       samlResponse: string
-      relayState: string | undefined
-      bindingToken: string | undefined
+      /** The sign-in this browser started that the RelayState names (pending-logins.ts), if any. */
+      pending: PendingLogin | null
       client: ClientInfo
     }): Promise<SignedInThroughSso | ConfirmationNeeded> {
       if (deps.refusals.exceeded(input.client.ip)) {
@@ -154,13 +171,10 @@ export function createLoginFlow(deps: {
         throw errors.rateLimited('Too many refused sign-ins came from your network. Wait a minute and try again.')
       }
       const cached = await deps.connections.usable(input.connectionId)
-      const pending = await takePending(input.relayState)
+      const { pending } = input
       // A pending login of this browser makes the response SP-initiated; without one it is
       // unsolicited and the connection's IdP-initiated policy decides.
-      const ours =
-        pending !== null &&
-        pending.connectionId === cached.row.id &&
-        bindingMatches(pending.bindingHash, input.bindingToken)
+      const ours = pending !== null && pending.connectionId === cached.row.id
       const initiation = ours ? ('sp' as const) : ('idp' as const)
       const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null, initiation }
       let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {
@@ -176,6 +190,8 @@ export function createLoginFlow(deps: {
         return authErrors.ssoNotAllowed(message)
       }
 
+      // Only a response that may sign in counts (an unsolicited one counts when confirmed).
+      if (ours) await limitSignIns(cached.row.id, identity.email)
       for (let tries = 1; ; tries++) {
         const { row } = connection
         const login = {
@@ -226,6 +242,7 @@ export function createLoginFlow(deps: {
         })
       }
       const { row } = await deps.connections.usable(connectionId, { fresh: true })
+      await limitSignIns(row.id, waiting.email)
       const opened = await open(row, waiting, client)
       if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: '/' }
       if (opened.outcome === 'not_allowed') throw authErrors.ssoNotAllowed()
@@ -332,20 +349,6 @@ export function createLoginFlow(deps: {
       throw refused
     }
   }
-
-  async function takePending(relayState: string | undefined): Promise<PendingLogin | null> {
-    if (!relayState || !/^[\w-]{16,64}$/.test(relayState)) return null
-    // Single use: the first response to arrive consumes the pending login.
-    const stored = await deps.redis.getdel(`saml:pending:${relayState}`)
-    return stored ? (JSON.parse(stored) as PendingLogin) : null
-  }
-}
-
-function bindingMatches(expectedHash: string, token: string | undefined): boolean {
-  if (!token || token.length > 128) return false
-  const expected = Buffer.from(expectedHash, 'base64url')
-  const actual = sha256(token)
-  return expected.length === actual.length && timingSafeEqual(expected, actual)
 }
 
 export type LoginFlow = ReturnType<typeof createLoginFlow>

@@ -1,4 +1,4 @@
-import { countAttempt, isRedisUnavailable, networkOf } from '@gatehouse/server'
+import { BoundedCache, countAttempt, isRedisUnavailable, networkOf } from '@gatehouse/server'
 import type { Redis } from 'ioredis'
 
 const maximumBlockedAddresses = 10_000
@@ -13,16 +13,12 @@ const maximumBlockedAddresses = 10_000
 export function createRefusalLimit(redis: Redis, options: { limit?: number; windowSeconds?: number } = {}) {
   const limit = options.limit ?? 60
   const windowSeconds = options.windowSeconds ?? 60
-  const blockedUntil = new Map<string, number>()
+  const blocked = new BoundedCache<string, true>({ capacity: maximumBlockedAddresses, ttlMs: windowSeconds * 1000 })
 
   return {
     /** Whether this address has used up its refusals for now. */
     exceeded(ip: string): boolean {
-      const until = blockedUntil.get(networkOf(ip))
-      if (until === undefined) return false
-      if (until > Date.now()) return true
-      blockedUntil.delete(networkOf(ip))
-      return false
+      return blocked.get(networkOf(ip)) !== undefined
     },
 
     /** Counts a refusal of this address; fails open while Redis is unreachable. */
@@ -36,12 +32,7 @@ export function createRefusalLimit(redis: Redis, options: { limit?: number; wind
         throw error
       }
       if (refusals <= limit) return
-      if (blockedUntil.size >= maximumBlockedAddresses) {
-        const now = Date.now()
-        for (const [address, until] of blockedUntil) if (until <= now) blockedUntil.delete(address)
-        if (blockedUntil.size >= maximumBlockedAddresses) blockedUntil.clear()
-      }
-      blockedUntil.set(subject, Date.now() + windowSeconds * 1000)
+      blocked.set(subject, true)
     },
   }
 }

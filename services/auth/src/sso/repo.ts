@@ -165,6 +165,10 @@ export async function openSsoSession(
       from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
       where users.email = ${login.email} and users.created_via = 'password'
         and memberships.workspace_id = (select workspace_id from current_connection) and memberships.sso_allowed
+      -- A removal (memberships/service.ts) deletes this row: the share lock makes it wait for this
+      -- login to commit and then end the session it opened, or this login wait for the removal and
+      -- find no row. Logins of one person do not block each other.
+      for key share of memberships
     ), first_use as (
       insert into ${ssoFirstSignIns} (user_id, connection_id, idp_entity_id)
       select id, ${login.connectionId}::uuid, coalesce((select idp_entity_id from current_connection), '') from eligible

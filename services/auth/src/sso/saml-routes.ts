@@ -1,48 +1,32 @@
 import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { serviceProviderUrls, spMetadataXml } from '@gatehouse/saml'
 import { AppError, errors, isRedisUnavailable, perNetwork, rateLimit } from '@gatehouse/server'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { authErrors } from '../errors.ts'
 import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
-import type { AuthDatabase } from '../sessions/repo.ts'
 import { type SessionService, sessionCookieName } from '../sessions/service.ts'
-import { spSigningOf } from './connections.ts'
+import type { ConnectionCache } from './connections.ts'
 import type { LoginFlow, SignedInThroughSso } from './login-flow.ts'
-import { confirmationPage, refusalPage } from './pages.ts'
-import { type ConnectionRow, findConnection } from './repo.ts'
+import { pendingLoginCookies } from './pending-logins.ts'
 
-const bindingCookie = 'saml_binding'
 const ConnectionParams = Type.Object({ connectionId: Uuid })
 
 /** The SAML endpoints an IdP and a browser talk to: SP metadata, SP-initiated start, the ACS. */
 export const samlRoutes: FastifyPluginAsyncTypebox<{
-  db: AuthDatabase
+  connections: ConnectionCache
   publicUrl: URL
   loginFlow: LoginFlow
   sessions: SessionService
   redis: Redis
-}> = async (app, { db, publicUrl, loginFlow, sessions, redis }) => {
+}> = async (app, { connections, publicUrl, loginFlow, sessions, redis }) => {
   // Only these routes take forms (the IdP's auto-submitted POST); the JSON API never does.
   await app.register(formBody, { bodyLimit: 1024 * 1024 })
   const https = publicUrl.protocol === 'https:'
-  // A connection's SP metadata depends on its id, PUBLIC_URL and its signing keys and setting, which
-  // change only with the row's version: built once per connection version.
-  const metadata = new Map<string, string>()
-  const metadataOf = (row: ConnectionRow) => {
-    const key = `${row.id} ${row.version}`
-    let xml = metadata.get(key)
-    if (xml === undefined) {
-      if (metadata.size >= 1000) metadata.clear()
-      xml = spMetadataXml(serviceProviderUrls(publicUrl, row.id), spSigningOf(row))
-      metadata.set(key, xml)
-    }
-    return xml
-  }
-
-  // People arrive here from a browser: refusals are pages unless JSON is asked for.
+  const pendingLogins = pendingLoginCookies({ https })
+  // Browsers reach these routes through the web gateway, which turns these JSON answers into its
+  // refusal and confirmation pages (one copy of each, in services/web).
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     const appError =
       error instanceof AppError
@@ -56,34 +40,25 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     // Why a sign-in was refused is what an operator helping a workspace set up SSO needs to see
     // (the person's email is in the auth.login.failed event, not in the log).
     else request.log.info({ code: appError.code, reason: appError.details.reason }, 'SAML sign-in refused')
+    // Retry-After of a rate limit, among others.
+    if (appError) reply.headers(appError.headers)
     const status = appError?.statusCode ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500)
     const body: { error: string; message: string; reason?: unknown } = appError
       ? { error: appError.code, message: appError.message, ...appError.details }
       : { error: status < 500 ? 'bad_request' : 'internal_error', message: 'Sign-in failed. Try again.' }
-    if (wantsJson(request)) return reply.status(status).send(body)
-    return reply
-      .status(status)
-      .type('text/html; charset=utf-8')
-      .send(
-        refusalPage({
-          code: body.error,
-          message: body.message,
-          reason: typeof body.reason === 'string' ? body.reason : undefined,
-          loginUrl: new URL('/login', publicUrl).href,
-        }),
-      )
+    return reply.status(status).send(body)
   })
 
   app.get(
     '/sso/saml/:connectionId/metadata',
     { config: { access: 'public' }, schema: { tags: ['saml'], params: ConnectionParams, response: { 404: ErrorRef } } },
     async (request, reply) => {
-      const row = await findConnection(db, request.params.connectionId)
-      if (!row) throw authErrors.ssoNotConfigured('No such SSO connection.')
+      const metadata = await connections.spMetadata(request.params.connectionId)
+      if (!metadata) throw authErrors.ssoNotConfigured('No such SSO connection.')
       return reply
         .type('application/samlmetadata+xml; charset=utf-8')
-        .header('content-disposition', `inline; filename="gatehouse-${row.id}.xml"`)
-        .send(metadataOf(row))
+        .header('content-disposition', `inline; filename="gatehouse-${metadata.connectionId}.xml"`)
+        .send(metadata.xml)
     },
   )
 
@@ -91,7 +66,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     '/sso/saml/:connectionId/login',
     {
       config: { access: 'public' },
-      // Each start keeps a pending sign-in in Redis for 10 minutes, for anyone who asks: bounded
+      // Each start costs a signed AuthnRequest and a connection read, for anyone who asks: bounded
       // per network (an office behind one address signing in at 9:00 stays well under it).
       preHandler: rateLimit(redis, [perNetwork('sso-start', 120)]),
       schema: {
@@ -110,17 +85,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const { redirectUrl, bindingToken } = await loginFlow.start(request.params.connectionId, request.query)
-      // Sent back on the IdP's cross-site POST to the ACS: SameSite=None needs Secure, so plain
-      // http development falls back to Lax (localhost ports are one site, so Lax still works there).
-      reply.setCookie(bindingCookie, bindingToken, {
-        httpOnly: true,
-        path: '/sso/saml',
-        maxAge: 600,
-        secure: https,
-        sameSite: https ? 'none' : 'lax',
-        signed: true,
-      })
+      const { redirectUrl, relayState, pending } = await loginFlow.start(request.params.connectionId, request.query)
+      pendingLogins.keep(request, reply, relayState, pending)
       return reply.redirect(redirectUrl, 302)
     },
   )
@@ -145,16 +111,13 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       if (request.body.SAMLResponse === undefined) {
         throw authErrors.samlInvalid('No SAML response was posted.', { reason: 'missing_response' })
       }
-      const signedBinding = request.cookies[bindingCookie]
-      const binding = signedBinding ? request.unsignCookie(signedBinding) : undefined
       const outcome = await loginFlow.complete({
         connectionId: request.params.connectionId,
         samlResponse: request.body.SAMLResponse,
-        relayState: request.body.RelayState,
-        bindingToken: binding?.valid ? (binding.value ?? undefined) : undefined,
+        // Taken whatever the outcome: a start is answered once.
+        pending: pendingLogins.take(request, reply, request.body.RelayState),
         client: clientOf(request),
       })
-      reply.clearCookie(bindingCookie, { path: '/sso/saml', secure: https, sameSite: https ? 'none' : 'lax' })
       if (outcome.kind === 'signedIn') return signIn(request, reply, outcome)
       const confirmation = {
         email: outcome.email,
@@ -162,8 +125,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         action: `/sso/saml/${request.params.connectionId.toLowerCase()}/confirm`,
         confirmation: outcome.confirmation,
       }
-      if (wantsJson(request)) return reply.send({ confirmationRequired: true, ...confirmation })
-      return reply.type('text/html; charset=utf-8').send(confirmationPage(confirmation))
+      return reply.send({ confirmationRequired: true, ...confirmation })
     },
   )
 
@@ -202,5 +164,3 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
     return reply.redirect(signedIn.returnTo, 302)
   }
 }
-
-const wantsJson = (request: FastifyRequest) => String(request.headers.accept ?? '').includes('application/json')

@@ -3,10 +3,9 @@
 // outbox to a BullMQ queue (job id = message id, so queueing twice adds one job), and a worker in
 // every replica sends each job with retries and backoff. The job carries only the message id,
 // never the link: the token stays out of Redis.
-import type { EventsLog } from '@gatehouse/events'
-import { createRedisConnection } from '@gatehouse/events'
+import { type EventsLog, startPollLoop } from '@gatehouse/events'
+import { closeRedis, createRedis, RedisUnavailableError } from '@gatehouse/server'
 import { type BackoffStrategy, type JobsOptions, Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 import type { InvitationDatabase } from '../db/database.ts'
 import { claimEmailsToQueue, findEmail, markQueued, markSent } from './repo.ts'
 import type { MailTransport } from './transport.ts'
@@ -50,8 +49,12 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
   const retryDelayMs = options.retryDelayMs ?? 1_000
   const pollIntervalMs = options.pollIntervalMs ?? 2_000
 
-  const producerConnection = createRedisConnection(options.redisUrl, 'failFast', log, 'gatehouse-email-outbox')
-  const workerConnection = createRedisConnection(options.redisUrl, 'waiting', log, 'gatehouse-email-sender')
+  const producerConnection = createRedis(options.redisUrl, {
+    role: 'failFast',
+    log: log,
+    name: 'gatehouse-email-outbox',
+  })
+  const workerConnection = createRedis(options.redisUrl, { role: 'waiting', log: log, name: 'gatehouse-email-sender' })
   let queue: Queue | undefined
 
   const backoffStrategy: BackoffStrategy = (attemptsMade, type) =>
@@ -85,7 +88,7 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
   worker.on('error', (error) => log.error({ queue: options.queue, err: error.message }, 'email worker error'))
 
   async function queueBatch(): Promise<number> {
-    if (producerConnection.status !== 'ready') throw new Error(`redis is ${producerConnection.status}`)
+    if (producerConnection.status !== 'ready') throw new RedisUnavailableError(`redis is ${producerConnection.status}`)
     return db.transaction(async (tx) => {
       const current = now()
       const claimed = await claimEmailsToQueue(
@@ -120,67 +123,29 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
     })
   }
 
-  let stopping = false
-  let wakeRequested = false
-  let interruptPause: (() => void) | undefined
-
-  function pause(milliseconds: number, wakeable: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, milliseconds)
-      function done() {
-        clearTimeout(timer)
-        interruptPause = undefined
-        resolve()
+  const loop = startPollLoop({
+    pollIntervalMs,
+    step: async () => (await queueBatch()) === batchSize,
+    onFailure(error, failures) {
+      // The first attempts of a process fall while its Redis connection is still being made.
+      if (failures === 3) {
+        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot queue invitation emails')
       }
-      interruptPause = () => {
-        if (wakeable || stopping) done()
-      }
-    })
-  }
-
-  async function run(): Promise<void> {
-    let failures = 0
-    while (!stopping) {
-      wakeRequested = false
-      let queued = 0
-      try {
-        queued = await queueBatch()
-        if (failures >= 3) log.info({ failures }, 'email outbox queueing again')
-        failures = 0
-      } catch (error) {
-        failures += 1
-        // The first attempts of a process fall while its Redis connection is still being made.
-        if (failures === 3) {
-          log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot queue invitation emails')
-        }
-      }
-      if (stopping) break
-      // During an outage, commits must not turn the loop into a busy one: backoff ignores wake().
-      if (failures > 0) await pause(Math.min(50 * 2 ** failures, 2_000), false)
-      else if (queued < batchSize && !wakeRequested) await pause(pollIntervalMs, true)
-    }
-  }
-
-  const running = run()
-  return {
-    wake() {
-      wakeRequested = true
-      interruptPause?.()
     },
+    onRecovery(failures) {
+      if (failures >= 3) log.info({ failures }, 'email outbox queueing again')
+    },
+  })
+
+  return {
+    wake: loop.wake,
     async stop() {
-      stopping = true
-      interruptPause?.()
-      await running
+      await loop.stop()
       await worker.close()
       await queue?.close().catch(() => {})
       options.transport.close()
-      await closeConnection(producerConnection)
-      await closeConnection(workerConnection)
+      await closeRedis(producerConnection)
+      await closeRedis(workerConnection)
     },
   }
-}
-
-async function closeConnection(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect())
-  else redis.disconnect()
 }

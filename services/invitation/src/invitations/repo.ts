@@ -109,3 +109,31 @@ export async function discardUnsentEmails(db: Executor, invitationId: string, no
     .set({ textBody: '', htmlBody: '', discardedAt: now })
     .where(and(eq(emails.invitationId, invitationId), isNull(emails.sentAt), isNull(emails.discardedAt)))
 }
+
+/**
+ * The person's accepted invitations into the workspace, once their membership is removed: shown
+ * as revoked from then on (the invitation no longer makes them a member).
+ */
+export async function markMembershipRemoved(db: Executor, workspaceId: string, userId: string, at: Date) {
+  return db
+    .update(invitations)
+    .set({ status: 'revoked', revokedAt: at })
+    .where(
+      and(
+        eq(invitations.workspaceId, workspaceId),
+        eq(invitations.acceptedBy, userId),
+        eq(invitations.status, 'accepted'),
+      ),
+    )
+    .returning({ id: invitations.id })
+}
+
+/** The open invitations of an address, newest first (bounded: a home page's list). */
+export function listOpenInvitationsFor(db: Executor, email: string, now: Date, limit = 50): Promise<InvitationRow[]> {
+  return db
+    .select()
+    .from(invitations)
+    .where(and(eq(invitations.email, email), openAt(now)))
+    .orderBy(desc(invitations.createdAt), desc(invitations.id))
+    .limit(limit)
+}

@@ -28,6 +28,7 @@ const Invitation = Type.Object({
   createdAt: DateTime,
   expiresAt: DateTime,
   acceptedAt: Type.Optional(DateTime),
+  revokedAt: Type.Optional(DateTime),
 })
 
 export const invitationRoutes: FastifyPluginAsyncTypebox<{
@@ -46,6 +47,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     createdAt: invitation.createdAt.toISOString(),
     expiresAt: invitation.expiresAt.toISOString(),
     ...(invitation.acceptedAt ? { acceptedAt: invitation.acceptedAt.toISOString() } : {}),
+    ...(invitation.revokedAt ? { revokedAt: invitation.revokedAt.toISOString() } : {}),
   })
   const identify =
     (request: FastifyRequest): Identify =>
@@ -55,6 +57,8 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   // The workspace is named by the body, the query or the invitation: the service asks auth about
   // that very workspace (what the session reaches there and the caller's role) before anything else.
   const workspaceAdmin = { access: { workspace: 'admin' } } as const
+  // One limit for accepting, by the link or from the home page.
+  const acceptLimit = rateLimit(deps.redis, [perNetwork('invitation-accept', 30)])
 
   app.post(
     '/v1/invitations',
@@ -119,13 +123,19 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       config: workspaceAdmin,
       schema: {
         tags: ['invitations'],
-        summary: 'Revoke a pending invitation',
+        summary: 'Revoke a pending invitation, or remove the membership an accepted one made',
+        description:
+          'For an accepted invitation this is removing that member (DELETE /v1/workspaces/:workspaceId/members/:userId in auth, with its rules and refusals: 403 `role_not_manageable`, 409 `last_owner`); the invitation then shows `revoked` with `revokedAt`.',
         params: Type.Object({ invitationId: Uuid }),
         response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
       },
     },
     async (request, reply) => {
-      await invitations.revoke(identify(request), request.params.invitationId)
+      await invitations.revoke(
+        identify(request),
+        (membership) => deps.auth.removeMember(request, membership),
+        request.params.invitationId,
+      )
       return reply.status(204).send(null)
     },
   )
@@ -171,7 +181,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     '/v1/invitations/accept',
     {
       config: { access: 'password' },
-      preHandler: rateLimit(deps.redis, [perNetwork('invitation-accept', 30)]),
+      preHandler: acceptLimit,
       schema: {
         tags: ['invitations'],
         summary: 'Accept with the session of the invited password account',
@@ -189,6 +199,76 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const invitation = await invitations.accept(identify(request), request.body.token)
+      return { invitation: invitationView(invitation) }
+    },
+  )
+
+  app.get(
+    '/v1/invitations/mine',
+    {
+      config: { access: 'password' },
+      schema: {
+        tags: ['invitations'],
+        summary: 'The open invitations waiting for the signed-in person’s proven address (their home page)',
+        description:
+          'Empty, with `addressProven: false`, until the account’s address is proven: an account anyone could have made with an address sees nothing sent to it.',
+        response: {
+          200: Type.Object({
+            addressProven: Type.Boolean(),
+            invitations: Type.Array(
+              Type.Object({
+                id: Uuid,
+                workspaceId: Uuid,
+                workspaceName: Type.String(),
+                inviterEmail: Type.String(),
+                role: Role,
+                expiresAt: DateTime,
+              }),
+            ),
+          }),
+          401: ErrorRef,
+          403: ErrorRef,
+        },
+      },
+    },
+    async (request) => {
+      const { addressProven, invitations: open } = await invitations.mine(identify(request))
+      return {
+        addressProven,
+        invitations: open.map((invitation) => ({
+          id: invitation.id,
+          workspaceId: invitation.workspaceId,
+          workspaceName: invitation.workspaceName,
+          inviterEmail: invitation.inviterEmail,
+          role: invitation.role,
+          expiresAt: invitation.expiresAt.toISOString(),
+        })),
+      }
+    },
+  )
+
+  app.post(
+    '/v1/invitations/:invitationId/accept',
+    {
+      config: { access: 'password' },
+      preHandler: acceptLimit,
+      schema: {
+        tags: ['invitations'],
+        summary: 'Accept, from the home page, an invitation sent to the signed-in person’s proven address',
+        params: Type.Object({ invitationId: Uuid }),
+        response: {
+          200: Type.Object({ invitation: Invitation }),
+          401: ErrorRef,
+          403: ErrorRef,
+          404: ErrorRef,
+          409: ErrorRef,
+          410: ErrorRef,
+          429: ErrorRef,
+        },
+      },
+    },
+    async (request) => {
+      const invitation = await invitations.acceptById(identify(request), request.params.invitationId)
       return { invitation: invitationView(invitation) }
     },
   )

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createEvent, type OutboxTable, writeEvent } from '@gatehouse/events'
-import { type Authentication, errors, normalizeEmail, reauthenticationRequired } from '@gatehouse/server'
+import { AppError, type Authentication, errors, normalizeEmail, reauthenticationRequired } from '@gatehouse/server'
 import type { InvitationDatabase } from '../db/database.ts'
 import type { InvitationRole, InvitationRow } from '../db/schema.ts'
 import { renderInvitationEmail } from '../emails/invitation-email.ts'
@@ -16,6 +16,8 @@ import {
   findInvitationByTokenHash,
   insertInvitation,
   listInvitations,
+  listOpenInvitationsFor,
+  markMembershipRemoved,
   markRevoked,
   replaceToken,
 } from './repo.ts'
@@ -24,6 +26,8 @@ export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired'
 
 /** Asks auth who the request's session is, optionally about a workspace and an email there. */
 export type Identify = (about?: { workspaceId?: string; email?: string }) => Promise<Introspection>
+/** Asks auth to remove a membership for the requesting admin (auth applies its own rules). */
+export type RemoveMember = (membership: { workspaceId: string; userId: string }) => Promise<void>
 
 export interface InvitationServiceDeps {
   db: InvitationDatabase
@@ -188,10 +192,23 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       deps.wakeEmails()
     },
 
-    /** Revokes a pending invitation; revoking a revoked one again changes nothing. */
-    async revoke(identify: Identify, invitationId: string) {
+    /**
+     * Revokes a pending invitation; revoking an accepted one removes the membership it made (auth
+     * decides, with its members route's rules, before this answers); revoking a revoked one again
+     * changes nothing.
+     */
+    async revoke(identify: Identify, removeMember: RemoveMember, invitationId: string) {
       const { invitation, reachedBy } = await invitationForAdmin(identify, invitationId)
       if (invitation.status === 'revoked') return
+      if (invitation.status === 'accepted' && invitation.acceptedBy) {
+        const membership = { workspaceId: invitation.workspaceId, userId: invitation.acceptedBy }
+        await removeMember(membership).catch((error: unknown) => {
+          // Already removed (the members page, or they left): the invitation only has to show it.
+          if (!(error instanceof AppError && error.code === 'member_not_found')) throw error
+        })
+        await markMembershipRemoved(db, membership.workspaceId, membership.userId, deps.now())
+        return
+      }
       if (invitation.status !== 'pending') throw invitationErrors.notPending()
       const now = deps.now()
       await db.transaction(async (tx) => {
@@ -224,34 +241,65 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       if (!actor.account) throw passwordReauthentication()
       const invitation = await findInvitationByTokenHash(db, hashInvitationToken(token))
       if (!invitation) throw invitationErrors.invalidToken()
-      if (actor.user.createdVia !== 'password') {
-        throw invitationErrors.emailMismatch('Sign up with a password using the invited email address, then accept.')
-      }
-      if (normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.emailMismatch()
-
-      const now = deps.now()
-      throwUnlessOpen(invitation, now)
-      const event = createEvent(
-        'invitation.accepted',
-        {
-          ...summary(invitation),
-          userId: actor.user.id,
-          role: invitation.role,
-          acceptedAt: now.toISOString(),
-          actingSession: actingSession(actor.account),
-        },
-        now,
-      )
-      if (!(await acceptOpenInvitation(db, { invitationId: invitation.id, userId: actor.user.id, now, event }))) {
-        // Another request changed it between the read and the update (a double click, a revoke).
-        const current = await findInvitation(db, invitation.id)
-        if (current) throwUnlessOpen(current, now)
-        throw invitationErrors.invalidToken()
-      }
-      const accepted: InvitationRow = { ...invitation, status: 'accepted', acceptedAt: now, acceptedBy: actor.user.id }
-      deps.wakeEvents()
-      return accepted
+      return acceptFor(actor, actor.account, invitation)
     },
+
+    /**
+     * The open invitations waiting for the signed-in person's address, for their home page: only
+     * once the address is proven (an account anyone could have made with it sees nothing).
+     */
+    async mine(identify: Identify) {
+      const actor = await identify()
+      if (!actor.account) throw passwordReauthentication()
+      const email = normalizeEmail(actor.user.email)
+      const addressProven = actor.user.emailConfirmed === true
+      const invitations = addressProven && email ? await listOpenInvitationsFor(db, email, deps.now()) : []
+      return { addressProven, invitations }
+    },
+
+    /**
+     * Accepts one of those from the home page: the proven address stands in for the link (the
+     * link's token is only ever in the email), with the same rules as accepting by the link.
+     */
+    async acceptById(identify: Identify, invitationId: string) {
+      const actor = await identify()
+      if (!actor.account) throw passwordReauthentication()
+      const invitation = await findInvitation(db, invitationId)
+      // Someone else's invitation is as unknown as a wrong token.
+      if (!invitation || normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.invalidToken()
+      if (actor.user.emailConfirmed !== true) throw invitationErrors.emailUnconfirmed()
+      return acceptFor(actor, actor.account, invitation)
+    },
+  }
+
+  async function acceptFor(actor: Introspection, account: Authentication, invitation: InvitationRow) {
+    if (actor.user.createdVia !== 'password') {
+      throw invitationErrors.emailMismatch('Sign up with a password using the invited email address, then accept.')
+    }
+    if (normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.emailMismatch()
+
+    const now = deps.now()
+    throwUnlessOpen(invitation, now)
+    const event = createEvent(
+      'invitation.accepted',
+      {
+        ...summary(invitation),
+        userId: actor.user.id,
+        role: invitation.role,
+        acceptedAt: now.toISOString(),
+        actingSession: actingSession(account),
+      },
+      now,
+    )
+    if (!(await acceptOpenInvitation(db, { invitationId: invitation.id, userId: actor.user.id, now, event }))) {
+      // Another request changed it between the read and the update (a double click, a revoke).
+      const current = await findInvitation(db, invitation.id)
+      if (current) throwUnlessOpen(current, now)
+      throw invitationErrors.invalidToken()
+    }
+    const accepted: InvitationRow = { ...invitation, status: 'accepted', acceptedAt: now, acceptedBy: actor.user.id }
+    deps.wakeEvents()
+    return accepted
   }
 }
 

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto'
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import {
+  AppError,
+  BoundedCache,
   errors,
   type IntrospectionAnswer,
   type IntrospectionRequest,
@@ -51,7 +53,15 @@ export function createAuthClient(options: AuthClientOptions) {
   const cacheMs = options.cacheMs ?? 500
   const timeoutMs = options.timeoutMs ?? 3_000
   const post = jsonPoster(new URL('/internal/introspect', options.authUrl), options.internalToken, timeoutMs)
-  const cache = new Map<string, { until: number; answer: Introspection; tokenHashes: string[] }>()
+  const postRemoval = jsonPoster(
+    new URL('/internal/memberships/remove', options.authUrl),
+    options.internalToken,
+    timeoutMs,
+  )
+  const cache = new BoundedCache<string, { answer: Introspection; tokenHashes: string[] }>({
+    capacity: maximumCachedAnswers,
+    ttlMs: cacheMs,
+  })
   // Whether revocations are heard now; and a count of revocations (and subscription losses), so
   // an answer fetched while one arrived is not kept: it may describe a session that just ended.
   let listening = false
@@ -60,7 +70,7 @@ export function createAuthClient(options: AuthClientOptions) {
   function forget(tokenHashes: string[]) {
     revocations += 1
     const ended = new Set(tokenHashes)
-    for (const [key, entry] of cache) if (entry.tokenHashes.some((hash) => ended.has(hash))) cache.delete(key)
+    cache.deleteWhere((entry) => entry.tokenHashes.some((hash) => ended.has(hash)))
   }
 
   function stopCaching() {
@@ -79,7 +89,7 @@ export function createAuthClient(options: AuthClientOptions) {
       .update(JSON.stringify([sessionToken, about.workspaceId ?? null]))
       .digest('base64url')
     const cached = about.email === undefined ? cache.get(key) : undefined
-    if (cached && cached.until > Date.now()) return cached.answer
+    if (cached) return cached.answer
     const revocationsBefore = revocations
 
     let response: { status: number; body: string }
@@ -91,13 +101,8 @@ export function createAuthClient(options: AuthClientOptions) {
     if (response.status === 401) throw errors.unauthenticated()
     const answer = response.status === 200 ? parseAnswer(response.body) : undefined
     if (!answer) throw invitationErrors.authUnavailable(undefined, { reason: `auth answered ${response.status}` })
-    if (cache.size >= maximumCachedAnswers) {
-      const now = Date.now()
-      for (const [cachedKey, entry] of cache) if (entry.until <= now) cache.delete(cachedKey)
-      if (cache.size >= maximumCachedAnswers) cache.clear()
-    }
     if (about.email === undefined && listening && revocations === revocationsBefore) {
-      cache.set(key, { until: Date.now() + cacheMs, answer, tokenHashes: sessionTokenHashes(sessionToken) })
+      cache.set(key, { answer, tokenHashes: sessionTokenHashes(sessionToken) })
     }
     return answer
   }
@@ -158,7 +163,41 @@ export function createAuthClient(options: AuthClientOptions) {
       if (!token || token.length > 1024) throw errors.unauthenticated()
       return introspect(token, about, request.id)
     },
+
+    /**
+     * Asks auth to remove a membership for the admin whose session the request carries: auth
+     * decides with the same rules as its own members route, and its refusal is this answer too.
+     */
+    async removeMember(request: FastifyRequest, membership: { workspaceId: string; userId: string }): Promise<void> {
+      const token = request.cookies[sessionCookieName]
+      if (!token || token.length > 1024) throw errors.unauthenticated()
+      let response: { status: number; body: string }
+      try {
+        response = await postRemoval({ sessionToken: token, ...membership }, request.id)
+      } catch (error) {
+        throw invitationErrors.authUnavailable(undefined, { reason: error instanceof Error ? error.name : 'error' })
+      }
+      if (response.status === 204) return
+      throw refusalOf(response)
+    },
   }
+}
+
+const relayedStatuses = new Set([401, 403, 404, 409])
+
+/** Auth's typed refusal as this service's answer; anything else (a 5xx, a body that is not one) is 503. */
+function refusalOf(response: { status: number; body: string }): AppError {
+  let body: { error?: unknown; message?: unknown; signIn?: unknown } = {}
+  try {
+    body = response.body.length <= 8192 ? JSON.parse(response.body) : {}
+  } catch {}
+  const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined
+  const message = typeof body.message === 'string' ? body.message.slice(0, 1000) : undefined
+  if (!relayedStatuses.has(response.status) || !code || !message) {
+    return invitationErrors.authUnavailable(undefined, { reason: `auth answered ${response.status}` })
+  }
+  const signIn = body.signIn && typeof body.signIn === 'object' ? { signIn: body.signIn } : {}
+  return new AppError(response.status, code, message, signIn)
 }
 
 export type AuthClient = ReturnType<typeof createAuthClient>

@@ -18,6 +18,7 @@ export const assetNames = [
   'home.js',
   'workspace.js',
   'sso-settings.js',
+  'sessions.js',
   'favicon.svg',
 ] as const
 

@@ -6,6 +6,7 @@ import {
   inviteView,
   loginView,
   notFoundView,
+  sessionsView,
   signupView,
   ssoSettingsView,
   workspaceView,
@@ -36,6 +37,9 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
   )
   app.get('/', async (_request, reply) =>
     sendPage(reply, renderPage({ title: 'Your workspaces', script: 'home.js', body: homeView })),
+  )
+  app.get('/account/sessions', async (_request, reply) =>
+    sendPage(reply, renderPage({ title: 'Your sessions', script: 'sessions.js', body: sessionsView })),
   )
   app.get<{ Params: { workspaceId: string } }>('/workspaces/:workspaceId', async (request, reply) => {
     const { workspaceId } = request.params

@@ -106,6 +106,14 @@ export const homeView = `<section class="card" aria-labelledby="home-title">
 <h1 id="home-title">Your workspaces</h1>
 ${statusRegion('home-status')}
 <ul class="workspaces" id="workspace-list" aria-labelledby="home-title"></ul>
+<p><a href="/account/sessions" id="sessions-link">Your sessions</a></p>
+</section>
+<section class="card" id="pending-invitations" aria-labelledby="pending-invitations-title" hidden>
+<h2 id="pending-invitations-title">Invitations waiting for you</h2>
+<p class="hint">Once you accept, the workspace’s identity provider will be able to sign you in to that workspace.</p>
+<ul class="workspaces" id="pending-invitations-list" aria-labelledby="pending-invitations-title"></ul>
+${statusRegion('pending-invitations-status')}
+${errorRegion('pending-invitations-error')}
 </section>
 <section class="card" aria-labelledby="create-workspace-title">
 <h2 id="create-workspace-title">Create a workspace</h2>
@@ -126,6 +134,9 @@ export function workspaceView(workspaceId: string): string {
 ${statusRegion('workspace-status')}
 ${errorRegion('workspace-error')}
 <p id="workspace-admin-links" hidden><a class="button secondary" id="sso-settings-link" href="/workspaces/${id}/sso">SSO settings</a> <span class="muted" id="sso-summary"></span></p>
+<p id="leave-row" hidden><button type="button" class="danger" id="leave-workspace" aria-describedby="leave-hint">Leave this workspace</button></p>
+<p class="hint" id="leave-hint" hidden>You lose access to it, and its identity provider can no longer sign you in to it. The last owner transfers the ownership first.</p>
+${errorRegion('leave-error')}
 </section>
 <section class="card" id="members-section" aria-labelledby="members-title" hidden>
 <h2 id="members-title">Members and invitations</h2>
@@ -138,12 +149,14 @@ ${errorRegion('workspace-error')}
 ${errorRegion('invite-form-error')}
 ${statusRegion('invite-form-status')}
 </form>
-<table id="members-table">
-<caption>Members of this workspace. Those marked “SSO allowed” can sign in through the workspace’s identity provider.</caption>
-<thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">SSO</th></tr></thead>
+<table id="members-table" class="stack">
+<caption>Members of this workspace. Those marked “SSO allowed” can sign in through the workspace’s identity provider. Owners make and unmake admins and transfer the ownership; admins remove members.</caption>
+<thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">SSO</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody id="members-body"></tbody>
 </table>
-<table id="invitations-table">
+${statusRegion('members-status')}
+${errorRegion('members-error')}
+<table id="invitations-table" class="stack">
 <caption>People invited to this workspace. An accepted invitation makes its person a member who can use SSO.</caption>
 <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody id="invitations-body"></tbody>
@@ -363,4 +376,18 @@ export const notFoundView = `<section class="card narrow" aria-labelledby="not-f
 <h1 id="not-found-title">Page not found</h1>
 <p>There is no page at this address.</p>
 <p><a class="button" href="/">Go to your workspaces</a></p>
+</section>`
+
+export const sessionsView = `<section class="card" aria-labelledby="sessions-title">
+<p class="breadcrumb"><a href="/">Workspaces</a></p>
+<h1 id="sessions-title">Your sessions</h1>
+<p class="hint">Every browser signed in to your account, by password or through a workspace’s SSO. End any you do not recognise; change your password too if you did not sign in there.</p>
+${statusRegion('sessions-status')}
+${errorRegion('sessions-error')}
+<table id="sessions-table" class="stack">
+<caption>Live sessions, newest first.</caption>
+<thead><tr><th scope="col">Device</th><th scope="col">Signed in with</th><th scope="col">Address</th><th scope="col">Started</th><th scope="col">Last active</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="sessions-body"></tbody>
+</table>
+<p><button type="button" class="danger" id="end-other-sessions">End all other sessions</button></p>
 </section>`

@@ -1,0 +1,51 @@
+import { type ParsedIdpConfig, SamlConfigError, type SamlConfigErrorCode } from '@gatehouse/saml'
+import { createWorkerPool } from '@gatehouse/server'
+import type { FastifyBaseLogger } from 'fastify'
+
+export type IdpValues = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
+
+export interface IdpParseTask {
+  input: IdpValues
+  allowLoopbackHttp: boolean
+}
+
+export type IdpParseOutcome =
+  | { parsed: ParsedIdpConfig }
+  | { refused: { code: SamlConfigErrorCode; fields: Record<string, string> } }
+
+export interface IdpConfigParser {
+  /** The IdP's values or metadata parsed (@gatehouse/saml); a SamlConfigError when refused. */
+  parse(task: IdpParseTask): Promise<ParsedIdpConfig>
+  close(): Promise<void>
+}
+
+// The bundle (scripts/build.ts) puts the worker beside dist/server.mjs as idp-config-worker.mjs.
+const workerFile = import.meta.url.endsWith('.mjs')
+  ? new URL('./idp-config-worker.mjs', import.meta.url)
+  : new URL('./idp-config-worker.ts', import.meta.url)
+
+/**
+ * IdP configuration is parsed on a thread of its own: the costliest metadata the XML limits allow
+ * takes tens of milliseconds, and any self-registered user may upload some, so parsing it on the
+ * event loop delayed every other request of the process (a bystander's sign-in p99 grew 2.6× beside
+ * 4 uploaders). One thread, 8 waiting uploads at most (a refusal after that is 503 with
+ * Retry-After): a parse waits at most 8 × the worst parse, under half a second.
+ */
+export function createIdpConfigParser(options: { log?: FastifyBaseLogger } = {}): IdpConfigParser {
+  const pool = createWorkerPool<IdpParseTask, IdpParseOutcome>({
+    file: workerFile,
+    name: 'IdP configuration',
+    threads: 1,
+    queueLimit: 8,
+    taskTimeoutMs: 10_000,
+    onThreadError: (error) => options.log?.error({ err: error }, 'IdP configuration parser thread failed'),
+  })
+  return {
+    async parse(task) {
+      const outcome = await pool.run(task)
+      if ('refused' in outcome) throw new SamlConfigError(outcome.refused.code, outcome.refused.fields)
+      return outcome.parsed
+    },
+    close: () => pool.close(),
+  }
+}
