@@ -15,7 +15,9 @@ const redisUrl = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6379')
 
 // auth and invitation see clients through the web gateway on this machine, so they believe its
 // X-Forwarded-For; web is the edge itself and believes none (with loopback trusted there, any
-// local client could name itself anyone to every per-network limit).
+// local client could name itself anyone to every per-network limit). Every local program shares
+// loopback with the gateway, so the gateway also shows a secret (GATEWAY_SECRET) with each request
+// it forwards: a local client talking to auth or invitation directly is seen as itself.
 const behindGateway = process.env.TRUST_PROXY || 'loopback'
 const services = [
   { name: 'auth', entry: 'services/auth/src/server.ts', port: 3001, trustProxy: behindGateway },
@@ -41,6 +43,7 @@ const shared = {
   DATA_DIR: dataDir,
   REDIS_URL: redisUrl.href,
   INTERNAL_TOKEN: process.env.INTERNAL_TOKEN || randomBytes(32).toString('base64url'),
+  GATEWAY_SECRET: process.env.GATEWAY_SECRET || randomBytes(32).toString('base64url'),
 }
 
 const children: ChildProcess[] = []

@@ -30,6 +30,8 @@ export interface Stack {
   mailedLink: (email: string, page: '/confirm' | '/reset', except?: string[]) => Promise<string>
   /** What proving an account's address needs (test/support/account-proof.ts). */
   proof: ProofContext
+  /** The end-session link of the newest .eml sent to `email` (a first sign-in through an IdP). */
+  endSessionLink: (email: string, timeoutMs?: number) => Promise<string>
   stop: () => Promise<void>
 }
 
@@ -115,6 +117,8 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
       readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/invite'),
     mailedLink: (email, page, except = []) => readMailedLink(join(dataDir.path, 'mail'), email, 20_000, page, except),
     proof: { databaseUrl: database.url, internalToken, baseUrl: webUrl },
+    endSessionLink: (email, timeoutMs = 20_000) =>
+      readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/end-session'),
     stop,
   }
 }
@@ -123,7 +127,7 @@ async function readMailedLink(
   mailDirectory: string,
   email: string,
   timeoutMs: number,
-  page: '/invite' | '/confirm' | '/reset',
+  page: '/invite' | '/confirm' | '/reset' | '/end-session',
   except: string[] = [],
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs

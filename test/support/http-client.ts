@@ -35,9 +35,11 @@ export async function request(
     /** The Origin header a browser sends with a POST from a page of that origin. */
     origin?: string
     sourceAddress?: string
+    /** More request headers, e.g. a forged X-Forwarded-For. */
+    headers?: Record<string, string>
   } = {},
 ): Promise<HttpResult> {
-  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' }
+  const headers: Record<string, string> = { accept: options.accept ?? 'application/json', ...options.headers }
   if (options.cookie) headers.cookie = options.cookie
   if (options.origin) headers.origin = options.origin
   let body: string | undefined

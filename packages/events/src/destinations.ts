@@ -26,6 +26,7 @@ export const destinations = {
   'auth.password.reset': { kind: 'stream', name: authEventsStream },
   'auth.password.changed': { kind: 'stream', name: authEventsStream },
   'sso.setup_link.used': { kind: 'stream', name: authEventsStream },
+  'sso.first_sign_in': { kind: 'stream', name: authEventsStream },
   'membership.removed': { kind: 'stream', name: authEventsStream },
   'membership.role_changed': { kind: 'stream', name: authEventsStream },
 } as const satisfies Record<EventType, Destination>

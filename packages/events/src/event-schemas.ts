@@ -77,7 +77,8 @@ export const eventSchemas = {
   // `connection_changed` when the connection that made it was turned off, re-pointed or deleted,
   // `ended_elsewhere` when the person ended it from another session, `membership_removed` when its
   // person was removed from (or left) the workspace it reached, `password_reset` (every session of
-  // the account) or `password_changed` (the account's other ones).
+  // the account), `password_changed` (the account's other ones), or `ended_by_link` when the
+  // person followed the link in the email of a first sign-in through an IdP.
   'auth.logout': eventSchema('auth.logout', {
     userId: Uuid,
     sessionId: Type.String({ minLength: 1, maxLength: 200 }),
@@ -198,6 +199,24 @@ export const eventSchemas = {
     ip: Type.String({ maxLength: 64 }),
     notify: Type.Array(Email, { maxItems: 100 }),
   }),
+  // A person signed in through an IdP (a connection, at an IdP Entity ID) that had not signed them
+  // in before: the invitation service's mailer tells them which workspace's IdP it was, with a
+  // link that ends that session. `endLink` is the link's single-use token, sealed for the services
+  // with the session's id as additional data (`@gatehouse/server` sealed-token.ts): readable
+  // neither in the outbox nor in Redis. `userId` and `workspaceName` are added by the statement
+  // that opens the session (auth's openSsoSession).
+  'sso.first_sign_in': eventSchema('sso.first_sign_in', {
+    userId: Type.Optional(Uuid),
+    sessionId: Uuid,
+    email: Email,
+    workspaceId: Uuid,
+    workspaceName: Type.Optional(Type.String({ maxLength: 200 })),
+    connectionId: Uuid,
+    idpEntityId: Type.String({ maxLength: 1024 }),
+    ip: Type.String({ maxLength: 64 }),
+    userAgent: Type.String({ maxLength: 8192 }),
+    endLink: Type.String({ minLength: 1, maxLength: 1024 }),
+  }),
   // A person's membership of a workspace ended: removed by an owner or admin (`by` is not `userId`),
   // or they left (`by` is `userId`). `email` and `workspaceName` let the invitation service keep its
   // views true and tell the person; `role` is the one they held.
@@ -238,6 +257,7 @@ export type EmailConfirmed = Static<(typeof eventSchemas)['auth.email.confirmed'
 export type PasswordReset = Static<(typeof eventSchemas)['auth.password.reset']>
 export type PasswordChanged = Static<(typeof eventSchemas)['auth.password.changed']>
 export type SsoSetupLinkUsed = Static<(typeof eventSchemas)['sso.setup_link.used']>
+export type SsoFirstSignIn = Static<(typeof eventSchemas)['sso.first_sign_in']>
 export type MembershipRemoved = Static<(typeof eventSchemas)['membership.removed']>
 export type MembershipRoleChanged = Static<(typeof eventSchemas)['membership.role_changed']>
 
@@ -259,6 +279,7 @@ export type GatehouseEvent =
   | PasswordReset
   | PasswordChanged
   | SsoSetupLinkUsed
+  | SsoFirstSignIn
   | MembershipRemoved
   | MembershipRoleChanged
 export type EventType = GatehouseEvent['type']

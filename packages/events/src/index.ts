@@ -45,6 +45,7 @@ export {
   parseEvent,
   type SsoCertificateExpiring,
   type SsoConnectionChanged,
+  type SsoFirstSignIn,
   type SsoMetadataProblem,
   type SsoRecoveryUsed,
   type SsoSetupLinkUsed,

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto'
+import { randomUUID, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import { getHeapStatistics } from 'node:v8'
 import helmet from '@fastify/helmet'
 import swagger from '@fastify/swagger'
@@ -26,6 +27,13 @@ export interface CreateAppOptions {
   publicUrl: URL
   /** Proxies whose X-Forwarded-For is believed (the web gateway); false: none. */
   trustProxy?: string | false
+  /**
+   * `GATEWAY_SECRET`: when set, a request's forwarding headers (X-Forwarded-For and kin) are
+   * believed only if it carries this value in `x-gatehouse-gateway`, i.e. it came through the web
+   * gateway; anyone else's are removed before Fastify reads the client's address. Needed where
+   * `trustProxy`'s addresses are shared with other clients (every local program under `pnpm dev`).
+   */
+  gatewaySecret?: string | undefined
   /** Named dependencies `/readyz` asks, e.g. `{ database, redis }`. */
   readiness: Record<string, ReadinessCheck>
   /**
@@ -52,6 +60,25 @@ const readinessTimeoutMs = 2000
 // Answer while overloaded: liveness must not get a busy pod restarted, and metrics are most
 // wanted exactly then.
 const pressureExemptRoutes = new Set(['/healthz', '/metrics'])
+
+/** The header by which the web gateway shows it forwarded a request (`GATEWAY_SECRET`). */
+export const gatewaySecretHeader = 'x-gatehouse-gateway'
+const forwardingHeaders = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip']
+
+/**
+ * The HTTP server's first request listener: it runs before Fastify builds the request (whose
+ * `ip` reads X-Forwarded-For) and logs it. The secret never travels further than this.
+ */
+function believeForwardingOnlyFromGateway(app: FastifyInstance, secret: string) {
+  const expected = Buffer.from(secret)
+  app.server.prependListener('request', (request: IncomingMessage) => {
+    const presented = request.headers[gatewaySecretHeader]
+    delete request.headers[gatewaySecretHeader]
+    const given = typeof presented === 'string' ? Buffer.from(presented) : undefined
+    const fromGateway = given !== undefined && given.length === expected.length && timingSafeEqual(given, expected)
+    if (!fromGateway) for (const name of forwardingHeaders) delete request.headers[name]
+  })
+}
 
 /** A response schema's reference to `ErrorBody` (registered by createApp), for routes' error statuses. */
 export const ErrorRef = Type.Ref('Error')
@@ -90,6 +117,7 @@ export async function createApp(options: CreateAppOptions) {
     ajv: { customOptions: { removeAdditional: 'all', coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  if (options.gatewaySecret) believeForwardingOnlyFromGateway(app, options.gatewaySecret)
   app.addSchema(ErrorBody)
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)

@@ -26,6 +26,8 @@ export interface BaseConfig {
   internalToken: string
   /** Which proxies' X-Forwarded-For to believe (Fastify `trustProxy`): e.g. the web gateway's address. */
   trustProxy: string | false
+  /** `GATEWAY_SECRET`: when set, forwarding headers are believed only on requests carrying it (see createApp). */
+  gatewaySecret: string | undefined
   /** `ROLE`: what this process does — serve the API, run the background workers, or both. */
   role: ProcessRole
   /** `MAX_EVENT_LOOP_DELAY_MS`: event-loop delay past which requests get 503 (under-pressure). */
@@ -62,6 +64,7 @@ export function loadBaseConfig(env: Env, service: string, defaultPort: number): 
     cookieSecret: readSecret(env, 'COOKIE_SECRET', production),
     internalToken: readSecret(env, 'INTERNAL_TOKEN', production),
     trustProxy: readTrustProxy(env),
+    gatewaySecret: readGatewaySecret(env),
     role: readChoice(env, 'ROLE', 'all', ['api', 'worker', 'all', 'migrate']) as ProcessRole,
     maxEventLoopDelayMs: readMaxEventLoopDelay(env),
   }
@@ -147,6 +150,20 @@ export function readTrustProxy(env: Env): string | false {
   const raw = env.TRUST_PROXY?.trim()
   if (!raw) return false
   if (!/^[\w.:/,\s-]+$/.test(raw)) throw new ConfigError('TRUST_PROXY', `"${raw}" is not a list of addresses or ranges`)
+  return raw
+}
+
+/**
+ * `GATEWAY_SECRET`: the value the web gateway adds to each request it forwards. Optional (a
+ * deployment's network policy may already let only the gateway reach the services); where
+ * several local programs share loopback, as under `pnpm dev`, it is what tells the gateway apart.
+ */
+export function readGatewaySecret(env: Env): string | undefined {
+  const raw = env.GATEWAY_SECRET
+  if (!raw) return undefined
+  if (raw.length < 32 || raw.length > 256 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError('GATEWAY_SECRET', 'must be 32 to 256 printable characters without spaces')
+  }
   return raw
 }
 

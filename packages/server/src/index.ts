@@ -4,6 +4,7 @@ export {
   createApp,
   ErrorBody,
   ErrorRef,
+  gatewaySecretHeader,
   type PressureLimits,
   type ReadinessCheck,
   Uuid,
@@ -18,6 +19,7 @@ export {
   readChoice,
   readCount,
   readDuration,
+  readGatewaySecret,
   readMaxEventLoopDelay,
   readPort,
   readTrustProxy,
@@ -64,6 +66,7 @@ export {
   publishedMarker,
   rateLimitKey,
   redisKeyPrefixes,
+  revokedSessionsChannel,
   samlAssertionKey,
   samlConfirmation,
   samlTestSignIn,
@@ -82,6 +85,12 @@ export {
   SessionMethod,
   SignIn,
 } from './session-reach.ts'
+export {
+  parseRevokedSessions,
+  publishRevokedSessions,
+  sessionTokenHash,
+  sessionTokenHashes,
+} from './session-revocations.ts'
 export { withTimeout } from './timeout.ts'
 export {
   createWorkerPool,

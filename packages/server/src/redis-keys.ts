@@ -16,6 +16,12 @@ export const redisKeyPrefixes = [
   'auth-events:published:',
 ]
 
+/**
+ * Not a key: the pub/sub channel on which auth announces the token hashes of sessions it ended
+ * (session-revocations.ts). Pub/sub keeps nothing, so it needs no prefix or lifetime.
+ */
+export const revokedSessionsChannel = 'gatehouse:sessions:revoked'
+
 /** A rate limit's fixed-window counter (rate-limit.ts): lives one window of its rule. */
 export function rateLimitKey(rule: string, subject: string): string {
   return `ratelimit:${rule}:${subject}`

@@ -34,4 +34,14 @@ describe('a bounded cache', () => {
     cache.delete('k')
     assert.equal(cache.get('k'), undefined)
   })
+
+  it('drops the entries whose value matches, and keeps the others', () => {
+    const cache = new BoundedCache<string, { sessions: string[] }>({ capacity: 10 })
+    cache.set('a', { sessions: ['s1'] })
+    cache.set('b', { sessions: ['s2', 's3'] })
+    cache.set('c', { sessions: ['s4'] })
+    cache.deleteWhere((value) => value.sessions.includes('s3') || value.sessions.includes('s1'))
+    assert.deepEqual([cache.get('a'), cache.get('b'), cache.get('c')], [undefined, undefined, { sessions: ['s4'] }])
+    assert.equal(cache.size, 1)
+  })
 })

@@ -11,6 +11,7 @@ import {
   createTokenSeal,
   originGuard,
   pingRedis,
+  publishRevokedSessions,
   runsWorkers,
   type ServiceDeps,
   servesApi,
@@ -84,6 +85,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     logger: deps.logger,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
+    gatewaySecret: config.gatewaySecret,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
     pressureLimits: { maxEventLoopDelayMs: config.maxEventLoopDelayMs, ...deps.pressureLimits },
     // Requests reach auth through the web gateway, which names them.
@@ -111,11 +113,17 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   if (relay) app.addHook('onClose', () => relay.stop())
 
   // An API-only process leaves its events to the worker processes' relays (their next poll).
-  const events = createAuthEvents({ outbox: schema.outbox, wake: relay?.wake ?? (() => {}) })
+  const seal = createTokenSeal(config.internalToken)
+  const events = createAuthEvents({
+    outbox: schema.outbox,
+    wake: relay?.wake ?? (() => {}),
+    seal,
+    announceRevoked: (tokenHashes) => publishRevokedSessions(redis, tokenHashes, app.log),
+  })
   const signIns = createSignInMetrics(app.metrics)
   const sessions = createSessionService({ db, secureCookies: publicUrl.protocol === 'https:' })
   const throttle = createLoginThrottle(redis)
-  const links = createLinkIssuer({ events, seal: createTokenSeal(config.internalToken), now: () => new Date() })
+  const links = createLinkIssuer({ events, seal, now: () => new Date() })
   const invitationProof = createInvitationProof({
     invitationUrl: config.invitationUrl,
     internalToken: config.internalToken,

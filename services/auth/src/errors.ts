@@ -10,6 +10,12 @@ export const authErrors = {
   ),
   emailTaken: defineError(409, 'email_taken', 'An account with this email already exists. Sign in instead.'),
   invalidCredentials: defineError(401, 'invalid_credentials', 'The email or password is not right.'),
+  // One answer for a link never issued, one already used and one whose session had ended anyway.
+  invalidEndLink: defineError(
+    404,
+    'invalid_link',
+    'This link was already used, or the session it names has ended already. Nothing else was changed.',
+  ),
   ssoExists: defineError(409, 'sso_exists', 'SSO is already turned on for this workspace.'),
   ssoNotConfigured: defineError(404, 'sso_not_configured', 'SSO is not turned on for this workspace.'),
   ssoDisabled: defineError(409, 'sso_disabled', 'SSO is turned off for this workspace. Sign in with your password.'),

@@ -34,6 +34,7 @@ describe('what a session reaches', () => {
       'POST /v1/auth/signup': 'public',
       'POST /v1/auth/login': 'public',
       'POST /v1/auth/logout': 'public',
+      'POST /v1/auth/sessions/end-by-link': 'public',
       'POST /v1/auth/reauthenticate': 'session',
       'GET /v1/auth/session': 'session',
       'POST /v1/auth/password/forgot': 'public',

@@ -40,6 +40,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     logger: deps.logger,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
+    gatewaySecret: config.gatewaySecret,
     readiness: { database: deps.pingDatabase, redis: () => pingRedis(deps.redis) },
     pressureLimits: { maxEventLoopDelayMs: config.maxEventLoopDelayMs, ...deps.pressureLimits },
     // Requests reach invitation through the web gateway, which names them.
@@ -86,12 +87,15 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       now,
     })
     app.addHook('onClose', () => emailDelivery.stop())
+    // Mailed links travel sealed in auth's events; only the services holding INTERNAL_TOKEN open them.
+    const seal = createTokenSeal(config.internalToken)
     // Owners hear of every change to who their workspace's IdP is (auth's sso.connection.changed).
     const ssoNotices = await startSsoChangeNotices({
       db: deps.db,
       redisUrl: config.redisUrl,
       publicUrl: config.publicUrl,
       mailQueue: config.mailQueue,
+      seal,
       wakeEmails: emailDelivery.wake,
       log: app.log,
       now,
@@ -104,7 +108,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       publicUrl: config.publicUrl,
       mailQueue: config.mailQueue,
       wakeEmails: emailDelivery.wake,
-      seal: createTokenSeal(config.internalToken),
+      seal,
       log: app.log,
       now,
     })
@@ -125,6 +129,8 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
   if (!servesApi(config.role)) return app
 
   const auth = createAuthClient({ authUrl: config.authUrl, internalToken: config.internalToken })
+  const revocations = auth.listenForRevocations(config.redisUrl, app.log)
+  app.addHook('onClose', () => revocations.close())
   const invitations = createInvitationService({
     db: deps.db,
     outbox: schema.outbox,

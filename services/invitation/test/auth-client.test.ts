@@ -2,9 +2,12 @@ import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { AppError } from '@gatehouse/server'
-import { sparePort } from '@gatehouse/testing'
+import { AppError, publishRevokedSessions, sessionTokenHash } from '@gatehouse/server'
+import { eventually, redisUrl, sparePort } from '@gatehouse/testing'
+import { Redis } from 'ioredis'
 import { createAuthClient } from '../src/sessions/auth-client.ts'
+
+const quiet = { warn: () => {} }
 
 const answer = {
   user: { id: '6f1c2a57-3c1e-4b8a-9d0e-2f3a4b5c6d7e', email: 'ada@example.com', createdVia: 'password' },
@@ -45,11 +48,14 @@ describe('the auth client', () => {
       (error: unknown) => (error instanceof AppError ? error.code : String(error)),
     )
 
-  it('asks with the internal token, and reuses an answer about a session for half a second', async () => {
+  it('asks with the internal token, and reuses an answer about a session for half a second while it hears revocations', async (t) => {
     respond = (_request, _body, response) =>
       response.setHeader('content-type', 'application/json').end(JSON.stringify(answer))
     received.length = 0
     const auth = client()
+    const revocations = auth.listenForRevocations(redisUrl, quiet)
+    t.after(() => revocations.close())
+    await revocations.heard
     assert.deepEqual(await auth.introspect('token-1', { workspaceId: 'w1' }), answer)
     assert.deepEqual(await auth.introspect('token-1', { workspaceId: 'w1' }), answer)
     // Whether an email is a member is never answered from the cache.
@@ -61,6 +67,42 @@ describe('the auth client', () => {
         body: { sessionToken: 'token-1', workspaceId: 'w1', email: 'bob@example.com' },
       },
     ])
+  })
+
+  it('drops an answer as soon as auth announces that the session ended', async (t) => {
+    respond = (_request, _body, response) =>
+      response.setHeader('content-type', 'application/json').end(JSON.stringify(answer))
+    const auth = client()
+    const revocations = auth.listenForRevocations(redisUrl, quiet)
+    const publisher = new Redis(redisUrl)
+    t.after(async () => {
+      await revocations.close()
+      publisher.disconnect()
+    })
+    await revocations.heard
+    // The cookie names two sign-ins; ending either one drops the answer about the cookie.
+    const cookie = 'password-token.sso-token'
+    received.length = 0
+    await auth.introspect(cookie)
+    await auth.introspect(cookie)
+    assert.equal(received.length, 1)
+    await publishRevokedSessions(publisher, [sessionTokenHash('sso-token')], quiet)
+    await eventually('the answer dropped', async () => {
+      await auth.introspect(cookie)
+      return received.length === 2 ? true : undefined
+    })
+  })
+
+  it('caches nothing while it does not hear revocations (Redis unreachable)', async (t) => {
+    respond = (_request, _body, response) =>
+      response.setHeader('content-type', 'application/json').end(JSON.stringify(answer))
+    const auth = client()
+    const revocations = auth.listenForRevocations('redis://127.0.0.1:1', quiet)
+    t.after(() => revocations.close())
+    received.length = 0
+    await auth.introspect('token-unheard')
+    await auth.introspect('token-unheard')
+    assert.equal(received.length, 2)
   })
 
   it('turns each failure of auth into unauthenticated or auth_unavailable, never a crash', async () => {

@@ -33,6 +33,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps = {}) {
     authUrl: config.authUrl,
     invitationUrl: config.invitationUrl,
     publicUrl: config.publicUrl,
+    gatewaySecret: config.gatewaySecret,
   })
   await app.register(assetRoutes, { folder: publicFolder })
   await app.register(pageRoutes)

@@ -1,4 +1,12 @@
-import { type Env, readChoice, readMaxEventLoopDelay, readPort, readTrustProxy, readUrl } from '@gatehouse/server'
+import {
+  type Env,
+  readChoice,
+  readGatewaySecret,
+  readMaxEventLoopDelay,
+  readPort,
+  readTrustProxy,
+  readUrl,
+} from '@gatehouse/server'
 
 /** The web app holds no secrets and no database: where it listens, and where auth and invitation answer. */
 export interface WebConfig {
@@ -12,6 +20,8 @@ export interface WebConfig {
   invitationUrl: URL
   /** The load balancer or ingress in front of web, whose X-Forwarded-For names the client. */
   trustProxy: string | false
+  /** `GATEWAY_SECRET`: sent with every request the gateway forwards (auth and invitation believe its X-Forwarded-For). */
+  gatewaySecret: string | undefined
   /** `MAX_EVENT_LOOP_DELAY_MS`: event-loop delay past which requests get 503 (under-pressure). */
   maxEventLoopDelayMs: number
 }
@@ -29,6 +39,7 @@ export function loadConfig(env: Env = process.env): WebConfig {
     authUrl: readUrl(env, 'AUTH_URL', 'http://127.0.0.1:3001', ['http:', 'https:']),
     invitationUrl: readUrl(env, 'INVITATION_URL', 'http://127.0.0.1:3002', ['http:', 'https:']),
     trustProxy: readTrustProxy(env),
+    gatewaySecret: readGatewaySecret(env),
     maxEventLoopDelayMs: readMaxEventLoopDelay(env),
   }
 }

@@ -14,6 +14,7 @@ const pages = [
   '/login',
   '/signup',
   '/invite',
+  '/end-session',
   '/',
   '/account/sessions',
   `/workspaces/${workspaceId}`,

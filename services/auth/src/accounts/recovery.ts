@@ -80,7 +80,8 @@ export function createRecoveryService(deps: {
     newPasswordProblem(password, 'password')
     const passwordHash = await hashPassword(password)
     const at = now()
-    const { token } = await db.transaction(async (tx) => {
+    // events.transaction: the ended sessions are announced after the commit, before the answer.
+    const { token } = await events.transaction(db, async (tx) => {
       if (link && !(await useLink(tx, link.id, at))) throw authErrors.invalidLink()
       await setPasswordHash(tx, user.id, passwordHash, at)
       await proveAddress(tx, user, via, at)
@@ -97,7 +98,6 @@ export function createRecoveryService(deps: {
       })
       return deps.sessions.open(tx, { userId: user.id, method: 'password', ...client })
     })
-    events.wake()
     await deps.throttle.succeeded(user.email, client.ip)
     return { user: (await findUserById(db, user.id)) ?? user, cookie: token }
   }
@@ -206,7 +206,7 @@ export function createRecoveryService(deps: {
       newPasswordProblem(input.newPassword, 'newPassword')
       const passwordHash = await hashPassword(input.newPassword)
       const at = now()
-      await db.transaction(async (tx) => {
+      await events.transaction(db, async (tx) => {
         await setPasswordHash(tx, user.id, passwordHash, at)
         // This browser keeps its sign-ins; every other device signs in again with the new password.
         const kept = signedIn.authentications.map((authentication) => authentication.id)
@@ -224,7 +224,6 @@ export function createRecoveryService(deps: {
           ...eventClient(client),
         })
       })
-      events.wake()
     },
   }
 }

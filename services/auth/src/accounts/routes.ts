@@ -80,6 +80,26 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{
   )
 
   app.post(
+    '/v1/auth/sessions/end-by-link',
+    {
+      // Whoever holds the link (from the email of a first sign-in through an IdP) may end that one
+      // session; the token is 256 bits, the limit only keeps guessing traffic off the database.
+      config: { access: 'public' },
+      preHandler: rateLimit(redis, [perNetwork('end-by-link', 20)]),
+      schema: {
+        tags: ['accounts'],
+        summary: 'End the session named by the link in a first SSO sign-in email',
+        body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 204: Type.Null(), 400: ErrorRef, 404: ErrorRef, 429: ErrorRef },
+      },
+    },
+    async (request, reply) => {
+      await accounts.endSessionByLink(request.body.token)
+      return reply.status(204).send(null)
+    },
+  )
+
+  app.post(
     '/v1/auth/reauthenticate',
     {
       config: { access: 'session' },

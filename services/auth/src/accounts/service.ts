@@ -2,8 +2,8 @@ import { AppError, normalizeEmail } from '@gatehouse/server'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, UserRow } from '../sessions/repo.ts'
-import { markReauthenticated, revokeSessions } from '../sessions/repo.ts'
-import type { SessionService, SignedIn } from '../sessions/service.ts'
+import { endSessionByLink, markReauthenticated, revokeSessions } from '../sessions/repo.ts'
+import { hashToken, type SessionService, type SignedIn } from '../sessions/service.ts'
 import type { SignInMetrics } from '../sign-in-metrics.ts'
 import type { InvitationProof } from './invitation-proof.ts'
 import type { LinkIssuer } from './links.ts'
@@ -119,7 +119,7 @@ export function createAccountService(deps: {
 
     /** Ends every authentication the browser holds (its password sign-in and each workspace's SSO). */
     async logOut(signedIn: SignedIn): Promise<void> {
-      await deps.db.transaction(async (tx) => {
+      await deps.events.transaction(deps.db, async (tx) => {
         const ended = await revokeSessions(
           tx,
           signedIn.authentications.map((session) => session.id),
@@ -127,7 +127,19 @@ export function createAccountService(deps: {
         )
         await deps.events.logout(tx, ended, 'signed_out')
       })
-      deps.events.wake()
+    },
+
+    /**
+     * The link in a first sign-in's email: ends that one session (single use; the same refusal
+     * for a link never issued, used, or whose session had ended).
+     */
+    async endSessionByLink(token: string): Promise<void> {
+      const ended = await deps.events.transaction(deps.db, async (tx) => {
+        const session = await endSessionByLink(tx, hashToken(token), new Date())
+        if (session) await deps.events.logout(tx, [session], 'ended_by_link')
+        return session
+      })
+      if (!ended) throw authErrors.invalidEndLink()
     },
 
     /**

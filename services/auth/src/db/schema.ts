@@ -72,9 +72,13 @@ export const sessions = authSchema.table(
     reauthenticatedAt: timestamp('reauthenticated_at', { withTimezone: true }),
     // A password session an owner used to recover this workspace while it requires SSO (audited).
     recoveryWorkspaceId: uuid('recovery_workspace_id'),
+    // The hash of the single-use token in the "was this you?" email of a first sign-in through an
+    // IdP (sso_first_sign_ins): the link ends this session alone. Null for every other session.
+    endLinkHash: text('end_link_hash'),
   },
   (table) => [
     uniqueIndex('sessions_token_hash_key').on(table.tokenHash),
+    uniqueIndex('sessions_end_link_hash_key').on(table.endLinkHash),
     index('sessions_user_idx').on(table.userId),
     // Ending every session a connection opened, when it is turned off or re-pointed.
     index('sessions_connection_idx').on(table.connectionId),
@@ -220,6 +224,25 @@ export const ssoConnections = authSchema.table(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [uniqueIndex('sso_connections_workspace_key').on(table.workspaceId)],
+)
+
+/**
+ * The IdPs that have signed each person in, per connection and IdP Entity ID: the first sign-in
+ * through one (a new connection, or a connection re-pointed at another IdP) mails the person.
+ */
+export const ssoFirstSignIns = authSchema.table(
+  'sso_first_sign_ins',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => ssoConnections.id, { onDelete: 'cascade' }),
+    idpEntityId: text('idp_entity_id').notNull(),
+    firstAt: timestamp('first_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.connectionId, table.idpEntityId] })],
 )
 
 /**

@@ -47,13 +47,12 @@ export function createMembershipService(deps: { db: AuthDatabase; events: AuthEv
 
   /** Runs `change` on the locked workspace; the events it wrote leave once it commits. */
   async function changing<T>(workspaceId: string, change: (tx: Executor, locked: Locked) => Promise<T>): Promise<T> {
-    const result = await deps.db.transaction(async (tx) => {
+    // events.transaction: the sessions a removal ends are announced after the commit, before the answer.
+    return deps.events.transaction(deps.db, async (tx) => {
       const locked = await lockWorkspaceMembers(tx, workspaceId)
       if (!locked) throw authErrors.memberNotFound()
       return change(tx, locked)
     })
-    deps.events.wake()
-    return result
   }
 
   /** The actor's role as it is under the lock (a concurrent change may have moved it since the request was authorized). */

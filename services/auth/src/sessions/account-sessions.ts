@@ -12,12 +12,11 @@ export function createAccountSessions(deps: { db: AuthDatabase; events: AuthEven
 
   async function endWhere(signedIn: SignedIn, select: { only: string[] } | { except: string[] }) {
     const at = now()
-    const ended = await deps.db.transaction(async (tx) => {
+    const ended = await deps.events.transaction(deps.db, async (tx) => {
       const rows = await revokeUserSessions(tx, signedIn.user.id, select, idleSince(at), at)
       await deps.events.logout(tx, rows, 'ended_elsewhere')
       return rows
     })
-    deps.events.wake()
     return ended.length
   }
 

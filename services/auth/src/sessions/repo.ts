@@ -52,9 +52,10 @@ export async function touchSessions(db: Executor, sessionIds: string[], now: Dat
   await db.update(sessions).set({ lastSeenAt: now }).where(inArray(sessions.id, sessionIds))
 }
 
-export type EndedSession = Pick<SessionRow, 'id' | 'userId' | 'method' | 'workspaceId' | 'connectionId'>
+export type EndedSession = Pick<SessionRow, 'id' | 'userId' | 'method' | 'workspaceId' | 'connectionId' | 'tokenHash'>
 export const endedColumns = {
   id: sessions.id,
+  tokenHash: sessions.tokenHash,
   userId: sessions.userId,
   method: sessions.method,
   workspaceId: sessions.workspaceId,
@@ -122,4 +123,24 @@ export async function revokeUserSessions(
     .set({ revokedAt: now })
     .where(and(liveFor(userId, idleSince, now), which))
     .returning(endedColumns)
+}
+
+/**
+ * Spends a session's end link (the email of a first sign-in through an IdP): the link is cleared
+ * whatever the session's state, and the session ends if it was still live. The session that
+ * ended, or undefined (no such link, already used, or the session had ended anyway).
+ */
+export async function endSessionByLink(
+  db: Executor,
+  endLinkHash: string,
+  now: Date,
+): Promise<EndedSession | undefined> {
+  const [spent] = await db
+    .update(sessions)
+    .set({ endLinkHash: null, revokedAt: sql`coalesce(${sessions.revokedAt}, ${now.toISOString()}::timestamptz)` })
+    .where(eq(sessions.endLinkHash, endLinkHash))
+    .returning({ ...endedColumns, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
+  if (!spent || spent.revokedAt?.getTime() !== now.getTime() || spent.expiresAt <= now) return undefined
+  const { revokedAt: _revokedAt, expiresAt: _expiresAt, ...ended } = spent
+  return ended
 }

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto'
-import type { Authentication } from '@gatehouse/server'
+import { randomBytes } from 'node:crypto'
+import { type Authentication, sessionTokenHash } from '@gatehouse/server'
 import type { SQLWrapper } from 'drizzle-orm'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import {
@@ -57,9 +57,8 @@ export function idleSince(now: Date): Date {
   return new Date(now.getTime() - idleLifetimeMs)
 }
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
-}
+/** What a session row stores in place of its token (and an end link in place of its token). */
+export const hashToken = sessionTokenHash
 
 /** The well-formed tokens a `session` cookie value names (at most a few). */
 export function tokensOf(cookieValue: string | undefined): string[] {
@@ -125,6 +124,15 @@ export function createSessionService(deps: { db: Executor; secureCookies: boolea
           expiresAt: new Date(startedAt.getTime() + absoluteLifetimeMs),
         },
       }
+    },
+
+    /**
+     * A single-use token that ends one session (the link in a first sign-in's email), and the
+     * hash the session stores in place of it.
+     */
+    issueEndLink(): { token: string; hash: string } {
+      const token = randomBytes(32).toString('base64url')
+      return { token, hash: hashToken(token) }
     },
 
     /** Opens a session (with `alongside`, see insertSession); the token is returned once, for the cookie. */

@@ -275,7 +275,7 @@ export function createConnectionService(deps: {
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
       // may still turn signing off); metadata that does not ask leaves the admin's choice alone.
       const signing = parsed.wantAuthnRequestsSigned ? { signAuthnRequests: true, ...(await firstSigningKey(row)) } : {}
-      const result = await deps.db.transaction(async (tx) => {
+      const result = await deps.events.transaction(deps.db, async (tx) => {
         const updated = await updateConnection(tx, row.id, {
           idpSsoUrl: parsed.ssoUrl,
           idpEntityId: parsed.entityId,
@@ -306,7 +306,6 @@ export function createConnectionService(deps: {
         await announce(tx, updated, actor, 'idp_configured', { endSessions: true, fingerprints })
         return { ...view(updated), warnings: parsed.warnings }
       })
-      deps.events.wake()
       return result
     },
 
@@ -329,7 +328,7 @@ export function createConnectionService(deps: {
         if (!active || !signedInThrough || !fresh) throw authErrors.ssoSignInRequired()
       }
       const signingKeys = applied.signAuthnRequests ? await firstSigningKey(row) : {}
-      const result = await deps.db.transaction(async (tx) => {
+      const result = await deps.events.transaction(deps.db, async (tx) => {
         const updated = await updateConnection(tx, row.id, { ...applied, ...signingKeys })
         await recordAudit(tx, {
           workspaceId,
@@ -346,7 +345,6 @@ export function createConnectionService(deps: {
         }
         return view(updated)
       })
-      deps.events.wake()
       return result
     },
 
@@ -439,7 +437,7 @@ export function createConnectionService(deps: {
       requireOwnerOrFreshPassword(actor)
       const { id } = await existing(workspaceId)
       const wanted = normalizeFingerprint(fingerprint)
-      const result = await deps.db.transaction(async (tx) => {
+      const result = await deps.events.transaction(deps.db, async (tx) => {
         const row = await lockConnection(tx, id)
         const current = row?.idpCertificates ?? []
         if (!row || !current.some((known) => known.fingerprintSha256 === wanted)) {
@@ -460,7 +458,6 @@ export function createConnectionService(deps: {
         await announce(tx, updated, actor, 'certificate_removed', { endSessions: true, fingerprints: [wanted] })
         return view(updated)
       })
-      deps.events.wake()
       return result
     },
 
@@ -503,7 +500,7 @@ export function createConnectionService(deps: {
     async remove(workspaceId: string, actor: ConnectionActor) {
       requireOwnerOrFreshPassword(actor)
       const row = await existing(workspaceId)
-      await deps.db.transaction(async (tx) => {
+      await deps.events.transaction(deps.db, async (tx) => {
         await announce(tx, row, actor, 'deleted', { endSessions: true })
         await deleteConnection(tx, row.id)
         await recordAudit(tx, {
@@ -513,7 +510,6 @@ export function createConnectionService(deps: {
           changes: { connectionId: row.id },
         })
       })
-      deps.events.wake()
     },
   }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
 import {
   AppError,
@@ -305,12 +305,28 @@ export function createLoginFlow(deps: {
   ) {
     const origin = { ...client, connectionId: row.id }
     const { token, values } = deps.sessions.issue({ method: 'saml', workspaceId: row.workspaceId, ...origin })
+    const session = { ...values, id: randomUUID() }
+    const endLink = deps.sessions.issueEndLink()
     const { initiation, certificateFingerprint, ...judged } = login
     const outcome = await openSsoSession(deps.db, {
       ...judged,
       firstName: login.firstName,
       lastName: login.lastName,
-      session: values,
+      session,
+      firstSignIn: {
+        endLinkHash: endLink.hash,
+        event: deps.events.firstSignInEvent(
+          {
+            sessionId: session.id,
+            email: login.email,
+            workspaceId: row.workspaceId,
+            connectionId: row.id,
+            idpEntityId: row.idpEntityId ?? '',
+            ...client,
+          },
+          endLink.token,
+        ),
+      },
       event: deps.events.loginSucceededEvent({
         email: login.email,
         method: 'saml',

@@ -1,5 +1,5 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
-import { type LoginSucceeded, outboxInsertFrom } from '@gatehouse/events'
+import { type LoginSucceeded, outboxInsertFrom, type SsoFirstSignIn } from '@gatehouse/events'
 import { and, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import {
   certificateExpiryNotices,
@@ -8,6 +8,7 @@ import {
   type StoredSpSigningKey,
   sessions,
   ssoConnections,
+  ssoFirstSignIns,
   users,
   workspaces,
 } from '../db/schema.ts'
@@ -189,7 +190,10 @@ export type SsoLoginOutcome =
  * in that workspace follow the IdP's claims (on the membership, never the account: one
  * workspace's IdP speaks for that workspace alone; written only when they differ, so concurrent
  * logins of one person do not queue on the row lock), and the session and its auth.login.succeeded event — given here
- * without `userId`, which the statement adds — are inserted together.
+ * without `userId`, which the statement adds — are inserted together. When this IdP (connection
+ * and Entity ID) never signed the person in before, the same statement records that it now has,
+ * gives the session `firstSignIn.endLinkHash` and announces `firstSignIn.event` (the statement adds
+ * `userId` and `workspaceName`); the first of two concurrent sign-ins wins the record.
  */
 export async function openSsoSession(
   db: Executor,
@@ -199,11 +203,12 @@ export async function openSsoSession(
     email: string
     firstName: string | undefined
     lastName: string | undefined
-    session: Omit<NewSession, 'userId'>
+    session: Omit<NewSession, 'userId'> & { id: string }
     event: LoginSucceeded
+    firstSignIn: { endLinkHash: string; event: SsoFirstSignIn }
   },
 ): Promise<SsoLoginOutcome> {
-  const { session, event } = login
+  const { session, event, firstSignIn } = login
   const firstName = sql`${login.firstName ?? null}::text`
   const lastName = sql`${login.lastName ?? null}::text`
   const at = (date: Date | undefined) => sql`${(date ?? new Date()).toISOString()}::timestamptz`
@@ -212,7 +217,7 @@ export async function openSsoSession(
     'open_sso_session',
     sql`
     with current_connection as (
-      select workspace_id from ${ssoConnections}
+      select workspace_id, idp_entity_id from ${ssoConnections}
       where id = ${login.connectionId}::uuid and version = ${login.connectionVersion} and enabled
     ), eligible as (
       select users.id
@@ -223,6 +228,11 @@ export async function openSsoSession(
       -- login to commit and then end the session it opened, or this login wait for the removal and
       -- find no row. Logins of one person do not block each other.
       for key share of memberships
+    ), first_use as (
+      insert into ${ssoFirstSignIns} (user_id, connection_id, idp_entity_id)
+      select id, ${login.connectionId}::uuid, coalesce((select idp_entity_id from current_connection), '') from eligible
+      on conflict do nothing
+      returning user_id
     ), named as (
       update ${memberships} set idp_first_name = coalesce(${firstName}, idp_first_name),
         idp_last_name = coalesce(${lastName}, idp_last_name)
@@ -230,12 +240,17 @@ export async function openSsoSession(
         and (idp_first_name is distinct from coalesce(${firstName}, idp_first_name)
           or idp_last_name is distinct from coalesce(${lastName}, idp_last_name))
     ), opened as (
-      insert into ${sessions} (user_id, token_hash, method, connection_id, workspace_id, ip, user_agent, created_at, last_seen_at, expires_at)
-      select id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid,
+      insert into ${sessions} (id, user_id, token_hash, method, connection_id, workspace_id, ip, user_agent, created_at, last_seen_at, expires_at, end_link_hash)
+      select ${session.id}::uuid, id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid,
         (select workspace_id from current_connection), ${session.ip ?? null},
-        ${session.userAgent ?? null}, ${at(session.createdAt)}, ${at(session.lastSeenAt)}, ${at(session.expiresAt)}
+        ${session.userAgent ?? null}, ${at(session.createdAt)}, ${at(session.lastSeenAt)}, ${at(session.expiresAt)},
+        (select ${firstSignIn.endLinkHash}::text from first_use)
       from eligible
-    ), announced as (${outboxInsertFrom(outbox, event, 'eligible', { userId: 'id' })})
+    ), announced as (${outboxInsertFrom(outbox, event, 'eligible', { userId: 'id' })}
+    ), first_signed_in as (
+      select user_id, (select name from ${workspaces} where id = (select workspace_id from current_connection)) as workspace_name
+      from first_use
+    ), first_announced as (${outboxInsertFrom(outbox, firstSignIn.event, 'first_signed_in', { userId: 'user_id', workspaceName: 'workspace_name' })})
     select exists (select 1 from current_connection) as connection_current, (select id from eligible) as user_id`,
   )
   const [row] = rowsOf<{ connection_current: boolean; user_id: string | null }>(result)

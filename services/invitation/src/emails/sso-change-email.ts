@@ -1,6 +1,7 @@
 import type {
   SsoCertificateExpiring,
   SsoConnectionChanged,
+  SsoFirstSignIn,
   SsoMetadataProblem,
   SsoRecoveryUsed,
   SsoSetupLinkUsed,
@@ -138,6 +139,42 @@ export function renderSetupLinkEmail(event: SsoSetupLinkUsed, settingsUrl: strin
 <html><body style="font-family: sans-serif; line-height: 1.5">
 <p>${escapeHtml(change)}</p>
 <p>If you did not expect this, <a href="${escapeHtml(settingsUrl)}">revoke the link on the SSO settings page now</a>.</p>
+</body></html>
+`
+  return { subject, text, html }
+}
+
+/**
+ * The email a person gets the first time an IdP (a workspace's connection, at one IdP Entity ID)
+ * signs them in: which workspace's IdP it was, from where, and a link that ends that session.
+ * `endLink` is `PUBLIC_URL/end-session#token=…` (the token in the fragment, never in a server log).
+ */
+export function renderFirstSignInEmail(event: SsoFirstSignIn, endLink: string): RenderedEmail {
+  const workspace = (event.workspaceName ?? '').replace(/\s+/g, ' ').trim().slice(0, 100) || 'a workspace'
+  const idp = event.idpEntityId.replace(/\s+/g, ' ').trim().slice(0, 200)
+  const when = `${event.occurredAt.slice(0, 16).replace('T', ' ')} UTC`
+  const browser = event.userAgent.replace(/\s+/g, ' ').trim().slice(0, 200) || 'an unknown browser'
+  const from = `${event.ip.slice(0, 64)}, ${browser}`
+  const subject = `${workspace}'s identity provider signed you in to ${workspace}`
+  const text = [
+    `The identity provider of the workspace ${workspace} (${idp}) signed you in to ${workspace} on Gatehouse for the first time.`,
+    `When: ${when}`,
+    `From: ${from}`,
+    '',
+    `That sign-in reaches ${workspace} only, never your other workspaces or your account.`,
+    '',
+    'If this was not you, end that session now (the link works once):',
+    endLink,
+    '',
+    `Then tell the owner of ${workspace}: whoever controls its identity provider can sign people in to it.`,
+  ].join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>The identity provider of the workspace <strong>${escapeHtml(workspace)}</strong> (<code>${escapeHtml(idp)}</code>) signed you in to ${escapeHtml(workspace)} on Gatehouse for the first time.</p>
+<p>When: ${escapeHtml(when)}<br>From: ${escapeHtml(from)}</p>
+<p>That sign-in reaches ${escapeHtml(workspace)} only, never your other workspaces or your account.</p>
+<p>If this was not you, <a href="${escapeHtml(endLink)}">end that session now</a> (the link works once).
+Then tell the owner of ${escapeHtml(workspace)}: whoever controls its identity provider can sign people in to it.</p>
 </body></html>
 `
   return { subject, text, html }

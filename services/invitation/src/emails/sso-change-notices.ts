@@ -1,17 +1,20 @@
 import {
   type SsoCertificateExpiring,
   type SsoConnectionChanged,
+  type SsoFirstSignIn,
   type SsoMetadataProblem,
   type SsoRecoveryUsed,
   type SsoSetupLinkUsed,
   type Subscription,
   subscribe,
 } from '@gatehouse/events'
+import type { TokenSeal } from '@gatehouse/server'
 import type { FastifyBaseLogger } from 'fastify'
 import type { InvitationDatabase } from '../db/database.ts'
 import { insertNotices } from './repo.ts'
 import {
   renderCertificateExpiringEmail,
+  renderFirstSignInEmail,
   renderMetadataProblemEmail,
   renderRecoveryEmail,
   renderSetupLinkEmail,
@@ -34,7 +37,8 @@ export const ssoNoticesGroup = 'invitation-sso-notices'
  * Mails the owners of a workspace about each `sso.connection.changed` and `sso.metadata.problem` auth
  * announces (the other owners and the admins about each `sso.recovery.used`, the owners and admins
  * about each `sso.certificate.expiring`, the owner who made a setup link about each
- * `sso.setup_link.used`), through this
+ * `sso.setup_link.used`, and the person about each `sso.first_sign_in`, with the link that ends
+ * that session), through this
  * service's email outbox and sender (the one the invitation emails use). At least once and
  * idempotent: a redelivered event finds its messages already written (one per event and recipient).
  */
@@ -43,15 +47,43 @@ export async function startSsoChangeNotices(deps: {
   redisUrl: string
   publicUrl: URL
   mailQueue: string
+  /** Opens the end link `sso.first_sign_in` carries sealed. */
+  seal: TokenSeal
   wakeEmails: () => void
   log: FastifyBaseLogger
   now: () => Date
 }): Promise<Subscription> {
   return subscribe({ redisUrl: deps.redisUrl, group: ssoNoticesGroup, log: deps.log }, async (event) => {
-    if (!noticeTypes.has(event.type)) return
-    const written = await insertNotices(deps.db, noticesFor(event as SsoNotice), deps.now())
+    const notices =
+      event.type === 'sso.first_sign_in'
+        ? firstSignInNotice(event)
+        : noticeTypes.has(event.type)
+          ? noticesFor(event as SsoNotice)
+          : []
+    const written = await insertNotices(deps.db, notices, deps.now())
     if (written > 0) deps.wakeEmails()
   })
+
+  function firstSignInNotice(event: SsoFirstSignIn) {
+    const token = deps.seal.open(event.endLink, event.sessionId)
+    if (!token || !/^[\w-]{43}$/.test(token)) {
+      // Sealed under another INTERNAL_TOKEN (a rotation between the sign-in and now): no usable link.
+      deps.log.warn({ eventId: event.id }, 'sso.first_sign_in: the end link could not be opened; no email')
+      return []
+    }
+    const endLink = new URL(`/end-session#token=${token}`, deps.publicUrl).href
+    const rendered = renderFirstSignInEmail(event, endLink)
+    return [
+      {
+        eventId: event.id,
+        queue: deps.mailQueue,
+        recipient: event.email,
+        subject: rendered.subject,
+        textBody: rendered.text,
+        htmlBody: rendered.html,
+      },
+    ]
+  }
 
   function noticesFor(event: SsoNotice) {
     const settingsUrl = new URL(`/workspaces/${event.workspaceId}/sso`, deps.publicUrl).href

@@ -7,9 +7,13 @@ import {
   type IntrospectionRequest,
   internalJsonPoster,
   parseIntrospectionAnswer,
+  parseRevokedSessions,
   reauthenticationRequired,
+  revokedSessionsChannel,
+  sessionTokenHashes,
 } from '@gatehouse/server'
 import type { FastifyRequest } from 'fastify'
+import { Redis } from 'ioredis'
 import { invitationErrors } from '../errors.ts'
 
 export const sessionCookieName = 'session'
@@ -25,10 +29,12 @@ export interface AuthClientOptions {
   authUrl: URL
   internalToken: string
   /**
-   * How long an answer about a session and its role is reused: a revoked session or a demoted
-   * admin keeps its power here for at most this long (sessions a connection opened must stop
-   * within a second of the connection being turned off or re-pointed). Answers about whether an email is a member
-   * are never reused: an invitation must not be sent on a stale one.
+   * How long an answer about a session and its role is reused. Answers are kept only while the
+   * client listens to auth's revocations (`listenForRevocations`), which drop those about a session
+   * as soon as it ends; so a signed-out session is refused here at once, and this bounds only what
+   * a lost revocation message (Redis failing between auth's publish and this subscriber) or a
+   * demoted admin costs. Answers about whether an email is a member are never reused: an invitation
+   * must not be sent on a stale one.
    */
   cacheMs?: number
   timeoutMs?: number
@@ -38,8 +44,9 @@ const maximumCachedAnswers = 10_000
 
 /**
  * Asks the auth service who the `session` cookie belongs to (ARCHITECTURE.md: facts cross
- * service boundaries through a small internal call). Answers are cached a few seconds, keyed by a
- * hash of the token so the cache holds no usable session.
+ * service boundaries through a small internal call). Answers are cached half a second, keyed by a
+ * hash of the token so the cache holds no usable session, and only while auth's revocations are
+ * heard (see `cacheMs`).
  */
 export function createAuthClient(options: AuthClientOptions) {
   const cacheMs = options.cacheMs ?? 500
@@ -50,7 +57,26 @@ export function createAuthClient(options: AuthClientOptions) {
     options.internalToken,
     timeoutMs,
   )
-  const cache = new BoundedCache<string, Introspection>({ capacity: maximumCachedAnswers, ttlMs: cacheMs })
+  const cache = new BoundedCache<string, { answer: Introspection; tokenHashes: string[] }>({
+    capacity: maximumCachedAnswers,
+    ttlMs: cacheMs,
+  })
+  // Whether revocations are heard now; and a count of revocations (and subscription losses), so
+  // an answer fetched while one arrived is not kept: it may describe a session that just ended.
+  let listening = false
+  let revocations = 0
+
+  function forget(tokenHashes: string[]) {
+    revocations += 1
+    const ended = new Set(tokenHashes)
+    cache.deleteWhere((entry) => entry.tokenHashes.some((hash) => ended.has(hash)))
+  }
+
+  function stopCaching() {
+    listening = false
+    revocations += 1
+    cache.clear()
+  }
 
   /** `requestId`: the request this call serves, so auth's log lines carry the same id. */
   async function introspect(
@@ -62,7 +88,8 @@ export function createAuthClient(options: AuthClientOptions) {
       .update(JSON.stringify([sessionToken, about.workspaceId ?? null]))
       .digest('base64url')
     const cached = about.email === undefined ? cache.get(key) : undefined
-    if (cached) return cached
+    if (cached) return cached.answer
+    const revocationsBefore = revocations
 
     let response: { status: number; body: string }
     try {
@@ -73,12 +100,59 @@ export function createAuthClient(options: AuthClientOptions) {
     if (response.status === 401) throw errors.unauthenticated()
     const answer = response.status === 200 ? parseAnswer(response.body) : undefined
     if (!answer) throw invitationErrors.authUnavailable(undefined, { reason: `auth answered ${response.status}` })
-    if (about.email === undefined) cache.set(key, answer)
+    if (about.email === undefined && listening && revocations === revocationsBefore) {
+      cache.set(key, { answer, tokenHashes: sessionTokenHashes(sessionToken) })
+    }
     return answer
   }
 
   return {
     introspect,
+
+    /**
+     * Subscribes to auth's revoked sessions (CONTRACT.md: a revoked session is refused everywhere
+     * at once). Answers are cached only while subscribed: when the subscription drops, the cache
+     * is emptied and every request asks auth until it is back.
+     */
+    listenForRevocations(
+      redisUrl: string,
+      log: { warn: (details: object, message: string) => void },
+    ): { heard: Promise<void>; close(): Promise<void> } {
+      const subscriber = new Redis(redisUrl, {
+        autoResubscribe: false,
+        maxRetriesPerRequest: null,
+        connectionName: 'gatehouse-revocations',
+        retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      })
+      let reported = false
+      subscriber.on('error', (error: Error) => {
+        if (!reported) log.warn({ err: error }, 'revocations unheard: introspection answers are not cached')
+        reported = true
+      })
+      subscriber.on('close', stopCaching)
+      subscriber.on('message', (_channel: string, message: string) => forget(parseRevokedSessions(message)))
+      let nowHeard = () => {}
+      const heard = new Promise<void>((resolve) => {
+        nowHeard = resolve
+      })
+      const subscribe = async () => {
+        await subscriber.subscribe(revokedSessionsChannel)
+        reported = false
+        listening = true
+        nowHeard()
+      }
+      subscriber.on('ready', () => {
+        subscribe().catch((error: unknown) => log.warn({ err: error }, 'revocations: subscribe failed'))
+      })
+      return {
+        /** Resolves once revocations are first heard (answers are cached from then on). */
+        heard,
+        async close() {
+          stopCaching()
+          subscriber.disconnect()
+        },
+      }
+    },
 
     /** The session the request's cookie names; 401 `unauthenticated` without a live one. */
     async require(request: FastifyRequest, about: { workspaceId?: string; email?: string } = {}) {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import replyFrom from '@fastify/reply-from'
+import { gatewaySecretHeader } from '@gatehouse/server'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import { confirmationPage } from '../pages/confirmation.ts'
 import { refusalPage } from '../pages/refusal.ts'
@@ -8,6 +9,8 @@ export interface GatewayOptions {
   authUrl: URL
   invitationUrl: URL
   publicUrl: URL
+  /** `GATEWAY_SECRET`: added to every forwarded request, so the services believe its X-Forwarded-For. */
+  gatewaySecret?: string | undefined
 }
 
 /**
@@ -21,12 +24,14 @@ export const gatewayRoutes: FastifyPluginAsync<GatewayOptions> = async (app, opt
     name: 'invitation',
     base: options.invitationUrl,
     publicUrl: options.publicUrl,
+    gatewaySecret: options.gatewaySecret,
     paths: ['/v1/invitations', '/v1/invitations/*'],
   })
   await app.register(upstreamRoutes, {
     name: 'auth',
     base: options.authUrl,
     publicUrl: options.publicUrl,
+    gatewaySecret: options.gatewaySecret,
     paths: ['/v1/*', '/sso/*'],
   })
 }
@@ -35,12 +40,20 @@ interface UpstreamOptions {
   name: string
   base: URL
   publicUrl: URL
+  gatewaySecret?: string | undefined
   paths: string[]
 }
 
 const forwardedMethods = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']
 // Headers a client could use to pose as someone else to the services behind the gateway.
-const clientForwardingHeaders = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip']
+const clientForwardingHeaders = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  gatewaySecretHeader,
+]
 const refusalBodyLimit = 64 * 1024
 // The largest body any service behind the gateway reads (the services' default, and the ACS form).
 const gatewayBodyLimit = 1024 * 1024
@@ -90,6 +103,7 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
         forwarded['x-forwarded-for'] = request.ip
         forwarded['x-forwarded-proto'] = options.publicUrl.protocol.slice(0, -1)
         forwarded['x-request-id'] = request.id
+        if (options.gatewaySecret) forwarded[gatewaySecretHeader] = options.gatewaySecret
         if (browserPage) {
           // Ask for the refusal as JSON, so this app renders it as its own page.
           forwarded.accept = 'application/json'

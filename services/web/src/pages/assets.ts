@@ -14,6 +14,7 @@ export const assetNames = [
   'login.js',
   'signup.js',
   'invite.js',
+  'end-session.js',
   'home.js',
   'workspace.js',
   'sso-settings.js',

@@ -3,6 +3,7 @@ import { changePasswordView, confirmView, forgotPasswordView, resetView } from '
 import { type PageInput, renderPage, signedInHint } from './layout.ts'
 import {
   auditView,
+  endSessionView,
   homeView,
   inviteView,
   loginView,
@@ -42,6 +43,10 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
       reply,
       page(request, { title: 'Reset your password', script: 'forgot-password.js', body: forgotPasswordView }),
     ),
+  )
+  // The same for the link that ends one session (the email of a first sign-in through an IdP).
+  app.get('/end-session', async (request, reply) =>
+    sendPage(reply, page(request, { title: 'End a sign-in', script: 'end-session.js', body: endSessionView })),
   )
   // Like /invite, the link's token travels in the fragment: these pages never see it server-side.
   app.get('/reset', async (request, reply) =>

@@ -450,6 +450,21 @@ ${errorRegion('audit-error')}
 </section>`
 }
 
+// The link in the email of a first sign-in through a workspace's IdP; the token is in the fragment.
+export const endSessionView = `<section class="card narrow" aria-labelledby="end-session-title">
+<h1 id="end-session-title">End a sign-in</h1>
+<p class="lead">A workspace’s identity provider signed you in, and we emailed you about it. If that was not you, end that session here: it stops working at once. Nothing else changes.</p>
+<form id="end-session-form">
+${errorRegion('end-session-error')}
+<button type="submit" id="end-session-submit">End that session</button>
+</form>
+${statusRegion('end-session-status')}
+<div id="end-session-done" hidden>
+<p>If you did not sign in, tell the workspace’s owner: whoever controls its identity provider can sign people in to it.</p>
+<p><a href="/login">Sign in</a></p>
+</div>
+</section>`
+
 export const notFoundView = `<section class="card narrow" aria-labelledby="not-found-title">
 <h1 id="not-found-title">Page not found</h1>
 <p>There is no page at this address.</p>

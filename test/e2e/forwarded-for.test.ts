@@ -1,0 +1,88 @@
+// Issue 12, item 6: under `pnpm dev` every local program shares loopback with the web gateway, so
+// trusting loopback's X-Forwarded-For let any local client name itself anyone to every
+// per-network limit. Auth and invitation run as `pnpm dev` runs them (TRUST_PROXY=loopback and
+// the GATEWAY_SECRET scripts/dev.ts gives the gateway and the services); the address auth
+// believes is read back from the auth.login.failed events it publishes.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
+import { eventually, postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
+import { type RunningProcess, startProcess } from '../support/processes.ts'
+import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+
+describe('auth believes X-Forwarded-For from the gateway only (pnpm dev)', () => {
+  const dataDir = temporaryDirectory()
+  const gatewaySecret = randomBytes(32).toString('base64url')
+  const failedLogins = new Map<string, string>()
+  let auth: RunningProcess
+  let invitation: RunningProcess
+  let web: RunningProcess
+  let subscription: Subscription
+
+  before(async () => {
+    const redisUrl = await unusedRedisDatabaseUrl()
+    const webPort = await sparePort()
+    const publicUrl = `http://127.0.0.1:${webPort}`
+    const behindGateway = {
+      DATABASE_URL: postgresUrl,
+      REDIS_URL: redisUrl,
+      PUBLIC_URL: publicUrl,
+      DATA_DIR: dataDir.path,
+      TRUST_PROXY: 'loopback',
+      GATEWAY_SECRET: gatewaySecret,
+      SMTP_URL: '',
+    }
+    auth = await startProcess('auth', { ...behindGateway, PORT: String(await sparePort()) })
+    invitation = await startProcess('invitation', {
+      ...behindGateway,
+      PORT: String(await sparePort()),
+      AUTH_URL: auth.url,
+      MAIL_QUEUE: `e2e-forwarded-for-${uniqueSuffix()}`,
+    })
+    web = await startProcess('web', {
+      PORT: String(webPort),
+      PUBLIC_URL: publicUrl,
+      AUTH_URL: auth.url,
+      INVITATION_URL: invitation.url,
+      GATEWAY_SECRET: gatewaySecret,
+    })
+    subscription = await subscribe(
+      { redisUrl, group: `e2e-forwarded-for-${uniqueSuffix()}`, from: 'now' },
+      async (event: AuthEvent) => {
+        if (event.type === 'auth.login.failed') failedLogins.set(event.email, event.ip)
+      },
+    )
+  })
+  after(async () => {
+    await subscription?.close()
+    await Promise.all([web?.stop(), invitation?.stop(), auth?.stop()])
+    dataDir.remove()
+  })
+
+  /** The address auth recorded for a failed sign-in sent to `base` from `sourceAddress`. */
+  async function addressSeen(base: string, sourceAddress: string, headers: Record<string, string> = {}) {
+    const email = uniqueEmail('forwarded')
+    const refused = await request(`${base}/v1/auth/login`, {
+      json: { email, password: 'not the password 0123' },
+      sourceAddress,
+      headers,
+    })
+    assert.equal(refused.status, 401, JSON.stringify(refused.body))
+    return eventually('the auth.login.failed event', async () => failedLogins.get(email), { timeoutMs: 15_000 })
+  }
+
+  it('ignores the X-Forwarded-For of a local client talking to auth directly', async () => {
+    const client = uniqueLoopbackAddress()
+    assert.equal(await addressSeen(auth.url, client, { 'x-forwarded-for': '203.0.113.7' }), client)
+    // Naming a gateway secret it does not know changes nothing.
+    const guessed = { 'x-forwarded-for': '203.0.113.8', 'x-gatehouse-gateway': randomBytes(32).toString('base64url') }
+    assert.equal(await addressSeen(auth.url, client, guessed), client)
+  })
+
+  it('believes the gateway, which names the client it served (and ignores what the client claimed)', async () => {
+    const client = uniqueLoopbackAddress()
+    assert.equal(await addressSeen(web.url, client, { 'x-forwarded-for': '198.51.100.9' }), client)
+  })
+})
