@@ -5,16 +5,10 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, subscribe } from '@gatehouse/events'
-import {
-  postgresUrl,
-  sparePort,
-  temporaryDirectory,
-  uniqueEmail,
-  uniqueSuffix,
-  eventually as waitFor,
-} from '@gatehouse/testing'
+import { sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 import { type ReceivedEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
@@ -32,10 +26,13 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
   let auth: RunningProcess
   let invitation: RunningProcess
 
+  // A database of this file's own: processes relay every unpublished outbox row of theirs.
+  let database: IsolatedDatabase | undefined
   before(async () => {
+    database = await createIsolatedDatabase()
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
     const shared = {
-      DATABASE_URL: postgresUrl,
+      DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
       PUBLIC_URL: publicUrl,
       INTERNAL_TOKEN: internalToken,
@@ -53,6 +50,7 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
   after(async () => {
     await Promise.all([invitation?.stop(), auth?.stop()])
     await sink?.close()
+    await database?.drop()
     dataDir.remove()
   })
 
@@ -71,7 +69,7 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
     const cookie = signedUp.cookies.session as string
     // SSO signs in only accounts whose address is proven.
     await confirmAddress(
-      { databaseUrl: postgresUrl, internalToken, baseUrl: auth.url },
+      { databaseUrl: (database as IsolatedDatabase).url, internalToken, baseUrl: auth.url },
       { userId: signedUp.body.user.id as string, cookie },
     )
     const workspace = await request(`${auth.url}/v1/workspaces`, { cookie, json: { name: 'Acme' } })

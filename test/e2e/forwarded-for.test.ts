@@ -7,8 +7,9 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
-import { eventually, postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { eventually, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
@@ -21,12 +22,15 @@ describe('auth believes X-Forwarded-For from the gateway only (pnpm dev)', () =>
   let web: RunningProcess
   let subscription: Subscription
 
+  // A database of this file's own: processes relay every unpublished outbox row of theirs.
+  let database: IsolatedDatabase | undefined
   before(async () => {
+    database = await createIsolatedDatabase()
     const redisUrl = await unusedRedisDatabaseUrl()
     const webPort = await sparePort()
     const publicUrl = `http://127.0.0.1:${webPort}`
     const behindGateway = {
-      DATABASE_URL: postgresUrl,
+      DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
       PUBLIC_URL: publicUrl,
       DATA_DIR: dataDir.path,
@@ -58,6 +62,7 @@ describe('auth believes X-Forwarded-For from the gateway only (pnpm dev)', () =>
   after(async () => {
     await subscription?.close()
     await Promise.all([web?.stop(), invitation?.stop(), auth?.stop()])
+    await database?.drop()
     dataDir.remove()
   })
 

@@ -3,8 +3,9 @@
 // before it answers, so the very next request to invitation with the old cookie is refused.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { type RunningProcess, startProcess } from '../support/processes.ts'
 import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
 
@@ -15,9 +16,12 @@ describe('signing out ends the session at the invitation service at once', () =>
   let auth: RunningProcess
   let invitation: RunningProcess
 
+  // A database of this file's own: processes relay every unpublished outbox row of theirs.
+  let database: IsolatedDatabase | undefined
   before(async () => {
+    database = await createIsolatedDatabase()
     const shared = {
-      DATABASE_URL: postgresUrl,
+      DATABASE_URL: database.url,
       REDIS_URL: await unusedRedisDatabaseUrl(),
       PUBLIC_URL: 'http://localhost:3000',
       INTERNAL_TOKEN: `e2e-internal-token-${uniqueSuffix()}-${'x'.repeat(32)}`,
@@ -34,6 +38,7 @@ describe('signing out ends the session at the invitation service at once', () =>
   })
   after(async () => {
     await Promise.all([invitation?.stop(), auth?.stop()])
+    await database?.drop()
     dataDir.remove()
   })
 
