@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import type { GatehouseEvent } from '@gatehouse/events'
 import { eventually, uniqueEmail, uniqueIp } from '@gatehouse/testing'
 import { eq, sql } from 'drizzle-orm'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../../../test/support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { percentile } from '../../../test/support/stats.ts'
 import { accountLinks, outbox } from '../src/db/schema.ts'
@@ -30,9 +31,16 @@ describe('proof of address, password reset and change of password', () => {
     // A Redis database of this file's own: the reset requests' consumer group must be this app's,
     // not that of another process reading the shared database with a database of its own.
     redisUrl = await unusedRedisDatabaseUrl()
-    auth = await startAuthApp({ REDIS_URL: redisUrl })
+    // Its own Postgres database too: every auth process relays whatever unpublished outbox rows its
+    // database holds, and another file's would publish these reset requests to its own Redis.
+    database = await createIsolatedDatabase()
+    auth = await startAuthApp({ REDIS_URL: redisUrl }, { databaseUrl: database.url })
   })
-  after(() => auth.close())
+  let database: IsolatedDatabase | undefined
+  after(async () => {
+    await auth?.close()
+    await database?.drop()
+  })
 
   const post = (url: string, payload?: object, cookie = '', remoteAddress = uniqueIp()) =>
     auth.app.inject({ method: 'POST', url, headers: { cookie, origin: publicUrl }, payload, remoteAddress })

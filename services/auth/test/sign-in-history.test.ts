@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import { createDevIdp } from '@gatehouse/dev-idp'
 import { eventually, uniqueEmail } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
+import { createIsolatedDatabase, type IsolatedDatabase } from '../../../test/support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import {
   type AuthTestApp,
@@ -65,9 +66,16 @@ describe('SSO sign-in history', () => {
   before(async () => {
     // A Redis database of this file's own: another process's projection (with a Postgres database
     // of its own) would otherwise take this file's sign-ins.
-    auth = await startAuthApp({ REDIS_URL: await unusedRedisDatabaseUrl() })
+    // Its own Postgres database too: every auth process relays whatever unpublished outbox rows its
+    // database holds, and another file's would publish these sign-ins to its own Redis.
+    database = await createIsolatedDatabase()
+    auth = await startAuthApp({ REDIS_URL: await unusedRedisDatabaseUrl() }, { databaseUrl: database.url })
   })
-  after(() => auth.close())
+  let database: IsolatedDatabase | undefined
+  after(async () => {
+    await auth?.close()
+    await database?.drop()
+  })
 
   it('records a sign-in with its initiation and the certificate that signed it', async () => {
     const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app, { allowIdpInitiated: true })
