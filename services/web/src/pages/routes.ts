@@ -28,39 +28,21 @@ function page(request: FastifyRequest, input: PageInput) {
 
 /** The pages people click; each is a shell whose module script talks to /v1 through the gateway. */
 export const pageRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/login', async (request, reply) =>
-    sendPage(reply, page(request, { title: 'Sign in', script: 'login.js', body: loginView })),
-  )
-  app.get('/signup', async (request, reply) =>
-    sendPage(reply, page(request, { title: 'Create your account', script: 'signup.js', body: signupView })),
-  )
-  // The token travels in the fragment (CONTRACT.md), so this page never sees it server-side.
-  app.get('/invite', async (request, reply) =>
-    sendPage(reply, page(request, { title: 'Join a workspace', script: 'invite.js', body: inviteView })),
-  )
-  app.get('/forgot-password', async (request, reply) =>
-    sendPage(
-      reply,
-      page(request, { title: 'Reset your password', script: 'forgot-password.js', body: forgotPasswordView }),
-    ),
-  )
-  // The same for the link that ends one session (the email of a first sign-in through an IdP).
-  app.get('/end-session', async (request, reply) =>
-    sendPage(reply, page(request, { title: 'End a sign-in', script: 'end-session.js', body: endSessionView })),
-  )
-  // Like /invite, the link's token travels in the fragment: these pages never see it server-side.
-  app.get('/reset', async (request, reply) =>
-    sendPage(reply, page(request, { title: 'Choose a new password', script: 'reset.js', body: resetView })),
-  )
-  app.get('/confirm', async (request, reply) =>
-    sendPage(reply, page(request, { title: 'Confirm your email address', script: 'confirm.js', body: confirmView })),
-  )
-  app.get('/account/password', async (request, reply) =>
-    sendPage(
-      reply,
-      page(request, { title: 'Change your password', script: 'change-password.js', body: changePasswordView }),
-    ),
-  )
+  // Shells with nothing of their own on the server. Link pages (/invite, /end-session, /reset,
+  // /confirm) carry their token in the fragment (CONTRACT.md), so they never see it server-side.
+  const shells: [path: string, title: string, script: string, body: string][] = [
+    ['/login', 'Sign in', 'login.js', loginView],
+    ['/signup', 'Create your account', 'signup.js', signupView],
+    ['/invite', 'Join a workspace', 'invite.js', inviteView],
+    ['/forgot-password', 'Reset your password', 'forgot-password.js', forgotPasswordView],
+    ['/end-session', 'End a sign-in', 'end-session.js', endSessionView],
+    ['/reset', 'Choose a new password', 'reset.js', resetView],
+    ['/confirm', 'Confirm your email address', 'confirm.js', confirmView],
+    ['/account/password', 'Change your password', 'change-password.js', changePasswordView],
+  ]
+  for (const [path, title, script, body] of shells) {
+    app.get(path, async (request, reply) => sendPage(reply, page(request, { title, script, body })))
+  }
   // A setup link's page: the workspace's SSO setup and nothing else; its token is in the fragment.
   app.get('/setup', async (_request, reply) =>
     sendPage(
