@@ -292,14 +292,13 @@ export function postToAcs(
   connectionId: string,
   form: { SAMLResponse: string; RelayState?: string },
   cookie = '',
-  accept = 'application/json',
   // Each post from an address of its own unless told: refusals are limited per address.
   remoteAddress = uniqueIp(),
 ) {
   return app.inject({
     method: 'POST',
     url: `/sso/saml/${connectionId}/acs`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, accept },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
     payload: new URLSearchParams(form).toString(),
     remoteAddress,
   })

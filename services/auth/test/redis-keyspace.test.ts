@@ -58,7 +58,6 @@ describe('what auth keeps in Redis', () => {
         RelayState: relayState,
       },
       `${binding?.name}=${binding?.value}; ${owner.cookie}`,
-      'text/html',
     )
     assert.equal(tested.statusCode, 302, tested.body)
     await startTest()

@@ -110,10 +110,10 @@ describe('the ACS refuses every hostile response', () => {
     const garbage = { SAMLResponse: Buffer.from('<x/>').toString('base64') }
     const statuses: number[] = []
     for (let attempt = 0; attempt < 63; attempt++) {
-      statuses.push((await postToAcs(auth.app, connection.id, garbage, '', 'application/json', flooder)).statusCode)
+      statuses.push((await postToAcs(auth.app, connection.id, garbage, '', flooder)).statusCode)
     }
     assert.deepEqual(statuses, [...Array(61).fill(400), 429, 429])
-    const turnedAway = await postToAcs(auth.app, connection.id, garbage, '', 'application/json', flooder)
+    const turnedAway = await postToAcs(auth.app, connection.id, garbage, '', flooder)
     assert.equal(turnedAway.json().error, 'rate_limited')
     // The refusals past the limit wrote no failed-login event.
     const [{ failed }] = rowsOf<{ failed: number }>(

@@ -110,7 +110,6 @@ describe("setup links for the customer's IT admin", () => {
         RelayState: relayState,
       },
       `${binding?.name}=${binding?.value}`,
-      'text/html',
     )
     assert.equal(acs.statusCode, 302)
     assert.equal(acs.headers.location, '/setup')

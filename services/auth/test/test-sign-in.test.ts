@@ -52,7 +52,6 @@ describe('test sign-in from the SSO page', () => {
       connection.id,
       { SAMLResponse: samlResponse, RelayState: relayState },
       `${binding.name}=${binding.value}; ${cookie}`,
-      'text/html',
     )
   }
 
