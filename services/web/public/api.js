@@ -250,3 +250,34 @@ export function rowButton(label, subject, action, { errorId, className = 'second
   })
   return button
 }
+
+// IdP signing certificates last a few years (Entra: 3). The owners and admins are emailed 30, 7
+// and 1 days before one ends; the SSO and workspace pages say it from 30 days before.
+const expiryWarningDays = 30
+const dayMs = 86_400_000
+
+/**
+ * What to do about each IdP certificate that ends within 30 days (or has ended), one sentence
+ * each: add the new certificate beside it, or, once one that outlasts it is there, remove it.
+ * `possessive` names the IdP ("Microsoft Entra’s"); `addWhere` and `removeWhere` say where.
+ */
+export function certificateExpiryNotes(certificates, { possessive, addWhere, removeWhere }, now = Date.now()) {
+  const msLeft = (certificate) => new Date(certificate.notAfter).getTime() - now
+  const outlasted = certificates.some((certificate) => msLeft(certificate) >= expiryWarningDays * dayMs)
+  return certificates
+    .filter((certificate) => msLeft(certificate) < expiryWarningDays * dayMs)
+    .map((certificate) => {
+      const subject = `The signing certificate ${certificate.fingerprintSha256.slice(0, 11)}…`
+      const date = new Date(certificate.notAfter).toUTCString()
+      const daysLeft = Math.ceil(msLeft(certificate) / dayMs)
+      const when =
+        daysLeft <= 0 ? `expired on ${date}` : `expires on ${date}, in ${daysLeft} day${daysLeft === 1 ? '' : 's'}`
+      if (outlasted) {
+        return `${subject} ${when}; a newer certificate is beside it. Once the latest sign-in was signed by the new one, remove this one ${removeWhere}.`
+      }
+      if (daysLeft <= 0) {
+        return `${subject} ${when}: sign-ins it signs are refused. Add ${possessive} new certificate beside it ${addWhere}, then remove the expired one.`
+      }
+      return `${subject} ${when}: after that, sign-ins it signs are refused. Before then, add ${possessive} new certificate beside it ${addWhere} (sign-ins signed with either are accepted), switch the identity provider to the new one, then remove this one.`
+    })
+}

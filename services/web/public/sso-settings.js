@@ -1,5 +1,6 @@
 import {
   api,
+  certificateExpiryNotes,
   currentSession,
   element,
   goToLogin,
@@ -20,8 +21,6 @@ const statusNames = {
   active: () => 'Active',
   disabled: () => 'Turned off',
 }
-// IdP signing certificates last a few years (Entra: 3); warn well before one runs out.
-const expiryWarningDays = 30
 const idpKindInputs = [...document.querySelectorAll('input[name="idpKind"]')]
 
 /** The IdP chosen on the picker, as in "Okta’s values". */
@@ -134,22 +133,17 @@ function render(connection) {
     'idp-expiry',
     certificates.map((certificate) => new Date(certificate.notAfter).toUTCString()).join(', ') || '—',
   )
+  const expiryNotes = certificateExpiryNotes(certificates, {
+    possessive: possessive(),
+    // A setup link's holder sees the status but not the certificates: the admin adds and removes.
+    addWhere: setupMode ? 'on the workspace admin’s SSO page' : 'with “Add certificate” below',
+    removeWhere: setupMode ? 'on the workspace admin’s SSO page' : 'below',
+  })
+  // A save's answer warns of a certificate near its end too: said once, by the note above.
+  const noted = certificates.map((certificate) => `${certificate.fingerprintSha256.slice(0, 11)}… expires on`)
+  const saveWarnings = (connection.warnings ?? []).filter((warning) => !noted.some((note) => warning.includes(note)))
   const warnings = document.getElementById('sso-warnings')
-  warnings.replaceChildren(...(connection.warnings ?? []).map((warning) => element('li', {}, warning)))
-  for (const certificate of certificates) {
-    const daysLeft = (new Date(certificate.notAfter).getTime() - Date.now()) / 86_400_000
-    if (daysLeft < expiryWarningDays) {
-      warnings.append(
-        element(
-          'li',
-          {},
-          daysLeft < 0
-            ? `The certificate has expired: download ${possessive()} new certificate, add it with “Add certificate”, then remove the expired one.`
-            : `The certificate expires in ${Math.ceil(daysLeft)} days: add ${possessive()} new certificate with “Add certificate” before then, and remove this one once sign-ins use the new one.`,
-        ),
-      )
-    }
-  }
+  warnings.replaceChildren(...[...saveWarnings, ...expiryNotes].map((warning) => element('li', {}, warning)))
   renderMetadataSource(connection.idp?.metadata ?? null, warnings)
   // The form shows what is saved (after a metadata import too, which replaces both values).
   if (connection.idp) {
@@ -194,7 +188,12 @@ function renderCertificates(connection) {
         certificates.length > 1
           ? element(
               'button',
-              { type: 'button', class: 'secondary', 'data-remove-certificate': certificate.fingerprintSha256 },
+              {
+                type: 'button',
+                class: 'secondary',
+                'data-remove-certificate': certificate.fingerprintSha256,
+                'aria-label': `Remove the certificate ${certificate.fingerprintSha256}`,
+              },
               'Remove',
             )
           : '',

@@ -1,5 +1,6 @@
 import {
   api,
+  certificateExpiryNotes,
   confirmAction,
   currentSession,
   element,
@@ -69,22 +70,14 @@ async function loadSsoConnection() {
   }
 }
 
-// The owners and admins are emailed 30, 7 and 1 days before an IdP certificate expires; the
-// workspace page says it too, as does a metadata URL that cannot be read.
-const expiryWarningDays = 30
-
+// The SSO page's notes of a certificate near its end, here too (the owners and admins are also
+// emailed), as is a metadata URL that cannot be read.
 function showSsoAttention(connection) {
-  const notes = []
-  for (const certificate of connection?.idp?.certificates ?? []) {
-    const daysLeft = (new Date(certificate.notAfter).getTime() - Date.now()) / 86_400_000
-    if (daysLeft < 0)
-      notes.push('An SSO certificate has expired: add the identity provider’s new one in the SSO settings.')
-    else if (daysLeft < expiryWarningDays) {
-      notes.push(
-        `An SSO certificate expires in ${Math.ceil(daysLeft)} days: add the identity provider’s new one in the SSO settings before then.`,
-      )
-    }
-  }
+  const notes = certificateExpiryNotes(connection?.idp?.certificates ?? [], {
+    possessive: 'the identity provider’s',
+    addWhere: 'in the SSO settings',
+    removeWhere: 'in the SSO settings',
+  })
   const problem = connection?.idp?.metadata?.problem
   if (problem) notes.push(problem.message)
   setText('sso-attention', notes.join(' '))
