@@ -2,9 +2,11 @@
 // admin sets up SSO with the dev IdP standing in for Microsoft Entra, invites bob, and bob signs
 // in through SSO only once he has signed up with a password and accepted the invitation.
 import assert from 'node:assert/strict'
+import { X509Certificate } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { generateSigningKeys, type SigningKeys } from '@gatehouse/dev-idp'
 import { eventually, uniqueSuffix } from '@gatehouse/testing'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { accessibilityViolations, focusIsVisible, launchChromium, pageWidth, password, screenshot } from './browser.ts'
@@ -37,6 +39,18 @@ function collectConsoleErrors(page: Page, into: string[]) {
   page.on('console', (message) => {
     if (message.type() === 'error') into.push(`${message.location().url} ${message.text()}`)
   })
+}
+
+const dayMs = 24 * 60 * 60 * 1000
+
+/** A certificate as the SSO page shows it: its SHA-256 fingerprint and its dates. */
+function describeCertificate(keys: SigningKeys) {
+  const certificate = new X509Certificate(keys.certificatePem)
+  return {
+    fingerprint: certificate.fingerprint256,
+    validFrom: certificate.validFromDate.toUTCString(),
+    expiresOn: certificate.validToDate.toUTCString(),
+  }
 }
 
 /** Presses Tab until the element with this id has focus; fails if it never does. */
@@ -499,6 +513,146 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     } finally {
       await itContext.close()
     }
+  })
+
+  // Entra's certificates last three years: here the IdP is given one that ends in 10 days.
+  let expiring: SigningKeys
+  it('a certificate near its end: the SSO and workspace pages say when, and to add the new one beside it', async () => {
+    const page = adminPage
+    expiring = await generateSigningKeys({ notAfter: new Date(Date.now() + 10 * dayMs) })
+    await stack.useDevIdpSigningKeys(expiring)
+    // Saved as at setup: downloaded from the IdP's page, and saved in place of the current one.
+    const idpPage = await adminContext.newPage()
+    await idpPage.goto(stack.devIdpUrl)
+    const download = idpPage.waitForEvent('download')
+    await idpPage.locator('#certificate-download').click()
+    const certificateFile = join(stack.dataDir, 'expiring-certificate.cer')
+    await (await download).saveAs(certificateFile)
+    await idpPage.close()
+    await page.bringToFront()
+    await page.goto(`${workspaceUrl}/sso`)
+    await page.locator('#sso-status', { hasText: 'Active' }).waitFor()
+    await page.getByLabel('Certificate file (.cer)').setInputFiles(certificateFile)
+    await page.waitForFunction(() =>
+      (document.getElementById('idp-certificate') as HTMLTextAreaElement).value.includes('BEGIN CERTIFICATE'),
+    )
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await page.getByText('Saved. SSO is active').waitFor()
+
+    const { fingerprint, expiresOn } = describeCertificate(expiring)
+    const expectedNote =
+      `The signing certificate ${fingerprint.slice(0, 11)}… expires on ${expiresOn}, in 10 days: after that, ` +
+      'sign-ins it signs are refused. Before then, add Microsoft Entra’s new certificate beside it with ' +
+      '“Add certificate” below (sign-ins signed with either are accepted), switch the identity provider to ' +
+      'the new one, then remove this one.'
+    // Said once after the save (whose answer warns of it too), and again on a fresh load.
+    for (const when of ['after saving', 'on a fresh load']) {
+      if (when === 'on a fresh load') await page.reload()
+      await page.locator('#sso-warnings li', { hasText: fingerprint.slice(0, 11) }).waitFor()
+      assert.deepEqual(await page.locator('#sso-warnings li').allTextContents(), [expectedNote], when)
+    }
+    await assertLabelled(page)
+    await assertAccessible(page)
+    await page.locator('#sso-warnings').scrollIntoViewIfNeeded()
+    await screenshot(page, 'sso-certificate-expiring', { commit: true })
+
+    await page.goto(workspaceUrl)
+    const attention = page.locator('#sso-attention')
+    await attention.waitFor()
+    assert.equal(
+      await attention.textContent(),
+      `The signing certificate ${fingerprint.slice(0, 11)}… expires on ${expiresOn}, in 10 days: after that, ` +
+        'sign-ins it signs are refused. Before then, add the identity provider’s new certificate beside it in ' +
+        'the SSO settings (sign-ins signed with either are accepted), switch the identity provider to the new ' +
+        'one, then remove this one.',
+    )
+    await assertAccessible(page)
+    await screenshot(page, 'workspace-certificate-expiring', { commit: true })
+
+    // On a phone, both pages keep the note within the screen.
+    await page.setViewportSize({ width: 390, height: 900 })
+    try {
+      for (const path of [workspaceUrl, `${workspaceUrl}/sso`]) {
+        await page.goto(path)
+        await page.locator('#sso-attention:visible, #sso-warnings li').first().waitFor()
+        const width = await pageWidth(page)
+        assert.ok(width <= 390, `${path} with the expiry note is ${width} px wide at 390`)
+        await assertAccessible(page)
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 })
+    }
+  })
+
+  it('the admin adds the new certificate beside it, the IdP signs with the new one, and the old one is removed', async () => {
+    const page = adminPage
+    const renewed = await generateSigningKeys()
+    const old = describeCertificate(expiring)
+    const fresh = describeCertificate(renewed)
+    await page.goto(`${workspaceUrl}/sso`)
+    await page.getByLabel('New certificate (Base64 or PEM)').fill(renewed.certificatePem)
+    await page.getByRole('button', { name: 'Add certificate' }).click()
+    await page.getByText('Certificate added: sign-ins signed with it or with the previous one are accepted.').waitFor()
+    const rows = page.locator('#idp-certificates-body tr')
+    const row = (certificate: { fingerprint: string }) => rows.filter({ hasText: certificate.fingerprint })
+    for (const certificate of [old, fresh]) {
+      assert.deepEqual(
+        (await row(certificate).locator('td').allTextContents()).slice(1, 3),
+        [certificate.validFrom, certificate.expiresOn],
+        `the dates of ${certificate.fingerprint}`,
+      )
+    }
+    assert.equal(await rows.count(), 2)
+    // The note now says the rollover's next step.
+    await page
+      .locator('#sso-warnings li', {
+        hasText: `${old.fingerprint.slice(0, 11)}… expires on ${old.expiresOn}, in 10 days; a newer certificate is beside it. Once the latest sign-in was signed by the new one, remove this one below.`,
+      })
+      .waitFor()
+
+    // In Entra, the new certificate is made active; bob's next sign-in is signed with it.
+    await stack.useDevIdpSigningKeys(renewed)
+    await bobContext.clearCookies()
+    await bobPage.goto(`${stack.webUrl}/login`)
+    await bobPage.getByRole('button', { name: 'Sign in with SSO' }).click()
+    await bobPage.getByLabel('Work email').fill(bob.email)
+    await bobPage.getByRole('button', { name: 'Continue with SSO' }).click()
+    await bobPage.waitForURL(`${stack.devIdpUrl}/**`)
+    await bobPage.locator('#sign-in').click()
+    await bobPage.waitForURL(workspaceUrl)
+
+    // Both certificates with their dates, and which one signed the latest sign-in (once the
+    // history has it: the page reads it when it loads).
+    await eventually('the new certificate signing the latest sign-in', async () => {
+      await page.goto(`${workspaceUrl}/sso`)
+      return await row(fresh)
+        .filter({ hasText: 'Signed the latest sign-in' })
+        .waitFor({ timeout: 3_000 })
+        .then(
+          () => true,
+          () => undefined,
+        )
+    })
+    assert.equal(await row(old).locator('td').nth(3).textContent(), '—')
+    await assertLabelled(page)
+    await assertAccessible(page)
+    await page.locator('#certificates-title').scrollIntoViewIfNeeded()
+    await screenshot(page, 'sso-certificates-overlap', { commit: true })
+
+    await page.getByRole('button', { name: `Remove the certificate ${old.fingerprint}` }).click()
+    await page.getByText('Certificate removed: sign-ins signed with it are refused from now on.').waitFor()
+    assert.equal(await rows.count(), 1)
+    assert.equal(await row(fresh).count(), 1)
+    assert.deepEqual(await page.locator('#sso-warnings li').allTextContents(), [])
+    await page.goto(workspaceUrl)
+    await page.locator('#sso-summary', { hasText: 'SSO is active.' }).waitFor()
+    assert.equal(await page.locator('#sso-attention').isVisible(), false)
+
+    // The trail has both changes, each certificate by its fingerprint.
+    await page.goto(`${workspaceUrl}/audit`)
+    const body = page.locator('#audit-body')
+    await body.locator('tr', { hasText: 'sso.certificate_added' }).filter({ hasText: fresh.fingerprint }).waitFor()
+    await body.locator('tr', { hasText: 'sso.certificate_removed' }).filter({ hasText: old.fingerprint }).waitFor()
   })
 
   it('keeps every page within 390 px, and logs no console error for signed-out or no-SSO-yet', async () => {

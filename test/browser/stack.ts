@@ -2,8 +2,9 @@
 // (the origin the browser uses) and the dev IdP, with a fresh DATA_DIR and no SMTP (mails are
 // .eml files under DATA_DIR/mail).
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { SigningKeys } from '@gatehouse/dev-idp'
 import { sparePort, startDnsServer, type TestDnsServer, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
 import type { ProofContext } from '../support/account-proof.ts'
 import { createIsolatedDatabase } from '../support/isolated-database.ts'
@@ -32,6 +33,11 @@ export interface Stack {
   proof: ProofContext
   /** The end-session link of the newest .eml sent to `email` (a first sign-in through an IdP). */
   endSessionLink: (email: string, timeoutMs?: number) => Promise<string>
+  /**
+   * Restarts the dev IdP signing with `keys`, as Entra signs with the certificate made active
+   * (the applications registered on it are kept).
+   */
+  useDevIdpSigningKeys: (keys: SigningKeys) => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -65,6 +71,7 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
     SMTP_URL: '',
     TRUST_PROXY: 'loopback',
   }
+  const devIdpEnv = { PORT: String(devIdpPort), DATA_DIR: dataDir.path, DEV_IDP_BASE_URL: devIdpUrl }
   const started: RunningProcess[] = []
   const stop = async () => {
     await Promise.all(started.map((program) => program.stop()))
@@ -96,7 +103,7 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
         'invitation',
         { ...shared, PORT: String(invitationPort), AUTH_URL: authUrl, MAIL_QUEUE: `browser-mail-${uniqueSuffix()}` },
       ],
-      ['dev-idp', { PORT: String(devIdpPort), DATA_DIR: dataDir.path, DEV_IDP_BASE_URL: devIdpUrl }],
+      ['dev-idp', devIdpEnv],
     ])
     await startAll([
       ['web', { PORT: String(webPort), PUBLIC_URL: webUrl, AUTH_URL: authUrl, INVITATION_URL: invitationUrl }],
@@ -119,6 +126,16 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
     proof: { databaseUrl: database.url, internalToken, baseUrl: webUrl },
     endSessionLink: (email, timeoutMs = 20_000) =>
       readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/end-session'),
+    useDevIdpSigningKeys: async (keys) => {
+      const devIdp = started.find((program) => program.name === 'dev-idp')
+      if (!devIdp) throw new Error('the dev IdP is not running')
+      await devIdp.stop()
+      started.splice(started.indexOf(devIdp), 1)
+      // Where the dev IdP keeps its keys (loadOrCreateSigningKeys), read again when it starts.
+      writeFileSync(join(dataDir.path, 'dev-idp', 'signing-key.pem'), keys.privateKeyPem, { mode: 0o600 })
+      writeFileSync(join(dataDir.path, 'dev-idp', 'signing-certificate.pem'), keys.certificatePem)
+      await startAll([['dev-idp', devIdpEnv]])
+    },
     stop,
   }
 }
