@@ -1,6 +1,7 @@
 import {
   api,
   certificateExpiryNotes,
+  confirmAction,
   currentSession,
   element,
   goToLogin,
@@ -482,9 +483,13 @@ for (const input of idpKindInputs) {
 }
 
 document.getElementById('sso-remove').addEventListener('click', async () => {
-  const removing =
-    'Remove SSO? Members will sign in with their passwords until it is set up again. Setting it up again gives new Identifier and Reply URL values: the application in your identity provider must then be re-pointed to them (or made anew).'
-  if (!confirm(removing)) return
+  const confirmed = await confirmAction({
+    title: 'Remove SSO?',
+    message:
+      'Members will sign in with their passwords until it is set up again. Setting it up again gives new Identifier and Reply URL values: the application in your identity provider must then be re-pointed to them (or made anew).',
+    confirmLabel: 'Remove SSO',
+  })
+  if (!confirmed) return
   setText('sso-toggle-error', '')
   try {
     await api('DELETE', ssoPath)
