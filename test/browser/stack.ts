@@ -29,6 +29,8 @@ export interface Stack {
   invitationLink: (email: string, timeoutMs?: number) => Promise<string>
   /** The link to `page` (`/confirm`, `/reset`) of an .eml sent to `email` that is not among `except`. */
   mailedLink: (email: string, page: '/confirm' | '/reset', except?: string[]) => Promise<string>
+  /** The text of an .eml sent to `email` that contains `text` (a subject, say), waiting up to 20 s for it. */
+  mailContaining: (email: string, text: string) => Promise<string>
   /** What proving an account's address needs (test/support/account-proof.ts). */
   proof: ProofContext
   /** The end-session link of the newest .eml sent to `email` (a first sign-in through an IdP). */
@@ -123,6 +125,10 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
     invitationLink: (email, timeoutMs = 20_000) =>
       readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/invite'),
     mailedLink: (email, page, except = []) => readMailedLink(join(dataDir.path, 'mail'), email, 20_000, page, except),
+    mailContaining: (email, text) =>
+      findMail(join(dataDir.path, 'mail'), email, 20_000, `an email containing “${text}”`, (message) =>
+        message.includes(text) ? message : undefined,
+      ),
     proof: { databaseUrl: database.url, internalToken, baseUrl: webUrl },
     endSessionLink: (email, timeoutMs = 20_000) =>
       readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/end-session'),
@@ -147,19 +153,33 @@ async function readMailedLink(
   page: '/invite' | '/confirm' | '/reset' | '/end-session',
   except: string[] = [],
 ): Promise<string> {
+  return findMail(mailDirectory, email, timeoutMs, `an email linking to ${page}`, (message) => {
+    const link = new RegExp(`\\S+${page}#token=[\\w-]+`).exec(message)?.[0]
+    return link && !except.includes(link) ? link : undefined
+  })
+}
+
+/** What `pick` takes from the first .eml to `email` (decoded) it takes anything from, waiting up to `timeoutMs`. */
+async function findMail(
+  mailDirectory: string,
+  email: string,
+  timeoutMs: number,
+  what: string,
+  pick: (message: string) => string | undefined,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (existsSync(mailDirectory)) {
       for (const file of readdirSync(mailDirectory).filter((name) => name.endsWith('.eml'))) {
         const message = readFileSync(join(mailDirectory, file), 'utf8')
         if (!message.toLowerCase().includes(email.toLowerCase())) continue
-        const link = new RegExp(`\\S+${page}#token=[\\w-]+`).exec(decodeQuotedPrintable(message))?.[0]
-        if (link && !except.includes(link)) return link
+        const picked = pick(decodeQuotedPrintable(message))
+        if (picked !== undefined) return picked
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  throw new Error(`no email linking to ${page} for ${email} under ${mailDirectory}`)
+  throw new Error(`no ${what} for ${email} under ${mailDirectory}`)
 }
 
 // Mail bodies may be quoted-printable (RFC 2045 §6.7): soft line breaks and =XX escapes.
