@@ -1,6 +1,9 @@
 // The journey of issue 6 in a real browser (Debian's chromium, driven by playwright-core): an
 // admin sets up SSO with the dev IdP standing in for Microsoft Entra, invites bob, and bob signs
-// in through SSO only once he has signed up with a password and accepted the invitation.
+// in through SSO only once he has signed up with a password and accepted the invitation. Then
+// issue 14's admin keeping SSO healthy: the sign-in history and its Failing status, a test
+// sign-in, the audit trail, a setup link, a certificate near its end rolled over with overlap,
+// and the metadata URL.
 import assert from 'node:assert/strict'
 import { X509Certificate } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
@@ -120,6 +123,7 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
 
   it('turns SSO on, copies the Identifier and Reply URL into the IdP, and pastes its three values back', async () => {
     const page = adminPage
+    await page.getByText('SSO is not set up yet.').waitFor()
     await page.getByRole('link', { name: 'SSO settings' }).click()
     await page.waitForURL('**/sso')
     await page.getByRole('button', { name: 'Turn on SSO' }).waitFor()
@@ -128,6 +132,13 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.getByRole('button', { name: 'Turn on SSO' }).click()
     await page.locator('#sp-entity-id:not([value=""])').waitFor()
     await page.waitForFunction(() => (document.getElementById('sp-entity-id') as HTMLInputElement).value !== '')
+    // One status, the same on both pages, until the IdP's values are saved.
+    assert.equal(await page.locator('#sso-status').textContent(), 'Waiting for Microsoft Entra’s values')
+    assert.equal(await page.locator('#sso-enabled').isDisabled(), true)
+    // Entra's steps keep its default claims, which Gatehouse reads as they are.
+    await page
+      .locator('li', { hasText: 'Gatehouse reads its default givenname, surname and emailaddress claims as they are' })
+      .waitFor()
     await screenshot(page, 'sso-settings-before-save', { commit: true })
 
     // The picker: each IdP's own field names and steps, the choice saved with the connection. Names
@@ -242,6 +253,8 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.getByRole('heading', { name: 'You can’t use SSO for this workspace yet' }).waitFor()
     assert.equal(await page.locator('#refusal-message').getAttribute('data-code'), 'sso_not_allowed')
     assert.match((await page.locator('#refusal-message').textContent()) ?? '', /accept your invitation/i)
+    await page.getByRole('banner').waitFor()
+    await page.getByRole('link', { name: 'Back to sign in' }).waitFor()
     await screenshot(page, 'sso-refusal', { commit: true })
     const session = await page.request.get(`${stack.webUrl}/v1/auth/session`)
     assert.equal(session.status(), 401)
@@ -268,6 +281,12 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.getByRole('button', { name: 'Create account and join' }).click()
     await page.getByText(`You are now a member of ${workspaceName}`).waitFor({ timeout: 20_000 })
     await screenshot(page, 'invite-accepted')
+    // Reopened, the link says it was used and leads on, under the same header.
+    await page.goto('about:blank')
+    await page.goto(link)
+    await page.getByText('This invitation was already accepted.').waitFor()
+    await page.getByRole('link', { name: `Open ${workspaceName}` }).waitFor()
+    await page.getByRole('banner').waitFor()
   })
 
   it('the owner claims bob’s company domain on the SSO page, publishes its TXT record and verifies it', async () => {
@@ -341,6 +360,25 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await screenshot(page, 'workspace-members')
   })
 
+  it('the admin allows sign-in started from Entra; bob starts it there, confirms, and lands in the workspace', async () => {
+    const page = adminPage
+    await page.goto(`${workspaceUrl}/sso`)
+    await page.locator('#sso-status', { hasText: 'Active' }).waitFor()
+    await page.getByLabel('Allow sign-in started from Entra (My Apps tile)').check()
+    await page.locator('#sso-save-status', { hasText: 'Saved.' }).waitFor()
+
+    // As from Entra's My Apps: the dev IdP's Test sign-in posts an unsolicited response.
+    await bobContext.clearCookies()
+    await bobPage.goto(stack.devIdpUrl)
+    const application = bobPage.locator(`li[data-identifier="${memberSignInLink.replace(/\/login$/, '')}"]`)
+    await application.getByLabel('Email').fill(bob.email)
+    await application.getByRole('button', { name: 'Test sign-in' }).click()
+    await bobPage.getByRole('heading', { name: `Continue as ${bob.email} into ${workspaceName}?` }).waitFor()
+    await bobPage.getByRole('button', { name: `Continue as ${bob.email}` }).click()
+    await bobPage.waitForURL(workspaceUrl)
+    assert.equal(await bobPage.locator('#signed-in-as').textContent(), bob.email)
+  })
+
   it('the admin sees the sign-ins on the SSO page, finds bob’s refusal by its reference, and which certificate signed', async () => {
     const page = adminPage
     const history = page.locator('#sign-ins-body')
@@ -355,6 +393,10 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
       )
     })
     assert.equal(await page.locator('#sign-ins-health-status').textContent(), 'Healthy')
+    // Started from Gatehouse and from the IdP, each said.
+    for (const initiation of ['Gatehouse', 'Identity provider']) {
+      await history.locator('tr', { hasText: bob.email }).filter({ hasText: initiation }).first().waitFor()
+    }
     await page
       .locator('#idp-certificates-body tr', { hasText: 'Signed the latest sign-in' })
       .locator('td.fingerprint')
@@ -379,6 +421,73 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     })
     assert.ok(historyCard <= 390, `the sign-in history card ends at ${historyCard} px`)
     await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
+  it('a wrong Entra Identifier: bob is refused with a reference, the SSO page turns Failing and says what to fix', async () => {
+    const page = adminPage
+    const saveIdentifier = async (identifier: string) => {
+      await page.goto(`${workspaceUrl}/sso`)
+      await page.locator('#sso-status', { hasText: 'Active' }).waitFor()
+      await page.getByLabel('Microsoft Entra Identifier').fill(identifier)
+      await page.getByLabel('Certificate file (.cer)').setInputFiles(join(stack.dataDir, 'entra-certificate.cer'))
+      await page.waitForFunction(() =>
+        (document.getElementById('idp-certificate') as HTMLTextAreaElement).value.includes('BEGIN CERTIFICATE'),
+      )
+      await page.getByRole('button', { name: 'Save', exact: true }).click()
+      await page.getByText('Saved. SSO is active').waitFor()
+    }
+    await page.goto(`${workspaceUrl}/sso`)
+    await page.locator('#sso-status', { hasText: 'Active' }).waitFor()
+    const rightIdentifier = await page.getByLabel('Microsoft Entra Identifier').inputValue()
+    assert.match(rightIdentifier, /^https:\/\/sts\.windows\.net\//)
+    await saveIdentifier('https://sts.windows.net/00000000-0000-4000-8000-000000000000/')
+
+    // Failing takes 3 refusals that are half of the hour's sign-ins at least: bob tries 4 times.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await bobContext.clearCookies()
+      await bobPage.goto(memberSignInLink)
+      await bobPage.locator('#email').fill(bob.email)
+      await bobPage.locator('#sign-in').click()
+      await bobPage.locator('#refusal-reason', { hasText: 'saml_invalid/issuer_mismatch' }).waitFor()
+    }
+    assert.match(
+      (await bobPage.locator('#refusal-steps').textContent()) ?? '',
+      /tell your workspace admin the reference below/,
+    )
+
+    const badge = page.locator('#sign-ins-health-status')
+    await eventually('the SSO page’s sign-ins Failing', async () => {
+      await page.goto(`${workspaceUrl}/sso`)
+      return await badge
+        .filter({ hasText: 'Failing' })
+        .waitFor({ timeout: 3_000 })
+        .then(
+          () => true,
+          () => undefined,
+        )
+    })
+    assert.match(
+      (await page.locator('#sign-ins-fix').textContent()) ?? '',
+      /^What to fix \(saml_invalid\/issuer_mismatch\): .*Check the Microsoft Entra Identifier of this connection\.$/,
+    )
+    await page.getByLabel('Find a member’s reference').fill('saml_invalid/issuer_mismatch')
+    await page.getByRole('button', { name: 'Search' }).click()
+    // The refusals alone (their email unknown: the response was not believed).
+    await page.locator('#sign-ins-body tr', { hasText: 'Signed in' }).first().waitFor({ state: 'detached' })
+    const refusals = page.locator('#sign-ins-body tr', { hasText: 'saml_invalid/issuer_mismatch' })
+    await refusals.nth(3).waitFor()
+    assert.equal(await page.locator('#sign-ins-body tr').count(), 4)
+    await assertLabelled(page)
+    await assertAccessible(page)
+    await screenshot(page, 'sso-sign-ins-failing', { commit: true })
+
+    // Fixed, bob is in again.
+    await saveIdentifier(rightIdentifier)
+    await bobContext.clearCookies()
+    await bobPage.goto(memberSignInLink)
+    await bobPage.locator('#email').fill(bob.email)
+    await bobPage.locator('#sign-in').click()
+    await bobPage.waitForURL(workspaceUrl)
   })
 
   it('the admin tests the sign-in from the SSO page: the claims are shown, and no session is opened or changed', async () => {
@@ -435,7 +544,8 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     ]) {
       await body.locator('tr', { hasText: action }).first().waitFor()
     }
-    const configured = (await body.locator('tr', { hasText: 'sso.idp_configured' }).textContent()) ?? ''
+    // The IdP's values were saved three times (set up, a wrong identifier, put right): the latest.
+    const configured = (await body.locator('tr', { hasText: 'sso.idp_configured' }).first().textContent()) ?? ''
     assert.match(configured, /certificateFingerprints: [0-9A-F]{2}(:[0-9A-F]{2}){31}/)
     assert.ok(!configured.includes('BEGIN CERTIFICATE'))
     assert.match(configured, new RegExp(`${admin.email.replace(/[.]/g, '\\.')} \\(password\\)`))
@@ -504,6 +614,10 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
         const refused = await itPage.request.get(`${stack.webUrl}${path}`, { headers: { 'x-setup-token': token } })
         assert.equal(refused.status(), 401, path)
       }
+
+      // The owner who made the link is told what was done through it.
+      await stack.mailContaining(admin.email, 'The holder of the setup link you created opened the SSO setup of')
+      await stack.mailContaining(admin.email, 'The holder of the setup link you created ran a test sign-in')
 
       // The owner revokes it: the page says so and offers nothing.
       await page.getByRole('button', { name: 'Revoke this setup link' }).first().click()
@@ -671,7 +785,11 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
         await page.waitForLoadState('networkidle')
         const width = await pageWidth(page)
         assert.ok(width <= 390, `${path} is ${width} px wide at 390`)
-        if (path.endsWith('/sso')) await screenshot(page, 'sso-settings-390', { commit: true })
+        if (path.endsWith('/sso')) {
+          const linkField = await page.locator('#sp-login-url').boundingBox()
+          assert.ok((linkField?.width ?? 0) >= 200, `the members' sign-in link field is ${linkField?.width} px wide`)
+          await screenshot(page, 'sso-settings-390', { commit: true })
+        }
       }
       const signedOut = await browser.newContext({ viewport: { width: 390, height: 900 } })
       try {
@@ -744,10 +862,30 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
     await page.getByText('Metadata read: nothing changed.').waitFor()
     await assertLabelled(page)
     await screenshot(page, 'sso-settings-metadata-url', { commit: true })
+    // Entra's next certificate, made active there: the refresh adds it beside the current one.
+    const next = await generateSigningKeys()
+    await stack.useDevIdpSigningKeys(next)
+    await page.getByRole('button', { name: 'Refresh now' }).click()
+    await page.getByText('Metadata read: its new certificate was added beside the current one.').waitFor()
+    await page.locator('#idp-certificates-body tr', { hasText: describeCertificate(next).fingerprint }).waitFor()
+    assert.equal(await page.locator('#idp-certificates-body tr').count(), 2)
     // A URL that reaches a private address is refused next to its field, and nothing is saved.
     await page.getByLabel('App Federation Metadata Url').fill('https://169.254.169.254/latest/meta-data/')
     await page.getByRole('button', { name: 'Save from metadata URL' }).click()
     await page.locator('#idp-metadata-url-error', { hasText: 'not a public internet address' }).waitFor()
     assert.equal(await page.locator('#idp-metadata-url').getAttribute('aria-invalid'), 'true')
+
+    // Remove SSO asks first, and says the IdP's application must be re-pointed after a new setup.
+    await page.getByRole('button', { name: 'Remove SSO' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Remove SSO?' })
+    await dialog.waitFor()
+    assert.match(
+      (await dialog.textContent()) ?? '',
+      /the application in your identity provider must then be re-pointed/,
+    )
+    await assertAccessible(page)
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    assert.equal(await page.locator('#sso-status').textContent(), 'Active')
   })
 })
