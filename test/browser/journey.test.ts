@@ -540,6 +540,7 @@ describe('the browser journey: SSO set up by an admin, used by an invited member
       'invitation.created',
       'invitation.resent',
       'membership.joined',
+      'sso.updated',
       'sso.test_sign_in',
     ]) {
       await body.locator('tr', { hasText: action }).first().waitFor()

@@ -132,6 +132,13 @@ describe('the browser journey: members removed, roles changed, ownership moved, 
     const bobPage = pages.bob as Page
     await bobPage.goto(workspaceUrl)
     await bobPage.getByText('You are not a member of this workspace.').waitFor()
+
+    // The audit trail has the role change and the removal, made by the owner.
+    await page.goto(`${workspaceUrl}/audit`)
+    for (const action of ['membership.role_changed', 'membership.removed']) {
+      await page.locator('#audit-body tr', { hasText: action }).filter({ hasText: owner }).first().waitFor()
+    }
+    await page.goto(workspaceUrl)
   })
 
   it('the owner cannot leave as the last owner, and is told once, beside the button', async () => {
