@@ -16,11 +16,10 @@ describe('the end-session page', { timeout: 180_000 }, () => {
   let idp: DevIdp
 
   before(async () => {
-    ;[stack, browser, idp] = await Promise.all([
-      startStack(),
-      launchChromium(),
-      generateSigningKeys().then((keys) => createDevIdp({ keys })),
-    ])
+    // Chromium first and on its own: were it in the Promise.all and the stack failed to start, it
+    // would be left open, unknown to the after hook, and keep the test file from ever ending.
+    browser = await launchChromium()
+    ;[stack, idp] = await Promise.all([startStack(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
   })
   after(async () => {
     await browser?.close()

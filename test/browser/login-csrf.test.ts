@@ -27,9 +27,11 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
   const victim = { email: uniqueEmail('victim') }
 
   before(async () => {
-    ;[stack, browser, attackerIdp] = await Promise.all([
+    // Chromium first and on its own: were it in the Promise.all and the stack failed to start, it
+    // would be left open, unknown to the after hook, and keep the test file from ever ending.
+    browser = await launchChromium()
+    ;[stack, attackerIdp] = await Promise.all([
       startStack(),
-      launchChromium(),
       generateSigningKeys().then((keys) => createDevIdp({ keys })),
     ])
     const api = (path: string) => `${stack.webUrl}${path}`
