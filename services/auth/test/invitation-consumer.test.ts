@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
+import { rowsOf } from '@gatehouse/db'
 import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server'
 import { eventually } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
-import { and, eq, like } from 'drizzle-orm'
+import { and, eq, like, sql } from 'drizzle-orm'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
-import { auditLog } from '../src/db/schema.ts'
+import { auditLog, processedEvents } from '../src/db/schema.ts'
 import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
 
 const internalToken = 'test-internal-token-that-is-long-enough-0123456789'
@@ -22,6 +23,22 @@ describe('what the invitation service relies on', () => {
     auth = await startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl })
   })
   after(() => auth.close())
+
+  /** The invitation service revoking an accepted invitation: the admin's session, the invitation's event. */
+  async function revokeAccepted(ownerCookie: string, event: ReturnType<typeof invitationAccepted>) {
+    const removal = await auth.app.inject({
+      method: 'POST',
+      url: '/internal/memberships/remove',
+      headers: { authorization: `Bearer ${internalToken}` },
+      payload: {
+        sessionToken: ownerCookie.slice('session='.length),
+        workspaceId: event.workspaceId,
+        userId: event.userId,
+        invitationId: event.invitationId,
+      },
+    })
+    assert.equal(removal.statusCode, 204, removal.body)
+  }
 
   it('grants SSO once the invitation.accepted event arrives on the queue, even when delivered twice', async () => {
     const owner = await signUp(auth.app)
@@ -70,19 +87,52 @@ describe('what the invitation service relies on', () => {
     // Accepted at the invitation service; its event still in the outbox or on the queue (a Redis
     // outage, a busy consumer) when the admin revokes it.
     const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
-    const removal = await auth.app.inject({
-      method: 'POST',
-      url: '/internal/memberships/remove',
-      headers: { authorization: `Bearer ${internalToken}` },
-      payload: {
-        sessionToken: owner.cookie.slice('session='.length),
-        workspaceId: workspace.id,
-        userId: bob.user.id,
-        invitationId: event.invitationId,
-      },
-    })
-    assert.equal(removal.statusCode, 204, removal.body)
+    await revokeAccepted(owner.cookie, event)
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'withdrawn')
+    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: bob.cookie } })
+    assert.deepEqual(session.json().memberships, [], 'the revoked invitation made no member')
+  })
+
+  it('an invitation revoked while the consumer is applying its acceptance never makes a membership', async () => {
+    const owner = await signUp(auth.app)
+    const bob = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, owner.cookie)
+    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
+    // Forces the interleaving: a transaction of the test's own holds the event's id uncommitted, so
+    // the consumer's statement starts (and takes its snapshot), then waits on that row; the
+    // revocation runs to its end meanwhile, and only then does the consumer go on.
+    let letGo = () => {}
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve
+    })
+    let holding = () => {}
+    const holds = new Promise<void>((resolve) => {
+      holding = resolve
+    })
+    const blocker = auth.db
+      .transaction(async (tx) => {
+        await tx.insert(processedEvents).values({ eventId: event.id, type: 'test.blocker' })
+        holding()
+        await held
+        tx.rollback()
+      })
+      .catch(() => {})
+    await holds
+    const applying = auth.app.workspaces.grantMembershipFromInvitation(event)
+    await eventually(
+      'the consumer to wait on the held row',
+      async () => {
+        const waiting = await auth.db.execute(sql`select 1 from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'
+            and query like '%processed_events%'`)
+        return rowsOf(waiting).length > 0 ? true : undefined
+      },
+      { timeoutMs: 10_000, intervalMs: 10 },
+    )
+    await revokeAccepted(owner.cookie, event)
+    letGo()
+    await blocker
+    assert.equal(await applying, 'withdrawn')
     const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: bob.cookie } })
     assert.deepEqual(session.json().memberships, [], 'the revoked invitation made no member')
   })

@@ -45,10 +45,18 @@ const ownersIn = (locked: Locked) => locked.members.filter((member) => member.ro
 export function createMembershipService(deps: { db: AuthDatabase; events: AuthEvents; now?: () => Date }) {
   const now = deps.now ?? (() => new Date())
 
-  /** Runs `change` on the locked workspace; the events it wrote leave once it commits. */
-  async function changing<T>(workspaceId: string, change: (tx: Executor, locked: Locked) => Promise<T>): Promise<T> {
+  /**
+   * Runs `change` on the locked workspace; the events it wrote leave once it commits. `first` runs
+   * in the same transaction before the lock is taken.
+   */
+  async function changing<T>(
+    workspaceId: string,
+    change: (tx: Executor, locked: Locked) => Promise<T>,
+    first?: (tx: Executor) => Promise<void>,
+  ): Promise<T> {
     // events.transaction: the sessions a removal ends are announced after the commit, before the answer.
     return deps.events.transaction(deps.db, async (tx) => {
+      await first?.(tx)
       const locked = await lockWorkspaceMembers(tx, workspaceId)
       if (!locked) throw authErrors.memberNotFound()
       return change(tx, locked)
@@ -139,21 +147,29 @@ export function createMembershipService(deps: { db: AuthDatabase; events: AuthEv
      * is no membership to remove and this succeeds.
      */
     remove(workspaceId: string, userId: string, actor: MembershipActor, invitationId?: string): Promise<void> {
-      return changing(workspaceId, async (tx, locked) => {
-        if (invitationId !== undefined) {
-          if (actorRole(locked, actor) === 'member')
-            throw errors.forbidden('Only a workspace owner or admin can do this.')
-          await recordWithdrawnInvitation(tx, invitationId)
-          if (!locked.members.some((candidate) => candidate.userId === userId)) return
-        }
-        const member = memberIn(locked, userId)
-        const role = actorRole(locked, actor)
-        if (userId !== actor.userId) {
-          if (role === 'member') throw errors.forbidden('Only a workspace owner or admin can do this.')
-          if (role !== 'owner' && member.role !== 'member') throw authErrors.roleNotManageable()
-        }
-        await end(tx, locked, userId, actor)
-      })
+      // The withdrawal's key first, then the lock: an acceptance being applied right now either
+      // committed its membership before (read under the lock, and removed) or grants nothing
+      // (recordWithdrawnInvitation). The other order could deadlock with the consumer.
+      const withdraw =
+        invitationId === undefined ? undefined : (tx: Executor) => recordWithdrawnInvitation(tx, invitationId)
+      return changing(
+        workspaceId,
+        async (tx, locked) => {
+          if (invitationId !== undefined) {
+            if (actorRole(locked, actor) === 'member')
+              throw errors.forbidden('Only a workspace owner or admin can do this.')
+            if (!locked.members.some((candidate) => candidate.userId === userId)) return
+          }
+          const member = memberIn(locked, userId)
+          const role = actorRole(locked, actor)
+          if (userId !== actor.userId) {
+            if (role === 'member') throw errors.forbidden('Only a workspace owner or admin can do this.')
+            if (role !== 'owner' && member.role !== 'member') throw authErrors.roleNotManageable()
+          }
+          await end(tx, locked, userId, actor)
+        },
+        withdraw,
+      )
     },
 
     /** The caller leaves the workspace (never its last owner). */
