@@ -67,6 +67,7 @@ export {
   rateLimitKey,
   redisKeyPrefixes,
   revokedSessionsChannel,
+  samlAnsweredStartKey,
   samlAssertionKey,
   samlConfirmation,
   samlTestSignIn,
