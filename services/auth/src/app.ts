@@ -129,9 +129,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     internalToken: config.internalToken,
   })
   const accounts = createAccountService({ db, sessions, events, throttle, signIns, links, invitationProof })
-  const recovery = createRecoveryService({ db, sessions, events, links, throttle, invitationProof })
-  const workspaces = createWorkspaceService({ db })
   const memberships = createMembershipService({ db, events })
+  const recovery = createRecoveryService({ db, sessions, events, links, throttle, invitationProof, memberships })
+  const workspaces = createWorkspaceService({ db })
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
   const idpParser = createIdpConfigParser({ log: app.log })
