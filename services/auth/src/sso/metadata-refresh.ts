@@ -17,7 +17,7 @@ import type { MetadataProblem } from '../db/schema.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, Executor } from '../sessions/repo.ts'
 import { developmentLoopback, idpOf, parseIdpMetadata } from './connections.ts'
-import type { IdpConfigParser } from './idp-config-parser.ts'
+import { type IdpConfigParser, parserAdmissionKeys } from './idp-config-parser.ts'
 import { MetadataFetchError, type MetadataFetcher } from './metadata-fetch.ts'
 import {
   type ConnectionRow,
@@ -69,7 +69,8 @@ export function createMetadataRefresh(deps: {
   ): Promise<{ parsed: ParsedIdpConfig; problem?: undefined } | { parsed?: undefined; problem: MetadataProblem }> {
     try {
       const xml = await deps.fetchMetadata(row.idpMetadataUrl)
-      return { parsed: await parseIdpMetadata(deps.idpParser, xml, row.idpKind, allowLoopbackHttp) }
+      const keys = parserAdmissionKeys({ workspaceId: row.workspaceId })
+      return { parsed: await parseIdpMetadata(deps.idpParser, xml, row.idpKind, allowLoopbackHttp, keys) }
     } catch (error) {
       // The parser busy or failing here (503) says nothing about the IdP: the refresh fails, retried later.
       if (error instanceof AppError && error.statusCode >= 500) throw error
