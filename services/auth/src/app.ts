@@ -143,7 +143,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   })
   const now = deps.now
   const connections = createConnectionService({ db, publicUrl, keys, events, idpParser, fetchMetadata, now })
-  const metadataRefresh = createMetadataRefresh({ db, publicUrl, events, fetchMetadata, idpParser, now })
+  const metadataRefresh = createMetadataRefresh({ db, publicUrl, events, fetchMetadata, idpParser, keys, now })
   const expiryNotices = createCertificateExpiryNotices({ db, events, now })
   const connectionCache = createConnectionCache({ db, publicUrl, keys })
   const testSignIns = createTestSignIns({ db, redis, connections: connectionCache })

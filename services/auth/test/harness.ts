@@ -377,10 +377,15 @@ export async function startIdpMetadataServer() {
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}/federationmetadata/2007-06/federationmetadata.xml`,
-    publish(signer: DevIdp, certificates: DevIdp[], overrides: { entityId?: string } = {}) {
+    publish(
+      signer: DevIdp,
+      certificates: DevIdp[],
+      overrides: { entityId?: string; wantAuthnRequestsSigned?: boolean } = {},
+    ) {
       status = 200
       body = buildFederationMetadataXml({
         entityId: overrides.entityId ?? signer.entityId,
+        wantAuthnRequestsSigned: overrides.wantAuthnRequestsSigned ?? false,
         loginUrl: signer.loginUrl,
         logoutUrl: signer.logoutUrl,
         keys: signer.keys,
