@@ -1,5 +1,6 @@
 import { type ParsedIdpConfig, SamlConfigError, type SamlConfigErrorCode } from '@gatehouse/saml'
-import { createWorkerPool, networkOf } from '@gatehouse/server'
+import { networkOf } from '@gatehouse/server/http'
+import { createWorkerPool } from '@gatehouse/server/worker-pool'
 import type { FastifyBaseLogger } from 'fastify'
 
 export type IdpValues = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }
