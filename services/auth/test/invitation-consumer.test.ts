@@ -24,6 +24,19 @@ describe('what the invitation service relies on', () => {
   })
   after(() => auth.close())
 
+  /** Bob accepted an invitation of the owner's workspace at the invitation service: its event, not yet applied. */
+  async function acceptedElsewhere() {
+    const owner = await signUp(auth.app)
+    const bob = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, owner.cookie)
+    return { owner, bob, workspace, event: invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email }) }
+  }
+
+  async function assertNoMembership(cookie: string, message: string) {
+    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie } })
+    assert.deepEqual(session.json().memberships, [], message)
+  }
+
   /** The invitation service revoking an accepted invitation: the admin's session, the invitation's event. */
   async function revokeAccepted(ownerCookie: string, event: ReturnType<typeof invitationAccepted>) {
     const removal = await auth.app.inject({
@@ -41,10 +54,7 @@ describe('what the invitation service relies on', () => {
   }
 
   it('grants SSO once the invitation.accepted event arrives on the queue, even when delivered twice', async () => {
-    const owner = await signUp(auth.app)
-    const bob = await signUp(auth.app)
-    const workspace = await createWorkspace(auth.app, owner.cookie)
-    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
+    const { bob, workspace, event } = await acceptedElsewhere()
     const redis = createRedis(redisUrl, { role: 'waiting' })
     const queue = new Queue('invitation-events', { connection: redis })
     try {
@@ -81,60 +91,88 @@ describe('what the invitation service relies on', () => {
   })
 
   it('an accepted invitation revoked before its event arrives never makes a membership', async () => {
-    const owner = await signUp(auth.app)
-    const bob = await signUp(auth.app)
-    const workspace = await createWorkspace(auth.app, owner.cookie)
     // Accepted at the invitation service; its event still in the outbox or on the queue (a Redis
     // outage, a busy consumer) when the admin revokes it.
-    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
+    const { owner, bob, event } = await acceptedElsewhere()
     await revokeAccepted(owner.cookie, event)
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'withdrawn')
-    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: bob.cookie } })
-    assert.deepEqual(session.json().memberships, [], 'the revoked invitation made no member')
+    await assertNoMembership(bob.cookie, 'the revoked invitation made no member')
   })
 
-  it('an invitation revoked while the consumer is applying its acceptance never makes a membership', async () => {
-    const owner = await signUp(auth.app)
-    const bob = await signUp(auth.app)
-    const workspace = await createWorkspace(auth.app, owner.cookie)
-    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
-    // Forces the interleaving: a transaction of the test's own holds the event's id uncommitted, so
-    // the consumer's statement starts (and takes its snapshot), then waits on that row; the
-    // revocation runs to its end meanwhile, and only then does the consumer go on.
-    let letGo = () => {}
-    const held = new Promise<void>((resolve) => {
-      letGo = resolve
+  /**
+   * Runs `hold` in a transaction of the test's own and keeps it open (its locks held) until
+   * `release()`, which rolls it back: what lets a test force two transactions to interleave.
+   */
+  async function holdInTransaction(
+    hold: (tx: Parameters<Parameters<AuthTestApp['db']['transaction']>[0]>[0]) => Promise<unknown>,
+  ) {
+    let release = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
     })
-    let holding = () => {}
-    const holds = new Promise<void>((resolve) => {
-      holding = resolve
+    let held = () => {}
+    const holding = new Promise<void>((resolve) => {
+      held = resolve
     })
-    const blocker = auth.db
+    const done = auth.db
       .transaction(async (tx) => {
-        await tx.insert(processedEvents).values({ eventId: event.id, type: 'test.blocker' })
-        holding()
-        await held
+        await hold(tx)
+        held()
+        await released
         tx.rollback()
       })
       .catch(() => {})
-    await holds
-    const applying = auth.app.workspaces.grantMembershipFromInvitation(event)
-    await eventually(
-      'the consumer to wait on the held row',
+    await holding
+    return async () => {
+      release()
+      await done
+    }
+  }
+
+  /** Until `count` other sessions of the database wait for a lock. */
+  const lockWaiters = (count: number) =>
+    eventually(
+      `${count} transactions to wait for a lock`,
       async () => {
         const waiting = await auth.db.execute(sql`select 1 from pg_stat_activity
-          where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'
-            and query like '%processed_events%'`)
-        return rowsOf(waiting).length > 0 ? true : undefined
+          where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)
+        return rowsOf(waiting).length >= count ? true : undefined
       },
       { timeoutMs: 10_000, intervalMs: 10 },
     )
+
+  it('an invitation revoked while the consumer is applying its acceptance never makes a membership', async () => {
+    const { owner, bob, event } = await acceptedElsewhere()
+    // The test holds the event's id uncommitted, so the consumer's statement starts (and takes its
+    // snapshot), then waits on that row; the revocation runs to its end meanwhile, and only then
+    // does the consumer go on.
+    const release = await holdInTransaction((tx) =>
+      tx.insert(processedEvents).values({ eventId: event.id, type: 'test.blocker' }),
+    )
+    const applying = auth.app.workspaces.grantMembershipFromInvitation(event)
+    await lockWaiters(1)
     await revokeAccepted(owner.cookie, event)
-    letGo()
-    await blocker
+    await release()
     assert.equal(await applying, 'withdrawn')
-    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: bob.cookie } })
-    assert.deepEqual(session.json().memberships, [], 'the revoked invitation made no member')
+    await assertNoMembership(bob.cookie, 'the revoked invitation made no member')
+  })
+
+  it('an invitation revoked while its granted membership is not yet committed removes that membership', async () => {
+    const { owner, bob, event } = await acceptedElsewhere()
+    // The test holds the workspace's row: the consumer claims the invitation, then waits to write
+    // the membership (its key refers to that row); the revocation starts meanwhile.
+    const release = await holdInTransaction((tx) =>
+      tx.execute(sql`select 1 from auth.workspaces where id = ${event.workspaceId}::uuid for update`),
+    )
+    const applying = auth.app.workspaces.grantMembershipFromInvitation(event)
+    await lockWaiters(1)
+    const revoking = revokeAccepted(owner.cookie, event)
+    await lockWaiters(2)
+    await release()
+    // Whichever order the two get the row in, they end without a deadlock and without the member.
+    const [applied] = await Promise.all([applying, revoking])
+    assert.ok(['granted', 'withdrawn'].includes(applied), applied)
+    await assertNoMembership(bob.cookie, 'the revoked invitation left no member')
   })
 
   it('writes invitation.created, .resent and .revoked from the queue into the audit trail, once each', async () => {
