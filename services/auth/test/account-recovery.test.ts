@@ -10,7 +10,9 @@ import { percentile } from '../../../test/support/stats.ts'
 import { accountLinks, outbox } from '../src/db/schema.ts'
 import {
   type AuthTestApp,
+  holdInTransaction,
   invitationAccepted,
+  lockWaiters,
   mailedToken,
   publicUrl,
   sessionCookieOf,
@@ -399,5 +401,26 @@ describe('proof of address, password reset and change of password', () => {
       .json()
       .entries.find((candidate: { action: string }) => candidate.action === 'membership.removed')
     assert.equal(entry?.changes.reason, 'account_reclaimed')
+  })
+
+  it('leaves the address owner no workspace the account was making while it was reclaimed', async () => {
+    const squatter = await signUpUnproven(auth.app)
+    const token = await mailedToken(auth.app, squatter.user.id, 'confirm_email')
+    // The test holds the audit trail, so the squatter's workspace waits, made but uncommitted,
+    // after its session was checked; the reclaim starts meanwhile.
+    const release = await holdInTransaction(auth.db, (tx) => tx.execute(sql`lock table auth.audit_log in share mode`))
+    const creating = post('/v1/workspaces', { name: 'Made meanwhile' }, squatter.cookie)
+    await lockWaiters(auth.db, 1)
+    const reclaiming = post('/v1/auth/email/reclaim', { token, from: 'confirmation', password: newPassword })
+    // It either waits for the workspace's transaction, or has ended without seeing the workspace.
+    await Promise.race([lockWaiters(auth.db, 2), reclaiming])
+    await release()
+    const [created, reclaimed] = await Promise.all([creating, reclaiming])
+    assert.equal(reclaimed.statusCode, 200, reclaimed.body)
+    // Made before the reclaim took the account (then ended by it), or refused after: never handed on.
+    assert.ok([201, 401].includes(created.statusCode), created.body)
+    const owner = sessionCookieOf(reclaimed)
+    assert.ok(owner)
+    assert.deepEqual((await sessionOf(owner)).json().memberships, [])
   })
 })

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { rowsOf } from '@gatehouse/db'
 import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server/redis'
 import { eventually } from '@gatehouse/testing'
@@ -9,7 +8,15 @@ import { Queue } from 'bullmq'
 import { and, eq, like, sql } from 'drizzle-orm'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { auditLog, processedEvents } from '../src/db/schema.ts'
-import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
+import {
+  type AuthTestApp,
+  createWorkspace,
+  holdInTransaction,
+  invitationAccepted,
+  lockWaiters,
+  signUp,
+  startAuthApp,
+} from './harness.ts'
 
 const internalToken = 'test-internal-token-that-is-long-enough-0123456789'
 
@@ -99,58 +106,16 @@ describe('what the invitation service relies on', () => {
     await assertNoMembership(bob.cookie, 'the revoked invitation made no member')
   })
 
-  /**
-   * Runs `hold` in a transaction of the test's own and keeps it open (its locks held) until
-   * `release()`, which rolls it back: what lets a test force two transactions to interleave.
-   */
-  async function holdInTransaction(
-    hold: (tx: Parameters<Parameters<AuthTestApp['db']['transaction']>[0]>[0]) => Promise<unknown>,
-  ) {
-    let release = () => {}
-    const released = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let held = () => {}
-    const holding = new Promise<void>((resolve) => {
-      held = resolve
-    })
-    const done = auth.db
-      .transaction(async (tx) => {
-        await hold(tx)
-        held()
-        await released
-        tx.rollback()
-      })
-      .catch(() => {})
-    await holding
-    return async () => {
-      release()
-      await done
-    }
-  }
-
-  /** Until `count` other sessions of the database wait for a lock. */
-  const lockWaiters = (count: number) =>
-    eventually(
-      `${count} transactions to wait for a lock`,
-      async () => {
-        const waiting = await auth.db.execute(sql`select 1 from pg_stat_activity
-          where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)
-        return rowsOf(waiting).length >= count ? true : undefined
-      },
-      { timeoutMs: 10_000, intervalMs: 10 },
-    )
-
   it('an invitation revoked while the consumer is applying its acceptance never makes a membership', async () => {
     const { owner, bob, event } = await acceptedElsewhere()
     // The test holds the event's id uncommitted, so the consumer's statement starts (and takes its
     // snapshot), then waits on that row; the revocation runs to its end meanwhile, and only then
     // does the consumer go on.
-    const release = await holdInTransaction((tx) =>
+    const release = await holdInTransaction(auth.db, (tx) =>
       tx.insert(processedEvents).values({ eventId: event.id, type: 'test.blocker' }),
     )
     const applying = auth.app.workspaces.grantMembershipFromInvitation(event)
-    await lockWaiters(1)
+    await lockWaiters(auth.db, 1)
     await revokeAccepted(owner.cookie, event)
     await release()
     assert.equal(await applying, 'withdrawn')
@@ -161,13 +126,13 @@ describe('what the invitation service relies on', () => {
     const { owner, bob, event } = await acceptedElsewhere()
     // The test holds the workspace's row: the consumer claims the invitation, then waits to write
     // the membership (its key refers to that row); the revocation starts meanwhile.
-    const release = await holdInTransaction((tx) =>
+    const release = await holdInTransaction(auth.db, (tx) =>
       tx.execute(sql`select 1 from auth.workspaces where id = ${event.workspaceId}::uuid for update`),
     )
     const applying = auth.app.workspaces.grantMembershipFromInvitation(event)
-    await lockWaiters(1)
+    await lockWaiters(auth.db, 1)
     const revoking = revokeAccepted(owner.cookie, event)
-    await lockWaiters(2)
+    await lockWaiters(auth.db, 2)
     await release()
     // Whichever order the two get the row in, they end without a deadlock and without the member.
     const [applied] = await Promise.all([applying, revoking])
