@@ -78,8 +78,12 @@ export { createTokenSeal, type TokenSeal } from './sealed-token.ts'
 export { type ServeOptions, serve, start } from './serve.ts'
 export {
   Authentication,
+  InternalRefusal,
   IntrospectionAnswer,
   IntrospectionRequest,
+  MembershipRemovalRequest,
+  membershipRemovalRefusals,
+  parseInternalRefusal,
   parseIntrospectionAnswer,
   reauthenticationRequired,
   SessionMethod,
