@@ -1,7 +1,8 @@
 // The stand-in of auth (auth-stand-in.ts) that the invitation service's tests run against is held
 // to the real auth here: the same cases, every internal call the invitation service makes, against
-// both, with identical statuses and bodies (ids and times named, not compared by value). This is
-// the one invitation test that starts a real auth; when either side changes, this fails first.
+// both, with identical statuses and bodies (ids and times named, not compared by value), and what
+// each announces on Redis that the invitation service hears (ended sessions, `membership.removed`).
+// This is the one invitation test that starts a real auth; when either side changes, it fails.
 import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
@@ -16,9 +17,16 @@ import {
   signUpUnproven,
   startAuthApp,
 } from '@gatehouse/auth/test/harness.ts'
-import type { InvitationAccepted } from '@gatehouse/events'
-import { internalJsonPoster, type MembershipRemovalRequest, sessionTokenHash } from '@gatehouse/server'
-import { uniqueEmail } from '@gatehouse/testing'
+import { authEventsStream, type InvitationAccepted } from '@gatehouse/events'
+import {
+  createRedis,
+  internalJsonPoster,
+  type MembershipRemovalRequest,
+  parseRevokedSessions,
+  revokedSessionsChannel,
+  sessionTokenHash,
+} from '@gatehouse/server'
+import { eventually, uniqueEmail } from '@gatehouse/testing'
 import { eq } from 'drizzle-orm'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { startAuthStandIn } from './auth-stand-in.ts'
@@ -147,18 +155,39 @@ async function runCases(auth: AuthUnderTest): Promise<Record<string, Answer>> {
     const post = internalJsonPoster(new URL(path, auth.url), bearer, 5_000)
     return async (payload: unknown): Promise<Answer> => {
       const { status, body } = await post(payload)
-      const named = body.replace(
-        /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
-        (id) => names.get(id) ?? '<id>',
-      )
-      const addressed = [...emails].reduce((text, [email, label]) => text.replaceAll(email, label), named)
-      const timed = addressed.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
-      return { status, body: timed ? JSON.parse(timed) : null }
+      return { status, body: body ? normalized(body) : null }
     }
+  }
+  /** The JSON text with ids and addresses named, and times replaced, parsed. */
+  const normalized = (body: string): unknown => {
+    const named = body.replace(
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+      (id) => names.get(id) ?? '<id>',
+    )
+    const addressed = [...emails].reduce((text, [email, label]) => text.replaceAll(email, label), named)
+    return JSON.parse(addressed.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>'))
   }
   const introspect = call('/internal/introspect')
   const remove = call('/internal/memberships/remove')
   const answers: Record<string, Answer> = {}
+  // What the auth announces on Redis: the sessions it ended, and its stream of events.
+  const revocations: string[][] = []
+  const subscriber = createRedis(redisUrl, { role: 'waiting', name: 'contract-revocations' })
+  subscriber.on('message', (_channel: string, message: string) => revocations.push(parseRevokedSessions(message)))
+  await subscriber.subscribe(revokedSessionsChannel)
+  const streamReader = createRedis(redisUrl, { role: 'waiting', name: 'contract-stream' })
+  const announcedRemoval = (userId: string) =>
+    eventually('membership.removed on the auth stream', async () => {
+      const entries = await streamReader.xrevrange(authEventsStream, '+', '-', 'COUNT', 500)
+      const events = entries.map(([, fields]) => fields[fields.indexOf('event') + 1] ?? '{}')
+      const removal = events.find((json) => {
+        const event = JSON.parse(json)
+        return event.type === 'membership.removed' && event.workspaceId === workspaceId && event.userId === userId
+      })
+      if (!removal) return undefined
+      const { id: _id, occurredAt: _at, ...announced } = JSON.parse(removal)
+      return { status: 0, body: normalized(JSON.stringify(announced)) }
+    })
 
   const owner = await auth.signUp()
   namePerson(owner, '<owner>')
@@ -262,6 +291,7 @@ async function runCases(auth: AuthUnderTest): Promise<Record<string, Answer>> {
     userId: member.user.id,
     ip: '192.0.2.1',
   })
+  answers['what removing a member announces'] = await announcedRemoval(member.user.id)
   answers['the removed member about the workspace'] = await introspect({
     sessionToken: sessionToken(member),
     workspaceId,
@@ -303,9 +333,18 @@ async function runCases(auth: AuthUnderTest): Promise<Record<string, Answer>> {
   })
 
   await auth.signOut(admin)
+  const adminSession = sessionTokenHash(sessionToken(admin))
+  answers['what a sign-out announces'] = await eventually('the ended session announced', async () => {
+    const announcement = revocations.find((hashes) => hashes.includes(adminSession))
+    return (
+      announcement && { status: 0, body: announcement.map((hash) => (hash === adminSession ? '<admin>' : '<other>')) }
+    )
+  })
   answers['a signed-out session'] = await introspect({ sessionToken: sessionToken(admin) })
   await auth.expire(otherAdmin)
   answers['an expired session'] = await introspect({ sessionToken: sessionToken(otherAdmin) })
+  subscriber.disconnect()
+  streamReader.disconnect()
   return answers
 }
 
