@@ -19,13 +19,13 @@ import {
 } from '@gatehouse/auth/test/harness.ts'
 import { authEventsStream, type InvitationAccepted } from '@gatehouse/events'
 import {
-  createRedis,
   internalJsonPoster,
   type MembershipRemovalRequest,
   parseRevokedSessions,
-  revokedSessionsChannel,
   sessionTokenHash,
-} from '@gatehouse/server'
+} from '@gatehouse/server/internal'
+import { createRedis } from '@gatehouse/server/redis'
+import { revokedSessionsChannel } from '@gatehouse/server/redis-keys'
 import { eventually, uniqueEmail } from '@gatehouse/testing'
 import { eq } from 'drizzle-orm'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'

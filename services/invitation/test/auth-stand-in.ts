@@ -1,5 +1,5 @@
 // A stand-in of the auth service for the invitation service's tests: the internal routes the
-// invitation service calls, declared by the same shared schemas (@gatehouse/server session-reach.ts)
+// invitation service calls, declared by the same shared schemas (@gatehouse/server/internal)
 // behind the same internal-token check, answering from tables in memory that tests fill directly;
 // what auth announces that the invitation service listens to (ended sessions on Redis,
 // `membership.removed` on the auth stream), built from the shared schemas; and the membership an
@@ -9,27 +9,25 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { authEventsStream, createEvent, type InvitationAccepted, publishToStream } from '@gatehouse/events'
+import { normalizeEmail } from '@gatehouse/server/email'
+import { defineError, errors } from '@gatehouse/server/errors'
+import { createApp, routeAccess } from '@gatehouse/server/http'
 import {
   type Authentication,
-  createApp,
-  createRedis,
-  defineError,
-  errors,
   InternalRefusal,
   IntrospectionAnswer,
   IntrospectionRequest,
   internalTokenCheck,
   MembershipRemovalRequest,
   membershipRemovalRefusals,
-  normalizeEmail,
   parseInternalRefusal,
   parseIntrospectionAnswer,
   publishRevokedSessions,
   reauthenticationRequired,
-  routeAccess,
   type SignIn,
   sessionTokenHash,
-} from '@gatehouse/server'
+} from '@gatehouse/server/internal'
+import { createRedis } from '@gatehouse/server/redis'
 import { uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import { Type } from 'typebox'
 

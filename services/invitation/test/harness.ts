@@ -10,7 +10,7 @@ import {
   isInvitationEvent,
   publishToStream,
 } from '@gatehouse/events'
-import { createRedis } from '@gatehouse/server'
+import { createRedis } from '@gatehouse/server/redis'
 import { inProcessPressureLimits, postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'

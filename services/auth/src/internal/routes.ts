@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errors } from '@gatehouse/server/errors'
 import {
-  errors,
   InternalRefusal,
   IntrospectionAnswer,
   IntrospectionRequest,
   MembershipRemovalRequest,
   membershipRemovalRefusals,
-} from '@gatehouse/server'
+} from '@gatehouse/server/internal'
 import { Type } from 'typebox'
 import type { MembershipService } from '../memberships/service.ts'
 import type { Introspect } from '../sessions/introspection.ts'
@@ -27,7 +27,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
     '/internal/introspect',
     {
       config: { access: 'internal' },
-      // The contract both sides compile against (@gatehouse/server session-reach.ts).
+      // The contract both sides compile against (@gatehouse/server/internal).
       schema: { hide: true, body: IntrospectionRequest, response: { 200: IntrospectionAnswer, 401: InternalRefusal } },
     },
     async (request): Promise<IntrospectionAnswer> => {
@@ -45,7 +45,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
     '/internal/memberships/remove',
     {
       config: { access: 'internal' },
-      // The contract both sides compile against (@gatehouse/server session-reach.ts).
+      // The contract both sides compile against (@gatehouse/server/internal).
       schema: {
         hide: true,
         body: MembershipRemovalRequest,
