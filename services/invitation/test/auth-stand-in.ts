@@ -28,7 +28,7 @@ import {
   sessionTokenHash,
 } from '@gatehouse/server/internal'
 import { createRedis } from '@gatehouse/server/redis'
-import { uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { inProcessPressureLimits, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import { Type } from 'typebox'
 
 type Role = 'owner' | 'admin' | 'member'
@@ -259,6 +259,7 @@ export async function startAuthStandIn(options: { internalToken: string; redisUr
     service: 'auth-stand-in',
     publicUrl: new URL('http://localhost:3000'),
     readiness: {},
+    pressureLimits: inProcessPressureLimits,
   })
   const checkInternalToken = internalTokenCheck(options.internalToken)
   await app.register(routeAccess, {
