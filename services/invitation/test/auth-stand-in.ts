@@ -69,8 +69,7 @@ export interface SignedInPerson {
 const refusals = {
   noWorkspace: () => errors.notFound('No such workspace.'),
   notMember: () => errors.forbidden('You are not a member of this workspace.'),
-  // (What auth's authorize says for its admin routes: its refusal names the first role allowed.)
-  notAdmin: () => errors.forbidden('Only a workspace owner can do this.'),
+  notAdmin: () => errors.forbidden('Only a workspace owner or admin can do this.'),
   memberNotFound: defineError(404, 'member_not_found', 'This person is not a member of this workspace.'),
   lastOwner: defineError(
     409,

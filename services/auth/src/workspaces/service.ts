@@ -64,7 +64,8 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
       if (!access.role) throw errors.forbidden('You are not a member of this workspace.')
       const session = workspaceAuthentication(signedIn, workspaceId, access)
       if (!session) throw workspaceReauthentication(access)
-      if (!roles.includes(access.role)) throw errors.forbidden(roleRefusals[roles[0] ?? 'owner'])
+      // The refusal names the least role that would do (`roles` runs from owner down).
+      if (!roles.includes(access.role)) throw errors.forbidden(roleRefusals[roles.at(-1) ?? 'owner'])
       return { workspace: access.workspace, role: access.role, session }
     },
 
