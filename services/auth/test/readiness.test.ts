@@ -11,7 +11,7 @@ async function appBehindProxies() {
   const postgresProxy = await cuttableProxy({ host: '127.0.0.1', port: Number(new URL(postgresUrl).port || 5432) })
   const redisProxy = await cuttableProxy({ host: '127.0.0.1', port: Number(new URL(redisUrl).port || 6379) })
   // The API role: readiness is the API's; the workers' behaviour through an outage is test/faults'.
-  const config = loadConfig({ ROLE: 'api' })
+  const config = loadConfig({})
   const database = await connect({
     url: withPort(postgresUrl, postgresProxy.port),
     dataDir: config.dataDir,
