@@ -30,6 +30,7 @@ export {
 } from './config.ts'
 export { isEmailAddress, normalizeEmail } from './email.ts'
 export { AppError, defineError, errors } from './errors.ts'
+export { failureFields, type OutageCode, outageCode } from './failures.ts'
 export { escapeHtml } from './html.ts'
 export {
   InvitationProofAnswer,

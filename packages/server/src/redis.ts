@@ -75,7 +75,8 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
   // ioredis emits an error per failed reconnection attempt: report an outage once, and its end.
   let down = false
   redis.on('error', (error: Error) => {
-    if (!down) options.log?.warn({ err: error.message, connection: name }, 'redis unavailable')
+    if (!down)
+      options.log?.warn({ code: 'redis_unavailable', err: error.message, connection: name }, 'redis unavailable')
     down = true
   })
   redis.on('ready', () => {

@@ -3,6 +3,7 @@ import {
   AppError,
   BoundedCache,
   errors,
+  failureFields,
   type IntrospectionAnswer,
   type IntrospectionRequest,
   internalJsonPoster,
@@ -126,7 +127,8 @@ export function createAuthClient(options: AuthClientOptions) {
       })
       let reported = false
       subscriber.on('error', (error: Error) => {
-        if (!reported) log.warn({ err: error }, 'revocations unheard: introspection answers are not cached')
+        if (!reported)
+          log.warn({ ...failureFields(error) }, 'revocations unheard: introspection answers are not cached')
         reported = true
       })
       subscriber.on('close', stopCaching)
@@ -142,7 +144,7 @@ export function createAuthClient(options: AuthClientOptions) {
         nowHeard()
       }
       subscriber.on('ready', () => {
-        subscribe().catch((error: unknown) => log.warn({ err: error }, 'revocations: subscribe failed'))
+        subscribe().catch((error: unknown) => log.warn({ ...failureFields(error) }, 'revocations: subscribe failed'))
       })
       return {
         /** Resolves once revocations are first heard (answers are cached from then on). */
