@@ -9,6 +9,7 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, errors } from './errors.ts'
+import { failureFields } from './failures.ts'
 import { metricsPlugin } from './metrics.ts'
 import { isRedisUnavailable } from './redis.ts'
 import { withTimeout } from './timeout.ts'
@@ -194,7 +195,7 @@ export async function createApp(options: CreateAppOptions) {
       })
     }
     if (isRedisUnavailable(error)) {
-      request.log.warn({ err: error }, 'redis unavailable')
+      request.log.warn(failureFields(error), 'redis unavailable')
       const unavailable = errors.unavailable()
       return reply.status(unavailable.statusCode).send({ error: unavailable.code, message: unavailable.message })
     }

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { type Command, Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { withTimeout } from './timeout.ts'
 
@@ -104,7 +105,13 @@ export async function closeRedis(redis: Redis): Promise<void> {
 export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
   const ping = async () => {
     if (redis.status === 'end') throw new RedisUnavailableError('redis connection is closed')
-    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve))
+    // Waits for a connection in progress; the signal removes the listener, which would otherwise
+    // stay until Redis came back, one more for each probe through an outage.
+    if (redis.status !== 'ready') {
+      await once(redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) }).catch((error: unknown) => {
+        throw new RedisUnavailableError(`redis is ${redis.status}`, { cause: error })
+      })
+    }
     await redis.ping()
   }
   await withTimeout(
