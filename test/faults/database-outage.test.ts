@@ -4,9 +4,10 @@
 // answer /readyz with 503 while the database is gone, and finish the held-up work once it is back,
 // each event applied once and each email sent once.
 //
-// The work is held up deterministically: Redis is cut first, so the accepts and the new
-// invitations of that moment wait in the outboxes; then Postgres is cut and Redis restored, so
-// every loop that would move them meets the database outage.
+// The work is held up deterministically: Redis is cut first (through a proxy, its data kept), so
+// the accepts and the new invitations of that moment wait in the outboxes while every Redis loop
+// meets that outage; then Postgres is cut and Redis restored, so every loop that would move the
+// work meets the database outage. Both outages are held to the same rules.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { eventually, uniqueEmail } from '@gatehouse/testing'
@@ -47,8 +48,35 @@ for (const role of ['all', 'worker'] as const) {
       const processes = [...stack.authProcesses, stack.invitation, ...stack.workers]
       const { owner, workspaceId, accounts, invitationIds, tokens } = await invitedPeople(stack, invitees, 'Blip')
 
+      const logsBefore = new Map(processes.map((running) => [running, running.output().length]))
+      const outageLogs = (running: RunningProcess) => running.output().slice(logsBefore.get(running))
+      const relays = processes.filter((running) => role === 'all' || stack.workers.includes(running))
+      const everyProcessAnswers = (what: string, expected: { status: number; failing?: string }) =>
+        eventually(
+          `every process answers /readyz with ${what}`,
+          async () => {
+            const answers = await Promise.all(processes.map((running) => readiness(running)))
+            return answers.every((answer) => answer.status === expected.status && answer.failing === expected.failing)
+              ? answers
+              : undefined
+          },
+          { describe: stack.recentLogs },
+        )
+      const everyRelayReports = (code: string) =>
+        eventually(
+          `each relay reports ${code}`,
+          async () =>
+            relays.every((running) =>
+              outageLogs(running)
+                .split('\n')
+                .some((line) => line.includes('"loop":"outbox relay"') && line.includes(`"code":"${code}"`)),
+            ) || undefined,
+          { describe: stack.recentLogs },
+        )
+
       // Work that cannot leave yet: with Redis cut, accepting and inviting still commit to Postgres.
       await proxies.redis.cut()
+      await everyProcessAnswers('503 naming Redis', { status: 503, failing: 'redis' })
       await mapInParallel([...accounts.entries()], 6, async ([email, account]) => {
         const accepted = await accept(stack, tokens.get(email) ?? '', account as Account)
         assert.equal(accepted.status, 200, `${email}: ${JSON.stringify(accepted.body)}`)
@@ -61,39 +89,19 @@ for (const role of ['all', 'worker'] as const) {
         [],
       )
 
+      await everyRelayReports('redis_unavailable')
+
       // Postgres goes, Redis comes back: every loop that would move the work now meets the outage.
-      const logsBefore = new Map(processes.map((running) => [running, running.output().length]))
-      const outageLogs = (running: RunningProcess) => running.output().slice(logsBefore.get(running))
       await proxies.postgres.cut()
       await proxies.redis.restore()
-
-      await eventually(
-        'every process answers /readyz with 503 naming the database',
-        async () => {
-          const answers = await Promise.all(processes.map((running) => readiness(running)))
-          return answers.every((answer) => answer.status === 503 && answer.failing === 'database') ? answers : undefined
-        },
-        { describe: stack.recentLogs },
-      )
+      await everyProcessAnswers('503 naming the database', { status: 503, failing: 'database' })
       // The relays (in the worker processes) have met the outage and said so with its code.
-      const relays = processes.filter((running) => role === 'all' || stack.workers.includes(running))
-      await eventually(
-        'each relay reports the database unavailable',
-        async () => relays.every((running) => /"code":"database_unavailable"/.test(outageLogs(running))) || undefined,
-        { describe: stack.recentLogs },
-      )
+      await everyRelayReports('database_unavailable')
       for (const running of processes) assert.ok(running.running(), `${running.name} exited:\n${running.output()}`)
 
       await proxies.postgres.restore()
 
-      await eventually(
-        'every process ready again',
-        async () => {
-          const answers = await Promise.all(processes.map((running) => readiness(running)))
-          return answers.every((answer) => answer.status === 200) || undefined
-        },
-        { describe: stack.recentLogs },
-      )
+      await everyProcessAnswers('200 again', { status: 200 })
 
       // The accepts made before the outage: each membership granted once.
       const userIds = [...accounts.values()].map((account) => account.userId)
@@ -166,7 +174,12 @@ for (const role of ['all', 'worker'] as const) {
         const problems = lines.filter((line) => /"level":(40|50|60)/.test(line))
         const untyped = problems.filter((line) => !/"code":"/.test(line))
         assert.deepEqual(untyped, [], `${running.name} logged problems without a code`)
-        t.diagnostic(`${running.name}: ${problems.length} warnings and errors through the outage`)
+        const byMessage = new Map<string, number>()
+        for (const line of problems) {
+          const message = (JSON.parse(line) as { msg: string }).msg
+          byMessage.set(message, (byMessage.get(message) ?? 0) + 1)
+        }
+        t.diagnostic(`${running.name} through the outages: ${JSON.stringify(Object.fromEntries(byMessage))}`)
       }
     })
   })
