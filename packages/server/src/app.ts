@@ -9,9 +9,8 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, errors } from './errors.ts'
-import { failureFields } from './failures.ts'
+import { failureFields, outageCode } from './failures.ts'
 import { metricsPlugin } from './metrics.ts'
-import { isRedisUnavailable } from './redis.ts'
 import { withTimeout } from './timeout.ts'
 
 export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
@@ -194,8 +193,13 @@ export async function createApp(options: CreateAppOptions) {
         message: `Invalid request: ${error.message}`,
       })
     }
-    if (isRedisUnavailable(error)) {
-      request.log.warn(failureFields(error), 'redis unavailable')
+    // Postgres or Redis away (a restart, a failover): a moment's 503, one line with its code, no stack.
+    const outage = outageCode(error)
+    if (outage) {
+      request.log.warn(
+        failureFields(error),
+        outage === 'redis_unavailable' ? 'redis unavailable' : 'database unavailable',
+      )
       const unavailable = errors.unavailable()
       return reply.status(unavailable.statusCode).send({ error: unavailable.code, message: unavailable.message })
     }
