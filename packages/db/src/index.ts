@@ -179,38 +179,3 @@ export async function executePrepared(
   const query = db.execute(statement).getQuery()
   return db._.session.prepareQuery(query, undefined, name, false).execute()
 }
-
-// postgres.js's own codes for a connection it lost or could not make, and the socket errors it
-// passes on; SQLSTATE class 08 (connection exception) and 57P01-57P03 (the server shutting down
-// or starting up) are what a restart or a failover answers.
-const connectionErrorCodes = new Set([
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  '57P01',
-  '57P02',
-  '57P03',
-])
-
-/**
- * Whether an error of database work only says the database cannot be reached right now (down,
- * restarting, failing over): a back-off and a retry, never a bug. drizzle wraps a failed query's
- * error (its `cause` is postgres.js's), so the chain is followed.
- */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string' && (connectionErrorCodes.has(code) || code.startsWith('08'))) return true
-    current = current.cause
-  }
-  return false
-}

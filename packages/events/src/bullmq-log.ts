@@ -3,7 +3,7 @@
 // BullMQ retries it with its backoff). Every queue and worker here logs them through this, bounded
 // like the poll loop's lines: an outage is said once, not once per job or per reconnection.
 
-import { failureFields, outageCode } from '@gatehouse/server'
+import { failureFields, outageCode } from '@gatehouse/server/failures'
 import { type Job, type Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { EventsLog } from './log.ts'

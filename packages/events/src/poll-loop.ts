@@ -1,4 +1,4 @@
-import { failureFields } from '@gatehouse/server'
+import { failureFields } from '@gatehouse/server/failures'
 import { defaultLog, type EventsLog } from './log.ts'
 
 export interface PollLoopOptions {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { EventEmitter, once } from 'node:events'
 import { describe, it } from 'node:test'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { RedisUnavailableError } from '@gatehouse/server'
+import { RedisUnavailableError } from '@gatehouse/server/redis'
 import { startPollLoop } from '../src/index.ts'
 
 /** A step whose rounds the test sees: each round emits `round` with its number. */

@@ -6,16 +6,12 @@ import {
   observeEventBacklog,
   startOutboxRelay,
 } from '@gatehouse/events'
-import {
-  createApp,
-  createTokenSeal,
-  originGuard,
-  pingRedis,
-  publishRevokedSessions,
-  runsWorkers,
-  type ServiceDeps,
-  servesApi,
-} from '@gatehouse/server'
+import { createApp, originGuard } from '@gatehouse/server/http'
+import { publishRevokedSessions } from '@gatehouse/server/internal'
+import { runsWorkers, servesApi } from '@gatehouse/server/process'
+import { pingRedis } from '@gatehouse/server/redis'
+import { createTokenSeal } from '@gatehouse/server/sealed-token'
+import type { ServiceDeps } from '@gatehouse/server/service'
 import { createInvitationProof } from './accounts/invitation-proof.ts'
 import { createLinkIssuer } from './accounts/links.ts'
 import { createLoginThrottle } from './accounts/login-throttle.ts'

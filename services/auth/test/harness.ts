@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net'
 import { connect } from '@gatehouse/db'
 import { buildFederationMetadataXml, createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createEvent } from '@gatehouse/events'
-import { createRedis, createTokenSeal, type TokenSeal } from '@gatehouse/server'
+import { createRedis } from '@gatehouse/server/redis'
+import { createTokenSeal, type TokenSeal } from '@gatehouse/server/sealed-token'
 import {
   inProcessPressureLimits,
   postgresUrl,

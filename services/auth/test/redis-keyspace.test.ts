@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createRedis, pingRedis, redisKeyPrefixes } from '@gatehouse/server'
+import { createRedis, pingRedis } from '@gatehouse/server/redis'
+import { redisKeyPrefixes } from '@gatehouse/server/redis-keys'
 import { uniqueEmail } from '@gatehouse/testing'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { type AuthTestApp, postToAcs, signUp, startAuthApp, strongPassword, workspaceWithSso } from './harness.ts'

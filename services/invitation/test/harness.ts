@@ -12,7 +12,7 @@ import {
   startAuthApp,
 } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
-import { createRedis } from '@gatehouse/server'
+import { createRedis } from '@gatehouse/server/redis'
 import {
   eventually,
   inProcessPressureLimits,

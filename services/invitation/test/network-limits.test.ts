@@ -1,6 +1,6 @@
 // Issue 12, "IPv6": per-address limits counted single IPv6 addresses, so one /64 gave unlimited
 // attempts. The invitation link's lookup (60 a minute) and accept (30 a minute) count a network:
-// an IPv4 address or an IPv6 /64 (networkOf in @gatehouse/server).
+// an IPv4 address or an IPv6 /64 (networkOf in @gatehouse/server/http).
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { enforceLimits, perEmailAndNetwork, perNetwork, rateLimit } from '@gatehouse/server'
+import { enforceLimits, perEmailAndNetwork, perNetwork, rateLimit } from '@gatehouse/server/http'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { clientOf, ErrorRef, User, userView } from '../http-schemas.ts'

@@ -8,7 +8,7 @@
 //   is its address's owner reclaiming it from whoever made it.
 // - Confirming with the account's password (or its password session) proves the address and keeps
 //   the account as it is.
-import { normalizeEmail } from '@gatehouse/server'
+import { normalizeEmail } from '@gatehouse/server/email'
 import type { EmailProof } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errors, IntrospectionAnswer, IntrospectionRequest } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
+import { IntrospectionAnswer, IntrospectionRequest } from '@gatehouse/server/internal'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid } from '../http-schemas.ts'
 import type { MembershipService } from '../memberships/service.ts'
@@ -21,7 +22,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
     '/internal/introspect',
     {
       config: { access: 'internal' },
-      // The contract both sides compile against (@gatehouse/server session-reach.ts).
+      // The contract both sides compile against (@gatehouse/server/internal).
       schema: { hide: true, body: IntrospectionRequest, response: { 200: IntrospectionAnswer, 401: ErrorRef } },
     },
     async (request): Promise<IntrospectionAnswer> => {

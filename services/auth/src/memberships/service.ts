@@ -1,4 +1,4 @@
-import { errors } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'

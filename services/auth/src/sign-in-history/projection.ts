@@ -2,7 +2,7 @@
 // group, exactly as an internal service would read it (ARCHITECTURE.md "Read models"): the login
 // flow does not write it, so a slow or broken history never slows or breaks a sign-in.
 import { type AuthEvent, type EventsLog, subscribe } from '@gatehouse/events'
-import { failureFields } from '@gatehouse/server'
+import { failureFields } from '@gatehouse/server/failures'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import { insertSignIn, type NewSignIn, pruneSignIns } from './repo.ts'
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { METADATA_XML_LIMITS } from '@gatehouse/saml'
-import { AppError, errors, perNetwork, rateLimit } from '@gatehouse/server'
+import { AppError, errors } from '@gatehouse/server/errors'
+import { perNetwork, rateLimit } from '@gatehouse/server/http'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'

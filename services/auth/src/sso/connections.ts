@@ -13,7 +13,8 @@ import {
   spCertificateFacts,
   spMetadataXml,
 } from '@gatehouse/saml'
-import { AppError, BoundedCache, errors } from '@gatehouse/server'
+import { BoundedCache } from '@gatehouse/server/bounded-cache'
+import { AppError, errors } from '@gatehouse/server/errors'
 import { verifyPassword } from '../accounts/passwords.ts'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'

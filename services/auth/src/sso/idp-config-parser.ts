@@ -1,5 +1,5 @@
 import { type ParsedIdpConfig, SamlConfigError, type SamlConfigErrorCode } from '@gatehouse/saml'
-import { createWorkerPool } from '@gatehouse/server'
+import { createWorkerPool } from '@gatehouse/server/worker-pool'
 import type { FastifyBaseLogger } from 'fastify'
 
 export type IdpValues = { ssoUrl: string; entityId: string; certificate: string } | { metadataXml: string }

@@ -1,14 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
-import {
-  AppError,
-  enforceLimits,
-  errors,
-  isEmailAddress,
-  normalizeEmail,
-  sameOriginPath,
-  samlConfirmation,
-} from '@gatehouse/server'
+import { isEmailAddress, normalizeEmail } from '@gatehouse/server/email'
+import { AppError, errors } from '@gatehouse/server/errors'
+import { enforceLimits } from '@gatehouse/server/http'
+import { samlConfirmation } from '@gatehouse/server/redis-keys'
+import { sameOriginPath } from '@gatehouse/server/return-to.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { cleanName } from '../accounts/names.ts'

@@ -11,7 +11,7 @@
 // - metadata that cannot be read (network, SSRF guard, size, time, XML bounds) changes nothing; the
 //   owners are told once per problem, not at every refresh while it lasts.
 import { MAX_METADATA_CERTIFICATES, type ParsedIdpConfig } from '@gatehouse/saml'
-import { AppError } from '@gatehouse/server'
+import { AppError } from '@gatehouse/server/errors'
 import { recordAudit } from '../audit/record.ts'
 import type { MetadataProblem } from '../db/schema.ts'
 import type { AuthEvents } from '../events.ts'

@@ -1,5 +1,5 @@
 import type { InvitationAccepted } from '@gatehouse/events'
-import { errors } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import { workspaceAuthentication, workspaceReauthentication } from '../sessions/reach.ts'

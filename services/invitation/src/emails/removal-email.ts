@@ -1,5 +1,5 @@
 import type { MembershipRemoved } from '@gatehouse/events'
-import { escapeHtml } from '@gatehouse/server'
+import { escapeHtml } from '@gatehouse/server/html'
 import type { RenderedEmail } from './invitation-email.ts'
 
 /**

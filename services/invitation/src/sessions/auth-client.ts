@@ -1,25 +1,24 @@
 import { createHash } from 'node:crypto'
+import { BoundedCache } from '@gatehouse/server/bounded-cache'
+import { AppError, errors } from '@gatehouse/server/errors'
+import { failureFields } from '@gatehouse/server/failures'
 import {
-  AppError,
-  BoundedCache,
-  errors,
-  failureFields,
   type IntrospectionAnswer,
   type IntrospectionRequest,
   internalJsonPoster,
   parseIntrospectionAnswer,
   parseRevokedSessions,
   reauthenticationRequired,
-  revokedSessionsChannel,
   sessionTokenHashes,
-} from '@gatehouse/server'
+} from '@gatehouse/server/internal'
+import { revokedSessionsChannel } from '@gatehouse/server/redis-keys'
 import type { FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
 import { invitationErrors } from '../errors.ts'
 
 export const sessionCookieName = 'session'
 
-/** What auth's `/internal/introspect` tells about a session: the contract in @gatehouse/server. */
+/** What auth's `/internal/introspect` tells about a session: the contract in @gatehouse/server/internal. */
 export type Introspection = IntrospectionAnswer
 
 /** What acts on the account (accepting an invitation) needs a password sign-in. */

@@ -1,6 +1,6 @@
 // The markup of each page. Server-rendered so every field has its label before any script runs;
 // the page's module script adds behaviour (calls to /v1 through the gateway).
-import { escapeHtml } from '@gatehouse/server'
+import { escapeHtml } from '@gatehouse/server/html'
 import { defaultIdpKind, type IdpGuide, idpGuides } from './idp-guides.ts'
 
 const errorRegion = (id: string) => `<div class="error" role="alert" id="${id}"></div>`

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { failureFields } from './failures.ts'
+import { failureFields } from '../failures.ts'
 
 /** One value of a gauge read at scrape time, e.g. `{ labels: { queue, state }, value: 3 }`. */
 export interface GaugeSample {

@@ -3,8 +3,8 @@
 // that ask check the answer against the same schema before trusting it.
 import { type Static, Type } from 'typebox'
 import { Compile } from 'typebox/compile'
-import { Uuid } from './app.ts'
-import { defineError } from './errors.ts'
+import { defineError } from '../errors.ts'
+import { Uuid } from '../http/schemas.ts'
 
 export const SessionMethod = Type.Union([Type.Literal('password'), Type.Literal('saml')])
 

@@ -1,20 +1,9 @@
 import { once } from 'node:events'
 import { type Command, Redis, type RedisOptions, ReplyError } from 'ioredis'
-import { withTimeout } from './timeout.ts'
+import { isRedisUnavailable, RedisUnavailableError } from '../failures.ts'
+import { withTimeout } from '../timeout.ts'
 
-/**
- * A command that could not reach Redis (down, reconnecting, closed, or too slow): a 503 or a
- * back-off, never a bug. Every client from `createRedis` raises it instead of ioredis's untyped
- * connection errors; Redis's own refusals (WRONGTYPE, OOM, a script error) stay `ReplyError`s.
- */
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError'
-}
-
-/** Whether an error only says Redis cannot be reached right now. */
-export function isRedisUnavailable(error: unknown): error is RedisUnavailableError {
-  return error instanceof RedisUnavailableError
-}
+export { isRedisUnavailable, RedisUnavailableError }
 
 /** A pino or Fastify logger fits as is. */
 export interface RedisLog {
