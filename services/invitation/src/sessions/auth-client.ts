@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { BoundedCache } from '@gatehouse/server/bounded-cache'
 import { AppError, errors } from '@gatehouse/server/errors'
+import { failureFields } from '@gatehouse/server/failures'
 import {
   type IntrospectionAnswer,
   type IntrospectionRequest,
@@ -128,7 +129,8 @@ export function createAuthClient(options: AuthClientOptions) {
       })
       let reported = false
       subscriber.on('error', (error: Error) => {
-        if (!reported) log.warn({ err: error }, 'revocations unheard: introspection answers are not cached')
+        if (!reported)
+          log.warn({ ...failureFields(error) }, 'revocations unheard: introspection answers are not cached')
         reported = true
       })
       subscriber.on('close', stopCaching)
@@ -144,7 +146,7 @@ export function createAuthClient(options: AuthClientOptions) {
         nowHeard()
       }
       subscriber.on('ready', () => {
-        subscribe().catch((error: unknown) => log.warn({ err: error }, 'revocations: subscribe failed'))
+        subscribe().catch((error: unknown) => log.warn({ ...failureFields(error) }, 'revocations: subscribe failed'))
       })
       return {
         /** Resolves once revocations are first heard (answers are cached from then on). */
