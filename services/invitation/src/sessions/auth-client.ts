@@ -14,9 +14,9 @@ import {
   reauthenticationRequired,
   sessionTokenHashes,
 } from '@gatehouse/server/internal'
+import { createRedis } from '@gatehouse/server/redis'
 import { revokedSessionsChannel } from '@gatehouse/server/redis-keys'
 import type { FastifyRequest } from 'fastify'
-import { Redis } from 'ioredis'
 import { invitationErrors } from '../errors.ts'
 
 export const sessionCookieName = 'session'
@@ -121,11 +121,11 @@ export function createAuthClient(options: AuthClientOptions) {
       redisUrl: string,
       log: { warn: (details: object, message: string) => void },
     ): { heard: Promise<void>; close(): Promise<void> } {
-      const subscriber = new Redis(redisUrl, {
-        autoResubscribe: false,
-        maxRetriesPerRequest: null,
-        connectionName: 'gatehouse-revocations',
-        retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      // Resubscribing is done here, on `ready`, so that caching resumes only once it is heard.
+      const subscriber = createRedis(redisUrl, {
+        role: 'waiting',
+        name: 'gatehouse-revocations',
+        options: { autoResubscribe: false },
       })
       let reported = false
       subscriber.on('error', (error: Error) => {
