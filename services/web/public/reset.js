@@ -1,9 +1,7 @@
-import { api, handleForm, renderAccount, setText, show } from './api.js'
+import { api, handleForm, renderAccount, setText, show, tokenFromLink } from './api.js'
 
-// The link is PUBLIC_URL/reset#token=…: the fragment never reaches a server log. It is read
-// once and dropped from the address bar, so neither history nor a shared screen keeps it.
-const token = new URLSearchParams(location.hash.slice(1)).get('token')
-if (location.hash) history.replaceState(null, '', location.pathname)
+// The link is PUBLIC_URL/reset#token=…; the token leaves the address bar once read (tokenFromLink).
+const token = tokenFromLink('reset-token')
 const linkProblems = new Set(['invalid_link', 'link_expired'])
 
 if (!token) {
