@@ -8,7 +8,7 @@
 // setup more CPU than the invitations themselves on a 2-core machine.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createRedis } from '@gatehouse/server'
+import { createRedis } from '@gatehouse/server/redis'
 import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import postgres from 'postgres'
 import { confirmAddress } from '../support/account-proof.ts'

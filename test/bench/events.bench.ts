@@ -11,7 +11,7 @@ import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { createRedis } from '@gatehouse/server'
+import { createRedis } from '@gatehouse/server/redis'
 import { eventually, redisUrl, uniqueSuffix } from '@gatehouse/testing'
 import {
   consumeInvitationEvents,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { sameOriginPath } from '@gatehouse/server'
+import { sameOriginPath } from '@gatehouse/server/return-to.js'
 import { returnToCases, uniqueEmail } from '@gatehouse/testing'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { type Stack, startStack } from './stack.ts'

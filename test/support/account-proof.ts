@@ -1,7 +1,7 @@
 // Proving an account's address in tests that run the real processes, as its owner would: the
 // confirmation link auth mailed (its `auth.link.issued` event, opened with the stack's
 // INTERNAL_TOKEN as the invitation service's mailer opens it), used from the account's browser.
-import { createTokenSeal } from '@gatehouse/server'
+import { createTokenSeal } from '@gatehouse/server/sealed-token'
 import postgres from 'postgres'
 import { request } from './http-client.ts'
 

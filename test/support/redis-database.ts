@@ -1,4 +1,4 @@
-import { createRedis } from '@gatehouse/server'
+import { createRedis } from '@gatehouse/server/redis'
 import { redisUrl } from '@gatehouse/testing'
 
 /** Deletes every key matching `pattern` (SCAN, never KEYS: the shared Redis stays responsive). */

@@ -1,6 +1,6 @@
 // Runs the dev IdP: `pnpm --filter @gatehouse/dev-idp start`. For development and tests only.
 import { resolve } from 'node:path'
-import { ConfigError, loggerOptions, readChoice, readPort, readUrl, serve, start } from '@gatehouse/server'
+import { ConfigError, loggerOptions, readChoice, readPort, readUrl, serve, start } from '@gatehouse/server/process'
 import type { FastifyRequest } from 'fastify'
 import { buildDevIdpApp } from './app.ts'
 import { createDevIdp, defaultTenantId } from './idp.ts'

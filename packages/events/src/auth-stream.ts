@@ -4,7 +4,8 @@
 // claimed by a live one (XAUTOCLAIM).
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { closeRedis, createRedis, publishedMarker } from '@gatehouse/server'
+import { closeRedis, createRedis } from '@gatehouse/server/redis'
+import { publishedMarker } from '@gatehouse/server/redis-keys'
 import type { Redis } from 'ioredis'
 import { authEventsStream } from './destinations.ts'
 import { type AuthEvent, type GatehouseEvent, InvalidEventError, isAuthEvent, parseEventJson } from './event-schemas.ts'

@@ -2,7 +2,8 @@
 // has not published, and jobs in BullMQ queues. Both are shared by every replica, so each process
 // reports the same figures (dashboards take the max).
 import type { Database } from '@gatehouse/db'
-import { type Metrics, RedisUnavailableError } from '@gatehouse/server'
+import type { Metrics } from '@gatehouse/server/http'
+import { RedisUnavailableError } from '@gatehouse/server/redis'
 import { Queue } from 'bullmq'
 import { isNull, sql } from 'drizzle-orm'
 import type { Redis } from 'ioredis'

@@ -154,7 +154,7 @@ export const eventSchemas = {
   }),
   // A mailed link for the account's address (confirmation: 24 h; password reset: 30 min), which
   // the invitation service's mailer sends. The token is sealed for the services holding
-  // INTERNAL_TOKEN (`@gatehouse/server` sealed-link.ts): other subscribers see ciphertext only.
+  // INTERNAL_TOKEN (`@gatehouse/server/sealed-token`): other subscribers see ciphertext only.
   'auth.link.issued': eventSchema('auth.link.issued', {
     userId: Uuid,
     email: Email,
@@ -202,7 +202,7 @@ export const eventSchemas = {
   // A person signed in through an IdP (a connection, at an IdP Entity ID) that had not signed them
   // in before: the invitation service's mailer tells them which workspace's IdP it was, with a
   // link that ends that session. `endLink` is the link's single-use token, sealed for the services
-  // with the session's id as additional data (`@gatehouse/server` sealed-token.ts): readable
+  // with the session's id as additional data (`@gatehouse/server/sealed-token`): readable
   // neither in the outbox nor in Redis. `userId` and `workspaceName` are added by the statement
   // that opens the session (auth's openSsoSession).
   'sso.first_sign_in': eventSchema('sso.first_sign_in', {
@@ -219,7 +219,10 @@ export const eventSchemas = {
   }),
   // A person's membership of a workspace ended: removed by an owner or admin (`by` is not `userId`),
   // or they left (`by` is `userId`). `email` and `workspaceName` let the invitation service keep its
-  // views true and tell the person; `role` is the one they held.
+  // views true and tell the person; `role` is the one they held. When the address's owner reclaimed
+  // an unproven account (`by` is that account), `reason` says so: `account_reclaimed` for its own
+  // memberships, `workspace_deleted` for every membership of a workspace it alone owned, which went
+  // with them; the invitation service then revokes the invitations left pending there.
   'membership.removed': eventSchema('membership.removed', {
     workspaceId: Uuid,
     workspaceName: Type.String({ maxLength: 200 }),
@@ -228,6 +231,7 @@ export const eventSchemas = {
     role: MemberRole,
     by: Uuid,
     actingSession: ActingSession,
+    reason: Type.Optional(Type.Union([Type.Literal('account_reclaimed'), Type.Literal('workspace_deleted')])),
   }),
   // A member's role changed (owners make and unmake admins; an ownership transfer changes two roles).
   'membership.role_changed': eventSchema('membership.role_changed', {

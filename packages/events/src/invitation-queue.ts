@@ -1,7 +1,7 @@
 // The `invitation-events` BullMQ queue: each event is one job whose id is the event id, so the
 // relay publishing an event twice adds one job, and one worker in one replica processes it.
 
-import { closeRedis, createRedis } from '@gatehouse/server'
+import { closeRedis, createRedis } from '@gatehouse/server/redis'
 import { type BackoffStrategy, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { invitationEventsQueue } from './destinations.ts'

@@ -3,7 +3,8 @@
 // after Redis accepted it. A crash in between leaves the row unpublished; it is published again,
 // and the event id (job id / stream marker) makes the second publication a no-op.
 import type { Database } from '@gatehouse/db'
-import { closeRedis, createRedis, RedisUnavailableError, withTimeout } from '@gatehouse/server'
+import { closeRedis, createRedis, RedisUnavailableError } from '@gatehouse/server/redis'
+import { withTimeout } from '@gatehouse/server/timeout'
 import type { Queue } from 'bullmq'
 import { and, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { appendToStream } from './auth-stream.ts'

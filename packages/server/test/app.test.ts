@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { unreachableRedisUrl } from '@gatehouse/testing'
-import { createApp, createRedis, defineError, originGuard, rateLimit } from '../src/index.ts'
+import { defineError } from '../src/errors.ts'
+import { createApp, originGuard, rateLimit } from '../src/http/index.ts'
+import { createRedis } from '../src/redis/index.ts'
 
 async function appWith(options: { trustProxy?: string | false } = {}) {
   const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example'), ...options })

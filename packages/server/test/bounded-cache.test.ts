@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { BoundedCache } from '../src/index.ts'
+import { BoundedCache } from '../src/bounded-cache.ts'
 
 describe('a bounded cache', () => {
   it('never holds more than its capacity: the least recently set entry goes first', () => {

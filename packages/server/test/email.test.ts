@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { isEmailAddress, normalizeEmail } from '../src/index.ts'
+import { isEmailAddress, normalizeEmail } from '../src/email.ts'
 
 describe('an email address', () => {
   it('is a dot-atom local part at a host name of two or more labels', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { eventually, parsePrometheusText, samplesOf } from '@gatehouse/testing'
-import { type CreateAppOptions, createApp } from '../src/index.ts'
+import { type CreateAppOptions, createApp } from '../src/http/index.ts'
 
 async function appWith(options: Partial<CreateAppOptions> = {}) {
   const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example'), ...options })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { networkOf } from '../src/index.ts'
+import { networkOf } from '../src/http/index.ts'
 
 describe('the network a per-address limit counts', () => {
   it('is an IPv4 address itself, also when it arrives IPv4-mapped', () => {

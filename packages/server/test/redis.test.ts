@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer, type Socket } from 'node:net'
 import { describe, it } from 'node:test'
 import { redisUrl, uniqueSuffix, unreachableRedisUrl } from '@gatehouse/testing'
-import { closeRedis, createRedis, isRedisUnavailable, pingRedis, RedisUnavailableError } from '../src/index.ts'
+import { closeRedis, createRedis, isRedisUnavailable, pingRedis, RedisUnavailableError } from '../src/redis/index.ts'
 
 describe('a Redis client from createRedis', () => {
   it('fails a command with RedisUnavailableError while Redis cannot be reached, scripts and pipelines too', async () => {

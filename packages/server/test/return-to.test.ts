@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { returnToCases } from '@gatehouse/testing'
-import { sameOriginPath } from '../src/index.ts'
+import { sameOriginPath } from '../src/return-to.js'
 
 describe('where a person may be sent after signing in', () => {
   for (const { value, expected } of returnToCases) {

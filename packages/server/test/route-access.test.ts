@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createApp, errors, routeAccess } from '../src/index.ts'
+import { errors } from '../src/errors.ts'
+import { createApp, routeAccess } from '../src/http/index.ts'
 
 async function appWithAccess() {
   const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example') })

@@ -1,4 +1,4 @@
-// The cases of the one returnTo rule (@gatehouse/server's return-to.js), for every place that runs
+// The cases of the one returnTo rule (@gatehouse/server/return-to.js), for every place that runs
 // it: auth in Node, and the login page in Chromium. `null`: refused (the caller's fallback).
 
 export const returnToCases: readonly { value: string; expected: string | null }[] = [

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readCount, readUrl } from '@gatehouse/server'
+import { type BaseConfig, ConfigError, type Env, loadBaseConfig, readCount, readUrl } from '@gatehouse/server/process'
 
 export interface AuthConfig extends BaseConfig {
   /**

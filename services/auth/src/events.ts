@@ -1,5 +1,5 @@
 import { createEvent, type OutboxTable, outboxInsert, type PayloadOf, writeEvent, writeEvents } from '@gatehouse/events'
-import type { TokenSeal } from '@gatehouse/server'
+import type { TokenSeal } from '@gatehouse/server/sealed-token'
 import type { AuthDatabase, EndedSession, Executor } from './sessions/repo.ts'
 import { authenticationView } from './sessions/service.ts'
 

@@ -1,5 +1,5 @@
 // Shapes shared by several route files: one TypeBox declaration gives validation, types and OpenAPI.
-import { ErrorRef, Uuid } from '@gatehouse/server'
+import { ErrorRef, Uuid } from '@gatehouse/server/http'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { UserRow } from './sessions/repo.ts'

@@ -1,4 +1,4 @@
-import { errors } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
 
 /** Where a newest-first page ended: the last row's time and id (keyset paging). */
 export interface PagePosition {

@@ -1,4 +1,4 @@
-import { runService } from '@gatehouse/server'
+import { runService } from '@gatehouse/server/service'
 import { buildApp, migrationsFolder, schema } from './app.ts'
 import { loadConfig } from './config.ts'
 

@@ -1,4 +1,4 @@
-import type { Metrics } from '@gatehouse/server'
+import type { Metrics } from '@gatehouse/server/http'
 
 export type SsoOutcome = 'succeeded' | 'refused' | 'rate_limited' | 'unavailable'
 export type PasswordOutcome = 'succeeded' | 'wrong_password' | 'unknown_email' | 'throttled'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { connect } from '@gatehouse/db'
-import { createRedis } from '@gatehouse/server'
+import { createRedis } from '@gatehouse/server/redis'
 import { cuttableProxy, inProcessPressureLimits, postgresUrl, redisUrl, withPort } from '@gatehouse/testing'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'

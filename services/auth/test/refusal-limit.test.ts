@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createRedis, pingRedis } from '@gatehouse/server'
+import { createRedis, pingRedis } from '@gatehouse/server/redis'
 import { redisUrl, uniqueSuffix } from '@gatehouse/testing'
 import { createRefusalLimit } from '../src/sso/refusal-limit.ts'
 

@@ -5,7 +5,7 @@
 // /64 makes Redis hold is the limit's counter. Measured on a Redis of the test's own.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createRedis, pingRedis } from '@gatehouse/server'
+import { createRedis, pingRedis } from '@gatehouse/server/redis'
 import { type RedisProcess, startRedisProcess, uniqueIp } from '@gatehouse/testing'
 import { type AuthTestApp, startAuthApp, workspaceWithSso } from './harness.ts'
 

@@ -2,17 +2,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
 import { observeEventBacklog, startOutboxRelay } from '@gatehouse/events'
-import {
-  createApp,
-  createTokenSeal,
-  internalTokenCheck,
-  originGuard,
-  pingRedis,
-  routeAccess,
-  runsWorkers,
-  type ServiceDeps,
-  servesApi,
-} from '@gatehouse/server'
+import { createApp, originGuard, routeAccess } from '@gatehouse/server/http'
+import { internalTokenCheck } from '@gatehouse/server/internal'
+import { runsWorkers, servesApi } from '@gatehouse/server/process'
+import { pingRedis } from '@gatehouse/server/redis'
+import { createTokenSeal } from '@gatehouse/server/sealed-token'
+import type { ServiceDeps } from '@gatehouse/server/service'
 import type { InvitationConfig } from './config.ts'
 import * as schema from './db/schema.ts'
 import { startAccountNotices } from './emails/account-notices.ts'

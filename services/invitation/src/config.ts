@@ -7,7 +7,7 @@ import {
   readDuration,
   readUrl,
   readUrlRequiredInProduction,
-} from '@gatehouse/server'
+} from '@gatehouse/server/process'
 
 export interface InvitationConfig extends BaseConfig {
   /** Where auth's internal API answers (`/internal/introspect`). */

@@ -1,4 +1,4 @@
-import { defineError } from '@gatehouse/server'
+import { defineError } from '@gatehouse/server/errors'
 
 /** The invitation service's errors, each with the `code` CONTRACT.md gives it. */
 export const invitationErrors = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConfigError } from '@gatehouse/server'
+import { ConfigError } from '@gatehouse/server/process'
 import { loadConfig } from '../src/config.ts'
 
 describe('invitation configuration', () => {

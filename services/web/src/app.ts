@@ -1,4 +1,4 @@
-import { createApp, type PressureLimits } from '@gatehouse/server'
+import { createApp, type PressureLimits } from '@gatehouse/server/http'
 import type { FastifyServerOptions } from 'fastify'
 import type { WebConfig } from './config.ts'
 import { gatewayRoutes } from './gateway/routes.ts'

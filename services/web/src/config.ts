@@ -6,7 +6,7 @@ import {
   readPort,
   readTrustProxy,
   readUrl,
-} from '@gatehouse/server'
+} from '@gatehouse/server/process'
 
 /** The web app holds no secrets and no database: where it listens, and where auth and invitation answer. */
 export interface WebConfig {

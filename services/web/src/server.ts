@@ -1,4 +1,4 @@
-import { loggerOptions, serve, start } from '@gatehouse/server'
+import { loggerOptions, serve, start } from '@gatehouse/server/process'
 import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'
 

@@ -1,4 +1,5 @@
-import { errors, internalJsonPoster, parseInvitationProof } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
+import { internalJsonPoster, parseInvitationProof } from '@gatehouse/server/internal'
 
 /**
  * Asks the invitation service which address a live invitation token was mailed to (its

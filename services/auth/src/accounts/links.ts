@@ -3,7 +3,7 @@
 // for the mailer), stored as its SHA-256, used once, and rides in the link's fragment
 // (`/confirm#token=…`, `/reset#token=…`), which browsers never send to a server, so it reaches no log.
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { TokenSeal } from '@gatehouse/server'
+import type { TokenSeal } from '@gatehouse/server/sealed-token'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { Executor } from '../sessions/repo.ts'

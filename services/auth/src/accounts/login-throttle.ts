@@ -3,7 +3,10 @@
 // network that keeps failing for an email waits longer and longer (back-off); the networks the
 // owner has signed in from keep working while strangers' networks are held back, and a
 // successful sign-in clears its network's failures.
-import { errors, isRedisUnavailable, loginFailures, loginNetworks, networkOf } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
+import { networkOf } from '@gatehouse/server/http'
+import { isRedisUnavailable } from '@gatehouse/server/redis'
+import { loginFailures, loginNetworks } from '@gatehouse/server/redis-keys'
 import type { Redis } from 'ioredis'
 
 export interface LoginThrottleOptions {

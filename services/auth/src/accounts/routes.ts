@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Authentication, perEmailAndNetwork, perNetwork, rateLimit, SignIn } from '@gatehouse/server'
+import { perEmailAndNetwork, perNetwork, rateLimit } from '@gatehouse/server/http'
+import { Authentication, SignIn } from '@gatehouse/server/internal'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { clientOf, ErrorRef, User, userView } from '../http-schemas.ts'

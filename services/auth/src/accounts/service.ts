@@ -1,4 +1,5 @@
-import { AppError, normalizeEmail } from '@gatehouse/server'
+import { normalizeEmail } from '@gatehouse/server/email'
+import { AppError } from '@gatehouse/server/errors'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, UserRow } from '../sessions/repo.ts'

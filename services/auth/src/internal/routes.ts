@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errors, IntrospectionAnswer, IntrospectionRequest } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
+import {
+  InternalRefusal,
+  IntrospectionAnswer,
+  IntrospectionRequest,
+  MembershipRemovalRequest,
+  membershipRemovalRefusals,
+} from '@gatehouse/server/internal'
 import { Type } from 'typebox'
-import { ErrorRef, Uuid } from '../http-schemas.ts'
 import type { MembershipService } from '../memberships/service.ts'
 import type { Introspect } from '../sessions/introspection.ts'
 import type { SessionService } from '../sessions/service.ts'
@@ -21,8 +27,8 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
     '/internal/introspect',
     {
       config: { access: 'internal' },
-      // The contract both sides compile against (@gatehouse/server session-reach.ts).
-      schema: { hide: true, body: IntrospectionRequest, response: { 200: IntrospectionAnswer, 401: ErrorRef } },
+      // The contract both sides compile against (@gatehouse/server/internal).
+      schema: { hide: true, body: IntrospectionRequest, response: { 200: IntrospectionAnswer, 401: InternalRefusal } },
     },
     async (request): Promise<IntrospectionAnswer> => {
       const answer = await introspect(request.body)
@@ -39,18 +45,14 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
     '/internal/memberships/remove',
     {
       config: { access: 'internal' },
+      // The contract both sides compile against (@gatehouse/server/internal).
       schema: {
         hide: true,
-        body: Type.Object({
-          sessionToken: Type.String({ maxLength: 1024 }),
-          workspaceId: Uuid,
-          userId: Uuid,
-          // The accepted invitation being revoked: its event, if still on its way, grants nothing.
-          invitationId: Type.Optional(Uuid),
-          // The admin's address as the invitation service saw it (the audit trail's "from where").
-          ip: Type.Optional(Type.String({ maxLength: 64 })),
-        }),
-        response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
+        body: MembershipRemovalRequest,
+        response: {
+          204: Type.Null(),
+          ...Object.fromEntries(membershipRemovalRefusals.map((status) => [status, InternalRefusal])),
+        },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,6 @@
-import { errors, internalTokenCheck, type RouteAccess, routeAccess, Uuid } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
+import { type RouteAccess, routeAccess, Uuid } from '@gatehouse/server/http'
+import { internalTokenCheck } from '@gatehouse/server/internal'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuditActor } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'

@@ -1,11 +1,12 @@
-import { type IntrospectionAnswer, type IntrospectionRequest, normalizeEmail } from '@gatehouse/server'
+import { normalizeEmail } from '@gatehouse/server/email'
+import type { IntrospectionAnswer, IntrospectionRequest } from '@gatehouse/server/internal'
 import { findWorkspaceAccess } from '../workspaces/repo.ts'
 import { accountAuthentication, signInFor, workspaceAuthentication } from './reach.ts'
 import type { AuthDatabase } from './repo.ts'
 import { authenticationView, type SessionService } from './service.ts'
 
 /**
- * What another service may know of a session (the contract in @gatehouse/server session-reach.ts):
+ * What another service may know of a session (the contract in @gatehouse/server/internal):
  * who it is, how it was authenticated, and, for a workspace asked about, the person's role there
  * and whether this session reaches it. Null when the cookie names no live session.
  */

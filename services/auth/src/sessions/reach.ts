@@ -1,6 +1,6 @@
 // CONTRACT.md "Sessions and what they reach", as one set of pure decisions every route and the
 // internal introspection share: a workspace's IdP vouches for people inside that workspace only.
-import { reauthenticationRequired, type SignIn } from '@gatehouse/server'
+import { reauthenticationRequired, type SignIn } from '@gatehouse/server/internal'
 import type { SessionRow } from './repo.ts'
 import type { SignedIn } from './service.ts'
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { type Authentication, sessionTokenHash } from '@gatehouse/server'
+import { type Authentication, sessionTokenHash } from '@gatehouse/server/internal'
 import type { SQLWrapper } from 'drizzle-orm'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import {

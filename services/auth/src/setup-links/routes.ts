@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { METADATA_XML_LIMITS } from '@gatehouse/saml'
-import { perNetwork, rateLimit } from '@gatehouse/server'
+import { perNetwork, rateLimit } from '@gatehouse/server/http'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { errors } from '@gatehouse/server'
+import { errors } from '@gatehouse/server/errors'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'

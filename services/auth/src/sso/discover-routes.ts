@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { serviceProviderUrls } from '@gatehouse/saml'
-import { normalizeEmail, perEmailAndNetwork, perNetwork, rateLimit } from '@gatehouse/server'
+import { normalizeEmail } from '@gatehouse/server/email'
+import { perEmailAndNetwork, perNetwork, rateLimit } from '@gatehouse/server/http'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import type { DomainService } from '../domains/service.ts'

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { MAX_RETURN_TO_LENGTH, Uuid } from '@gatehouse/server'
+import { Uuid } from '@gatehouse/server/http'
+import { MAX_RETURN_TO_LENGTH } from '@gatehouse/server/return-to.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SignedInThroughSso } from './login-flow.ts'
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ReplayStore } from '@gatehouse/saml'
-import { samlAssertionKey } from '@gatehouse/server'
+import { samlAssertionKey } from '@gatehouse/server/redis-keys'
 import type { Redis } from 'ioredis'
 
 /**

@@ -1,4 +1,7 @@
-import { BoundedCache, countAttempt, isRedisUnavailable, networkOf, rateLimitKey } from '@gatehouse/server'
+import { BoundedCache } from '@gatehouse/server/bounded-cache'
+import { countAttempt, networkOf } from '@gatehouse/server/http'
+import { isRedisUnavailable } from '@gatehouse/server/redis'
+import { rateLimitKey } from '@gatehouse/server/redis-keys'
 import type { Redis } from 'ioredis'
 
 const maximumBlockedAddresses = 10_000

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { perNetwork, rateLimit } from '@gatehouse/server'
+import { perNetwork, rateLimit } from '@gatehouse/server/http'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'
 import { ErrorRef, WorkspaceParams } from '../http-schemas.ts'

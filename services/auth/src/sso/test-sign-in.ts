@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { SamlError } from '@gatehouse/saml'
-import { samlTestSignIn } from '@gatehouse/server'
+import { samlTestSignIn } from '@gatehouse/server/redis-keys'
 import type { Redis } from 'ioredis'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import { authErrors } from '../errors.ts'

@@ -4,7 +4,7 @@
 // BullMQ hands each run to one worker; both jobs are safe to run twice or at once on two replicas
 // (a refresh locks its connection row, a notice is a row with a primary key).
 import type { EventsLog } from '@gatehouse/events'
-import { closeRedis, createRedis } from '@gatehouse/server'
+import { closeRedis, createRedis } from '@gatehouse/server/redis'
 import { Queue, Worker } from 'bullmq'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { CertificateExpiryNotices } from './certificate-expiry.ts'

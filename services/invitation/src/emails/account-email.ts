@@ -1,6 +1,6 @@
 // The mails about a person's own account, in the invitation email's plain style (text and HTML).
 import type { LinkIssued, PasswordChanged, PasswordReset } from '@gatehouse/events'
-import { escapeHtml } from '@gatehouse/server'
+import { escapeHtml } from '@gatehouse/server/html'
 import type { RenderedEmail } from './invitation-email.ts'
 
 const htmlPage = (paragraphs: string[]) => `<!doctype html>

@@ -1,6 +1,6 @@
 import type { LinkIssued, PasswordChanged, PasswordReset } from '@gatehouse/events'
 import { type Subscription, subscribe } from '@gatehouse/events'
-import type { TokenSeal } from '@gatehouse/server'
+import type { TokenSeal } from '@gatehouse/server/sealed-token'
 import type { FastifyBaseLogger } from 'fastify'
 import type { InvitationDatabase } from '../db/database.ts'
 import { renderLinkEmail, renderPasswordChangedEmail } from './account-email.ts'

@@ -4,7 +4,7 @@
 // every replica sends each job with retries and backoff. The job carries only the message id,
 // never the link: the token stays out of Redis.
 import { type EventsLog, startPollLoop } from '@gatehouse/events'
-import { closeRedis, createRedis, RedisUnavailableError } from '@gatehouse/server'
+import { closeRedis, createRedis, RedisUnavailableError } from '@gatehouse/server/redis'
 import { type BackoffStrategy, type JobsOptions, Queue, Worker } from 'bullmq'
 import type { InvitationDatabase } from '../db/database.ts'
 import { claimEmailsToQueue, findEmail, markQueued, markSent } from './repo.ts'

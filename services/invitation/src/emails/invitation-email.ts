@@ -1,4 +1,4 @@
-import { escapeHtml } from '@gatehouse/server'
+import { escapeHtml } from '@gatehouse/server/html'
 export interface InvitationEmailInput {
   workspaceName: string
   inviterEmail: string

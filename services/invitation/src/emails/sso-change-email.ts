@@ -6,7 +6,7 @@ import type {
   SsoRecoveryUsed,
   SsoSetupLinkUsed,
 } from '@gatehouse/events'
-import { escapeHtml } from '@gatehouse/server'
+import { escapeHtml } from '@gatehouse/server/html'
 import type { RenderedEmail } from './invitation-email.ts'
 
 const changes: Record<SsoConnectionChanged['what'], string> = {

@@ -8,7 +8,7 @@ import {
   type Subscription,
   subscribe,
 } from '@gatehouse/events'
-import type { TokenSeal } from '@gatehouse/server'
+import type { TokenSeal } from '@gatehouse/server/sealed-token'
 import type { FastifyBaseLogger } from 'fastify'
 import type { InvitationDatabase } from '../db/database.ts'
 import { insertNotices } from './repo.ts'

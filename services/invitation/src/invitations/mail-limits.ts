@@ -1,4 +1,4 @@
-import { enforceLimits, type Limit } from '@gatehouse/server'
+import { enforceLimits, type Limit } from '@gatehouse/server/http'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 

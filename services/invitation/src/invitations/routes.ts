@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ErrorRef, InvitationProofAnswer, InvitationProofRequest, perNetwork, rateLimit, Uuid } from '@gatehouse/server'
+import { ErrorRef, perNetwork, rateLimit, Uuid } from '@gatehouse/server/http'
+import { InvitationProofAnswer, InvitationProofRequest } from '@gatehouse/server/internal'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import { Type } from 'typebox'

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import replyFrom from '@fastify/reply-from'
-import { gatewaySecretHeader } from '@gatehouse/server'
+import { gatewaySecretHeader } from '@gatehouse/server/http'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify'
 import { confirmationPage } from '../pages/confirmation.ts'
 import { refusalPage } from '../pages/refusal.ts'

@@ -1,4 +1,4 @@
-import { escapeHtml } from '@gatehouse/server'
+import { escapeHtml } from '@gatehouse/server/html'
 import { renderPage } from './layout.ts'
 
 /**

@@ -1,6 +1,6 @@
 // The HTML shell every page shares. Pages are markup plus one module script served from
 // /assets: no inline script or handler, so the Content-Security-Policy can stay `script-src 'self'`.
-import { escapeHtml } from '@gatehouse/server'
+import { escapeHtml } from '@gatehouse/server/html'
 
 export interface PageInput {
   title: string

@@ -1,6 +1,6 @@
 // The markup of each page. Server-rendered so every field has its label before any script runs;
 // the page's module script adds behaviour (calls to /v1 through the gateway).
-import { escapeHtml } from '@gatehouse/server'
+import { escapeHtml } from '@gatehouse/server/html'
 import { defaultIdpKind, type IdpGuide, idpGuides } from './idp-guides.ts'
 
 const errorRegion = (id: string) => `<div class="error" role="alert" id="${id}"></div>`
@@ -93,7 +93,7 @@ ${errorRegion('invite-login-error')}
 </div>
 <div id="invite-reclaim" class="alternative" hidden>
 <h2>Choose a new password</h2>
-<p>Your invitation shows the address is yours. If nobody has confirmed the account that holds it, choose a new password: whoever else signed in to it is signed out.</p>
+<p>Your invitation shows the address is yours. If nobody has confirmed the account that holds it, choose a new password: whoever else signed in to it is signed out, and it leaves every workspace it belongs to (one it alone owns is deleted).</p>
 <form id="invite-reclaim-form">
 <label for="invite-reclaim-password">New password</label>
 <input id="invite-reclaim-password" name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="invite-reclaim-password-hint invite-reclaim-password-error">

@@ -7,11 +7,11 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { Type } from 'typebox'
-import { AppError, errors } from './errors.ts'
+import { AppError, errors } from '../errors.ts'
+import { isRedisUnavailable } from '../redis/client.ts'
+import { withTimeout } from '../timeout.ts'
 import { metricsPlugin } from './metrics.ts'
-import { isRedisUnavailable } from './redis.ts'
-import { withTimeout } from './timeout.ts'
+import { ErrorBody } from './schemas.ts'
 
 export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
 
@@ -79,24 +79,6 @@ function believeForwardingOnlyFromGateway(app: FastifyInstance, secret: string) 
     if (!fromGateway) for (const name of forwardingHeaders) delete request.headers[name]
   })
 }
-
-/** A response schema's reference to `ErrorBody` (registered by createApp), for routes' error statuses. */
-export const ErrorRef = Type.Ref('Error')
-
-/**
- * A UUID exactly as Postgres writes one: lower-case hex. Not `format: 'uuid'`: that also accepts
- * a `urn:uuid:` prefix, which Postgres refuses — a 500 for anyone who sends it. Upper case is
- * refused too: Postgres compares it equal but JavaScript does not, so one id answered 200 at auth
- * and 403 at invitation; every service now answers it alike.
- */
-export const Uuid = Type.String({
-  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
-})
-
-export const ErrorBody = Type.Object(
-  { error: Type.String({ description: 'stable snake_case code' }), message: Type.String() },
-  { $id: 'Error', additionalProperties: true },
-)
 
 /**
  * The Fastify instance every Gatehouse service starts from: typed routes (TypeBox), request

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { errors } from './errors.ts'
+import { errors } from '../errors.ts'
 
 const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 

@@ -1,10 +1,10 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
-import { normalizeEmail } from './email.ts'
-import { errors } from './errors.ts'
-import { isRedisUnavailable } from './redis.ts'
-import { rateLimitKey } from './redis-keys.ts'
+import { normalizeEmail } from '../email.ts'
+import { errors } from '../errors.ts'
+import { isRedisUnavailable } from '../redis/client.ts'
+import { rateLimitKey } from '../redis/keys.ts'
 
 export interface RateLimitRule {
   /** Names the counter, e.g. `login:net`. */

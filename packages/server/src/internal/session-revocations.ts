@@ -1,12 +1,12 @@
 // Ending a session takes effect everywhere at once: auth publishes the token hashes of the
 // sessions it ended on a Redis channel right after the commit (and before answering), and every
 // service that caches introspection answers drops the answers about them. Declared once here for
-// both sides (the channel's name with the Redis keys, redis-keys.ts). Pub/sub delivers to whoever
+// both sides (the channel's name with the Redis keys, ../redis/keys.ts). Pub/sub delivers to whoever
 // is subscribed at the time and keeps nothing, so a subscriber caches only while its subscription
 // is live (see the invitation service's auth-client).
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { revokedSessionsChannel } from './redis-keys.ts'
+import { revokedSessionsChannel } from '../redis/keys.ts'
 
 const tokenHashPattern = /^[0-9a-f]{64}$/
 const hashesPerMessage = 500

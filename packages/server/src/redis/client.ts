@@ -1,5 +1,5 @@
 import { type Command, Redis, type RedisOptions, ReplyError } from 'ioredis'
-import { withTimeout } from './timeout.ts'
+import { withTimeout } from '../timeout.ts'
 
 /**
  * A command that could not reach Redis (down, reconnecting, closed, or too slow): a 503 or a

@@ -1,11 +1,14 @@
+// Running a service (auth, invitation): its database, Redis, HTTP app and process put together —
+// the one entry point that loads them all, apart so that the programs that need less (web, the
+// development IdP) import ./process and ./http alone.
 import { connect, type Database } from '@gatehouse/db'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Redis } from 'ioredis'
-import type { PressureLimits } from './app.ts'
-import type { BaseConfig } from './config.ts'
-import { loggerOptions } from './logger.ts'
-import { createRedis } from './redis.ts'
-import { serve, start } from './serve.ts'
+import type { PressureLimits } from './http/app.ts'
+import type { BaseConfig } from './process/config.ts'
+import { loggerOptions } from './process/logger.ts'
+import { serve, start } from './process/serve.ts'
+import { createRedis } from './redis/client.ts'
 
 /** What a service's `buildApp` receives besides its config: live connections, never URLs. */
 export interface ServiceDeps<TSchema extends Record<string, unknown>> {

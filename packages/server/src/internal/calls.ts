@@ -6,7 +6,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import type { FastifyRequest } from 'fastify'
 import { type Static, Type } from 'typebox'
 import { Compile } from 'typebox/compile'
-import { errors } from './errors.ts'
+import { errors } from '../errors.ts'
 
 /**
  * POSTs JSON over kept-alive connections. node:http rather than fetch: a call costs a fraction of
