@@ -72,6 +72,8 @@ describe('the browser journey: confirm the address, change the password, reset i
     assert.ok(link.startsWith(`${stack.webUrl}/confirm#token=`), link)
     await page.goto(link)
     await page.getByRole('button', { name: 'Confirm my address' }).waitFor()
+    // The token leaves the address bar (and so the history) once the page has read it.
+    await page.waitForFunction(() => location.hash === '' && location.pathname === '/confirm')
     assert.equal(await page.locator('#confirm-account').textContent(), email)
     assert.deepEqual(await unlabelledFields(page), [])
     await screenshot(page, 'confirm-email', { commit: true })
@@ -140,6 +142,7 @@ describe('the browser journey: confirm the address, change the password, reset i
     const link = await stack.mailedLink(email, '/reset')
     assert.ok(link.startsWith(`${stack.webUrl}/reset#token=`), link)
     await page.goto(link)
+    await page.waitForFunction(() => location.hash === '' && location.pathname === '/reset')
     assert.deepEqual(await unlabelledFields(page), [])
     await page.getByLabel('New password', { exact: true }).fill('password123')
     await page.getByRole('button', { name: 'Set new password' }).click()

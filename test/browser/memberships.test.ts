@@ -46,6 +46,9 @@ describe('the browser journey: members removed, roles changed, ownership moved, 
 
   async function acceptInvitation(page: Page, email: string) {
     await page.goto(await stack.invitationLink(email))
+    // The token leaves the address bar once read, and the tab keeps it: a reload still shows the invitation.
+    await page.waitForFunction(() => location.hash === '' && location.pathname === '/invite')
+    await page.reload()
     await page.getByLabel('Password', { exact: true }).first().fill(password)
     await page.getByRole('button', { name: 'Create account and join' }).click()
     await page.getByText(`You are now a member of ${workspaceName}`).waitFor({ timeout: 20_000 })

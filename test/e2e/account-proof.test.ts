@@ -147,6 +147,18 @@ describe('proof of address and password reset across the real processes', () => 
     assert.equal(squatter.response.body.user.emailConfirmed, false)
     // Its confirmation link lands in the real owner's mailbox, not the squatter's.
     await mailedLink(ceo, '/confirm')
+    // Meanwhile the squatter sets up a workspace of its own and invites an accomplice.
+    const squat = await request(`${auth.url}/v1/workspaces`, { cookie: squatter.cookie, json: { name: 'Corp HQ' } })
+    assert.equal(squat.status, 201, JSON.stringify(squat.body))
+    const accomplice = uniqueEmail('accomplice')
+    const invitedByHim = await request(`${invitation.url}/v1/invitations`, {
+      cookie: squatter.cookie,
+      json: { workspaceId: squat.body.workspace.id, email: accomplice, role: 'admin' },
+    })
+    assert.equal(invitedByHim.status, 201, JSON.stringify(invitedByHim.body))
+    const accompliceMail = await sink.waitFor((mail) => mail.envelopeTo.includes(accomplice) && isInvitationEmail(mail))
+    const accompliceToken = invitationTokenOf(accompliceMail)
+    mailedTokens.add(accompliceToken)
 
     // Corp invites the address; the real owner gets the link.
     const invited = await request(`${invitation.url}/v1/invitations`, {
@@ -184,6 +196,12 @@ describe('proof of address and password reset across the real processes', () => 
       15_000,
     )
     assert.match(notice.mail.text ?? '', /created the account without confirming it was signed out/)
+    // Nothing the squatter set up is handed to the owner: its workspace went, and its invitation with it.
+    assert.deepEqual((await sessionOf(ceoCookie)).body.memberships, [])
+    await eventually('the invitation the squatter sent to be revoked', async () => {
+      const looked = await request(`${invitation.url}/v1/invitations/lookup`, { json: { token: accompliceToken } })
+      return looked.body.status === 'revoked' ? true : undefined
+    })
 
     // Now the owner accepts, and signs in with SSO.
     const accepted = await request(`${invitation.url}/v1/invitations/accept`, {

@@ -321,4 +321,36 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
       ['owner'],
     )
   })
+
+  it('a member who leaves in auth shows as revoked in the invitations; both services refuse an upper-case workspace id alike', async () => {
+    const { owner, workspaceId } = await ownerWithSso()
+    const email = uniqueEmail('leaver')
+    const { invitationId, token } = await inviteAndReceive(invitation.url, owner.cookie, workspaceId, email)
+    const leaver = await signUp(email)
+    assert.equal((await accept(invitation.url, token, leaver.cookie)).status, 200)
+    await eventually('the membership granted', async () => {
+      const session = await request(`${auth.url}/v1/auth/session`, { cookie: leaver.cookie })
+      return session.body.memberships.length > 0 ? true : undefined
+    })
+    const left = await request(`${auth.url}/v1/workspaces/${workspaceId}/leave`, {
+      method: 'POST',
+      cookie: leaver.cookie,
+    })
+    assert.equal(left.status, 204, JSON.stringify(left.body))
+    await eventually('the invitation to show the removal', async () => {
+      const listed = await request(`${invitation.url}/v1/invitations?workspaceId=${workspaceId}`, {
+        cookie: owner.cookie,
+      })
+      const shown = listed.body.invitations.find((row: { id: string }) => row.id === invitationId)
+      return shown?.status === 'revoked' ? true : undefined
+    })
+
+    const upper = workspaceId.toUpperCase()
+    const atAuth = await request(`${auth.url}/v1/workspaces/${upper}`, { cookie: owner.cookie })
+    const atInvitation = await request(`${invitation.url}/v1/invitations?workspaceId=${upper}`, {
+      cookie: owner.cookie,
+    })
+    assert.deepEqual([atAuth.status, atAuth.body.error], [atInvitation.status, atInvitation.body.error])
+    assert.equal(atAuth.status, 400)
+  })
 })

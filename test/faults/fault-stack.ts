@@ -2,29 +2,47 @@
 // own that it can stop, a database of its own (see isolated-database.ts for why), and an SMTP
 // sink; plus the steps of the invitation flow, done through the public HTTP routes.
 import {
+  cuttableProxy,
   eventually,
   type RedisProcess,
   sparePort,
   startRedisProcess,
   temporaryDirectory,
   uniqueEmail,
+  withPort,
 } from '@gatehouse/testing'
 import { confirmAddress } from '../support/account-proof.ts'
 import { type HttpResult, request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
 import { mapInParallel } from '../support/parallel.ts'
-import { type RunningProcess, startProcess } from '../support/processes.ts'
+import { type RunningProcess, runToExit, startProcess } from '../support/processes.ts'
 import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
 
 export const password = 'correct horse battery staple'
+
+export type CuttableProxy = Awaited<ReturnType<typeof cuttableProxy>>
+
+export interface FaultStackOptions {
+  /**
+   * `all` (the default): one process per service serves the API and runs the workers. `worker`:
+   * each service as an API process (`auth`, `invitation`) and a worker process (`workers`).
+   */
+  role?: 'all' | 'worker'
+  /** Reach Postgres and Redis through proxies the test can cut and restore (`proxies`). */
+  throughProxies?: boolean
+}
 
 export interface FaultStack {
   redis: RedisProcess
   database: IsolatedDatabase
   sink: SmtpSink
-  /** The auth process running now (replaced by `startAuth`). */
+  /** The auth process serving the API now (replaced by `startAuth`). */
   auth: RunningProcess
   invitation: RunningProcess
+  /** With `role: 'worker'`: the auth and invitation processes that run only the workers. */
+  workers: RunningProcess[]
+  /** With `throughProxies`: what stands between the services and Postgres, and Redis. */
+  proxies: { postgres: CuttableProxy; redis: CuttableProxy } | undefined
   /** Every auth process started, killed ones included: their logs say which events each applied. */
   authProcesses: RunningProcess[]
   /** Starts auth again on the same port (after a kill), and makes it `auth`. */
@@ -34,17 +52,25 @@ export interface FaultStack {
   stop(): Promise<void>
 }
 
-export async function startFaultStack(): Promise<FaultStack> {
+export async function startFaultStack(options: FaultStackOptions = {}): Promise<FaultStack> {
+  const role = options.role ?? 'all'
   const dataDir = temporaryDirectory('gatehouse-faults-')
   const started: {
     redis?: RedisProcess
     database?: IsolatedDatabase
     sink?: SmtpSink
     invitation?: RunningProcess
+    proxies?: { postgres: CuttableProxy; redis: CuttableProxy }
   } = {}
   const authProcesses: RunningProcess[] = []
+  const workers: RunningProcess[] = []
   async function stopAll() {
-    await Promise.allSettled([started.invitation?.stop(), ...authProcesses.map((running) => running.stop())])
+    await Promise.allSettled([
+      started.invitation?.stop(),
+      ...authProcesses.map((running) => running.stop()),
+      ...workers.map((running) => running.stop()),
+    ])
+    await Promise.allSettled([started.proxies?.postgres.cut(), started.proxies?.redis.cut()])
     await Promise.allSettled([started.redis?.stop(), started.sink?.close(), started.database?.drop()])
     dataDir.remove()
   }
@@ -57,17 +83,38 @@ export async function startFaultStack(): Promise<FaultStack> {
       sparePort(),
     ])
     Object.assign(started, { redis, database, sink })
+    if (options.throughProxies) {
+      const [postgresProxy, redisProxy] = await Promise.all([
+        cuttableProxy(hostAndPort(database.url)),
+        cuttableProxy(hostAndPort(redis.url)),
+      ])
+      started.proxies = { postgres: postgresProxy, redis: redisProxy }
+    }
     const shared = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
+      DATABASE_URL: started.proxies ? withPort(database.url, started.proxies.postgres.port) : database.url,
+      REDIS_URL: started.proxies ? withPort(redis.url, started.proxies.redis.port) : redis.url,
       PUBLIC_URL: 'http://localhost:3000',
       INTERNAL_TOKEN: internalToken,
       DATA_DIR: dataDir.path,
     }
+    // API and worker processes wait for the migrations a deployment's migrate job applies.
+    if (role === 'worker') {
+      await Promise.all(
+        (['auth', 'invitation'] as const).map(async (name) => {
+          const migrated = await runToExit(name, { ...shared, ROLE: 'migrate' })
+          if (migrated.code !== 0) throw new Error(`${name} migrations: ${migrated.stdout}${migrated.stderr}`)
+        }),
+      )
+    }
+    const apiRole = role === 'worker' ? 'api' : 'all'
     // Info level: auth logs the outcome of every invitation.accepted it applies, which is how a
     // test sees an event applied twice (the database's keys would hide a second application).
     const startAuth = async () => {
-      const auth = await startProcess('auth', { ...shared, PORT: String(authPort), LOG_LEVEL: 'info' })
+      const auth = await startProcess(
+        'auth',
+        { ...shared, ROLE: apiRole, PORT: String(authPort), LOG_LEVEL: 'info' },
+        startTimeoutMs,
+      )
       authProcesses.push(auth)
       stack.auth = auth
       return auth
@@ -76,31 +123,48 @@ export async function startFaultStack(): Promise<FaultStack> {
       redis,
       database,
       sink,
+      workers,
+      proxies: started.proxies,
       authProcesses,
       startAuth,
       recentLogs: () =>
-        [...authProcesses, started.invitation]
+        [...authProcesses, started.invitation, ...workers]
           .filter((running) => running !== undefined)
           .map((running) => `--- ${running.name}:\n${running.output().slice(-3000)}`)
           .join('\n'),
       stop: stopAll,
     } as FaultStack
     // Started together: the invitation service needs auth only when a request comes.
-    const [authStart, invitationStart] = await Promise.allSettled([
+    const invitationEnv = {
+      ...shared,
+      AUTH_URL: `http://127.0.0.1:${authPort}`,
+      SMTP_URL: sink.url,
+      // One fresh owner invites hundreds here: the daily invitation limits are not under test.
+      INVITATION_MAILS_PER_INVITER: '100000',
+      INVITATION_MAILS_PER_WORKSPACE: '100000',
+    }
+    const startWorker = async (name: 'auth' | 'invitation') => {
+      const env = name === 'auth' ? shared : invitationEnv
+      const worker = await startProcess(
+        name,
+        {
+          ...env,
+          ROLE: 'worker',
+          PORT: String(await sparePort()),
+          LOG_LEVEL: 'info',
+        },
+        startTimeoutMs,
+      )
+      workers.push(worker)
+    }
+    const [authStart, invitationStart, ...workerStarts] = await Promise.allSettled([
       startAuth(),
-      startProcess('invitation', {
-        ...shared,
-        PORT: String(invitationPort),
-        AUTH_URL: `http://127.0.0.1:${authPort}`,
-        SMTP_URL: sink.url,
-        // One fresh owner invites hundreds here: the daily invitation limits are not under test.
-        INVITATION_MAILS_PER_INVITER: '100000',
-        INVITATION_MAILS_PER_WORKSPACE: '100000',
-      }),
+      startProcess('invitation', { ...invitationEnv, ROLE: apiRole, PORT: String(invitationPort) }, startTimeoutMs),
+      ...(role === 'worker' ? [startWorker('auth'), startWorker('invitation')] : []),
     ])
     if (invitationStart.status === 'fulfilled') started.invitation = stack.invitation = invitationStart.value
-    if (authStart.status === 'rejected') throw authStart.reason
-    if (invitationStart.status === 'rejected') throw invitationStart.reason
+    for (const start of [authStart, invitationStart, ...workerStarts])
+      if (start.status === 'rejected') throw start.reason
     return stack
   } catch (error) {
     await stopAll()
@@ -108,7 +172,15 @@ export async function startFaultStack(): Promise<FaultStack> {
   }
 }
 
+// Up to four service processes start at once, on a machine that runs other test files too.
+const startTimeoutMs = 120_000
+
 const internalToken = `faults-internal-token-${'x'.repeat(32)}`
+
+function hostAndPort(url: string): { host: string; port: number } {
+  const parsed = new URL(url)
+  return { host: parsed.hostname, port: Number(parsed.port || (parsed.protocol === 'redis:' ? 6379 : 5432)) }
+}
 
 export interface Account {
   email: string

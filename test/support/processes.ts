@@ -9,6 +9,8 @@ export interface RunningProcess {
   url: string
   pid: number
   output: () => string
+  /** Whether the process has not exited (for a test that a fault does not stop it). */
+  running: () => boolean
   /** Sends the signal and resolves with the exit code and how long the process took to exit. */
   stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: string | null; milliseconds: number }>
 }
@@ -87,6 +89,7 @@ export async function startProcess(
     url,
     pid: child.pid as number,
     output: () => output,
+    running: () => child.exitCode === null && child.signalCode === null,
     stop: (signal = 'SIGTERM') => stopProcess(child, signal),
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createRedis } from '@gatehouse/server/redis'
 import { redisUrl } from '@gatehouse/testing'
 
@@ -20,8 +21,23 @@ const silentLog = { info: () => {}, warn: () => {}, error: () => {} }
 const claimSeconds = 60
 const claimedDatabases = new Map<number, string>()
 
+// More test files may want a database at once than Redis has (15 besides 0): the later ones wait
+// for one to be given back rather than fail.
+const waitForDatabaseMs = 5 * 60_000
+
 /** One of Redis's numbered databases that no connected client has selected, claimed for this process. */
 export async function unusedRedisDatabaseUrl(): Promise<string> {
+  const giveUpAt = Date.now() + waitForDatabaseMs
+  for (;;) {
+    const url = await claimUnusedRedisDatabase()
+    if (url) return url
+    if (Date.now() > giveUpAt)
+      throw new Error('every Redis database 1-15 stayed in use or claimed by other test files for 5 minutes')
+    await sleep(1_000)
+  }
+}
+
+async function claimUnusedRedisDatabase(): Promise<string | undefined> {
   const probe = createRedis(redisUrl, { role: 'waiting', log: silentLog, name: 'redis-database-probe' })
   try {
     const clients = String(await probe.call('CLIENT', 'LIST'))
@@ -39,7 +55,7 @@ export async function unusedRedisDatabaseUrl(): Promise<string> {
       keepClaims()
       return url.href
     }
-    throw new Error('every Redis database 1-15 is in use or claimed by another test file')
+    return undefined
   } finally {
     probe.disconnect()
   }

@@ -45,6 +45,16 @@ export interface Connection<TSchema extends Record<string, unknown>> {
   close(): Promise<void>
 }
 
+const clientOptions = {
+  connect_timeout: 5,
+  onnotice: () => {},
+  // postgres.js 3.4.9 reads the array types on each new connection and drops that query's promise:
+  // a connection lost at that moment (a failover, an outage) rejects it unhandled, which stops the
+  // process (porsager/postgres#1192, #1223). Gatehouse sends and reads no Postgres arrays (drizzle
+  // expands `inArray` into parameters), so the lookup buys nothing.
+  fetch_types: false,
+} satisfies postgres.Options<Record<string, postgres.PostgresType>>
+
 /**
  * Connects to the service's database and applies its migrations. Each service keeps its
  * migration journal in its own schema, so services sharing one Postgres never collide.
@@ -62,9 +72,8 @@ export async function connect<TSchema extends Record<string, unknown>>(
       await awaitMigrations(options.url, migrationConfig, options.onAwaitingMigrations)
     else await migrateExclusively(options.url, options.service, migrationConfig)
     const client = postgres(options.url, {
+      ...clientOptions,
       max: options.maxConnections ?? 10,
-      connect_timeout: 5,
-      onnotice: () => {},
       connection: { application_name: `gatehouse-${options.service}` },
     })
     const db = drizzlePostgres(client, { schema: options.schema })
@@ -100,7 +109,7 @@ async function migrateExclusively(
   service: string,
   migrationConfig: Parameters<typeof migratePostgres>[1],
 ): Promise<void> {
-  const client = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} })
+  const client = postgres(url, { ...clientOptions, max: 1 })
   const lockKey = `gatehouse:${service}:migrations`
   try {
     await client`select pg_advisory_lock(hashtext(${lockKey}))`
@@ -116,7 +125,7 @@ export async function pendingMigrations(
   migrationConfig: { migrationsFolder: string; migrationsSchema: string; migrationsTable: string },
 ): Promise<number> {
   const migrations = readMigrationFiles(migrationConfig)
-  const client = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} })
+  const client = postgres(url, { ...clientOptions, max: 1 })
   try {
     const [journal] = await client<
       { exists: string | null }[]

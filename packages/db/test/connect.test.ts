@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { connect as connectTcp, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { postgresUrl, temporaryDirectory, uniqueSuffix, unreachablePostgresUrl } from '@gatehouse/testing'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { postgresUrl, temporaryDirectory, uniqueSuffix, unreachablePostgresUrl, withPort } from '@gatehouse/testing'
 import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { connect, executePrepared, rowsOf } from '../src/index.ts'
@@ -137,5 +139,74 @@ describe('connect', () => {
     const connected = await replica
     await connected.db.execute(sql.raw(`insert into "${service}"."things" (name) values ('after the migration')`))
     await connected.close()
+  })
+
+  it('survives a connection lost just after its start-up: only the query on it fails', async (t) => {
+    const service = `svc_${uniqueSuffix()}`
+    const migrationsFolder = migrationsFor(service, scratch.path)
+    const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} })
+    t.after(async () => {
+      await admin.unsafe(`drop schema if exists "${service}" cascade`)
+      await admin.end()
+    })
+    // A Postgres that goes away (a failover) the moment the service's pool sends its first
+    // statement on a new connection: postgres.js once sent its own array-type lookup there and
+    // dropped that promise, so the loss surfaced as an unhandled rejection (a process exit).
+    const target = new URL(postgresUrl)
+    const sockets = new Set<Socket>()
+    const proxy = createServer((client) => {
+      const upstream = connectTcp(Number(target.port || 5432), target.hostname)
+      let pool = false
+      for (const socket of [client, upstream]) {
+        sockets.add(socket)
+        socket.on('error', () => socket.destroy())
+      }
+      upstream.pipe(client)
+      client.on('data', (chunk: Buffer) => {
+        // The start-up message names the application; Parse (P) or Query (Q) is a first statement.
+        pool ||= chunk.includes(`gatehouse-${service}`)
+        if (pool && (chunk[0] === 0x50 || chunk[0] === 0x51)) {
+          proxy.close()
+          for (const socket of sockets) socket.destroy()
+          return
+        }
+        upstream.write(chunk)
+      })
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    t.after(() => {
+      proxy.close()
+      for (const socket of sockets) socket.destroy()
+    })
+    const unhandled: unknown[] = []
+    const recordUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', recordUnhandled)
+    t.after(() => process.off('unhandledRejection', recordUnhandled))
+
+    const address = proxy.address()
+    assert.ok(address && typeof address === 'object')
+    const database = await connect({
+      url: withPort(postgresUrl, address.port),
+      dataDir: scratch.path,
+      service,
+      migrationsFolder,
+      schema: {},
+    })
+    t.after(() => database.close().catch(() => {}))
+    const failure = await database.ping().then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    // The statement on the lost connection fails with the connection's own error (drizzle's
+    // error about the query carries it as its cause).
+    assert.ok(failure instanceof Error)
+    assert.match(
+      String((failure.cause as { code?: unknown } | undefined)?.code),
+      /^(ECONNREFUSED|ECONNRESET|CONNECTION_CLOSED|CONNECTION_DESTROYED)$/,
+    )
+    // Unhandled rejections are reported once the microtasks have run.
+    await nextTurn()
+    await nextTurn()
+    assert.deepEqual(unhandled, [])
   })
 })

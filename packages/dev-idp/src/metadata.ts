@@ -13,6 +13,8 @@ export interface MetadataIdentity {
    * rollover Entra publishes its next certificate beside the current one before signing with it.
    */
   certificatesPem?: string[]
+  /** Publishes WantAuthnRequestsSigned="true" (saml-metadata 2.4.3): the IdP asks for signed requests. */
+  wantAuthnRequestsSigned?: boolean
 }
 
 /**
@@ -33,7 +35,7 @@ export function buildFederationMetadataXml(identity: MetadataIdentity): string {
   const loginUrl = escapeXml(identity.loginUrl)
   const xml =
     `<EntityDescriptor ID="${descriptorId}" entityID="${escapeXml(identity.entityId)}" xmlns="urn:oasis:names:tc:SAML:2.0:metadata">` +
-    '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
+    `<IDPSSODescriptor${identity.wantAuthnRequestsSigned ? ' WantAuthnRequestsSigned="true"' : ''} protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
     keyInfo +
     `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeXml(identity.logoutUrl)}"/>` +
     `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${loginUrl}"/>` +

@@ -4,13 +4,14 @@
 // claimed by a live one (XAUTOCLAIM).
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { failureFields, outageCode } from '@gatehouse/server/failures'
 import { closeRedis, createRedis } from '@gatehouse/server/redis'
 import { publishedMarker } from '@gatehouse/server/redis-keys'
 import type { Redis } from 'ioredis'
 import { authEventsStream } from './destinations.ts'
 import { type AuthEvent, type GatehouseEvent, InvalidEventError, isAuthEvent, parseEventJson } from './event-schemas.ts'
 import { defaultLog, type EventsLog } from './log.ts'
-import { backoffMs } from './poll-loop.ts'
+import { startPollLoop } from './poll-loop.ts'
 
 /**
  * Approximate cap on the stream's length (XADD MAXLEN ~): at the contract's rates this keeps days
@@ -140,6 +141,7 @@ export async function subscribe(
 
   async function handleEntries(entries: StreamEntry[]): Promise<void> {
     const handled: string[] = []
+    let outage: unknown
     for (const [entryId, fields] of entries) {
       if (stopping) break
       const event = decodeEntry(entryId, fields)
@@ -152,13 +154,20 @@ export async function subscribe(
         await handler(event)
         handled.push(entryId)
       } catch (error) {
+        // The database or Redis is away: the rest of the batch would fail the same way. They stay
+        // pending (taken over again after `claimIdleMs`) and the loop backs off, logging it once.
+        if (outageCode(error)) {
+          outage = error
+          break
+        }
         log.warn(
-          { ...context, eventId: event.id, type: event.type, err: errorMessage(error) },
+          { ...context, eventId: event.id, type: event.type, ...failureFields(error) },
           'event handler failed; the event stays pending and will be retried',
         )
       }
     }
     if (handled.length > 0) await commands.xack(stream, group, ...handled)
+    if (outage) throw outage
   }
 
   function decodeEntry(entryId: string, fields: string[] | null): AuthEvent | null {
@@ -169,7 +178,10 @@ export async function subscribe(
       if (!isAuthEvent(event)) throw new InvalidEventError(`${event.type} does not belong on the auth stream`)
       return event
     } catch (error) {
-      log.error({ ...context, entryId, err: errorMessage(error) }, 'dropping a stream entry that is not an auth event')
+      log.error(
+        { ...context, entryId, code: 'invalid_event', err: errorMessage(error) },
+        'dropping a stream entry that is not an auth event',
+      )
       return null
     }
   }
@@ -207,54 +219,48 @@ export async function subscribe(
     }
   }
 
-  async function run(): Promise<void> {
-    let nextClaimAt = 0
-    let failures = 0
-    while (!stopping) {
-      try {
-        if (Date.now() >= nextClaimAt) {
-          await claimAbandoned()
-          await forgetIdleConsumers()
-          nextClaimAt = Date.now() + claimIntervalMs
-        }
-        if (stopping) break
-        const reply = (await reader.xreadgroup(
-          'GROUP',
-          group,
-          consumer,
-          'COUNT',
-          batchSize,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          stream,
-          '>',
-        )) as ReadReply
-        failures = 0
-        for (const [, entries] of reply ?? []) await handleEntries(entries)
-      } catch (error) {
-        if (stopping) break
-        if (errorMessage(error).startsWith('NOGROUP')) {
-          // Redis lost the group (restarted without persistence, or flushed): whatever the stream
-          // holds now arrived after the loss, so the recreated group starts from its beginning.
-          log.warn(context, 'subscriber group vanished from Redis; recreating it')
-          await createGroup(commands, stream, group, '0').catch(() => {})
-          continue
-        }
-        failures += 1
-        log.error({ ...context, err: errorMessage(error) }, 'reading the event stream failed; retrying')
-        await sleep(backoffMs(failures))
+  let nextClaimAt = 0
+  /** One round: take over abandoned entries now and then, then read (blocking up to `blockMs`). */
+  async function readRound(): Promise<boolean> {
+    try {
+      if (Date.now() >= nextClaimAt) {
+        await claimAbandoned()
+        await forgetIdleConsumers()
+        nextClaimAt = Date.now() + claimIntervalMs
       }
+      if (stopping) return false
+      const reply = (await reader.xreadgroup(
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        batchSize,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        stream,
+        '>',
+      )) as ReadReply
+      for (const [, entries] of reply ?? []) await handleEntries(entries)
+    } catch (error) {
+      if (!errorMessage(error).startsWith('NOGROUP')) throw error
+      // Redis lost the group (restarted without persistence, or flushed): whatever the stream
+      // holds now arrived after the loss, so the recreated group starts from its beginning.
+      log.warn({ ...context, code: 'subscriber_group_lost' }, 'subscriber group vanished from Redis; recreating it')
+      await createGroup(commands, stream, group, '0')
     }
+    // The read itself waits for entries: the next round follows at once.
+    return true
   }
 
-  const running = run()
+  const loop = startPollLoop({ name: `event stream subscriber ${group}`, log, pollIntervalMs: 0, step: readRound })
   return {
     async close() {
       stopping = true
       // Aborts a blocking read; entries Redis had already assigned stay pending and get claimed.
+      const stopped = loop.stop()
       reader.disconnect()
-      await running
+      await stopped
       // Leaves the group unless it still holds entries (those stay pending for another consumer).
       const self = (await consumersOf(commands, stream, group).catch(() => [])).find((entry) => entry.name === consumer)
       if (self?.pending === 0) await commands.xgroup('DELCONSUMER', stream, group, consumer).catch(() => {})
@@ -295,8 +301,4 @@ function fieldValue(fields: string[] | null, name: string): string | undefined {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
-}
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds))
 }

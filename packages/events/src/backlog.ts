@@ -43,7 +43,13 @@ export function queueJobCounts(redis: Redis, names: readonly string[]): QueueJob
   return {
     async read() {
       if (redis.status !== 'ready') throw new RedisUnavailableError(`redis is ${redis.status}`)
-      queues ??= names.map((name) => new Queue(name, { connection: redis }))
+      queues ??= names.map((name) => {
+        const queue = new Queue(name, { connection: redis })
+        // A failed scrape answers for itself, and the connection logs its outage (createRedis);
+        // without a listener BullMQ would print each connection error's stack to stderr.
+        queue.on('error', () => {})
+        return queue
+      })
       const current = queues
       const perQueue = await Promise.all(current.map((queue) => queue.getJobCounts(...queueStates)))
       return current.flatMap((queue, index) =>

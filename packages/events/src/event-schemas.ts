@@ -219,7 +219,10 @@ export const eventSchemas = {
   }),
   // A person's membership of a workspace ended: removed by an owner or admin (`by` is not `userId`),
   // or they left (`by` is `userId`). `email` and `workspaceName` let the invitation service keep its
-  // views true and tell the person; `role` is the one they held.
+  // views true and tell the person; `role` is the one they held. When the address's owner reclaimed
+  // an unproven account (`by` is that account), `reason` says so: `account_reclaimed` for its own
+  // memberships, `workspace_deleted` for every membership of a workspace it alone owned, which went
+  // with them; the invitation service then revokes the invitations left pending there.
   'membership.removed': eventSchema('membership.removed', {
     workspaceId: Uuid,
     workspaceName: Type.String({ maxLength: 200 }),
@@ -228,6 +231,7 @@ export const eventSchemas = {
     role: MemberRole,
     by: Uuid,
     actingSession: ActingSession,
+    reason: Type.Optional(Type.Union([Type.Literal('account_reclaimed'), Type.Literal('workspace_deleted')])),
   }),
   // A member's role changed (owners make and unmake admins; an ownership transfer changes two roles).
   'membership.role_changed': eventSchema('membership.role_changed', {

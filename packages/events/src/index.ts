@@ -14,6 +14,7 @@ export {
   queueJobCounts,
   queueStates,
 } from './backlog.ts'
+export { type BullmqLogOptions, logBullmqProblems } from './bullmq-log.ts'
 export { authEventsStream, type Destination, destinations, invitationEventsQueue } from './destinations.ts'
 export {
   type AuthEvent,

@@ -4,6 +4,7 @@
 import { closeRedis, createRedis } from '@gatehouse/server/redis'
 import { type BackoffStrategy, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
+import { logBullmqProblems } from './bullmq-log.ts'
 import { invitationEventsQueue } from './destinations.ts'
 import { type GatehouseEvent, type InvitationEvent, isInvitationEvent, parseEvent } from './event-schemas.ts'
 import { defaultLog, type EventsLog } from './log.ts'
@@ -90,14 +91,11 @@ export function consumeInvitationEvents(
       maxStalledCount: 10,
     },
   )
-  worker.on('failed', (job, error) => {
-    log.warn(
-      { queue: worker.name, eventId: job?.id, attemptsMade: job?.attemptsMade, err: error.message },
-      'invitation event handler failed',
-    )
-  })
-  worker.on('error', (error) => {
-    log.error({ queue: worker.name, err: error.message }, 'invitation events worker error')
+  logBullmqProblems(worker, {
+    log,
+    connection,
+    failedMessage: 'invitation event handler failed',
+    jobFields: (job) => ({ eventId: job?.id }),
   })
   return {
     async close() {

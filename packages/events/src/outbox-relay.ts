@@ -8,6 +8,7 @@ import { withTimeout } from '@gatehouse/server/timeout'
 import type { Queue } from 'bullmq'
 import { and, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { appendToStream } from './auth-stream.ts'
+import { logBullmqProblems } from './bullmq-log.ts'
 import { destinations } from './destinations.ts'
 import { type EventType, type GatehouseEvent, isEventType } from './event-schemas.ts'
 import { createInvitationQueue, publishToQueue } from './invitation-queue.ts'
@@ -65,10 +66,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // Made on first use and remade after a failure: a BullMQ queue whose connection failed while it
   // was initialising stays broken.
   let queue: Queue | undefined
-  let connectedOnce = false
-  redis.once('ready', () => {
-    connectedOnce = true
-  })
   const skippedRowIds = new Set<string>()
 
   async function publish(rows: ClaimedRow[]): Promise<void> {
@@ -76,7 +73,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const streamed = rows.filter((row) => destinations[row.type].kind === 'stream')
     try {
       if (queued.length > 0) {
-        queue ??= createInvitationQueue(redis, queueName)
+        if (!queue) {
+          queue = createInvitationQueue(redis, queueName)
+          logBullmqProblems(queue, { log, connection: redis })
+        }
         await publishToQueue(
           queue,
           queued.map((row) => JSON.parse(row.json) as GatehouseEvent),
@@ -156,11 +156,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     await db.delete(table).where(inArray(table.id, expired))
   }
 
-  // At start-up the connection is still being made: only a lasting failure is worth a warning.
-  let warned = false
   let nextPruneAt = Date.now() + pruneIntervalMs
   const loop = startPollLoop({
+    name: 'outbox relay',
+    log,
     pollIntervalMs,
+    // At start-up the Redis connection is still being made: only a lasting failure is worth a line.
+    startupFailuresUnlogged: 10,
     async step() {
       const relayed = await relayBatch()
       if (Date.now() >= nextPruneAt) {
@@ -169,20 +171,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       return relayed === batchSize
     },
-    onFailure(error, failures) {
-      options.onPublishError?.(error)
-      const connecting = !connectedOnce && error instanceof RedisUnavailableError
-      if (failures !== (connecting ? 10 : 1)) return
-      warned = true
-      log.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'outbox relay cannot publish; retrying with backoff',
-      )
-    },
-    onRecovery(failures) {
-      if (warned) log.info({ failures }, 'outbox relay publishing again')
-      warned = false
-    },
+    onFailure: (error) => options.onPublishError?.(error),
   })
 
   return {

@@ -192,7 +192,7 @@ describe('outbox relay', () => {
         relay.wake()
       }
       await waitUntil(
-        () => log.lines.some((line) => line.message.startsWith('outbox relay cannot publish')),
+        () => log.lines.some((line) => line.message.startsWith('outbox relay failing')),
         'the relay has tried and failed',
       )
       assert.equal((await database.unpublishedIds()).length, 60)

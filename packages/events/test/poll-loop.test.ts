@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { EventEmitter, once } from 'node:events'
 import { describe, it } from 'node:test'
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import { RedisUnavailableError } from '@gatehouse/server/redis'
 import { startPollLoop } from '../src/index.ts'
 
 /** A step whose rounds the test sees: each round emits `round` with its number. */
@@ -30,7 +31,7 @@ function recordedStep(outcomes: Array<'more' | 'done' | 'fail'>) {
 describe('the outbox pumps’ poll loop', () => {
   it('runs rounds back to back while there is a backlog, then waits for a wake', async () => {
     const recorded = recordedStep(['more', 'more', 'done'])
-    const loop = startPollLoop({ step: recorded.step, pollIntervalMs: 60_000, onFailure: () => {} })
+    const loop = startPollLoop({ name: 'test loop', step: recorded.step, pollIntervalMs: 60_000 })
     await recorded.reached(3)
     await nextTurn()
     assert.equal(recorded.count, 3)
@@ -44,6 +45,8 @@ describe('the outbox pumps’ poll loop', () => {
     const failures: number[] = []
     let recoveredAfter = 0
     const loop = startPollLoop({
+      name: 'test loop',
+      log: { info: () => {}, warn: () => {}, error: () => {} },
       step: recorded.step,
       pollIntervalMs: 60_000,
       onFailure: (_error, count) => failures.push(count),
@@ -64,9 +67,41 @@ describe('the outbox pumps’ poll loop', () => {
 
   it('stops during a pause without waiting it out', async () => {
     const recorded = recordedStep(['done'])
-    const loop = startPollLoop({ step: recorded.step, pollIntervalMs: 60_000, onFailure: () => {} })
+    const loop = startPollLoop({ name: 'test loop', step: recorded.step, pollIntervalMs: 60_000 })
     await recorded.reached(1)
     await loop.stop()
     assert.equal(recorded.count, 1)
+  })
+
+  it('logs a failing streak once with its code, again when the code changes, and its end once', async () => {
+    const errors = [
+      new RedisUnavailableError('redis is reconnecting'),
+      new RedisUnavailableError('redis is reconnecting'),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ]
+    let round = 0
+    const lines: Array<{ level: string; message: string; code?: unknown }> = []
+    const record = (level: string) => (details: Record<string, unknown>, message: string) =>
+      lines.push({ level, message, code: details.code })
+    const done = new EventEmitter()
+    const loop = startPollLoop({
+      name: 'test loop',
+      log: { info: record('info'), warn: record('warn'), error: record('error') },
+      pollIntervalMs: 60_000,
+      async step() {
+        const error = errors[round++]
+        if (error) throw error
+        done.emit('done')
+        return false
+      },
+    })
+    await once(done, 'done')
+    await loop.stop()
+    assert.deepEqual(lines, [
+      { level: 'warn', message: 'test loop failing; retrying with backoff', code: 'redis_unavailable' },
+      { level: 'warn', message: 'test loop failing; retrying with backoff', code: 'database_unavailable' },
+      { level: 'info', message: 'test loop working again', code: undefined },
+    ])
   })
 })

@@ -17,6 +17,13 @@ export interface WorkerPoolOptions {
   threads: number
   /** Tasks that may wait for a thread; one more is refused. */
   queueLimit: number
+  /**
+   * Tasks that may wait for a thread under any one admission key a task names (its workspace, its
+   * account, its network): one client, or one attacker with several self-registered workspaces or
+   * accounts, can hold at most this many of the `queueLimit` places, so others still find one.
+   * Default: `queueLimit` (no per-key share).
+   */
+  waitingPerKey?: number
   /** A task still running after this is ended with its thread (a new one starts for the next). */
   taskTimeoutMs: number
   /**
@@ -32,7 +39,8 @@ export interface WorkerPoolOptions {
 }
 
 export interface WorkerPool<Input, Output> {
-  run(input: Input): Promise<Output>
+  /** `keys`: who the task is for (e.g. `workspace:<id>`, `account:<id>`, `network:<prefix>`), for `waitingPerKey`. */
+  run(input: Input, keys?: readonly string[]): Promise<Output>
   /** Tasks running and waiting. */
   load(): { running: number; waiting: number }
   close(): Promise<void>
@@ -40,6 +48,7 @@ export interface WorkerPool<Input, Output> {
 
 interface Task<Input, Output> {
   input: Input
+  keys: readonly string[]
   resolve(output: Output): void
   reject(error: Error): void
 }
@@ -62,7 +71,24 @@ const readyMessage = { ready: true }
 export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): WorkerPool<Input, Output> {
   const threads: Thread[] = []
   const waiting: Task<Input, Output>[] = []
+  /** Waiting tasks per admission key (a key leaves the map when its last task leaves the queue). */
+  const waitingByKey = new Map<string, number>()
+  const waitingPerKey = options.waitingPerKey ?? options.queueLimit
   let closed = false
+
+  function countWaiting(keys: readonly string[], change: 1 | -1) {
+    for (const key of keys) {
+      const count = (waitingByKey.get(key) ?? 0) + change
+      if (count > 0) waitingByKey.set(key, count)
+      else waitingByKey.delete(key)
+    }
+  }
+
+  function takeNext(): Task<Input, Output> {
+    const task = waiting.shift() as Task<Input, Output>
+    countWaiting(task.keys, -1)
+    return task
+  }
 
   function startThread(): Thread {
     const thread: Thread = { worker: new Worker(options.file), busy: false, ready: false }
@@ -90,8 +116,7 @@ export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): Wor
       const thread =
         threads.find((candidate) => !candidate.busy) ?? (threads.length < options.threads ? startThread() : undefined)
       if (thread === undefined) return
-      const task = waiting.shift() as Task<Input, Output>
-      runOn(thread, task)
+      runOn(thread, takeNext())
     }
   }
 
@@ -136,16 +161,23 @@ export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): Wor
   }
 
   return {
-    run(input) {
+    run(input, keys = []) {
       if (closed) return Promise.reject(errors.unavailable('This service is stopping.'))
       const idle = threads.some((thread) => !thread.busy) || threads.length < options.threads
-      if (!idle && waiting.length >= options.queueLimit) {
-        const refusal = errors.unavailable(`Too many ${options.name} requests are waiting. Try again in a moment.`)
+      const refuse = (message: string) => {
+        const refusal = errors.unavailable(message)
         refusal.headers['retry-after'] = String(options.retryAfterSeconds ?? 5)
         return Promise.reject(refusal)
       }
+      if (!idle && waiting.length >= options.queueLimit) {
+        return refuse(`Too many ${options.name} requests are waiting. Try again in a moment.`)
+      }
+      if (!idle && keys.some((key) => (waitingByKey.get(key) ?? 0) >= waitingPerKey)) {
+        return refuse(`Your earlier ${options.name} requests are still waiting. Try again in a moment.`)
+      }
       return new Promise<Output>((resolve, reject) => {
-        waiting.push({ input, resolve, reject })
+        waiting.push({ input, keys, resolve, reject })
+        countWaiting(keys, 1)
         dispatch()
       })
     },
@@ -154,6 +186,7 @@ export function createWorkerPool<Input, Output>(options: WorkerPoolOptions): Wor
     },
     async close() {
       closed = true
+      waitingByKey.clear()
       for (const task of waiting.splice(0)) task.reject(errors.unavailable('This service is stopping.'))
       await Promise.all(threads.splice(0).map((thread) => thread.worker.terminate()))
     },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { unreachableRedisUrl } from '@gatehouse/testing'
+import { connect } from '@gatehouse/db'
+import { unreachablePostgresUrl, unreachableRedisUrl } from '@gatehouse/testing'
 import { defineError } from '../src/errors.ts'
 import { createApp, originGuard, rateLimit } from '../src/http/index.ts'
 import { createRedis } from '../src/redis/index.ts'
@@ -135,6 +136,34 @@ describe('while Redis is unreachable', () => {
     } finally {
       await app.close()
       redis.disconnect()
+    }
+  })
+})
+
+describe('while Postgres is unreachable', () => {
+  it('answers 503 service_unavailable rather than 500', async () => {
+    // What postgres.js rejects a statement with when Postgres refuses connections.
+    const refused = await connect({
+      url: unreachablePostgresUrl,
+      dataDir: '',
+      service: 'test',
+      migrationsFolder: '',
+      schema: {},
+    }).then(
+      () => assert.fail('connected to an unreachable Postgres'),
+      (error: unknown) => error,
+    )
+    const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example') })
+    app.get('/needs-postgres', async () => {
+      throw refused
+    })
+    await app.ready()
+    try {
+      const answer = await app.inject({ url: '/needs-postgres' })
+      assert.equal(answer.statusCode, 503)
+      assert.equal(answer.json().error, 'service_unavailable')
+    } finally {
+      await app.close()
     }
   })
 })

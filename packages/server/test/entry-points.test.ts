@@ -37,6 +37,7 @@ const allowed: Record<string, string[]> = {
   './bounded-cache': [],
   './email': [],
   './errors': [],
+  './failures': [],
   './html': [],
   './http': [
     '@fastify/helmet',

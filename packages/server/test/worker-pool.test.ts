@@ -16,13 +16,14 @@ const release = (flag: Int32Array) => {
 
 describe('a worker pool', () => {
   const pools: { close(): Promise<void> }[] = []
-  const pool = (options: { queueLimit?: number; taskTimeoutMs?: number } = {}) => {
+  const pool = (options: { queueLimit?: number; taskTimeoutMs?: number; waitingPerKey?: number } = {}) => {
     const created = createWorkerPool<Task, Answer>({
       file,
       name: 'test',
       threads: 1,
       queueLimit: options.queueLimit ?? 2,
       taskTimeoutMs: options.taskTimeoutMs ?? 60_000,
+      ...(options.waitingPerKey ? { waitingPerKey: options.waitingPerKey } : {}),
     })
     pools.push(created)
     return created
@@ -51,6 +52,39 @@ describe('a worker pool', () => {
     const answers = await Promise.all([running, ...queued])
     assert.equal(new Set(answers.map((answer) => answer.threadId)).size, 1)
     assert.deepEqual(testPool.load(), { running: 0, waiting: 0 })
+  })
+
+  it('keeps a place in its queue for others: a tenant, account or network holds at most its share of the waiting tasks', async () => {
+    const testPool = pool({ queueLimit: 8, waitingPerKey: 2 })
+    const flag = held()
+    const running = testPool.run({ release: flag }, ['workspace:a', 'account:x', 'network:n1'])
+    const refused = (error: unknown) => {
+      assert.ok(error instanceof AppError)
+      assert.equal(error.statusCode, 503)
+      assert.equal(error.code, 'service_unavailable')
+      assert.equal(error.headers['retry-after'], '5')
+      return true
+    }
+    // One workspace fills its share; a third from it waits nowhere.
+    const queued = [
+      testPool.run({}, ['workspace:a', 'account:x', 'network:n1']),
+      testPool.run({}, ['workspace:a', 'account:x', 'network:n1']),
+    ]
+    await assert.rejects(testPool.run({}, ['workspace:a', 'account:y', 'network:n2']), refused)
+    // Several workspaces of one account, or several accounts of one network, share its share.
+    await assert.rejects(testPool.run({}, ['workspace:b', 'account:x', 'network:n3']), refused)
+    await assert.rejects(testPool.run({}, ['workspace:c', 'account:z', 'network:n1']), refused)
+    // Everyone else still finds a place.
+    queued.push(testPool.run({}, ['workspace:d', 'account:w', 'network:n4']))
+    assert.deepEqual(testPool.load(), { running: 1, waiting: 3 })
+    release(flag)
+    await Promise.all([running, ...queued])
+    // Their places are given back as their tasks leave the queue.
+    const flagAgain = held()
+    const again = testPool.run({ release: flagAgain }, ['workspace:a'])
+    const twoMore = [testPool.run({}, ['workspace:a']), testPool.run({}, ['workspace:a'])]
+    release(flagAgain)
+    await Promise.all([again, ...twoMore])
   })
 
   it('ends a task past its time limit with its thread, and runs the next task on a new one', async () => {

@@ -21,11 +21,15 @@ export function temporaryDirectory(prefix = 'gatehouse-'): { path: string; remov
 
 /**
  * A TCP proxy to a real server (Postgres, Redis) that a test can cut, to see how a service
- * behaves when that dependency stops answering — without stopping the shared server.
+ * behaves when that dependency stops answering — without stopping the shared server — and
+ * restore on the same port, as a server coming back after a restart or a failover.
  */
 export async function cuttableProxy(target: { host: string; port: number }): Promise<{
   port: number
+  /** Drops every connection and refuses new ones (ECONNREFUSED), as a stopped server does. */
   cut: () => Promise<void>
+  /** Accepts connections again on the same port. */
+  restore: () => Promise<void>
 }> {
   const { createServer, connect } = await import('node:net')
   const sockets = new Set<import('node:net').Socket>()
@@ -38,16 +42,27 @@ export async function cuttableProxy(target: { host: string; port: number }): Pro
     }
     client.pipe(upstream).pipe(client)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  await listen(0)
   const address = server.address()
   if (address === null || typeof address === 'string') throw new Error('proxy has no port')
+  const port = address.port
   return {
-    port: address.port,
+    port,
     cut: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy()
+        if (!server.listening) return resolve()
         server.close(() => resolve())
       }),
+    restore: () => (server.listening ? Promise.resolve() : listen(port)),
   }
 }
 

@@ -125,9 +125,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     internalToken: config.internalToken,
   })
   const accounts = createAccountService({ db, sessions, events, throttle, signIns, links, invitationProof })
-  const recovery = createRecoveryService({ db, sessions, events, links, throttle, invitationProof })
-  const workspaces = createWorkspaceService({ db })
   const memberships = createMembershipService({ db, events })
+  const recovery = createRecoveryService({ db, sessions, events, links, throttle, invitationProof, memberships })
+  const workspaces = createWorkspaceService({ db })
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
   const idpParser = createIdpConfigParser({ log: app.log })
@@ -139,7 +139,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   })
   const now = deps.now
   const connections = createConnectionService({ db, publicUrl, keys, events, idpParser, fetchMetadata, now })
-  const metadataRefresh = createMetadataRefresh({ db, publicUrl, events, fetchMetadata, idpParser, now })
+  const metadataRefresh = createMetadataRefresh({ db, publicUrl, events, fetchMetadata, idpParser, keys, now })
   const expiryNotices = createCertificateExpiryNotices({ db, events, now })
   const connectionCache = createConnectionCache({ db, publicUrl, keys })
   const testSignIns = createTestSignIns({ db, redis, connections: connectionCache })

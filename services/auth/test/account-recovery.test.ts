@@ -10,7 +10,9 @@ import { percentile } from '../../../test/support/stats.ts'
 import { accountLinks, outbox } from '../src/db/schema.ts'
 import {
   type AuthTestApp,
+  holdInTransaction,
   invitationAccepted,
+  lockWaiters,
   mailedToken,
   publicUrl,
   sessionCookieOf,
@@ -325,5 +327,100 @@ describe('proof of address, password reset and change of password', () => {
     assert.deepEqual([announced.via, announced.reclaimed], ['confirmation_link', true])
     const again = await post('/v1/auth/email/reclaim', { token, from: 'confirmation', password: strongPassword })
     assert.equal(again.json().error, 'invalid_link')
+  })
+
+  it('ends everything the unproven account did before its owner reclaimed it: the workspaces it alone owns go, its other memberships and their invitations end', async () => {
+    const squatter = await signUpUnproven(auth.app)
+    // Acme: made by the squatter, its IdP pointed at the squatter's, an accomplice let in as a member.
+    const acme = await workspaceWithSso(auth.app, { owner: squatter })
+    const accomplice = await signUp(auth.app)
+    const join = (workspaceId: string) =>
+      auth.app.workspaces.grantMembershipFromInvitation(
+        invitationAccepted(workspaceId, { userId: accomplice.user.id, email: accomplice.email }, 'admin'),
+      )
+    assert.equal(await join(acme.workspace.id), 'granted')
+    // Beta: made by the squatter, then handed to the accomplice (the squatter stays as an admin).
+    const beta = await post('/v1/workspaces', { name: 'Beta' }, squatter.cookie)
+    assert.equal(beta.statusCode, 201, beta.body)
+    const betaId: string = beta.json().workspace.id
+    assert.equal(await join(betaId), 'granted')
+    const transferred = await post(
+      `/v1/workspaces/${betaId}/ownership`,
+      { userId: accomplice.user.id },
+      squatter.cookie,
+    )
+    assert.equal(transferred.statusCode, 204, transferred.body)
+
+    const token = await mailedToken(auth.app, squatter.user.id, 'confirm_email')
+    const reclaimed = await post('/v1/auth/email/reclaim', { token, from: 'confirmation', password: newPassword })
+    assert.equal(reclaimed.statusCode, 200, reclaimed.body)
+    const owner = sessionCookieOf(reclaimed)
+    assert.ok(owner)
+    // The address's owner finds no workspace of the squatter's making.
+    assert.deepEqual((await sessionOf(owner)).json().memberships, [])
+    // Acme, which only the squatter owned, is gone with its IdP; Beta stays with its owner.
+    const workspace = (id: string) =>
+      auth.app.inject({ method: 'GET', url: `/v1/workspaces/${id}`, headers: { cookie: accomplice.cookie } })
+    assert.equal((await workspace(acme.workspace.id)).statusCode, 404)
+    const metadata = await auth.app.inject({ method: 'GET', url: `/sso/saml/${acme.connection.id}/metadata` })
+    assert.equal(metadata.statusCode, 404)
+    assert.equal((await workspace(betaId)).statusCode, 200)
+    const members = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${betaId}/members`,
+      headers: { cookie: accomplice.cookie },
+    })
+    assert.deepEqual(
+      members.json().members.map((member: { userId: string; role: string }) => [member.userId, member.role]),
+      [[accomplice.user.id, 'owner']],
+    )
+
+    // Announced like any removal (the invitation service revokes the invitations they left pending).
+    const removals = (await eventsOf(squatter.user.id)).filter((event) => event.type === 'membership.removed')
+    assert.deepEqual(
+      removals.map((event) => event.type === 'membership.removed' && [event.workspaceId, event.reason]).sort(),
+      [
+        [acme.workspace.id, 'workspace_deleted'],
+        [betaId, 'account_reclaimed'],
+      ].sort(),
+    )
+    const accompliceRemovals = (await eventsOf(accomplice.user.id)).filter(
+      (event) => event.type === 'membership.removed',
+    )
+    assert.deepEqual(
+      accompliceRemovals.map((event) => event.type === 'membership.removed' && [event.workspaceId, event.reason]),
+      [[acme.workspace.id, 'workspace_deleted']],
+    )
+    const audit = await auth.app.inject({
+      method: 'GET',
+      url: `/v1/workspaces/${betaId}/audit`,
+      headers: { cookie: accomplice.cookie },
+    })
+    assert.equal(audit.statusCode, 200, audit.body)
+    const entry = audit
+      .json()
+      .entries.find((candidate: { action: string }) => candidate.action === 'membership.removed')
+    assert.equal(entry?.changes.reason, 'account_reclaimed')
+  })
+
+  it('leaves the address owner no workspace the account was making while it was reclaimed', async () => {
+    const squatter = await signUpUnproven(auth.app)
+    const token = await mailedToken(auth.app, squatter.user.id, 'confirm_email')
+    // The test holds the audit trail, so the squatter's workspace waits, made but uncommitted,
+    // after its session was checked; the reclaim starts meanwhile.
+    const release = await holdInTransaction(auth.db, (tx) => tx.execute(sql`lock table auth.audit_log in share mode`))
+    const creating = post('/v1/workspaces', { name: 'Made meanwhile' }, squatter.cookie)
+    await lockWaiters(auth.db, 1)
+    const reclaiming = post('/v1/auth/email/reclaim', { token, from: 'confirmation', password: newPassword })
+    // It either waits for the workspace's transaction, or has ended without seeing the workspace.
+    await Promise.race([lockWaiters(auth.db, 2), reclaiming])
+    await release()
+    const [created, reclaimed] = await Promise.all([creating, reclaiming])
+    assert.equal(reclaimed.statusCode, 200, reclaimed.body)
+    // Made before the reclaim took the account (then ended by it), or refused after: never handed on.
+    assert.ok([201, 401].includes(created.statusCode), created.body)
+    const owner = sessionCookieOf(reclaimed)
+    assert.ok(owner)
+    assert.deepEqual((await sessionOf(owner)).json().memberships, [])
   })
 })

@@ -99,7 +99,13 @@ describe('the audit trail of a workspace', () => {
     await auth.app.workspaces.grantMembershipFromInvitation(
       invitationAccepted(workspace.id, { userId: member.user.id, email: member.email }),
     )
-    assert.equal((await trail(workspace.id, member.cookie)).statusCode, 403)
+    const asMember = await trail(workspace.id, member.cookie)
+    assert.equal(asMember.statusCode, 403)
+    assert.equal(
+      asMember.json().message,
+      'Only a workspace owner or admin can do this.',
+      'the least role that would do',
+    )
     const stranger = await signUp(auth.app)
     assert.equal((await trail(workspace.id, stranger.cookie)).statusCode, 403)
   })

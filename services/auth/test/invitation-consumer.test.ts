@@ -5,10 +5,18 @@ import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server/redis'
 import { eventually } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
-import { and, eq, like } from 'drizzle-orm'
+import { and, eq, like, sql } from 'drizzle-orm'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
-import { auditLog } from '../src/db/schema.ts'
-import { type AuthTestApp, createWorkspace, invitationAccepted, signUp, startAuthApp } from './harness.ts'
+import { auditLog, processedEvents } from '../src/db/schema.ts'
+import {
+  type AuthTestApp,
+  createWorkspace,
+  holdInTransaction,
+  invitationAccepted,
+  lockWaiters,
+  signUp,
+  startAuthApp,
+} from './harness.ts'
 
 const internalToken = 'test-internal-token-that-is-long-enough-0123456789'
 
@@ -23,11 +31,37 @@ describe('what the invitation service relies on', () => {
   })
   after(() => auth.close())
 
-  it('grants SSO once the invitation.accepted event arrives on the queue, even when delivered twice', async () => {
+  /** Bob accepted an invitation of the owner's workspace at the invitation service: its event, not yet applied. */
+  async function acceptedElsewhere() {
     const owner = await signUp(auth.app)
     const bob = await signUp(auth.app)
     const workspace = await createWorkspace(auth.app, owner.cookie)
-    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
+    return { owner, bob, workspace, event: invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email }) }
+  }
+
+  async function assertNoMembership(cookie: string, message: string) {
+    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie } })
+    assert.deepEqual(session.json().memberships, [], message)
+  }
+
+  /** The invitation service revoking an accepted invitation: the admin's session, the invitation's event. */
+  async function revokeAccepted(ownerCookie: string, event: ReturnType<typeof invitationAccepted>) {
+    const removal = await auth.app.inject({
+      method: 'POST',
+      url: '/internal/memberships/remove',
+      headers: { authorization: `Bearer ${internalToken}` },
+      payload: {
+        sessionToken: ownerCookie.slice('session='.length),
+        workspaceId: event.workspaceId,
+        userId: event.userId,
+        invitationId: event.invitationId,
+      },
+    })
+    assert.equal(removal.statusCode, 204, removal.body)
+  }
+
+  it('grants SSO once the invitation.accepted event arrives on the queue, even when delivered twice', async () => {
+    const { bob, workspace, event } = await acceptedElsewhere()
     const redis = createRedis(redisUrl, { role: 'waiting' })
     const queue = new Queue('invitation-events', { connection: redis })
     try {
@@ -64,27 +98,46 @@ describe('what the invitation service relies on', () => {
   })
 
   it('an accepted invitation revoked before its event arrives never makes a membership', async () => {
-    const owner = await signUp(auth.app)
-    const bob = await signUp(auth.app)
-    const workspace = await createWorkspace(auth.app, owner.cookie)
     // Accepted at the invitation service; its event still in the outbox or on the queue (a Redis
     // outage, a busy consumer) when the admin revokes it.
-    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
-    const removal = await auth.app.inject({
-      method: 'POST',
-      url: '/internal/memberships/remove',
-      headers: { authorization: `Bearer ${internalToken}` },
-      payload: {
-        sessionToken: owner.cookie.slice('session='.length),
-        workspaceId: workspace.id,
-        userId: bob.user.id,
-        invitationId: event.invitationId,
-      },
-    })
-    assert.equal(removal.statusCode, 204, removal.body)
+    const { owner, bob, event } = await acceptedElsewhere()
+    await revokeAccepted(owner.cookie, event)
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'withdrawn')
-    const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: bob.cookie } })
-    assert.deepEqual(session.json().memberships, [], 'the revoked invitation made no member')
+    await assertNoMembership(bob.cookie, 'the revoked invitation made no member')
+  })
+
+  it('an invitation revoked while the consumer is applying its acceptance never makes a membership', async () => {
+    const { owner, bob, event } = await acceptedElsewhere()
+    // The test holds the event's id uncommitted, so the consumer's statement starts (and takes its
+    // snapshot), then waits on that row; the revocation runs to its end meanwhile, and only then
+    // does the consumer go on.
+    const release = await holdInTransaction(auth.db, (tx) =>
+      tx.insert(processedEvents).values({ eventId: event.id, type: 'test.blocker' }),
+    )
+    const applying = auth.app.workspaces.grantMembershipFromInvitation(event)
+    await lockWaiters(auth.db, 1)
+    await revokeAccepted(owner.cookie, event)
+    await release()
+    assert.equal(await applying, 'withdrawn')
+    await assertNoMembership(bob.cookie, 'the revoked invitation made no member')
+  })
+
+  it('an invitation revoked while its granted membership is not yet committed removes that membership', async () => {
+    const { owner, bob, event } = await acceptedElsewhere()
+    // The test holds the workspace's row: the consumer claims the invitation, then waits to write
+    // the membership (its key refers to that row); the revocation starts meanwhile.
+    const release = await holdInTransaction(auth.db, (tx) =>
+      tx.execute(sql`select 1 from auth.workspaces where id = ${event.workspaceId}::uuid for update`),
+    )
+    const applying = auth.app.workspaces.grantMembershipFromInvitation(event)
+    await lockWaiters(auth.db, 1)
+    const revoking = revokeAccepted(owner.cookie, event)
+    await lockWaiters(auth.db, 2)
+    await release()
+    // Whichever order the two get the row in, they end without a deadlock and without the member.
+    const [applied] = await Promise.all([applying, revoking])
+    assert.ok(['granted', 'withdrawn'].includes(applied), applied)
+    await assertNoMembership(bob.cookie, 'the revoked invitation left no member')
   })
 
   it('writes invitation.created, .resent and .revoked from the queue into the audit trail, once each', async () => {

@@ -139,6 +139,28 @@ describe('fetching IdP metadata from a URL a tenant typed (SSRF guard)', () => {
     assert.ok(!isPublicAddress('fe80::1%eth0') && !isPublicAddress('not-an-address'), 'scoped or malformed: refused')
   })
 
+  it('refuses IPv6 outside global unicast and the blocks within it that lead elsewhere (6to4, Teredo, local NAT64)', async () => {
+    const fetch = fetcher()
+    dns.setAddresses('six-to-four.example.test', ['2002:a9fe:a9fe::1'])
+    for (const url of [
+      // Local-use NAT64 (RFC 8215): a translator on the network would reach 10.0.0.1.
+      'https://[64:ff9b:1::a00:1]/metadata',
+      // 6to4 (RFC 3056) carrying 169.254.169.254; Teredo (RFC 4380); IPv4-translated (RFC 2765).
+      'https://[2002:a9fe:a9fe::1]/metadata',
+      'https://six-to-four.example.test/metadata',
+      'https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/metadata',
+      'https://[::ffff:0:a00:1]/metadata',
+      // Documentation (RFC 9637), and outside 2000::/3 altogether.
+      'https://[3fff::1]/metadata',
+      'https://[5f00::1]/metadata',
+      'https://192.88.99.1/metadata',
+      'https://198.18.0.1/metadata',
+    ]) {
+      assert.equal(await refusal(fetch(url)), 'address_refused', url)
+    }
+    assert.ok(isPublicAddress('2a00:1450:4001:80b::200e'), 'global unicast passes')
+  })
+
   it('follows no redirect, to a private address or anywhere else', async () => {
     const development = fetcher({ allowLoopbackHttp: true })
     for (const target of ['http://169.254.169.254/latest/meta-data/', server.url('/metadata')]) {

@@ -26,7 +26,10 @@ interface MetadataView {
   readAt: string | null
   problem: { kind: string; reason: string; message: string } | null
 }
-type ConnectionWithMetadata = ConnectionView & { idp: { metadata: MetadataView | null } | null }
+type ConnectionWithMetadata = ConnectionView & {
+  signAuthnRequests: boolean
+  idp: { metadata: MetadataView | null; wantAuthnRequestsSigned: boolean } | null
+}
 
 describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
   // Two replicas on one database: the admin and the refresh act on one, sign-ins go through the other.
@@ -178,6 +181,45 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
         ['unreadable', 'invalid_metadata', [owner.email]],
       ],
     )
+  })
+
+  it("applies the IdP's WantAuthnRequestsSigned as saving the metadata does: signing turns on when asked, and stays the admin's call after", async () => {
+    const idp = await devIdp()
+    const { workspace, connection, refreshNow, signIn, inject } = await workspaceFromMetadataUrl(idp)
+    assert.equal(connection.idp?.wantAuthnRequestsSigned, false)
+    assert.equal(connection.signAuthnRequests, false)
+    const requestSigned = async () => {
+      const started = await admin.app.inject({ method: 'GET', url: `/sso/saml/${connection.id}/login?returnTo=/` })
+      assert.equal(started.statusCode, 302, started.body)
+      return new URL(String(started.headers.location)).searchParams.has('Signature')
+    }
+    assert.equal(await requestSigned(), false)
+
+    // The IdP starts to require signed requests: the refresh signs them from now on.
+    metadata.publish(idp, [idp], { wantAuthnRequestsSigned: true })
+    const asked = await refreshNow()
+    assert.equal(asked.refresh.outcome, 'signing_changed')
+    assert.equal(asked.connection.idp?.wantAuthnRequestsSigned, true)
+    assert.equal(asked.connection.signAuthnRequests, true)
+    assert.equal(await requestSigned(), true)
+    assert.equal((await refreshNow()).refresh.outcome, 'unchanged')
+    assert.equal((await signIn(idp)).statusCode, 302, 'sign-ins go on')
+
+    // It stops asking: what it asks is recorded, and signing stays on (signing never weakens anything).
+    metadata.publish(idp, [idp])
+    const dropped = await refreshNow()
+    assert.equal(dropped.refresh.outcome, 'signing_changed')
+    assert.equal(dropped.connection.idp?.wantAuthnRequestsSigned, false)
+    assert.equal(dropped.connection.signAuthnRequests, true)
+
+    const trail = await inject('GET', `/v1/workspaces/${workspace.id}/audit`)
+    const changes = (trail.json() as { entries: { action: string; changes: Record<string, unknown> }[] }).entries
+      .filter((entry) => entry.action === 'sso.updated' && entry.changes.via === 'metadata_refresh')
+      .map((entry) => [entry.changes.idpWantsSignedRequests, entry.changes.signAuthnRequests])
+    assert.deepEqual(changes, [
+      [false, undefined],
+      [true, true],
+    ])
   })
 
   it('refuses a metadata URL that reaches a private address or is not https, before reading anything', async () => {

@@ -10,8 +10,9 @@ import { loadConfig } from '../src/config.ts'
 async function appBehindProxies() {
   const postgresProxy = await cuttableProxy({ host: '127.0.0.1', port: Number(new URL(postgresUrl).port || 5432) })
   const redisProxy = await cuttableProxy({ host: '127.0.0.1', port: Number(new URL(redisUrl).port || 6379) })
-  // The API role: readiness is the API's; the workers' behaviour through an outage is test/faults'.
-  const config = loadConfig({ ROLE: 'api' })
+  // The default role (API and workers), as a deployment without ROLE runs it: cutting a proxy
+  // must fail readiness, never the workers (test/faults/database-outage.test.ts covers those).
+  const config = loadConfig({})
   const database = await connect({
     url: withPort(postgresUrl, postgresProxy.port),
     dataDir: config.dataDir,

@@ -4,7 +4,15 @@ import { createRedis, pingRedis } from '@gatehouse/server/redis'
 import { redisKeyPrefixes } from '@gatehouse/server/redis-keys'
 import { uniqueEmail } from '@gatehouse/testing'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
-import { type AuthTestApp, postToAcs, signUp, startAuthApp, strongPassword, workspaceWithSso } from './harness.ts'
+import {
+  type AuthTestApp,
+  postToAcs,
+  signInSpInitiated,
+  signUp,
+  startAuthApp,
+  strongPassword,
+  workspaceWithSso,
+} from './harness.ts'
 
 describe('what auth keeps in Redis', () => {
   let auth: AuthTestApp
@@ -33,6 +41,9 @@ describe('what auth keeps in Redis', () => {
     assert.equal((await postToAcs(auth.app, connection.id, { SAMLResponse: unsolicited })).statusCode, 200)
     const stranger = idp.responseBase64({ sp: connection.sp, user: { email: uniqueEmail('stranger') } })
     assert.equal((await postToAcs(auth.app, connection.id, { SAMLResponse: stranger })).statusCode, 403)
+    // An SP-initiated sign-in (its answered start remembered).
+    const signedIn = await signInSpInitiated(auth.app, connection, idp, { email: owner.email })
+    assert.equal(signedIn.acs.statusCode, 302, signedIn.acs.body)
     // A test sign-in run to its end (its result kept for the tester), and one left at the IdP (who is testing).
     const startTest = async () => {
       const started = await auth.app.inject({

@@ -86,6 +86,7 @@ describe('what a session reaches', () => {
       'GET /sso/saml/:connectionId/metadata': 'public',
       'GET /sso/saml/:connectionId/login': 'public',
       'POST /sso/saml/:connectionId/acs': 'public',
+      'GET /sso/saml/:connectionId/finish': 'public',
       'POST /sso/saml/:connectionId/confirm': 'public',
       'POST /internal/introspect': 'internal',
       'POST /internal/memberships/remove': 'internal',

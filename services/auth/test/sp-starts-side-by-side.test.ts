@@ -108,6 +108,35 @@ describe('SP-initiated sign-ins side by side in one browser', () => {
     assert.equal(sessionCookieOf(replayed), undefined)
   })
 
+  it('answers one start once: a second genuine response to the same AuthnRequest is refused 409 saml_replayed', async () => {
+    const setup = await workspaceWithSso(auth.app)
+    const browser = new CookieJar()
+    const started = await start(browser, setup.connection, '/')
+    // Whoever captured the start's cookie keeps it after the browser was told to clear it.
+    const captured = browser.header()
+    const { acs } = await finish(browser, setup, started, setup.owner.email)
+    assert.equal(acs.statusCode, 302, acs.body)
+    // A fresh response of the IdP (a new assertion ID, so not a replay of the first) to the same request.
+    const request = setup.idp.parseAuthnRequest({
+      SAMLRequest: started.location.searchParams.get('SAMLRequest') ?? '',
+      RelayState: started.relayState,
+    })
+    const again = setup.idp.responseBase64({
+      sp: setup.connection.sp,
+      user: { email: setup.owner.email },
+      inResponseTo: request.id,
+    })
+    const second = await postToAcs(
+      auth.app,
+      setup.connection.id,
+      { SAMLResponse: again, RelayState: started.relayState },
+      captured,
+    )
+    assert.equal(second.statusCode, 409, second.body)
+    assert.equal(second.json().error, 'saml_replayed')
+    assert.equal(sessionCookieOf(second), undefined)
+  })
+
   it("signs in through two workspaces' connections started in one browser", async () => {
     const person = await signUp(auth.app)
     const acme = await workspaceWithSso(auth.app, { owner: person })

@@ -3,13 +3,12 @@ import { after, before, describe, it } from 'node:test'
 import { eq } from 'drizzle-orm'
 import { emails, outbox } from '../src/db/schema.ts'
 import {
-  type AuthServer,
+  type AuthStandIn,
   accept,
   type InvitationTestApp,
   inviteAndReceive,
   ownerWithWorkspace,
   type SmtpSink,
-  signUp,
   startSetup,
 } from './harness.ts'
 
@@ -17,7 +16,7 @@ import {
 // `pnpm dev` and a first-time user's walkthrough use.
 for (const engine of ['Postgres', 'embedded PGlite'] as const) {
   describe(`accepting an invitation on ${engine}`, () => {
-    let auth: AuthServer
+    let auth: AuthStandIn
     let sink: SmtpSink
     let invitation: InvitationTestApp
     let close: () => Promise<void>
@@ -27,7 +26,7 @@ for (const engine of ['Postgres', 'embedded PGlite'] as const) {
     after(() => close())
 
     it('accepts once, blanks a message still on its way (it holds the link), and writes the invitation.accepted event', async () => {
-      const { owner, workspace } = await ownerWithWorkspace(auth)
+      const { owner, workspace } = ownerWithWorkspace(auth)
       const {
         email,
         token,
@@ -44,7 +43,7 @@ for (const engine of ['Postgres', 'embedded PGlite'] as const) {
           htmlBody: token,
         })
         .returning()
-      const invitee = await signUp(auth.app, email)
+      const invitee = auth.signUp(email)
 
       const accepted = await accept(invitation, token, invitee.cookie)
       assert.equal(accepted.statusCode, 200, accepted.body)

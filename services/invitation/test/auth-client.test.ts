@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { AppError } from '@gatehouse/server/errors'
 import { publishRevokedSessions, sessionTokenHash } from '@gatehouse/server/internal'
 import { eventually, redisUrl, sparePort } from '@gatehouse/testing'
+import type { FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
 import { createAuthClient } from '../src/sessions/auth-client.ts'
 
@@ -136,5 +137,44 @@ describe('the auth client', () => {
       hanging: 'auth_unavailable',
       'auth down': 'auth_unavailable',
     })
+  })
+
+  it("passes on auth's refusal of a removal as its own answer only when it is one the contract allows", async () => {
+    const request = {
+      cookies: { session: 'token-removal' },
+      ip: '192.0.2.1',
+      id: 'request-1',
+    } as unknown as FastifyRequest
+    const membership = { workspaceId: answer.user.id, userId: answer.user.id }
+    const refusalOf = async (status: number, body: string) => {
+      respond = (_request, _body, response) => response.writeHead(status).end(body)
+      return client()
+        .removeMember(request, membership)
+        .then(
+          () => 'removed',
+          (error: unknown) =>
+            error instanceof AppError ? { status: error.statusCode, code: error.code, details: error.details } : error,
+        )
+    }
+    const signIn = { password: '/login' }
+    assert.deepEqual(
+      await refusalOf(403, JSON.stringify({ error: 'reauthentication_required', message: 'Sign in.', signIn })),
+      { status: 403, code: 'reauthentication_required', details: { signIn } },
+    )
+    assert.deepEqual(await refusalOf(409, JSON.stringify({ error: 'last_owner', message: 'Keep one.' })), {
+      status: 409,
+      code: 'last_owner',
+      details: {},
+    })
+    // Outside the contract: a status it does not relay, a code that is not one, a message too long.
+    for (const [status, body] of [
+      [500, JSON.stringify({ error: 'internal_error', message: 'Oops.' })],
+      [403, JSON.stringify({ error: 'Not A Code', message: 'Refused.' })],
+      [403, JSON.stringify({ error: 'forbidden', message: 'x'.repeat(1001) })],
+      [404, 'not json'],
+    ] as const) {
+      const outcome = await refusalOf(status, body)
+      assert.equal(outcome instanceof Object && 'code' in outcome && outcome.code, 'auth_unavailable', body)
+    }
   })
 })

@@ -1,58 +1,36 @@
-// Builds the invitation app against the real Postgres and Redis, a real auth app listening on a
-// random port (the invitation service asks it who a session is) and a real SMTP sink, and the
-// steps tests share, each through the public HTTP APIs.
-import type { AddressInfo } from 'node:net'
+// Builds the invitation app against the real Postgres and Redis, a stand-in of auth listening on
+// a random port (the invitation service asks it who a session is; auth-contract.test.ts holds it
+// to the real auth) and a real SMTP sink, and the steps tests share.
 import { Writable } from 'node:stream'
-import {
-  type AuthTestApp,
-  createWorkspace,
-  personInTwoWorkspaces,
-  signUp,
-  signUpUnproven,
-  startAuthApp,
-} from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
-import { createRedis } from '@gatehouse/server/redis'
 import {
-  eventually,
-  inProcessPressureLimits,
-  postgresUrl,
-  temporaryDirectory,
-  uniqueEmail,
-  uniqueSuffix,
-} from '@gatehouse/testing'
+  type AuthEvent,
+  authEventsStream,
+  type InvitationAccepted,
+  isInvitationEvent,
+  publishToStream,
+} from '@gatehouse/events'
+import { createRedis } from '@gatehouse/server/redis'
+import { inProcessPressureLimits, postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
-import { createIsolatedDatabase } from '../../../test/support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
+import { type AuthStandIn, type SignedInPerson, startAuthStandIn } from './auth-stand-in.ts'
 
-export { createWorkspace, personInTwoWorkspaces, signUp, signUpUnproven }
+export type { AuthStandIn, SignedInPerson }
 export const publicUrl = 'http://localhost:3000'
 export const internalToken = 'invitation-tests-internal-token-0123456789abcdef'
 /**
- * One Redis database for the auth and invitation apps of this test process, one no other client
- * has selected: their consumers of `auth-events` and `invitation-events` take only this process's
- * events (another test file's owner notice would otherwise be mailed by this one's app).
+ * One Redis database for the apps of this test process, one no other client has selected: their
+ * consumers of `auth-events` and `invitation-events` take only this process's events.
  */
-const redisUrl = await unusedRedisDatabaseUrl()
+export const redisUrl = await unusedRedisDatabaseUrl()
 
-export interface AuthServer extends AuthTestApp {
-  url: string
-}
-
-/** A real auth app, listening, that accepts `internalToken`. */
-export async function startAuthServer(databaseUrl?: string): Promise<AuthServer> {
-  const auth = await startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl }, { databaseUrl })
-  await auth.app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = auth.app.server.address() as AddressInfo
-  return { ...auth, url: `http://127.0.0.1:${port}` }
-}
-
-/** Another auth replica on this process's Redis database (its own clock, for the SSO upkeep). */
-export function startAuthReplica(options: Parameters<typeof startAuthApp>[1] = {}): Promise<AuthTestApp> {
-  return startAuthApp({ INTERNAL_TOKEN: internalToken, REDIS_URL: redisUrl }, options)
+/** A stand-in of auth, listening, that accepts `internalToken` and announces on this process's Redis. */
+export function startAuth(): Promise<AuthStandIn> {
+  return startAuthStandIn({ internalToken, redisUrl })
 }
 
 export interface InvitationTestApp {
@@ -75,8 +53,6 @@ export async function startInvitationApp(options: {
   smtpUrl?: string
   env?: Record<string, string>
   embedded?: boolean
-  /** A database of the test's own instead of the shared test database. */
-  databaseUrl?: string
 }): Promise<InvitationTestApp> {
   const config = loadConfig({
     PUBLIC_URL: publicUrl,
@@ -89,7 +65,7 @@ export async function startInvitationApp(options: {
   })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: dataDir ? undefined : (options.databaseUrl ?? postgresUrl),
+    url: dataDir ? undefined : postgresUrl,
     dataDir: dataDir?.path ?? config.dataDir,
     service: 'invitation',
     migrationsFolder,
@@ -130,46 +106,49 @@ export async function startInvitationApp(options: {
 }
 
 export interface Setup {
-  auth: AuthServer
+  auth: AuthStandIn
   invitation: InvitationTestApp
   sink: SmtpSink
 }
 
 /**
- * A real auth server, an SMTP sink, and an invitation app that sends through it; `close` stops all
- * three. With `isolated`, auth and invitation run on a database of their own (`databaseUrl`), so no
- * other test file's relay publishes their events to another Redis (see isolated-database.ts).
+ * A stand-in of auth, an SMTP sink, and an invitation app that sends through it (on its own
+ * embedded database with `embedded`); `close` stops all three.
  */
-export async function startSetup(
-  options: { embedded?: boolean; isolated?: boolean } = {},
-): Promise<Setup & { databaseUrl?: string; close(): Promise<void> }> {
-  const database = options.isolated ? await createIsolatedDatabase() : undefined
-  const [auth, sink] = await Promise.all([startAuthServer(database?.url), startSmtpSink()])
-  const invitation = await startInvitationApp({
-    authUrl: auth.url,
-    smtpUrl: sink.url,
-    embedded: options.embedded,
-    databaseUrl: database?.url,
-  })
+export async function startSetup(options: { embedded?: boolean } = {}): Promise<Setup & { close(): Promise<void> }> {
+  const [auth, sink] = await Promise.all([startAuth(), startSmtpSink()])
+  const invitation = await startInvitationApp({ authUrl: auth.url, smtpUrl: sink.url, embedded: options.embedded })
   return {
     auth,
     sink,
     invitation,
-    ...(database ? { databaseUrl: database.url } : {}),
     async close() {
       await invitation.close()
       await auth.close()
       await sink.close()
-      await database?.drop()
     },
   }
 }
 
 /** An owner with a workspace, signed in. */
-export async function ownerWithWorkspace(auth: AuthServer, name = `Acme ${uniqueSuffix()}`) {
-  const owner = await signUp(auth.app)
-  const workspace = await createWorkspace(auth.app, owner.cookie, name)
+export function ownerWithWorkspace(auth: AuthStandIn, name = `Acme ${uniqueSuffix()}`) {
+  const owner = auth.signUp()
+  const workspace = auth.createWorkspace(owner, name)
   return { owner, workspace }
+}
+
+/**
+ * Acme (with SSO) and a person who owns Beta and was invited into Acme, signed in through Acme's
+ * IdP (`ssoCookie`) and with their password (`person.cookie`): what an attacker at Acme starts from.
+ */
+export function personInTwoWorkspaces(auth: AuthStandIn) {
+  const acme = ownerWithWorkspace(auth)
+  auth.turnOnSso(acme.workspace.id)
+  const person = auth.signUp()
+  const beta = auth.createWorkspace(person, 'Beta')
+  auth.addMember(acme.workspace.id, person)
+  const { cookie: ssoCookie } = auth.signInWithSso(person, acme.workspace.id)
+  return { acme, person, beta, ssoCookie }
 }
 
 export function invite(
@@ -232,29 +211,36 @@ export function lookup(invitation: InvitationTestApp, token: string) {
   return invitation.app.inject({ method: 'POST', url: '/v1/invitations/lookup', payload: { token } })
 }
 
-export interface Membership {
-  workspaceId: string
-  workspaceName: string
-  role: string
-  ssoAllowed: boolean
+/**
+ * What auth does once the invitation service has announced an acceptance: the event the
+ * invitation's outbox holds for it (the one its relay sends to auth's queue) is applied by the
+ * stand-in as auth's consumer applies it.
+ */
+export async function grantAccepted(
+  { auth, invitation }: Pick<Setup, 'auth' | 'invitation'>,
+  invitationId: string,
+): Promise<InvitationAccepted> {
+  const rows = await invitation.db.select().from(schema.outbox)
+  const accepted = rows
+    .map((row) => row.event)
+    .filter(isInvitationEvent)
+    .find(
+      (event): event is InvitationAccepted =>
+        event.type === 'invitation.accepted' && event.invitationId === invitationId,
+    )
+  if (!accepted) throw new Error(`no invitation.accepted event for ${invitationId}`)
+  auth.grant(accepted)
+  return accepted
 }
 
-/** Polls auth until the session's memberships satisfy `done` (bounded: 10 s). */
-export async function waitForMemberships(
-  auth: AuthServer,
-  cookie: string,
-  done: (memberships: Membership[]) => boolean,
-): Promise<Membership[]> {
-  let latest: Membership[] = []
-  return eventually(
-    'the memberships to match',
-    async () => {
-      const response = await auth.app.inject({ method: 'GET', url: '/v1/auth/session', headers: { cookie } })
-      latest = response.json().memberships as Membership[]
-      return done(latest) ? latest : undefined
-    },
-    { timeoutMs: 10_000, intervalMs: 25, describe: () => JSON.stringify(latest) },
-  )
+/** Announces events as auth does, on the auth stream of this process's Redis database. */
+export async function publishAuthEvents(events: AuthEvent[]): Promise<void> {
+  const redis = createRedis(redisUrl, { role: 'waiting', name: 'auth-events-in-tests' })
+  try {
+    await publishToStream(redis, authEventsStream, events)
+  } finally {
+    redis.disconnect()
+  }
 }
 
 export { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink }

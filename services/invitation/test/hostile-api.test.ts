@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { hostileRequests, type Injectable, serverErrorsFor, uniqueEmail } from '@gatehouse/testing'
 import {
-  type AuthServer,
+  type AuthStandIn,
   type InvitationTestApp,
   inviteAndReceive,
   ownerWithWorkspace,
@@ -14,7 +14,7 @@ import {
 // turn by values no honest client sends, and bodies that are not JSON objects, from a signed-in
 // workspace owner holding a real pending invitation: refusals are fine, a 5xx is not.
 describe('every invitation route under hostile input', () => {
-  let auth: AuthServer
+  let auth: AuthStandIn
   let sink: SmtpSink
   let invitation: InvitationTestApp
   let close: () => Promise<void>
@@ -24,7 +24,7 @@ describe('every invitation route under hostile input', () => {
   after(() => close())
 
   it('answers each hostile request without a 5xx', async () => {
-    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const { owner, workspace } = ownerWithWorkspace(auth)
     const pending = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
     const spec = (invitation.app as unknown as { swagger(): Parameters<typeof hostileRequests>[0] }).swagger()
     const requests = hostileRequests(spec, {

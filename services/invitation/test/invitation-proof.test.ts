@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import {
-  type AuthServer,
+  type AuthStandIn,
   internalToken,
   inviteAndReceive,
   ownerWithWorkspace,
@@ -11,7 +11,7 @@ import {
 
 describe('the proof an invitation link gives', () => {
   let setup: Setup & { close(): Promise<void> }
-  let auth: AuthServer
+  let auth: AuthStandIn
   before(async () => {
     setup = await startSetup()
     auth = setup.auth
@@ -27,7 +27,7 @@ describe('the proof an invitation link gives', () => {
     })
 
   it('tells auth, holding INTERNAL_TOKEN, which address a live invitation link was mailed to, and nothing else', async () => {
-    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const { owner, workspace } = ownerWithWorkspace(auth)
     const { token, email } = await inviteAndReceive(setup, owner.cookie, workspace.id)
     const answered = await proof(token)
     assert.equal(answered.statusCode, 200, answered.body)

@@ -4,22 +4,22 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eventually, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
 import {
-  type AuthServer,
+  type AuthStandIn,
   type InvitationTestApp,
   invite,
   lookup,
   ownerWithWorkspace,
   publicUrl,
-  startAuthServer,
+  startAuth,
   startInvitationApp,
 } from './harness.ts'
 
 describe('invitation emails without SMTP_URL (development)', () => {
-  let auth: AuthServer
+  let auth: AuthStandIn
   let invitation: InvitationTestApp
   const dataDir = temporaryDirectory()
   before(async () => {
-    auth = await startAuthServer()
+    auth = await startAuth()
     invitation = await startInvitationApp({ authUrl: auth.url, env: { DATA_DIR: dataDir.path } })
   })
   after(async () => {
@@ -29,7 +29,7 @@ describe('invitation emails without SMTP_URL (development)', () => {
   })
 
   it('are written as .eml files under DATA_DIR/mail, and the link is logged for the developer', async () => {
-    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const { owner, workspace } = ownerWithWorkspace(auth)
     const email = uniqueEmail('carol')
     assert.equal((await invite(invitation, owner.cookie, { workspaceId: workspace.id, email })).statusCode, 201)
 

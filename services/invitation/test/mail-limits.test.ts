@@ -3,20 +3,17 @@
 // against daily limits per inviter, per workspace and per recipient (src/invitations/mail-limits.ts).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { users } from '@gatehouse/auth/src/db/schema.ts'
 import { uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import { eq } from 'drizzle-orm'
 import type { LightMyRequestResponse } from 'fastify'
 import { emails } from '../src/db/schema.ts'
 import { invitationMailLimits } from '../src/invitations/mail-limits.ts'
 import {
-  type AuthServer,
-  createWorkspace,
+  type AuthStandIn,
   type InvitationTestApp,
   invite,
   ownerWithWorkspace,
-  signUp,
-  startAuthServer,
+  startAuth,
   startInvitationApp,
 } from './harness.ts'
 
@@ -30,10 +27,10 @@ function assertRefused(response: LightMyRequestResponse, what: string) {
 }
 
 describe('invitation email limits', () => {
-  let auth: AuthServer
+  let auth: AuthStandIn
   let invitation: InvitationTestApp
   before(async () => {
-    auth = await startAuthServer()
+    auth = await startAuth()
     // The deployment defaults: 100 emails a day per inviter, 200 per workspace (a tenth when young).
     invitation = await startInvitationApp({ authUrl: auth.url })
   })
@@ -44,7 +41,7 @@ describe('invitation email limits', () => {
 
   it('a fresh account is stopped at 10 invitations a day: of the 40 it tries, 30 get 429 with Retry-After', async () => {
     const phishingName = `Microsoft 365: verify your account at https://evil.example/verify ${uniqueSuffix()}`
-    const { owner, workspace } = await ownerWithWorkspace(auth, phishingName)
+    const { owner, workspace } = ownerWithWorkspace(auth, phishingName)
     const statuses: number[] = []
     for (let index = 0; index < 40; index++) {
       const response = await invite(invitation, owner.cookie, {
@@ -60,7 +57,7 @@ describe('invitation email limits', () => {
   })
 
   it('21 resends to one address send the invitation and 2 resends; the other 19 get 429 with Retry-After', async () => {
-    const { owner, workspace } = await ownerWithWorkspace(auth)
+    const { owner, workspace } = ownerWithWorkspace(auth)
     const invited = await invite(invitation, owner.cookie, { workspaceId: workspace.id, email: uniqueEmail('target') })
     assert.equal(invited.statusCode, 201)
     const invitationId = invited.json().invitation.id as string
@@ -80,11 +77,8 @@ describe('invitation email limits', () => {
   })
 
   it('an account older than a day may send more than a fresh one', async () => {
-    const { owner, workspace } = await ownerWithWorkspace(auth)
-    await auth.db
-      .update(users)
-      .set({ createdAt: new Date(Date.now() - 2 * day * 1000) })
-      .where(eq(users.id, owner.user.id))
+    const { owner, workspace } = ownerWithWorkspace(auth)
+    auth.setCreatedAt(owner.user.id, new Date(Date.now() - 2 * day * 1000))
     for (let index = 0; index < 15; index++) {
       const response = await invite(invitation, owner.cookie, { workspaceId: workspace.id, email: uniqueEmail('team') })
       assert.equal(response.statusCode, 201, `invitation ${index + 1}: ${response.body}`)
@@ -95,8 +89,8 @@ describe('invitation email limits', () => {
     const target = uniqueEmail('popular')
     const statuses: number[] = []
     for (let index = 0; index < invitationMailLimits.perRecipient + 1; index++) {
-      const owner = await signUp(auth.app)
-      const workspace = await createWorkspace(auth.app, owner.cookie)
+      const owner = auth.signUp()
+      const workspace = auth.createWorkspace(owner)
       const response = await invite(invitation, owner.cookie, { workspaceId: workspace.id, email: target })
       statuses.push(response.statusCode)
       if (response.statusCode !== 201) assertRefused(response, `workspace ${index + 1}`)

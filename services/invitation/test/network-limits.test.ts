@@ -4,17 +4,17 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { type AuthServer, type InvitationTestApp, startAuthServer, startInvitationApp } from './harness.ts'
+import { type AuthStandIn, type InvitationTestApp, startAuth, startInvitationApp } from './harness.ts'
 
 /** A /64 no other test uses, and its `host`-th address. */
 const freshNetwork = () => `2001:db8:${randomBytes(4).toString('hex').match(/..../g)?.join(':')}`
 const address = (network: string, host: number) => `${network}:${host.toString(16)}:0:0:1`
 
 describe('per-network limits of the invitation link', () => {
-  let auth: AuthServer
+  let auth: AuthStandIn
   let invitation: InvitationTestApp
   before(async () => {
-    auth = await startAuthServer()
+    auth = await startAuth()
     invitation = await startInvitationApp({ authUrl: auth.url })
   })
   after(async () => {

@@ -19,6 +19,21 @@ export function useSetupToken(token) {
   extraHeaders['x-setup-token'] = token
 }
 
+/**
+ * The token a link carries in its fragment (`/reset#token=…`): read on the first load, then dropped
+ * from the address bar, so neither history nor a shared screen keeps it, and kept for this tab
+ * under `key` (a reload, or the page reloading itself after a sign-out, still has it). The fragment
+ * never reaches a server log.
+ */
+export function tokenFromLink(key) {
+  const fromLink = new URLSearchParams(location.hash.slice(1)).get('token')
+  if (fromLink) {
+    sessionStorage.setItem(key, fromLink)
+    history.replaceState(null, '', location.pathname)
+  }
+  return sessionStorage.getItem(key)
+}
+
 /** Calls the API; resolves with the parsed JSON body (or null), rejects with ApiError. */
 export async function api(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { accept: 'application/json', ...extraHeaders } }

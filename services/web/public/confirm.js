@@ -1,7 +1,7 @@
-import { ApiError, api, currentSession, handleForm, renderAccount, setText, show } from './api.js'
+import { ApiError, api, currentSession, handleForm, renderAccount, setText, show, tokenFromLink } from './api.js'
 
-// The link is PUBLIC_URL/confirm#token=…: the fragment never reaches a server log.
-const token = new URLSearchParams(location.hash.slice(1)).get('token')
+// The link is PUBLIC_URL/confirm#token=…; the token leaves the address bar once read (tokenFromLink).
+const token = tokenFromLink('confirm-token')
 const linkProblems = new Set(['invalid_link', 'link_expired'])
 
 function done(message) {

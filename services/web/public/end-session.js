@@ -1,9 +1,7 @@
-import { api, handleForm, setText, show } from './api.js'
+import { api, handleForm, setText, show, tokenFromLink } from './api.js'
 
-// The link is PUBLIC_URL/end-session#token=…: the fragment never reaches a server log. It is read
-// once and dropped from the address bar, so neither history nor a shared screen keeps it.
-const token = new URLSearchParams(location.hash.slice(1)).get('token')
-if (location.hash) history.replaceState(null, '', location.pathname)
+// The link is PUBLIC_URL/end-session#token=…; the token leaves the address bar once read (tokenFromLink).
+const token = tokenFromLink('end-session-token')
 
 const form = document.getElementById('end-session-form')
 if (!token) {

@@ -7,11 +7,12 @@ import {
   renderAccount,
   setText,
   show,
+  tokenFromLink,
   waitForMembership,
 } from './api.js'
 
-// CONTRACT.md: the link is PUBLIC_URL/invite#token=…; the fragment never reaches a server log.
-const token = new URLSearchParams(location.hash.slice(1)).get('token')
+// CONTRACT.md: the link is PUBLIC_URL/invite#token=…; the token leaves the address bar once read.
+const token = tokenFromLink('invitation-token')
 const roleNames = { admin: 'an admin', member: 'a member' }
 let invitation = null
 

@@ -9,6 +9,7 @@ import {
   renderAccount,
   setText,
   show,
+  tokenFromLink,
   useSetupToken,
 } from './api.js'
 
@@ -45,18 +46,8 @@ function labelText(field) {
 // Only the owner may allow SHA-1 (the API answers 403 to an admin); an admin may turn it off.
 let isOwner = false
 
-/** The setup link's token: from the fragment on first load (then dropped from the address bar), kept for this tab. */
-function setupToken() {
-  const fromLink = new URLSearchParams(location.hash.slice(1)).get('token')
-  if (fromLink) {
-    sessionStorage.setItem('setup-token', fromLink)
-    history.replaceState(null, '', location.pathname)
-  }
-  return sessionStorage.getItem('setup-token')
-}
-
 async function loadSetup() {
-  const token = setupToken()
+  const token = tokenFromLink('setup-token')
   if (!token) {
     setText('sso-page-error', 'This page needs the setup link the workspace owner gave you. Open that link again.')
     return

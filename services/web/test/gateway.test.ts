@@ -127,6 +127,30 @@ describe('the same-origin gateway', () => {
     assert.equal(headers['x-request-id'], response.headers['x-request-id'])
   })
 
+  it("keeps the client's hop-by-hop headers (Keep-Alive, Upgrade, Proxy-Authorization...) to itself", async () => {
+    auth.answerWith((request, response) => {
+      response.setHeader('content-type', 'application/json')
+      response.end(JSON.stringify(request.headers))
+    })
+    const response = await app.inject({
+      method: 'GET',
+      url: '/v1/auth/session',
+      headers: {
+        'keep-alive': 'timeout=5, max=100',
+        'proxy-connection': 'keep-alive',
+        'proxy-authorization': 'Basic dXNlcjpwYXNz',
+        te: 'gzip',
+        trailer: 'x-checksum',
+        upgrade: 'websocket',
+      },
+    })
+    assert.equal(response.statusCode, 200, response.body)
+    const headers = response.json()
+    for (const name of ['keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade']) {
+      assert.equal(headers[name], undefined, name)
+    }
+  })
+
   it("behind a proxy it trusts (TRUST_PROXY), tells the services the client's address from that proxy", async () => {
     const proxied = await buildApp(
       loadConfig({

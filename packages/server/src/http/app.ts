@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { AppError, errors } from '../errors.ts'
-import { isRedisUnavailable } from '../redis/client.ts'
+import { failureFields, outageCode } from '../failures.ts'
 import { withTimeout } from '../timeout.ts'
 import { metricsPlugin } from './metrics.ts'
 import { ErrorBody } from './schemas.ts'
@@ -175,8 +175,13 @@ export async function createApp(options: CreateAppOptions) {
         message: `Invalid request: ${error.message}`,
       })
     }
-    if (isRedisUnavailable(error)) {
-      request.log.warn({ err: error }, 'redis unavailable')
+    // Postgres or Redis away (a restart, a failover): a moment's 503, one line with its code, no stack.
+    const outage = outageCode(error)
+    if (outage) {
+      request.log.warn(
+        failureFields(error),
+        outage === 'redis_unavailable' ? 'redis unavailable' : 'database unavailable',
+      )
       const unavailable = errors.unavailable()
       return reply.status(unavailable.statusCode).send({ error: unavailable.code, message: unavailable.message })
     }

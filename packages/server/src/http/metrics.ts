@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { failureFields } from '../failures.ts'
 
 /** One value of a gauge read at scrape time, e.g. `{ labels: { queue, state }, value: 3 }`. */
 export interface GaugeSample {
@@ -79,7 +80,7 @@ export const metricsPlugin = fp<{ service: string }>(
                 else this.set(value)
               }
             } catch (error) {
-              app.log.warn({ err: error, metric: gauge.name }, 'metric not sampled')
+              app.log.warn({ ...failureFields(error), metric: gauge.name }, 'metric not sampled')
             }
           },
         })

@@ -110,7 +110,7 @@ export async function enforceLimits(redis: Redis, limits: Limit[], log: FastifyB
       if (!isRedisUnavailable(error)) throw error
       // Sign-in and invitation acceptance keep working while Redis is down; brute force stays
       // bounded by argon2's cost for that while.
-      log.warn({ rule: limit.name }, 'rate limit not counted: redis unavailable')
+      log.warn({ code: 'redis_unavailable', rule: limit.name }, 'rate limit not counted: redis unavailable')
       return
     }
     if (count > limit.limit) {

@@ -10,8 +10,12 @@ export {
 } from './calls.ts'
 export {
   Authentication,
+  InternalRefusal,
   IntrospectionAnswer,
   IntrospectionRequest,
+  MembershipRemovalRequest,
+  membershipRemovalRefusals,
+  parseInternalRefusal,
   parseIntrospectionAnswer,
   reauthenticationRequired,
   SessionMethod,

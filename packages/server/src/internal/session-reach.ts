@@ -1,6 +1,7 @@
-// What a session reaches (CONTRACT.md "Sessions and what they reach"), declared once for every
-// service: auth answers its internal introspection with `IntrospectionAnswer`, and the services
-// that ask check the answer against the same schema before trusting it.
+// What a session reaches (CONTRACT.md "Sessions and what they reach") and what may be done with
+// it elsewhere, declared once for every service: auth's internal routes take and answer these
+// schemas, and the services that call them check the answers against the same schemas before
+// trusting them.
 import { type Static, Type } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { defineError } from '../errors.ts'
@@ -69,6 +70,40 @@ export const IntrospectionAnswer = Type.Object({
 export type IntrospectionAnswer = Static<typeof IntrospectionAnswer>
 
 const answerCheck = Compile(IntrospectionAnswer)
+
+/**
+ * The invitation service revoking an accepted invitation asks auth to remove the membership it
+ * made, for the admin whose session it forwards; auth decides with the rules of its own members
+ * route and answers 204, or one of `membershipRemovalRefusals` with a typed error body.
+ */
+export const MembershipRemovalRequest = Type.Object({
+  sessionToken: Type.String({ maxLength: 1024 }),
+  workspaceId: Uuid,
+  userId: Uuid,
+  // The accepted invitation being revoked: its event, if still on its way, grants nothing.
+  invitationId: Type.Optional(Uuid),
+  // The admin's address as the invitation service saw it (the audit trail's "from where").
+  ip: Type.Optional(Type.String({ maxLength: 64 })),
+})
+export type MembershipRemovalRequest = Static<typeof MembershipRemovalRequest>
+
+/** Auth's refusals the invitation service passes on to the admin as its own answer. */
+export const membershipRemovalRefusals = [401, 403, 404, 409] as const
+
+/** A refusal of an internal call: the error body every service answers, bounded for relaying. */
+export const InternalRefusal = Type.Object({
+  error: Type.String({ pattern: '^[a-z_]{1,64}$' }),
+  message: Type.String({ maxLength: 1000 }),
+  signIn: Type.Optional(SignIn),
+})
+export type InternalRefusal = Static<typeof InternalRefusal>
+
+const refusalCheck = Compile(InternalRefusal)
+
+/** A refusal's body, or undefined when the value is not one (then the callee is not trusted). */
+export function parseInternalRefusal(value: unknown): InternalRefusal | undefined {
+  return refusalCheck.Check(value) ? (value as InternalRefusal) : undefined
+}
 
 /** Auth's answer, or undefined when the value is not one (a wrong AUTH_URL, a mismatched release). */
 export function parseIntrospectionAnswer(value: unknown): IntrospectionAnswer | undefined {

@@ -6,6 +6,7 @@
 // is live (see the invitation service's auth-client).
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { failureFields } from '../failures.ts'
 import { revokedSessionsChannel } from '../redis/keys.ts'
 
 const tokenHashPattern = /^[0-9a-f]{64}$/
@@ -47,7 +48,7 @@ export async function publishRevokedSessions(
         }),
       ])
     } catch (error) {
-      log.warn({ err: error, sessions: tokenHashes.length }, 'revoked sessions not announced on Redis')
+      log.warn({ ...failureFields(error), sessions: tokenHashes.length }, 'revoked sessions not announced on Redis')
       return
     } finally {
       clearTimeout(timer)

@@ -17,8 +17,13 @@ export interface ServeOptions {
  */
 export async function serve(app: FastifyInstance, options: ServeOptions): Promise<void> {
   const connections = trackConnections(app.server)
+  // close-with-grace also answers an uncaught exception or unhandled rejection, and that is the
+  // one last resort: drain, then exit 1 for the orchestrator to restart the process. Expected
+  // outages (Postgres, Redis, SMTP away) never get this far — every background loop and job
+  // catches them, logs them once with a code and retries with back-off — so what does is a bug,
+  // and a process in an unknown state must not carry on as if it were healthy.
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'shutting down after an uncaught error')
+    if (err) app.log.error({ code: 'uncaught_error', err }, 'shutting down after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
     const closing = app.close()
     connections.closeWithoutRequest()

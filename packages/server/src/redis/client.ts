@@ -1,19 +1,9 @@
+import { once } from 'node:events'
 import { type Command, Redis, type RedisOptions, ReplyError } from 'ioredis'
+import { isRedisUnavailable, RedisUnavailableError } from '../failures.ts'
 import { withTimeout } from '../timeout.ts'
 
-/**
- * A command that could not reach Redis (down, reconnecting, closed, or too slow): a 503 or a
- * back-off, never a bug. Every client from `createRedis` raises it instead of ioredis's untyped
- * connection errors; Redis's own refusals (WRONGTYPE, OOM, a script error) stay `ReplyError`s.
- */
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError'
-}
-
-/** Whether an error only says Redis cannot be reached right now. */
-export function isRedisUnavailable(error: unknown): error is RedisUnavailableError {
-  return error instanceof RedisUnavailableError
-}
+export { isRedisUnavailable, RedisUnavailableError }
 
 /** A pino or Fastify logger fits as is. */
 export interface RedisLog {
@@ -75,7 +65,8 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
   // ioredis emits an error per failed reconnection attempt: report an outage once, and its end.
   let down = false
   redis.on('error', (error: Error) => {
-    if (!down) options.log?.warn({ err: error.message, connection: name }, 'redis unavailable')
+    if (!down)
+      options.log?.warn({ code: 'redis_unavailable', err: error.message, connection: name }, 'redis unavailable')
     down = true
   })
   redis.on('ready', () => {
@@ -103,7 +94,13 @@ export async function closeRedis(redis: Redis): Promise<void> {
 export async function pingRedis(redis: Redis, timeoutMs = 2000): Promise<void> {
   const ping = async () => {
     if (redis.status === 'end') throw new RedisUnavailableError('redis connection is closed')
-    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve))
+    // Waits for a connection in progress; the signal removes the listener, which would otherwise
+    // stay until Redis came back, one more for each probe through an outage.
+    if (redis.status !== 'ready') {
+      await once(redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) }).catch((error: unknown) => {
+        throw new RedisUnavailableError(`redis is ${redis.status}`, { cause: error })
+      })
+    }
     await redis.ping()
   }
   await withTimeout(

@@ -11,6 +11,7 @@ export const redisKeyPrefixes = [
   'login-networks:',
   'saml:confirm:',
   'saml:assertion:',
+  'saml:answered-start:',
   'saml:test-mark:',
   'saml:test-result:',
   'auth-events:published:',
@@ -65,6 +66,15 @@ export const samlTestSignIn = {
  */
 export function samlAssertionKey(connectionId: string, assertionDigest: string): string {
   return `saml:assertion:${connectionId}:${assertionDigest}`
+}
+
+/**
+ * An SP-initiated start that was answered: its AuthnRequest ID is used once, so neither a second
+ * genuine response to it nor its captured cookie signs in again. Written only for a response whose
+ * signature held (unauthenticated traffic writes nothing), and kept until the start itself expires.
+ */
+export function samlAnsweredStartKey(connectionId: string, requestId: string): string {
+  return `saml:answered-start:${connectionId}:${requestId}`
 }
 
 /**

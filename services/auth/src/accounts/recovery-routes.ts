@@ -50,7 +50,8 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{
       preHandler: rateLimit(redis, [perNetwork('password-reset', 30)]),
       schema: {
         tags: ['accounts'],
-        summary: 'Choose a new password with a reset link: every session of the account ends, this browser signs in',
+        summary:
+          'Choose a new password with a reset link: every session of the account ends, this browser signs in; an unproven account is reclaimed as by /v1/auth/email/reclaim',
         body: Type.Object({ token: LinkToken, password: Password }),
         response: { ...SignedInUser, 400: ErrorRef, 404: ErrorRef, 410: ErrorRef, 429: ErrorRef },
       },
@@ -92,7 +93,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['accounts'],
         summary:
-          'Take back an unproven account holding your address, with its confirmation link or an invitation link to the address: its password is replaced and its sessions end',
+          'Take back an unproven account holding your address, with its confirmation link or an invitation link to the address: its password is replaced, its sessions end, and every membership it held ends (a workspace it alone owned is deleted)',
         body: Type.Object({
           token: LinkToken,
           from: Type.Union([Type.Literal('confirmation'), Type.Literal('invitation')]),

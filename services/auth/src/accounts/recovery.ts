@@ -5,13 +5,15 @@
 //   the answer, and the work behind it, are the same either way: timing says nothing.
 // - A mailed link (reset or confirmation) or a live invitation link proves the address. Setting a
 //   password through one ends every session of the account; when the account was unproven, that
-//   is its address's owner reclaiming it from whoever made it.
+//   is its address's owner reclaiming it from whoever made it, and every membership it holds ends
+//   (the workspaces it alone owns are deleted: memberships/service.ts, endReclaimedAccount).
 // - Confirming with the account's password (or its password session) proves the address and keeps
 //   the account as it is.
 import { normalizeEmail } from '@gatehouse/server/email'
 import type { EmailProof } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'
 import type { AuthEvents } from '../events.ts'
+import type { MembershipService } from '../memberships/service.ts'
 import { accountAuthentication } from '../sessions/reach.ts'
 import {
   type AuthDatabase,
@@ -39,6 +41,7 @@ export function createRecoveryService(deps: {
   links: LinkIssuer
   throttle: LoginThrottle
   invitationProof: InvitationProof
+  memberships: Pick<MembershipService, 'endReclaimedAccount'>
   now?: () => Date
 }) {
   const now = deps.now ?? (() => new Date())
@@ -60,9 +63,11 @@ export function createRecoveryService(deps: {
     await deps.throttle.succeeded(user.email, client.ip)
   }
 
-  async function proveAddress(tx: Executor, user: UserRow, via: LinkProof, at: Date) {
-    if (!(await markEmailConfirmed(tx, user.id, via, at))) return
+  /** True when this proved the address (it was unproven until now). */
+  async function proveAddress(tx: Executor, user: UserRow, via: LinkProof, at: Date): Promise<boolean> {
+    if (!(await markEmailConfirmed(tx, user.id, via, at))) return false
     await events.account(tx, 'auth.email.confirmed', { userId: user.id, email: user.email, via })
+    return true
   }
 
   /**
@@ -84,15 +89,17 @@ export function createRecoveryService(deps: {
     const { token } = await events.transaction(db, async (tx) => {
       if (link && !(await useLink(tx, link.id, at))) throw authErrors.invalidLink()
       await setPasswordHash(tx, user.id, passwordHash, at)
-      await proveAddress(tx, user, via, at)
+      // Whoever made an account without proving its address may not be its address's owner.
+      const reclaimed = await proveAddress(tx, user, via, at)
       await retireLinks(tx, user.id, at)
       const ended = await revokeUserSessions(tx, user.id, { except: [] }, idleSince(at), at)
       await events.logout(tx, ended, 'password_reset')
+      if (reclaimed) await deps.memberships.endReclaimedAccount(tx, user.id, client.ip)
       await events.account(tx, 'auth.password.reset', {
         userId: user.id,
         email: user.email,
         via,
-        reclaimed: user.emailConfirmedAt === null,
+        reclaimed,
         endedSessions: ended.length,
         ...eventClient(client),
       })

@@ -1,8 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors } from '@gatehouse/server/errors'
-import { IntrospectionAnswer, IntrospectionRequest } from '@gatehouse/server/internal'
+import {
+  InternalRefusal,
+  IntrospectionAnswer,
+  IntrospectionRequest,
+  MembershipRemovalRequest,
+  membershipRemovalRefusals,
+} from '@gatehouse/server/internal'
 import { Type } from 'typebox'
-import { ErrorRef, Uuid } from '../http-schemas.ts'
 import type { MembershipService } from '../memberships/service.ts'
 import type { Introspect } from '../sessions/introspection.ts'
 import type { SessionService } from '../sessions/service.ts'
@@ -23,7 +28,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { access: 'internal' },
       // The contract both sides compile against (@gatehouse/server/internal).
-      schema: { hide: true, body: IntrospectionRequest, response: { 200: IntrospectionAnswer, 401: ErrorRef } },
+      schema: { hide: true, body: IntrospectionRequest, response: { 200: IntrospectionAnswer, 401: InternalRefusal } },
     },
     async (request): Promise<IntrospectionAnswer> => {
       const answer = await introspect(request.body)
@@ -40,18 +45,14 @@ export const internalRoutes: FastifyPluginAsyncTypebox<{
     '/internal/memberships/remove',
     {
       config: { access: 'internal' },
+      // The contract both sides compile against (@gatehouse/server/internal).
       schema: {
         hide: true,
-        body: Type.Object({
-          sessionToken: Type.String({ maxLength: 1024 }),
-          workspaceId: Uuid,
-          userId: Uuid,
-          // The accepted invitation being revoked: its event, if still on its way, grants nothing.
-          invitationId: Type.Optional(Uuid),
-          // The admin's address as the invitation service saw it (the audit trail's "from where").
-          ip: Type.Optional(Type.String({ maxLength: 64 })),
-        }),
-        response: { 204: Type.Null(), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef },
+        body: MembershipRemovalRequest,
+        response: {
+          204: Type.Null(),
+          ...Object.fromEntries(membershipRemovalRefusals.map((status) => [status, InternalRefusal])),
+        },
       },
     },
     async (request, reply) => {

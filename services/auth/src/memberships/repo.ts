@@ -70,3 +70,8 @@ export async function endOwnerRecovery(db: Executor, workspaceId: string, userId
     .set({ recoveryWorkspaceId: null })
     .where(and(eq(sessions.userId, userId), eq(sessions.recoveryWorkspaceId, workspaceId)))
 }
+
+/** Deletes the workspace; its memberships, SSO connection, domains and setup links go with it (cascades). */
+export async function deleteWorkspace(db: Executor, workspaceId: string): Promise<void> {
+  await db.delete(workspaces).where(eq(workspaces.id, workspaceId))
+}

@@ -71,6 +71,26 @@ export async function revokeSessions(db: Executor, sessionIds: string[], now: Da
     .returning(endedColumns)
 }
 
+/**
+ * Whether the session is still live, holding it so until the transaction ends: what the session
+ * does in the transaction then commits before anything ends it (revoking waits for the lock), or
+ * not at all. The check made when the request began no longer holds by the time it writes.
+ */
+export async function holdLiveSession(db: Executor, sessionId: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        isNull(sessions.revokedAt),
+        sql`${sessions.expiresAt} > ${now.toISOString()}::timestamptz`,
+      ),
+    )
+    .for('share')
+  return rows.length > 0
+}
+
 /** Ends every live session a connection opened (it was turned off, re-pointed or deleted). */
 export async function revokeConnectionSessions(db: Executor, connectionId: string, now: Date): Promise<EndedSession[]> {
   return db

@@ -2,6 +2,7 @@
 // group, exactly as an internal service would read it (ARCHITECTURE.md "Read models"): the login
 // flow does not write it, so a slow or broken history never slows or breaks a sign-in.
 import { type AuthEvent, type EventsLog, subscribe } from '@gatehouse/events'
+import { failureFields } from '@gatehouse/server/failures'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import { insertSignIn, type NewSignIn, pruneSignIns } from './repo.ts'
 
@@ -80,13 +81,13 @@ export function startSignInHistoryProjection(options: {
       await insertSignIn(options.db, row)
     },
   ).catch((error: unknown) => {
-    options.log.error({ err: String(error) }, 'the sign-in history projection could not subscribe')
+    options.log.error({ ...failureFields(error) }, 'the sign-in history projection could not subscribe')
     return null
   })
   // Every replica prunes; deleting what another already deleted is a no-op.
   const prune = () =>
     pruneSignIns(options.db, oldestKept()).catch((error: unknown) =>
-      options.log.warn({ err: String(error) }, 'pruning the sign-in history failed; retrying later'),
+      options.log.warn({ ...failureFields(error) }, 'pruning the sign-in history failed; retrying later'),
     )
   void prune()
   const timer = setInterval(prune, pruneIntervalMs)

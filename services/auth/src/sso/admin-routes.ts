@@ -157,10 +157,17 @@ const RefreshResult = Type.Object({
   outcome: Type.Union([
     Type.Literal('unchanged'),
     Type.Literal('certificates_added'),
+    Type.Literal('signing_changed'),
     Type.Literal('unreadable'),
     Type.Literal('change_refused'),
   ]),
   fingerprints: Type.Optional(Type.Array(Type.String(), { description: 'The certificates added' })),
+  wantAuthnRequestsSigned: Type.Optional(
+    Type.Boolean({
+      description:
+        'The metadata changed whether the IdP wants signed requests (applied: asked, requests are signed from now on)',
+    }),
+  ),
   problem: Type.Optional(MetadataProblem),
 })
 

@@ -29,7 +29,7 @@ import {
 } from '../sessions/repo.ts'
 import { authenticationView } from '../sessions/service.ts'
 import { findWorkspaceAccess } from '../workspaces/repo.ts'
-import type { IdpConfigParser, IdpValues } from './idp-config-parser.ts'
+import { type IdpConfigParser, type IdpValues, parserAdmissionKeys } from './idp-config-parser.ts'
 import { type IdpKind, inIdpTerms } from './idp-kinds.ts'
 import { MetadataFetchError, type MetadataFetcher } from './metadata-fetch.ts'
 import {
@@ -270,7 +270,10 @@ export function createConnectionService(deps: {
       const values =
         'metadataUrl' in input ? { metadataXml: await fetchForAdmin(input.metadataUrl) } : idpValuesOf(input)
       const parsed = await inTermsOf(input.idpKind ?? row.idpKind, () =>
-        deps.idpParser.parse({ input: values, allowLoopbackHttp }),
+        deps.idpParser.parse(
+          { input: values, allowLoopbackHttp },
+          parserAdmissionKeys({ workspaceId, userId: actor.userId, ip: actor.ip }),
+        ),
       )
       const fingerprints = parsed.certificates.map((certificate) => certificate.fingerprintSha256)
       // saml-metadata 2.4.3: an IdP that wants signed requests gets them from now on (the admin
@@ -534,8 +537,9 @@ export function parseIdpMetadata(
   metadataXml: string,
   idpKind: IdpKind,
   allowLoopbackHttp: boolean,
+  admissionKeys: readonly string[],
 ): Promise<ParsedIdpConfig> {
-  return inTermsOf(idpKind, () => idpParser.parse({ input: { metadataXml }, allowLoopbackHttp }))
+  return inTermsOf(idpKind, () => idpParser.parse({ input: { metadataXml }, allowLoopbackHttp }, admissionKeys))
 }
 
 /** What the parser thread is given: the IdP's values or metadata, nothing else of the request. */

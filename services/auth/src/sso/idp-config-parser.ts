@@ -1,4 +1,5 @@
 import { type ParsedIdpConfig, SamlConfigError, type SamlConfigErrorCode } from '@gatehouse/saml'
+import { networkOf } from '@gatehouse/server/http'
 import { createWorkerPool } from '@gatehouse/server/worker-pool'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -14,8 +15,11 @@ export type IdpParseOutcome =
   | { refused: { code: SamlConfigErrorCode; fields: Record<string, string> } }
 
 export interface IdpConfigParser {
-  /** The IdP's values or metadata parsed (@gatehouse/saml); a SamlConfigError when refused. */
-  parse(task: IdpParseTask): Promise<ParsedIdpConfig>
+  /**
+   * The IdP's values or metadata parsed (@gatehouse/saml); a SamlConfigError when refused. `keys`
+   * name who asks (parserAdmissionKeys), each of whom holds at most 2 of the 8 waiting places.
+   */
+  parse(task: IdpParseTask, keys?: readonly string[]): Promise<ParsedIdpConfig>
   close(): Promise<void>
 }
 
@@ -24,12 +28,24 @@ const workerFile = import.meta.url.endsWith('.mjs')
   ? new URL('./idp-config-worker.mjs', import.meta.url)
   : new URL('./idp-config-worker.ts', import.meta.url)
 
+/** Who asks for a parse, as the parser's queue shares its places out (createIdpConfigParser). */
+export function parserAdmissionKeys(who: { workspaceId: string; userId?: string; ip?: string }): string[] {
+  return [
+    `workspace:${who.workspaceId}`,
+    ...(who.userId ? [`account:${who.userId}`] : []),
+    ...(who.ip ? [`network:${networkOf(who.ip)}`] : []),
+  ]
+}
+
 /**
  * IdP configuration is parsed on a thread of its own: the costliest metadata the XML limits allow
  * takes tens of milliseconds, and any self-registered user may upload some, so parsing it on the
  * event loop delayed every other request of the process (a bystander's sign-in p99 grew 2.6× beside
  * 4 uploaders). One thread, 8 waiting uploads at most (a refusal after that is 503 with
- * Retry-After): a parse waits at most 8 × the worst parse, under half a second.
+ * Retry-After): a parse waits at most 8 × the worst parse, under half a second. One queue serves
+ * every tenant, so a workspace, an account and a network each hold at most 2 of the 8 places (503
+ * past that): one tenant, or one attacker with several self-registered workspaces, cannot keep
+ * everyone else's uploads out.
  */
 export function createIdpConfigParser(options: { log?: FastifyBaseLogger } = {}): IdpConfigParser {
   const pool = createWorkerPool<IdpParseTask, IdpParseOutcome>({
@@ -37,12 +53,13 @@ export function createIdpConfigParser(options: { log?: FastifyBaseLogger } = {})
     name: 'IdP configuration',
     threads: 1,
     queueLimit: 8,
+    waitingPerKey: 2,
     taskTimeoutMs: 10_000,
     onThreadError: (error) => options.log?.error({ err: error }, 'IdP configuration parser thread failed'),
   })
   return {
-    async parse(task) {
-      const outcome = await pool.run(task)
+    async parse(task, keys) {
+      const outcome = await pool.run(task, keys)
       if ('refused' in outcome) throw new SamlConfigError(outcome.refused.code, outcome.refused.fields)
       return outcome.parsed
     },

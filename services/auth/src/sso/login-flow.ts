@@ -3,7 +3,7 @@ import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } 
 import { isEmailAddress, normalizeEmail } from '@gatehouse/server/email'
 import { AppError, errors } from '@gatehouse/server/errors'
 import { enforceLimits } from '@gatehouse/server/http'
-import { samlConfirmation } from '@gatehouse/server/redis-keys'
+import { samlAnsweredStartKey, samlConfirmation } from '@gatehouse/server/redis-keys'
 import { sameOriginPath } from '@gatehouse/server/return-to.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
@@ -114,6 +114,17 @@ export function createLoginFlow(deps: {
     }
   }
 
+  /**
+   * Marks the start's AuthnRequest as answered; false when it already was. Its cookie is cleared by
+   * the answer, but a copy (captured, or a browser that ignored the clearing) would otherwise
+   * carry another genuine response with the same InResponseTo for the rest of its 10 minutes.
+   */
+  async function answerStartOnce(connectionId: string, pending: PendingLogin): Promise<boolean> {
+    const until = Math.max(pending.expiresAt * 1000, Date.now() + 1000)
+    const stored = await deps.redis.set(samlAnsweredStartKey(connectionId, pending.requestId), '1', 'PXAT', until, 'NX')
+    return stored === 'OK'
+  }
+
   async function refuse(
     row: ConnectionRow,
     attempt: { email: string; userId?: string; initiation: 'sp' | 'idp' },
@@ -216,6 +227,15 @@ export function createLoginFlow(deps: {
         return authErrors.ssoNotAllowed(message)
       }
 
+      if (ours && !(await answerStartOnce(cached.row.id, pending))) {
+        const refused = authErrors.samlReplayed('This sign-in was already answered. Start the sign-in again.')
+        await refuse(cached.row, { email: identity.email, initiation }, input.client, {
+          reason: 'start_already_answered',
+          code: refused.code,
+          message: refused.message,
+        })
+        throw refused
+      }
       // Only a response that may sign in counts (an unsolicited one when it is kept for confirmation:
       // each is kept in Redis, and its IdP can post them as fast as this answers).
       if (ours) await limitSignIns(cached.row.id, identity.email)

@@ -48,7 +48,7 @@ export const metadataFetchTimeoutMs = 10_000
 
 // Addresses no tenant's URL may reach (RFC 6890's special-purpose registries, the ones that are not
 // the public internet): unspecified, "this network", private, shared (CGNAT), loopback, link-local
-// (cloud metadata services), benchmarking, documentation, multicast and reserved.
+// (cloud metadata services), the 6to4 relay anycast, benchmarking, documentation, multicast and reserved.
 const refusedV4 = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -58,6 +58,7 @@ const refusedV4 = [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
   ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
@@ -65,22 +66,24 @@ const refusedV4 = [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const
-// IPv6: unspecified and loopback, the IPv4-compatible block (deprecated), discard-only, documentation,
-// unique-local, link-local, the old site-local, multicast. IPv4-mapped (::ffff:0:0/96) and NAT64
+// IPv6: only global unicast (2000::/3) is the public internet, less its special-purpose blocks:
+// IETF protocol assignments (Teredo among them), documentation (2001:db8::/32, 3fff::/20) and 6to4
+// (2002::/16, which carries an IPv4 address a relay would reach). Everything outside 2000::/3 —
+// loopback, unique-local, link-local, multicast, the local-use NAT64 prefix 64:ff9b:1::/48, the
+// IPv4-translated ::ffff:0:0:0/96 — is refused. IPv4-mapped (::ffff:0:0/96) and well-known NAT64
 // (64:ff9b::/96) addresses are judged by the IPv4 address they carry.
 const refusedV6 = [
-  ['::', 96],
-  ['100::', 64],
+  ['2001::', 23],
   ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10],
-  ['ff00::', 8],
+  ['2002::', 16],
+  ['3fff::', 20],
 ] as const
 
 const refused = new BlockList()
 for (const [network, prefix] of refusedV4) refused.addSubnet(network, prefix, 'ipv4')
 for (const [network, prefix] of refusedV6) refused.addSubnet(network, prefix, 'ipv6')
+const globalUnicastV6 = new BlockList()
+globalUnicastV6.addSubnet('2000::', 3, 'ipv6')
 
 const loopback = new BlockList()
 loopback.addSubnet('127.0.0.0', 8, 'ipv4')
@@ -109,7 +112,8 @@ export function isPublicAddress(address: string): boolean {
   // A scoped address (fe80::1%eth0) or anything else that is not a plain IPv6 address is not public.
   if (!isIPv6(address) || address.includes('%')) return false
   const carried = embeddedIpv4(address)
-  return carried ? isPublicAddress(carried) : !refused.check(address, 'ipv6')
+  if (carried) return isPublicAddress(carried)
+  return globalUnicastV6.check(address, 'ipv6') && !refused.check(address, 'ipv6')
 }
 
 /** The URL an admin may give, or a `MetadataFetchError('invalid_url')` saying why not. */

@@ -5,6 +5,10 @@
 //   are told, and no session ends;
 // - a certificate the connection has and the metadata no longer lists is KEPT: removing one ends
 //   every session the connection opened, which is the admin's call (the page shows both);
+// - WantAuthnRequestsSigned is APPLIED as saving the metadata applies it (connections.ts, setIdp):
+//   an IdP that asks for signed requests gets them from now on, and one that stops asking leaves
+//   signing as it is (the admin's call). Signing our requests re-points nothing, so nothing a
+//   hijacked metadata URL could publish here hands sign-ins to anyone; the audit trail records it;
 // - another entity ID or Login URL is REFUSED: that re-points the connection at what may be another
 //   IdP (a hijacked DNS name, a mistyped tenant), so the owners are told and an admin re-saves the URL
 //   to accept it;
@@ -17,7 +21,7 @@ import type { MetadataProblem } from '../db/schema.ts'
 import type { AuthEvents } from '../events.ts'
 import type { AuthDatabase, Executor } from '../sessions/repo.ts'
 import { developmentLoopback, idpOf, parseIdpMetadata } from './connections.ts'
-import type { IdpConfigParser } from './idp-config-parser.ts'
+import { type IdpConfigParser, parserAdmissionKeys } from './idp-config-parser.ts'
 import { MetadataFetchError, type MetadataFetcher } from './metadata-fetch.ts'
 import {
   type ConnectionRow,
@@ -27,10 +31,12 @@ import {
   recordMetadataCheck,
   updateConnection,
 } from './repo.ts'
+import type { SpKeyVault } from './sp-keys.ts'
 
 export type RefreshOutcome =
   | { outcome: 'unchanged' }
-  | { outcome: 'certificates_added'; fingerprints: string[] }
+  | { outcome: 'certificates_added'; fingerprints: string[]; wantAuthnRequestsSigned?: boolean }
+  | { outcome: 'signing_changed'; wantAuthnRequestsSigned: boolean }
   | { outcome: 'unreadable' | 'change_refused'; problem: MetadataProblem }
   | { outcome: 'not_configured' }
 
@@ -58,6 +64,7 @@ export function createMetadataRefresh(deps: {
   events: AuthEvents
   fetchMetadata: MetadataFetcher
   idpParser: IdpConfigParser
+  keys: Pick<SpKeyVault, 'create'>
   now?: () => Date
 }) {
   const now = deps.now ?? (() => new Date())
@@ -69,7 +76,8 @@ export function createMetadataRefresh(deps: {
   ): Promise<{ parsed: ParsedIdpConfig; problem?: undefined } | { parsed?: undefined; problem: MetadataProblem }> {
     try {
       const xml = await deps.fetchMetadata(row.idpMetadataUrl)
-      return { parsed: await parseIdpMetadata(deps.idpParser, xml, row.idpKind, allowLoopbackHttp) }
+      const keys = parserAdmissionKeys({ workspaceId: row.workspaceId })
+      return { parsed: await parseIdpMetadata(deps.idpParser, xml, row.idpKind, allowLoopbackHttp, keys) }
     } catch (error) {
       // The parser busy or failing here (503) says nothing about the IdP: the refresh fails, retried later.
       if (error instanceof AppError && error.statusCode >= 500) throw error
@@ -141,6 +149,12 @@ export function createMetadataRefresh(deps: {
       const metadataUrl = before?.idpMetadataUrl
       if (!before || !metadataUrl || !idpOf(before)) return { outcome: 'not_configured' }
       const read = await readMetadata({ ...before, idpMetadataUrl: metadataUrl })
+      // A connection made before SP keys existed gets its first one when signing first needs it
+      // (made outside the transaction: it is slow, and unused if the row changed meanwhile).
+      const newSigningKey =
+        read.parsed?.wantAuthnRequestsSigned && before.spSigningKeys.length === 0
+          ? await deps.keys.create(connectionId)
+          : undefined
       const result = await deps.db.transaction(async (tx): Promise<RefreshOutcome> => {
         const row = await lockConnection(tx, connectionId)
         // Re-pointed, or given another URL, while the metadata was read: that change stands.
@@ -170,12 +184,34 @@ export function createMetadataRefresh(deps: {
             previousReason: row.idpMetadataProblem.reason,
           })
         }
-        if (added.length === 0) {
+        const wants = read.parsed.wantAuthnRequestsSigned
+        const signing =
+          wants === row.idpWantsSignedRequests
+            ? null
+            : {
+                idpWantsSignedRequests: wants,
+                ...(wants ? { signAuthnRequests: true } : {}),
+                ...(wants && row.spSigningKeys.length === 0 && newSigningKey ? { spSigningKeys: [newSigningKey] } : {}),
+              }
+        if (added.length === 0 && !signing) {
           await recordMetadataCheck(tx, row.id, checked)
           return { outcome: 'unchanged' }
         }
-        // The version changes, so every replica judges its next sign-in by the larger set.
-        await updateConnection(tx, row.id, { idpCertificates: [...current, ...added], ...checked })
+        // The version changes, so every replica judges its next sign-in by the larger set and
+        // starts its next sign-in as the IdP asks.
+        await updateConnection(tx, row.id, {
+          ...(added.length > 0 ? { idpCertificates: [...current, ...added] } : {}),
+          ...signing,
+          ...checked,
+        })
+        if (signing) {
+          const { spSigningKeys, ...shown } = signing
+          await recordRefreshAudit(tx, row, 'sso.updated', {
+            ...shown,
+            ...(spSigningKeys ? { spSigningKey: spSigningKeys[0]?.id } : {}),
+          })
+        }
+        if (added.length === 0) return { outcome: 'signing_changed', wantAuthnRequestsSigned: wants }
         const fingerprints = added.map((certificate) => certificate.fingerprintSha256)
         for (const certificate of added) {
           await recordRefreshAudit(tx, row, 'sso.certificate_added', {
@@ -193,7 +229,7 @@ export function createMetadataRefresh(deps: {
           fingerprints: fingerprints.slice(0, 20),
           notify: audience.ownerEmails.slice(0, 100),
         })
-        return { outcome: 'certificates_added', fingerprints }
+        return { outcome: 'certificates_added', fingerprints, ...(signing ? { wantAuthnRequestsSigned: wants } : {}) }
       })
       deps.events.wake()
       return result

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Uuid } from '@gatehouse/server/http'
 import { MAX_RETURN_TO_LENGTH } from '@gatehouse/server/return-to.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { SignedInThroughSso } from './login-flow.ts'
 
 /**
  * A started SP-initiated sign-in, kept by the browser that started it in a signed cookie of its own
@@ -69,16 +70,21 @@ export function decodePendingLogin(encoded: string, now = Date.now()): PendingLo
   return { connectionId, requestId, returnTo, expiresAt, ...(testId ? { testId } : {}) }
 }
 
-/** Reads and writes the pending sign-ins' cookies (SameSite=None; Secure on https: the ACS POST is cross-site). */
-export function pendingLoginCookies(options: { https: boolean }) {
-  const attributes = {
+/** The SAML routes' own cookies: sent on the IdP's cross-site POST to the ACS. */
+function samlCookieAttributes(https: boolean) {
+  return {
     httpOnly: true,
     path: '/sso/saml',
-    secure: options.https,
+    secure: https,
     // SameSite=None needs Secure, so plain-http development falls back to Lax (localhost ports
     // are one site, so Lax still works there).
-    sameSite: options.https ? ('none' as const) : ('lax' as const),
+    sameSite: https ? ('none' as const) : ('lax' as const),
   }
+}
+
+/** Reads and writes the pending sign-ins' cookies (SameSite=None; Secure on https: the ACS POST is cross-site). */
+export function pendingLoginCookies(options: { https: boolean }) {
+  const attributes = samlCookieAttributes(options.https)
   const unsigned = (request: FastifyRequest, name: string) => {
     const signed = request.cookies[name]
     const opened = signed ? request.unsignCookie(signed) : undefined
@@ -112,6 +118,46 @@ export function pendingLoginCookies(options: { https: boolean }) {
       if (request.cookies[name] === undefined) return null
       reply.clearCookie(name, attributes)
       return unsigned(request, name)
+    },
+  }
+}
+
+const handoffCookieName = 'saml_signed_in'
+// Only as long as the 303 to the finish step takes.
+const handoffSeconds = 60
+
+/**
+ * A sign-in the ACS judged on a cross-site post, carried to the same-site finish step in a signed
+ * cookie of its own (path /sso/saml, like the pending sign-ins): the ACS could not see the
+ * browser's `session` cookie to join it. It holds the new session's token, as `session` would.
+ */
+export function signedInHandoffCookie(options: { https: boolean }) {
+  const attributes = samlCookieAttributes(options.https)
+  return {
+    keep(reply: FastifyReply, signedIn: SignedInThroughSso) {
+      const { token, userId, workspaceId, returnTo } = signedIn
+      const value = Buffer.from(JSON.stringify([token, userId, workspaceId, returnTo])).toString('base64url')
+      reply.setCookie(handoffCookieName, value, { ...attributes, maxAge: handoffSeconds, signed: true })
+    },
+
+    /** The sign-in the browser carries, if any (its cookie is cleared either way). */
+    take(request: FastifyRequest, reply: FastifyReply): SignedInThroughSso | null {
+      const signed = request.cookies[handoffCookieName]
+      if (signed === undefined) return null
+      reply.clearCookie(handoffCookieName, attributes)
+      const opened = request.unsignCookie(signed)
+      if (!opened.valid || opened.value === null) return null
+      let fields: unknown
+      try {
+        fields = JSON.parse(Buffer.from(opened.value, 'base64url').toString('utf8'))
+      } catch {
+        return null
+      }
+      if (!Array.isArray(fields) || fields.length !== 4 || !fields.every((field) => typeof field === 'string')) {
+        return null
+      }
+      const [token, userId, workspaceId, returnTo] = fields as [string, string, string, string]
+      return { kind: 'signedIn', token, userId, workspaceId, returnTo }
     },
   }
 }

@@ -11,7 +11,7 @@ import { clientOf, ErrorRef, Uuid } from '../http-schemas.ts'
 import { type SessionService, sessionCookieName } from '../sessions/service.ts'
 import type { ConnectionCache } from './connections.ts'
 import type { LoginFlow, SignedInThroughSso } from './login-flow.ts'
-import { pendingLoginCookies } from './pending-logins.ts'
+import { pendingLoginCookies, signedInHandoffCookie } from './pending-logins.ts'
 
 const ConnectionParams = Type.Object({ connectionId: Uuid })
 
@@ -27,6 +27,7 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
   await app.register(formBody, { bodyLimit: 1024 * 1024 })
   const https = publicUrl.protocol === 'https:'
   const pendingLogins = pendingLoginCookies({ https })
+  const signedInHandoff = signedInHandoffCookie({ https })
   // Browsers reach these routes through the web gateway, which turns these JSON answers into its
   // refusal and confirmation pages (one copy of each, in services/web).
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
@@ -120,7 +121,14 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         pending: pendingLogins.take(request, reply, request.body.RelayState),
         client: clientOf(request),
       })
-      if (outcome.kind === 'signedIn') return signIn(request, reply, outcome)
+      if (outcome.kind === 'signedIn') {
+        // The IdP's page posts here from its own site, so the browser sent no SameSite=Lax `session`
+        // cookie: setting one now would replace the browser's other sign-ins (its password one).
+        // The sign-in is finished by a same-site GET, which carries it (RFC 6265bis 5.2.1 Lax).
+        if (request.headers['sec-fetch-site'] !== 'cross-site') return signIn(request, reply, outcome)
+        signedInHandoff.keep(reply, outcome)
+        return reply.redirect(`/sso/saml/${request.params.connectionId.toLowerCase()}/finish`, 303)
+      }
       // A test sign-in: back to the page that reads its result; the session cookie is left as it was.
       if (outcome.kind === 'tested') return reply.redirect(outcome.returnTo, 302)
       const confirmation = {
@@ -130,6 +138,29 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
         confirmation: outcome.confirmation,
       }
       return reply.send({ confirmationRequired: true, ...confirmation })
+    },
+  )
+
+  app.get(
+    '/sso/saml/:connectionId/finish',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['saml'],
+        summary: 'Finish a sign-in the ACS judged on a cross-site post, where the browser showed no session cookie',
+        description:
+          'The ACS answers a cross-site post (`Sec-Fetch-Site: cross-site`, the IdP’s page) that signs in with 303 here, holding the new session in a short-lived cookie of its own: this same-site GET sees the browser’s `session` cookie, so the SSO sign-in joins the browser’s other sign-ins of the person instead of replacing them. 400 `saml_invalid` (`sign_in_expired`) without that cookie.',
+        params: ConnectionParams,
+      },
+    },
+    async (request, reply) => {
+      const signedIn = signedInHandoff.take(request, reply)
+      if (!signedIn) {
+        throw authErrors.samlInvalid('This sign-in has expired or was already finished. Sign in again.', {
+          reason: 'sign_in_expired',
+        })
+      }
+      return signIn(request, reply, signedIn)
     },
   )
 

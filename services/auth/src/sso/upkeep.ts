@@ -3,7 +3,8 @@
 // Every worker process upserts the same two schedulers (one schedule, however many replicas), and
 // BullMQ hands each run to one worker; both jobs are safe to run twice or at once on two replicas
 // (a refresh locks its connection row, a notice is a row with a primary key).
-import type { EventsLog } from '@gatehouse/events'
+import { type EventsLog, logBullmqProblems } from '@gatehouse/events'
+import { failureFields } from '@gatehouse/server/failures'
 import { closeRedis, createRedis } from '@gatehouse/server/redis'
 import { Queue, Worker } from 'bullmq'
 import type { AuthDatabase } from '../sessions/repo.ts'
@@ -44,6 +45,7 @@ export function startSsoUpkeep(deps: {
     name: 'gatehouse-sso-upkeep-worker',
   })
   const queue = new Queue(name, { connection: queueConnection })
+  logBullmqProblems(queue, { log: deps.log, connection: queueConnection })
   const kept = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } }
   const scheduled = Promise.all([
     queue.upsertJobScheduler(
@@ -56,7 +58,7 @@ export function startSsoUpkeep(deps: {
       { every: expiryCheckEveryMs },
       { name: ssoUpkeepJobs.certificateExpiry, opts: kept },
     ),
-  ]).catch((error: Error) => deps.log.error({ queue: name, err: error.message }, 'sso upkeep not scheduled'))
+  ]).catch((error: unknown) => deps.log.error({ queue: name, ...failureFields(error) }, 'sso upkeep not scheduled'))
 
   /**
    * Refreshes the connections not read in the last 11½ hours: a refresh on demand, or the URL just
@@ -73,7 +75,7 @@ export function startSsoUpkeep(deps: {
           deps.log.info({ connectionId: id, outcome: result.outcome }, 'idp metadata refreshed')
         } catch (error) {
           // One connection's trouble (its database write) does not stop the others' refresh.
-          deps.log.error({ connectionId: id, err: (error as Error).message }, 'idp metadata refresh failed')
+          deps.log.error({ connectionId: id, ...failureFields(error) }, 'idp metadata refresh failed')
         }
       }
       afterId = page.at(-1)?.id ?? null
@@ -89,7 +91,8 @@ export function startSsoUpkeep(deps: {
     },
     { connection: workerConnection, concurrency: 1 },
   )
-  worker.on('error', (error) => deps.log.error({ queue: name, err: error.message }, 'sso upkeep worker error'))
+  // A run that fails (the database away) is not retried: the next scheduled run does its work.
+  logBullmqProblems(worker, { log: deps.log, connection: workerConnection, failedMessage: 'sso upkeep run failed' })
 
   return {
     async close() {

@@ -90,21 +90,29 @@ export async function insertMembership(db: Executor, values: typeof memberships.
 }
 
 /**
- * An accepted invitation the invitation service revoked (POST /internal/memberships/remove): its
- * `invitation.accepted` event may still be on its way (the outbox, the queue), and must then grant
- * nothing. Kept beside the processed events, keyed by the invitation's id.
+ * An accepted invitation the invitation service revoked (POST /internal/memberships/remove) and an
+ * accepted invitation the consumer applied: each a row keyed by the invitation's id beside the
+ * processed events, so whichever commits first wins the key and the other sees the conflict (an
+ * insert waits for a concurrent insert of the same key to commit). A withdrawal that wins means
+ * the `invitation.accepted` event, still on its way (the outbox, the queue, or being applied
+ * right now), grants nothing; one that loses finds the membership the consumer made and removes it.
+ * A check of a row read in the statement's snapshot instead let a revocation committed while the
+ * consumer's statement ran go unseen, and the membership outlived its revocation.
  */
 const withdrawnInvitation = 'invitation.withdrawn'
+const appliedInvitation = 'invitation.applied'
 
+/** Run before the workspace's lock (the consumer takes that lock after its claim, through the membership's key). */
 export async function recordWithdrawnInvitation(db: Executor, invitationId: string): Promise<void> {
   await db.insert(processedEvents).values({ eventId: invitationId, type: withdrawnInvitation }).onConflictDoNothing()
 }
 
 /**
  * Applies an accepted invitation in one statement (atomic, one round trip on the consumer's hot
- * path): records the event id and, only when that id is new and the invited password account and
- * the workspace exist, grants (or re-grants) an SSO-allowed membership. An existing owner keeps
- * their role. The account must be the one the invitation service saw accept: same id, same email.
+ * path): records the event id and, only when that id is new, claims the invitation's id (refused
+ * when withdrawn), and when the invited password account and the workspace exist, grants (or
+ * re-grants) an SSO-allowed membership. An existing owner keeps their role. The account must be
+ * the one the invitation service saw accept: same id, same email.
  */
 export async function applyAcceptedInvitation(
   db: Executor,
@@ -126,14 +134,16 @@ export async function applyAcceptedInvitation(
       insert into ${processedEvents} (event_id, type) values (${event.eventId}, ${event.type})
       on conflict do nothing
       returning event_id
-    ), withdrawn as (
-      select 1 from ${processedEvents}
-      where ${processedEvents.eventId} = ${event.invitationId}::uuid and ${processedEvents.type} = ${withdrawnInvitation}
+    ), claimed as (
+      insert into ${processedEvents} (event_id, type)
+      select ${event.invitationId}::uuid, ${appliedInvitation} where exists (select 1 from processed)
+      on conflict do nothing
+      returning event_id
     ), eligible as (
       select ${users.id} as user_id
       from ${users} join ${workspaces} on ${workspaces.id} = ${event.workspaceId}::uuid
       where ${users.id} = ${event.userId}::uuid and ${users.email} = ${event.email} and ${users.createdVia} = 'password'
-        and exists (select 1 from processed) and not exists (select 1 from withdrawn)
+        and exists (select 1 from claimed)
     ), granted as (
       insert into ${memberships} (workspace_id, user_id, role, sso_allowed, source, invitation_id)
       select ${event.workspaceId}::uuid, user_id, ${event.role}, true, 'invitation', ${event.invitationId}::uuid from eligible
@@ -141,7 +151,7 @@ export async function applyAcceptedInvitation(
       returning 1
     )
     select (select count(*) from processed)::int as new_event, (select count(*) from granted)::int as granted,
-      (select count(*) from withdrawn)::int as withdrawn`,
+      (select count(*) from processed)::int - (select count(*) from claimed)::int as withdrawn`,
   )
   const [row] = rowsOf<{ new_event: number; granted: number; withdrawn: number }>(result)
   return { newEvent: row?.new_event === 1, granted: row?.granted === 1, withdrawn: row?.withdrawn === 1 }

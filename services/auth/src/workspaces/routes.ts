@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorRef, Uuid, WorkspaceParams } from '../http-schemas.ts'
-import { auditActorFrom, workspaceOf } from '../sessions/access.ts'
+import { actorOf, auditActorFrom, workspaceOf } from '../sessions/access.ts'
 import type { WorkspaceRow } from './repo.ts'
 import type { WorkspaceService } from './service.ts'
 
@@ -28,7 +28,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ workspaces: WorkspaceS
       },
     },
     async (request, reply) => {
-      const workspace = await workspaces.create(request.body.name, auditActorFrom(request))
+      const workspace = await workspaces.create(request.body.name, auditActorFrom(request), actorOf(request).session.id)
       return reply.status(201).send({ workspace: workspaceView(workspace) })
     },
   )

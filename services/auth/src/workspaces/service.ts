@@ -3,7 +3,7 @@ import { errors } from '@gatehouse/server/errors'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import { workspaceAuthentication, workspaceReauthentication } from '../sessions/reach.ts'
-import type { AuthDatabase } from '../sessions/repo.ts'
+import { type AuthDatabase, holdLiveSession } from '../sessions/repo.ts'
 import type { SignedIn } from '../sessions/service.ts'
 import {
   applyAcceptedInvitation,
@@ -28,9 +28,12 @@ const roleRefusals: Record<Role, string> = {
 
 export function createWorkspaceService(deps: { db: AuthDatabase }) {
   return {
-    async create(name: string, actor: AuditActor & { userId: string }): Promise<WorkspaceRow> {
+    async create(name: string, actor: AuditActor & { userId: string }, sessionId: string): Promise<WorkspaceRow> {
       const { userId } = actor
       return deps.db.transaction(async (tx) => {
+        // A reclaim of the account (accounts/recovery.ts) ends its sessions and then its
+        // workspaces: one made by a session it ends is made before (and ended by it) or not at all.
+        if (!(await holdLiveSession(tx, sessionId, new Date()))) throw errors.unauthenticated()
         const workspace = await insertWorkspace(tx, name.trim(), userId)
         await insertMembership(tx, {
           workspaceId: workspace.id,
@@ -61,7 +64,8 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
       if (!access.role) throw errors.forbidden('You are not a member of this workspace.')
       const session = workspaceAuthentication(signedIn, workspaceId, access)
       if (!session) throw workspaceReauthentication(access)
-      if (!roles.includes(access.role)) throw errors.forbidden(roleRefusals[roles[0] ?? 'owner'])
+      // The refusal names the least role that would do (`roles` runs from owner down).
+      if (!roles.includes(access.role)) throw errors.forbidden(roleRefusals[roles.at(-1) ?? 'owner'])
       return { workspace: access.workspace, role: access.role, session }
     },
 

@@ -3,7 +3,7 @@
 // outbox to a BullMQ queue (job id = message id, so queueing twice adds one job), and a worker in
 // every replica sends each job with retries and backoff. The job carries only the message id,
 // never the link: the token stays out of Redis.
-import { type EventsLog, startPollLoop } from '@gatehouse/events'
+import { type EventsLog, logBullmqProblems, startPollLoop } from '@gatehouse/events'
 import { closeRedis, createRedis, RedisUnavailableError } from '@gatehouse/server/redis'
 import { type BackoffStrategy, type JobsOptions, Queue, Worker } from 'bullmq'
 import type { InvitationDatabase } from '../db/database.ts'
@@ -79,13 +79,12 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
     },
     { connection: workerConnection, concurrency: 4, settings: { backoffStrategy } },
   )
-  worker.on('failed', (job, error) => {
-    log.warn(
-      { queue: options.queue, emailId: job?.data.emailId, attemptsMade: job?.attemptsMade, err: error.message },
-      'invitation email not sent; retrying with backoff',
-    )
+  logBullmqProblems(worker, {
+    log,
+    connection: workerConnection,
+    failedMessage: 'invitation email not sent; retrying with backoff',
+    jobFields: (job) => ({ emailId: job?.data.emailId }),
   })
-  worker.on('error', (error) => log.error({ queue: options.queue, err: error.message }, 'email worker error'))
 
   async function queueBatch(): Promise<number> {
     if (producerConnection.status !== 'ready') throw new RedisUnavailableError(`redis is ${producerConnection.status}`)
@@ -98,7 +97,10 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
         batchSize,
       )
       if (claimed.length === 0) return 0
-      queue ??= new Queue(options.queue, { connection: producerConnection })
+      if (!queue) {
+        queue = new Queue(options.queue, { connection: producerConnection })
+        logBullmqProblems(queue, { log, connection: producerConnection })
+      }
       try {
         await queue.addBulk(
           claimed.map(({ id }) => ({
@@ -124,17 +126,12 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
   }
 
   const loop = startPollLoop({
+    name: 'email outbox',
+    log,
     pollIntervalMs,
+    // The first attempts of a process fall while its Redis connection is still being made.
+    startupFailuresUnlogged: 3,
     step: async () => (await queueBatch()) === batchSize,
-    onFailure(error, failures) {
-      // The first attempts of a process fall while its Redis connection is still being made.
-      if (failures === 3) {
-        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot queue invitation emails')
-      }
-    },
-    onRecovery(failures) {
-      if (failures >= 3) log.info({ failures }, 'email outbox queueing again')
-    },
   })
 
   return {

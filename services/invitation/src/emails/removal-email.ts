@@ -9,9 +9,17 @@ import type { RenderedEmail } from './invitation-email.ts'
  */
 export function renderRemovalEmail(event: MembershipRemoved, homeUrl: string): RenderedEmail {
   const workspace = event.workspaceName.replace(/\s+/g, ' ').trim().slice(0, 100)
-  const subject = `You were removed from ${workspace} on Gatehouse`
+  const deleted = event.reason === 'workspace_deleted'
+  const subject = deleted ? `${workspace} was deleted on Gatehouse` : `You were removed from ${workspace} on Gatehouse`
+  // A workspace whose only owner's account turned out not to be its address's owner's goes with it.
+  const what = (name: string) =>
+    deleted
+      ? `The workspace ${name} was deleted: the account that made it had never confirmed its email address, and the address's owner took that account back.`
+      : `An owner or admin of the workspace ${name} removed you from it.`
+  const consequence =
+    'You can no longer open it, and its identity provider can no longer sign you in to it; the sessions it had signed you in with have ended.'
   const text = [
-    `An owner or admin of the workspace "${workspace}" removed you from it. You can no longer open it, and its identity provider can no longer sign you in to it; the sessions it had signed you in with have ended.`,
+    `${what(`"${workspace}"`)} ${consequence}`,
     '',
     'Your Gatehouse account and your other workspaces are not affected:',
     homeUrl,
@@ -20,7 +28,7 @@ export function renderRemovalEmail(event: MembershipRemoved, homeUrl: string): R
   ].join('\n')
   const html = `<!doctype html>
 <html><body style="font-family: sans-serif; line-height: 1.5">
-<p>An owner or admin of the workspace <strong>${escapeHtml(workspace)}</strong> removed you from it. You can no longer open it, and its identity provider can no longer sign you in to it; the sessions it had signed you in with have ended.</p>
+<p>${what(`<strong>${escapeHtml(workspace)}</strong>`)} ${consequence}</p>
 <p>Your Gatehouse account and <a href="${escapeHtml(homeUrl)}">your other workspaces</a> are not affected.</p>
 <p style="color: #666">If you think this is a mistake, ask an admin of ${escapeHtml(workspace)} to invite you again.</p>
 </body></html>

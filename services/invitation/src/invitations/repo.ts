@@ -128,6 +128,32 @@ export async function markMembershipRemoved(db: Executor, workspaceId: string, u
     .returning({ id: invitations.id })
 }
 
+/**
+ * Revokes the workspace's pending invitations (only those `invitedBy` sent, when given) and blanks
+ * their unsent messages: what an account whose address was reclaimed left behind (membership.removed
+ * with a `reason`). Returns how many.
+ */
+export async function revokePendingInvitations(
+  db: Executor,
+  workspaceId: string,
+  invitedBy: string | null,
+  at: Date,
+): Promise<number> {
+  const revoked = await db
+    .update(invitations)
+    .set({ status: 'revoked', revokedAt: at })
+    .where(
+      and(
+        eq(invitations.workspaceId, workspaceId),
+        eq(invitations.status, 'pending'),
+        invitedBy === null ? undefined : eq(invitations.invitedBy, invitedBy),
+      ),
+    )
+    .returning({ id: invitations.id })
+  for (const { id } of revoked) await discardUnsentEmails(db, id, at)
+  return revoked.length
+}
+
 /** The open invitations of an address, newest first (bounded: a home page's list). */
 export function listOpenInvitationsFor(db: Executor, email: string, now: Date, limit = 50): Promise<InvitationRow[]> {
   return db

@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto'
 import { BoundedCache } from '@gatehouse/server/bounded-cache'
 import { AppError, errors } from '@gatehouse/server/errors'
+import { failureFields } from '@gatehouse/server/failures'
 import {
   type IntrospectionAnswer,
   type IntrospectionRequest,
   internalJsonPoster,
+  type MembershipRemovalRequest,
+  membershipRemovalRefusals,
+  parseInternalRefusal,
   parseIntrospectionAnswer,
   parseRevokedSessions,
   reauthenticationRequired,
   sessionTokenHashes,
 } from '@gatehouse/server/internal'
+import { createRedis } from '@gatehouse/server/redis'
 import { revokedSessionsChannel } from '@gatehouse/server/redis-keys'
 import type { FastifyRequest } from 'fastify'
-import { Redis } from 'ioredis'
 import { invitationErrors } from '../errors.ts'
 
 export const sessionCookieName = 'session'
@@ -117,15 +121,16 @@ export function createAuthClient(options: AuthClientOptions) {
       redisUrl: string,
       log: { warn: (details: object, message: string) => void },
     ): { heard: Promise<void>; close(): Promise<void> } {
-      const subscriber = new Redis(redisUrl, {
-        autoResubscribe: false,
-        maxRetriesPerRequest: null,
-        connectionName: 'gatehouse-revocations',
-        retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      // Resubscribing is done here, on `ready`, so that caching resumes only once it is heard.
+      const subscriber = createRedis(redisUrl, {
+        role: 'waiting',
+        name: 'gatehouse-revocations',
+        options: { autoResubscribe: false },
       })
       let reported = false
       subscriber.on('error', (error: Error) => {
-        if (!reported) log.warn({ err: error }, 'revocations unheard: introspection answers are not cached')
+        if (!reported)
+          log.warn({ ...failureFields(error) }, 'revocations unheard: introspection answers are not cached')
         reported = true
       })
       subscriber.on('close', stopCaching)
@@ -141,7 +146,7 @@ export function createAuthClient(options: AuthClientOptions) {
         nowHeard()
       }
       subscriber.on('ready', () => {
-        subscribe().catch((error: unknown) => log.warn({ err: error }, 'revocations: subscribe failed'))
+        subscribe().catch((error: unknown) => log.warn({ ...failureFields(error) }, 'revocations: subscribe failed'))
       })
       return {
         /** Resolves once revocations are first heard (answers are cached from then on). */
@@ -168,14 +173,15 @@ export function createAuthClient(options: AuthClientOptions) {
      */
     async removeMember(
       request: FastifyRequest,
-      membership: { workspaceId: string; userId: string; invitationId?: string },
+      membership: Pick<MembershipRemovalRequest, 'workspaceId' | 'userId' | 'invitationId'>,
     ): Promise<void> {
       const token = request.cookies[sessionCookieName]
       if (!token || token.length > 1024) throw errors.unauthenticated()
       let response: { status: number; body: string }
       try {
         // The admin's address, for auth's audit trail of the removal.
-        response = await postRemoval({ sessionToken: token, ...membership, ip: request.ip.slice(0, 64) }, request.id)
+        const removal: MembershipRemovalRequest = { sessionToken: token, ...membership, ip: request.ip.slice(0, 64) }
+        response = await postRemoval(removal, request.id)
       } catch (error) {
         throw invitationErrors.authUnavailable(undefined, { reason: error instanceof Error ? error.name : 'error' })
       }
@@ -185,21 +191,21 @@ export function createAuthClient(options: AuthClientOptions) {
   }
 }
 
-const relayedStatuses = new Set([401, 403, 404, 409])
+const relayedStatuses: ReadonlySet<number> = new Set(membershipRemovalRefusals)
 
-/** Auth's typed refusal as this service's answer; anything else (a 5xx, a body that is not one) is 503. */
+/**
+ * Auth's typed refusal (checked against the shared contract) as this service's answer; anything
+ * else (a 5xx, a body that is not one) is 503.
+ */
 function refusalOf(response: { status: number; body: string }): AppError {
-  let body: { error?: unknown; message?: unknown; signIn?: unknown } = {}
+  let refusal: ReturnType<typeof parseInternalRefusal>
   try {
-    body = response.body.length <= 8192 ? JSON.parse(response.body) : {}
+    refusal = response.body.length <= 8192 ? parseInternalRefusal(JSON.parse(response.body)) : undefined
   } catch {}
-  const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined
-  const message = typeof body.message === 'string' ? body.message.slice(0, 1000) : undefined
-  if (!relayedStatuses.has(response.status) || !code || !message) {
+  if (!relayedStatuses.has(response.status) || !refusal) {
     return invitationErrors.authUnavailable(undefined, { reason: `auth answered ${response.status}` })
   }
-  const signIn = body.signIn && typeof body.signIn === 'object' ? { signIn: body.signIn } : {}
-  return new AppError(response.status, code, message, signIn)
+  return new AppError(response.status, refusal.error, refusal.message, refusal.signIn ? { signIn: refusal.signIn } : {})
 }
 
 export type AuthClient = ReturnType<typeof createAuthClient>

@@ -62,6 +62,10 @@ const gatewayBodyLimit = 1024 * 1024
 // refuses `expect` outright (curl sends `Expect: 100-continue` for bodies over 1 MiB; Node's
 // server has already answered 100 Continue to the client).
 const bodyFramingHeaders = ['expect', 'transfer-encoding', 'content-length']
+// Hop-by-hop headers (RFC 9110 7.6.1) describe the client's connection to the gateway, not the
+// gateway's to the service: undici refuses a request carrying `keep-alive` (an old client's or
+// proxy's), which would make any such request a 502 blamed on the service.
+const hopByHopHeaders = ['keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade']
 
 type ProxiedReply = FastifyReply<RouteGenericInterface, RawServerBase>
 interface UpstreamResponse {
@@ -98,7 +102,7 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
       rewriteRequestHeaders: (_request, headers) => {
         const forwarded: Record<string, string | string[] | undefined> = { ...headers }
         for (const name of clientForwardingHeaders) delete forwarded[name]
-        for (const name of bodyFramingHeaders) delete forwarded[name]
+        for (const name of [...bodyFramingHeaders, ...hopByHopHeaders]) delete forwarded[name]
         if (body) forwarded['content-length'] = String(body.length)
         forwarded['x-forwarded-for'] = request.ip
         forwarded['x-forwarded-proto'] = options.publicUrl.protocol.slice(0, -1)

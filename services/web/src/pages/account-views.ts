@@ -70,7 +70,7 @@ ${alertRegion('confirm-password-error')}
 </form>
 <div id="confirm-reclaim" class="alternative" hidden>
 <h2 id="confirm-reclaim-title">Did not create this account, or forgot its password?</h2>
-<p>This link shows the address is yours. Choose a new password: whoever else signed in to the account is signed out.</p>
+<p>This link shows the address is yours. Choose a new password: whoever else signed in to the account is signed out, and the account leaves every workspace it belongs to (one it alone owns is deleted). If you made the account and want to keep its workspaces, confirm with its password instead.</p>
 <form id="confirm-reclaim-form" aria-labelledby="confirm-reclaim-title">
 ${newPasswordField('confirm-new-password')}
 ${alertRegion('confirm-reclaim-error')}

@@ -93,7 +93,7 @@ ${errorRegion('invite-login-error')}
 </div>
 <div id="invite-reclaim" class="alternative" hidden>
 <h2>Choose a new password</h2>
-<p>Your invitation shows the address is yours. If nobody has confirmed the account that holds it, choose a new password: whoever else signed in to it is signed out.</p>
+<p>Your invitation shows the address is yours. If nobody has confirmed the account that holds it, choose a new password: whoever else signed in to it is signed out, and it leaves every workspace it belongs to (one it alone owns is deleted).</p>
 <form id="invite-reclaim-form">
 <label for="invite-reclaim-password">New password</label>
 <input id="invite-reclaim-password" name="password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="invite-reclaim-password-hint invite-reclaim-password-error">
