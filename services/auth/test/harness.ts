@@ -241,11 +241,18 @@ export async function workspaceWithSso(
 }
 
 /** SP-initiated start: follows /login and returns what the IdP and the browser received. */
-export async function startSpLogin(app: FastifyInstance, connection: ConnectionView, returnTo: string | null = '/') {
+export async function startSpLogin(
+  app: FastifyInstance,
+  connection: ConnectionView,
+  returnTo: string | null = '/',
+  /** Where the browser says the start came from (`Sec-Fetch-Site`); none sent unless told, as a non-browser. */
+  secFetchSite?: 'cross-site' | 'same-site' | 'same-origin' | 'none',
+) {
   const idp = await devIdp()
   const response = await app.inject({
     method: 'GET',
     url: `/sso/saml/${connection.id}/login${returnTo === null ? '' : `?returnTo=${encodeURIComponent(returnTo)}`}`,
+    headers: secFetchSite ? { 'sec-fetch-site': secFetchSite } : {},
     remoteAddress: uniqueIp(),
   })
   if (response.statusCode !== 302) throw new Error(`login start failed: ${response.statusCode} ${response.body}`)
@@ -303,6 +310,31 @@ export function postToAcs(
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
     payload: new URLSearchParams(form).toString(),
     remoteAddress,
+  })
+}
+
+/**
+ * The IdP's answer for `email` to a start, posted as a browser posts it from the IdP's page:
+ * cross-site (`Sec-Fetch-Site`), with the start's SameSite=None pending cookie and never the
+ * SameSite=Lax session cookie.
+ */
+export function answerFromIdpPage(
+  app: FastifyInstance,
+  { connection, idp }: { connection: ConnectionView; idp: DevIdp },
+  email: string,
+  started: Awaited<ReturnType<typeof startSpLogin>>,
+) {
+  const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email }, inResponseTo: started.requestId })
+  return app.inject({
+    method: 'POST',
+    url: `/sso/saml/${connection.id}/acs`,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'sec-fetch-site': 'cross-site',
+      cookie: started.bindingCookie,
+    },
+    payload: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: started.relayState }).toString(),
+    remoteAddress: uniqueIp(),
   })
 }
 

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import {
   type AuthTestApp,
+  answerFromIdpPage,
   postToAcs,
   publicUrl,
   sessionCookieOf,
   signInSpInitiated,
   signUp,
   startAuthApp,
+  startSpLogin,
   workspaceWithSso,
 } from './harness.ts'
 
@@ -71,6 +73,60 @@ describe('login CSRF through the ACS', () => {
     const { acs } = await signInSpInitiated(auth.app, connection, idp, { email: owner.email })
     assert.equal(acs.statusCode, 302)
     assert.ok(sessionCookieOf(acs))
+  })
+
+  // Another site navigates the victim's browser to the attacker's start; the attacker's IdP answers
+  // at once, with a response that matches the AuthnRequest.
+  it('sends the answer to a start another site made through the same confirmation page', async () => {
+    const attacker = await workspaceWithSso(auth.app)
+    const victim = await signUp(auth.app)
+    for (const startedFrom of ['cross-site', 'same-site'] as const) {
+      const started = await startSpLogin(auth.app, attacker.connection, '/elsewhere', startedFrom)
+      const page = await answerFromIdpPage(auth.app, attacker, attacker.owner.email, started)
+      assert.equal(page.statusCode, 200, `${startedFrom}: ${page.body}`)
+      assert.equal(sessionCookieOf(page), undefined, `${startedFrom}: no session is set by the ACS itself`)
+      assert.ok(!page.cookies.some((cookie) => cookie.name === 'saml_signed_in' && cookie.value !== ''))
+      const { confirmationRequired, email, workspaceName, action, confirmation } = page.json()
+      assert.equal(confirmationRequired, true)
+      assert.equal(email, attacker.owner.email)
+      assert.equal(workspaceName, attacker.workspace.name)
+
+      const crossSite = await confirm(action, confirmation, {
+        origin: 'https://evil.example',
+        cookie: victim.cookie,
+        accept: 'application/json',
+      })
+      assert.equal(crossSite.statusCode, 403)
+      const session = await auth.app.inject({ url: '/v1/auth/session', headers: { cookie: victim.cookie } })
+      assert.equal(session.json().user.id, victim.user.id, 'the browser is still the victim until they confirm')
+
+      // Confirmed on our page, it lands where the page said: the workspace whose IdP vouched.
+      const clicked = await confirm(action, confirmation, { origin: publicUrl, cookie: victim.cookie })
+      assert.equal(clicked.statusCode, 302, clicked.body)
+      assert.equal(clicked.headers.location, `/workspaces/${attacker.workspace.id}`)
+      const switched = await auth.app.inject({
+        url: '/v1/auth/session',
+        headers: { cookie: sessionCookieOf(clicked) ?? '' },
+      })
+      assert.equal(switched.json().user.id, attacker.owner.user.id)
+    }
+  })
+
+  it("keeps one step for starts from Gatehouse's own pages and typed or bookmarked ones", async () => {
+    const acme = await workspaceWithSso(auth.app)
+    for (const startedFrom of ['same-origin', 'none'] as const) {
+      const started = await startSpLogin(auth.app, acme.connection, '/done', startedFrom)
+      const acs = await answerFromIdpPage(auth.app, acme, acme.owner.email, started)
+      // Straight to the finish step (sso-cross-site.test.ts), no confirmation page.
+      assert.equal(acs.statusCode, 303, `${startedFrom}: ${acs.body}`)
+      const finish = await auth.app.inject({
+        url: String(acs.headers.location),
+        headers: { cookie: acs.cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') },
+      })
+      assert.equal(finish.statusCode, 302, finish.body)
+      assert.equal(finish.headers.location, '/done')
+      assert.ok(sessionCookieOf(finish), startedFrom)
+    }
   })
 
   it('refuses a confirmation for another connection, and one made before the connection changed', async () => {

@@ -236,6 +236,10 @@ describe('SP-initiated sign-ins side by side in one browser', () => {
     }
     const now = 1_900_000_000_000
     assert.deepEqual(decodePendingLogin(encodePendingLogin(pending), now), pending)
+    const elsewhere = { ...pending, startedByAnotherOrigin: true as const }
+    assert.deepEqual(decodePendingLogin(encodePendingLogin(elsewhere), now), elsewhere)
+    const test = { ...elsewhere, testId: 'AAAAAAAAAAAAAAAAAAAAAA' }
+    assert.deepEqual(decodePendingLogin(encodePendingLogin(test), now), test)
     assert.equal(decodePendingLogin(encodePendingLogin(pending), 2_000_000_000_000), null, 'expired')
     assert.equal(decodePendingLogin(encodePendingLogin({ ...pending, returnTo: `/${'a'.repeat(600)}` }), now), null)
     assert.equal(decodePendingLogin(encodePendingLogin({ ...pending, connectionId: 'x' }), now), null)

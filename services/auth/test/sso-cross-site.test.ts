@@ -4,6 +4,7 @@ import { uniqueIp } from '@gatehouse/testing'
 import type { LightMyRequestResponse } from 'fastify'
 import {
   type AuthTestApp,
+  answerFromIdpPage,
   createWorkspace,
   invitationAccepted,
   postToAcs,
@@ -42,24 +43,7 @@ describe('SSO through an IdP on another site', () => {
   it("keeps the browser's password sign-in when the IdP's cross-site post signs it in to a workspace", async () => {
     const { acme, person, beta } = await personInvitedToAcme()
     const started = await startSpLogin(auth.app, acme.connection, '/done')
-    const samlResponse = acme.idp.responseBase64({
-      sp: acme.connection.sp,
-      user: { email: person.email },
-      inResponseTo: started.requestId,
-    })
-    // What a browser sends on the IdP page's cross-site POST: the SameSite=None pending cookie,
-    // never the SameSite=Lax session cookie.
-    const acs = await auth.app.inject({
-      method: 'POST',
-      url: `/sso/saml/${acme.connection.id}/acs`,
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'sec-fetch-site': 'cross-site',
-        cookie: started.bindingCookie,
-      },
-      payload: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: started.relayState }).toString(),
-      remoteAddress: uniqueIp(),
-    })
+    const acs = await answerFromIdpPage(auth.app, acme, person.email, started)
     assert.equal(sessionCookieOf(acs), undefined, 'no session cookie is set where the browser showed none')
     assert.equal(acs.statusCode, 303, acs.body)
     const location = String(acs.headers.location)

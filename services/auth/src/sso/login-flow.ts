@@ -149,7 +149,10 @@ export function createLoginFlow(deps: {
      * SP-initiated start: the AuthnRequest and what the browser keeps of it (pending-logins.ts),
      * under a fresh RelayState. Nothing is stored on the server.
      */
-    async start(connectionId: string, options: { returnTo?: string; loginHint?: string; test?: TestSignInMark }) {
+    async start(
+      connectionId: string,
+      options: { returnTo?: string; loginHint?: string; test?: TestSignInMark; startedByAnotherOrigin?: boolean },
+    ) {
       // Read afresh: a cached copy could send the browser to an IdP the admin has just replaced.
       const { row, saml } = await deps.connections.usable(connectionId, { fresh: true })
       const relayState = newRelayState()
@@ -170,6 +173,7 @@ export function createLoginFlow(deps: {
             : safeReturnTo(options.returnTo, deps.publicUrl),
         expiresAt: Math.floor(Date.now() / 1000) + pendingLoginSeconds,
         ...(testId ? { testId } : {}),
+        ...(options.startedByAnotherOrigin ? { startedByAnotherOrigin: true as const } : {}),
       }
       return { redirectUrl, relayState, pending }
     },
@@ -177,9 +181,10 @@ export function createLoginFlow(deps: {
     /**
      * The ACS: a genuine response (@gatehouse/saml), then CONTRACT.md's rule — a password
      * account that is an SSO-allowed member of the connection's workspace — then a session. A
-     * response this browser asked for (SP-initiated) signs in at once; an unsolicited one never
-     * does by itself (login CSRF: another site can make a browser post one): it waits for the
-     * person to confirm who they continue as and where (`confirm`).
+     * response this browser asked for (SP-initiated) signs in at once; an unsolicited one, or one
+     * answering a start another site made, never does by itself (login CSRF: another site can make
+     * a browser post one, or start a sign-in its IdP answers at once): it waits for the person to
+     * confirm who they continue as and where (`confirm`).
      */
     async complete(input: {
       connectionId: string
@@ -201,6 +206,7 @@ export function createLoginFlow(deps: {
         return deps.testSignIns.judge(cached.row.id, input.samlResponse, pending.requestId, pending.testId)
       }
       const initiation = ours ? ('sp' as const) : ('idp' as const)
+      const confirmFirst = !ours || pending.startedByAnotherOrigin === true
       const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null, initiation }
       let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {
         cached: true,
@@ -236,9 +242,9 @@ export function createLoginFlow(deps: {
         })
         throw refused
       }
-      // Only a response that may sign in counts (an unsolicited one when it is kept for confirmation:
-      // each is kept in Redis, and its IdP can post them as fast as this answers).
-      if (ours) await limitSignIns(cached.row.id, identity.email)
+      // Only a response that may sign in counts (one for confirmation when it is kept: each is kept
+      // in Redis, and its IdP can post them as fast as this answers).
+      if (!confirmFirst) await limitSignIns(cached.row.id, identity.email)
       for (let tries = 1; ; tries++) {
         const { row } = connection
         const login = {
@@ -250,7 +256,7 @@ export function createLoginFlow(deps: {
           initiation,
           certificateFingerprint: identity.signedBy,
         }
-        if (ours) {
+        if (!confirmFirst) {
           const opened = await open(row, login, input.client)
           if (opened.outcome === 'opened') return { ...opened.signedIn, returnTo: pending.returnTo }
           if (opened.outcome === 'not_allowed') throw await notAllowed(row)
@@ -283,8 +289,9 @@ export function createLoginFlow(deps: {
     },
 
     /**
-     * The person confirmed an unsolicited sign-in on our own page (its POST passed the Origin
-     * guard): the session opens if the connection is still the one that judged the response.
+     * The person confirmed an unsolicited sign-in (or one another site started) on our own page
+     * (its POST passed the Origin guard): the session opens if the connection is still the one
+     * that judged the response.
      */
     async confirm(connectionId: string, confirmation: string, client: ClientInfo): Promise<SignedInThroughSso> {
       const stored = /^[\w-]{43}$/.test(confirmation)

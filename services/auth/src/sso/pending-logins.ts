@@ -11,7 +11,8 @@ import type { SignedInThroughSso } from './login-flow.ts'
  * cookie per start lets several sign-ins of one browser (two tabs, a double click, two workspaces)
  * go on side by side, where a single binding cookie made the second start break the first.
  * The cookie is the login CSRF guard too: only the browser that started the sign-in holds it, so
- * a response posted by another site without it is unsolicited (and needs the person's confirmation).
+ * a response posted by another site without it is unsolicited (and needs the person's confirmation),
+ * and so does the answer to a start another site made (`startedByAnotherOrigin`).
  * A response is still used once: its assertion ID goes to the replay cache.
  */
 export interface PendingLogin {
@@ -23,6 +24,12 @@ export interface PendingLogin {
   expiresAt: number
   /** An admin's test sign-in (test-sign-in.ts): the ACS stores its result and opens no session. */
   testId?: string
+  /**
+   * The start's GET came from another origin's page (`Sec-Fetch-Site: cross-site` or `same-site`),
+   * not from our pages or the person: another site can make a browser start a sign-in its IdP
+   * answers at once, so the answer waits for the person's confirmation like an unsolicited one.
+   */
+  startedByAnotherOrigin?: true
 }
 
 // An SP-initiated login must finish within this; Entra's own sign-in page times out sooner.
@@ -41,13 +48,10 @@ const maxEncodedLength = 2048
 export const newRelayState = () => randomBytes(16).toString('base64url')
 
 export function encodePendingLogin(pending: PendingLogin): string {
-  const fields = [
-    pending.connectionId,
-    pending.requestId,
-    pending.returnTo,
-    pending.expiresAt,
-    ...(pending.testId ? [pending.testId] : []),
-  ]
+  const fields: unknown[] = [pending.connectionId, pending.requestId, pending.returnTo, pending.expiresAt]
+  // Trailing fields only when set: most starts keep the four-field form.
+  if (pending.testId || pending.startedByAnotherOrigin) fields.push(pending.testId ?? null)
+  if (pending.startedByAnotherOrigin) fields.push(true)
   return Buffer.from(JSON.stringify(fields)).toString('base64url')
 }
 
@@ -60,14 +64,22 @@ export function decodePendingLogin(encoded: string, now = Date.now()): PendingLo
   } catch {
     return null
   }
-  if (!Array.isArray(fields) || (fields.length !== 4 && fields.length !== 5)) return null
-  const [connectionId, requestId, returnTo, expiresAt, testId] = fields
+  if (!Array.isArray(fields) || fields.length < 4 || fields.length > 6) return null
+  const [connectionId, requestId, returnTo, expiresAt, testId, startedByAnotherOrigin] = fields
   if (typeof connectionId !== 'string' || !uuidPattern.test(connectionId)) return null
   if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > maxRequestIdLength) return null
   if (typeof returnTo !== 'string' || !returnTo.startsWith('/') || returnTo.length > MAX_RETURN_TO_LENGTH) return null
   if (typeof expiresAt !== 'number' || expiresAt * 1000 <= now) return null
-  if (testId !== undefined && (typeof testId !== 'string' || !relayStatePattern.test(testId))) return null
-  return { connectionId, requestId, returnTo, expiresAt, ...(testId ? { testId } : {}) }
+  if (testId != null && (typeof testId !== 'string' || !relayStatePattern.test(testId))) return null
+  if (startedByAnotherOrigin !== undefined && startedByAnotherOrigin !== true) return null
+  return {
+    connectionId,
+    requestId,
+    returnTo,
+    expiresAt,
+    ...(testId ? { testId } : {}),
+    ...(startedByAnotherOrigin ? { startedByAnotherOrigin } : {}),
+  }
 }
 
 /** The SAML routes' own cookies: sent on the IdP's cross-site POST to the ACS. */

@@ -74,6 +74,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       preHandler: rateLimit(redis, [perNetwork('sso-start', 120)]),
       schema: {
         tags: ['saml'],
+        description:
+          'A start another origin’s page sent the browser to (`Sec-Fetch-Site: cross-site` or `same-site`) is answered through the confirmation step, as an unsolicited response is: the ACS answers `{confirmationRequired}` instead of signing in. Starts from Gatehouse’s pages (`same-origin`), typed or bookmarked (`none`), or without the header sign in at once.',
         params: ConnectionParams,
         querystring: Type.Object({
           returnTo: Type.Optional(Type.String({ maxLength: 2048 })),
@@ -88,7 +90,13 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const { redirectUrl, relayState, pending } = await loginFlow.start(request.params.connectionId, request.query)
+      // Another origin's page sent the browser here (not our pages, nor the person typing or a
+      // bookmark: `same-origin`, `none`; non-browsers send no header): its answer is confirmed first.
+      const fetchSite = request.headers['sec-fetch-site']
+      const { redirectUrl, relayState, pending } = await loginFlow.start(request.params.connectionId, {
+        ...request.query,
+        startedByAnotherOrigin: fetchSite === 'cross-site' || fetchSite === 'same-site',
+      })
       pendingLogins.keep(request, reply, relayState, pending)
       return reply.redirect(redirectUrl, 302)
     },
@@ -171,7 +179,8 @@ export const samlRoutes: FastifyPluginAsyncTypebox<{
       config: { access: 'public' },
       schema: {
         tags: ['saml'],
-        summary: 'Confirm an unsolicited (IdP-initiated) sign-in from the confirmation page',
+        summary:
+          'Confirm an unsolicited (IdP-initiated) sign-in, or one another site started, from the confirmation page',
         params: ConnectionParams,
         body: Type.Object({ confirmation: Type.String({ maxLength: 128 }) }),
       },

@@ -120,7 +120,8 @@ const upstreamRoutes: FastifyPluginAsync<UpstreamOptions> = async (app, options)
         const response = rawResponse as unknown as UpstreamResponse
         const contentType = String(response.headers['content-type'] ?? '')
         if (browserPage && response.statusCode === 200 && contentType.startsWith('application/json')) {
-          // An unsolicited sign-in waiting for the person's confirmation: shown as this app's page.
+          // A sign-in waiting for the person's confirmation (unsolicited, or started by another
+          // site): shown as this app's page.
           readLimited(response.stream, refusalBodyLimit).then(
             (text) => sendConfirmationOr(upstreamReply, text),
             () => sendRefusalPage(upstreamReply, 502, {}),

@@ -2,7 +2,8 @@ import { escapeHtml } from '@gatehouse/server/html'
 import { renderPage } from './layout.ts'
 
 /**
- * Where an unsolicited (IdP-initiated) SAML response ends in a browser: who the identity provider
+ * Where an unsolicited (IdP-initiated) SAML response, or the answer to a sign-in another site
+ * started, ends in a browser: who the identity provider
  * would sign in, and into which workspace. Only the person's own click posts the confirmation,
  * from this origin (auth's Origin guard refuses any other), so a cross-site page that auto-submits
  * a response cannot switch the browser to another account or add a workspace unseen (login CSRF).
