@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
+import { eq } from 'drizzle-orm'
+import { sessions } from '../src/db/schema.ts'
 import {
   type AuthTestApp,
   type ConnectionView,
@@ -25,6 +27,13 @@ describe('IdP certificate rollover with overlap', () => {
     await admin.close()
     await replica.close()
   })
+  const addCertificate = (workspaceId: string, cookie: string, certificate: string) =>
+    admin.app.inject({
+      method: 'POST',
+      url: `/v1/workspaces/${workspaceId}/sso/idp/certificates`,
+      headers: { cookie },
+      payload: { certificate },
+    })
 
   it('accepts both certificates while they overlap, and only the new one once the old is removed', async () => {
     const { owner, workspace, connection, idp } = await workspaceWithSso(admin.app, { allowIdpInitiated: true })
@@ -37,12 +46,7 @@ describe('IdP certificate rollover with overlap', () => {
     assert.equal((await signIn(idp)).statusCode, 302)
     assert.equal((await signIn(renewed)).json().reason, 'signature_invalid')
 
-    const added = await admin.app.inject({
-      method: 'POST',
-      url: `/v1/workspaces/${workspace.id}/sso/idp/certificates`,
-      headers: { cookie: owner.cookie },
-      payload: { certificate: renewed.certificatePem },
-    })
+    const added = await addCertificate(workspace.id, owner.cookie, renewed.certificatePem)
     assert.equal(added.statusCode, 201, added.body)
     const both = (added.json().connection as ConnectionView).idp?.certificates ?? []
     assert.equal(both.length, 2)
@@ -68,7 +72,7 @@ describe('IdP certificate rollover with overlap', () => {
       ),
       [newCertificate.fingerprintSha256],
     )
-    // A removed certificate may be a leaked one: the sessions the connection opened end with it.
+    // A removed certificate may be a leaked one: the sessions it signed in end with it.
     const afterRemoval = await replica.app.inject({
       method: 'GET',
       url: '/v1/auth/session',
@@ -90,15 +94,51 @@ describe('IdP certificate rollover with overlap', () => {
     assert.equal(last.json().error, 'last_certificate')
   })
 
+  it('ends, on removal, only the sessions the removed certificate signed in', async () => {
+    const { owner, workspace, connection, idp } = await workspaceWithSso(admin.app, { allowIdpInitiated: true })
+    const renewed = createDevIdp({ keys: await generateSigningKeys() })
+    const added = await addCertificate(workspace.id, owner.cookie, renewed.certificatePem)
+    assert.equal(added.statusCode, 201, added.body)
+    const ssoSession = async (signer: typeof idp) => {
+      const member = await signUp(admin.app)
+      await admin.app.workspaces.grantMembershipFromInvitation(
+        invitationAccepted(workspace.id, { userId: member.user.id, email: member.email }),
+      )
+      const signedIn = await postAndConfirm(replica.app, connection.id, {
+        SAMLResponse: signer.responseBase64({ sp: connection.sp, user: { email: member.email } }),
+      })
+      assert.equal(signedIn.statusCode, 302, signedIn.body)
+      const cookie = sessionCookieOf(signedIn)
+      assert.ok(cookie)
+      return { cookie, userId: member.user.id }
+    }
+    const signedByOld = (await ssoSession(idp)).cookie
+    const signedByNew = (await ssoSession(renewed)).cookie
+    // A session opened before sessions recorded their signer: which key signed it is unknown.
+    const unrecorded = await ssoSession(renewed)
+    await admin.db
+      .update(sessions)
+      .set({ signingCertificateFingerprint: null })
+      .where(eq(sessions.userId, unrecorded.userId))
+    const reaches = async (cookie: string) =>
+      (await replica.app.inject({ url: `/v1/workspaces/${workspace.id}`, headers: { cookie } })).statusCode
+
+    const oldFingerprint = connection.idp?.certificates[0]?.fingerprintSha256 ?? ''
+    const removed = await admin.app.inject({
+      method: 'DELETE',
+      url: `/v1/workspaces/${workspace.id}/sso/idp/certificates/${oldFingerprint}`,
+      headers: { cookie: owner.cookie },
+    })
+    assert.equal(removed.statusCode, 200, removed.body)
+    // The end of a normal rollover: the old key's sessions end, the new key's keep working.
+    assert.equal(await reaches(signedByOld), 401)
+    assert.equal(await reaches(signedByNew), 200)
+    assert.equal(await reaches(unrecorded.cookie), 401)
+  })
+
   it('refuses a duplicate, a non-certificate, an unknown fingerprint, and a member', async () => {
     const { owner, workspace, idp } = await workspaceWithSso(admin.app)
-    const add = (cookie: string, certificate: string) =>
-      admin.app.inject({
-        method: 'POST',
-        url: `/v1/workspaces/${workspace.id}/sso/idp/certificates`,
-        headers: { cookie },
-        payload: { certificate },
-      })
+    const add = (cookie: string, certificate: string) => addCertificate(workspace.id, cookie, certificate)
     const duplicate = await add(owner.cookie, idp.certificateBase64)
     assert.equal(duplicate.statusCode, 409)
     assert.equal(duplicate.json().error, 'certificate_exists')

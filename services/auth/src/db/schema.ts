@@ -75,6 +75,9 @@ export const sessions = authSchema.table(
     // The hash of the single-use token in the "was this you?" email of a first sign-in through an
     // IdP (sso_first_sign_ins): the link ends this session alone. Null for every other session.
     endLinkHash: text('end_link_hash'),
+    // The fingerprint of the IdP certificate that signed an SSO sign-in: removing that certificate
+    // ends this session. Null for password sessions and SSO ones opened before it was recorded.
+    signingCertificateFingerprint: text('signing_certificate_fingerprint'),
   },
   (table) => [
     uniqueIndex('sessions_token_hash_key').on(table.tokenHash),

@@ -1,5 +1,5 @@
 import { type Database, executePrepared } from '@gatehouse/db'
-import { and, desc, eq, gt, inArray, isNull, notInArray, type SQLWrapper, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, isNull, notInArray, or, type SQLWrapper, sql } from 'drizzle-orm'
 import type * as schema from '../db/schema.ts'
 import { sessions, users, workspaces } from '../db/schema.ts'
 
@@ -91,12 +91,27 @@ export async function holdLiveSession(db: Executor, sessionId: string, now: Date
   return rows.length > 0
 }
 
-/** Ends every live session a connection opened (it was turned off, re-pointed or deleted). */
-export async function revokeConnectionSessions(db: Executor, connectionId: string, now: Date): Promise<EndedSession[]> {
+/**
+ * Ends the live sessions a connection opened: all of them (it was turned off, re-pointed or
+ * deleted), or, given `signedBy`, those whose sign-in that certificate signed (it was removed) and
+ * those that do not say which certificate signed them.
+ */
+export async function revokeConnectionSessions(
+  db: Executor,
+  connectionId: string,
+  now: Date,
+  signedBy?: string,
+): Promise<EndedSession[]> {
+  const signedByIt =
+    signedBy === undefined
+      ? undefined
+      : or(eq(sessions.signingCertificateFingerprint, signedBy), isNull(sessions.signingCertificateFingerprint))
   return db
     .update(sessions)
     .set({ revokedAt: now })
-    .where(and(eq(sessions.connectionId, connectionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+    .where(
+      and(eq(sessions.connectionId, connectionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), signedByIt),
+    )
     .returning(endedColumns)
 }
 

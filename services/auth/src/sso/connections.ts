@@ -177,16 +177,17 @@ export function createConnectionService(deps: {
     throw authErrors.ownerOrFreshPasswordRequired()
   }
 
-  /** The change's announcement and the end of the sessions the connection opened, in `tx`. */
+  /** The change's announcement and the end of the sessions the connection opened (or a certificate signed), in `tx`. */
   async function announce(
     tx: Executor,
     row: ConnectionRow,
     actor: ConnectionActor,
     what: ChangeKind,
-    options: { endSessions: boolean; fingerprints?: string[] },
+    options: { endSessions: boolean | { signedBy: string }; fingerprints?: string[] },
   ) {
     if (options.endSessions) {
-      await deps.events.logout(tx, await revokeConnectionSessions(tx, row.id, now()), 'connection_changed')
+      const signedBy = options.endSessions === true ? undefined : options.endSessions.signedBy
+      await deps.events.logout(tx, await revokeConnectionSessions(tx, row.id, now(), signedBy), 'connection_changed')
     }
     const audience = await findOwnerAudience(tx, row.workspaceId)
     const acting: { method: 'password' | 'saml' | 'setup_link'; workspaceId?: string } = actor.setupLinkId
@@ -457,9 +458,13 @@ export function createConnectionService(deps: {
           action: 'sso.certificate_removed',
           changes: { fingerprint: wanted },
         })
-        // A certificate is removed when its key is retired or leaked; sessions do not record which
-        // certificate signed them, so every session the connection opened ends (forged ones with it).
-        await announce(tx, updated, actor, 'certificate_removed', { endSessions: true, fingerprints: [wanted] })
+        // A certificate is removed when its key is retired or leaked: the sessions it signed in end
+        // (forged ones with them), and so do those opened before sessions recorded their signer.
+        // Sessions the remaining certificates signed keep working, so a rollover signs no one out.
+        await announce(tx, updated, actor, 'certificate_removed', {
+          endSessions: { signedBy: wanted },
+          fingerprints: [wanted],
+        })
         return view(updated)
       })
       return result

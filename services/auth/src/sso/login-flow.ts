@@ -328,9 +328,9 @@ export function createLoginFlow(deps: {
   ) {
     const origin = { ...client, connectionId: row.id }
     const { token, values } = deps.sessions.issue({ method: 'saml', workspaceId: row.workspaceId, ...origin })
-    const session = { ...values, id: randomUUID() }
-    const endLink = deps.sessions.issueEndLink()
     const { initiation, certificateFingerprint, ...judged } = login
+    const session = { ...values, id: randomUUID(), signingCertificateFingerprint: certificateFingerprint || null }
+    const endLink = deps.sessions.issueEndLink()
     const outcome = await openSsoSession(deps.db, {
       ...judged,
       firstName: login.firstName,

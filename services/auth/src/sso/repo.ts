@@ -240,11 +240,11 @@ export async function openSsoSession(
         and (idp_first_name is distinct from coalesce(${firstName}, idp_first_name)
           or idp_last_name is distinct from coalesce(${lastName}, idp_last_name))
     ), opened as (
-      insert into ${sessions} (id, user_id, token_hash, method, connection_id, workspace_id, ip, user_agent, created_at, last_seen_at, expires_at, end_link_hash)
+      insert into ${sessions} (id, user_id, token_hash, method, connection_id, workspace_id, ip, user_agent, created_at, last_seen_at, expires_at, end_link_hash, signing_certificate_fingerprint)
       select ${session.id}::uuid, id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid,
         (select workspace_id from current_connection), ${session.ip ?? null},
         ${session.userAgent ?? null}, ${at(session.createdAt)}, ${at(session.lastSeenAt)}, ${at(session.expiresAt)},
-        (select ${firstSignIn.endLinkHash}::text from first_use)
+        (select ${firstSignIn.endLinkHash}::text from first_use), ${session.signingCertificateFingerprint ?? null}::text
       from eligible
     ), announced as (${outboxInsertFrom(outbox, event, 'eligible', { userId: 'id' })}
     ), first_signed_in as (

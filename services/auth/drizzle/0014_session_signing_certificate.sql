@@ -1,0 +1,1 @@
+ALTER TABLE "auth"."sessions" ADD COLUMN "signing_certificate_fingerprint" text;
