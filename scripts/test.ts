@@ -9,8 +9,9 @@
 // database, and its own database or Redis database where processes of its own consume queues.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readdirSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 
@@ -102,26 +103,31 @@ const coverageFlags = coverage
       '--test-coverage-exclude=scripts/**',
     ]
   : []
+// Each file's process records its wall time and CPU there as it exits (test/support/file-usage.ts).
+const usageDirectory = mkdtempSync(join(tmpdir(), 'gatehouse-test-usage-'))
+const usageFile = join(usageDirectory, 'files.jsonl')
 const child = spawn(
   process.execPath,
   [
     '--import',
     'tsx',
+    '--import',
+    './test/support/file-usage.ts',
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
     ...coverageFlags,
     ...files,
   ],
-  { stdio: coverage ? ['inherit', 'pipe', 'inherit'] : 'inherit', cwd: root },
+  { stdio: ['inherit', 'pipe', 'inherit'], cwd: root, env: { ...process.env, TEST_USAGE_FILE: usageFile } },
 )
 
-// The runner prints its coverage table after the summary; CI reads the summary as the closing
-// lines, so the table is moved in front of it.
-const output = coverage && child.stdout ? createInterface({ input: child.stdout }) : undefined
+// CI reads the runner's summary as the closing lines: the coverage table (which the runner prints
+// after it) and the table of the slowest files go in front of it.
+const output = createInterface({ input: child.stdout })
 const summary: string[] = []
 let inCoverageReport = false
-output?.on('line', (line) => {
+output.on('line', (line) => {
   if (line.startsWith('ℹ start of coverage report')) inCoverageReport = true
   if (inCoverageReport) {
     if (line.startsWith('ℹ end of coverage report')) inCoverageReport = false
@@ -133,5 +139,42 @@ output?.on('line', (line) => {
   }
 })
 const [code] = (await once(child, 'close')) as [number | null]
+process.stdout.write(slowestFiles(15))
 for (const line of summary) process.stdout.write(`${line}\n`)
+rmSync(usageDirectory, { recursive: true, force: true })
 process.exitCode = code ?? 1
+
+interface FileUsage {
+  file: string
+  wallMs: number
+  cpuMs: number
+  childrenCpuMs: number
+}
+
+/** The `count` files that took longest, with their CPU, and the CPU of all files together. */
+function slowestFiles(count: number): string {
+  let usage: FileUsage[]
+  try {
+    usage = readFileSync(usageFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as FileUsage)
+  } catch {
+    return ''
+  }
+  const seconds = (milliseconds: number) => (milliseconds / 1000).toFixed(1).padStart(6)
+  const totalCpu = usage.reduce((sum, file) => sum + file.cpuMs + file.childrenCpuMs, 0)
+  const lines = usage
+    .sort((a, b) => b.wallMs - a.wallMs)
+    .slice(0, count)
+    .map(
+      (file) =>
+        `${seconds(file.wallMs)} ${seconds(file.cpuMs)} ${seconds(file.childrenCpuMs)}   ${relative(root, file.file)}`,
+    )
+  return [
+    `slowest ${lines.length} of ${usage.length} test files (seconds: wall, CPU of the file's process, CPU of the programs it started; all files: ${seconds(totalCpu).trim()} s CPU)`,
+    '  wall    own  started',
+    ...lines,
+    '',
+  ].join('\n')
+}
