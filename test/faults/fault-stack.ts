@@ -51,7 +51,7 @@ export async function startFaultStack(): Promise<FaultStack> {
   try {
     const [redis, database, sink, authPort, invitationPort] = await Promise.all([
       startRedisProcess(),
-      createIsolatedDatabase(),
+      createIsolatedDatabase({ migrated: true }),
       startSmtpSink(),
       sparePort(),
       sparePort(),

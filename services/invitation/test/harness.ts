@@ -13,16 +13,9 @@ import {
 } from '@gatehouse/auth/test/harness.ts'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server'
-import {
-  eventually,
-  inProcessPressureLimits,
-  postgresUrl,
-  temporaryDirectory,
-  uniqueEmail,
-  uniqueSuffix,
-} from '@gatehouse/testing'
+import { eventually, inProcessPressureLimits, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
-import { createIsolatedDatabase } from '../../../test/support/isolated-database.ts'
+import { createIsolatedDatabase, testFileDatabase } from '../../../test/support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
@@ -75,7 +68,7 @@ export async function startInvitationApp(options: {
   smtpUrl?: string
   env?: Record<string, string>
   embedded?: boolean
-  /** A database of the test's own instead of the shared test database. */
+  /** A database of the test's own instead of the one its file shares (testFileDatabase). */
   databaseUrl?: string
 }): Promise<InvitationTestApp> {
   const config = loadConfig({
@@ -89,7 +82,7 @@ export async function startInvitationApp(options: {
   })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: dataDir ? undefined : (options.databaseUrl ?? postgresUrl),
+    url: dataDir ? undefined : (options.databaseUrl ?? (await testFileDatabase()).url),
     dataDir: dataDir?.path ?? config.dataDir,
     service: 'invitation',
     migrationsFolder,
@@ -137,13 +130,13 @@ export interface Setup {
 
 /**
  * A real auth server, an SMTP sink, and an invitation app that sends through it; `close` stops all
- * three. With `isolated`, auth and invitation run on a database of their own (`databaseUrl`), so no
- * other test file's relay publishes their events to another Redis (see isolated-database.ts).
+ * three, on the database of the test file (see isolated-database.ts), or with `isolated` on one of
+ * the setup's own (`databaseUrl`), apart from the file's other setups.
  */
 export async function startSetup(
   options: { embedded?: boolean; isolated?: boolean } = {},
 ): Promise<Setup & { databaseUrl?: string; close(): Promise<void> }> {
-  const database = options.isolated ? await createIsolatedDatabase() : undefined
+  const database = options.isolated ? await createIsolatedDatabase({ migrated: true }) : undefined
   const [auth, sink] = await Promise.all([startAuthServer(database?.url), startSmtpSink()])
   const invitation = await startInvitationApp({
     authUrl: auth.url,
