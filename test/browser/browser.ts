@@ -31,6 +31,16 @@ export async function launchChromium(): Promise<Browser> {
   })
 }
 
+/**
+ * Waits for every start, then throws the first failure: each start assigns what it started as it
+ * comes up, so `after` closes all of them. With Promise.all, a stack that failed to start left the
+ * browser launched beside it unassigned and open, keeping the file's process, and the run, alive.
+ */
+export async function startTogether(starts: Promise<void>[]): Promise<void> {
+  const failure = (await Promise.allSettled(starts)).find((result) => result.status === 'rejected')
+  if (failure) throw failure.reason
+}
+
 /** A full-page screenshot in test-results/browser; with `commit`, also in docs/screenshots when asked. */
 export async function screenshot(page: Page, name: string, options: { commit?: boolean } = {}) {
   mkdirSync(resultsDirectory, { recursive: true })

@@ -7,7 +7,7 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
-import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
+import { focusIsVisible, launchChromium, password, screenshot, startTogether } from './browser.ts'
 import { type Stack, startStack } from './stack.ts'
 
 describe('the end-session page', { timeout: 180_000 }, () => {
@@ -16,10 +16,16 @@ describe('the end-session page', { timeout: 180_000 }, () => {
   let idp: DevIdp
 
   before(async () => {
-    ;[stack, browser, idp] = await Promise.all([
-      startStack(),
-      launchChromium(),
-      generateSigningKeys().then((keys) => createDevIdp({ keys })),
+    await startTogether([
+      startStack().then((started) => {
+        stack = started
+      }),
+      launchChromium().then((launched) => {
+        browser = launched
+      }),
+      generateSigningKeys().then((keys) => {
+        idp = createDevIdp({ keys })
+      }),
     ])
   })
   after(async () => {

@@ -12,7 +12,7 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser, Page } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
-import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
+import { focusIsVisible, launchChromium, password, screenshot, startTogether } from './browser.ts'
 import { type Stack, startStack } from './stack.ts'
 
 describe('login CSRF in a browser', { timeout: 180_000 }, () => {
@@ -27,10 +27,16 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
   const victim = { email: uniqueEmail('victim') }
 
   before(async () => {
-    ;[stack, browser, attackerIdp] = await Promise.all([
-      startStack(),
-      launchChromium(),
-      generateSigningKeys().then((keys) => createDevIdp({ keys })),
+    await startTogether([
+      startStack().then((started) => {
+        stack = started
+      }),
+      launchChromium().then((launched) => {
+        browser = launched
+      }),
+      generateSigningKeys().then((keys) => {
+        attackerIdp = createDevIdp({ keys })
+      }),
     ])
     const api = (path: string) => `${stack.webUrl}${path}`
     // The attacker: an account, a workspace, and SSO pointed at a key of their own.
