@@ -7,8 +7,8 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
-import { focusIsVisible, launchChromium, password, screenshot, startTogether } from './browser.ts'
-import { type Stack, startStack } from './stack.ts'
+import { focusIsVisible, password, screenshot, startStackAndBrowser } from './browser.ts'
+import type { Stack } from './stack.ts'
 
 describe('the end-session page', { timeout: 180_000 }, () => {
   let stack: Stack
@@ -16,17 +16,8 @@ describe('the end-session page', { timeout: 180_000 }, () => {
   let idp: DevIdp
 
   before(async () => {
-    await startTogether([
-      startStack().then((started) => {
-        stack = started
-      }),
-      launchChromium().then((launched) => {
-        browser = launched
-      }),
-      generateSigningKeys().then((keys) => {
-        idp = createDevIdp({ keys })
-      }),
-    ])
+    ;[stack, browser] = await startStackAndBrowser()
+    idp = createDevIdp({ keys: await generateSigningKeys() })
   })
   after(async () => {
     await browser?.close()
