@@ -14,7 +14,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { PassThrough } from 'node:stream'
 import { finished } from 'node:stream/promises'
@@ -148,15 +148,25 @@ process.exitCode = passed ? 0 : 1
  * The files that take longest first, so the run does not end with one long file alone on the
  * machine while the others are done: the whole-stack files under test/ (each starts several
  * service processes, a browser or an IdP), then the services' (many start apps and processes of
- * their own), then the packages' (mostly in-process).
+ * their own), then the packages' (mostly in-process). Within a tier, one file of each folder in
+ * turn: four browser stacks starting at once on two cores were not ready within their minute.
  */
 function byExpectedLength(testFiles: string[]): string[] {
   const tiers = ['test/', 'services/', 'packages/']
-  const tier = (file: string) => {
+  const tierOf = (file: string) => {
     const index = tiers.findIndex((prefix) => relative(root, file).startsWith(prefix))
     return index === -1 ? tiers.length : index
   }
-  return [...testFiles].sort((a, b) => tier(a) - tier(b) || a.localeCompare(b))
+  return [0, 1, 2, 3].flatMap((tier) => {
+    const folders = new Map<string, string[]>()
+    for (const file of testFiles.filter((candidate) => tierOf(candidate) === tier).sort()) {
+      const folder = dirname(file)
+      folders.set(folder, [...(folders.get(folder) ?? []), file])
+    }
+    const queues = [...folders.values()]
+    const longest = Math.max(0, ...queues.map((queue) => queue.length))
+    return Array.from({ length: longest }, (_, turn) => queues.flatMap((queue) => queue[turn] ?? [])).flat()
+  })
 }
 
 interface FileUsage {
