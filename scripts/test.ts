@@ -1,18 +1,25 @@
 // Runs every `*.test.ts` under packages/, services/ and test/ (or under the paths given) with
 // node's own test runner, whose closing summary (`ℹ tests N`, `ℹ pass N`, `ℹ fail N`) is what CI
 // reads. `--coverage`: line, branch and function coverage of the sources, the spawned service
-// processes included, printed before that summary.
+// processes included, printed before that summary, as is a table of the slowest files.
 //
 // Files run TEST_CONCURRENCY at a time (default 4: most of a file's time is spent waiting on the
-// processes, Postgres and Redis it talks to, so more files than cores keep the machine busy). Each
-// file keeps what it writes to itself: unique emails, workspaces and queue names on the shared
-// database, and its own database or Redis database where processes of its own consume queues.
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { readdirSync, statSync } from 'node:fs'
+// processes, Postgres and Redis it talks to, so more files than cores keep the machine busy),
+// the longest first (see `byExpectedLength`). Each file keeps what it writes to itself: unique
+// emails, workspaces and queue names on the shared database, and its own database or Redis
+// database where processes of its own consume queues.
+//
+// Everything runs on Node's own type stripping, not tsx: tsx compiles every module at each start,
+// which cost every test file and every service process it starts 1–2 s of CPU more.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
-import { join, relative } from 'node:path'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
+import { PassThrough } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import { run } from 'node:test'
+import { spec } from 'node:test/reporters'
 
 const root = new URL('..', import.meta.url).pathname
 const skipped = new Set(['node_modules', '.data', 'bench', 'fixtures', 'dist'])
@@ -89,39 +96,38 @@ for (const service of services) {
 }
 
 const concurrency = Number(process.env.TEST_CONCURRENCY || 4)
+const ordered = byExpectedLength(files)
 console.log(
-  `node ${process.version}: running ${files.length} test files, ${concurrency} at a time: ${files.map((file) => relative(root, file)).join(' ')}`,
+  `node ${process.version}: running ${files.length} test files, ${concurrency} at a time: ${ordered.map((file) => relative(root, file)).join(' ')}`,
 )
 
-const coverageFlags = coverage
-  ? [
-      '--experimental-test-coverage',
-      '--test-coverage-exclude=**/node_modules/**',
-      '--test-coverage-exclude=**/test/**',
-      '--test-coverage-exclude=**/dist/**',
-      '--test-coverage-exclude=scripts/**',
-    ]
-  : []
-const child = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    '--test-reporter=spec',
-    ...coverageFlags,
-    ...files,
-  ],
-  { stdio: coverage ? ['inherit', 'pipe', 'inherit'] : 'inherit', cwd: root },
-)
+// Each file's process records its wall time and CPU there as it exits (test/support/file-usage.ts).
+const usageDirectory = mkdtempSync(join(tmpdir(), 'gatehouse-test-usage-'))
+const usageFile = join(usageDirectory, 'files.jsonl')
+process.env.TEST_USAGE_FILE = usageFile
 
-// The runner prints its coverage table after the summary; CI reads the summary as the closing
-// lines, so the table is moved in front of it.
-const output = coverage && child.stdout ? createInterface({ input: child.stdout }) : undefined
+// The runner's own API rather than `node --test`, which sorts the files by name: the run starts them
+// in the order given.
+const testEvents = run({
+  files: ordered,
+  concurrency,
+  cwd: root,
+  execArgv: ['--import', join(root, 'test/support/file-usage.ts')],
+  coverage,
+  coverageExcludeGlobs: ['**/node_modules/**', '**/test/**', '**/dist/**', 'scripts/**'],
+})
+let passed = false
+testEvents.on('test:summary', (summary) => {
+  // The run's own summary is the one without a file.
+  if (summary.file === undefined) passed = summary.success
+})
+
+// CI reads the runner's summary as the closing lines: the coverage table (which the runner prints
+// after it) and the table of the slowest files go in front of it.
+const report = testEvents.compose(spec).pipe(new PassThrough())
 const summary: string[] = []
 let inCoverageReport = false
-output?.on('line', (line) => {
+createInterface({ input: report }).on('line', (line) => {
   if (line.startsWith('ℹ start of coverage report')) inCoverageReport = true
   if (inCoverageReport) {
     if (line.startsWith('ℹ end of coverage report')) inCoverageReport = false
@@ -132,6 +138,68 @@ output?.on('line', (line) => {
     process.stdout.write(`${line}\n`)
   }
 })
-const [code] = (await once(child, 'close')) as [number | null]
+await finished(report)
+process.stdout.write(slowestFiles(15))
 for (const line of summary) process.stdout.write(`${line}\n`)
-process.exitCode = code ?? 1
+rmSync(usageDirectory, { recursive: true, force: true })
+process.exitCode = passed ? 0 : 1
+
+/**
+ * The files that take longest first, so the run does not end with one long file alone on the
+ * machine while the others are done: the whole-stack files under test/ (each starts several
+ * service processes, a browser or an IdP), then the services' (many start apps and processes of
+ * their own), then the packages' (mostly in-process). Within a tier, one file of each folder in
+ * turn: four browser stacks starting at once on two cores were not ready within their minute.
+ */
+function byExpectedLength(testFiles: string[]): string[] {
+  const tiers = ['test/', 'services/', 'packages/']
+  const tierOf = (file: string) => {
+    const index = tiers.findIndex((prefix) => relative(root, file).startsWith(prefix))
+    return index === -1 ? tiers.length : index
+  }
+  return [0, 1, 2, 3].flatMap((tier) => {
+    const folders = new Map<string, string[]>()
+    for (const file of testFiles.filter((candidate) => tierOf(candidate) === tier).sort()) {
+      const folder = dirname(file)
+      folders.set(folder, [...(folders.get(folder) ?? []), file])
+    }
+    const queues = [...folders.values()]
+    const longest = Math.max(0, ...queues.map((queue) => queue.length))
+    return Array.from({ length: longest }, (_, turn) => queues.flatMap((queue) => queue[turn] ?? [])).flat()
+  })
+}
+
+interface FileUsage {
+  file: string
+  wallMs: number
+  cpuMs: number
+  childrenCpuMs: number
+}
+
+/** The `count` files that took longest, with their CPU, and the CPU of all files together. */
+function slowestFiles(count: number): string {
+  let usage: FileUsage[]
+  try {
+    usage = readFileSync(usageFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as FileUsage)
+  } catch {
+    return ''
+  }
+  const seconds = (milliseconds: number) => (milliseconds / 1000).toFixed(1).padStart(6)
+  const totalCpu = usage.reduce((sum, file) => sum + file.cpuMs + file.childrenCpuMs, 0)
+  const lines = usage
+    .sort((a, b) => b.wallMs - a.wallMs)
+    .slice(0, count)
+    .map(
+      (file) =>
+        `${seconds(file.wallMs)} ${seconds(file.cpuMs)} ${seconds(file.childrenCpuMs)}   ${relative(root, file.file)}`,
+    )
+  return [
+    `slowest ${lines.length} of ${usage.length} test files (seconds: wall, CPU of the file's process, CPU of the programs it started; all files: ${seconds(totalCpu).trim()} s CPU)`,
+    '  wall    own  started',
+    ...lines,
+    '',
+  ].join('\n')
+}

@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Stack, startStack } from './stack.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const chromiumPath = '/usr/bin/chromium'
@@ -29,6 +30,19 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   })
+}
+
+/**
+ * A stack and a browser, started side by side. What did start is stopped here when the other
+ * failed: the caller never gets hold of it, and a browser left open would keep the file's
+ * process, and the whole run, alive.
+ */
+export async function startStackAndBrowser(): Promise<[Stack, Browser]> {
+  const [stack, browser] = await Promise.allSettled([startStack(), launchChromium()])
+  if (stack.status === 'fulfilled' && browser.status === 'fulfilled') return [stack.value, browser.value]
+  if (browser.status === 'fulfilled') await browser.value.close()
+  if (stack.status === 'fulfilled') await stack.value.stop()
+  throw stack.status === 'rejected' ? stack.reason : (browser as PromiseRejectedResult).reason
 }
 
 /** A full-page screenshot in test-results/browser; with `commit`, also in docs/screenshots when asked. */

@@ -7,8 +7,8 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
-import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
-import { type Stack, startStack } from './stack.ts'
+import { focusIsVisible, password, screenshot, startStackAndBrowser } from './browser.ts'
+import type { Stack } from './stack.ts'
 
 describe('the end-session page', { timeout: 180_000 }, () => {
   let stack: Stack
@@ -16,10 +16,8 @@ describe('the end-session page', { timeout: 180_000 }, () => {
   let idp: DevIdp
 
   before(async () => {
-    // Chromium first and on its own: were it in the Promise.all and the stack failed to start, it
-    // would be left open, unknown to the after hook, and keep the test file from ever ending.
-    browser = await launchChromium()
-    ;[stack, idp] = await Promise.all([startStack(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
+    ;[stack, browser] = await startStackAndBrowser()
+    idp = createDevIdp({ keys: await generateSigningKeys() })
   })
   after(async () => {
     await browser?.close()

@@ -12,8 +12,8 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser, Page } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
-import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
-import { type Stack, startStack } from './stack.ts'
+import { focusIsVisible, password, screenshot, startStackAndBrowser } from './browser.ts'
+import type { Stack } from './stack.ts'
 
 describe('login CSRF in a browser', { timeout: 180_000 }, () => {
   let stack: Stack
@@ -27,13 +27,8 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
   const victim = { email: uniqueEmail('victim') }
 
   before(async () => {
-    // Chromium first and on its own: were it in the Promise.all and the stack failed to start, it
-    // would be left open, unknown to the after hook, and keep the test file from ever ending.
-    browser = await launchChromium()
-    ;[stack, attackerIdp] = await Promise.all([
-      startStack(),
-      generateSigningKeys().then((keys) => createDevIdp({ keys })),
-    ])
+    ;[stack, browser] = await startStackAndBrowser()
+    attackerIdp = createDevIdp({ keys: await generateSigningKeys() })
     const api = (path: string) => `${stack.webUrl}${path}`
     // The attacker: an account, a workspace, and SSO pointed at a key of their own.
     const signedUp = await request(api('/v1/auth/signup'), { json: { email: attacker.email, password } })

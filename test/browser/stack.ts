@@ -49,7 +49,7 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
   // A database of the stack's own: every auth and invitation process relays whatever unpublished
   // outbox rows its database holds, so on a shared one another test's processes would publish
   // this stack's events to their own Redis (isolated-database.ts).
-  const database = await createIsolatedDatabase()
+  const database = await createIsolatedDatabase({ migrated: true })
   const redisUrl = await unusedRedisDatabaseUrl()
   const dns = await startDnsServer()
   const [webPort, authPort, invitationPort, devIdpPort] = [

@@ -36,7 +36,7 @@ describe('proof of address and password reset across the real processes', () => 
   // A database of this file's own: processes relay every unpublished outbox row of theirs.
   let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
     const [authPort, invitationPort] = [await sparePort(), await sparePort()]
     const shared = {

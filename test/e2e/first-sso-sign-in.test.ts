@@ -29,7 +29,7 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
   // A database of this file's own: processes relay every unpublished outbox row of theirs.
   let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
     const shared = {
       DATABASE_URL: database.url,

@@ -25,7 +25,7 @@ describe('auth believes X-Forwarded-For from the gateway only (pnpm dev)', () =>
   // A database of this file's own: processes relay every unpublished outbox row of theirs.
   let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
     const redisUrl = await unusedRedisDatabaseUrl()
     const webPort = await sparePort()
     const publicUrl = `http://127.0.0.1:${webPort}`

@@ -30,7 +30,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
   // A database of this file's own: processes relay every unpublished outbox row of theirs.
   let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
     const shared = {
       DATABASE_URL: database.url,

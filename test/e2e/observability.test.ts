@@ -29,7 +29,7 @@ describe('metrics and request ids of the running programs', () => {
   // A database of this file's own: processes relay every unpublished outbox row of theirs.
   let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
     const shared = {
       DATABASE_URL: database.url,
       REDIS_URL: await unusedRedisDatabaseUrl(),

@@ -19,7 +19,7 @@ describe('signing out ends the session at the invitation service at once', () =>
   // A database of this file's own: processes relay every unpublished outbox row of theirs.
   let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
     const shared = {
       DATABASE_URL: database.url,
       REDIS_URL: await unusedRedisDatabaseUrl(),

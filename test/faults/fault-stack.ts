@@ -77,7 +77,7 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
   try {
     const [redis, database, sink, authPort, invitationPort] = await Promise.all([
       startRedisProcess(),
-      createIsolatedDatabase(),
+      createIsolatedDatabase({ migrated: true }),
       startSmtpSink(),
       sparePort(),
       sparePort(),

@@ -131,13 +131,9 @@ describe('subscribe', () => {
     const events = Array.from({ length: 5 }, () => loginFailed())
     await publishToStream(redis, stream, events)
 
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', hangingSubscriber, redisUrl, stream, 'billing', 'doomed'],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    )
+    const child = spawn(process.execPath, [hangingSubscriber, redisUrl, stream, 'billing', 'doomed'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     // Should the wait below fail, the subscriber (which never exits by itself) must not keep this
     // test file's process, and with it the whole run, alive.
     t.after(() => child.kill('SIGKILL'))

@@ -35,7 +35,7 @@ describe('proof of address, password reset and change of password', () => {
     redisUrl = await unusedRedisDatabaseUrl()
     // Its own Postgres database too: every auth process relays whatever unpublished outbox rows its
     // database holds, and another file's would publish these reset requests to its own Redis.
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
     auth = await startAuthApp({ REDIS_URL: redisUrl }, { databaseUrl: database.url })
   })
   let database: IsolatedDatabase | undefined

@@ -12,7 +12,6 @@ import { createTokenSeal, type TokenSeal } from '@gatehouse/server/sealed-token'
 import {
   eventually,
   inProcessPressureLimits,
-  postgresUrl,
   redisUrl,
   temporaryDirectory,
   uniqueEmail,
@@ -20,6 +19,7 @@ import {
 } from '@gatehouse/testing'
 import { desc, sql } from 'drizzle-orm'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { testFileDatabase } from '../../../test/support/isolated-database.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
@@ -35,14 +35,15 @@ export interface AuthTestApp {
 }
 
 /**
- * A fresh auth app (a "replica"); several may share the same Postgres and Redis. With `embedded`,
+ * A fresh auth app (a "replica") on the test file's own database, which the file's other apps
+ * share as replicas do (see isolated-database.ts), and the shared Redis. With `embedded`,
  * it runs on its own PGlite database in a temporary directory instead (what `pnpm dev` runs on).
  */
 export async function startAuthApp(
   env: Record<string, string> = {},
   options: {
     embedded?: boolean
-    /** A database of the test's own instead of the shared test database. */
+    /** A database of the test's own instead of the one its file shares (testFileDatabase). */
     databaseUrl?: string
     logStream?: NodeJS.WritableStream
     ssoChangesPerHour?: number
@@ -55,7 +56,7 @@ export async function startAuthApp(
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: dataDir ? undefined : (options.databaseUrl ?? postgresUrl),
+    url: dataDir ? undefined : (options.databaseUrl ?? (await testFileDatabase()).url),
     dataDir: dataDir?.path ?? config.dataDir,
     service: 'auth',
     migrationsFolder,

@@ -9,7 +9,7 @@ import { type AuthTestApp, signUp, startAuthApp, strongPassword } from './harnes
 describe('process roles (ROLE)', () => {
   let database: IsolatedDatabase
   before(async () => {
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
   })
   after(() => database.drop())
 

@@ -63,11 +63,9 @@ describe('the sign-in history projection', () => {
     }
     const pending = async () => ((await redis.xpending(stream, group)) as [number])[0]
 
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', consumerProcess, postgresUrl, redisUrl, stream, group, 'doomed'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    )
+    const child = spawn(process.execPath, [consumerProcess, postgresUrl, redisUrl, stream, group, 'doomed'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     const exited = once(child, 'exit')
     await eventually(
       `${recordedBeforeKill} sign-ins recorded by the doomed consumer`,

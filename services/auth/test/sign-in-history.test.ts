@@ -68,7 +68,7 @@ describe('SSO sign-in history', () => {
     // of its own) would otherwise take this file's sign-ins.
     // Its own Postgres database too: every auth process relays whatever unpublished outbox rows its
     // database holds, and another file's would publish these sign-ins to its own Redis.
-    database = await createIsolatedDatabase()
+    database = await createIsolatedDatabase({ migrated: true })
     auth = await startAuthApp({ REDIS_URL: await unusedRedisDatabaseUrl() }, { databaseUrl: database.url })
   })
   let database: IsolatedDatabase | undefined

@@ -35,6 +35,10 @@ describe('SP-initiated starts from one network', () => {
     const returnTo = encodeURIComponent(`/${'a'.repeat(1_999)}`)
     const before = await usedMemory()
     const statuses = new Map<number, number>()
+    // Each run of starts let through: the limit's window opens with the first and lasts a minute,
+    // which 10,000 starts can outlast on a busy machine.
+    const admittedRuns: number[] = []
+    let previousStatus = 0
     for (let start = 0; start < 10_000; start++) {
       const response = await auth.app.inject({
         method: 'GET',
@@ -43,6 +47,11 @@ describe('SP-initiated starts from one network', () => {
         headers: { accept: 'application/json' },
       })
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1)
+      if (response.statusCode === 302) {
+        if (previousStatus === 302) admittedRuns[admittedRuns.length - 1] = (admittedRuns.at(-1) ?? 0) + 1
+        else admittedRuns.push(1)
+      }
+      previousStatus = response.statusCode
     }
     const growth = (await usedMemory()) - before
     const pending = await redis.keys('saml:pending:*')
@@ -54,7 +63,14 @@ describe('SP-initiated starts from one network', () => {
       `10,000 starts: ${JSON.stringify([...statuses])}; ${pending.length} pending sign-ins; their keys and the limit's hold ${keptBytes} bytes; used_memory grew ${growth} bytes`,
     )
     assert.deepEqual([...statuses.keys()].sort(), [302, 429])
-    assert.equal(statuses.get(302), 120)
+    // 120 starts a window, then 429 until the next one; the last window may end with the loop.
+    assert.equal(admittedRuns[0], 120)
+    assert.deepEqual(
+      admittedRuns.slice(0, -1),
+      Array(admittedRuns.length - 1).fill(120),
+      `admitted runs: ${admittedRuns}`,
+    )
+    assert.ok((admittedRuns.at(-1) ?? 0) <= 120, `admitted runs: ${admittedRuns}`)
     assert.equal(pending.length, 0)
     assert.ok(keptBytes < keptBoundBytes, `the keys hold ${keptBytes} bytes`)
     assert.ok(growth < growthBoundBytes, `Redis grew ${growth} bytes`)

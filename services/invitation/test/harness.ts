@@ -11,8 +11,9 @@ import {
   publishToStream,
 } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server/redis'
-import { inProcessPressureLimits, postgresUrl, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { inProcessPressureLimits, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import type { FastifyInstance } from 'fastify'
+import { testFileDatabase } from '../../../test/support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../../../test/support/smtp-sink.ts'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
@@ -53,6 +54,8 @@ export async function startInvitationApp(options: {
   smtpUrl?: string
   env?: Record<string, string>
   embedded?: boolean
+  /** A database of the test's own instead of the one its file shares (testFileDatabase). */
+  databaseUrl?: string
 }): Promise<InvitationTestApp> {
   const config = loadConfig({
     PUBLIC_URL: publicUrl,
@@ -65,7 +68,7 @@ export async function startInvitationApp(options: {
   })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
   const database = await connect({
-    url: dataDir ? undefined : postgresUrl,
+    url: dataDir ? undefined : (options.databaseUrl ?? (await testFileDatabase()).url),
     dataDir: dataDir?.path ?? config.dataDir,
     service: 'invitation',
     migrationsFolder,
