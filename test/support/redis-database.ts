@@ -53,6 +53,13 @@ async function claimUnusedRedisDatabase(): Promise<string | undefined> {
       if ((await probe.set(key, String(process.pid), 'EX', claimSeconds, 'NX')) !== 'OK') continue
       claimedDatabases.set(database, key)
       keepClaims()
+      // Whatever the database's last holder left (keys still alive) is not this file's.
+      const fresh = createRedis(url.href, { role: 'waiting', log: silentLog, name: 'redis-database-flush' })
+      try {
+        await fresh.flushdb()
+      } finally {
+        fresh.disconnect()
+      }
       return url.href
     }
     return undefined
