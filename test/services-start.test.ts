@@ -78,27 +78,44 @@ describe('services start and stop', () => {
     const dataDir = temporaryDirectory()
     t.after(dataDir.remove)
     const shared = { DATA_DIR: dataDir.path, REDIS_URL: redisUrl, DATABASE_URL: postgresUrl }
-    const [authPort, invitationPort, webPort] = [await sparePort(), await sparePort(), await sparePort()]
-    const auth = await startProcess('auth', { ...shared, PORT: String(authPort) })
-    const invitation = await startProcess('invitation', {
-      ...shared,
-      PORT: String(invitationPort),
-      AUTH_URL: auth.url,
-    })
-    const web = await startProcess('web', { PORT: String(webPort), AUTH_URL: auth.url, INVITATION_URL: invitation.url })
-    // Stopped one by one, each while a preconnected socket (as Chromium opens them) waits on it.
-    for (const [running, port] of [
-      [web, webPort],
-      [invitation, invitationPort],
-      [auth, authPort],
-    ] as const) {
-      const preconnected = connect(port, '127.0.0.1')
-      preconnected.on('error', () => {})
-      await new Promise((resolve) => preconnected.once('connect', resolve))
-      const stopped = await running.stop('SIGTERM')
-      preconnected.destroy()
-      assert.equal(stopped.code, 0, running.output())
-      assert.ok(stopped.milliseconds < 1_000, `${running.name} took ${stopped.milliseconds} ms`)
+    const ports = { auth: await sparePort(), invitation: await sparePort(), web: await sparePort() }
+    const start = {
+      auth: () => startProcess('auth', { ...shared, PORT: String(ports.auth) }),
+      invitation: () =>
+        startProcess('invitation', {
+          ...shared,
+          PORT: String(ports.invitation),
+          AUTH_URL: `http://127.0.0.1:${ports.auth}`,
+        }),
+      web: () =>
+        startProcess('web', {
+          PORT: String(ports.web),
+          AUTH_URL: `http://127.0.0.1:${ports.auth}`,
+          INVITATION_URL: `http://127.0.0.1:${ports.invitation}`,
+        }),
+    }
+    const running = { auth: await start.auth(), invitation: await start.invitation(), web: await start.web() }
+    // Stopped one by one (web first: it needs the others), each while a preconnected socket (as
+    // Chromium opens them) waits on it. A process that waits on something (the idle socket, a
+    // timer) takes seconds every time; one starved of CPU by the test files running beside this one
+    // may miss 1 s once, so a slow stop is tried again, up to three times, on a fresh start.
+    for (const name of ['web', 'invitation', 'auth'] as const) {
+      const took: number[] = []
+      for (let attempt = 0; attempt < 3 && !took.some((milliseconds) => milliseconds < 1_000); attempt++) {
+        const service = attempt === 0 ? running[name] : await start[name]()
+        const preconnected = connect(ports[name], '127.0.0.1')
+        preconnected.on('error', () => {})
+        await new Promise((resolve) => preconnected.once('connect', resolve))
+        const stopped = await service.stop('SIGTERM')
+        preconnected.destroy()
+        assert.equal(stopped.code, 0, service.output())
+        took.push(stopped.milliseconds)
+      }
+      t.diagnostic(`${name} stopped in ${took.join(', ')} ms`)
+      assert.ok(
+        took.some((milliseconds) => milliseconds < 1_000),
+        `${name} took ${took.join(', ')} ms`,
+      )
     }
   })
 
