@@ -77,6 +77,19 @@ describe('SSO through an IdP on another site', () => {
     assert.equal(forged.json().reason, 'sign_in_expired', 'an unsigned carried sign-in is refused')
   })
 
+  it('refuses a kept copy of the carried sign-in once its minute is over, whatever its Max-Age said', async (t) => {
+    const { acme, person } = await personInvitedToAcme()
+    const started = await startSpLogin(auth.app, acme.connection, '/done')
+    const acs = await answerFromIdpPage(auth.app, acme, person.email, started)
+    assert.equal(acs.statusCode, 303, acs.body)
+    const kept = cookiesSetBy(acs).join('; ')
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 61_000 })
+    const late = await auth.app.inject({ method: 'GET', url: String(acs.headers.location), headers: { cookie: kept } })
+    t.mock.timers.reset()
+    assert.equal(late.statusCode, 400, late.body)
+    assert.equal(late.json().reason, 'sign_in_expired')
+  })
+
   it('still signs in at once on a same-site post, where the browser showed its cookie', async () => {
     const { acme, person } = await personInvitedToAcme()
     const started = await startSpLogin(auth.app, acme.connection, '/')

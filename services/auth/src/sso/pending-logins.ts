@@ -148,7 +148,9 @@ export function signedInHandoffCookie(options: { https: boolean }) {
   return {
     keep(reply: FastifyReply, signedIn: SignedInThroughSso) {
       const { token, userId, workspaceId, returnTo } = signedIn
-      const value = Buffer.from(JSON.stringify([token, userId, workspaceId, returnTo])).toString('base64url')
+      // The expiry travels signed inside the value: a copy of the cookie kept past its Max-Age is refused.
+      const expiresAt = Math.floor(Date.now() / 1000) + handoffSeconds
+      const value = Buffer.from(JSON.stringify([token, userId, workspaceId, returnTo, expiresAt])).toString('base64url')
       reply.setCookie(handoffCookieName, value, { ...attributes, maxAge: handoffSeconds, signed: true })
     },
 
@@ -165,10 +167,10 @@ export function signedInHandoffCookie(options: { https: boolean }) {
       } catch {
         return null
       }
-      if (!Array.isArray(fields) || fields.length !== 4 || !fields.every((field) => typeof field === 'string')) {
-        return null
-      }
-      const [token, userId, workspaceId, returnTo] = fields as [string, string, string, string]
+      if (!Array.isArray(fields) || fields.length !== 5) return null
+      const [token, userId, workspaceId, returnTo, expiresAt] = fields
+      if (![token, userId, workspaceId, returnTo].every((field) => typeof field === 'string')) return null
+      if (typeof expiresAt !== 'number' || expiresAt * 1000 <= Date.now()) return null
       return { kind: 'signedIn', token, userId, workspaceId, returnTo }
     },
   }
