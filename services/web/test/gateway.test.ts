@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict'
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { inProcessPressureLimits } from '@gatehouse/testing'
@@ -48,6 +54,12 @@ async function startUpstream(name: string) {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/** An upstream answer that shows the headers the gateway passed on. */
+const echoHeaders = (request: { headers: IncomingHttpHeaders }, response: ServerResponse) => {
+  response.setHeader('content-type', 'application/json')
+  response.end(JSON.stringify(request.headers))
 }
 
 describe('the same-origin gateway', () => {
@@ -109,10 +121,7 @@ describe('the same-origin gateway', () => {
   })
 
   it('tells the services the client address itself, dropping forwarding headers the client made up', async () => {
-    auth.answerWith((request, response) => {
-      response.setHeader('content-type', 'application/json')
-      response.end(JSON.stringify(request.headers))
-    })
+    auth.answerWith(echoHeaders)
     const response = await app.inject({
       method: 'GET',
       url: '/v1/auth/session',
@@ -128,10 +137,7 @@ describe('the same-origin gateway', () => {
   })
 
   it("keeps the client's hop-by-hop headers (Keep-Alive, Upgrade, Proxy-Authorization...) to itself", async () => {
-    auth.answerWith((request, response) => {
-      response.setHeader('content-type', 'application/json')
-      response.end(JSON.stringify(request.headers))
-    })
+    auth.answerWith(echoHeaders)
     const response = await app.inject({
       method: 'GET',
       url: '/v1/auth/session',
@@ -161,10 +167,7 @@ describe('the same-origin gateway', () => {
       }),
     )
     try {
-      auth.answerWith((request, response) => {
-        response.setHeader('content-type', 'application/json')
-        response.end(JSON.stringify(request.headers))
-      })
+      auth.answerWith(echoHeaders)
       const viaIngress = await proxied.inject({
         method: 'GET',
         url: '/v1/auth/session',
