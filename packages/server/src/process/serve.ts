@@ -1,4 +1,4 @@
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
@@ -51,25 +51,37 @@ export async function start(main: () => Promise<void>): Promise<void> {
  * Node's server.close() (and Fastify's idle-connection closing) waits for every socket that has
  * no finished request yet, which includes a browser's preconnected socket that never sends one:
  * web took the whole 10 s to stop. Sockets with no request in flight are closed at once; those
- * with one finish it (up to the 10 s drain limit).
+ * with one finish it (up to the 10 s drain limit) and are closed after its answer: Node would keep
+ * them alive (keepAliveTimeout, 72 s), and the stop would end killed at 10 s with exit code 1.
  */
-function trackConnections(server: Server) {
+export function trackConnections(server: Server) {
   const sockets = new Set<Socket>()
-  const busy = new Set<Socket>()
+  const answering = new Map<Socket, ServerResponse>()
+  let stopping = false
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.once('close', () => {
       sockets.delete(socket)
-      busy.delete(socket)
+      answering.delete(socket)
     })
   })
-  server.on('request', (request, response) => {
-    busy.add(request.socket)
-    response.once('close', () => busy.delete(request.socket))
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket
+    answering.set(socket, response)
+    response.once('close', () => {
+      answering.delete(socket)
+      if (stopping) socket.end()
+    })
   })
   return {
     closeWithoutRequest() {
-      for (const socket of sockets) if (!busy.has(socket)) socket.destroy()
+      stopping = true
+      for (const socket of sockets) {
+        const response = answering.get(socket)
+        if (response === undefined) socket.destroy()
+        // The answer says `Connection: close`, so the client sends nothing more on this socket.
+        else if (!response.headersSent) response.shouldKeepAlive = false
+      }
     },
   }
 }
