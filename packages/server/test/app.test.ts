@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
+import { get } from 'node:http'
 import { describe, it } from 'node:test'
 import { connect } from '@gatehouse/db'
 import { unreachablePostgresUrl, unreachableRedisUrl } from '@gatehouse/testing'
 import { defineError } from '../src/errors.ts'
 import { createApp, originGuard, rateLimit } from '../src/http/index.ts'
 import { createRedis } from '../src/redis/index.ts'
+import { withTimeout } from '../src/timeout.ts'
+import { heldRoute } from './fixtures/held-route.ts'
 
 async function appWith(options: { trustProxy?: string | false } = {}) {
   const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example'), ...options })
@@ -93,6 +96,51 @@ describe('createApp', () => {
     const hook = await app.inject({ method: 'POST', url: '/hook', headers: { origin: 'https://idp.example' } })
     assert.equal(hook.statusCode, 200)
     await app.close()
+  })
+})
+
+describe('background parts', () => {
+  it('close after the request in flight is answered, side by side, and every one even when another fails', async () => {
+    const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example') })
+    const slow = heldRoute(app, '/slow')
+    const events: string[] = []
+    // Each part finishes only once every part has begun: parts closed one after another never would.
+    let allBegun = () => {}
+    const begun = new Promise<void>((resolve) => {
+      allBegun = resolve
+    })
+    const part = (name: string, outcome: 'closes' | 'fails') => async () => {
+      events.push(`${name} begins`)
+      if (events.filter((event) => event.endsWith('begins')).length === 3) allBegun()
+      await withTimeout(begun, 5_000, () => new Error('the parts closed one after another'))
+      events.push(`${name} ends`)
+      if (outcome === 'fails') throw new Error(`${name} could not close`)
+    }
+    app.addHook('onResponse', async () => {
+      events.push('request answered')
+    })
+    app.closeTogether(part('worker', 'closes'))
+    app.closeTogether(part('relay', 'fails'))
+    app.closeTogether(part('subscriber', 'closes'))
+    const address = await app.listen({ host: '127.0.0.1', port: 0 })
+    // Not kept alive: an idle keep-alive socket would hold app.close() (serve() closes those).
+    const request = new Promise((resolve, reject) => {
+      get(`${address}/slow`, { agent: false }, async (response) => {
+        let body = ''
+        for await (const chunk of response) body += chunk
+        resolve(JSON.parse(body))
+      }).on('error', reject)
+    })
+    await slow.arrived
+    const closed = assert.rejects(app.close(), /relay could not close/)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.deepEqual(events, [], 'no part closes while a request is in flight')
+    slow.answer()
+    assert.deepEqual(await request, { answered: true })
+    await closed
+    assert.equal(events[0], 'request answered')
+    assert.deepEqual(events.slice(1, 4).sort(), ['relay begins', 'subscriber begins', 'worker begins'])
+    assert.deepEqual(events.slice(4).sort(), ['relay ends', 'subscriber ends', 'worker ends'])
   })
 })
 

@@ -96,7 +96,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     redis,
     queues: [invitationEventsQueue],
   })
-  app.addHook('onClose', () => backlog.close())
+  app.closeTogether(() => backlog.close())
   const relay = runsWorkers(config.role)
     ? startOutboxRelay({
         db,
@@ -106,7 +106,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
         onPublishError: backlog.publishFailed,
       })
     : undefined
-  if (relay) app.addHook('onClose', () => relay.stop())
+  if (relay) app.closeTogether(() => relay.stop())
 
   // An API-only process leaves its events to the worker processes' relays (their next poll).
   const seal = createTokenSeal(config.internalToken)
@@ -131,7 +131,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
   const idpParser = createIdpConfigParser({ log: app.log })
-  app.addHook('onClose', () => idpParser.close())
+  app.closeTogether(() => idpParser.close())
   const fetchMetadata = createMetadataFetcher({
     dnsServers: config.dnsServers,
     allowLoopbackHttp: config.metadataLoopbackHttp,
@@ -167,10 +167,10 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
       const outcome = await workspaces.grantMembershipFromInvitation(event)
       app.log.info({ eventId: event.id, invitationId: event.invitationId, outcome }, 'invitation.accepted applied')
     })
-    app.addHook('onClose', () => invitationConsumer.close())
+    app.closeTogether(() => invitationConsumer.close())
     // auth.login.* -> each workspace's sign-in history (a read model, through its own group).
     const signInProjection = startSignInHistoryProjection({ db, redisUrl: config.redisUrl, log: app.log })
-    app.addHook('onClose', () => signInProjection.close())
+    app.closeTogether(() => signInProjection.close())
     // IdP metadata URLs re-read every 12 h, certificate expiry notices checked hourly.
     const upkeep = startSsoUpkeep({
       db,
@@ -181,10 +181,10 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
       queue: deps.ssoUpkeepQueue,
       now,
     })
-    app.addHook('onClose', () => upkeep.close())
+    app.closeTogether(() => upkeep.close())
     // auth.password.reset_requested -> a reset link, off the request path (accounts/recovery.ts).
     const resetRequests = await startResetRequests({ recovery, redisUrl: config.redisUrl, log: app.log })
-    app.addHook('onClose', () => resetRequests.close())
+    app.closeTogether(() => resetRequests.close())
   }
   if (!servesApi(config.role)) return app
 

@@ -49,7 +49,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     redis: deps.redis,
     queues: [config.mailQueue],
   })
-  app.addHook('onClose', () => backlog.close())
+  app.closeTogether(() => backlog.close())
 
   // The relay, the email sender and the SSO change notices run in worker processes; an API-only
   // process leaves what it commits to their next poll.
@@ -63,7 +63,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       log: app.log,
       onPublishError: backlog.publishFailed,
     })
-    app.addHook('onClose', () => relay.stop())
+    app.closeTogether(() => relay.stop())
     const transport = createMailTransport({
       smtpUrl: config.smtpUrl,
       from: config.mailFrom,
@@ -81,7 +81,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       log: app.log,
       now,
     })
-    app.addHook('onClose', () => emailDelivery.stop())
+    app.closeTogether(() => emailDelivery.stop())
     // Mailed links travel sealed in auth's events; only the services holding INTERNAL_TOKEN open them.
     const seal = createTokenSeal(config.internalToken)
     // Owners hear of every change to who their workspace's IdP is (auth's sso.connection.changed).
@@ -95,7 +95,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       log: app.log,
       now,
     })
-    app.addHook('onClose', () => ssoNotices.close())
+    app.closeTogether(() => ssoNotices.close())
     // People hear of their own account: confirmation and reset links, and every password change.
     const accountNotices = await startAccountNotices({
       db: deps.db,
@@ -107,7 +107,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       log: app.log,
       now,
     })
-    app.addHook('onClose', () => accountNotices.close())
+    app.closeTogether(() => accountNotices.close())
     // Invitations stay true to memberships auth removes; the removed person is told.
     const removals = await startMembershipRemovals({
       db: deps.db,
@@ -117,7 +117,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
       wakeEmails: emailDelivery.wake,
       log: app.log,
     })
-    app.addHook('onClose', () => removals.close())
+    app.closeTogether(() => removals.close())
     wakeEvents = relay.wake
     wakeEmails = emailDelivery.wake
   }
@@ -125,7 +125,7 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
 
   const auth = createAuthClient({ authUrl: config.authUrl, internalToken: config.internalToken })
   const revocations = auth.listenForRevocations(config.redisUrl, app.log)
-  app.addHook('onClose', () => revocations.close())
+  app.closeTogether(() => revocations.close())
   const invitations = createInvitationService({
     db: deps.db,
     outbox: schema.outbox,

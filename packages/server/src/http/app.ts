@@ -10,6 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { AppError, errors } from '../errors.ts'
 import { failureFields, outageCode } from '../failures.ts'
 import { withTimeout } from '../timeout.ts'
+import { backgroundPartsPlugin } from './background-parts.ts'
 import { metricsPlugin } from './metrics.ts'
 import { ErrorBody } from './schemas.ts'
 
@@ -121,6 +122,7 @@ export async function createApp(options: CreateAppOptions) {
   })
 
   await app.register(metricsPlugin, { service: options.service })
+  await app.register(backgroundPartsPlugin)
   const limits = options.pressureLimits ?? {}
   await app.register(underPressure, {
     maxEventLoopDelay: limits.maxEventLoopDelayMs ?? 1000,

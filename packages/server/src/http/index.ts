@@ -8,6 +8,7 @@ export {
   type PressureLimits,
   type ReadinessCheck,
 } from './app.ts'
+export type { CloseBackgroundPart } from './background-parts.ts'
 export type { GaugeSample, Metrics, SampledGauge } from './metrics.ts'
 export { originGuard } from './origin-guard.ts'
 export {

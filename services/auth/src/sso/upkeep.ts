@@ -96,11 +96,11 @@ export function startSsoUpkeep(deps: {
 
   return {
     async close() {
-      await scheduled
-      await worker.close()
-      await queue.close()
-      await closeRedis(queueConnection)
-      await closeRedis(workerConnection)
+      // The worker (a run in progress finishes first) and the queue hold their own connections.
+      await Promise.all([
+        worker.close().then(() => closeRedis(workerConnection)),
+        scheduled.then(() => queue.close()).then(() => closeRedis(queueConnection)),
+      ])
     },
   }
 }

@@ -137,12 +137,19 @@ export function startEmailDelivery(options: EmailDeliveryOptions): EmailDelivery
   return {
     wake: loop.wake,
     async stop() {
-      await loop.stop()
-      await worker.close()
-      await queue?.close().catch(() => {})
-      options.transport.close()
-      await closeRedis(producerConnection)
-      await closeRedis(workerConnection)
+      // The outbox loop and the sending worker (whose sends in progress finish first) each hold
+      // their own connection: they close side by side.
+      const stopQueueing = async () => {
+        await loop.stop()
+        await queue?.close().catch(() => {})
+        await closeRedis(producerConnection)
+      }
+      const stopSending = async () => {
+        await worker.close()
+        options.transport.close()
+        await closeRedis(workerConnection)
+      }
+      await Promise.all([stopQueueing(), stopSending()])
     },
   }
 }
