@@ -427,6 +427,39 @@ describe('invitations', () => {
     )
   })
 
+  it('the invitations an account left pending are revoked when its address is reclaimed, each announced as a revoke is', async () => {
+    const { owner, workspace } = ownerWithWorkspace(auth)
+    const squatter = auth.signUp()
+    auth.addMember(workspace.id, squatter, 'admin')
+    const left = await inviteAndReceive({ invitation, sink }, squatter.cookie, workspace.id)
+    const ownersOwn = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    await publishAuthEvents([
+      createEvent('membership.removed', {
+        workspaceId: workspace.id,
+        workspaceName: workspace.name,
+        userId: squatter.user.id,
+        email: squatter.email,
+        role: 'admin',
+        by: squatter.user.id,
+        actingSession: { method: 'password' },
+        reason: 'account_reclaimed',
+      }),
+    ])
+    const revokedEvents = await eventually('invitation.revoked in the outbox', async () => {
+      const rows = await invitation.db.select().from(outbox)
+      const found = rows
+        .map((row) => row.event)
+        .filter((event) => event.type === 'invitation.revoked' && event.workspaceId === workspace.id)
+      return found.length > 0 ? found : undefined
+    })
+    assert.deepEqual(
+      revokedEvents.map((event) => event.type === 'invitation.revoked' && [event.invitationId, event.email, event.by]),
+      [[left.invitation.id, left.email.toLowerCase(), squatter.user.id]],
+    )
+    assert.equal((await lookup(invitation, left.token)).json().status, 'revoked')
+    assert.equal((await lookup(invitation, ownersOwn.token)).json().status, 'pending')
+  })
+
   it('a revoked invitation cannot be accepted (410 revoked); the email can be invited again', async () => {
     const { owner, workspace } = ownerWithWorkspace(auth)
     const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)

@@ -131,14 +131,14 @@ export async function markMembershipRemoved(db: Executor, workspaceId: string, u
 /**
  * Revokes the workspace's pending invitations (only those `invitedBy` sent, when given) and blanks
  * their unsent messages: what an account whose address was reclaimed left behind (membership.removed
- * with a `reason`). Returns how many.
+ * with a `reason`). Returns the invitations it revoked.
  */
 export async function revokePendingInvitations(
   db: Executor,
   workspaceId: string,
   invitedBy: string | null,
   at: Date,
-): Promise<number> {
+): Promise<Pick<InvitationRow, 'id' | 'workspaceId' | 'email'>[]> {
   const revoked = await db
     .update(invitations)
     .set({ status: 'revoked', revokedAt: at })
@@ -149,9 +149,9 @@ export async function revokePendingInvitations(
         invitedBy === null ? undefined : eq(invitations.invitedBy, invitedBy),
       ),
     )
-    .returning({ id: invitations.id })
+    .returning({ id: invitations.id, workspaceId: invitations.workspaceId, email: invitations.email })
   for (const { id } of revoked) await discardUnsentEmails(db, id, at)
-  return revoked.length
+  return revoked
 }
 
 /** The open invitations of an address, newest first (bounded: a home page's list). */
