@@ -10,7 +10,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Executor, InvitationDatabase } from '../db/database.ts'
 import { renderRemovalEmail } from '../emails/removal-email.ts'
 import { insertNotices } from '../emails/repo.ts'
-import { markMembershipRemoved, revokePendingInvitations } from './repo.ts'
+import { lockInviter, markMembershipRemoved, recordReclaimedAccount, revokePendingInvitations } from './repo.ts'
 
 /** The subscriber group of the auth stream that keeps invitations true to memberships. */
 export const membershipRemovalsGroup = 'invitation-membership-removals'
@@ -37,8 +37,8 @@ export function startMembershipRemovals(deps: {
     if (event.type !== 'membership.removed') return
     const removedAt = new Date(event.occurredAt)
     const { notices, revoked } = await deps.db.transaction(async (tx) => {
-      await markMembershipRemoved(tx, event.workspaceId, event.userId, removedAt)
       const revoked = event.reason ? await revokeLeftPending(tx, deps.outbox, event, removedAt) : 0
+      await markMembershipRemoved(tx, event.workspaceId, event.userId, removedAt)
       if (event.by === event.userId) return { notices: 0, revoked }
       const rendered = renderRemovalEmail(event, homeUrl)
       const notices = await insertNotices(
@@ -63,9 +63,11 @@ export function startMembershipRemovals(deps: {
 }
 
 /**
- * An unproven account's address was reclaimed by its owner: what it (or anyone, in a workspace it
- * alone owned, which is gone) left pending would let people in on its behalf. Each is revoked and
- * announced as an admin's revoke is (auth's audit trail), by the account the reclaim ended.
+ * An unproven account's address was reclaimed by its owner (`by`): what it (or anyone, in a
+ * workspace it alone owned, which is gone) left pending would let people in on its behalf. Each is
+ * revoked and announced as an admin's revoke is (auth's audit trail), by that account. Under the
+ * account's inviter lock, and recorded: one it is sending right now is revoked here if it committed
+ * first, or refused if it commits after (invitations/service.ts, invite).
  */
 async function revokeLeftPending(
   tx: Executor,
@@ -73,6 +75,8 @@ async function revokeLeftPending(
   event: MembershipRemoved,
   removedAt: Date,
 ): Promise<number> {
+  await lockInviter(tx, event.by)
+  await recordReclaimedAccount(tx, event.by, removedAt)
   const invitedBy = event.reason === 'account_reclaimed' ? event.userId : null
   const revoked = await revokePendingInvitations(tx, event.workspaceId, invitedBy, removedAt)
   for (const { id: invitationId, workspaceId, email } of revoked) {
