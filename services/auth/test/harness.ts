@@ -4,7 +4,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { connect, rowsOf } from '@gatehouse/db'
+import { copyInitializedPglite } from '@gatehouse/db/initialized-pglite'
 import { buildFederationMetadataXml, createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server/redis'
@@ -55,6 +57,8 @@ export async function startAuthApp(
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
+  // Not a test of PGlite's first start (connect.test.ts is): initdb's work is copied, the migrations run.
+  if (dataDir) await copyInitializedPglite(join(dataDir.path, 'auth'))
   const database = await connect({
     url: dataDir ? undefined : (options.databaseUrl ?? (await testFileDatabase()).url),
     dataDir: dataDir?.path ?? config.dataDir,
