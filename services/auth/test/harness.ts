@@ -19,6 +19,11 @@ import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
 export const publicUrl = 'http://localhost:3000'
+/**
+ * argon2id at 1 MiB and one pass: a few milliseconds where OWASP's cost takes some 30 ms of CPU, for
+ * files that make hundreds of accounts. accounts.test.ts keeps buildApp's default.
+ */
+const testPasswordHashCost = { memoryCost: 1024, timeCost: 1 }
 export const strongPassword = 'correct horse battery staple'
 
 const appSecrets = new WeakMap<FastifyInstance, { db: AuthTestApp['db']; seal: TokenSeal }>()
@@ -46,6 +51,8 @@ export async function startAuthApp(
     now?: () => Date
     /** The app's own SSO upkeep queue, so no other test file's worker runs its jobs. */
     ssoUpkeepQueue?: string
+    /** Passwords hashed at buildApp's default cost (OWASP's) instead of the tests' cheap one. */
+    owaspPasswordHashing?: boolean
   } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
@@ -67,6 +74,7 @@ export async function startAuthApp(
     ssoChangesPerHour: options.ssoChangesPerHour,
     now: options.now,
     ssoUpkeepQueue: options.ssoUpkeepQueue,
+    passwordHashCost: options.owaspPasswordHashing ? undefined : testPasswordHashCost,
     pressureLimits: inProcessPressureLimits,
     logger: options.logStream
       ? { level: 'info', stream: options.logStream }
