@@ -14,6 +14,7 @@ export {
   countAttempt,
   enforceLimits,
   type Limit,
+  limitRefusal,
   networkOf,
   perEmailAndNetwork,
   perNetwork,
