@@ -9,8 +9,11 @@
 // emails, workspaces and queue names on the shared database, and its own database or Redis
 // database where processes of its own consume queues.
 //
-// Everything runs on Node's own type stripping, not tsx: tsx compiles every module at each start,
-// which cost every test file and every service process it starts 1–2 s of CPU more.
+// Test files run on Node's own type stripping, not tsx (which compiled every module at each start,
+// 1–2 s of CPU per file); the programs they start run from `pnpm build`'s bundles, built once here
+// (test/support/processes.ts). Node's compile cache keeps the compiled code of both between
+// processes. The runner needs `--enable-source-maps` (package.json's `test`) for coverage to map
+// the bundles back to their sources. TEST_SLOWEST=N lists the N slowest files (15).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -20,6 +23,7 @@ import { PassThrough } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { run } from 'node:test'
 import { spec } from 'node:test/reporters'
+import { buildPrograms } from './build.ts'
 
 const root = new URL('..', import.meta.url).pathname
 const skipped = new Set(['node_modules', '.data', 'bench', 'fixtures', 'dist'])
@@ -95,6 +99,13 @@ for (const service of services) {
   }
 }
 
+const building = Date.now()
+await buildPrograms()
+process.env.TEST_PROGRAMS_BUILT = '1'
+console.log(`built the programs in ${((Date.now() - building) / 1000).toFixed(1)} s`)
+// Every test file and program compiles the same modules: compiled once, kept for the next ones.
+process.env.NODE_COMPILE_CACHE ||= join(root, 'node_modules', '.cache', 'node-compile')
+
 const concurrency = Number(process.env.TEST_CONCURRENCY || 4)
 const ordered = byExpectedLength(files)
 console.log(
@@ -114,7 +125,7 @@ const testEvents = run({
   cwd: root,
   execArgv: ['--import', join(root, 'test/support/file-usage.ts')],
   coverage,
-  coverageExcludeGlobs: ['**/node_modules/**', '**/test/**', '**/dist/**', 'scripts/**'],
+  coverageExcludeGlobs: ['**/node_modules/**', '**/test/**', 'scripts/**'],
 })
 let passed = false
 testEvents.on('test:summary', (summary) => {
@@ -139,7 +150,7 @@ createInterface({ input: report }).on('line', (line) => {
   }
 })
 await finished(report)
-process.stdout.write(slowestFiles(15))
+process.stdout.write(slowestFiles(Number(process.env.TEST_SLOWEST || 15)))
 for (const line of summary) process.stdout.write(`${line}\n`)
 rmSync(usageDirectory, { recursive: true, force: true })
 process.exitCode = passed ? 0 : 1

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { sparePort, temporaryDirectory, uniqueEmail } from '@gatehouse/testing'
-import { buildPrograms } from '../scripts/build.ts'
 import { request } from './support/http-client.ts'
 import { createIsolatedDatabase, type IsolatedDatabase } from './support/isolated-database.ts'
 import { type RunningProcess, startProcess } from './support/processes.ts'
@@ -18,7 +17,6 @@ describe('the production build', () => {
   let web: RunningProcess
 
   before(async () => {
-    await buildPrograms(['auth', 'invitation', 'web'])
     database = await createIsolatedDatabase()
     const production = {
       NODE_ENV: 'production',
@@ -31,19 +29,18 @@ describe('the production build', () => {
       SMTP_URL: 'smtp://127.0.0.1:9',
       DATA_DIR: dataDir.path,
     }
-    auth = await startProcess('auth', { ...production, PORT: String(await sparePort()) }, 60_000, 'bundle')
-    invitation = await startProcess(
-      'invitation',
-      { ...production, PORT: String(await sparePort()), AUTH_URL: auth.url },
-      60_000,
-      'bundle',
-    )
-    web = await startProcess(
-      'web',
-      { ...production, PORT: String(await sparePort()), AUTH_URL: auth.url, INVITATION_URL: invitation.url },
-      60_000,
-      'bundle',
-    )
+    auth = await startProcess('auth', { ...production, PORT: String(await sparePort()) })
+    invitation = await startProcess('invitation', {
+      ...production,
+      PORT: String(await sparePort()),
+      AUTH_URL: auth.url,
+    })
+    web = await startProcess('web', {
+      ...production,
+      PORT: String(await sparePort()),
+      AUTH_URL: auth.url,
+      INVITATION_URL: invitation.url,
+    })
   })
   after(async () => {
     await Promise.all([web?.stop(), invitation?.stop(), auth?.stop()])

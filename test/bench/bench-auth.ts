@@ -18,31 +18,19 @@ export interface BenchAuth {
 /** One member signs in through one connection thousands of times: past the per-account limits. */
 export const manySignIns = { SSO_SIGN_INS_PER_MINUTE: '100000000', SSO_SIGN_INS_PER_HOUR: '100000000' }
 
-/**
- * The process runs from source through tsx, or from `pnpm build`'s bundle with BENCH_FORM=bundle
- * (what production runs, and what runs on a Node without TypeScript support in worker threads, as
- * when comparing Node versions).
- */
-const form = process.env.BENCH_FORM === 'bundle' ? 'bundle' : 'source'
-
 export async function startBenchAuth(env: Record<string, string> = {}): Promise<BenchAuth> {
   const dataDir = temporaryDirectory()
   const internalToken = randomBytes(32).toString('base64url')
-  const auth = await startProcess(
-    'auth',
-    {
-      INTERNAL_TOKEN: internalToken,
-      PORT: String(await sparePort()),
-      DATABASE_URL: postgresUrl,
-      REDIS_URL: await unusedRedisDatabaseUrl(),
-      PUBLIC_URL: 'http://localhost:3000',
-      DATA_DIR: dataDir.path,
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    undefined,
-    form,
-  )
+  const auth = await startProcess('auth', {
+    INTERNAL_TOKEN: internalToken,
+    PORT: String(await sparePort()),
+    DATABASE_URL: postgresUrl,
+    REDIS_URL: await unusedRedisDatabaseUrl(),
+    PUBLIC_URL: 'http://localhost:3000',
+    DATA_DIR: dataDir.path,
+    LOG_LEVEL: 'warn',
+    ...env,
+  })
   return {
     auth,
     proof: { databaseUrl: postgresUrl, internalToken, baseUrl: auth.url },

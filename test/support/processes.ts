@@ -1,6 +1,7 @@
 // Starts the real service processes (not app.inject) for tests that cross process boundaries.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { join } from 'node:path'
 
 const root = new URL('../../', import.meta.url).pathname
 
@@ -26,15 +27,23 @@ export const entryPoints = {
 export type ProgramName = keyof typeof entryPoints
 
 /**
- * `source`: the TypeScript on Node's own type stripping (a second of CPU less per start than tsx,
- * which `pnpm dev` uses, and coverage maps to the sources as they are); `bundle`:
- * `dist/server.mjs` as `pnpm build` makes it and production runs it (build it first).
+ * Programs run as production runs them, from `pnpm build`'s bundles (dist/server.mjs): a bundle
+ * starts on a quarter of the CPU that the sources on type stripping take (about 1.7 s less per
+ * start, and a test run starts well over a hundred), and coverage maps it back to the sources
+ * through its source map. `pnpm test` builds them once before any file starts and says so in
+ * TEST_PROGRAMS_BUILT; a file or benchmark run on its own builds them once itself, so no test
+ * ever starts a stale bundle.
  */
-export type ProgramForm = 'source' | 'bundle'
+let building: Promise<unknown> | undefined
+function programsBuilt(): Promise<unknown> {
+  if (process.env.TEST_PROGRAMS_BUILT === '1') return Promise.resolve()
+  building ??= import('../../scripts/build.ts').then(({ buildPrograms }) => buildPrograms())
+  return building
+}
 
-function commandLine(name: ProgramName, form: ProgramForm): string[] {
-  const file = entryPoints[name].file
-  return form === 'source' ? [file] : [file.replace('/src/server.ts', '/dist/server.mjs')]
+async function commandLine(name: ProgramName): Promise<string[]> {
+  await programsBuilt()
+  return [join(root, entryPoints[name].file.replace('/src/server.ts', '/dist/server.mjs'))]
 }
 
 // A test or benchmark that crashes must not leave its services running (holding ports, consuming
@@ -49,9 +58,8 @@ export async function startProcess(
   name: ProgramName,
   env: Record<string, string>,
   timeoutMs = 60_000,
-  form: ProgramForm = 'source',
 ): Promise<RunningProcess> {
-  const child = spawn(process.execPath, commandLine(name, form), {
+  const child = spawn(process.execPath, await commandLine(name), {
     cwd: root,
     // A test machine runs many programs and test files at once on few cores: a starved process
     // must not answer 503 for it (the under-pressure limit has its own tests).
@@ -110,8 +118,8 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals) {
 }
 
 /** Runs a service's entry point to completion (for start-up failures). */
-export async function runToExit(name: ProgramName, env: Record<string, string>, form: ProgramForm = 'source') {
-  const child = spawn(process.execPath, commandLine(name, form), {
+export async function runToExit(name: ProgramName, env: Record<string, string>) {
+  const child = spawn(process.execPath, await commandLine(name), {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import type { GatehouseEvent } from '@gatehouse/events'
 import { eventually, uniqueEmail, uniqueIp } from '@gatehouse/testing'
@@ -7,7 +9,7 @@ import { eq, sql } from 'drizzle-orm'
 import { createIsolatedDatabase, type IsolatedDatabase } from '../../../test/support/isolated-database.ts'
 import { unusedRedisDatabaseUrl } from '../../../test/support/redis-database.ts'
 import { percentile } from '../../../test/support/stats.ts'
-import { accountLinks, outbox } from '../src/db/schema.ts'
+import { accountLinks, outbox, users } from '../src/db/schema.ts'
 import {
   type AuthTestApp,
   holdInTransaction,
@@ -36,10 +38,26 @@ describe('proof of address, password reset and change of password', () => {
     // Its own Postgres database too: every auth process relays whatever unpublished outbox rows its
     // database holds, and another file's would publish these reset requests to its own Redis.
     database = await createIsolatedDatabase({ migrated: true })
-    auth = await startAuthApp({ REDIS_URL: redisUrl }, { databaseUrl: database.url })
+    await new Promise<void>((resolve) => invitationService.listen(0, '127.0.0.1', resolve))
+    const { port } = invitationService.address() as AddressInfo
+    auth = await startAuthApp(
+      { REDIS_URL: redisUrl, INVITATION_URL: `http://127.0.0.1:${port}` },
+      { databaseUrl: database.url },
+    )
   })
   let database: IsolatedDatabase | undefined
+  // The invitation service's proof route, as it answers: the address a live invitation token was mailed to.
+  const liveInvitations = new Map<string, string>()
+  const invitationService = createServer(async (request, response) => {
+    let body = ''
+    for await (const chunk of request) body += chunk
+    const email = liveInvitations.get(JSON.parse(body).token)
+    response.writeHead(email ? 200 : 404, { 'content-type': 'application/json' })
+    response.end(JSON.stringify(email ? { email } : { error: 'not_found' }))
+  })
   after(async () => {
+    invitationService.closeAllConnections()
+    invitationService.close()
     await auth?.close()
     await database?.drop()
   })
@@ -327,6 +345,37 @@ describe('proof of address, password reset and change of password', () => {
     assert.deepEqual([announced.via, announced.reclaimed], ['confirmation_link', true])
     const again = await post('/v1/auth/email/reclaim', { token, from: 'confirmation', password: strongPassword })
     assert.equal(again.json().error, 'invalid_link')
+  })
+
+  it('reclaims once with an invitation link: of two requests at the same moment, the second is refused with email_taken', async () => {
+    const squatter = await signUpUnproven(auth.app)
+    const token = randomBytes(32).toString('base64url')
+    liveInvitations.set(token, squatter.email)
+    // The test holds the account's row, so both requests find it unproven and wait at it together.
+    const release = await holdInTransaction(auth.db, (tx) =>
+      tx.select().from(users).where(eq(users.id, squatter.user.id)).for('update'),
+    )
+    const reclaims = ['first passphrase of the owner', 'second passphrase of the owner'].map((password) =>
+      post('/v1/auth/email/reclaim', { token, from: 'invitation', password }).then((response) => ({
+        response,
+        password,
+      })),
+    )
+    await lockWaiters(auth.db, 2)
+    await release()
+    const answers = await Promise.all(reclaims)
+    const won = answers.filter((answer) => answer.response.statusCode === 200)
+    const refused = answers.filter((answer) => answer.response.statusCode !== 200)
+    assert.equal(won.length, 1, answers.map((answer) => answer.response.body).join('\n'))
+    assert.deepEqual(
+      refused.map((answer) => [answer.response.statusCode, answer.response.json().error]),
+      [[409, 'email_taken']],
+    )
+    // The password that stands is the one whose request was answered 200.
+    assert.equal((await logIn(squatter.email, won[0]?.password ?? '')).response.statusCode, 200)
+    assert.equal((await logIn(squatter.email, refused[0]?.password ?? '')).response.statusCode, 401)
+    const resets = (await eventsOf(squatter.user.id)).filter((event) => event.type === 'auth.password.reset')
+    assert.equal(resets.length, 1)
   })
 
   it('ends everything the unproven account did before its owner reclaimed it: the workspaces it alone owns go, its other memberships and their invitations end', async () => {

@@ -4,19 +4,12 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { connect, rowsOf } from '@gatehouse/db'
+import { connect } from '@gatehouse/db'
 import { buildFederationMetadataXml, createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server/redis'
 import { createTokenSeal, type TokenSeal } from '@gatehouse/server/sealed-token'
-import {
-  eventually,
-  inProcessPressureLimits,
-  redisUrl,
-  temporaryDirectory,
-  uniqueEmail,
-  uniqueIp,
-} from '@gatehouse/testing'
+import { inProcessPressureLimits, redisUrl, temporaryDirectory, uniqueEmail, uniqueIp } from '@gatehouse/testing'
 import { desc, sql } from 'drizzle-orm'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { testFileDatabase } from '../../../test/support/isolated-database.ts'
@@ -442,45 +435,5 @@ export async function startIdpMetadataServer() {
   }
 }
 
-type AuthTransaction = Parameters<Parameters<AuthTestApp['db']['transaction']>[0]>[0]
-
-/**
- * Runs `hold` in a transaction of the test's own and keeps it open (its locks held) until the
- * returned function is called, which rolls it back: how a test forces two transactions to interleave.
- */
-export async function holdInTransaction(db: AuthTestApp['db'], hold: (tx: AuthTransaction) => Promise<unknown>) {
-  let release = () => {}
-  const released = new Promise<void>((resolve) => {
-    release = resolve
-  })
-  let held = () => {}
-  const holding = new Promise<void>((resolve) => {
-    held = resolve
-  })
-  const done = db
-    .transaction(async (tx) => {
-      await hold(tx)
-      held()
-      await released
-      tx.rollback()
-    })
-    .catch(() => {})
-  await holding
-  return async () => {
-    release()
-    await done
-  }
-}
-
-/** Until `count` other sessions of the database wait for a lock. */
-export function lockWaiters(db: AuthTestApp['db'], count: number) {
-  return eventually(
-    `${count} transactions to wait for a lock`,
-    async () => {
-      const waiting = await db.execute(sql`select 1 from pg_stat_activity
-        where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)
-      return rowsOf(waiting).length >= count ? true : undefined
-    },
-    { timeoutMs: 10_000, intervalMs: 10 },
-  )
-}
+// Shared with the other services' tests.
+export { holdInTransaction, lockWaiters } from '../../../test/support/transactions.ts'

@@ -70,7 +70,13 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
       postAndConfirm(replica.app, connection.id, {
         SAMLResponse: signer.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
       })
-    return { owner, workspace, connection, refreshNow, signIn, inject }
+    /** Whether the AuthnRequest of a sign-in started now is signed. */
+    const requestSigned = async () => {
+      const started = await admin.app.inject({ method: 'GET', url: `/sso/saml/${connection.id}/login?returnTo=/` })
+      assert.equal(started.statusCode, 302, started.body)
+      return new URL(String(started.headers.location)).searchParams.has('Signature')
+    }
+    return { owner, workspace, connection, refreshNow, signIn, requestSigned, inject }
   }
 
   async function eventsAbout(connectionId: string): Promise<GatehouseEvent[]> {
@@ -185,14 +191,9 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
 
   it("applies the IdP's WantAuthnRequestsSigned as saving the metadata does: signing turns on when asked, and stays the admin's call after", async () => {
     const idp = await devIdp()
-    const { workspace, connection, refreshNow, signIn, inject } = await workspaceFromMetadataUrl(idp)
+    const { workspace, connection, refreshNow, signIn, requestSigned, inject } = await workspaceFromMetadataUrl(idp)
     assert.equal(connection.idp?.wantAuthnRequestsSigned, false)
     assert.equal(connection.signAuthnRequests, false)
-    const requestSigned = async () => {
-      const started = await admin.app.inject({ method: 'GET', url: `/sso/saml/${connection.id}/login?returnTo=/` })
-      assert.equal(started.statusCode, 302, started.body)
-      return new URL(String(started.headers.location)).searchParams.has('Signature')
-    }
     assert.equal(await requestSigned(), false)
 
     // The IdP starts to require signed requests: the refresh signs them from now on.
@@ -220,6 +221,49 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
       [false, undefined],
       [true, true],
     ])
+  })
+
+  it('applies a new certificate and WantAuthnRequestsSigned read together; removing the certificate the IdP dropped then ends only its sessions, and signing stays on', async () => {
+    const idp = await devIdp()
+    const { workspace, connection, refreshNow, signIn, requestSigned, inject } = await workspaceFromMetadataUrl(idp)
+    const [oldCertificate] = connection.idp?.certificates ?? []
+    const signedInByOld = sessionCookieOf(await signIn(idp))
+    assert.ok(signedInByOld)
+    assert.equal(await requestSigned(), false)
+
+    // One reading of the metadata: the old certificate gone, a new one listed, signed requests asked for.
+    const renewed = createDevIdp({ keys: await generateSigningKeys() })
+    metadata.publish(renewed, [renewed], { wantAuthnRequestsSigned: true })
+    const refreshed = await refreshNow()
+    assert.equal(refreshed.refresh.outcome, 'certificates_added')
+    const fingerprints = refreshed.connection.idp?.certificates.map((certificate) => certificate.fingerprintSha256)
+    assert.deepEqual(fingerprints, [oldCertificate?.fingerprintSha256, refreshed.refresh.fingerprints?.[0]])
+    assert.equal(refreshed.connection.idp?.wantAuthnRequestsSigned, true)
+    assert.equal(refreshed.connection.signAuthnRequests, true)
+    assert.equal(await requestSigned(), true)
+    const reaches = async (cookie: string) =>
+      (await replica.app.inject({ url: `/v1/workspaces/${workspace.id}`, headers: { cookie } })).statusCode
+    assert.equal(await reaches(signedInByOld), 200, 'a refresh ends no session')
+    const signedInByNew = sessionCookieOf(await signIn(renewed))
+    assert.ok(signedInByNew)
+    assert.equal((await signIn(idp)).statusCode, 302, 'the dropped certificate stays until an admin removes it')
+
+    const removed = await inject('DELETE', `/v1/workspaces/${workspace.id}/sso/idp/certificates/${fingerprints?.[0]}`)
+    assert.equal(removed.statusCode, 200, removed.body)
+    assert.equal(await reaches(signedInByOld), 401, 'the removed certificate’s sessions end')
+    assert.equal(await reaches(signedInByNew), 200)
+    assert.equal((await signIn(idp)).statusCode, 400)
+    assert.equal(removed.json().connection.signAuthnRequests, true)
+    assert.equal(await requestSigned(), true, 'the removal leaves signing as the refresh set it')
+    assert.deepEqual(await admin.app.ssoUpkeep.refreshMetadata(connection.id), { outcome: 'unchanged' })
+
+    // Both changes of the one reading are in the audit trail.
+    const trail = await inject('GET', `/v1/workspaces/${workspace.id}/audit`)
+    const refreshChanges = (trail.json() as { entries: { action: string; changes: Record<string, unknown> }[] }).entries
+      .filter((entry) => entry.changes.via === 'metadata_refresh')
+      .map((entry) => entry.action)
+      .sort()
+    assert.deepEqual(refreshChanges, ['sso.certificate_added', 'sso.updated'])
   })
 
   it('refuses a metadata URL that reaches a private address or is not https, before reading anything', async () => {

@@ -111,6 +111,8 @@ export async function buildApp(config: InvitationConfig, deps: InvitationDeps) {
     // Invitations stay true to memberships auth removes; the removed person is told.
     const removals = await startMembershipRemovals({
       db: deps.db,
+      outbox: schema.outbox,
+      wakeEvents: relay.wake,
       redisUrl: config.redisUrl,
       publicUrl: config.publicUrl,
       mailQueue: config.mailQueue,

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test'
 import { createEvent, type InvitationCreated } from '@gatehouse/events'
 import { eventually, uniqueEmail } from '@gatehouse/testing'
 import { eq } from 'drizzle-orm'
-import { emails, outbox } from '../src/db/schema.ts'
+import { holdInTransaction, lockWaiters } from '../../../test/support/transactions.ts'
+import { emails, invitations, outbox } from '../src/db/schema.ts'
 import {
   type AuthStandIn,
   accept,
@@ -425,6 +426,113 @@ describe('invitations', () => {
       [],
       'leaving mails nobody',
     )
+  })
+
+  /** What auth announces when an unproven admin's address is reclaimed by its owner. */
+  const reclaimed = (workspace: { id: string; name: string }, account: { user: { id: string }; email: string }) =>
+    createEvent('membership.removed', {
+      workspaceId: workspace.id,
+      workspaceName: workspace.name,
+      userId: account.user.id,
+      email: account.email,
+      role: 'admin',
+      by: account.user.id,
+      actingSession: { method: 'password' },
+      reason: 'account_reclaimed',
+    })
+
+  /** A workspace with an unproven admin who has one invitation pending. */
+  async function squatterInviting() {
+    const { owner, workspace } = ownerWithWorkspace(auth)
+    const squatter = auth.signUp(undefined, { emailConfirmed: false })
+    auth.addMember(workspace.id, squatter, 'admin')
+    const left = await inviteAndReceive({ invitation, sink }, squatter.cookie, workspace.id)
+    const statusesBy = async (inviterId: string) => {
+      const listed = await invitation.app.inject({
+        url: `/v1/invitations?workspaceId=${workspace.id}`,
+        headers: { cookie: owner.cookie },
+      })
+      return listed
+        .json()
+        .invitations.filter((row: { invitedBy: string }) => row.invitedBy === inviterId)
+        .map((row: { email: string; status: string }) => [row.email, row.status])
+        .sort()
+    }
+    const leftRevoked = () =>
+      eventually('the invitation left pending to show revoked', async () =>
+        (await lookup(invitation, left.token)).json().status === 'revoked' ? true : undefined,
+      )
+    return { owner, workspace, squatter, left, statusesBy, leftRevoked }
+  }
+
+  it('refuses an invitation an account sends after its reclaim was applied, though its session was checked before (401)', async () => {
+    const { workspace, squatter, left, statusesBy, leftRevoked } = await squatterInviting()
+    await publishAuthEvents([reclaimed(workspace, squatter)])
+    await leftRevoked()
+    // The stand-in still vouches for the squatter's session: as auth did a moment before the reclaim.
+    const late = uniqueEmail('late')
+    const sent = await invite(invitation, squatter.cookie, { workspaceId: workspace.id, email: late })
+    assert.equal(sent.statusCode, 401, sent.body)
+    assert.equal(sent.json().error, 'unauthenticated')
+    assert.deepEqual(await statusesBy(squatter.user.id), [[left.email.toLowerCase(), 'revoked']])
+  })
+
+  it('revokes an invitation an account was still committing when its reclaim was applied', async () => {
+    const { owner, workspace, squatter, left, statusesBy, leftRevoked } = await squatterInviting()
+    const late = uniqueEmail('late').toLowerCase()
+    // The test's own uncommitted invitation of the same address: the squatter's insert waits on it,
+    // after its session was checked.
+    const release = await holdInTransaction(invitation.db, (tx) =>
+      tx.insert(invitations).values({
+        workspaceId: workspace.id,
+        workspaceName: workspace.name,
+        email: late,
+        role: 'member',
+        tokenHash: randomUUID(),
+        invitedBy: owner.user.id,
+        inviterEmail: owner.email,
+        expiresAt: new Date(Date.now() + day),
+      }),
+    )
+    const sending = invite(invitation, squatter.cookie, { workspaceId: workspace.id, email: late })
+    await lockWaiters(invitation.db, 1)
+    await publishAuthEvents([reclaimed(workspace, squatter)])
+    // The reclaim's revocations either wait for the invitation being sent, or ran without seeing it.
+    await Promise.race([lockWaiters(invitation.db, 2), leftRevoked()])
+    await release()
+    const sent = await sending
+    assert.ok([201, 401].includes(sent.statusCode), sent.body)
+    await eventually(
+      'every invitation the squatter sent to show revoked',
+      async () => {
+        const statuses = await statusesBy(squatter.user.id)
+        return statuses.every(([, status]: string[]) => status === 'revoked') ? statuses : undefined
+      },
+      { timeoutMs: 10_000 },
+    )
+    assert.ok((await statusesBy(squatter.user.id)).some(([email]: string[]) => email === left.email.toLowerCase()))
+  })
+
+  it('the invitations an account left pending are revoked when its address is reclaimed, each announced as a revoke is', async () => {
+    const { owner, workspace } = ownerWithWorkspace(auth)
+    const squatter = auth.signUp()
+    auth.addMember(workspace.id, squatter, 'admin')
+    const left = await inviteAndReceive({ invitation, sink }, squatter.cookie, workspace.id)
+    const ownersOwn = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)
+    await publishAuthEvents([reclaimed(workspace, squatter)])
+    const revokedEvents = await eventually('invitation.revoked in the outbox', async () => {
+      const rows = await invitation.db.select().from(outbox)
+      const found = rows
+        .map((row) => row.event)
+        .filter((event) => event.type === 'invitation.revoked' && event.workspaceId === workspace.id)
+      return found.length > 0 ? found : undefined
+    })
+    assert.deepEqual(
+      revokedEvents.map((event) => event.type === 'invitation.revoked' && [event.invitationId, event.email, event.by]),
+      [[left.invitation.id, left.email.toLowerCase(), squatter.user.id]],
+    )
+    assert.equal((await lookup(invitation, left.token)).json().status, 'revoked')
+    assert.equal((await lookup(invitation, ownersOwn.token)).json().status, 'pending')
   })
 
   it('a revoked invitation cannot be accepted (410 revoked); the email can be invited again', async () => {

@@ -3,7 +3,7 @@ import type { BaseConfig } from './config.ts'
 
 /**
  * Pino options for a service: every line names its service, and secrets never reach a log
- * (cookies, bearer tokens, SAML bodies and passwords are redacted wherever they appear).
+ * (cookies, bearer and setup-link tokens, the gateway's secret, SAML bodies and passwords are redacted wherever they appear).
  */
 export function loggerOptions(config: Pick<BaseConfig, 'service' | 'logLevel'>): FastifyServerOptions['logger'] {
   return {
@@ -13,6 +13,9 @@ export function loggerOptions(config: Pick<BaseConfig, 'service' | 'logLevel'>):
       paths: [
         'req.headers.cookie',
         'req.headers.authorization',
+        // A setup link's token (auth's setup routes), and the web gateway's secret to the services.
+        'req.headers["x-setup-token"]',
+        'req.headers["x-gatehouse-gateway"]',
         'res.headers["set-cookie"]',
         '*.password',
         '*.SAMLResponse',

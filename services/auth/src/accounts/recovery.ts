@@ -91,6 +91,10 @@ export function createRecoveryService(deps: {
       await setPasswordHash(tx, user.id, passwordHash, at)
       // Whoever made an account without proving its address may not be its address's owner.
       const reclaimed = await proveAddress(tx, user, via, at)
+      // An invitation link is not used up here (it stays the invitation): what makes it reclaim
+      // once is the address turning proven, a conditional update of the account's row. A second
+      // request with the link waits for that row and, finding it proven, changes nothing.
+      if (!link && !reclaimed) throw authErrors.confirmedEmailTaken()
       await retireLinks(tx, user.id, at)
       const ended = await revokeUserSessions(tx, user.id, { except: [] }, idleSince(at), at)
       await events.logout(tx, ended, 'password_reset')

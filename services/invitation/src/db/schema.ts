@@ -77,6 +77,15 @@ export const emails = invitationSchema.table(
   ],
 )
 
+/**
+ * Accounts whose address's owner took them back (auth's `membership.removed` with a `reason`): an
+ * invitation their maker was sending at that moment is refused (invitations/service.ts, invite).
+ */
+export const reclaimedAccounts = invitationSchema.table('reclaimed_accounts', {
+  userId: uuid('user_id').primaryKey(),
+  reclaimedAt: timestamp('reclaimed_at', { withTimezone: true }).notNull(),
+})
+
 export const outbox = outboxTable(invitationSchema)
 
 export type InvitationRow = typeof invitations.$inferSelect

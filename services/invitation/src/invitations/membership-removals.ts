@@ -1,21 +1,31 @@
-import { type Subscription, subscribe } from '@gatehouse/events'
+import {
+  createEvent,
+  type MembershipRemoved,
+  type OutboxTable,
+  type Subscription,
+  subscribe,
+  writeEvent,
+} from '@gatehouse/events'
 import type { FastifyBaseLogger } from 'fastify'
-import type { InvitationDatabase } from '../db/database.ts'
+import type { Executor, InvitationDatabase } from '../db/database.ts'
 import { renderRemovalEmail } from '../emails/removal-email.ts'
 import { insertNotices } from '../emails/repo.ts'
-import { markMembershipRemoved, revokePendingInvitations } from './repo.ts'
+import { lockInviter, markMembershipRemoved, recordReclaimedAccount, revokePendingInvitations } from './repo.ts'
 
 /** The subscriber group of the auth stream that keeps invitations true to memberships. */
 export const membershipRemovalsGroup = 'invitation-membership-removals'
 
 /**
  * Applies auth's `membership.removed`: the person's accepted invitations into the workspace show
- * as revoked (and, with a `reason`, the invitations left pending are revoked), and a person removed by someone else (not one who left) is told by email, through
- * the invitation emails' outbox and sender. Both in one transaction; at least once and idempotent
+ * as revoked (and, with a `reason`, the invitations left pending are revoked, each announced with
+ * `invitation.revoked`), and a person removed by someone else (not one who left) is told by email,
+ * through the invitation emails' outbox and sender. Both in one transaction; at least once and idempotent
  * (the update changes nothing the second time, the notice is one per event and recipient).
  */
 export function startMembershipRemovals(deps: {
   db: InvitationDatabase
+  outbox: OutboxTable
+  wakeEvents: () => void
   redisUrl: string
   publicUrl: URL
   mailQueue: string
@@ -26,17 +36,12 @@ export function startMembershipRemovals(deps: {
   return subscribe({ redisUrl: deps.redisUrl, group: membershipRemovalsGroup, log: deps.log }, async (event) => {
     if (event.type !== 'membership.removed') return
     const removedAt = new Date(event.occurredAt)
-    const written = await deps.db.transaction(async (tx) => {
+    const { notices, revoked } = await deps.db.transaction(async (tx) => {
+      const revoked = event.reason ? await revokeLeftPending(tx, deps.outbox, event, removedAt) : 0
       await markMembershipRemoved(tx, event.workspaceId, event.userId, removedAt)
-      // An unproven account's address was reclaimed by its owner: what it (or anyone, in a
-      // workspace it alone owned, which is gone) left pending would let people in on its behalf.
-      if (event.reason === 'workspace_deleted') await revokePendingInvitations(tx, event.workspaceId, null, removedAt)
-      if (event.reason === 'account_reclaimed') {
-        await revokePendingInvitations(tx, event.workspaceId, event.userId, removedAt)
-      }
-      if (event.by === event.userId) return 0
+      if (event.by === event.userId) return { notices: 0, revoked }
       const rendered = renderRemovalEmail(event, homeUrl)
-      return insertNotices(
+      const notices = await insertNotices(
         tx,
         [
           {
@@ -50,7 +55,33 @@ export function startMembershipRemovals(deps: {
         ],
         removedAt,
       )
+      return { notices, revoked }
     })
-    if (written > 0) deps.wakeEmails()
+    if (notices > 0) deps.wakeEmails()
+    if (revoked > 0) deps.wakeEvents()
   })
+}
+
+/**
+ * An unproven account's address was reclaimed by its owner (`by`): what it (or anyone, in a
+ * workspace it alone owned, which is gone) left pending would let people in on its behalf. Each is
+ * revoked and announced as an admin's revoke is (auth's audit trail), by that account. Under the
+ * account's inviter lock, and recorded: one it is sending right now is revoked here if it committed
+ * first, or refused if it commits after (invitations/service.ts, invite).
+ */
+async function revokeLeftPending(
+  tx: Executor,
+  outbox: OutboxTable,
+  event: MembershipRemoved,
+  removedAt: Date,
+): Promise<number> {
+  await lockInviter(tx, event.by)
+  await recordReclaimedAccount(tx, event.by, removedAt)
+  const invitedBy = event.reason === 'account_reclaimed' ? event.userId : null
+  const revoked = await revokePendingInvitations(tx, event.workspaceId, invitedBy, removedAt)
+  for (const { id: invitationId, workspaceId, email } of revoked) {
+    const payload = { invitationId, workspaceId, email, by: event.by, actingSession: event.actingSession }
+    await writeEvent(tx, outbox, createEvent('invitation.revoked', payload, removedAt))
+  }
+  return revoked.length
 }

@@ -2,7 +2,7 @@ import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type InvitationAccepted, outboxInsertFrom } from '@gatehouse/events'
 import { and, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm'
 import type { Executor } from '../db/database.ts'
-import { emails, type InvitationRow, invitations, outbox } from '../db/schema.ts'
+import { emails, type InvitationRow, invitations, outbox, reclaimedAccounts } from '../db/schema.ts'
 
 /** Inserts the invitation, or returns undefined when the email already has a pending one there. */
 export async function insertInvitation(
@@ -131,14 +131,14 @@ export async function markMembershipRemoved(db: Executor, workspaceId: string, u
 /**
  * Revokes the workspace's pending invitations (only those `invitedBy` sent, when given) and blanks
  * their unsent messages: what an account whose address was reclaimed left behind (membership.removed
- * with a `reason`). Returns how many.
+ * with a `reason`). Returns the invitations it revoked.
  */
 export async function revokePendingInvitations(
   db: Executor,
   workspaceId: string,
   invitedBy: string | null,
   at: Date,
-): Promise<number> {
+): Promise<Pick<InvitationRow, 'id' | 'workspaceId' | 'email'>[]> {
   const revoked = await db
     .update(invitations)
     .set({ status: 'revoked', revokedAt: at })
@@ -149,9 +149,31 @@ export async function revokePendingInvitations(
         invitedBy === null ? undefined : eq(invitations.invitedBy, invitedBy),
       ),
     )
-    .returning({ id: invitations.id })
+    .returning({ id: invitations.id, workspaceId: invitations.workspaceId, email: invitations.email })
   for (const { id } of revoked) await discardUnsentEmails(db, id, at)
-  return revoked.length
+  return revoked
+}
+
+/**
+ * Serializes, for one account, an invitation it sends with the revocations its reclaim causes (a
+ * lock held until the transaction ends): whichever commits second sees what the first wrote.
+ */
+export async function lockInviter(db: Executor, userId: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`invitation-inviter:${userId}`}, 0))`)
+}
+
+/** Records that the account's address was reclaimed (once: the event may arrive again). */
+export async function recordReclaimedAccount(db: Executor, userId: string, at: Date): Promise<void> {
+  await db.insert(reclaimedAccounts).values({ userId, reclaimedAt: at }).onConflictDoNothing()
+}
+
+export async function wasReclaimed(db: Executor, userId: string): Promise<boolean> {
+  const rows = await db
+    .select({ userId: reclaimedAccounts.userId })
+    .from(reclaimedAccounts)
+    .where(eq(reclaimedAccounts.userId, userId))
+    .limit(1)
+  return rows.length > 0
 }
 
 /** The open invitations of an address, newest first (bounded: a home page's list). */

@@ -19,9 +19,11 @@ import {
   insertInvitation,
   listInvitations,
   listOpenInvitationsFor,
+  lockInviter,
   markMembershipRemoved,
   markRevoked,
   replaceToken,
+  wasReclaimed,
 } from './repo.ts'
 
 export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired'
@@ -152,6 +154,12 @@ export function createInvitationService(deps: InvitationServiceDeps) {
       const now = deps.now()
       const { token, tokenHash } = newToken()
       const invitation = await db.transaction(async (tx) => {
+        // An unproven inviter's address may be reclaimed by its owner between the check above and
+        // this commit; then the session that asked has ended, and what it sends must not stand.
+        if (actor.user.emailConfirmed !== true) {
+          await lockInviter(tx, actor.user.id)
+          if (await wasReclaimed(tx, actor.user.id)) throw errors.unauthenticated()
+        }
         await expireLapsedInvitation(tx, workspace.id, email, now)
         const created = await insertInvitation(tx, {
           workspaceId: workspace.id,
