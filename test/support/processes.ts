@@ -1,6 +1,7 @@
 // Starts the real service processes (not app.inject) for tests that cross process boundaries.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import type { Socket } from 'node:net'
 import { join } from 'node:path'
 
 const root = new URL('../../', import.meta.url).pathname
@@ -68,6 +69,10 @@ export async function startProcess(
   })
   liveChildren.add(child)
   child.once('exit', () => liveChildren.delete(child))
+  // A test that fails before stopping its programs must still end: they do not keep this process
+  // alive, and are killed as it exits (above).
+  child.unref()
+  for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref()
   let output = ''
   child.stdout?.on('data', (chunk) => {
     output += chunk

@@ -8,6 +8,7 @@ import { postgresUrl, temporaryDirectory, uniqueSuffix, unreachablePostgresUrl, 
 import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import { connect, executePrepared, rowsOf } from '../src/index.ts'
+import { copyInitializedPglite } from './initialized-pglite.ts'
 
 // A one-migration folder in drizzle-kit's layout, creating a table in the given schema.
 function migrationsFor(schema: string, directory: string): string {
@@ -105,6 +106,8 @@ describe('connect', () => {
     } finally {
       await postgresDb.close()
     }
+    // Initialized already: the first start of PGlite is the first test's.
+    await copyInitializedPglite(join(scratch.path, service))
     const pgliteDb = await connect({ dataDir: scratch.path, service, migrationsFolder, schema: {} })
     try {
       const rows = rowsOf<{ n: number }>(

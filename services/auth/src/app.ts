@@ -15,6 +15,7 @@ import type { ServiceDeps } from '@gatehouse/server/service'
 import { createInvitationProof } from './accounts/invitation-proof.ts'
 import { createLinkIssuer } from './accounts/links.ts'
 import { createLoginThrottle } from './accounts/login-throttle.ts'
+import { createPasswordHasher, type PasswordHashCost } from './accounts/passwords.ts'
 import { createRecoveryService } from './accounts/recovery.ts'
 import { recoveryRoutes } from './accounts/recovery-routes.ts'
 import { startResetRequests } from './accounts/reset-requests.ts'
@@ -71,6 +72,8 @@ export type AuthDeps = ServiceDeps<typeof schema> & {
   metadataFetchTimeoutMs?: number
   /** The BullMQ queue of the SSO upkeep (default `sso-upkeep`): tests give theirs their own. */
   ssoUpkeepQueue?: string
+  /** argon2id's cost for new password hashes (default OWASP's: m=19 MiB, t=2). */
+  passwordHashCost?: PasswordHashCost
 }
 
 /** The auth service as a Fastify instance; never listens (server.ts does). */
@@ -124,9 +127,19 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     invitationUrl: config.invitationUrl,
     internalToken: config.internalToken,
   })
-  const accounts = createAccountService({ db, sessions, events, throttle, signIns, links, invitationProof })
+  const passwords = createPasswordHasher(deps.passwordHashCost)
+  const accounts = createAccountService({ db, sessions, events, throttle, signIns, links, invitationProof, passwords })
   const memberships = createMembershipService({ db, events })
-  const recovery = createRecoveryService({ db, sessions, events, links, throttle, invitationProof, memberships })
+  const recovery = createRecoveryService({
+    db,
+    sessions,
+    events,
+    links,
+    throttle,
+    invitationProof,
+    memberships,
+    passwords,
+  })
   const workspaces = createWorkspaceService({ db })
   const domains = createDomainService({ db, lookupTxt: createTxtLookup({ servers: config.dnsServers }) })
   const keys = createSpKeyVault(config.spKeySecret)
@@ -138,7 +151,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps) {
     timeoutMs: deps.metadataFetchTimeoutMs,
   })
   const now = deps.now
-  const connections = createConnectionService({ db, publicUrl, keys, events, idpParser, fetchMetadata, now })
+  const connections = createConnectionService({ db, publicUrl, keys, events, idpParser, fetchMetadata, passwords, now })
   const metadataRefresh = createMetadataRefresh({ db, publicUrl, events, fetchMetadata, idpParser, keys, now })
   const expiryNotices = createCertificateExpiryNotices({ db, events, now })
   const connectionCache = createConnectionCache({ db, publicUrl, keys })

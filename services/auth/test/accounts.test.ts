@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import { eq } from 'drizzle-orm'
+import { users } from '../src/db/schema.ts'
 import { type AuthTestApp, publicUrl, sessionCookieOf, signUp, startAuthApp, strongPassword } from './harness.ts'
 
 describe('password accounts and sessions', () => {
   let auth: AuthTestApp
   before(async () => {
-    auth = await startAuthApp()
+    // The cost production hashes at: these tests' sign-ins and throttles run at it.
+    auth = await startAuthApp({}, { owaspPasswordHashing: true })
   })
   after(() => auth.close())
 
@@ -23,6 +26,9 @@ describe('password accounts and sessions', () => {
     assert.equal(user.email, email.trim().toLowerCase())
     assert.equal(user.firstName, 'Ada')
     assert.equal(user.passwordHash, undefined, 'the hash never leaves the service')
+    const [stored] = await auth.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, user.id))
+    // argon2id at OWASP's m=19 MiB, t=2, p=1 (the Password Storage Cheat Sheet), buildApp's default.
+    assert.match(stored?.passwordHash ?? '', /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
     const cookie = response.cookies.find((candidate) => candidate.name === 'session')
     assert.ok(cookie)
     assert.equal(cookie.value.length, 43, '256-bit token, base64url')

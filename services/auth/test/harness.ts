@@ -4,7 +4,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { connect } from '@gatehouse/db'
+import { copyInitializedPglite } from '@gatehouse/db/initialized-pglite'
 import { buildFederationMetadataXml, createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server/redis'
@@ -17,6 +19,11 @@ import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 
 export const publicUrl = 'http://localhost:3000'
+/**
+ * argon2id at 1 MiB and one pass: a few milliseconds where OWASP's cost takes some 30 ms of CPU, for
+ * files that make hundreds of accounts. accounts.test.ts keeps buildApp's default.
+ */
+const testPasswordHashCost = { memoryCost: 1024, timeCost: 1 }
 export const strongPassword = 'correct horse battery staple'
 
 const appSecrets = new WeakMap<FastifyInstance, { db: AuthTestApp['db']; seal: TokenSeal }>()
@@ -44,10 +51,14 @@ export async function startAuthApp(
     now?: () => Date
     /** The app's own SSO upkeep queue, so no other test file's worker runs its jobs. */
     ssoUpkeepQueue?: string
+    /** Passwords hashed at buildApp's default cost (OWASP's) instead of the tests' cheap one. */
+    owaspPasswordHashing?: boolean
   } = {},
 ): Promise<AuthTestApp> {
   const config = loadConfig({ PUBLIC_URL: publicUrl, REDIS_URL: redisUrl, ...env })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
+  // Not a test of PGlite's first start (connect.test.ts is): initdb's work is copied, the migrations run.
+  if (dataDir) await copyInitializedPglite(join(dataDir.path, 'auth'))
   const database = await connect({
     url: dataDir ? undefined : (options.databaseUrl ?? (await testFileDatabase()).url),
     dataDir: dataDir?.path ?? config.dataDir,
@@ -63,6 +74,7 @@ export async function startAuthApp(
     ssoChangesPerHour: options.ssoChangesPerHour,
     now: options.now,
     ssoUpkeepQueue: options.ssoUpkeepQueue,
+    passwordHashCost: options.owaspPasswordHashing ? undefined : testPasswordHashCost,
     pressureLimits: inProcessPressureLimits,
     logger: options.logStream
       ? { level: 'info', stream: options.logStream }

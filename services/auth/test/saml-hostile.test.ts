@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { rowsOf } from '@gatehouse/db'
 import { generateSigningKeys, type SigningKeys } from '@gatehouse/dev-idp'
-import { buildHostileCorpus } from '@gatehouse/saml/test-corpus'
+import { hostileVariants } from '@gatehouse/saml/test-corpus'
 import { uniqueIp } from '@gatehouse/testing'
 import { sql } from 'drizzle-orm'
 import { outbox } from '../src/db/schema.ts'
@@ -31,7 +31,7 @@ describe('the ACS refuses every hostile response', () => {
   after(() => auth.close())
 
   function corpusFor(connection: ConnectionView, requestId: string) {
-    return buildHostileCorpus({
+    return hostileVariants({
       idp: fixture.idp,
       attackerKeys,
       sp: connection.sp,
@@ -52,10 +52,12 @@ describe('the ACS refuses every hostile response', () => {
       const started = await startSpLogin(auth.app, connection)
       const variant = corpusFor(connection, started.requestId).find((candidate) => candidate.name === name)
       assert.ok(variant)
+      // Only this variant is signed, for this start's request ID.
+      const samlResponse = variant.samlResponse()
       const form =
         variant.expectedRequestId === null
-          ? { SAMLResponse: variant.samlResponse }
-          : { SAMLResponse: variant.samlResponse, RelayState: started.relayState }
+          ? { SAMLResponse: samlResponse }
+          : { SAMLResponse: samlResponse, RelayState: started.relayState }
       check(name, await postToAcs(auth.app, connection.id, form, started.bindingCookie), variant.expectedReason)
     }
   }
@@ -183,12 +185,14 @@ describe('the ACS refuses every hostile response', () => {
     const pick = (length: number) => Math.floor(random() * length)
     const noise = ['<', '>', '&', '"', "'", '=', '/', '<!--', ']]>', '&amp;', '\u0000', 'é', ' ', 'x']
     const outcomes = new Map<number, number>()
+    const genuineXml = () =>
+      Buffer.from(idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }), 'base64').toString()
+    // A genuine response whose assertion ID no answer has spent: signed afresh after an answer
+    // other than a refusal (an accepted response spends its ID; a refused one leaves it unspent),
+    // and each minute, far inside its validity window.
+    let xml = genuineXml()
+    let signedAt = Date.now()
     for (let index = 0; index < 300; index++) {
-      // A fresh response each time: an intact one is accepted once (its assertion ID is then spent).
-      const xml = Buffer.from(
-        idp.responseBase64({ sp: connection.sp, user: { email: owner.email } }),
-        'base64',
-      ).toString()
       const at = pick(xml.length)
       const span = 1 + pick(40)
       // Each mutation with the end of the original text it touches (insertions touch nothing).
@@ -207,6 +211,8 @@ describe('the ACS refuses every hostile response', () => {
       })
       const context = `mutation ${index} (kind ${kind} at ${at}, ${span}): ${response.statusCode} ${response.body.slice(0, 200)}`
       assert.ok(response.statusCode < 500, context)
+      // Each mutation is judged on its own: never refused for an ID an earlier one spent.
+      assert.doesNotMatch(response.body, /saml_replayed/, context)
       outcomes.set(response.statusCode, (outcomes.get(response.statusCode) ?? 0) + 1)
       // 200: judged genuine, and waiting for the person's confirmation (IdP-initiated).
       if (response.statusCode === 200) {
@@ -222,6 +228,10 @@ describe('the ACS refuses every hostile response', () => {
       } else {
         assert.ok(response.statusCode >= 400, context)
         assert.equal(sessionCookieOf(response), undefined, context)
+      }
+      if (response.statusCode !== 400 || Date.now() - signedAt > 60_000) {
+        xml = genuineXml()
+        signedAt = Date.now()
       }
     }
     assert.ok((outcomes.get(400) ?? 0) > 200, `outcomes ${JSON.stringify([...outcomes])}`)

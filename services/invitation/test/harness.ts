@@ -1,8 +1,10 @@
 // Builds the invitation app against the real Postgres and Redis, a stand-in of auth listening on
 // a random port (the invitation service asks it who a session is; auth-contract.test.ts holds it
 // to the real auth) and a real SMTP sink, and the steps tests share.
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { connect } from '@gatehouse/db'
+import { copyInitializedPglite } from '@gatehouse/db/initialized-pglite'
 import {
   type AuthEvent,
   authEventsStream,
@@ -67,6 +69,8 @@ export async function startInvitationApp(options: {
     ...options.env,
   })
   const dataDir = options.embedded ? temporaryDirectory() : undefined
+  // Not a test of PGlite's first start (connect.test.ts is): initdb's work is copied, the migrations run.
+  if (dataDir) await copyInitializedPglite(join(dataDir.path, 'invitation'))
   const database = await connect({
     url: dataDir ? undefined : (options.databaseUrl ?? (await testFileDatabase()).url),
     dataDir: dataDir?.path ?? config.dataDir,

@@ -27,7 +27,7 @@ import type { InvitationProof } from './invitation-proof.ts'
 import type { LinkIssuer } from './links.ts'
 import { type AccountLinkRow, countLinksSince, retireLinks, useLink } from './links-repo.ts'
 import type { LoginThrottle } from './login-throttle.ts'
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
+import { type PasswordHasher, passwordProblem } from './passwords.ts'
 import { findUserByEmail, findUserById, markEmailConfirmed, setPasswordHash } from './repo.ts'
 import type { ClientInfo } from './service.ts'
 
@@ -42,6 +42,7 @@ export function createRecoveryService(deps: {
   throttle: LoginThrottle
   invitationProof: InvitationProof
   memberships: Pick<MembershipService, 'endReclaimedAccount'>
+  passwords: PasswordHasher
   now?: () => Date
 }) {
   const now = deps.now ?? (() => new Date())
@@ -55,7 +56,7 @@ export function createRecoveryService(deps: {
   /** Checks the account's current password under the sign-in guessing limits. */
   async function checkPassword(user: UserRow, password: string, client: ClientInfo, field: string) {
     await deps.throttle.check(user.email, client.ip)
-    if (!(await verifyPassword(user.passwordHash, password))) {
+    if (!(await deps.passwords.verify(user.passwordHash, password))) {
       await deps.throttle.failed(user.email, client.ip)
       const message = 'The password is not right.'
       throw authErrors.invalidCredentials(message, { fields: { [field]: message } })
@@ -83,7 +84,7 @@ export function createRecoveryService(deps: {
     client: ClientInfo,
   ): Promise<{ user: UserRow; cookie: string }> {
     newPasswordProblem(password, 'password')
-    const passwordHash = await hashPassword(password)
+    const passwordHash = await deps.passwords.hash(password)
     const at = now()
     // events.transaction: the ended sessions are announced after the commit, before the answer.
     const { token } = await events.transaction(db, async (tx) => {
@@ -215,7 +216,7 @@ export function createRecoveryService(deps: {
       const { user } = signedIn
       await checkPassword(user, input.currentPassword, client, 'currentPassword')
       newPasswordProblem(input.newPassword, 'newPassword')
-      const passwordHash = await hashPassword(input.newPassword)
+      const passwordHash = await deps.passwords.hash(input.newPassword)
       const at = now()
       await events.transaction(db, async (tx) => {
         await setPasswordHash(tx, user.id, passwordHash, at)

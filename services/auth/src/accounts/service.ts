@@ -10,7 +10,7 @@ import type { InvitationProof } from './invitation-proof.ts'
 import type { LinkIssuer } from './links.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import { cleanName } from './names.ts'
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts'
+import { type PasswordHasher, passwordProblem } from './passwords.ts'
 import { findUserByEmail, insertPasswordUser } from './repo.ts'
 
 export interface ClientInfo {
@@ -26,6 +26,7 @@ export function createAccountService(deps: {
   signIns: SignInMetrics
   links: LinkIssuer
   invitationProof: InvitationProof
+  passwords: PasswordHasher
 }) {
   return {
     /**
@@ -55,7 +56,7 @@ export function createAccountService(deps: {
       const proven = input.invitationToken
         ? (await deps.invitationProof(input.invitationToken, requestId).catch(() => null)) === email
         : false
-      const passwordHash = await hashPassword(input.password)
+      const passwordHash = await deps.passwords.hash(input.password)
       const now = new Date()
       const signedUp = await deps.db.transaction(async (tx) => {
         const user = await insertPasswordUser(tx, {
@@ -92,7 +93,7 @@ export function createAccountService(deps: {
       }
       const user = email ? await findUserByEmail(deps.db, email) : undefined
       // Always verify (against a dummy hash when there is no user) so timing reveals nothing.
-      const valid = await verifyPassword(user?.passwordHash ?? null, input.password)
+      const valid = await deps.passwords.verify(user?.passwordHash ?? null, input.password)
       const attempt = { email: email ?? input.email.trim(), method: 'password' as const, ...client, userId: user?.id }
       if (!user || !valid) {
         if (email) await deps.throttle.failed(email, client.ip)
@@ -151,7 +152,7 @@ export function createAccountService(deps: {
       const { email } = signedIn.user
       // The same guessing limits as signing in: a stolen SSO session must not become a password oracle.
       await deps.throttle.check(email, client.ip)
-      if (!(await verifyPassword(signedIn.user.passwordHash, password))) {
+      if (!(await deps.passwords.verify(signedIn.user.passwordHash, password))) {
         await deps.throttle.failed(email, client.ip)
         throw authErrors.invalidCredentials()
       }

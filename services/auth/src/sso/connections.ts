@@ -15,7 +15,7 @@ import {
 } from '@gatehouse/saml'
 import { BoundedCache } from '@gatehouse/server/bounded-cache'
 import { AppError, errors } from '@gatehouse/server/errors'
-import { verifyPassword } from '../accounts/passwords.ts'
+import type { PasswordHasher } from '../accounts/passwords.ts'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
 import type { Role } from '../db/schema.ts'
 import { authErrors } from '../errors.ts'
@@ -162,6 +162,7 @@ export function createConnectionService(deps: {
   events: AuthEvents
   idpParser: IdpConfigParser
   fetchMetadata: MetadataFetcher
+  passwords: Pick<PasswordHasher, 'verify'>
   now?: () => Date
 }) {
   const view = (row: ConnectionRow) => connectionView(row, deps.publicUrl)
@@ -483,7 +484,7 @@ export function createConnectionService(deps: {
       const access = await findWorkspaceAccess(deps.db, workspaceId, actor.userId)
       if (!access) throw errors.notFound('No such workspace.')
       if (access.role !== 'owner') throw errors.forbidden('Only a workspace owner can recover it with a password.')
-      if (!(await verifyPassword(actor.passwordHash, password))) throw authErrors.invalidCredentials()
+      if (!(await deps.passwords.verify(actor.passwordHash, password))) throw authErrors.invalidCredentials()
       const audience = await findOwnerAudience(deps.db, workspaceId)
       const row = await findConnectionByWorkspace(deps.db, workspaceId)
       await deps.db.transaction(async (tx) => {
