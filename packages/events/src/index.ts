@@ -63,6 +63,8 @@ export {
   type OutboxWriter,
   outboxInsert,
   outboxInsertFrom,
+  outboxInsertFromPlaceholders,
+  outboxPlaceholderValues,
   outboxTable,
   writeEvent,
   writeEvents,

@@ -78,10 +78,48 @@ export function outboxInsertFrom(
   source: string,
   payloadFromSource: Record<string, string> = {},
 ): SQL {
+  return insertFrom(table, event.id, event.type, JSON.stringify(parseEvent(event)), source, payloadFromSource)
+}
+
+/**
+ * `outboxInsertFrom` for a statement composed once and run with values (`preparedStatement` of
+ * @gatehouse/db): the event's id and JSON are the placeholders `<name>Id` and `<name>Json`, whose
+ * values `outboxPlaceholderValues` gives for each event.
+ */
+export function outboxInsertFromPlaceholders(
+  table: OutboxTable,
+  type: GatehouseEvent['type'],
+  name: string,
+  source: string,
+  payloadFromSource: Record<string, string> = {},
+): SQL {
+  return insertFrom(
+    table,
+    sql.placeholder(`${name}Id`),
+    type,
+    sql.placeholder(`${name}Json`),
+    source,
+    payloadFromSource,
+  )
+}
+
+/** The values of `outboxInsertFromPlaceholders`'s placeholders for `event` (validated here, as by outboxInsertFrom). */
+export function outboxPlaceholderValues(event: GatehouseEvent, name: string): Record<string, string> {
+  return { [`${name}Id`]: event.id, [`${name}Json`]: JSON.stringify(parseEvent(event)) }
+}
+
+function insertFrom(
+  table: OutboxTable,
+  id: unknown,
+  type: string,
+  json: unknown,
+  source: string,
+  payloadFromSource: Record<string, string>,
+): SQL {
   const fields = Object.entries(payloadFromSource).map(
     ([field, column]) => sql`${field}::text, ${sql.identifier(column)}`,
   )
-  const json = sql`${JSON.stringify(parseEvent(event))}::jsonb`
-  const eventJson = fields.length === 0 ? json : sql`${json} || jsonb_build_object(${sql.join(fields, sql`, `)})`
-  return sql`insert into ${table} (id, type, event) select ${event.id}::uuid, ${event.type}, ${eventJson} from ${sql.identifier(source)}`
+  const event = sql`${json}::jsonb`
+  const eventJson = fields.length === 0 ? event : sql`${event} || jsonb_build_object(${sql.join(fields, sql`, `)})`
+  return sql`insert into ${table} (id, type, event) select ${id}::uuid, ${type}, ${eventJson} from ${sql.identifier(source)}`
 }

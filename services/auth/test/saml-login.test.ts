@@ -123,6 +123,32 @@ describe('SAML sign-in through the ACS', () => {
     }
   })
 
+  it('answers a start once: another genuine response to it, with a copy of its cookie, is refused', async () => {
+    const { owner, connection, idp } = await workspaceWithSso(auth.app)
+    const started = await startSpLogin(auth.app, connection)
+    // Each answer is a fresh assertion (an ID of its own), which the replay cache alone lets through.
+    const answer = () =>
+      postToAcs(
+        auth.app,
+        connection.id,
+        {
+          SAMLResponse: idp.responseBase64({
+            sp: connection.sp,
+            user: { email: owner.email },
+            inResponseTo: started.requestId,
+          }),
+          RelayState: started.relayState,
+        },
+        started.bindingCookie,
+      )
+    const first = await answer()
+    assert.equal(first.statusCode, 302, first.body)
+    const second = await answer()
+    assert.equal(second.statusCode, 409, second.body)
+    assert.equal(second.json().error, 'saml_replayed')
+    assert.equal(sessionCookieOf(second), undefined)
+  })
+
   it('takes IdP-initiated sign-in only while the connection allows it', async () => {
     const { owner, workspace, connection, idp } = await workspaceWithSso(auth.app)
     const unsolicited = () => idp.responseBase64({ sp: connection.sp, user: { email: owner.email } })

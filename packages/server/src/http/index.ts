@@ -15,6 +15,7 @@ export {
   countAttempt,
   enforceLimits,
   type Limit,
+  limitRefusal,
   networkOf,
   perEmailAndNetwork,
   perNetwork,

@@ -113,14 +113,17 @@ export async function enforceLimits(redis: Redis, limits: Limit[], log: FastifyB
       log.warn({ code: 'redis_unavailable', rule: limit.name }, 'rate limit not counted: redis unavailable')
       return
     }
-    if (count > limit.limit) {
-      const retryAfterSeconds = Math.max(1, secondsLeft > 0 ? secondsLeft : limit.windowSeconds)
-      const wait = formatWindow(retryAfterSeconds)
-      const refusal = errors.rateLimited(limit.message?.(wait) ?? `Too many attempts. Wait ${wait} and try again.`)
-      refusal.headers['retry-after'] = String(retryAfterSeconds)
-      throw refusal
-    }
+    if (count > limit.limit) throw limitRefusal(limit, secondsLeft)
   }
+}
+
+/** The 429 `rate_limited` of a used-up `limit`, whose window ends in `secondsLeft` (its TTL). */
+export function limitRefusal(limit: Limit, secondsLeft: number) {
+  const retryAfterSeconds = Math.max(1, secondsLeft > 0 ? secondsLeft : limit.windowSeconds)
+  const wait = formatWindow(retryAfterSeconds)
+  const refusal = errors.rateLimited(limit.message?.(wait) ?? `Too many attempts. Wait ${wait} and try again.`)
+  refusal.headers['retry-after'] = String(retryAfterSeconds)
+  return refusal
 }
 
 /**

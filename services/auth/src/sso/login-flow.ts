@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { type ReplayStore, SamlError, type SamlErrorReason, type SamlIdentity } from '@gatehouse/saml'
 import { isEmailAddress, normalizeEmail } from '@gatehouse/server/email'
 import { AppError, errors } from '@gatehouse/server/errors'
-import { enforceLimits } from '@gatehouse/server/http'
+import { enforceLimits, type Limit } from '@gatehouse/server/http'
 import { samlAnsweredStartKey, samlConfirmation } from '@gatehouse/server/redis-keys'
 import { sameOriginPath } from '@gatehouse/server/return-to.js'
 import type { FastifyBaseLogger } from 'fastify'
@@ -16,10 +16,11 @@ import type { AuthEvents, LoginRefusal } from '../events.ts'
 import type { AuthDatabase } from '../sessions/repo.ts'
 import type { SessionService } from '../sessions/service.ts'
 import type { SignInMetrics } from '../sign-in-metrics.ts'
+import { admitOnce } from './acs-admission.ts'
 import type { ConnectionCache, UsableConnection } from './connections.ts'
 import { refusalMessage } from './idp-kinds.ts'
 import { newRelayState, type PendingLogin, pendingLoginSeconds } from './pending-logins.ts'
-import { redisReplayStore } from './redis-replay-store.ts'
+import { deferredReplayStore, type SingleUse } from './redis-replay-store.ts'
 import type { RefusalLimit } from './refusal-limit.ts'
 import { type ConnectionRow, findSsoEligibility, openSsoSession } from './repo.ts'
 import type { TestSignInMark, TestSignIns } from './test-sign-in.ts'
@@ -96,18 +97,18 @@ export function createLoginFlow(deps: {
    * hours), so only a script reaches them, and each account holds at most 60 new sessions per
    * connection an hour. Counted once per judged response, before its session opens.
    */
-  async function limitSignIns(connectionId: string, email: string) {
+  function signInLimits(connectionId: string, email: string): Limit[] {
     const subject = `${connectionId}:${email}`
     const message = (wait: string) => `Too many sign-ins to this workspace in a row. Wait ${wait} and sign in again.`
+    return [
+      { name: 'sso-sign-in:minute', limit: deps.signInLimits.perMinute, windowSeconds: 60, subject, message },
+      { name: 'sso-sign-in:hour', limit: deps.signInLimits.perHour, windowSeconds: 3600, subject, message },
+    ]
+  }
+
+  async function limitSignIns(connectionId: string, email: string) {
     try {
-      await enforceLimits(
-        deps.redis,
-        [
-          { name: 'sso-sign-in:minute', limit: deps.signInLimits.perMinute, windowSeconds: 60, subject, message },
-          { name: 'sso-sign-in:hour', limit: deps.signInLimits.perHour, windowSeconds: 3600, subject, message },
-        ],
-        deps.log,
-      )
+      await enforceLimits(deps.redis, signInLimits(connectionId, email), deps.log)
     } catch (error) {
       if (error instanceof AppError && error.statusCode === 429) deps.signIns.sso('rate_limited')
       throw error
@@ -115,14 +116,15 @@ export function createLoginFlow(deps: {
   }
 
   /**
-   * Marks the start's AuthnRequest as answered; false when it already was. Its cookie is cleared by
-   * the answer, but a copy (captured, or a browser that ignored the clearing) would otherwise
-   * carry another genuine response with the same InResponseTo for the rest of its 10 minutes.
+   * The start's AuthnRequest, answered: used once. Its cookie is cleared by the answer, but a copy
+   * (captured, or a browser that ignored the clearing) would otherwise carry another genuine
+   * response with the same InResponseTo for the rest of its 10 minutes.
    */
-  async function answerStartOnce(connectionId: string, pending: PendingLogin): Promise<boolean> {
-    const until = Math.max(pending.expiresAt * 1000, Date.now() + 1000)
-    const stored = await deps.redis.set(samlAnsweredStartKey(connectionId, pending.requestId), '1', 'PXAT', until, 'NX')
-    return stored === 'OK'
+  function answeredStart(connectionId: string, pending: PendingLogin): SingleUse {
+    return {
+      key: samlAnsweredStartKey(connectionId, pending.requestId),
+      untilMs: Math.max(pending.expiresAt * 1000, Date.now() + 1000),
+    }
   }
 
   async function refuse(
@@ -208,9 +210,9 @@ export function createLoginFlow(deps: {
       const initiation = ours ? ('sp' as const) : ('idp' as const)
       const confirmFirst = !ours || pending.startedByAnotherOrigin === true
       const attempt = { ...input, expectedRequestId: ours ? pending.requestId : null, initiation }
-      let { connection, identity } = await verify(cached, attempt, redisReplayStore(deps.redis, cached.row.id), {
-        cached: true,
-      })
+      // The accepted assertion is recorded as used below, with the start and the limits.
+      const replay = deferredReplayStore(cached.row.id)
+      let { connection, identity } = await verify(cached, attempt, replay.store, { cached: true })
       const notAllowed = async (row: ConnectionRow) => {
         // An account holding the address that nobody has proven yet may be someone else's: the
         // IdP's word for the address does not make it theirs (the address's owner may reclaim it).
@@ -233,7 +235,24 @@ export function createLoginFlow(deps: {
         return authErrors.ssoNotAllowed(message)
       }
 
-      if (ours && !(await answerStartOnce(cached.row.id, pending))) {
+      // The assertion used once, the start answered once, and (only for a response that may sign
+      // in: one for confirmation counts when it is kept, each kept in Redis, and its IdP can post
+      // them as fast as this answers) the sign-in limits, in one round trip.
+      const assertionUse = replay.noted()
+      const admission = await admitOnce(
+        deps.redis,
+        ours ? [assertionUse, answeredStart(cached.row.id, pending)] : [assertionUse],
+        confirmFirst ? [] : signInLimits(cached.row.id, identity.email),
+      )
+      if (admission && 'limited' in admission) {
+        deps.signIns.sso('rate_limited')
+        throw admission.limited
+      }
+      if (admission?.used === assertionUse) {
+        const replayed = new SamlError('replayed', 'This SAML response was already used. Sign in again from the start.')
+        throw await refuseResponse(connection.row, replayed, attempt)
+      }
+      if (admission) {
         const refused = authErrors.samlReplayed('This sign-in was already answered. Start the sign-in again.')
         await refuse(cached.row, { email: identity.email, initiation }, input.client, {
           reason: 'start_already_answered',
@@ -242,9 +261,6 @@ export function createLoginFlow(deps: {
         })
         throw refused
       }
-      // Only a response that may sign in counts (one for confirmation when it is kept: each is kept
-      // in Redis, and its IdP can post them as fast as this answers).
-      if (!confirmFirst) await limitSignIns(cached.row.id, identity.email)
       for (let tries = 1; ; tries++) {
         const { row } = connection
         const login = {
@@ -399,17 +415,26 @@ export function createLoginFlow(deps: {
           return verify(current, attempt, replayStore, { cached: false })
         }
       }
-      const refused =
-        error.reason === 'replayed'
-          ? authErrors.samlReplayed()
-          : authErrors.samlInvalid(refusalMessage(error, connection.row.idpKind), { reason: error.reason })
-      await refuse(connection.row, { email: '(unverified)', initiation: attempt.initiation }, attempt.client, {
-        reason: error.reason,
-        code: refused.code,
-        message: refused.message,
-      })
-      throw refused
+      throw await refuseResponse(connection.row, error, attempt)
     }
+  }
+
+  /** Records the refusal of a response the SAML checks refused; the error to answer with. */
+  async function refuseResponse(
+    row: ConnectionRow,
+    error: SamlError,
+    attempt: { client: ClientInfo; initiation: 'sp' | 'idp' },
+  ): Promise<AppError> {
+    const refused =
+      error.reason === 'replayed'
+        ? authErrors.samlReplayed()
+        : authErrors.samlInvalid(refusalMessage(error, row.idpKind), { reason: error.reason })
+    await refuse(row, { email: '(unverified)', initiation: attempt.initiation }, attempt.client, {
+      reason: error.reason,
+      code: refused.code,
+      message: refused.message,
+    })
+    return refused
   }
 }
 

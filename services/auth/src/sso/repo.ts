@@ -1,5 +1,10 @@
-import { executePrepared, rowsOf } from '@gatehouse/db'
-import { type LoginSucceeded, outboxInsertFrom, type SsoFirstSignIn } from '@gatehouse/events'
+import { preparedStatement, rowsOf } from '@gatehouse/db'
+import {
+  type LoginSucceeded,
+  outboxInsertFromPlaceholders,
+  outboxPlaceholderValues,
+  type SsoFirstSignIn,
+} from '@gatehouse/events'
 import { and, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import {
   certificateExpiryNotices,
@@ -209,20 +214,47 @@ export async function openSsoSession(
   },
 ): Promise<SsoLoginOutcome> {
   const { session, event, firstSignIn } = login
-  const firstName = sql`${login.firstName ?? null}::text`
-  const lastName = sql`${login.lastName ?? null}::text`
-  const at = (date: Date | undefined) => sql`${(date ?? new Date()).toISOString()}::timestamptz`
-  const result = await executePrepared(
-    db,
-    'open_sso_session',
-    sql`
+  const at = (date: Date | undefined) => (date ?? new Date()).toISOString()
+  const result = await openSsoSessionStatement(db, {
+    connectionId: login.connectionId,
+    connectionVersion: login.connectionVersion,
+    email: login.email,
+    firstName: login.firstName ?? null,
+    lastName: login.lastName ?? null,
+    sessionId: session.id,
+    tokenHash: session.tokenHash,
+    method: session.method,
+    sessionConnectionId: session.connectionId ?? null,
+    ip: session.ip ?? null,
+    userAgent: session.userAgent ?? null,
+    createdAt: at(session.createdAt),
+    lastSeenAt: at(session.lastSeenAt),
+    expiresAt: at(session.expiresAt),
+    endLinkHash: firstSignIn.endLinkHash,
+    signingCertificateFingerprint: session.signingCertificateFingerprint ?? null,
+    ...outboxPlaceholderValues(event, 'signedIn'),
+    ...outboxPlaceholderValues(firstSignIn.event, 'firstSignIn'),
+  })
+  const [row] = rowsOf<{ connection_current: boolean; user_id: string | null }>(result)
+  if (!row?.connection_current) return { outcome: 'connection_changed' }
+  return row.user_id ? { outcome: 'opened', userId: row.user_id } : { outcome: 'not_allowed' }
+}
+
+// Composed once (its values are placeholders): composing it at each sign-in cost auth more CPU
+// than Postgres spends running it.
+const value = (name: string) => sql.placeholder(name)
+const firstName = sql`${value('firstName')}::text`
+const lastName = sql`${value('lastName')}::text`
+const openSsoSessionStatement = preparedStatement(
+  'open_sso_session',
+  sql`
     with current_connection as (
       select workspace_id, idp_entity_id from ${ssoConnections}
-      where id = ${login.connectionId}::uuid and version = ${login.connectionVersion} and enabled
+      where id = ${value('connectionId')}::uuid and version = ${value('connectionVersion')} and enabled
     ), eligible as (
       select users.id
       from ${users} as users join ${memberships} as memberships on memberships.user_id = users.id
-      where users.email = ${login.email} and users.created_via = 'password' and users.email_confirmed_at is not null
+      where users.email = ${value('email')} and users.created_via = 'password' and users.email_confirmed_at is not null
         and memberships.workspace_id = (select workspace_id from current_connection) and memberships.sso_allowed
       -- A removal (memberships/service.ts) deletes this row: the share lock makes it wait for this
       -- login to commit and then end the session it opened, or this login wait for the removal and
@@ -230,7 +262,7 @@ export async function openSsoSession(
       for key share of memberships
     ), first_use as (
       insert into ${ssoFirstSignIns} (user_id, connection_id, idp_entity_id)
-      select id, ${login.connectionId}::uuid, coalesce((select idp_entity_id from current_connection), '') from eligible
+      select id, ${value('connectionId')}::uuid, coalesce((select idp_entity_id from current_connection), '') from eligible
       on conflict do nothing
       returning user_id
     ), named as (
@@ -241,19 +273,15 @@ export async function openSsoSession(
           or idp_last_name is distinct from coalesce(${lastName}, idp_last_name))
     ), opened as (
       insert into ${sessions} (id, user_id, token_hash, method, connection_id, workspace_id, ip, user_agent, created_at, last_seen_at, expires_at, end_link_hash, signing_certificate_fingerprint)
-      select ${session.id}::uuid, id, ${session.tokenHash}, ${session.method}, ${session.connectionId ?? null}::uuid,
-        (select workspace_id from current_connection), ${session.ip ?? null},
-        ${session.userAgent ?? null}, ${at(session.createdAt)}, ${at(session.lastSeenAt)}, ${at(session.expiresAt)},
-        (select ${firstSignIn.endLinkHash}::text from first_use), ${session.signingCertificateFingerprint ?? null}::text
+      select ${value('sessionId')}::uuid, id, ${value('tokenHash')}, ${value('method')}, ${value('sessionConnectionId')}::uuid,
+        (select workspace_id from current_connection), ${value('ip')},
+        ${value('userAgent')}, ${value('createdAt')}::timestamptz, ${value('lastSeenAt')}::timestamptz, ${value('expiresAt')}::timestamptz,
+        (select ${value('endLinkHash')}::text from first_use), ${value('signingCertificateFingerprint')}::text
       from eligible
-    ), announced as (${outboxInsertFrom(outbox, event, 'eligible', { userId: 'id' })}
+    ), announced as (${outboxInsertFromPlaceholders(outbox, 'auth.login.succeeded', 'signedIn', 'eligible', { userId: 'id' })}
     ), first_signed_in as (
       select user_id, (select name from ${workspaces} where id = (select workspace_id from current_connection)) as workspace_name
       from first_use
-    ), first_announced as (${outboxInsertFrom(outbox, firstSignIn.event, 'first_signed_in', { userId: 'user_id', workspaceName: 'workspace_name' })})
+    ), first_announced as (${outboxInsertFromPlaceholders(outbox, 'sso.first_sign_in', 'firstSignIn', 'first_signed_in', { userId: 'user_id', workspaceName: 'workspace_name' })})
     select exists (select 1 from current_connection) as connection_current, (select id from eligible) as user_id`,
-  )
-  const [row] = rowsOf<{ connection_current: boolean; user_id: string | null }>(result)
-  if (!row?.connection_current) return { outcome: 'connection_changed' }
-  return row.user_id ? { outcome: 'opened', userId: row.user_id } : { outcome: 'not_allowed' }
-}
+)
