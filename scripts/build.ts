@@ -4,7 +4,6 @@
 // depth of `src/server.ts`, so the files a program locates from a module directly under `src/`
 // (migrations at `../drizzle`, web's `../public/`) resolve the same from it.
 import { copyFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { basename, dirname, join, relative } from 'node:path'
 import { build, type Plugin } from 'esbuild'
 
@@ -70,19 +69,6 @@ export async function buildPrograms(names: Program[] = Object.keys(programs) as 
   return outfiles
 }
 
-// A dependency's own source map may name files its package does not ship (TypeScript sources):
-// the bundle's map points at the dependency's JavaScript as installed instead, which exists
-// wherever the bundle runs, so coverage of a test run maps the bundle back to files it can read.
-const dependencyCode: Plugin = {
-  name: 'dependency-code-as-installed',
-  setup(builder) {
-    builder.onLoad({ filter: /\/node_modules\/.*\.[cm]?js$/ }, async (args) => ({
-      contents: (await readFile(args.path, 'utf8')).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'),
-      loader: 'js',
-    }))
-  },
-}
-
 async function bundle(entry: string, outfile: string) {
   await build({
     entryPoints: [entry],
@@ -92,9 +78,7 @@ async function bundle(entry: string, outfile: string) {
     format: 'esm',
     target: 'node26',
     sourcemap: 'linked',
-    // Stack traces need only the mappings; coverage reads the sources themselves.
-    sourcesContent: false,
-    plugins: [importFromNodeModules(dirname(outfile)), dependencyCode],
+    plugins: [importFromNodeModules(dirname(outfile))],
     // CommonJS dependencies inside an ES module still call require() and read __dirname.
     banner: {
       js: [

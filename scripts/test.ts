@@ -1,7 +1,8 @@
 // Runs every `*.test.ts` under packages/, services/ and test/ (or under the paths given) with
 // node's own test runner, whose closing summary (`ℹ tests N`, `ℹ pass N`, `ℹ fail N`) is what CI
-// reads. `--coverage`: line, branch and function coverage of the sources, the spawned service
-// processes included, printed before that summary, as is a table of the slowest files.
+// reads. `--coverage`: line, branch and function coverage of the sources the test files run in
+// their own processes (not of the programs they start), printed before that summary, as is a table
+// of the slowest files.
 //
 // Files run TEST_CONCURRENCY at a time (default 4: most of a file's time is spent waiting on the
 // processes, Postgres and Redis it talks to, so more files than cores keep the machine busy),
@@ -12,8 +13,7 @@
 // Test files run on Node's own type stripping, not tsx (which compiled every module at each start,
 // 1–2 s of CPU per file); the programs they start run from `pnpm build`'s bundles, built once here
 // (test/support/processes.ts). Node's compile cache keeps the compiled code of both between
-// processes. The runner needs `--enable-source-maps` (package.json's `test`) for coverage to map
-// the bundles back to their sources. TEST_SLOWEST=N lists the N slowest files (15).
+// processes. TEST_SLOWEST=N lists the N slowest files (15).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -125,7 +125,7 @@ const testEvents = run({
   cwd: root,
   execArgv: ['--import', join(root, 'test/support/file-usage.ts')],
   coverage,
-  coverageExcludeGlobs: ['**/node_modules/**', '**/test/**', 'scripts/**'],
+  coverageExcludeGlobs: ['**/node_modules/**', '**/test/**', '**/dist/**', 'scripts/**'],
 })
 let passed = false
 testEvents.on('test:summary', (summary) => {

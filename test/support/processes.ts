@@ -28,12 +28,21 @@ export const entryPoints = {
 export type ProgramName = keyof typeof entryPoints
 
 /**
+ * The test file's environment without coverage: mapping every program's bundle back to the sources
+ * cost the run's coverage report about 80 s on one core after the last file, so coverage is that of
+ * the code the test files run in their own processes.
+ */
+function programEnvironment(): NodeJS.ProcessEnv {
+  const { NODE_V8_COVERAGE: _coverage, ...environment } = process.env
+  return environment
+}
+
+/**
  * Programs run as production runs them, from `pnpm build`'s bundles (dist/server.mjs): a bundle
  * starts on a quarter of the CPU that the sources on type stripping take (about 1.7 s less per
- * start, and a test run starts well over a hundred), and coverage maps it back to the sources
- * through its source map. `pnpm test` builds them once before any file starts and says so in
- * TEST_PROGRAMS_BUILT; a file or benchmark run on its own builds them once itself, so no test
- * ever starts a stale bundle.
+ * start, and a test run starts well over a hundred). `pnpm test` builds them once before any file
+ * starts and says so in TEST_PROGRAMS_BUILT; a file or benchmark run on its own builds them once
+ * itself, so no test ever starts a stale bundle.
  */
 let building: Promise<unknown> | undefined
 function programsBuilt(): Promise<unknown> {
@@ -64,7 +73,7 @@ export async function startProcess(
     cwd: root,
     // A test machine runs many programs and test files at once on few cores: a starved process
     // must not answer 503 for it (the under-pressure limit has its own tests).
-    env: { ...process.env, LOG_LEVEL: 'warn', MAX_EVENT_LOOP_DELAY_MS: '60000', ...env },
+    env: { ...programEnvironment(), LOG_LEVEL: 'warn', MAX_EVENT_LOOP_DELAY_MS: '60000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   liveChildren.add(child)
@@ -126,7 +135,7 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals) {
 export async function runToExit(name: ProgramName, env: Record<string, string>) {
   const child = spawn(process.execPath, await commandLine(name), {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...programEnvironment(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
