@@ -23,12 +23,16 @@ export async function serve(app: FastifyInstance, options: ServeOptions): Promis
   // catches them, logs them once with a code and retries with back-off — so what does is a bug,
   // and a process in an unknown state must not carry on as if it were healthy.
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    const stopping = performance.now()
     if (err) app.log.error({ code: 'uncaught_error', err }, 'shutting down after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
     const closing = app.close()
     connections.closeWithoutRequest()
     await closing
     await options.closeDependencies?.()
+    // How long the stop itself took; the process's exit after it (the kernel freeing its memory)
+    // is not the program's to shorten.
+    app.log.info({ milliseconds: Math.round(performance.now() - stopping) }, 'stopped')
   })
   await app.listen({ host: options.host, port: options.port })
 }
