@@ -71,6 +71,13 @@ function responseIdIn(xml: string): string {
 }
 
 /** XSW payloads move or copy signed elements; the evil copy names the attacker's chosen victim. */
+/** A copy of `element` without its own ds:Signature. */
+function unsignedCopy(element: Element): Element {
+  const copy = element.cloneNode(true) as Element
+  copy.removeChild(child(copy, DSIG, 'Signature'))
+  return copy
+}
+
 function wrap(signedXml: string, attack: (document: Document, response: Element, assertion: Element) => void): string {
   const document = parse(signedXml)
   const response = root(document)
@@ -117,8 +124,7 @@ export function hostileVariants(ctx: HostileCorpusContext): UnbuiltHostileVarian
       xml: () =>
         wrap(responseOnlySigned(), (document, response) => {
           const signature = child(response, DSIG, 'Signature')
-          const original = response.cloneNode(true) as Element
-          original.removeChild(child(original, DSIG, 'Signature'))
+          const original = unsignedCopy(response)
           response.setAttribute('ID', '_evil_response')
           setText(nameIdOf(child(response, ASSERTION, 'Assertion')), victim)
           const object = document.createElementNS(DSIG, 'Object')
@@ -132,8 +138,7 @@ export function hostileVariants(ctx: HostileCorpusContext): UnbuiltHostileVarian
       xml: () =>
         wrap(responseOnlySigned(), (_document, response) => {
           const signature = child(response, DSIG, 'Signature')
-          const original = response.cloneNode(true) as Element
-          original.removeChild(child(original, DSIG, 'Signature'))
+          const original = unsignedCopy(response)
           response.setAttribute('ID', '_evil_response')
           setText(nameIdOf(child(response, ASSERTION, 'Assertion')), victim)
           response.insertBefore(original, signature)
@@ -169,8 +174,7 @@ export function hostileVariants(ctx: HostileCorpusContext): UnbuiltHostileVarian
       expectedReason: 'structure_invalid',
       xml: () =>
         wrap(valid(), (_document, response, assertion) => {
-          const original = assertion.cloneNode(true) as Element
-          original.removeChild(child(original, DSIG, 'Signature'))
+          const original = unsignedCopy(assertion)
           setText(nameIdOf(assertion), victim)
           response.appendChild(original)
         }),
@@ -180,9 +184,8 @@ export function hostileVariants(ctx: HostileCorpusContext): UnbuiltHostileVarian
       expectedReason: 'schema_invalid',
       xml: () =>
         wrap(valid(), (document, _response, assertion) => {
-          const original = assertion.cloneNode(true) as Element
           const signature = child(assertion, DSIG, 'Signature')
-          original.removeChild(child(original, DSIG, 'Signature'))
+          const original = unsignedCopy(assertion)
           setText(nameIdOf(assertion), victim)
           const object = document.createElementNS(DSIG, 'Object')
           object.appendChild(original)
@@ -194,8 +197,7 @@ export function hostileVariants(ctx: HostileCorpusContext): UnbuiltHostileVarian
       expectedReason: 'schema_invalid',
       xml: () =>
         wrap(valid(), (document, response, assertion) => {
-          const evil = assertion.cloneNode(true) as Element
-          evil.removeChild(child(evil, DSIG, 'Signature'))
+          const evil = unsignedCopy(assertion)
           evil.setAttribute('ID', '_evil_assertion')
           setText(nameIdOf(evil), victim)
           const extensions = document.createElementNS(PROTOCOL, 'samlp:Extensions')
@@ -210,8 +212,7 @@ export function hostileVariants(ctx: HostileCorpusContext): UnbuiltHostileVarian
       xml: () =>
         wrap(valid(), (document, _response, assertion) => {
           const signature = child(assertion, DSIG, 'Signature')
-          const original = assertion.cloneNode(true) as Element
-          original.removeChild(child(original, DSIG, 'Signature'))
+          const original = unsignedCopy(assertion)
           setText(nameIdOf(assertion), victim)
           const object = document.createElementNS(DSIG, 'Object')
           signature.appendChild(object)
