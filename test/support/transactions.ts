@@ -11,25 +11,19 @@ export async function holdInTransaction<Transaction extends { rollback(): never 
   db: { transaction(run: (tx: Transaction) => Promise<void>): Promise<unknown> },
   hold: (tx: Transaction) => Promise<unknown>,
 ) {
-  let release = () => {}
-  const released = new Promise<void>((resolve) => {
-    release = resolve
-  })
-  let held = () => {}
-  const holding = new Promise<void>((resolve) => {
-    held = resolve
-  })
+  const released = Promise.withResolvers<void>()
+  const holding = Promise.withResolvers<void>()
   const done = db
     .transaction(async (tx) => {
       await hold(tx)
-      held()
-      await released
+      holding.resolve()
+      await released.promise
       tx.rollback()
     })
     .catch(() => {})
-  await holding
+  await holding.promise
   return async () => {
-    release()
+    released.resolve()
     await done
   }
 }
