@@ -8,8 +8,8 @@ import {
 } from '@gatehouse/events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Executor, InvitationDatabase } from '../db/database.ts'
+import { writeNotice } from '../emails/notices.ts'
 import { renderRemovalEmail } from '../emails/removal-email.ts'
-import { insertNotices } from '../emails/repo.ts'
 import { lockInviter, markMembershipRemoved, recordReclaimedAccount, revokePendingInvitations } from './repo.ts'
 
 /** The subscriber group of the auth stream that keeps invitations true to memberships. */
@@ -40,19 +40,11 @@ export function startMembershipRemovals(deps: {
       const revoked = event.reason ? await revokeLeftPending(tx, deps.outbox, event, removedAt) : 0
       await markMembershipRemoved(tx, event.workspaceId, event.userId, removedAt)
       if (event.by === event.userId) return { notices: 0, revoked }
-      const rendered = renderRemovalEmail(event, homeUrl)
-      const notices = await insertNotices(
+      const email = renderRemovalEmail(event, homeUrl)
+      const notices = await writeNotice(
         tx,
-        [
-          {
-            eventId: event.id,
-            queue: deps.mailQueue,
-            recipient: event.email,
-            subject: rendered.subject,
-            textBody: rendered.text,
-            htmlBody: rendered.html,
-          },
-        ],
+        deps.mailQueue,
+        { eventId: event.id, recipients: [event.email], email },
         removedAt,
       )
       return { notices, revoked }
