@@ -69,6 +69,8 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['invitations'],
         summary: 'Invite an email into a workspace (owner or admin); the email is queued',
+        description:
+          '410 `workspace_deleted` when auth deleted the workspace (with the unproven account that alone owned it) while the invitation was being sent.',
         body: Type.Object({ workspaceId: Uuid, email: Type.String({ maxLength: 320 }), role: Role }),
         response: {
           201: Type.Object({ invitation: Invitation }),
@@ -76,6 +78,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
           401: ErrorRef,
           403: ErrorRef,
           409: ErrorRef,
+          410: ErrorRef,
         },
       },
     },

@@ -20,9 +20,11 @@ import {
   listInvitations,
   listOpenInvitationsFor,
   lockInviter,
+  lockWorkspace,
   markMembershipRemoved,
   markRevoked,
   replaceToken,
+  wasDeleted,
   wasReclaimed,
 } from './repo.ts'
 
@@ -160,6 +162,10 @@ export function createInvitationService(deps: InvitationServiceDeps) {
           await lockInviter(tx, actor.user.id)
           if (await wasReclaimed(tx, actor.user.id)) throw errors.unauthenticated()
         }
+        // Likewise the workspace may be deleted with the unproven account that alone owned it,
+        // though its other admins were still vouched for above: what they send then must not stand.
+        await lockWorkspace(tx, workspace.id, 'shared')
+        if (await wasDeleted(tx, workspace.id)) throw invitationErrors.workspaceDeleted()
         await expireLapsedInvitation(tx, workspace.id, email, now)
         const created = await insertInvitation(tx, {
           workspaceId: workspace.id,
