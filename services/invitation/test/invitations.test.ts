@@ -611,6 +611,16 @@ describe('invitations', () => {
     assert.deepEqual(await pendingThere(), [])
   })
 
+  it('an invitation into a deleted workspace cannot be accepted (410 workspace_deleted)', async () => {
+    const { left, deleteWorkspace, leftRevoked } = await squatterOwning()
+    const invitee = auth.signUp(left.email)
+    await deleteWorkspace()
+    await leftRevoked()
+    const refused = await accept(invitation, left.token, invitee.cookie)
+    assert.equal(refused.statusCode, 410, refused.body)
+    assert.equal(refused.json().error, 'workspace_deleted')
+  })
+
   it('a revoked invitation cannot be accepted (410 revoked); the email can be invited again', async () => {
     const { owner, workspace } = ownerWithWorkspace(auth)
     const first = await inviteAndReceive({ invitation, sink }, owner.cookie, workspace.id)

@@ -61,6 +61,8 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   const workspaceAdmin = { access: { workspace: 'admin' } } as const
   // One limit for accepting, by the link or from the home page.
   const acceptLimit = rateLimit(deps.redis, [perNetwork('invitation-accept', 30)])
+  const acceptRefusals =
+    '410 `expired`, `revoked`, or `workspace_deleted` (the workspace is gone: auth deleted it with the unproven account that alone owned it, once that address was reclaimed).'
 
   app.post(
     '/v1/invitations',
@@ -190,6 +192,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['invitations'],
         summary: 'Accept with the session of the invited password account',
+        description: acceptRefusals,
         body: Type.Object({ token: Token }),
         response: {
           200: Type.Object({ invitation: Invitation }),
@@ -260,6 +263,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['invitations'],
         summary: 'Accept, from the home page, an invitation sent to the signed-in person’s proven address',
+        description: acceptRefusals,
         params: Type.Object({ invitationId: Uuid }),
         response: {
           200: Type.Object({ invitation: Invitation }),
