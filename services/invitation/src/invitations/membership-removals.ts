@@ -10,7 +10,14 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Executor, InvitationDatabase } from '../db/database.ts'
 import { writeNotice } from '../emails/notices.ts'
 import { renderRemovalEmail } from '../emails/removal-email.ts'
-import { lockInviter, markMembershipRemoved, recordReclaimedAccount, revokePendingInvitations } from './repo.ts'
+import {
+  lockInviter,
+  lockWorkspace,
+  markMembershipRemoved,
+  recordDeletedWorkspace,
+  recordReclaimedAccount,
+  revokePendingInvitations,
+} from './repo.ts'
 
 /** The subscriber group of the auth stream that keeps invitations true to memberships. */
 export const membershipRemovalsGroup = 'invitation-membership-removals'
@@ -59,7 +66,8 @@ export function startMembershipRemovals(deps: {
  * workspace it alone owned, which is gone) left pending would let people in on its behalf. Each is
  * revoked and announced as an admin's revoke is (auth's audit trail), by that account. Under the
  * account's inviter lock, and recorded: one it is sending right now is revoked here if it committed
- * first, or refused if it commits after (invitations/service.ts, invite).
+ * first, or refused if it commits after (invitations/service.ts, invite). A deleted workspace is
+ * likewise locked and recorded, for what its other admins are sending into it right now.
  */
 async function revokeLeftPending(
   tx: Executor,
@@ -69,6 +77,10 @@ async function revokeLeftPending(
 ): Promise<number> {
   await lockInviter(tx, event.by)
   await recordReclaimedAccount(tx, event.by, removedAt)
+  if (event.reason === 'workspace_deleted') {
+    await lockWorkspace(tx, event.workspaceId, 'exclusive')
+    await recordDeletedWorkspace(tx, event.workspaceId, removedAt)
+  }
   const invitedBy = event.reason === 'account_reclaimed' ? event.userId : null
   const revoked = await revokePendingInvitations(tx, event.workspaceId, invitedBy, removedAt)
   for (const { id: invitationId, workspaceId, email } of revoked) {
