@@ -16,6 +16,7 @@ import {
   type SmtpSink,
   startSmtpSink,
 } from '../support/smtp-sink.ts'
+import { type SsoConnection, signInWithSso, workspaceWithSso } from '../support/sso-sign-in.ts'
 import { type Stack, startStack } from '../support/stack.ts'
 
 const password = 'correct horse battery staple'
@@ -69,21 +70,8 @@ describe('proof of address and password reset across the real processes', () => 
 
   const sessionOf = (cookie: string) => request(`${auth.url}/v1/auth/session`, { cookie })
 
-  /** SP-initiated SSO as a browser does it: /login, the IdP's answer, the POST to the ACS. */
-  async function ssoAs(connection: { id: string; sp: { entityId: string; acsUrl: string } }, email: string) {
-    const started = await request(`${auth.url}/sso/saml/${connection.id}/login?returnTo=/`)
-    assert.equal(started.status, 302)
-    const location = new URL(String(started.headers.get('location')))
-    const authnRequest = idp.parseAuthnRequest({
-      SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
-      RelayState: location.searchParams.get('RelayState') ?? undefined,
-    })
-    const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email }, inResponseTo: authnRequest.id })
-    return request(`${auth.url}/sso/saml/${connection.id}/acs`, {
-      cookie: Object.values(started.cookies).join('; '),
-      form: { SAMLResponse: samlResponse, RelayState: location.searchParams.get('RelayState') ?? '' },
-    })
-  }
+  const ssoAs = (connection: SsoConnection, email: string) =>
+    signInWithSso({ baseUrl: auth.url, idp, connection, email, returnTo: '/' })
 
   /** corp.test's owner: an account proven by its mailed confirmation link, a workspace, SSO on. */
   async function corpWithSso() {
@@ -93,16 +81,7 @@ describe('proof of address and password reset across the real processes', () => 
     const { token } = await mailedLink(email, '/confirm')
     const confirmed = await request(`${auth.url}/v1/auth/email/confirm`, { cookie: owner.cookie, json: { token } })
     assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body))
-    const workspace = await request(`${auth.url}/v1/workspaces`, { cookie: owner.cookie, json: { name: 'Corp' } })
-    const workspaceId = workspace.body.workspace.id as string
-    await request(`${auth.url}/v1/workspaces/${workspaceId}/sso`, { method: 'POST', cookie: owner.cookie })
-    const configured = await request(`${auth.url}/v1/workspaces/${workspaceId}/sso/idp`, {
-      method: 'PUT',
-      cookie: owner.cookie,
-      json: { ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem },
-    })
-    assert.equal(configured.status, 200, JSON.stringify(configured.body))
-    return { owner, workspaceId, connection: configured.body.connection }
+    return { owner, ...(await workspaceWithSso(auth.url, owner.cookie, 'Corp', idp)) }
   }
 
   it('the owner of an address reclaims the unproven account a squatter made with it, joins with the invitation and signs in with SSO', async () => {

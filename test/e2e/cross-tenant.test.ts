@@ -9,6 +9,7 @@ import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
 import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { confirmAddress } from '../support/account-proof.ts'
 import { type HttpResult, request } from '../support/http-client.ts'
+import { connectIdp, type SsoConnection } from '../support/sso-sign-in.ts'
 import { type Stack, startStack } from '../support/stack.ts'
 
 const password = 'correct horse battery staple'
@@ -17,11 +18,6 @@ interface Person {
   email: string
   cookie: string
   userId: string
-}
-
-interface Connection {
-  id: string
-  sp: { entityId: string; acsUrl: string }
 }
 
 describe('a workspace’s IdP vouches for that workspace only (cross-tenant attacks, real processes)', () => {
@@ -69,21 +65,15 @@ describe('a workspace’s IdP vouches for that workspace only (cross-tenant atta
     return created.body.workspace.id
   }
 
-  async function ssoFor(owner: Person, workspaceId: string, idp: DevIdp): Promise<Connection> {
-    await request(url(`/v1/workspaces/${workspaceId}/sso`), { method: 'POST', cookie: owner.cookie })
-    const configured = await request(url(`/v1/workspaces/${workspaceId}/sso/idp`), {
-      method: 'PUT',
-      cookie: owner.cookie,
-      json: { ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem },
-    })
-    assert.equal(configured.status, 200, JSON.stringify(configured.body))
+  async function ssoFor(owner: Person, workspaceId: string, idp: DevIdp): Promise<SsoConnection> {
+    const connection = await connectIdp(stack.webUrl, owner.cookie, workspaceId, idp)
     const patched = await request(url(`/v1/workspaces/${workspaceId}/sso`), {
       method: 'PATCH',
       cookie: owner.cookie,
       json: { allowIdpInitiated: true },
     })
     assert.equal(patched.status, 200, JSON.stringify(patched.body))
-    return configured.body.connection
+    return connection
   }
 
   /** `person` invited into the workspace by `by`, accepted with their password, and applied by auth. */
@@ -110,7 +100,7 @@ describe('a workspace’s IdP vouches for that workspace only (cross-tenant atta
    * What an admin who controls an IdP does, with no browser: an unsolicited response signed by that
    * IdP's key, posted to the ACS, then the confirmation posted too. Returns the session cookie.
    */
-  async function impersonate(idp: DevIdp, connection: Connection, person: { email: string }, names = {}) {
+  async function impersonate(idp: DevIdp, connection: SsoConnection, person: { email: string }, names = {}) {
     const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email: person.email, ...names } })
     const posted = await request(url(`/sso/saml/${connection.id}/acs`), { form: { SAMLResponse: samlResponse } })
     assert.equal(posted.status, 200, JSON.stringify(posted.body))

@@ -10,6 +10,7 @@ import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
 import type { RunningProcess } from '../support/processes.ts'
 import { type ReceivedEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { type SsoConnection, signInWithSso, workspaceWithSso } from '../support/sso-sign-in.ts'
 import { type Stack, startStack } from '../support/stack.ts'
 
 const password = 'correct horse battery staple'
@@ -48,40 +49,15 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
     const cookie = signedUp.cookies.session as string
     // SSO signs in only accounts whose address is proven.
     await confirmAddress(stack.proof, { userId: signedUp.body.user.id as string, cookie })
-    const workspace = await request(`${auth.url}/v1/workspaces`, { cookie, json: { name: 'Acme' } })
-    const workspaceId = workspace.body.workspace.id as string
-    await request(`${auth.url}/v1/workspaces/${workspaceId}/sso`, { method: 'POST', cookie })
-    const configured = await request(`${auth.url}/v1/workspaces/${workspaceId}/sso/idp`, {
-      method: 'PUT',
-      cookie,
-      json: { ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem },
-    })
-    assert.equal(configured.status, 200, JSON.stringify(configured.body))
     return {
       owner: { email, cookie, userId: signedUp.body.user.id as string },
-      workspaceId,
-      connection: configured.body.connection as { id: string; sp: { entityId: string; acsUrl: string } },
+      ...(await workspaceWithSso(auth.url, cookie, 'Acme', idp)),
     }
   }
 
   /** SP-initiated SSO as a browser does it; the SSO session's cookie. */
-  async function ssoAs(
-    connection: { id: string; sp: { entityId: string; acsUrl: string } },
-    email: string,
-    through: DevIdp = idp,
-  ) {
-    const started = await request(`${auth.url}/sso/saml/${connection.id}/login`)
-    assert.equal(started.status, 302)
-    const location = new URL(String(started.headers.get('location')))
-    const authnRequest = through.parseAuthnRequest({
-      SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
-      RelayState: location.searchParams.get('RelayState') ?? undefined,
-    })
-    const samlResponse = through.responseBase64({ sp: connection.sp, user: { email }, inResponseTo: authnRequest.id })
-    const signedIn = await request(`${auth.url}/sso/saml/${connection.id}/acs`, {
-      cookie: Object.values(started.cookies).join('; '),
-      form: { SAMLResponse: samlResponse, RelayState: location.searchParams.get('RelayState') ?? '' },
-    })
+  async function ssoAs(connection: SsoConnection, email: string, through: DevIdp = idp) {
+    const signedIn = await signInWithSso({ baseUrl: auth.url, idp: through, connection, email })
     assert.equal(signedIn.status, 302, JSON.stringify(signedIn.body))
     return signedIn.cookies.session as string
   }

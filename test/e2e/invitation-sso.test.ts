@@ -10,6 +10,7 @@ import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
 import type { RunningProcess } from '../support/processes.ts'
 import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { type SsoConnection, signInWithSso, workspaceWithSso } from '../support/sso-sign-in.ts'
 import { type Stack, startStack } from '../support/stack.ts'
 
 const password = 'correct horse battery staple'
@@ -47,45 +48,13 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
 
   async function ownerWithSso() {
     const owner = await signUp(uniqueEmail('owner'))
-    const workspace = await request(`${auth.url}/v1/workspaces`, { cookie: owner.cookie, json: { name: 'Acme' } })
-    assert.equal(workspace.status, 201)
-    const workspaceId = workspace.body.workspace.id as string
-    const turnedOn = await request(`${auth.url}/v1/workspaces/${workspaceId}/sso`, {
-      method: 'POST',
-      cookie: owner.cookie,
-    })
-    assert.equal(turnedOn.status, 201, JSON.stringify(turnedOn.body))
-    // The three values an admin copies from Entra's "Set up single sign-on with SAML" page.
-    const configured = await request(`${auth.url}/v1/workspaces/${workspaceId}/sso/idp`, {
-      method: 'PUT',
-      cookie: owner.cookie,
-      json: { ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem },
-    })
-    assert.equal(configured.status, 200, JSON.stringify(configured.body))
-    assert.equal(configured.body.connection.status, 'active')
-    return { owner, workspaceId, connection: configured.body.connection as { id: string; sp: SpValues } }
+    const { workspaceId, connection } = await workspaceWithSso(auth.url, owner.cookie, 'Acme', idp)
+    assert.equal(connection.status, 'active')
+    return { owner, workspaceId, connection }
   }
 
-  interface SpValues {
-    entityId: string
-    acsUrl: string
-  }
-
-  /** SP-initiated SSO as a browser does it: /login, the IdP's answer, the POST to the ACS with the cookie. */
-  async function ssoAs(connection: { id: string; sp: SpValues }, email: string) {
-    const started = await request(`${auth.url}/sso/saml/${connection.id}/login?returnTo=/home`)
-    assert.equal(started.status, 302)
-    const location = new URL(String(started.headers.get('location')))
-    const authnRequest = idp.parseAuthnRequest({
-      SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
-      RelayState: location.searchParams.get('RelayState') ?? undefined,
-    })
-    const samlResponse = idp.responseBase64({ sp: connection.sp, user: { email }, inResponseTo: authnRequest.id })
-    return request(`${auth.url}/sso/saml/${connection.id}/acs`, {
-      cookie: Object.values(started.cookies).join('; '),
-      form: { SAMLResponse: samlResponse, RelayState: location.searchParams.get('RelayState') ?? '' },
-    })
-  }
+  const ssoAs = (connection: SsoConnection, email: string) =>
+    signInWithSso({ baseUrl: auth.url, idp, connection, email, returnTo: '/home' })
 
   function invite(base: string, cookie: string, workspaceId: string, email: string) {
     return request(`${base}/v1/invitations`, { cookie, json: { workspaceId, email, role: 'member' } })
