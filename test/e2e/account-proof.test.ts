@@ -9,13 +9,7 @@ import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-i
 import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import type { RunningProcess } from '../support/processes.ts'
-import {
-  invitationTokenOf,
-  isInvitationEmail,
-  linkTokenOf,
-  type SmtpSink,
-  startSmtpSink,
-} from '../support/smtp-sink.ts'
+import { invitationTokenOf, isInvitationEmail, linkTokenOf, type SmtpSink } from '../support/smtp-sink.ts'
 import { type SsoConnection, signInWithSso, workspaceWithSso } from '../support/sso-sign-in.ts'
 import { type Stack, startStack } from '../support/stack.ts'
 
@@ -31,15 +25,15 @@ describe('proof of address and password reset across the real processes', () => 
   const mailedTokens = new Set<string>()
 
   before(async () => {
-    ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
+    idp = createDevIdp({ keys: await generateSigningKeys() })
     // At debug, whatever the programs log could leak a token: the last test reads it all.
-    stack = await startStack({ web: false, devIdp: false, smtpUrl: sink.url, env: { LOG_LEVEL: 'debug' } })
+    stack = await startStack({ web: false, devIdp: false, smtpSink: true, env: { LOG_LEVEL: 'debug' } })
+    sink = stack.sink
     auth = stack.program('auth')
     invitation = stack.program('invitation')
   })
   after(async () => {
     await stack?.stop()
-    await sink?.close()
   })
 
   const eventually = <T>(what: string, attempt: () => Promise<T | undefined>) =>

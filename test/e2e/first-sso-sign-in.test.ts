@@ -9,7 +9,7 @@ import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/tes
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
 import type { RunningProcess } from '../support/processes.ts'
-import { type ReceivedEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import type { ReceivedEmail, SmtpSink } from '../support/smtp-sink.ts'
 import { type SsoConnection, signInWithSso, workspaceWithSso } from '../support/sso-sign-in.ts'
 import { type Stack, startStack } from '../support/stack.ts'
 
@@ -24,14 +24,14 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
   let invitation: RunningProcess
 
   before(async () => {
-    ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
-    stack = await startStack({ web: false, devIdp: false, smtpUrl: sink.url })
+    idp = createDevIdp({ keys: await generateSigningKeys() })
+    stack = await startStack({ web: false, devIdp: false, smtpSink: true })
+    sink = stack.sink
     auth = stack.program('auth')
     invitation = stack.program('invitation')
   })
   after(async () => {
     await stack?.stop()
-    await sink?.close()
   })
 
   const eventually = <T>(what: string, attempt: () => Promise<T | undefined> | T | undefined) =>

@@ -9,7 +9,7 @@ import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/tes
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
 import type { RunningProcess } from '../support/processes.ts'
-import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { invitationTokenOf, isInvitationEmail, type SmtpSink } from '../support/smtp-sink.ts'
 import { type SsoConnection, signInWithSso, workspaceWithSso } from '../support/sso-sign-in.ts'
 import { type Stack, startStack } from '../support/stack.ts'
 
@@ -25,15 +25,15 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
   let shortLived: RunningProcess
 
   before(async () => {
-    ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
-    stack = await startStack({ web: false, devIdp: false, smtpUrl: sink.url })
+    idp = createDevIdp({ keys: await generateSigningKeys() })
+    stack = await startStack({ web: false, devIdp: false, smtpSink: true })
+    sink = stack.sink
     auth = stack.program('auth')
     invitation = stack.program('invitation')
     shortLived = await stack.startInvitation({ INVITATION_TTL_SECONDS: '1' })
   })
   after(async () => {
     await stack?.stop()
-    await sink?.close()
   })
 
   async function signUp(email: string) {
