@@ -3,7 +3,7 @@
 // once their lock lapses, jobs it never saw wait in the queue, and because the consumer is
 // idempotent on the event id nothing is lost and nothing is applied twice.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { eventually } from '@gatehouse/testing'
 import type { HttpResult } from '../support/http-client.ts'
 import { mapInParallel } from '../support/parallel.ts'
@@ -12,12 +12,11 @@ import {
   accept,
   acceptedEvents,
   appliedOutcomes,
-  type FaultStack,
   invitedPeople,
   membershipRows,
   processedEventCounts,
   sessionAllowsSso,
-  startFaultStack,
+  useFaultStack,
 } from './fault-stack.ts'
 
 const invitees = 200
@@ -25,32 +24,26 @@ const invitees = 200
 const grantedBeforeKill = 20
 
 describe('the invitation consumer killed mid-stream', () => {
-  let stack: FaultStack
-
-  before(async () => {
-    stack = await startFaultStack()
-  })
-  after(async () => {
-    await stack?.stop()
-  })
+  const faultStack = useFaultStack()
 
   it('loses no accepted invitation and applies none twice once auth is back', async (t) => {
+    const stack = faultStack()
     const { workspaceId, emails, accounts, invitationIds, tokens } = await invitedPeople(stack, invitees, 'Crash')
     const userIds = [...accounts.values()].map((account) => account.userId)
     const countGranted = async () => (await membershipRows(stack, workspaceId, userIds)).length
 
     // Kill auth as soon as it has applied some of the stream, then start it again.
-    const killed = stack.auth
+    const killed = stack.program('auth')
     const crash = (async () => {
       await eventually(
         `${grantedBeforeKill} memberships granted before the kill`,
         async () => ((await countGranted()) >= grantedBeforeKill ? true : undefined),
-        { intervalMs: 20, describe: stack.recentLogs },
+        { intervalMs: 20, describe: () => stack.output(3000) },
       )
       const exit = await killed.stop('SIGKILL')
       assert.equal(exit.signal, 'SIGKILL')
       const grantedAtKill = await countGranted()
-      await stack.startAuth()
+      await stack.restart('auth')
       return grantedAtKill
     })()
 
@@ -69,7 +62,7 @@ describe('the invitation consumer killed mid-stream', () => {
           await crash.catch(() => {})
           return undefined
         },
-        { intervalMs: 250, describe: stack.recentLogs },
+        { intervalMs: 250, describe: () => stack.output(3000) },
       )
       assert.equal(answered.status, 200, `${email}: ${JSON.stringify(answered.body)}`)
     }
@@ -86,7 +79,7 @@ describe('the invitation consumer killed mid-stream', () => {
         const rows = await membershipRows(stack, workspaceId, userIds)
         return rows.length === invitees ? rows : undefined
       },
-      { describe: async () => `${await countGranted()} memberships\n${stack.recentLogs()}` },
+      { describe: async () => `${await countGranted()} memberships\n${stack.output(3000)}` },
     )
     assert.deepEqual(
       memberships.filter((membership) => membership.rows !== 1 || !membership.ssoAllowed),
@@ -110,7 +103,7 @@ describe('the invitation consumer killed mid-stream', () => {
     // Applied at most once across both processes. A grant the killed process committed just
     // before dying may be missing from its log, never doubled by the restarted one.
     const before = appliedOutcomes(killed)
-    const afterRestart = appliedOutcomes(stack.auth)
+    const afterRestart = appliedOutcomes(stack.program('auth'))
     assert.deepEqual([...before.other, ...afterRestart.other], [])
     const grants = new Map<string, number>()
     for (const eventId of [...before.granted, ...afterRestart.granted]) {

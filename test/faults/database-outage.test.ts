@@ -9,7 +9,7 @@
 // meets that outage; then Postgres is cut and Redis restored, so every loop that would move the
 // work meets the database outage. Both outages are held to the same rules.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { eventually, uniqueEmail } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import { mapInParallel } from '../support/parallel.ts'
@@ -20,12 +20,11 @@ import {
   accept,
   acceptedEvents,
   appliedOutcomes,
-  type FaultStack,
   inviteAll,
   invitedPeople,
   membershipRows,
   processedEventCounts,
-  startFaultStack,
+  useFaultStack,
 } from './fault-stack.ts'
 
 const invitees = 12
@@ -33,19 +32,13 @@ const invitedDuringOutage = 8
 
 for (const role of ['all', 'worker'] as const) {
   describe(`a Postgres outage with ROLE=${role}`, () => {
-    let stack: FaultStack
-
-    before(async () => {
-      stack = await startFaultStack({ role, throughProxies: true })
-    })
-    after(async () => {
-      await stack?.stop()
-    })
+    const faultStack = useFaultStack({ role, throughProxies: true })
 
     it('keeps every process up and unready, then applies each held-up event and sends each email once', async (t) => {
+      const stack = faultStack()
       const proxies = stack.proxies
       assert.ok(proxies)
-      const processes = [...stack.authProcesses, stack.invitation, ...stack.workers]
+      const processes = stack.programs()
       const { owner, workspaceId, accounts, invitationIds, tokens } = await invitedPeople(stack, invitees, 'Blip')
 
       const logsBefore = new Map(processes.map((running) => [running, running.output().length]))
@@ -60,7 +53,7 @@ for (const role of ['all', 'worker'] as const) {
               ? answers
               : undefined
           },
-          { describe: stack.recentLogs },
+          { describe: () => stack.output(3000) },
         )
       const everyRelayReports = (code: string) =>
         eventually(
@@ -71,7 +64,7 @@ for (const role of ['all', 'worker'] as const) {
                 .split('\n')
                 .some((line) => line.includes('"loop":"outbox relay"') && line.includes(`"code":"${code}"`)),
             ) || undefined,
-          { describe: stack.recentLogs },
+          { describe: () => stack.output(3000) },
         )
 
       // Work that cannot leave yet: with Redis cut, accepting and inviting still commit to Postgres.
@@ -111,7 +104,7 @@ for (const role of ['all', 'worker'] as const) {
           const rows = await membershipRows(stack, workspaceId, userIds)
           return rows.length === invitees ? rows : undefined
         },
-        { describe: stack.recentLogs },
+        { describe: () => stack.output(3000) },
       )
       assert.deepEqual(
         memberships.filter((membership) => membership.rows !== 1 || !membership.ssoAllowed),
@@ -134,7 +127,7 @@ for (const role of ['all', 'worker'] as const) {
           const seen = new Set([...granted, ...logged.flatMap((outcome) => outcome.duplicate)])
           return eventIds.every((eventId) => seen.has(eventId)) ? { granted, logged } : undefined
         },
-        { describe: stack.recentLogs },
+        { describe: () => stack.output(3000) },
       )
       assert.deepEqual(
         outcomes.logged.flatMap((outcome) => outcome.other),
@@ -154,7 +147,7 @@ for (const role of ['all', 'worker'] as const) {
       await eventually(
         `invitation emails to the ${invitedDuringOutage} people invited before the outage`,
         async () => lateEmails.every((email) => invitationEmailsTo().has(email)) || undefined,
-        { describe: () => `${stack.sink.received.length} emails\n${stack.recentLogs()}` },
+        { describe: () => `${stack.sink.received.length} emails\n${stack.output(3000)}` },
       )
       const mailed = invitationEmailsTo()
       assert.deepEqual(

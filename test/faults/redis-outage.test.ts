@@ -2,7 +2,7 @@
 // fact in Postgres, so it still succeeds; its event waits in the outbox and reaches auth once
 // Redis is back (an empty Redis: nothing was persisted), granting each membership exactly once.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { eventually } from '@gatehouse/testing'
 import { mapInParallel } from '../support/parallel.ts'
 import {
@@ -10,37 +10,30 @@ import {
   accept,
   acceptedEvents,
   appliedOutcomes,
-  type FaultStack,
   invitedPeople,
   membershipRows,
   processedEventCounts,
   sessionAllowsSso,
-  startFaultStack,
+  useFaultStack,
 } from './fault-stack.ts'
 
 const invitees = 100
 
 describe('a Redis outage while invitations are accepted', () => {
-  let stack: FaultStack
-
-  before(async () => {
-    stack = await startFaultStack()
-  })
-  after(async () => {
-    await stack?.stop()
-  })
+  const faultStack = useFaultStack()
 
   it('answers every accept, then grants all 100 memberships exactly once when Redis returns', async (t) => {
+    const stack = faultStack()
     const { workspaceId, emails, accounts, invitationIds, tokens } = await invitedPeople(stack, invitees, 'Outage')
 
-    await stack.redis.stop()
+    await stack.redisProcess.stop()
 
     await mapInParallel(emails, 10, async (email) => {
       const accepted = await accept(stack, tokens.get(email) ?? '', accounts.get(email) as Account)
       assert.equal(
         accepted.status,
         200,
-        `${email}: ${JSON.stringify(accepted.body)}\n${stack.invitation.output().slice(-4000)}`,
+        `${email}: ${JSON.stringify(accepted.body)}\n${stack.program('invitation').output().slice(-4000)}`,
       )
       assert.equal(accepted.body.invitation.status, 'accepted')
     })
@@ -56,7 +49,7 @@ describe('a Redis outage while invitations are accepted', () => {
     const userIds = [...accounts.values()].map((account) => account.userId)
     assert.deepEqual(await membershipRows(stack, workspaceId, userIds), [])
 
-    await stack.redis.start()
+    await stack.redisProcess.start()
 
     const memberships = await eventually(
       `all ${invitees} memberships after Redis came back`,
@@ -66,7 +59,7 @@ describe('a Redis outage while invitations are accepted', () => {
       },
       {
         describe: async () =>
-          `${(await membershipRows(stack, workspaceId, userIds)).length} memberships\n${stack.recentLogs()}`,
+          `${(await membershipRows(stack, workspaceId, userIds)).length} memberships\n${stack.output(3000)}`,
       },
     )
     const invitationIdOf = new Map([...accounts].map(([email, account]) => [account.userId, invitationIds.get(email)]))
@@ -95,7 +88,7 @@ describe('a Redis outage while invitations are accepted', () => {
       eventIds.filter((eventId) => processed.get(eventId) !== 1),
       [],
     )
-    const { granted, other } = appliedOutcomes(stack.auth)
+    const { granted, other } = appliedOutcomes(stack.program('auth'))
     assert.deepEqual(other, [])
     assert.deepEqual([...granted].filter((eventId) => eventIds.includes(eventId)).sort(), [...eventIds].sort())
     t.diagnostic(`${invitees} accepts during the outage; ${granted.length} grants after Redis returned`)

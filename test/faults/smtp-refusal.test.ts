@@ -2,26 +2,20 @@
 // invitation email is retried with backoff and delivered once the server takes mail again —
 // exactly once, with a link that works.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { eventually, uniqueEmail } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
 import { invitationTokenOf, isInvitationEmail } from '../support/smtp-sink.ts'
-import { createWorkspace, type FaultStack, inviteAll, signUp, startFaultStack } from './fault-stack.ts'
+import { createWorkspace, inviteAll, signUp, useFaultStack } from './fault-stack.ts'
 
 /** Refused attempts before the server recovers: the first send and at least one retry. */
 const refusalsBeforeRecovery = 2
 
 describe('an SMTP server refusing mail for a while', () => {
-  let stack: FaultStack
-
-  before(async () => {
-    stack = await startFaultStack()
-  })
-  after(async () => {
-    await stack?.stop()
-  })
+  const faultStack = useFaultStack()
 
   it('delivers the invitation email once the server recovers, exactly once', async (t) => {
+    const stack = faultStack()
     const owner = await signUp(stack, uniqueEmail('owner'))
     const workspaceId = await createWorkspace(stack, owner, 'Mailless GmbH')
     const erin = uniqueEmail('erin')
@@ -33,7 +27,7 @@ describe('an SMTP server refusing mail for a while', () => {
     await eventually(
       `${refusalsBeforeRecovery} refused attempts to send erin's invitation`,
       async () => (refusalsOfErin() >= refusalsBeforeRecovery ? true : undefined),
-      { describe: stack.recentLogs },
+      { describe: () => stack.output(3000) },
     )
     assert.deepEqual(emailsToErin(), [])
     stack.sink.setRefusing(false)
@@ -50,12 +44,12 @@ describe('an SMTP server refusing mail for a while', () => {
           select sent_at is not null as sent from invitation.emails where invitation_id = ${invitationId ?? ''}`
         return row?.sent ? true : undefined
       },
-      { describe: stack.recentLogs },
+      { describe: () => stack.output(3000) },
     )
     assert.equal(emailsToErin().length, 1)
     assert.match(delivered.mail.subject ?? '', /Mailless GmbH/)
 
-    const looked = await request(`${stack.invitation.url}/v1/invitations/lookup`, {
+    const looked = await request(`${stack.program('invitation').url}/v1/invitations/lookup`, {
       json: { token: invitationTokenOf(delivered) },
     })
     assert.equal(looked.status, 200, JSON.stringify(looked.body))

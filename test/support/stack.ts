@@ -264,9 +264,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ['invitation', await workerEnv(invitationApiEnv)],
         ]
       : []
-    const [apis, startedWorkers] = await Promise.allSettled([startAll(programs), startAll(workerPrograms)])
-    if (startedWorkers.status === 'fulfilled') workers.push(...startedWorkers.value)
-    for (const start of [apis, startedWorkers]) if (start.status === 'rejected') throw start.reason
+    // In one start, so the API processes come first in `programs()` and the workers after.
+    const running = await startAll([...programs, ...workerPrograms])
+    workers.push(...running.slice(programs.length))
     if (web) {
       await startAll([
         [
