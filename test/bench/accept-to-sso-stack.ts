@@ -1,21 +1,21 @@
-// The world accept-to-sso.bench.ts measures in: a scratch Postgres database of its own (so the
-// trigger it adds to auth.memberships exists nowhere else, and no other engineer's rows share its
-// tables), a Redis database no other client is connected to (the services' `invitation-events`
-// queue name is fixed, so an auth process elsewhere on the same database would take the bench's
-// events), the real auth and invitation processes, and invitees who signed up with a password and
-// hold an invitation token read from their email. The emails are the `.eml` files the invitation
-// service writes without SMTP_URL (CONTRACT.md): an SMTP sink parsing 2,000 messages cost the
-// setup more CPU than the invitations themselves on a 2-core machine.
+// The world accept-to-sso.bench.ts measures in: the one stack (test/support/stack.ts) of auth and
+// invitation, with a database of its own (so the trigger the bench adds to auth.memberships exists
+// nowhere else, and no other engineer's rows share its tables) and a Redis database no other
+// client is connected to (the services' `invitation-events` queue name is fixed, so an auth process
+// elsewhere on the same database would take the bench's events); and invitees who signed up with
+// a password and hold an invitation token read from their email. The emails are the `.eml` files
+// the invitation service writes without SMTP_URL (CONTRACT.md): an SMTP sink parsing 2,000
+// messages cost the setup more CPU than the invitations themselves on a 2-core machine.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createRedis } from '@gatehouse/server/redis'
-import { postgresUrl, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
-import postgres from 'postgres'
+import { uniqueEmail } from '@gatehouse/testing'
+import type postgres from 'postgres'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { mapInParallel } from '../support/parallel.ts'
-import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { removeKeys, unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import type { RunningProcess } from '../support/processes.ts'
+import { startStack } from '../support/stack.ts'
 
 const indexes = (count: number) => Array.from({ length: count }, (_, index) => index)
 
@@ -43,14 +43,13 @@ export interface Invitation {
   token: string
 }
 
-export interface Stack {
+export interface AcceptToSsoStack {
   auth: RunningProcess
   invitation: RunningProcess
-  /** A connection to the scratch database (the bench's own reads and its LISTEN). */
+  /** A connection to the stack's database (the bench's own reads and its LISTEN). */
   sql: Sql
   redis: Redis
   redisUrl: string
-  mailQueue: string
   /** The owner of every workspace the stack creates: their session cookie and the address they use. */
   owner: { cookie: string; sourceAddress: string }
   createWorkspace(name: string): Promise<string>
@@ -68,61 +67,28 @@ export interface Stack {
   close(): Promise<void>
 }
 
-export async function startStack(): Promise<Stack> {
-  const cleanups: (() => Promise<void> | void)[] = []
+export async function startAcceptToSsoStack(): Promise<AcceptToSsoStack> {
+  const stack = await startStack({
+    web: false,
+    devIdp: false,
+    // One fresh owner invites thousands here: the daily invitation limits are not measured.
+    invitationEnv: { INVITATION_MAILS_PER_INVITER: '1000000', INVITATION_MAILS_PER_WORKSPACE: '1000000' },
+  })
+  const cleanups: (() => Promise<void> | void)[] = [() => stack.stop()]
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {})
   }
   try {
-    const databaseName = `gatehouse_bench_${uniqueSuffix()}`
-    const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} })
-    cleanups.push(() => admin.end({ timeout: 5 }))
-    await admin.unsafe(`CREATE DATABASE "${databaseName}"`)
-    cleanups.push(() => admin.unsafe(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`).then(() => {}))
-    const scratchUrl = new URL(postgresUrl)
-    scratchUrl.pathname = `/${databaseName}`
-
-    const benchRedisUrl = await unusedRedisDatabaseUrl()
-    const redis = createRedis(benchRedisUrl, { role: 'waiting', log: silentLog, name: 'accept-to-sso-bench' })
+    const auth = stack.program('auth')
+    const invitation = stack.program('invitation')
+    const sql = stack.database.sql
+    const redis = createRedis(stack.redisUrl, { role: 'waiting', log: silentLog, name: 'accept-to-sso-bench' })
     cleanups.push(() => redis.disconnect())
-    const mailQueue = `bench-emails-${uniqueSuffix()}`
-    cleanups.push(async () => {
-      for (const pattern of ['bull:invitation-events:*', `bull:${mailQueue}:*`, 'auth-events*', 'ratelimit:*']) {
-        await removeKeys(redis, pattern)
-      }
-    })
+    const mailDirectory = join(stack.dataDir, 'mail')
 
-    const dataDir = temporaryDirectory()
-    cleanups.push(() => dataDir.remove())
-    const mailDirectory = join(dataDir.path, 'mail')
-
-    const internalToken = `bench-internal-token-${'x'.repeat(32)}`
-    const shared = {
-      DATABASE_URL: scratchUrl.href,
-      REDIS_URL: benchRedisUrl,
-      PUBLIC_URL: 'http://localhost:3000',
-      INTERNAL_TOKEN: internalToken,
-      DATA_DIR: dataDir.path,
-      LOG_LEVEL: 'warn',
-    }
-    const auth = await startProcess('auth', { ...shared, PORT: String(await sparePort()) })
-    cleanups.push(() => auth.stop().then(() => {}))
-    const invitation = await startProcess('invitation', {
-      ...shared,
-      PORT: String(await sparePort()),
-      AUTH_URL: auth.url,
-      MAIL_QUEUE: mailQueue,
-      // One fresh owner invites thousands here: the daily invitation limits are not measured.
-      INVITATION_MAILS_PER_INVITER: '1000000',
-      INVITATION_MAILS_PER_WORKSPACE: '1000000',
-    })
-    cleanups.push(() => invitation.stop().then(() => {}))
-
-    // The scratch database is the bench's alone, so the trigger that makes "SSO allowed" observable
+    // The stack's database is the bench's alone, so the trigger that makes "SSO allowed" observable
     // lives only here. pg_notify is delivered when the granting transaction commits, after its rows
     // became visible: the notification is the moment any new query would see the membership.
-    const sql = postgres(scratchUrl.href, { max: 2, onnotice: () => {} })
-    cleanups.push(() => sql.end({ timeout: 5 }))
     await sql.unsafe(`
       CREATE FUNCTION public.bench_notify_sso_allowed() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -163,7 +129,7 @@ export async function startStack(): Promise<Stack> {
         sourceAddress,
       }
       // Only a proven address may accept.
-      await confirmAddress({ databaseUrl: scratchUrl.href, internalToken, baseUrl: auth.url }, invitee, sourceAddress)
+      await confirmAddress(stack.proof, invitee, sourceAddress)
       return invitee
     }
 
@@ -250,8 +216,7 @@ export async function startStack(): Promise<Stack> {
       invitation,
       sql,
       redis,
-      redisUrl: benchRedisUrl,
-      mailQueue,
+      redisUrl: stack.redisUrl,
       owner: { cookie: ownerCookie, sourceAddress: ownerAddress },
       createWorkspace,
       signUpInvitees: (count, concurrency) => mapInParallel(indexes(count), concurrency, () => signUpInvitee()),

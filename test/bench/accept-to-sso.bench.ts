@@ -34,7 +34,12 @@ import { performance } from 'node:perf_hooks'
 import { machineCpuMs, processCpuMs } from '../support/cpu.ts'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { summarize } from '../support/stats.ts'
-import { type Invitation, type Stack, ssoAllowedChannel, startStack } from './accept-to-sso-stack.ts'
+import {
+  type AcceptToSsoStack,
+  type Invitation,
+  ssoAllowedChannel,
+  startAcceptToSsoStack,
+} from './accept-to-sso-stack.ts'
 
 const acceptsPerPhase = Number(process.env.BENCH_ACCEPTS ?? 1_000)
 const warmUpAccepts = 50
@@ -91,7 +96,7 @@ function grantWatcher() {
 }
 
 async function acceptAndWait(
-  stack: Stack,
+  stack: AcceptToSsoStack,
   grants: ReturnType<typeof grantWatcher>,
   invitation: Invitation,
   scheduledAt: number,
@@ -112,7 +117,7 @@ async function acceptAndWait(
   return { invitation, scheduledAt, sentAt, respondedAt, grantedAt }
 }
 
-async function runIdle(stack: Stack, grants: ReturnType<typeof grantWatcher>, invitations: Invitation[]) {
+async function runIdle(stack: AcceptToSsoStack, grants: ReturnType<typeof grantWatcher>, invitations: Invitation[]) {
   const samples: Sample[] = []
   for (const invitation of invitations) {
     samples.push(await acceptAndWait(stack, grants, invitation, now()))
@@ -122,7 +127,7 @@ async function runIdle(stack: Stack, grants: ReturnType<typeof grantWatcher>, in
 }
 
 /** Open loop: accept i starts at start + i / rate, however the earlier ones are doing. */
-async function runLoad(stack: Stack, grants: ReturnType<typeof grantWatcher>, invitations: Invitation[]) {
+async function runLoad(stack: AcceptToSsoStack, grants: ReturnType<typeof grantWatcher>, invitations: Invitation[]) {
   const intervalMs = 1_000 / loadRatePerSecond
   const startedAt = now() + 20
   const pending: Promise<Sample>[] = []
@@ -144,7 +149,7 @@ interface Breakdown {
 }
 
 /** Where each sample's time went, every step as an offset from the 200 on one wall clock. */
-async function breakdown(stack: Stack, samples: Sample[]): Promise<Breakdown> {
+async function breakdown(stack: AcceptToSsoStack, samples: Sample[]): Promise<Breakdown> {
   const byInvitation = new Map(samples.map((sample) => [sample.invitation.invitationId, sample]))
   const rows = (await stack.sql`
     SELECT id::text AS id, event->>'invitationId' AS invitation_id,
@@ -202,7 +207,7 @@ function printPhase(label: string, samples: Sample[], steps: Breakdown, targetMs
   return met
 }
 
-async function verifyNothingLost(stack: Stack, invitations: Invitation[]): Promise<void> {
+async function verifyNothingLost(stack: AcceptToSsoStack, invitations: Invitation[]): Promise<void> {
   const pairs = invitations.map((invitation) => `${invitation.workspaceId} ${invitation.invitee.userId}`)
   const [{ granted }] = (await stack.sql`
     SELECT count(*)::int AS granted FROM auth.memberships
@@ -222,7 +227,7 @@ const loadAverage = () =>
 
 const benchStartedAt = now()
 console.log(`accept-to-sso bench: load average ${loadAverage()}`)
-const stack = await startStack()
+const stack = await startAcceptToSsoStack()
 // Interrupted, the run still stops its services and drops its scratch database.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

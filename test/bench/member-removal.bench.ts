@@ -30,7 +30,7 @@ import { uniqueEmail } from '@gatehouse/testing'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
 import { mapInParallel } from '../support/parallel.ts'
 import { summarize } from '../support/stats.ts'
-import { type Invitation, type Stack, startStack } from './accept-to-sso-stack.ts'
+import { type AcceptToSsoStack, type Invitation, startAcceptToSsoStack } from './accept-to-sso-stack.ts'
 
 const removals = Number(process.env.BENCH_REMOVALS ?? 200)
 const pollEveryMs = 10
@@ -52,7 +52,7 @@ interface Connection {
   sp: { entityId: string; acsUrl: string }
 }
 
-async function workspaceWithSso(stack: Stack, idp: DevIdp) {
+async function workspaceWithSso(stack: AcceptToSsoStack, idp: DevIdp) {
   const workspaceId = await stack.createWorkspace('Removals')
   const owner = stack.owner
   const turnedOn = await request(`${stack.auth.url}/v1/workspaces/${workspaceId}/sso`, { method: 'POST', ...owner })
@@ -67,7 +67,7 @@ async function workspaceWithSso(stack: Stack, idp: DevIdp) {
 }
 
 /** An SP-initiated start and the IdP's signed answer for `email`, ready to post to the ACS. */
-async function prepareSignIn(stack: Stack, idp: DevIdp, connection: Connection, email: string) {
+async function prepareSignIn(stack: AcceptToSsoStack, idp: DevIdp, connection: Connection, email: string) {
   const sourceAddress = uniqueLoopbackAddress()
   const started = await request(`${stack.auth.url}/sso/saml/${connection.id}/login?returnTo=/`, { sourceAddress })
   if (started.status !== 302) throw new BrokenRun(`SSO start: ${started.status}`)
@@ -95,7 +95,7 @@ interface Sample {
 }
 
 async function removeOne(
-  stack: Stack,
+  stack: AcceptToSsoStack,
   idp: DevIdp,
   workspace: { workspaceId: string; connection: Connection },
   invitation: Invitation,
@@ -157,7 +157,7 @@ async function removeOne(
 }
 
 async function main() {
-  const stack = await startStack()
+  const stack = await startAcceptToSsoStack()
   try {
     const idp = createDevIdp({ keys: await generateSigningKeys() })
     const workspace = await workspaceWithSso(stack, idp)
