@@ -587,7 +587,17 @@ describe('invitations', () => {
       (await invitation.db.select().from(invitations).where(eq(invitations.workspaceId, workspace.id)))
         .filter((row) => row.status === 'pending')
         .map((row) => row.email)
-    return { workspace, admin, left, removals, deleteWorkspace, adminRemovalApplied, leftRevoked, pendingThere }
+    return {
+      workspace,
+      admin,
+      left,
+      removals,
+      adminRemoved,
+      deleteWorkspace,
+      adminRemovalApplied,
+      leftRevoked,
+      pendingThere,
+    }
   }
 
   it('refuses an invitation an admin sends into a workspace after its deletion was applied, though their role was checked before (410 workspace_deleted)', async () => {
@@ -619,6 +629,45 @@ describe('invitations', () => {
     const refused = await accept(invitation, left.token, invitee.cookie)
     assert.equal(refused.statusCode, 410, refused.body)
     assert.equal(refused.json().error, 'workspace_deleted')
+  })
+
+  it('an invitation accepted after auth deleted its workspace, before the deletion was applied here, shows revoked once it is', async () => {
+    const { left, deleteWorkspace, adminRemovalApplied, pendingThere } = await squatterOwning()
+    const invitee = auth.signUp(left.email)
+    // Auth has deleted the workspace; its announcement has not been applied here yet, so the
+    // acceptance goes through (auth's consumer will find no workspace to grant it in).
+    const accepted = await accept(invitation, left.token, invitee.cookie)
+    assert.equal(accepted.statusCode, 200, accepted.body)
+    await deleteWorkspace()
+    await adminRemovalApplied()
+    const shown = (await lookup(invitation, left.token)).json()
+    assert.equal(shown.status, 'revoked', 'an accepted invitation into a deleted workspace made nobody a member')
+    const [row] = await invitation.db.select().from(invitations).where(eq(invitations.id, left.invitation.id))
+    assert.ok(row?.acceptedAt && row.revokedAt, 'it still says when it was accepted, and when it ended')
+    assert.deepEqual(await pendingThere(), [])
+    const again = await accept(invitation, left.token, invitee.cookie)
+    assert.equal(again.statusCode, 410, again.body)
+    assert.equal(again.json().error, 'workspace_deleted')
+  })
+
+  it('an invitation accepted while the deletion of its workspace is applied ends revoked, whichever commits first', async () => {
+    const { left, adminRemoved, adminRemovalApplied } = await squatterOwning()
+    const invitee = auth.signUp(left.email)
+    // The test holds the invitation's row: the acceptance waits to write it, then the deletion's
+    // revocation of what is pending there queues behind it. One removal only, as when the owner
+    // was the workspace's only member: no later event of the deletion sweeps again.
+    const release = await holdInTransaction(invitation.db, (tx) =>
+      tx.select().from(invitations).where(eq(invitations.id, left.invitation.id)).for('update'),
+    )
+    const accepting = accept(invitation, left.token, invitee.cookie)
+    await lockWaiters(invitation.db, 1)
+    await publishAuthEvents([adminRemoved])
+    await lockWaiters(invitation.db, 2)
+    await release()
+    const answered = await accepting
+    assert.ok([200, 410].includes(answered.statusCode), answered.body)
+    await adminRemovalApplied()
+    assert.equal((await lookup(invitation, left.token)).json().status, 'revoked')
   })
 
   it('a revoked invitation cannot be accepted (410 revoked); the email can be invited again', async () => {

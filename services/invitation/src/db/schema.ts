@@ -88,8 +88,8 @@ export const reclaimedAccounts = invitationSchema.table('reclaimed_accounts', {
 
 /**
  * Workspaces auth deleted (`membership.removed` with `reason: 'workspace_deleted'`), recorded by the
- * sweep that revokes their pending invitations: an invitation sent into one afterwards is refused,
- * and accepting one tells why (invitations/service.ts).
+ * sweep that revokes their pending and accepted invitations: an invitation sent into one afterwards
+ * is refused, and accepting one tells why (invitations/service.ts).
  */
 export const deletedWorkspaces = invitationSchema.table('deleted_workspaces', {
   workspaceId: uuid('workspace_id').primaryKey(),

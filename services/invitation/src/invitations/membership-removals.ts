@@ -67,7 +67,9 @@ export function startMembershipRemovals(deps: {
  * revoked and announced as an admin's revoke is (auth's audit trail), by that account. Under the
  * account's inviter lock, and recorded: one it is sending right now is revoked here if it committed
  * first, or refused if it commits after (invitations/service.ts, invite). A deleted workspace is
- * likewise locked and recorded, for what its other admins are sending into it right now.
+ * likewise locked and recorded, for what its other admins are sending into it right now, and its
+ * accepted invitations show revoked (not announced, as no ended membership's invitation is: auth
+ * told of the memberships, and logs an acceptance that found no workspace as `workspace_deleted`).
  */
 async function revokeLeftPending(
   tx: Executor,
@@ -86,6 +88,13 @@ async function revokeLeftPending(
   for (const { id: invitationId, workspaceId, email } of revoked) {
     const payload = { invitationId, workspaceId, email, by: event.by, actingSession: event.actingSession }
     await writeEvent(tx, outbox, createEvent('invitation.revoked', payload, removedAt))
+  }
+  if (event.reason === 'workspace_deleted') {
+    // No accepted invitation into a deleted workspace makes anyone a member: whoever was one has
+    // their own removal among the deletion's events, and one accepted after auth deleted it (or
+    // before its event reached auth) was granted nothing there. After the pending ones, in a
+    // statement of its own: an acceptance that took a pending row before their revoke is seen here.
+    await markMembershipRemoved(tx, event.workspaceId, null, removedAt)
   }
   return revoked.length
 }

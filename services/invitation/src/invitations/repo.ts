@@ -112,17 +112,18 @@ export async function discardUnsentEmails(db: Executor, invitationId: string, no
 }
 
 /**
- * The person's accepted invitations into the workspace, once their membership is removed: shown
- * as revoked from then on (the invitation no longer makes them a member).
+ * The person's accepted invitations into the workspace, once their membership is removed (every
+ * person's, `userId` null, once the workspace is deleted): shown as revoked from then on (the
+ * invitation no longer makes them a member).
  */
-export async function markMembershipRemoved(db: Executor, workspaceId: string, userId: string, at: Date) {
+export async function markMembershipRemoved(db: Executor, workspaceId: string, userId: string | null, at: Date) {
   return db
     .update(invitations)
     .set({ status: 'revoked', revokedAt: at })
     .where(
       and(
         eq(invitations.workspaceId, workspaceId),
-        eq(invitations.acceptedBy, userId),
+        userId === null ? undefined : eq(invitations.acceptedBy, userId),
         eq(invitations.status, 'accepted'),
       ),
     )
