@@ -3,13 +3,13 @@
 // `invitation-events` BullMQ queue, auth's consumer and its grantMembershipFromInvitation.
 //
 // What runs: the real auth and invitation processes (as server.ts starts them, not app.inject),
-// each on its own event loop as in production, on a scratch Postgres database created for the run
-// and a Redis database no other client uses; invitees signed up with a password through the API,
+// each on its own event loop as in production, on a Postgres database of the run's own (the one
+// stack starter, test/support/stack.ts) and a Redis database no other client uses; invitees signed up with a password through the API,
 // invited through the API, their tokens read from the invitation emails the service wrote.
 //
 // The clock starts when this process has read the accept's 200 and stops when the membership row
 // with sso_allowed is visible. Visibility is observed with LISTEN/NOTIFY: a trigger on
-// auth.memberships, created only in the scratch database, calls pg_notify for a row with
+// auth.memberships, created only in the run's own database, calls pg_notify for a row with
 // sso_allowed. Postgres delivers a notification only once the transaction that raised it has
 // committed and its rows are visible to new snapshots, so the notification's arrival is the first
 // moment any reader could see the grant; it costs the granting transaction one queue insert and
@@ -228,7 +228,7 @@ const loadAverage = () =>
 const benchStartedAt = now()
 console.log(`accept-to-sso bench: load average ${loadAverage()}`)
 const stack = await startAcceptToSsoStack()
-// Interrupted, the run still stops its services and drops its scratch database.
+// Interrupted, the run still stops its services and drops its database.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`${signal}: stopping`)

@@ -2,8 +2,8 @@
 // next SSO into the workspace refused (target p99 ≤ 100 ms), and their open session refused (target
 // p99 ≤ 1 s) at the invitation service, which holds introspection answers for a short while.
 //
-// What runs: the real auth and invitation processes on a scratch Postgres database and a Redis
-// database of their own (accept-to-sso-stack.ts); members who signed up with a password, were
+// What runs: the real auth and invitation processes on a Postgres database and a Redis database
+// of their own (accept-to-sso-stack.ts); members who signed up with a password, were
 // invited as admins through the API (so their sessions may list the workspace's invitations) and
 // accepted; a workspace whose SSO points at a dev IdP made in this process.
 //
