@@ -186,7 +186,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return restarted
   }
   let services: Record<string, string> = {}
-  // Each its own mail queue: an invitation process sends the mails it wrote itself.
+  // Each invitation its own mail queue (shared with its worker process): it sends the mails it wrote itself.
   const invitationEnv = (port: number, env: Record<string, string> = {}) => ({
     ...services,
     PORT: String(port),
