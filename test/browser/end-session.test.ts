@@ -7,6 +7,7 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
+import { signInWithSso, workspaceWithSso } from '../support/sso-sign-in.ts'
 import type { Stack } from '../support/stack.ts'
 import { focusIsVisible, password, screenshot, startStackAndBrowser } from './browser.ts'
 
@@ -32,28 +33,8 @@ describe('the end-session page', { timeout: 180_000 }, () => {
     const cookie = signedUp.cookies.session as string
     // SSO signs in only accounts whose address is proven.
     await confirmAddress(stack.proof, { userId: signedUp.body.user.id, cookie })
-    const workspace = await request(api('/v1/workspaces'), { cookie, json: { name: 'Acme' } })
-    const workspaceId = workspace.body.workspace.id as string
-    await request(api(`/v1/workspaces/${workspaceId}/sso`), { method: 'POST', cookie })
-    const configured = await request(api(`/v1/workspaces/${workspaceId}/sso/idp`), {
-      method: 'PUT',
-      cookie,
-      json: { ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem },
-    })
-    const connection = configured.body.connection as { id: string; sp: { entityId: string; acsUrl: string } }
-    const started = await request(api(`/sso/saml/${connection.id}/login`))
-    const location = new URL(String(started.headers.get('location')))
-    const authnRequest = idp.parseAuthnRequest({
-      SAMLRequest: location.searchParams.get('SAMLRequest') ?? '',
-      RelayState: location.searchParams.get('RelayState') ?? undefined,
-    })
-    const signedIn = await request(connection.sp.acsUrl, {
-      cookie: Object.values(started.cookies).join('; '),
-      form: {
-        SAMLResponse: idp.responseBase64({ sp: connection.sp, user: { email }, inResponseTo: authnRequest.id }),
-        RelayState: location.searchParams.get('RelayState') ?? '',
-      },
-    })
+    const { connection } = await workspaceWithSso(stack.webUrl, cookie, 'Acme', idp)
+    const signedIn = await signInWithSso({ baseUrl: stack.webUrl, idp, connection, email })
     assert.equal(signedIn.status, 302, JSON.stringify(signedIn.body))
     return signedIn.cookies.session as string
   }

@@ -12,6 +12,7 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser, Page } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
+import { type SsoConnection, workspaceWithSso } from '../support/sso-sign-in.ts'
 import type { Stack } from '../support/stack.ts'
 import { focusIsVisible, password, screenshot, startStackAndBrowser } from './browser.ts'
 
@@ -21,7 +22,7 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
   let attackerIdp: DevIdp
   let evilSite: Server
   let evilOrigin = ''
-  let connection: { id: string; sp: { entityId: string; acsUrl: string } }
+  let connection: SsoConnection
   let workspaceId = ''
   const attacker = { email: uniqueEmail('attacker') }
   const victim = { email: uniqueEmail('victim') }
@@ -35,20 +36,9 @@ describe('login CSRF in a browser', { timeout: 180_000 }, () => {
     const cookie = signedUp.cookies.session as string
     // A proven address: whoever made the account owns it (an unproven one could not use SSO at all).
     await confirmAddress(stack.proof, { userId: signedUp.body.user.id, cookie })
-    const workspace = await request(api('/v1/workspaces'), { cookie, json: { name: 'Attacker Co' } })
-    workspaceId = workspace.body.workspace.id
-    await request(api(`/v1/workspaces/${workspaceId}/sso`), { method: 'POST', cookie })
-    const configured = await request(api(`/v1/workspaces/${workspaceId}/sso/idp`), {
-      method: 'PUT',
-      cookie,
-      json: { ssoUrl: attackerIdp.loginUrl, entityId: attackerIdp.entityId, certificate: attackerIdp.certificatePem },
-    })
-    connection = configured.body.connection
-    await request(api(`/v1/workspaces/${workspaceId}/sso`), {
-      method: 'PATCH',
-      cookie,
-      json: { allowIdpInitiated: true },
-    })
+    ;({ workspaceId, connection } = await workspaceWithSso(stack.webUrl, cookie, 'Attacker Co', attackerIdp, {
+      allowIdpInitiated: true,
+    }))
     await request(api('/v1/auth/signup'), { json: { email: victim.email, password } })
 
     // Another site (localhost is not the same site as 127.0.0.1) whose page posts a fresh response

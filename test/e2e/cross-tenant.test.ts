@@ -65,16 +65,8 @@ describe('a workspace’s IdP vouches for that workspace only (cross-tenant atta
     return created.body.workspace.id
   }
 
-  async function ssoFor(owner: Person, workspaceId: string, idp: DevIdp): Promise<SsoConnection> {
-    const connection = await connectIdp(stack.webUrl, owner.cookie, workspaceId, idp)
-    const patched = await request(url(`/v1/workspaces/${workspaceId}/sso`), {
-      method: 'PATCH',
-      cookie: owner.cookie,
-      json: { allowIdpInitiated: true },
-    })
-    assert.equal(patched.status, 200, JSON.stringify(patched.body))
-    return connection
-  }
+  const ssoFor = (owner: Person, workspaceId: string, idp: DevIdp): Promise<SsoConnection> =>
+    connectIdp(stack.webUrl, owner.cookie, workspaceId, idp, { allowIdpInitiated: true })
 
   /** `person` invited into the workspace by `by`, accepted with their password, and applied by auth. */
   async function join(by: Person, workspaceId: string, person: Person, role: 'member' | 'admin' = 'member') {

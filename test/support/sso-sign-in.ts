@@ -11,6 +11,12 @@ export interface SsoConnection {
   sp: { entityId: string; acsUrl: string }
 }
 
+/** What an admin may choose beyond the IdP's values. */
+export interface SsoChoices {
+  /** Accept sign-ins started at the IdP (Entra's My Apps), confirmed on our page; off by default. */
+  allowIdpInitiated?: boolean
+}
+
 /**
  * Turns SSO on for the workspace and points it at `idp` with the three values an admin copies from
  * Entra's "Set up single sign-on with SAML" page. `baseUrl` is where `/v1/*` is reached.
@@ -20,6 +26,7 @@ export async function connectIdp(
   ownerCookie: string,
   workspaceId: string,
   idp: DevIdp,
+  choices: SsoChoices = {},
 ): Promise<SsoConnection> {
   const turnedOn = await request(`${baseUrl}/v1/workspaces/${workspaceId}/sso`, { method: 'POST', cookie: ownerCookie })
   assert.equal(turnedOn.status, 201, JSON.stringify(turnedOn.body))
@@ -29,6 +36,14 @@ export async function connectIdp(
     json: { ssoUrl: idp.loginUrl, entityId: idp.entityId, certificate: idp.certificatePem },
   })
   assert.equal(configured.status, 200, JSON.stringify(configured.body))
+  if (choices.allowIdpInitiated) {
+    const patched = await request(`${baseUrl}/v1/workspaces/${workspaceId}/sso`, {
+      method: 'PATCH',
+      cookie: ownerCookie,
+      json: { allowIdpInitiated: true },
+    })
+    assert.equal(patched.status, 200, JSON.stringify(patched.body))
+  }
   return configured.body.connection
 }
 
@@ -38,11 +53,12 @@ export async function workspaceWithSso(
   ownerCookie: string,
   name: string,
   idp: DevIdp,
+  choices: SsoChoices = {},
 ): Promise<{ workspaceId: string; connection: SsoConnection }> {
   const workspace = await request(`${baseUrl}/v1/workspaces`, { cookie: ownerCookie, json: { name } })
   assert.equal(workspace.status, 201, JSON.stringify(workspace.body))
   const workspaceId = workspace.body.workspace.id as string
-  return { workspaceId, connection: await connectIdp(baseUrl, ownerCookie, workspaceId, idp) }
+  return { workspaceId, connection: await connectIdp(baseUrl, ownerCookie, workspaceId, idp, choices) }
 }
 
 /**
