@@ -30,8 +30,8 @@ const filesBesideBundle: Partial<Record<Program, string[]>> = {
 // Packages that read files next to themselves (native addons, WebAssembly, swagger-ui's pages) stay
 // out of the bundle and are imported from node_modules by a path relative to the bundle: the
 // image installs the same lockfile at the same place, so the path holds there too.
-const unbundled = /^(@node-rs\/argon2|@electric-sql\/pglite|msgpackr-extract|@fastify\/swagger-ui)(\/|$)/
-function importFromNodeModules(outdir: string): Plugin {
+export const unbundled = /^(@node-rs\/argon2|@electric-sql\/pglite|msgpackr-extract|@fastify\/swagger-ui)(\/|$)/
+export function importFromNodeModules(outdir: string): Plugin {
   return {
     name: 'import-from-node-modules',
     setup(builder) {

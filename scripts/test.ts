@@ -12,8 +12,9 @@
 //
 // Test files run on Node's own type stripping, not tsx (which compiled every module at each start,
 // 1–2 s of CPU per file); the programs they start run from `pnpm build`'s bundles, built once here
-// (test/support/processes.ts). Node's compile cache keeps the compiled code of both between
-// processes. TEST_SLOWEST=N lists the N slowest files (15).
+// (test/support/processes.ts), and the third-party packages the sources import are bundled once
+// for the test files' processes (test/support/vendored-packages.ts). Node's compile cache keeps
+// the compiled code of all of them between processes. TEST_SLOWEST=N lists the N slowest files (15).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -23,6 +24,7 @@ import { PassThrough } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { run } from 'node:test'
 import { spec } from 'node:test/reporters'
+import { buildVendoredPackages, vendoredPackagesManifest } from '../test/support/vendored-packages.ts'
 import { buildPrograms } from './build.ts'
 
 const root = new URL('..', import.meta.url).pathname
@@ -100,9 +102,10 @@ for (const service of services) {
 }
 
 const building = Date.now()
-await buildPrograms()
+await Promise.all([buildPrograms(), buildVendoredPackages()])
 process.env.TEST_PROGRAMS_BUILT = '1'
-console.log(`built the programs in ${((Date.now() - building) / 1000).toFixed(1)} s`)
+process.env.TEST_VENDORED_PACKAGES = vendoredPackagesManifest
+console.log(`built the programs and the vendored packages in ${((Date.now() - building) / 1000).toFixed(1)} s`)
 // Every test file and program compiles the same modules: compiled once, kept for the next ones.
 process.env.NODE_COMPILE_CACHE ||= join(root, 'node_modules', '.cache', 'node-compile')
 
@@ -123,7 +126,12 @@ const testEvents = run({
   files: ordered,
   concurrency,
   cwd: root,
-  execArgv: ['--import', join(root, 'test/support/file-usage.ts')],
+  execArgv: [
+    '--import',
+    join(root, 'test/support/file-usage.ts'),
+    '--import',
+    join(root, 'test/support/vendored-packages-hook.ts'),
+  ],
   coverage,
   coverageExcludeGlobs: ['**/node_modules/**', '**/test/**', '**/dist/**', 'scripts/**'],
 })

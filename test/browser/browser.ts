@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { type Stack, startStack } from './stack.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const chromiumPath = '/usr/bin/chromium'

@@ -7,8 +7,8 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
+import type { Stack } from '../support/stack.ts'
 import { focusIsVisible, password, screenshot, startStackAndBrowser } from './browser.ts'
-import type { Stack } from './stack.ts'
 
 describe('the end-session page', { timeout: 180_000 }, () => {
   let stack: Stack

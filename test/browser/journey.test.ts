@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test'
 import { generateSigningKeys, type SigningKeys } from '@gatehouse/dev-idp'
 import { eventually, uniqueSuffix } from '@gatehouse/testing'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { type Stack, startStack } from '../support/stack.ts'
 import { accessibilityViolations, focusIsVisible, launchChromium, pageWidth, password, screenshot } from './browser.ts'
-import { type Stack, startStack } from './stack.ts'
 
 /** Fields (inputs, selects, text areas) without an accessible label, hidden ones included. */
 function unlabelledFields(page: Page): Promise<string[]> {

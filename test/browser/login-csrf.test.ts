@@ -12,8 +12,8 @@ import { uniqueEmail } from '@gatehouse/testing'
 import type { Browser, Page } from 'playwright-core'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
+import type { Stack } from '../support/stack.ts'
 import { focusIsVisible, password, screenshot, startStackAndBrowser } from './browser.ts'
-import type { Stack } from './stack.ts'
 
 describe('login CSRF in a browser', { timeout: 180_000 }, () => {
   let stack: Stack

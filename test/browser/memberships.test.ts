@@ -5,8 +5,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { eventually, uniqueSuffix } from '@gatehouse/testing'
 import type { Browser, Page } from 'playwright-core'
+import { type Stack, startStack } from '../support/stack.ts'
 import { focusIsVisible, launchChromium, password, screenshot } from './browser.ts'
-import { type Stack, startStack } from './stack.ts'
 
 describe('the browser journey: members removed, roles changed, ownership moved, sessions ended', {
   timeout: 240_000,

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { sameOriginPath } from '@gatehouse/server/return-to.js'
 import { returnToCases, uniqueEmail } from '@gatehouse/testing'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { type Stack, startStack } from './stack.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
 const chromiumPath = '/usr/bin/chromium'
 const password = 'correct horse battery staple'

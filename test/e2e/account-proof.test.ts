@@ -6,11 +6,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
-import { sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
+import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
-import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
-import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import type { RunningProcess } from '../support/processes.ts'
 import {
   invitationTokenOf,
   isInvitationEmail,
@@ -18,14 +16,12 @@ import {
   type SmtpSink,
   startSmtpSink,
 } from '../support/smtp-sink.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
-const publicUrl = 'http://localhost:3000'
-const internalToken = `e2e-account-proof-${'x'.repeat(32)}`
 const password = 'correct horse battery staple'
-const redisUrl = await unusedRedisDatabaseUrl()
 
 describe('proof of address and password reset across the real processes', () => {
-  const dataDir = temporaryDirectory()
+  let stack: Stack
   let sink: SmtpSink
   let idp: DevIdp
   let auth: RunningProcess
@@ -33,48 +29,20 @@ describe('proof of address and password reset across the real processes', () => 
   /** Every token a mail carried in this run: none may appear in a log. */
   const mailedTokens = new Set<string>()
 
-  // A database of this file's own: processes relay every unpublished outbox row of theirs.
-  let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase({ migrated: true })
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
-    const [authPort, invitationPort] = [await sparePort(), await sparePort()]
-    const shared = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      PUBLIC_URL: publicUrl,
-      INTERNAL_TOKEN: internalToken,
-      DATA_DIR: dataDir.path,
-      LOG_LEVEL: 'debug',
-    }
-    const started = await Promise.allSettled([
-      startProcess('auth', {
-        ...shared,
-        PORT: String(authPort),
-        INVITATION_URL: `http://127.0.0.1:${invitationPort}`,
-      }),
-      startProcess('invitation', {
-        ...shared,
-        PORT: String(invitationPort),
-        AUTH_URL: `http://127.0.0.1:${authPort}`,
-        SMTP_URL: sink.url,
-        MAIL_QUEUE: `e2e-account-mails-${uniqueSuffix()}`,
-      }),
-    ])
-    if (started[0].status === 'fulfilled') auth = started[0].value
-    if (started[1].status === 'fulfilled') invitation = started[1].value
-    for (const result of started) if (result.status === 'rejected') throw result.reason
+    // At debug, whatever the programs log could leak a token: the last test reads it all.
+    stack = await startStack({ web: false, devIdp: false, smtpUrl: sink.url, env: { LOG_LEVEL: 'debug' } })
+    auth = stack.program('auth')
+    invitation = stack.program('invitation')
   })
   after(async () => {
-    await Promise.all([invitation?.stop(), auth?.stop()])
+    await stack?.stop()
     await sink?.close()
-    await database?.drop()
-    dataDir.remove()
   })
 
-  const logs = () => [auth, invitation].map((running) => `${running.name}:\n${running.output()}`).join('\n')
   const eventually = <T>(what: string, attempt: () => Promise<T | undefined>) =>
-    waitFor(what, attempt, { timeoutMs: 15_000, intervalMs: 50, describe: () => logs().slice(-4000) })
+    waitFor(what, attempt, { timeoutMs: 15_000, intervalMs: 50, describe: () => stack.output().slice(-4000) })
 
   /** The mail to `email` linking to `page`; its token is remembered. */
   async function mailedLink(email: string, page: '/invite' | '/confirm' | '/reset') {
@@ -84,9 +52,9 @@ describe('proof of address and password reset across the real processes', () => 
     )
     const token = linkTokenOf(mail, page) ?? ''
     mailedTokens.add(token)
-    assert.ok(mail.mail.text?.includes(`${publicUrl}${page}#token=${token}`), 'the token rides in the fragment')
+    assert.ok(mail.mail.text?.includes(`${stack.webUrl}${page}#token=${token}`), 'the token rides in the fragment')
     assert.ok(
-      String(mail.mail.html).includes(`${publicUrl}${page}#token=${token}`),
+      String(mail.mail.html).includes(`${stack.webUrl}${page}#token=${token}`),
       'the HTML part links the same page',
     )
     return { token, mail }
@@ -292,7 +260,7 @@ describe('proof of address and password reset across the real processes', () => 
 
   it('never writes a mailed token to a server log', async () => {
     assert.ok(mailedTokens.size >= 6, `tokens seen: ${mailedTokens.size}`)
-    const written = logs()
+    const written = stack.output()
     assert.ok(written.length > 0)
     for (const token of mailedTokens) assert.ok(!written.includes(token), 'a mailed token is in a process log')
   })

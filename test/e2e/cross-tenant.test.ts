@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
 import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
-import { type Stack, startStack } from '../browser/stack.ts'
 import { confirmAddress } from '../support/account-proof.ts'
 import { type HttpResult, request } from '../support/http-client.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
 const password = 'correct horse battery staple'
 
@@ -33,7 +33,8 @@ describe('a workspace’s IdP vouches for that workspace only (cross-tenant atta
 
   before(async () => {
     ;[stack, attackerIdp, honestIdp] = await Promise.all([
-      startStack(),
+      // Its IdPs are the attacker's and the honest one, in this process.
+      startStack({ devIdp: false }),
       generateSigningKeys().then((keys) => createDevIdp({ keys })),
       generateSigningKeys().then((keys) => createDevIdp({ keys })),
     ])

@@ -5,53 +5,32 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, subscribe } from '@gatehouse/events'
-import { sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
+import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
-import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
-import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import type { RunningProcess } from '../support/processes.ts'
 import { type ReceivedEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
-const publicUrl = 'http://localhost:3000'
 const password = 'correct horse battery staple'
-const redisUrl = await unusedRedisDatabaseUrl()
-const internalToken = `e2e-internal-token-${uniqueSuffix()}-${'x'.repeat(32)}`
 const firstSignInSubject = /identity provider signed you in to/
 
 describe('the first sign-in through an IdP is mailed, with a link that ends that session', () => {
-  const dataDir = temporaryDirectory()
+  let stack: Stack
   let sink: SmtpSink
   let idp: DevIdp
   let auth: RunningProcess
   let invitation: RunningProcess
 
-  // A database of this file's own: processes relay every unpublished outbox row of theirs.
-  let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase({ migrated: true })
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
-    const shared = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      PUBLIC_URL: publicUrl,
-      INTERNAL_TOKEN: internalToken,
-      DATA_DIR: dataDir.path,
-    }
-    auth = await startProcess('auth', { ...shared, PORT: String(await sparePort()) })
-    invitation = await startProcess('invitation', {
-      ...shared,
-      AUTH_URL: auth.url,
-      SMTP_URL: sink.url,
-      PORT: String(await sparePort()),
-      MAIL_QUEUE: `e2e-first-sign-in-${uniqueSuffix()}`,
-    })
+    stack = await startStack({ web: false, devIdp: false, smtpUrl: sink.url })
+    auth = stack.program('auth')
+    invitation = stack.program('invitation')
   })
   after(async () => {
-    await Promise.all([invitation?.stop(), auth?.stop()])
+    await stack?.stop()
     await sink?.close()
-    await database?.drop()
-    dataDir.remove()
   })
 
   const eventually = <T>(what: string, attempt: () => Promise<T | undefined> | T | undefined) =>
@@ -68,10 +47,7 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
     assert.equal(signedUp.status, 201, JSON.stringify(signedUp.body))
     const cookie = signedUp.cookies.session as string
     // SSO signs in only accounts whose address is proven.
-    await confirmAddress(
-      { databaseUrl: (database as IsolatedDatabase).url, internalToken, baseUrl: auth.url },
-      { userId: signedUp.body.user.id as string, cookie },
-    )
+    await confirmAddress(stack.proof, { userId: signedUp.body.user.id as string, cookie })
     const workspace = await request(`${auth.url}/v1/workspaces`, { cookie, json: { name: 'Acme' } })
     const workspaceId = workspace.body.workspace.id as string
     await request(`${auth.url}/v1/workspaces/${workspaceId}/sso`, { method: 'POST', cookie })
@@ -123,7 +99,7 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
   it('mails the person once, and the link ends that one session once', async (t) => {
     const events: AuthEvent[] = []
     const subscription = await subscribe(
-      { redisUrl, group: `e2e-first-sign-in-${uniqueSuffix()}`, from: 'now' },
+      { redisUrl: stack.redisUrl, group: `e2e-first-sign-in-${uniqueSuffix()}`, from: 'now' },
       async (event) => {
         if (event.type === 'sso.first_sign_in' || event.type === 'auth.logout') events.push(event)
       },
@@ -143,8 +119,8 @@ describe('the first sign-in through an IdP is mailed, with a link that ends that
     assert.match(mail.mail.text ?? '', new RegExp(`The identity provider of the workspace Acme \\(${idp.entityId}`))
     assert.match(mail.mail.text ?? '', /\nWhen: \d{4}-\d\d-\d\d \d\d:\d\d UTC\nFrom: \S+/)
     const token = endLinkTokenOf(mail)
-    assert.ok(mail.mail.text?.includes(`${publicUrl}/end-session#token=${token}`))
-    assert.ok(String(mail.mail.html).includes(`${publicUrl}/end-session#token=${token}`))
+    assert.ok(mail.mail.text?.includes(`${stack.webUrl}/end-session#token=${token}`))
+    assert.ok(String(mail.mail.html).includes(`${stack.webUrl}/end-session#token=${token}`))
 
     // The same IdP again: no second announcement (nor mail).
     const second = await ssoAs(connection, owner.email)

@@ -7,53 +7,27 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
-import { eventually, sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { eventually, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
 import { request, uniqueLoopbackAddress } from '../support/http-client.ts'
-import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
-import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import type { RunningProcess } from '../support/processes.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
 describe('auth believes X-Forwarded-For from the gateway only (pnpm dev)', () => {
-  const dataDir = temporaryDirectory()
   const gatewaySecret = randomBytes(32).toString('base64url')
   const failedLogins = new Map<string, string>()
+  let stack: Stack
   let auth: RunningProcess
-  let invitation: RunningProcess
   let web: RunningProcess
   let subscription: Subscription
 
-  // A database of this file's own: processes relay every unpublished outbox row of theirs.
-  let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase({ migrated: true })
-    const redisUrl = await unusedRedisDatabaseUrl()
-    const webPort = await sparePort()
-    const publicUrl = `http://127.0.0.1:${webPort}`
-    const behindGateway = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      PUBLIC_URL: publicUrl,
-      DATA_DIR: dataDir.path,
-      TRUST_PROXY: 'loopback',
-      GATEWAY_SECRET: gatewaySecret,
-      SMTP_URL: '',
-    }
-    auth = await startProcess('auth', { ...behindGateway, PORT: String(await sparePort()) })
-    invitation = await startProcess('invitation', {
-      ...behindGateway,
-      PORT: String(await sparePort()),
-      AUTH_URL: auth.url,
-      MAIL_QUEUE: `e2e-forwarded-for-${uniqueSuffix()}`,
-    })
-    web = await startProcess('web', {
-      PORT: String(webPort),
-      PUBLIC_URL: publicUrl,
-      AUTH_URL: auth.url,
-      INVITATION_URL: invitation.url,
-      GATEWAY_SECRET: gatewaySecret,
-    })
+    // As `pnpm dev` runs them: behind the gateway, auth and invitation trust loopback (the stack's
+    // TRUST_PROXY), and all three share the gateway's secret.
+    stack = await startStack({ devIdp: false, env: { GATEWAY_SECRET: gatewaySecret } })
+    auth = stack.program('auth')
+    web = stack.program('web')
     subscription = await subscribe(
-      { redisUrl, group: `e2e-forwarded-for-${uniqueSuffix()}`, from: 'now' },
+      { redisUrl: stack.redisUrl, group: `e2e-forwarded-for-${uniqueSuffix()}`, from: 'now' },
       async (event: AuthEvent) => {
         if (event.type === 'auth.login.failed') failedLogins.set(event.email, event.ip)
       },
@@ -61,9 +35,7 @@ describe('auth believes X-Forwarded-For from the gateway only (pnpm dev)', () =>
   })
   after(async () => {
     await subscription?.close()
-    await Promise.all([web?.stop(), invitation?.stop(), auth?.stop()])
-    await database?.drop()
-    dataDir.remove()
+    await stack?.stop()
   })
 
   /** The address auth recorded for a failed sign-in sent to `base` from `sourceAddress`. */

@@ -5,21 +5,17 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import { type AuthEvent, type Subscription, subscribe } from '@gatehouse/events'
-import { sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
+import { uniqueEmail, uniqueSuffix, eventually as waitFor } from '@gatehouse/testing'
 import { confirmAddress } from '../support/account-proof.ts'
 import { request } from '../support/http-client.ts'
-import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
-import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import type { RunningProcess } from '../support/processes.ts'
 import { invitationTokenOf, isInvitationEmail, type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
-const publicUrl = 'http://localhost:3000'
-const internalToken = `e2e-internal-token-${'x'.repeat(32)}`
 const password = 'correct horse battery staple'
-const redisUrl = await unusedRedisDatabaseUrl()
 
 describe('invite, email, password signup, accept, and only then SSO', () => {
-  const dataDir = temporaryDirectory()
+  let stack: Stack
   let sink: SmtpSink
   let idp: DevIdp
   let auth: RunningProcess
@@ -27,43 +23,16 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
   /** A second invitation process whose invitations live one second, for the expiry case. */
   let shortLived: RunningProcess
 
-  // A database of this file's own: processes relay every unpublished outbox row of theirs.
-  let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase({ migrated: true })
     ;[sink, idp] = await Promise.all([startSmtpSink(), generateSigningKeys().then((keys) => createDevIdp({ keys }))])
-    const shared = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      PUBLIC_URL: publicUrl,
-      INTERNAL_TOKEN: internalToken,
-      DATA_DIR: dataDir.path,
-    }
-    auth = await startProcess('auth', { ...shared, PORT: String(await sparePort()) })
-    const invitationEnv = { ...shared, AUTH_URL: auth.url, SMTP_URL: sink.url }
-    const started = await Promise.allSettled([
-      startProcess('invitation', {
-        ...invitationEnv,
-        PORT: String(await sparePort()),
-        MAIL_QUEUE: `e2e-emails-${uniqueSuffix()}`,
-      }),
-      startProcess('invitation', {
-        ...invitationEnv,
-        PORT: String(await sparePort()),
-        MAIL_QUEUE: `e2e-emails-${uniqueSuffix()}`,
-        INVITATION_TTL_SECONDS: '1',
-      }),
-    ])
-    // Kept even when the other failed to start, so that after() stops it.
-    if (started[0].status === 'fulfilled') invitation = started[0].value
-    if (started[1].status === 'fulfilled') shortLived = started[1].value
-    for (const result of started) if (result.status === 'rejected') throw result.reason
+    stack = await startStack({ web: false, devIdp: false, smtpUrl: sink.url })
+    auth = stack.program('auth')
+    invitation = stack.program('invitation')
+    shortLived = await stack.startInvitation({ INVITATION_TTL_SECONDS: '1' })
   })
   after(async () => {
-    await Promise.all([invitation?.stop(), shortLived?.stop(), auth?.stop()])
+    await stack?.stop()
     await sink?.close()
-    await database?.drop()
-    dataDir.remove()
   })
 
   async function signUp(email: string) {
@@ -72,7 +41,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     const cookie = response.cookies.session
     assert.ok(cookie)
     const account = { email, cookie, userId: response.body.user.id as string }
-    await confirmAddress({ databaseUrl: (database as IsolatedDatabase).url, internalToken, baseUrl: auth.url }, account)
+    await confirmAddress(stack.proof, account)
     return account
   }
 
@@ -146,7 +115,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     const bobEvents: AuthEvent[] = []
     const bob = uniqueEmail('bob')
     const subscription: Subscription = await subscribe(
-      { redisUrl, group: `e2e-invitation-sso-${uniqueSuffix()}`, from: 'now' },
+      { redisUrl: stack.redisUrl, group: `e2e-invitation-sso-${uniqueSuffix()}`, from: 'now' },
       async (event) => {
         if (event.type.startsWith('auth.login.') && 'email' in event && event.email === bob) bobEvents.push(event)
       },
@@ -156,7 +125,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
     const { owner, workspaceId, connection } = await ownerWithSso()
     const { token, received } = await inviteAndReceive(invitation.url, owner.cookie, workspaceId, bob)
     assert.match(received.mail.subject ?? '', /invited you to Acme/)
-    assert.ok(received.mail.text?.includes(`${publicUrl}/invite#token=${token}`))
+    assert.ok(received.mail.text?.includes(`${stack.webUrl}/invite#token=${token}`))
 
     // Invited, but no account yet: refused, and told what to do.
     const beforeSignup = await ssoAs(connection, bob)
@@ -256,7 +225,7 @@ describe('invite, email, password signup, accept, and only then SSO', () => {
   it('revoking an accepted invitation removes the member: their SSO session ends, their next SSO is refused, they are told, and the workspace keeps its owner', async (t) => {
     const events: AuthEvent[] = []
     const subscription: Subscription = await subscribe(
-      { redisUrl, group: `e2e-member-removal-${uniqueSuffix()}`, from: 'now' },
+      { redisUrl: stack.redisUrl, group: `e2e-member-removal-${uniqueSuffix()}`, from: 'now' },
       async (event) => {
         if (event.type === 'membership.removed' || event.type === 'auth.logout') events.push(event)
       },

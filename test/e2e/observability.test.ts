@@ -3,62 +3,28 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import {
-  type PrometheusSample,
-  parsePrometheusText,
-  samplesOf,
-  sparePort,
-  temporaryDirectory,
-  uniqueEmail,
-  uniqueSuffix,
-} from '@gatehouse/testing'
+import { type PrometheusSample, parsePrometheusText, samplesOf, uniqueEmail } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
-import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
-import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import type { RunningProcess } from '../support/processes.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
-const internalToken = `observability-internal-token-${'x'.repeat(32)}`
 const password = 'correct horse battery staple'
 
 describe('metrics and request ids of the running programs', () => {
-  const dataDir = temporaryDirectory()
+  let stack: Stack
   let auth: RunningProcess
   let invitation: RunningProcess
   let web: RunningProcess
 
-  // A database of this file's own: processes relay every unpublished outbox row of theirs.
-  let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase({ migrated: true })
-    const shared = {
-      DATABASE_URL: database.url,
-      REDIS_URL: await unusedRedisDatabaseUrl(),
-      PUBLIC_URL: 'http://localhost:3000',
-      INTERNAL_TOKEN: internalToken,
-      DATA_DIR: dataDir.path,
-      // Request lines (with their ids) are logged at info.
-      LOG_LEVEL: 'info',
-      TRUST_PROXY: 'loopback',
-    }
-    auth = await startProcess('auth', { ...shared, PORT: String(await sparePort()) })
-    invitation = await startProcess('invitation', {
-      ...shared,
-      PORT: String(await sparePort()),
-      AUTH_URL: auth.url,
-      MAIL_QUEUE: `observability-emails-${uniqueSuffix()}`,
-    })
-    web = await startProcess('web', {
-      PUBLIC_URL: 'http://localhost:3000',
-      PORT: String(await sparePort()),
-      AUTH_URL: auth.url,
-      INVITATION_URL: invitation.url,
-      LOG_LEVEL: 'info',
-    })
+    // Request lines (with their ids) are logged at info.
+    stack = await startStack({ devIdp: false, env: { LOG_LEVEL: 'info' } })
+    auth = stack.program('auth')
+    invitation = stack.program('invitation')
+    web = stack.program('web')
   })
   after(async () => {
-    await Promise.all([web?.stop(), invitation?.stop(), auth?.stop()])
-    await database?.drop()
-    dataDir.remove()
+    await stack?.stop()
   })
 
   async function scrape(program: RunningProcess): Promise<PrometheusSample[]> {

@@ -3,43 +3,25 @@
 // before it answers, so the very next request to invitation with the old cookie is refused.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { sparePort, temporaryDirectory, uniqueEmail, uniqueSuffix } from '@gatehouse/testing'
+import { uniqueEmail } from '@gatehouse/testing'
 import { request } from '../support/http-client.ts'
-import { createIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database.ts'
-import { type RunningProcess, startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import type { RunningProcess } from '../support/processes.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 
 const password = 'correct horse battery staple'
 
 describe('signing out ends the session at the invitation service at once', () => {
-  const dataDir = temporaryDirectory()
+  let stack: Stack
   let auth: RunningProcess
   let invitation: RunningProcess
 
-  // A database of this file's own: processes relay every unpublished outbox row of theirs.
-  let database: IsolatedDatabase | undefined
   before(async () => {
-    database = await createIsolatedDatabase({ migrated: true })
-    const shared = {
-      DATABASE_URL: database.url,
-      REDIS_URL: await unusedRedisDatabaseUrl(),
-      PUBLIC_URL: 'http://localhost:3000',
-      INTERNAL_TOKEN: `e2e-internal-token-${uniqueSuffix()}-${'x'.repeat(32)}`,
-      DATA_DIR: dataDir.path,
-      SMTP_URL: '',
-    }
-    auth = await startProcess('auth', { ...shared, PORT: String(await sparePort()) })
-    invitation = await startProcess('invitation', {
-      ...shared,
-      AUTH_URL: auth.url,
-      PORT: String(await sparePort()),
-      MAIL_QUEUE: `e2e-sign-out-${uniqueSuffix()}`,
-    })
+    stack = await startStack({ web: false, devIdp: false })
+    auth = stack.program('auth')
+    invitation = stack.program('invitation')
   })
   after(async () => {
-    await Promise.all([invitation?.stop(), auth?.stop()])
-    await database?.drop()
-    dataDir.remove()
+    await stack?.stop()
   })
 
   it('answers 401 to the old cookie on the first request after logout answered 204', async () => {

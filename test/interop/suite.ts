@@ -7,9 +7,9 @@ import { X509Certificate } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { eventually, skipUnlessInstalled, uniqueSuffix } from '@gatehouse/testing'
 import { DOMParser, type Element } from '@xmldom/xmldom'
-import { type Stack, startStack } from '../browser/stack.ts'
 import { confirmAddress } from '../support/account-proof.ts'
 import { type Browser, createBrowser, htmlForms, type Page, request } from '../support/http-client.ts'
+import { type Stack, startStack } from '../support/stack.ts'
 import { defaultSettings, type RunningIdp, type Signing, type User } from './idp.ts'
 
 export interface IdpUnderTest {

@@ -1,5 +1,6 @@
 // One error type per concern, each with a stable snake_case code that callers may branch on and a
 // message fit to show a workspace admin (never raw XML, never a stack trace).
+import { ReasonedError } from '@gatehouse/server/errors'
 
 export type SamlErrorReason =
   | 'too_large'
@@ -32,14 +33,8 @@ export type SamlErrorReason =
   | 'email_attribute_missing'
   | 'email_attribute_invalid'
 
-export class SamlError extends Error {
+export class SamlError extends ReasonedError<SamlErrorReason> {
   override readonly name = 'SamlError'
-  readonly reason: SamlErrorReason
-
-  constructor(reason: SamlErrorReason, message: string) {
-    super(message)
-    this.reason = reason
-  }
 }
 
 export type SamlConfigErrorCode = 'invalid_certificate' | 'invalid_url' | 'invalid_metadata'

@@ -17,6 +17,21 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * The error of a part that answers no request itself (the SAML core, the IdP metadata fetcher):
+ * `reason` is its stable snake_case word and the message one fit to show a workspace admin. The
+ * service that called it answers with its catalogue's error, the reason among the details
+ * (`saml_invalid` or `invalid_metadata_url`, with `reason`). A part declares its own subclass, so
+ * callers tell whose refusal it is: `class SamlError extends ReasonedError<SamlErrorReason>`.
+ */
+export class ReasonedError<Reason extends string> extends Error {
+  readonly reason: Reason
+  constructor(reason: Reason, message: string) {
+    super(message)
+    this.reason = reason
+  }
+}
+
 /** Declares an error once: `const NotFound = defineError(404, 'not_found', 'Not found')`, then `throw NotFound()`. */
 export function defineError(statusCode: number, code: string, defaultMessage: string) {
   return (message: string = defaultMessage, details?: Record<string, unknown>) =>

@@ -14,7 +14,9 @@ import {
   holdInTransaction,
   invitationAccepted,
   lockWaiters,
+  mailedToken,
   signUp,
+  signUpUnproven,
   startAuthApp,
 } from './harness.ts'
 
@@ -104,6 +106,26 @@ describe('what the invitation service relies on', () => {
     await revokeAccepted(owner.cookie, event)
     assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'withdrawn')
     await assertNoMembership(bob.cookie, 'the revoked invitation made no member')
+  })
+
+  it('an invitation accepted into a workspace that was deleted meanwhile grants nothing and says so, once', async () => {
+    // The workspace's only owner was an unproven account; its address's owner reclaims it, which
+    // deletes the workspace while Bob's acceptance is still on its way.
+    const squatter = await signUpUnproven(auth.app)
+    const bob = await signUp(auth.app)
+    const workspace = await createWorkspace(auth.app, squatter.cookie)
+    const event = invitationAccepted(workspace.id, { userId: bob.user.id, email: bob.email })
+    const token = await mailedToken(auth.app, squatter.user.id, 'confirm_email')
+    const reclaimed = await auth.app.inject({
+      method: 'POST',
+      url: '/v1/auth/email/reclaim',
+      payload: { token, from: 'confirmation', password: 'the owner takes the address back' },
+    })
+    assert.equal(reclaimed.statusCode, 200, reclaimed.body)
+
+    assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'workspace_deleted')
+    assert.equal(await auth.app.workspaces.grantMembershipFromInvitation(event), 'duplicate')
+    await assertNoMembership(bob.cookie, 'the deleted workspace made no member')
   })
 
   it('an invitation revoked while the consumer is applying its acceptance never makes a membership', async () => {

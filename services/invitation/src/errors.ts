@@ -24,5 +24,6 @@ export const invitationErrors = {
     'Confirm your email address first: open the confirmation link we emailed you when you signed up (your account page sends a new one), then accept.',
   ),
   alreadyAccepted: defineError(409, 'already_accepted', 'This invitation was already accepted.'),
+  workspaceDeleted: defineError(410, 'workspace_deleted', 'This workspace was deleted: its invitations lead nowhere.'),
   authUnavailable: defineError(503, 'auth_unavailable', 'Sign-in checks are unavailable right now. Try again shortly.'),
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { createEvent, type InvitationCreated } from '@gatehouse/events'
+import { type AuthEvent, createEvent, type InvitationCreated } from '@gatehouse/events'
 import { eventually, uniqueEmail } from '@gatehouse/testing'
 import { eq } from 'drizzle-orm'
 import { holdInTransaction, lockWaiters } from '../../../test/support/transactions.ts'
@@ -20,6 +20,7 @@ import {
   personInTwoWorkspaces,
   publicUrl,
   publishAuthEvents,
+  type SignedInPerson,
   type SmtpSink,
   startSetup,
 } from './harness.ts'
@@ -441,6 +442,38 @@ describe('invitations', () => {
       reason: 'account_reclaimed',
     })
 
+  /**
+   * Sends an invitation of `email` while `removals` are applied: the test's own uncommitted
+   * invitation of the same address holds it in its insert, after the sender was checked, until
+   * the removals' revocations either wait for it or ran without seeing it (`applied`).
+   */
+  async function inviteDuringRemovals(
+    sender: SignedInPerson,
+    workspace: { id: string; name: string },
+    email: string,
+    removals: AuthEvent[],
+    applied: () => Promise<unknown>,
+  ) {
+    const release = await holdInTransaction(invitation.db, (tx) =>
+      tx.insert(invitations).values({
+        workspaceId: workspace.id,
+        workspaceName: workspace.name,
+        email,
+        role: 'member',
+        tokenHash: randomUUID(),
+        invitedBy: sender.user.id,
+        inviterEmail: sender.email,
+        expiresAt: new Date(Date.now() + day),
+      }),
+    )
+    const sending = invite(invitation, sender.cookie, { workspaceId: workspace.id, email })
+    await lockWaiters(invitation.db, 1)
+    await publishAuthEvents(removals)
+    await Promise.race([lockWaiters(invitation.db, 2), applied()])
+    await release()
+    return sending
+  }
+
   /** A workspace with an unproven admin who has one invitation pending. */
   async function squatterInviting() {
     const { owner, workspace } = ownerWithWorkspace(auth)
@@ -478,29 +511,10 @@ describe('invitations', () => {
   })
 
   it('revokes an invitation an account was still committing when its reclaim was applied', async () => {
-    const { owner, workspace, squatter, left, statusesBy, leftRevoked } = await squatterInviting()
+    const { workspace, squatter, left, statusesBy, leftRevoked } = await squatterInviting()
     const late = uniqueEmail('late').toLowerCase()
-    // The test's own uncommitted invitation of the same address: the squatter's insert waits on it,
-    // after its session was checked.
-    const release = await holdInTransaction(invitation.db, (tx) =>
-      tx.insert(invitations).values({
-        workspaceId: workspace.id,
-        workspaceName: workspace.name,
-        email: late,
-        role: 'member',
-        tokenHash: randomUUID(),
-        invitedBy: owner.user.id,
-        inviterEmail: owner.email,
-        expiresAt: new Date(Date.now() + day),
-      }),
-    )
-    const sending = invite(invitation, squatter.cookie, { workspaceId: workspace.id, email: late })
-    await lockWaiters(invitation.db, 1)
-    await publishAuthEvents([reclaimed(workspace, squatter)])
-    // The reclaim's revocations either wait for the invitation being sent, or ran without seeing it.
-    await Promise.race([lockWaiters(invitation.db, 2), leftRevoked()])
-    await release()
-    const sent = await sending
+    const removals = [reclaimed(workspace, squatter)]
+    const sent = await inviteDuringRemovals(squatter, workspace, late, removals, leftRevoked)
     assert.ok([201, 401].includes(sent.statusCode), sent.body)
     await eventually(
       'every invitation the squatter sent to show revoked',
@@ -533,6 +547,127 @@ describe('invitations', () => {
     )
     assert.equal((await lookup(invitation, left.token)).json().status, 'revoked')
     assert.equal((await lookup(invitation, ownersOwn.token)).json().status, 'pending')
+  })
+
+  /** A workspace an unproven account alone owns, with a proven admin who has one invitation pending there. */
+  async function squatterOwning() {
+    const squatter = auth.signUp(undefined, { emailConfirmed: false })
+    const workspace = auth.createWorkspace(squatter)
+    const admin = auth.signUp()
+    auth.addMember(workspace.id, admin, 'admin')
+    const left = await inviteAndReceive({ invitation, sink }, admin.cookie, workspace.id)
+    // What auth announces when the squatter's address is reclaimed: the workspace went with it,
+    // and so did every membership of it.
+    const removal = (member: SignedInPerson, role: 'owner' | 'admin') =>
+      createEvent('membership.removed', {
+        workspaceId: workspace.id,
+        workspaceName: workspace.name,
+        userId: member.user.id,
+        email: member.email,
+        role,
+        by: squatter.user.id,
+        actingSession: { method: 'password' },
+        reason: 'workspace_deleted',
+      })
+    const adminRemoved = removal(admin, 'admin')
+    const removals = [removal(squatter, 'owner'), adminRemoved]
+    const deleteWorkspace = () => publishAuthEvents(removals)
+    // The admin's removal revokes what is pending there, and writes their notice in the same transaction.
+    const adminRemovalApplied = () =>
+      eventually('the admin’s removal to be applied', async () =>
+        (await invitation.db.select().from(emails).where(eq(emails.eventId, adminRemoved.id))).length > 0
+          ? true
+          : undefined,
+      )
+    const leftRevoked = () =>
+      eventually('the invitation left pending to show revoked', async () =>
+        (await lookup(invitation, left.token)).json().status === 'revoked' ? true : undefined,
+      )
+    const pendingThere = async () =>
+      (await invitation.db.select().from(invitations).where(eq(invitations.workspaceId, workspace.id)))
+        .filter((row) => row.status === 'pending')
+        .map((row) => row.email)
+    return {
+      workspace,
+      admin,
+      left,
+      removals,
+      adminRemoved,
+      deleteWorkspace,
+      adminRemovalApplied,
+      leftRevoked,
+      pendingThere,
+    }
+  }
+
+  it('refuses an invitation an admin sends into a workspace after its deletion was applied, though their role was checked before (410 workspace_deleted)', async () => {
+    const { workspace, admin, deleteWorkspace, leftRevoked, pendingThere } = await squatterOwning()
+    await deleteWorkspace()
+    await leftRevoked()
+    // The stand-in still vouches for the admin's role: as auth did a moment before the deletion.
+    const sent = await invite(invitation, admin.cookie, { workspaceId: workspace.id, email: uniqueEmail('late') })
+    assert.equal(sent.statusCode, 410, sent.body)
+    assert.equal(sent.json().error, 'workspace_deleted')
+    assert.deepEqual(await pendingThere(), [])
+  })
+
+  it('revokes an invitation an admin was still committing into a workspace when its deletion was applied', async () => {
+    const { workspace, admin, removals, adminRemovalApplied, leftRevoked, pendingThere } = await squatterOwning()
+    const late = uniqueEmail('late').toLowerCase()
+    // The admin was checked before the deletion; their invitation commits while it is applied.
+    const sent = await inviteDuringRemovals(admin, workspace, late, removals, leftRevoked)
+    assert.equal(sent.statusCode, 201, sent.body)
+    await adminRemovalApplied()
+    assert.deepEqual(await pendingThere(), [])
+  })
+
+  it('an invitation into a deleted workspace cannot be accepted (410 workspace_deleted)', async () => {
+    const { left, deleteWorkspace, leftRevoked } = await squatterOwning()
+    const invitee = auth.signUp(left.email)
+    await deleteWorkspace()
+    await leftRevoked()
+    const refused = await accept(invitation, left.token, invitee.cookie)
+    assert.equal(refused.statusCode, 410, refused.body)
+    assert.equal(refused.json().error, 'workspace_deleted')
+  })
+
+  it('an invitation accepted after auth deleted its workspace, before the deletion was applied here, shows revoked once it is', async () => {
+    const { left, deleteWorkspace, adminRemovalApplied, pendingThere } = await squatterOwning()
+    const invitee = auth.signUp(left.email)
+    // Auth has deleted the workspace; its announcement has not been applied here yet, so the
+    // acceptance goes through (auth's consumer will find no workspace to grant it in).
+    const accepted = await accept(invitation, left.token, invitee.cookie)
+    assert.equal(accepted.statusCode, 200, accepted.body)
+    await deleteWorkspace()
+    await adminRemovalApplied()
+    const shown = (await lookup(invitation, left.token)).json()
+    assert.equal(shown.status, 'revoked', 'an accepted invitation into a deleted workspace made nobody a member')
+    const [row] = await invitation.db.select().from(invitations).where(eq(invitations.id, left.invitation.id))
+    assert.ok(row?.acceptedAt && row.revokedAt, 'it still says when it was accepted, and when it ended')
+    assert.deepEqual(await pendingThere(), [])
+    const again = await accept(invitation, left.token, invitee.cookie)
+    assert.equal(again.statusCode, 410, again.body)
+    assert.equal(again.json().error, 'workspace_deleted')
+  })
+
+  it('an invitation accepted while the deletion of its workspace is applied ends revoked, whichever commits first', async () => {
+    const { left, adminRemoved, adminRemovalApplied } = await squatterOwning()
+    const invitee = auth.signUp(left.email)
+    // The test holds the invitation's row: the acceptance waits to write it, then the deletion's
+    // revocation of what is pending there queues behind it. One removal only, as when the owner
+    // was the workspace's only member: no later event of the deletion sweeps again.
+    const release = await holdInTransaction(invitation.db, (tx) =>
+      tx.select().from(invitations).where(eq(invitations.id, left.invitation.id)).for('update'),
+    )
+    const accepting = accept(invitation, left.token, invitee.cookie)
+    await lockWaiters(invitation.db, 1)
+    await publishAuthEvents([adminRemoved])
+    await lockWaiters(invitation.db, 2)
+    await release()
+    const answered = await accepting
+    assert.ok([200, 410].includes(answered.statusCode), answered.body)
+    await adminRemovalApplied()
+    assert.equal((await lookup(invitation, left.token)).json().status, 'revoked')
   })
 
   it('a revoked invitation cannot be accepted (410 revoked); the email can be invited again', async () => {

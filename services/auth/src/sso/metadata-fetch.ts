@@ -10,6 +10,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { BlockList, isIP, isIPv4, isIPv6 } from 'node:net'
 import { METADATA_XML_LIMITS } from '@gatehouse/saml'
+import { ReasonedError } from '@gatehouse/server/errors'
 
 /** Why a fetch was refused or failed; each says what the admin can do. */
 export type MetadataFetchReason =
@@ -22,13 +23,12 @@ export type MetadataFetchReason =
   | 'too_large'
   | 'timeout'
 
-export class MetadataFetchError extends Error {
+/**
+ * Answered to an admin as 400 `invalid_metadata_url` with this `reason` (connections.ts); recorded
+ * by a refresh as the connection's metadata problem (metadata-refresh.ts).
+ */
+export class MetadataFetchError extends ReasonedError<MetadataFetchReason> {
   override readonly name = 'MetadataFetchError'
-  readonly reason: MetadataFetchReason
-  constructor(reason: MetadataFetchReason, message: string) {
-    super(message)
-    this.reason = reason
-  }
 }
 
 export interface MetadataFetchOptions {

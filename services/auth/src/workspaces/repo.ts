@@ -112,7 +112,8 @@ export async function recordWithdrawnInvitation(db: Executor, invitationId: stri
  * path): records the event id and, only when that id is new, claims the invitation's id (refused
  * when withdrawn), and when the invited password account and the workspace exist, grants (or
  * re-grants) an SSO-allowed membership. An existing owner keeps their role. The account must be
- * the one the invitation service saw accept: same id, same email.
+ * the one the invitation service saw accept: same id, same email. Says whether the workspace
+ * exists, so a grant that found none is told apart from one that found no such account.
  */
 export async function applyAcceptedInvitation(
   db: Executor,
@@ -125,7 +126,7 @@ export async function applyAcceptedInvitation(
     role: Role
     invitationId: string
   },
-): Promise<{ newEvent: boolean; granted: boolean; withdrawn: boolean }> {
+): Promise<{ newEvent: boolean; granted: boolean; withdrawn: boolean; workspaceFound: boolean }> {
   const result = await executePrepared(
     db,
     'apply_accepted_invitation',
@@ -151,8 +152,14 @@ export async function applyAcceptedInvitation(
       returning 1
     )
     select (select count(*) from processed)::int as new_event, (select count(*) from granted)::int as granted,
-      (select count(*) from processed)::int - (select count(*) from claimed)::int as withdrawn`,
+      (select count(*) from processed)::int - (select count(*) from claimed)::int as withdrawn,
+      (select count(*) from ${workspaces} where ${workspaces.id} = ${event.workspaceId}::uuid)::int as workspace_found`,
   )
-  const [row] = rowsOf<{ new_event: number; granted: number; withdrawn: number }>(result)
-  return { newEvent: row?.new_event === 1, granted: row?.granted === 1, withdrawn: row?.withdrawn === 1 }
+  const [row] = rowsOf<{ new_event: number; granted: number; withdrawn: number; workspace_found: number }>(result)
+  return {
+    newEvent: row?.new_event === 1,
+    granted: row?.granted === 1,
+    withdrawn: row?.withdrawn === 1,
+    workspaceFound: row?.workspace_found === 1,
+  }
 }

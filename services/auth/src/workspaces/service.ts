@@ -76,11 +76,13 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
     /**
      * Applies an `invitation.accepted` event: the invited password account becomes a member
      * with SSO allowed. Idempotent on the event id, so a redelivered event grants once; an
-     * invitation revoked before its event arrived grants nothing.
+     * invitation revoked before its event arrived grants nothing, nor does one into a workspace
+     * that is gone (`workspace_deleted`: accepted before the invitation service learnt that its
+     * only owner's account was reclaimed, memberships/service.ts; workspaces are removed no other way).
      */
     async grantMembershipFromInvitation(
       event: InvitationAccepted,
-    ): Promise<'granted' | 'duplicate' | 'withdrawn' | 'no_account'> {
+    ): Promise<'granted' | 'duplicate' | 'withdrawn' | 'workspace_deleted' | 'no_account'> {
       const email = event.email.toLowerCase()
       // The membership and its audit row commit together.
       const applied = await deps.db.transaction(async (tx) => {
@@ -106,7 +108,8 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
       })
       if (!applied.newEvent) return 'duplicate'
       if (applied.withdrawn) return 'withdrawn'
-      return applied.granted ? 'granted' : 'no_account'
+      if (applied.granted) return 'granted'
+      return applied.workspaceFound ? 'no_account' : 'workspace_deleted'
     },
   }
 }

@@ -86,6 +86,16 @@ export const reclaimedAccounts = invitationSchema.table('reclaimed_accounts', {
   reclaimedAt: timestamp('reclaimed_at', { withTimezone: true }).notNull(),
 })
 
+/**
+ * Workspaces auth deleted (`membership.removed` with `reason: 'workspace_deleted'`), recorded by the
+ * sweep that revokes their pending and accepted invitations: an invitation sent into one afterwards
+ * is refused, and accepting one tells why (invitations/service.ts).
+ */
+export const deletedWorkspaces = invitationSchema.table('deleted_workspaces', {
+  workspaceId: uuid('workspace_id').primaryKey(),
+  deletedAt: timestamp('deleted_at', { withTimezone: true }).notNull(),
+})
+
 export const outbox = outboxTable(invitationSchema)
 
 export type InvitationRow = typeof invitations.$inferSelect

@@ -4,7 +4,7 @@ import type { TokenSeal } from '@gatehouse/server/sealed-token'
 import type { FastifyBaseLogger } from 'fastify'
 import type { InvitationDatabase } from '../db/database.ts'
 import { renderLinkEmail, renderPasswordChangedEmail } from './account-email.ts'
-import { insertNotices } from './repo.ts'
+import { writeNotice } from './notices.ts'
 
 /** The subscriber group of the auth stream whose account events this service mails about. */
 export const accountNoticesGroup = 'invitation-account-notices'
@@ -35,20 +35,12 @@ export async function startAccountNotices(deps: {
       event.type !== 'auth.password.changed'
     )
       return
-    const rendered = event.type === 'auth.link.issued' ? linkEmail(event) : passwordNotice(event)
-    if (!rendered) return
-    const written = await insertNotices(
+    const email = event.type === 'auth.link.issued' ? linkEmail(event) : passwordNotice(event)
+    if (!email) return
+    const written = await writeNotice(
       deps.db,
-      [
-        {
-          eventId: event.id,
-          queue: deps.mailQueue,
-          recipient: event.email,
-          subject: rendered.subject,
-          textBody: rendered.text,
-          htmlBody: rendered.html,
-        },
-      ],
+      deps.mailQueue,
+      { eventId: event.id, recipients: [event.email], email },
       deps.now(),
     )
     if (written > 0) deps.wakeEmails()

@@ -11,7 +11,7 @@ import {
 import type { TokenSeal } from '@gatehouse/server/sealed-token'
 import type { FastifyBaseLogger } from 'fastify'
 import type { InvitationDatabase } from '../db/database.ts'
-import { insertNotices } from './repo.ts'
+import { type Notice, writeNotice } from './notices.ts'
 import {
   renderCertificateExpiringEmail,
   renderFirstSignInEmail,
@@ -54,40 +54,31 @@ export async function startSsoChangeNotices(deps: {
   now: () => Date
 }): Promise<Subscription> {
   return subscribe({ redisUrl: deps.redisUrl, group: ssoNoticesGroup, log: deps.log }, async (event) => {
-    const notices =
+    const notice =
       event.type === 'sso.first_sign_in'
         ? firstSignInNotice(event)
         : noticeTypes.has(event.type)
-          ? noticesFor(event as SsoNotice)
-          : []
-    const written = await insertNotices(deps.db, notices, deps.now())
+          ? workspaceNotice(event as SsoNotice)
+          : undefined
+    if (!notice) return
+    const written = await writeNotice(deps.db, deps.mailQueue, notice, deps.now())
     if (written > 0) deps.wakeEmails()
   })
 
-  function firstSignInNotice(event: SsoFirstSignIn) {
+  function firstSignInNotice(event: SsoFirstSignIn): Notice | undefined {
     const token = deps.seal.open(event.endLink, event.sessionId)
     if (!token || !/^[\w-]{43}$/.test(token)) {
       // Sealed under another INTERNAL_TOKEN (a rotation between the sign-in and now): no usable link.
       deps.log.warn({ eventId: event.id }, 'sso.first_sign_in: the end link could not be opened; no email')
-      return []
+      return undefined
     }
     const endLink = new URL(`/end-session#token=${token}`, deps.publicUrl).href
-    const rendered = renderFirstSignInEmail(event, endLink)
-    return [
-      {
-        eventId: event.id,
-        queue: deps.mailQueue,
-        recipient: event.email,
-        subject: rendered.subject,
-        textBody: rendered.text,
-        htmlBody: rendered.html,
-      },
-    ]
+    return { eventId: event.id, recipients: [event.email], email: renderFirstSignInEmail(event, endLink) }
   }
 
-  function noticesFor(event: SsoNotice) {
+  function workspaceNotice(event: SsoNotice): Notice {
     const settingsUrl = new URL(`/workspaces/${event.workspaceId}/sso`, deps.publicUrl).href
-    const rendered =
+    const email =
       event.type === 'sso.connection.changed'
         ? renderSsoChangeEmail(event, settingsUrl)
         : event.type === 'sso.recovery.used'
@@ -97,13 +88,6 @@ export async function startSsoChangeNotices(deps: {
             : event.type === 'sso.certificate.expiring'
               ? renderCertificateExpiringEmail(event, settingsUrl)
               : renderSetupLinkEmail(event, settingsUrl)
-    return event.notify.map((recipient) => ({
-      eventId: event.id,
-      queue: deps.mailQueue,
-      recipient,
-      subject: rendered.subject,
-      textBody: rendered.text,
-      htmlBody: rendered.html,
-    }))
+    return { eventId: event.id, recipients: event.notify, email }
   }
 }

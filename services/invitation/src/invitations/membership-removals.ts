@@ -8,9 +8,16 @@ import {
 } from '@gatehouse/events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Executor, InvitationDatabase } from '../db/database.ts'
+import { writeNotice } from '../emails/notices.ts'
 import { renderRemovalEmail } from '../emails/removal-email.ts'
-import { insertNotices } from '../emails/repo.ts'
-import { lockInviter, markMembershipRemoved, recordReclaimedAccount, revokePendingInvitations } from './repo.ts'
+import {
+  lockInviter,
+  lockWorkspace,
+  markMembershipRemoved,
+  recordDeletedWorkspace,
+  recordReclaimedAccount,
+  revokePendingInvitations,
+} from './repo.ts'
 
 /** The subscriber group of the auth stream that keeps invitations true to memberships. */
 export const membershipRemovalsGroup = 'invitation-membership-removals'
@@ -40,19 +47,11 @@ export function startMembershipRemovals(deps: {
       const revoked = event.reason ? await revokeLeftPending(tx, deps.outbox, event, removedAt) : 0
       await markMembershipRemoved(tx, event.workspaceId, event.userId, removedAt)
       if (event.by === event.userId) return { notices: 0, revoked }
-      const rendered = renderRemovalEmail(event, homeUrl)
-      const notices = await insertNotices(
+      const email = renderRemovalEmail(event, homeUrl)
+      const notices = await writeNotice(
         tx,
-        [
-          {
-            eventId: event.id,
-            queue: deps.mailQueue,
-            recipient: event.email,
-            subject: rendered.subject,
-            textBody: rendered.text,
-            htmlBody: rendered.html,
-          },
-        ],
+        deps.mailQueue,
+        { eventId: event.id, recipients: [event.email], email },
         removedAt,
       )
       return { notices, revoked }
@@ -67,7 +66,10 @@ export function startMembershipRemovals(deps: {
  * workspace it alone owned, which is gone) left pending would let people in on its behalf. Each is
  * revoked and announced as an admin's revoke is (auth's audit trail), by that account. Under the
  * account's inviter lock, and recorded: one it is sending right now is revoked here if it committed
- * first, or refused if it commits after (invitations/service.ts, invite).
+ * first, or refused if it commits after (invitations/service.ts, invite). A deleted workspace is
+ * likewise locked and recorded, for what its other admins are sending into it right now, and its
+ * accepted invitations show revoked (not announced, as no ended membership's invitation is: auth
+ * told of the memberships, and logs an acceptance that found no workspace as `workspace_deleted`).
  */
 async function revokeLeftPending(
   tx: Executor,
@@ -77,11 +79,22 @@ async function revokeLeftPending(
 ): Promise<number> {
   await lockInviter(tx, event.by)
   await recordReclaimedAccount(tx, event.by, removedAt)
+  if (event.reason === 'workspace_deleted') {
+    await lockWorkspace(tx, event.workspaceId, 'exclusive')
+    await recordDeletedWorkspace(tx, event.workspaceId, removedAt)
+  }
   const invitedBy = event.reason === 'account_reclaimed' ? event.userId : null
   const revoked = await revokePendingInvitations(tx, event.workspaceId, invitedBy, removedAt)
   for (const { id: invitationId, workspaceId, email } of revoked) {
     const payload = { invitationId, workspaceId, email, by: event.by, actingSession: event.actingSession }
     await writeEvent(tx, outbox, createEvent('invitation.revoked', payload, removedAt))
+  }
+  if (event.reason === 'workspace_deleted') {
+    // No accepted invitation into a deleted workspace makes anyone a member: whoever was one has
+    // their own removal among the deletion's events, and one accepted after auth deleted it (or
+    // before its event reached auth) was granted nothing there. After the pending ones, in a
+    // statement of its own: an acceptance that took a pending row before their revoke is seen here.
+    await markMembershipRemoved(tx, event.workspaceId, null, removedAt)
   }
   return revoked.length
 }

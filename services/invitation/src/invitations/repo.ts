@@ -1,8 +1,9 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { type InvitationAccepted, outboxInsertFrom } from '@gatehouse/events'
 import { and, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm'
+import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { Executor } from '../db/database.ts'
-import { emails, type InvitationRow, invitations, outbox, reclaimedAccounts } from '../db/schema.ts'
+import { deletedWorkspaces, emails, type InvitationRow, invitations, outbox, reclaimedAccounts } from '../db/schema.ts'
 
 /** Inserts the invitation, or returns undefined when the email already has a pending one there. */
 export async function insertInvitation(
@@ -111,17 +112,18 @@ export async function discardUnsentEmails(db: Executor, invitationId: string, no
 }
 
 /**
- * The person's accepted invitations into the workspace, once their membership is removed: shown
- * as revoked from then on (the invitation no longer makes them a member).
+ * The person's accepted invitations into the workspace, once their membership is removed (every
+ * person's, `userId` null, once the workspace is deleted): shown as revoked from then on (the
+ * invitation no longer makes them a member).
  */
-export async function markMembershipRemoved(db: Executor, workspaceId: string, userId: string, at: Date) {
+export async function markMembershipRemoved(db: Executor, workspaceId: string, userId: string | null, at: Date) {
   return db
     .update(invitations)
     .set({ status: 'revoked', revokedAt: at })
     .where(
       and(
         eq(invitations.workspaceId, workspaceId),
-        eq(invitations.acceptedBy, userId),
+        userId === null ? undefined : eq(invitations.acceptedBy, userId),
         eq(invitations.status, 'accepted'),
       ),
     )
@@ -167,12 +169,32 @@ export async function recordReclaimedAccount(db: Executor, userId: string, at: D
   await db.insert(reclaimedAccounts).values({ userId, reclaimedAt: at }).onConflictDoNothing()
 }
 
-export async function wasReclaimed(db: Executor, userId: string): Promise<boolean> {
-  const rows = await db
-    .select({ userId: reclaimedAccounts.userId })
-    .from(reclaimedAccounts)
-    .where(eq(reclaimedAccounts.userId, userId))
-    .limit(1)
+export const wasReclaimed = (db: Executor, userId: string) => isRecorded(db, reclaimedAccounts.userId, userId)
+
+/**
+ * Serializes, for one workspace, the sweep of its deletion (`exclusive`) with invitations being
+ * sent into it (`shared`: two admins inviting at once do not wait for each other), until the
+ * transaction ends: an invitation committed first is revoked by the sweep, one committed after sees
+ * the deletion.
+ */
+export async function lockWorkspace(db: Executor, workspaceId: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  const key = sql`hashtextextended(${`invitation-workspace:${workspaceId}`}, 0)`
+  await db.execute(
+    mode === 'shared' ? sql`select pg_advisory_xact_lock_shared(${key})` : sql`select pg_advisory_xact_lock(${key})`,
+  )
+}
+
+/** Records that auth deleted the workspace (once: every member's removal announces it). */
+export async function recordDeletedWorkspace(db: Executor, workspaceId: string, at: Date): Promise<void> {
+  await db.insert(deletedWorkspaces).values({ workspaceId, deletedAt: at }).onConflictDoNothing()
+}
+
+export const wasDeleted = (db: Executor, workspaceId: string) =>
+  isRecorded(db, deletedWorkspaces.workspaceId, workspaceId)
+
+/** Whether the table of `key` (a record of something auth ended) holds `id`. */
+async function isRecorded(db: Executor, key: PgColumn, id: string): Promise<boolean> {
+  const rows = await db.select({ key }).from(key.table).where(eq(key, id)).limit(1)
   return rows.length > 0
 }
 

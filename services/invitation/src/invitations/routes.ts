@@ -61,6 +61,8 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
   const workspaceAdmin = { access: { workspace: 'admin' } } as const
   // One limit for accepting, by the link or from the home page.
   const acceptLimit = rateLimit(deps.redis, [perNetwork('invitation-accept', 30)])
+  const acceptRefusals =
+    '410 `expired`, `revoked`, or `workspace_deleted` (the workspace is gone: auth deleted it with the unproven account that alone owned it, once that address was reclaimed).'
 
   app.post(
     '/v1/invitations',
@@ -69,6 +71,8 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['invitations'],
         summary: 'Invite an email into a workspace (owner or admin); the email is queued',
+        description:
+          '410 `workspace_deleted` when auth deleted the workspace (with the unproven account that alone owned it) while the invitation was being sent.',
         body: Type.Object({ workspaceId: Uuid, email: Type.String({ maxLength: 320 }), role: Role }),
         response: {
           201: Type.Object({ invitation: Invitation }),
@@ -76,6 +80,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
           401: ErrorRef,
           403: ErrorRef,
           409: ErrorRef,
+          410: ErrorRef,
         },
       },
     },
@@ -187,6 +192,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['invitations'],
         summary: 'Accept with the session of the invited password account',
+        description: acceptRefusals,
         body: Type.Object({ token: Token }),
         response: {
           200: Type.Object({ invitation: Invitation }),
@@ -257,6 +263,7 @@ export const invitationRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['invitations'],
         summary: 'Accept, from the home page, an invitation sent to the signed-in person’s proven address',
+        description: acceptRefusals,
         params: Type.Object({ invitationId: Uuid }),
         response: {
           200: Type.Object({ invitation: Invitation }),

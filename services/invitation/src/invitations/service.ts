@@ -20,9 +20,11 @@ import {
   listInvitations,
   listOpenInvitationsFor,
   lockInviter,
+  lockWorkspace,
   markMembershipRemoved,
   markRevoked,
   replaceToken,
+  wasDeleted,
   wasReclaimed,
 } from './repo.ts'
 
@@ -160,6 +162,10 @@ export function createInvitationService(deps: InvitationServiceDeps) {
           await lockInviter(tx, actor.user.id)
           if (await wasReclaimed(tx, actor.user.id)) throw errors.unauthenticated()
         }
+        // Likewise the workspace may be deleted with the unproven account that alone owned it,
+        // though its other admins were still vouched for above: what they send then must not stand.
+        await lockWorkspace(tx, workspace.id, 'shared')
+        if (await wasDeleted(tx, workspace.id)) throw invitationErrors.workspaceDeleted()
         await expireLapsedInvitation(tx, workspace.id, email, now)
         const created = await insertInvitation(tx, {
           workspaceId: workspace.id,
@@ -316,7 +322,7 @@ export function createInvitationService(deps: InvitationServiceDeps) {
     if (normalizeEmail(actor.user.email) !== invitation.email) throw invitationErrors.emailMismatch()
 
     const now = deps.now()
-    throwUnlessOpen(invitation, now)
+    await refuseUnlessOpen(invitation, now)
     // Proof of address: an account someone else could have made with this address joins nothing,
     // by the link or from the home page (an account made from the link is proven by it).
     if (actor.user.emailConfirmed !== true) throw invitationErrors.emailUnconfirmed()
@@ -334,25 +340,27 @@ export function createInvitationService(deps: InvitationServiceDeps) {
     if (!(await acceptOpenInvitation(db, { invitationId: invitation.id, userId: actor.user.id, now, event }))) {
       // Another request changed it between the read and the update (a double click, a revoke).
       const current = await findInvitation(db, invitation.id)
-      if (current) throwUnlessOpen(current, now)
+      if (current) await refuseUnlessOpen(current, now)
       throw invitationErrors.invalidToken()
     }
     const accepted: InvitationRow = { ...invitation, status: 'accepted', acceptedAt: now, acceptedBy: actor.user.id }
     deps.wakeEvents()
     return accepted
   }
-}
 
-function throwUnlessOpen(invitation: InvitationRow, now: Date): void {
-  switch (statusOf(invitation, now)) {
-    case 'accepted':
-      throw invitationErrors.alreadyAccepted()
-    case 'revoked':
-      throw invitationErrors.revoked()
-    case 'expired':
-      throw invitationErrors.expired()
-    case 'pending':
-      return
+  /** Refuses an invitation that is not open, saying why: its workspace's deletion first (that is what revoked it). */
+  async function refuseUnlessOpen(invitation: InvitationRow, now: Date): Promise<void> {
+    const status = statusOf(invitation, now)
+    if (status === 'pending') return
+    if (await wasDeleted(db, invitation.workspaceId)) throw invitationErrors.workspaceDeleted()
+    switch (status) {
+      case 'accepted':
+        throw invitationErrors.alreadyAccepted()
+      case 'revoked':
+        throw invitationErrors.revoked()
+      case 'expired':
+        throw invitationErrors.expired()
+    }
   }
 }
 

@@ -1,19 +1,40 @@
-// The whole product as real processes on spare ports, for browser tests: auth, invitation, web
-// (the origin the browser uses) and the dev IdP, with a fresh DATA_DIR and no SMTP (mails are
-// .eml files under DATA_DIR/mail).
+// The product as real processes on spare ports, for the tests that cross process boundaries
+// (browser, end-to-end, interop): auth and invitation, and unless asked otherwise the web gateway
+// (the origin a browser uses) and the dev IdP, with a database, a Redis database and a DATA_DIR of
+// the stack's own. Mail goes to an SMTP server a test gives, or else to .eml files under DATA_DIR/mail.
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { SigningKeys } from '@gatehouse/dev-idp'
 import { sparePort, startDnsServer, type TestDnsServer, temporaryDirectory, uniqueSuffix } from '@gatehouse/testing'
-import type { ProofContext } from '../support/account-proof.ts'
-import { createIsolatedDatabase } from '../support/isolated-database.ts'
-import { type ProgramName, type RunningProcess, startProcess } from '../support/processes.ts'
-import { unusedRedisDatabaseUrl } from '../support/redis-database.ts'
+import type { ProofContext } from './account-proof.ts'
+import { createIsolatedDatabase } from './isolated-database.ts'
+import { type ProgramName, type RunningProcess, startProcess } from './processes.ts'
+import { unusedRedisDatabaseUrl } from './redis-database.ts'
+
+export interface StackOptions {
+  /**
+   * The web gateway in front of auth and invitation (default true), which then believe its
+   * X-Forwarded-For (TRUST_PROXY=loopback). Without it, tests talk to auth and invitation directly.
+   */
+  web?: boolean
+  /** The dev IdP as a program of its own (default true); tests that drive one in their own process leave it out. */
+  devIdp?: boolean
+  /** SMTP_URL: where invitation sends mail (a test's SMTP sink); by default none, mails are .eml files. */
+  smtpUrl?: string
+  /** Settings of every program the stack starts but the dev IdP (LOG_LEVEL, GATEWAY_SECRET…). */
+  env?: Record<string, string>
+  /** Settings of auth alone. */
+  authEnv?: Record<string, string>
+}
 
 export interface Stack {
-  /** The origin the browser uses (the web gateway); also PUBLIC_URL. */
+  /**
+   * PUBLIC_URL: the origin the browser uses, served by the web gateway when the stack starts it
+   * (mails link there either way).
+   */
   webUrl: string
+  /** Served when the stack starts the dev IdP. */
   devIdpUrl: string
   dataDir: string
   /**
@@ -23,6 +44,13 @@ export interface Stack {
   redisUrl: string
   /** The DNS server auth asks for domain claims' TXT records (`DNS_SERVERS`). */
   dns: TestDnsServer
+  /** The running program of that name (the first started, for invitation); throws when the stack has none. */
+  program: (name: ProgramName) => RunningProcess
+  /**
+   * One more invitation process of this stack, with `env` beyond the stack's settings (e.g. a
+   * short INVITATION_TTL_SECONDS) and a mail queue of its own; stopped with the stack.
+   */
+  startInvitation: (env: Record<string, string>) => Promise<RunningProcess>
   /** Everything the processes printed, for failure messages. */
   output: () => string
   /** The invitation link of the newest .eml sent to `email`, waiting up to `timeoutMs` for it. */
@@ -43,8 +71,8 @@ export interface Stack {
   stop: () => Promise<void>
 }
 
-/** `authEnv`: settings of the stack's auth beyond the shared ones. */
-export async function startStack(options: { authEnv?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const { web = true, devIdp = true } = options
   const dataDir = temporaryDirectory()
   // A database of the stack's own: every auth and invitation process relays whatever unpublished
   // outbox rows its database holds, so on a shared one another test's processes would publish
@@ -63,16 +91,25 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
   const invitationUrl = `http://127.0.0.1:${invitationPort}`
   const devIdpUrl = `http://127.0.0.1:${devIdpPort}`
   const internalToken = randomBytes(32).toString('base64url')
-  const shared = {
+  const services = {
     DATA_DIR: dataDir.path,
     DATABASE_URL: database.url,
     REDIS_URL: redisUrl,
     PUBLIC_URL: webUrl,
     INTERNAL_TOKEN: internalToken,
     COOKIE_SECRET: randomBytes(32).toString('base64url'),
-    SMTP_URL: '',
-    TRUST_PROXY: 'loopback',
+    SMTP_URL: options.smtpUrl ?? '',
+    ...(web ? { TRUST_PROXY: 'loopback' } : {}),
+    ...options.env,
   }
+  // Each its own mail queue: an invitation process sends the mails it wrote itself.
+  const invitationEnv = (port: number, env: Record<string, string> = {}) => ({
+    ...services,
+    PORT: String(port),
+    AUTH_URL: authUrl,
+    MAIL_QUEUE: `stack-mail-${uniqueSuffix()}`,
+    ...env,
+  })
   const devIdpEnv = { PORT: String(devIdpPort), DATA_DIR: dataDir.path, DEV_IDP_BASE_URL: devIdpUrl }
   const started: RunningProcess[] = []
   const stop = async () => {
@@ -84,43 +121,63 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
   // Starts programs together, keeping hold of each one that came up so a failure stops them all.
   const startAll = async (programs: [ProgramName, Record<string, string>][]) => {
     const results = await Promise.allSettled(programs.map(([name, env]) => startProcess(name, env)))
-    for (const result of results) if (result.status === 'fulfilled') started.push(result.value)
+    const running = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+    started.push(...running)
     const failure = results.find((result) => result.status === 'rejected')
     if (failure) throw failure.reason
+    return running
   }
   try {
-    await startAll([
+    const programs: [ProgramName, Record<string, string>][] = [
       [
         'auth',
         {
-          ...shared,
+          ...services,
           PORT: String(authPort),
           DNS_SERVERS: dns.address,
           INVITATION_URL: invitationUrl,
           ...options.authEnv,
         },
       ],
-      // Its own mail queue: this stack's mails are written by this stack's invitation service.
-      [
-        'invitation',
-        { ...shared, PORT: String(invitationPort), AUTH_URL: authUrl, MAIL_QUEUE: `browser-mail-${uniqueSuffix()}` },
-      ],
-      ['dev-idp', devIdpEnv],
-    ])
-    await startAll([
-      ['web', { PORT: String(webPort), PUBLIC_URL: webUrl, AUTH_URL: authUrl, INVITATION_URL: invitationUrl }],
-    ])
+      ['invitation', invitationEnv(invitationPort)],
+    ]
+    if (devIdp) programs.push(['dev-idp', devIdpEnv])
+    await startAll(programs)
+    if (web) {
+      await startAll([
+        [
+          'web',
+          {
+            PORT: String(webPort),
+            PUBLIC_URL: webUrl,
+            AUTH_URL: authUrl,
+            INVITATION_URL: invitationUrl,
+            ...options.env,
+          },
+        ],
+      ])
+    }
   } catch (error) {
     await stop()
     throw error
   }
   const output = () => started.map((process) => `--- ${process.name}\n${process.output()}`).join('\n')
+  const program = (name: ProgramName) => {
+    const running = started.find((candidate) => candidate.name === name)
+    if (!running) throw new Error(`this stack runs no ${name}`)
+    return running
+  }
   return {
     webUrl,
     devIdpUrl,
     dataDir: dataDir.path,
     redisUrl,
     dns,
+    program,
+    startInvitation: async (env) => {
+      const [invitation] = await startAll([['invitation', invitationEnv(await sparePort(), env)]])
+      return invitation as RunningProcess
+    },
     output,
     invitationLink: (email, timeoutMs = 20_000) =>
       readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/invite'),
@@ -129,14 +186,14 @@ export async function startStack(options: { authEnv?: Record<string, string> } =
       findMail(join(dataDir.path, 'mail'), email, 20_000, `an email containing “${text}”`, (message) =>
         message.includes(text) ? message : undefined,
       ),
-    proof: { databaseUrl: database.url, internalToken, baseUrl: webUrl },
+    // Without the gateway, /v1/auth is reached at auth itself.
+    proof: { databaseUrl: database.url, internalToken, baseUrl: web ? webUrl : authUrl },
     endSessionLink: (email, timeoutMs = 20_000) =>
       readMailedLink(join(dataDir.path, 'mail'), email, timeoutMs, '/end-session'),
     useDevIdpSigningKeys: async (keys) => {
-      const devIdp = started.find((program) => program.name === 'dev-idp')
-      if (!devIdp) throw new Error('the dev IdP is not running')
-      await devIdp.stop()
-      started.splice(started.indexOf(devIdp), 1)
+      const running = program('dev-idp')
+      await running.stop()
+      started.splice(started.indexOf(running), 1)
       // Where the dev IdP keeps its keys (loadOrCreateSigningKeys), read again when it starts.
       writeFileSync(join(dataDir.path, 'dev-idp', 'signing-key.pem'), keys.privateKeyPem, { mode: 0o600 })
       writeFileSync(join(dataDir.path, 'dev-idp', 'signing-certificate.pem'), keys.certificatePem)
