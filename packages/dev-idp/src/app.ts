@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
+import { closingConnectionsPlugin } from '@gatehouse/server/http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { ParsedAuthnRequest } from './authn-request.ts'
 import { DevIdpError } from './errors.ts'
@@ -40,6 +41,7 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
   const clock = options.clock ?? (() => new Date())
   const registry = createRegistry(options.dataDir)
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 256 * 1024 })
+  await app.register(closingConnectionsPlugin)
   await app.register(formbody)
 
   app.setErrorHandler((error, request, reply) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { get } from 'node:http'
+import type { Socket } from 'node:net'
 import { describe, it } from 'node:test'
 import { connect } from '@gatehouse/db'
 import { unreachablePostgresUrl, unreachableRedisUrl } from '@gatehouse/testing'
@@ -99,6 +100,33 @@ describe('createApp', () => {
   })
 })
 
+describe('closing', () => {
+  it('does not wait out keep-alive: the request in flight is answered with Connection: close and its socket closed', async () => {
+    const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example') })
+    const slow = heldRoute(app, '/slow')
+    const closing = Promise.withResolvers<void>()
+    app.addHook('preClose', async () => closing.resolve())
+    const address = await app.listen({ host: '127.0.0.1', port: 0 })
+    const accepted = new Promise<Socket>((resolve) => app.server.once('connection', resolve))
+    // fetch keeps its socket alive, as browsers and the web gateway do; nothing here calls serve().
+    const response = fetch(`${address}/slow`)
+    await slow.arrived
+    // Without the closing, the socket is kept after the answer until its keep-alive timeout.
+    let timedOut = false
+    ;(await accepted).once('timeout', () => {
+      timedOut = true
+    })
+    const closed = app.close()
+    await closing.promise
+    slow.answer()
+    const answer = await response
+    assert.deepEqual(await answer.json(), { answered: true })
+    assert.equal(answer.headers.get('connection'), 'close')
+    await closed
+    assert.equal(timedOut, false, 'the app waited for the kept-alive socket until it timed out')
+  })
+})
+
 describe('background parts', () => {
   it('close after the request in flight is answered, side by side, and every one even when another fails', async () => {
     const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example') })
@@ -123,9 +151,8 @@ describe('background parts', () => {
     app.closeTogether(part('relay', 'fails'))
     app.closeTogether(part('subscriber', 'closes'))
     const address = await app.listen({ host: '127.0.0.1', port: 0 })
-    // Not kept alive: an idle keep-alive socket would hold app.close() (serve() closes those).
     const request = new Promise((resolve, reject) => {
-      get(`${address}/slow`, { agent: false }, async (response) => {
+      get(`${address}/slow`, async (response) => {
         let body = ''
         for await (const chunk of response) body += chunk
         resolve(JSON.parse(body))

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test'
 import { createDevIdp, type DevIdp, generateSigningKeys } from '@gatehouse/dev-idp'
 import type { GatehouseEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server/redis'
-import { redisUrl } from '@gatehouse/testing'
+import { redisUrl, uniqueSuffix } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
 import { sql } from 'drizzle-orm'
 import { outbox } from '../src/db/schema.ts'
-import { ssoUpkeepJobs, ssoUpkeepQueue } from '../src/sso/upkeep.ts'
+import { ssoUpkeepJobs, ssoUpkeepQueue, startSsoUpkeep } from '../src/sso/upkeep.ts'
 import {
   type AuthTestApp,
   type ConnectionView,
@@ -310,6 +310,62 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
       ])
     } finally {
       await queue.close()
+      redis.disconnect()
+    }
+  })
+
+  it('tries a scheduled run that failed again after a back-off, not at the next run an hour or 12 hours later', async () => {
+    // The upkeep on a queue of its own, whose runs do what the test says: the expiry check fails
+    // once (as when Postgres is away a moment), then succeeds. BullMQ starts an `every` schedule
+    // with a run.
+    const queue = `sso-upkeep-${uniqueSuffix()}`
+    const outcome = Promise.withResolvers<'retried' | 'given up'>()
+    const failedRuns: Record<string, unknown>[] = []
+    let expiryRuns = 0
+    const upkeep = startSsoUpkeep({
+      db: admin.db,
+      redisUrl,
+      queue,
+      retryDelayMs: 10,
+      log: {
+        info: () => {},
+        warn: (details, message) => {
+          if (message !== 'sso upkeep run failed') return
+          failedRuns.push(details)
+          // A job without attempts of its own is tried once.
+          if (Number(details.attemptsMade) >= Number(details.attempts ?? 1)) outcome.resolve('given up')
+        },
+        error: (details, message) => outcome.reject(new Error(`${message}: ${JSON.stringify(details)}`)),
+      },
+      refresh: { refresh: async () => ({ outcome: 'unchanged' }) },
+      expiry: {
+        announceDue: async () => {
+          expiryRuns++
+          if (expiryRuns === 1) throw new Error('connection terminated unexpectedly')
+          outcome.resolve('retried')
+          return 0
+        },
+      },
+    })
+    const redis = createRedis(redisUrl)
+    try {
+      assert.equal(await outcome.promise, 'retried')
+      assert.equal(expiryRuns, 2)
+      assert.deepEqual(failedRuns, [
+        {
+          queue,
+          code: 'unexpected',
+          err: 'connection terminated unexpectedly',
+          job: ssoUpkeepJobs.certificateExpiry,
+          attempts: 5,
+          attemptsMade: 1,
+        },
+      ])
+    } finally {
+      await upkeep.close()
+      const schedules = new Queue(queue, { connection: redis })
+      await schedules.obliterate({ force: true })
+      await schedules.close()
       redis.disconnect()
     }
   })

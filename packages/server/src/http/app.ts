@@ -11,6 +11,7 @@ import { AppError, errors } from '../errors.ts'
 import { failureFields, outageCode } from '../failures.ts'
 import { withTimeout } from '../timeout.ts'
 import { backgroundPartsPlugin } from './background-parts.ts'
+import { closingConnectionsPlugin } from './closing-connections.ts'
 import { metricsPlugin } from './metrics.ts'
 import { ErrorBody } from './schemas.ts'
 
@@ -121,6 +122,7 @@ export async function createApp(options: CreateAppOptions) {
     }
   })
 
+  await app.register(closingConnectionsPlugin)
   await app.register(metricsPlugin, { service: options.service })
   await app.register(backgroundPartsPlugin)
   const limits = options.pressureLimits ?? {}

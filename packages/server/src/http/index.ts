@@ -9,6 +9,7 @@ export {
   type ReadinessCheck,
 } from './app.ts'
 export type { CloseBackgroundPart } from './background-parts.ts'
+export { closingConnectionsPlugin } from './closing-connections.ts'
 export type { GaugeSample, Metrics, SampledGauge } from './metrics.ts'
 export { originGuard } from './origin-guard.ts'
 export {

@@ -2,7 +2,8 @@
 // certificate expiry notices (every hour), as BullMQ job schedulers on the `sso-upkeep` queue.
 // Every worker process upserts the same two schedulers (one schedule, however many replicas), and
 // BullMQ hands each run to one worker; both jobs are safe to run twice or at once on two replicas
-// (a refresh locks its connection row, a notice is a row with a primary key).
+// (a refresh locks its connection row, a notice is a row with a primary key), so a run that failed
+// (Postgres away a moment) is tried again after a back-off instead of waiting for the next run.
 import { type EventsLog, logBullmqProblems } from '@gatehouse/events'
 import { failureFields } from '@gatehouse/server/failures'
 import { closeRedis, createRedis } from '@gatehouse/server/redis'
@@ -22,6 +23,10 @@ export const ssoUpkeepJobs = {
 
 export const metadataRefreshEveryMs = 12 * 60 * 60 * 1000
 export const expiryCheckEveryMs = 60 * 60 * 1000
+// A failed run is tried again after 1, 2, 4 and 8 minutes: a database restart or failover is
+// ridden out within a quarter of an hour, well before the next run (the refresh's is 12 hours away).
+const runAttempts = 5
+const firstRetryDelayMs = 60_000
 
 export interface SsoUpkeep {
   close(): Promise<void>
@@ -35,6 +40,8 @@ export function startSsoUpkeep(deps: {
   expiry: CertificateExpiryNotices
   queue?: string
   now?: () => Date
+  /** First retry delay of a failed run; later ones double. */
+  retryDelayMs?: number
 }): SsoUpkeep {
   const now = deps.now ?? (() => new Date())
   const name = deps.queue ?? ssoUpkeepQueue
@@ -46,17 +53,22 @@ export function startSsoUpkeep(deps: {
   })
   const queue = new Queue(name, { connection: queueConnection })
   logBullmqProblems(queue, { log: deps.log, connection: queueConnection })
-  const kept = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } }
+  const runOptions = {
+    attempts: runAttempts,
+    backoff: { type: 'exponential', delay: deps.retryDelayMs ?? firstRetryDelayMs },
+    removeOnComplete: { count: 100 },
+    removeOnFail: { count: 100 },
+  }
   const scheduled = Promise.all([
     queue.upsertJobScheduler(
       ssoUpkeepJobs.metadataRefresh,
       { every: metadataRefreshEveryMs },
-      { name: ssoUpkeepJobs.metadataRefresh, opts: kept },
+      { name: ssoUpkeepJobs.metadataRefresh, opts: runOptions },
     ),
     queue.upsertJobScheduler(
       ssoUpkeepJobs.certificateExpiry,
       { every: expiryCheckEveryMs },
-      { name: ssoUpkeepJobs.certificateExpiry, opts: kept },
+      { name: ssoUpkeepJobs.certificateExpiry, opts: runOptions },
     ),
   ]).catch((error: unknown) => deps.log.error({ queue: name, ...failureFields(error) }, 'sso upkeep not scheduled'))
 
@@ -91,8 +103,13 @@ export function startSsoUpkeep(deps: {
     },
     { connection: workerConnection, concurrency: 1 },
   )
-  // A run that fails (the database away) is not retried: the next scheduled run does its work.
-  logBullmqProblems(worker, { log: deps.log, connection: workerConnection, failedMessage: 'sso upkeep run failed' })
+  logBullmqProblems(worker, {
+    log: deps.log,
+    connection: workerConnection,
+    failedMessage: 'sso upkeep run failed',
+    // attemptsMade (added to every failed job's line) below attempts: it is tried again.
+    jobFields: (job) => ({ job: job?.name, attempts: job?.opts.attempts }),
+  })
 
   return {
     async close() {
