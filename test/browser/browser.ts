@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { type Stack, startStack } from '../support/stack.ts'
+import { type Stack, type StackOptions, startStack } from '../support/stack.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const chromiumPath = '/usr/bin/chromium'
@@ -37,8 +37,8 @@ export async function launchChromium(): Promise<Browser> {
  * failed: the caller never gets hold of it, and a browser left open would keep the file's
  * process, and the whole run, alive.
  */
-export async function startStackAndBrowser(): Promise<[Stack, Browser]> {
-  const [stack, browser] = await Promise.allSettled([startStack(), launchChromium()])
+export async function startStackAndBrowser(options: StackOptions = {}): Promise<[Stack, Browser]> {
+  const [stack, browser] = await Promise.allSettled([startStack(options), launchChromium()])
   if (stack.status === 'fulfilled' && browser.status === 'fulfilled') return [stack.value, browser.value]
   if (browser.status === 'fulfilled') await browser.value.close()
   if (stack.status === 'fulfilled') await stack.value.stop()

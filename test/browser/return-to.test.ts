@@ -3,15 +3,12 @@
 // which hands the page a tab that Chromium's URL parser strips (`//evil.example`), leaves a person
 // who signs in on this origin.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { sameOriginPath } from '@gatehouse/server/return-to.js'
 import { returnToCases, uniqueEmail } from '@gatehouse/testing'
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { type Stack, startStack } from '../support/stack.ts'
-
-const chromiumPath = '/usr/bin/chromium'
-const password = 'correct horse battery staple'
+import type { Browser, Page } from 'playwright-core'
+import type { Stack } from '../support/stack.ts'
+import { password, startStackAndBrowser } from './browser.ts'
 
 describe('the login page sends people only where auth would', { timeout: 120_000 }, () => {
   let stack: Stack
@@ -19,12 +16,7 @@ describe('the login page sends people only where auth would', { timeout: 120_000
   let page: Page
 
   before(async () => {
-    assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium`)
-    stack = await startStack()
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    })
+    ;[stack, browser] = await startStackAndBrowser({ devIdp: false })
     page = await browser.newPage()
   })
 

@@ -199,7 +199,7 @@ export function describeIdp(idpUnderTest: IdpUnderTest): void {
     before(async () => {
       assert.deepEqual(missing, [], `${idpUnderTest.name} needs: apt-get install -y ${missing.join(' ')}`)
       // Each suite signs its people in more often than the per-minute sign-in limit allows a person.
-      stack = await startStack({ authEnv: { SSO_SIGN_INS_PER_MINUTE: '1000' } })
+      stack = await startStack({ devIdp: false, authEnv: { SSO_SIGN_INS_PER_MINUTE: '1000' } })
       try {
         idp = await idpUnderTest.start()
       } catch (error) {
