@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'drizzle-orm'
 import { auditLog } from '../db/schema.ts'
 import type { Executor } from '../sessions/repo.ts'
 
@@ -31,8 +32,27 @@ export interface AuditEntry {
  * change, so the change and its row commit (or roll back) together.
  */
 export async function recordAudit(db: Executor, entry: AuditEntry): Promise<void> {
+  const values = auditRow(entry)
+  if (entry.eventId === undefined) await db.insert(auditLog).values(values)
+  else await db.insert(auditLog).values(values).onConflictDoNothing({ target: auditLog.eventId })
+}
+
+/**
+ * recordAudit's row as a part of a change made in one statement: inserts `entry` once for each row
+ * of `change` (the name of a common table expression before it), so the change and its row commit
+ * together without a transaction of their own. For an entry without an event id.
+ */
+export function auditRowFor(change: SQL, entry: AuditEntry & { eventId?: undefined }): SQL {
+  const row = auditRow(entry)
+  return sql`insert into ${auditLog} (workspace_id, actor_user_id, actor_method, setup_link_id, ip, action, changes, created_at)
+    select ${row.workspaceId}::uuid, ${row.actorUserId}::uuid, ${row.actorMethod}, ${row.setupLinkId}::uuid, ${row.ip},
+      ${row.action}, ${JSON.stringify(row.changes)}::jsonb, coalesce(${entry.at?.toISOString() ?? null}::timestamptz, now())
+    from ${change}`
+}
+
+function auditRow(entry: AuditEntry) {
   const { actor, at, ...row } = entry
-  const values = {
+  return {
     ...row,
     ...(at ? { createdAt: at } : {}),
     actorUserId: actor.userId,
@@ -40,6 +60,4 @@ export async function recordAudit(db: Executor, entry: AuditEntry): Promise<void
     setupLinkId: actor.setupLinkId ?? null,
     ip: actor.ip,
   }
-  if (entry.eventId === undefined) await db.insert(auditLog).values(values)
-  else await db.insert(auditLog).values(values).onConflictDoNothing({ target: auditLog.eventId })
 }

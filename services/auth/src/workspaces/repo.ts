@@ -1,5 +1,6 @@
 import { executePrepared, rowsOf } from '@gatehouse/db'
 import { and, eq, sql } from 'drizzle-orm'
+import { type AuditEntry, auditRowFor } from '../audit/record.ts'
 import { memberships, processedEvents, type Role, ssoConnections, users, workspaces } from '../db/schema.ts'
 import type { Executor } from '../sessions/repo.ts'
 
@@ -126,6 +127,8 @@ export async function applyAcceptedInvitation(
     role: Role
     invitationId: string
   },
+  /** The workspace's audit row for the membership, written when it is granted. */
+  joined: AuditEntry & { eventId?: undefined },
 ): Promise<{ newEvent: boolean; granted: boolean; withdrawn: boolean; workspaceFound: boolean }> {
   const result = await executePrepared(
     db,
@@ -150,6 +153,8 @@ export async function applyAcceptedInvitation(
       select ${event.workspaceId}::uuid, user_id, ${event.role}, true, 'invitation', ${event.invitationId}::uuid from eligible
       on conflict (workspace_id, user_id) do update set sso_allowed = true, invitation_id = excluded.invitation_id
       returning 1
+    ), joined as (
+      ${auditRowFor(sql`granted`, joined)}
     )
     select (select count(*) from processed)::int as new_event, (select count(*) from granted)::int as granted,
       (select count(*) from processed)::int - (select count(*) from claimed)::int as withdrawn,

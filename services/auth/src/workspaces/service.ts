@@ -84,9 +84,12 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
       event: InvitationAccepted,
     ): Promise<'granted' | 'duplicate' | 'withdrawn' | 'workspace_deleted' | 'no_account'> {
       const email = event.email.toLowerCase()
-      // The membership and its audit row commit together.
-      const applied = await deps.db.transaction(async (tx) => {
-        const result = await applyAcceptedInvitation(tx, {
+      // The membership and its audit row commit together: one statement, no transaction round trips
+      // (`pnpm bench accept-to-sso`: a transaction of two statements per accept cost the 2-core
+      // machine its p99 target at 200 accepts/s).
+      const applied = await applyAcceptedInvitation(
+        deps.db,
+        {
           eventId: event.id,
           type: event.type,
           workspaceId: event.workspaceId,
@@ -94,18 +97,15 @@ export function createWorkspaceService(deps: { db: AuthDatabase }) {
           email,
           role: event.role,
           invitationId: event.invitationId,
-        })
-        if (result.granted) {
-          await recordAudit(tx, {
-            workspaceId: event.workspaceId,
-            actor: { userId: event.userId, method: 'password', ip: event.ip ?? null },
-            action: 'membership.joined',
-            changes: { userId: event.userId, email, role: event.role, invitationId: event.invitationId },
-            at: new Date(event.acceptedAt),
-          })
-        }
-        return result
-      })
+        },
+        {
+          workspaceId: event.workspaceId,
+          actor: { userId: event.userId, method: 'password', ip: event.ip ?? null },
+          action: 'membership.joined',
+          changes: { userId: event.userId, email, role: event.role, invitationId: event.invitationId },
+          at: new Date(event.acceptedAt),
+        },
+      )
       if (!applied.newEvent) return 'duplicate'
       if (applied.withdrawn) return 'withdrawn'
       if (applied.granted) return 'granted'
