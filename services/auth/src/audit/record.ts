@@ -28,8 +28,9 @@ export interface AuditEntry {
 }
 
 /**
- * The one way to add to a workspace's audit trail. Call it with the transaction that makes the
- * change, so the change and its row commit (or roll back) together.
+ * Adds to a workspace's audit trail. Call it with the transaction that makes the change, so the
+ * change and its row commit (or roll back) together; a change made in one statement takes its row
+ * from auditRowFor instead. Both build the row the same way (auditRow).
  */
 export async function recordAudit(db: Executor, entry: AuditEntry): Promise<void> {
   const values = auditRow(entry)
