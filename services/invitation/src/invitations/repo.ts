@@ -161,7 +161,7 @@ export async function revokePendingInvitations(
  * lock held until the transaction ends): whichever commits second sees what the first wrote.
  */
 export async function lockInviter(db: Executor, userId: string): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`invitation-inviter:${userId}`}, 0))`)
+  await transactionLock(db, `invitation-inviter:${userId}`, 'exclusive')
 }
 
 /** Records that the account's address was reclaimed (once: the event may arrive again). */
@@ -178,7 +178,16 @@ export const wasReclaimed = (db: Executor, userId: string) => isRecorded(db, rec
  * the deletion.
  */
 export async function lockWorkspace(db: Executor, workspaceId: string, mode: 'shared' | 'exclusive'): Promise<void> {
-  const key = sql`hashtextextended(${`invitation-workspace:${workspaceId}`}, 0)`
+  await transactionLock(db, `invitation-workspace:${workspaceId}`, mode)
+}
+
+/**
+ * A Postgres advisory lock on `name`, held until the transaction ends. A check made under it is a
+ * statement of its own after it: a statement taking the lock and reading in one would read from a
+ * snapshot taken before the wait, and miss what the holder committed.
+ */
+async function transactionLock(db: Executor, name: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  const key = sql`hashtextextended(${name}, 0)`
   await db.execute(
     mode === 'shared' ? sql`select pg_advisory_xact_lock_shared(${key})` : sql`select pg_advisory_xact_lock(${key})`,
   )
