@@ -4,6 +4,7 @@ import type { Socket } from 'node:net'
 import { describe, it } from 'node:test'
 import { connect } from '@gatehouse/db'
 import { unreachablePostgresUrl, unreachableRedisUrl } from '@gatehouse/testing'
+import { Type } from 'typebox'
 import { defineError } from '../src/errors.ts'
 import { createApp, originGuard, rateLimit } from '../src/http/index.ts'
 import { createRedis } from '../src/redis/index.ts'
@@ -96,6 +97,55 @@ describe('createApp', () => {
     assert.equal(noOrigin.statusCode, 200)
     const hook = await app.inject({ method: 'POST', url: '/hook', headers: { origin: 'https://idp.example' } })
     assert.equal(hook.statusCode, 200)
+    await app.close()
+  })
+})
+
+describe("routes' schemas", () => {
+  async function appWithSchemas() {
+    const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example') })
+    app.post(
+      '/notes',
+      {
+        schema: {
+          body: Type.Object({ text: Type.String({ maxLength: 5 }) }),
+          response: { 200: Type.Object({ text: Type.String(), length: Type.Integer() }) },
+        },
+      },
+      async (request) => ({ ...request.body, length: request.body.text.length, secret: 'not in the schema' }),
+    )
+    // Not a JSON Schema type: ajv cannot compile it.
+    app.post(
+      '/broken',
+      { schema: { body: { type: 'object', properties: { a: { type: 'nonsense' } } } } },
+      async () => ({}),
+    )
+    await app.ready()
+    return app
+  }
+
+  it('validate requests, drop unknown properties and shape answers, for every app built alike', async () => {
+    for (const app of [await appWithSchemas(), await appWithSchemas()]) {
+      const stored = await app.inject({ method: 'POST', url: '/notes', payload: { text: 'hi', extra: 'dropped' } })
+      assert.equal(stored.statusCode, 200)
+      assert.deepEqual(stored.json(), { text: 'hi', length: 2 })
+      const tooLong = await app.inject({ method: 'POST', url: '/notes', payload: { text: 'far too long' } })
+      assert.equal(tooLong.statusCode, 400)
+      assert.deepEqual(tooLong.json(), {
+        error: 'bad_request',
+        message: 'Invalid request: body/text must NOT have more than 5 characters',
+      })
+      await app.close()
+    }
+  })
+
+  it("are compiled on their route's first request, not while the app starts", async () => {
+    // The broken schema would have stopped ready(); it fails its own route only, as a 500.
+    const app = await appWithSchemas()
+    const broken = await app.inject({ method: 'POST', url: '/broken', payload: { a: 1 } })
+    assert.equal(broken.statusCode, 500)
+    assert.equal(broken.json().error, 'internal_error')
+    assert.equal((await app.inject({ method: 'POST', url: '/notes', payload: { text: 'ok' } })).statusCode, 200)
     await app.close()
   })
 })

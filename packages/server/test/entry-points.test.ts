@@ -40,6 +40,8 @@ const allowed: Record<string, string[]> = {
   './failures': [],
   './html': [],
   './http': [
+    '@fastify/ajv-compiler',
+    '@fastify/fast-json-stringify-compiler',
     '@fastify/helmet',
     '@fastify/swagger',
     '@fastify/swagger-ui',

@@ -13,6 +13,7 @@ import { withTimeout } from '../timeout.ts'
 import { backgroundPartsPlugin } from './background-parts.ts'
 import { closingConnectionsPlugin } from './closing-connections.ts'
 import { metricsPlugin } from './metrics.ts'
+import { compileSchemasOnFirstUse } from './schema-compilers.ts'
 import { ErrorBody } from './schemas.ts'
 
 export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
@@ -99,6 +100,7 @@ export async function createApp(options: CreateAppOptions) {
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
     ajv: { customOptions: { removeAdditional: 'all', coerceTypes: false } },
+    schemaController: compileSchemasOnFirstUse,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   if (options.gatewaySecret) believeForwardingOnlyFromGateway(app, options.gatewaySecret)
