@@ -102,13 +102,13 @@ describe('createApp', () => {
 })
 
 describe("routes' schemas", () => {
-  async function appWithSchemas() {
+  async function appWithSchemas(maxLength = 5) {
     const app = await createApp({ service: 'test', readiness: {}, publicUrl: new URL('https://app.example') })
     app.post(
       '/notes',
       {
         schema: {
-          body: Type.Object({ text: Type.String({ maxLength: 5 }) }),
+          body: Type.Object({ text: Type.String({ maxLength }) }),
           response: { 200: Type.Object({ text: Type.String(), length: Type.Integer() }) },
         },
       },
@@ -137,6 +137,11 @@ describe("routes' schemas", () => {
       })
       await app.close()
     }
+    // Another schema on the same route is its own: nothing compiled for the others is reused.
+    const longer = await appWithSchemas(20)
+    const accepted = await longer.inject({ method: 'POST', url: '/notes', payload: { text: 'far too long' } })
+    assert.equal(accepted.statusCode, 200)
+    await longer.close()
   })
 
   it("are compiled on their route's first request, not while the app starts", async () => {

@@ -1,7 +1,7 @@
 // Fastify's own schema compilers (ajv for requests, fast-json-stringify for responses), run when a
-// route is first used instead of while the app starts. Compiling every route's schemas was a
-// quarter of a program's start-up CPU and most of building an app in a test, for routes that a
-// given process (a worker, one replica of many) may never answer.
+// route is first used instead of while the app starts, and once per schema in a process. Compiling
+// every route's schemas was a third of a program's start-up CPU and most of building an app in a
+// test, for routes that a given process (a worker, one replica of many) may never answer.
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import type { FastifyServerOptions } from 'fastify'
@@ -11,19 +11,37 @@ type BuildValidator = NonNullable<CompilersFactory['buildValidator']>
 type BuildSerializer = NonNullable<CompilersFactory['buildSerializer']>
 type Validate = ReturnType<ReturnType<BuildValidator>>
 
-// One per process: ajv-compiler keeps one ajv per set of shared schemas and options, so apps
-// built alike (many in a test file) share the validators compiled for any of them.
 const fastifyValidators: BuildValidator = AjvCompiler()
 const fastifySerializers: BuildSerializer = SerializerSelector()
+type Serialize = (data: unknown) => string
+
+// What was compiled in this process, by what it was compiled from: apps built alike (a test file
+// builds hundreds; routes declare their schemas as they register) compile each schema once.
+const compiled = new Map<string, Validate | Serialize>()
+function compiledOnce<T extends Validate | Serialize>(key: string, compile: () => T): T {
+  let found = compiled.get(key) as T | undefined
+  if (found === undefined) {
+    found = compile()
+    compiled.set(key, found)
+  }
+  return found
+}
+
+/** A schema as a key: JSON, with anything JSON would drop or empty (a RegExp) written out. */
+function keyOf(schema: unknown): string {
+  return JSON.stringify(schema, (_name, part) =>
+    part instanceof RegExp || typeof part === 'function' ? String(part) : part,
+  )
+}
 
 /** A validator that compiles on its first call; ajv's `errors` are read from the function itself. */
 function validatorOnFirstUse(compile: () => Validate): Validate {
-  let compiled: Validate | undefined
+  let validator: Validate | undefined
   const validate = Object.assign(
     (data: unknown) => {
-      compiled ??= compile()
-      const result = compiled(data)
-      validate.errors = compiled.errors
+      validator ??= compile()
+      const result = validator(data)
+      validate.errors = validator.errors
       return result
     },
     { errors: null as Validate['errors'] },
@@ -33,21 +51,23 @@ function validatorOnFirstUse(compile: () => Validate): Validate {
 }
 
 const buildValidator: BuildValidator = (externalSchemas, options) => {
-  let compiler: ReturnType<BuildValidator> | undefined
+  const compiledWith = keyOf([externalSchemas, options])
   return (route) =>
-    validatorOnFirstUse(() => {
-      compiler ??= fastifyValidators(externalSchemas, options)
-      return compiler(route)
-    })
+    validatorOnFirstUse(() =>
+      compiledOnce(`validator ${compiledWith} ${route.httpPart} ${keyOf(route.schema)}`, () =>
+        fastifyValidators(externalSchemas, options)(route),
+      ),
+    )
 }
 
 const buildSerializer: BuildSerializer = (externalSchemas, options) => {
-  let compiler: ReturnType<BuildSerializer> | undefined
+  const compiledWith = keyOf([externalSchemas, options])
   return (route) => {
-    let serialize: ((data: unknown) => string) | undefined
+    let serialize: Serialize | undefined
     return (data: unknown) => {
-      compiler ??= fastifySerializers(externalSchemas, options)
-      serialize ??= compiler(route)
+      serialize ??= compiledOnce(`serializer ${compiledWith} ${keyOf(route.schema)}`, () =>
+        fastifySerializers(externalSchemas, options)(route),
+      )
       return serialize(data)
     }
   }
