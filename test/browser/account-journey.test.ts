@@ -1,8 +1,8 @@
-// Issue 13's browser journey for a person's own account, in a real browser (Debian's chromium,
-// driven by playwright-core) against the real processes: confirming the address from the mailed
-// link, changing the password (the other browser is signed out), and resetting a forgotten one by
-// the mailed link. Each page is labelled, usable at 390 px and by keyboard, and shows each error
-// once, beside its field.
+// Issue 13's browser journey for a person's own account, in a real browser (Debian's Chromium
+// headless shell, driven by playwright-core) against the real processes: confirming the address
+// from the mailed link, changing the password (the other browser is signed out), and resetting a
+// forgotten one by the mailed link. Each page is labelled, usable at 390 px and by keyboard, and
+// shows each error once, beside its field.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { uniqueSuffix } from '@gatehouse/testing'

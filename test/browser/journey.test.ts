@@ -1,6 +1,7 @@
-// The journey of issue 6 in a real browser (Debian's chromium, driven by playwright-core): an
-// admin sets up SSO with the dev IdP standing in for Microsoft Entra, invites bob, and bob signs
-// in through SSO only once he has signed up with a password and accepted the invitation. Then
+// The journey of issue 6 in a real browser (Debian's Chromium headless shell, driven by
+// playwright-core): an admin sets up SSO with the dev IdP standing in for Microsoft Entra, invites
+// bob, and bob signs in through SSO only once he has signed up with a password and accepted the
+// invitation. Then
 // issue 14's admin keeping SSO healthy: the sign-in history and its Failing status, a test
 // sign-in, the audit trail, a setup link, a certificate near its end rolled over with overlap,
 // and the metadata URL.

@@ -1,6 +1,6 @@
-// Issue 13's journey in a real browser (Debian's chromium, driven by playwright-core): an owner
-// changes a role, removes a member, transfers the ownership and leaves; a person ends another of
-// their sessions. Each destructive step asks first, in a dialog the keyboard can answer.
+// Issue 13's journey in a real browser (Debian's Chromium headless shell, driven by
+// playwright-core): an owner changes a role, removes a member, transfers the ownership and leaves;
+// a person ends another of their sessions. Each destructive step asks first, in a dialog the keyboard can answer.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { eventually, uniqueSuffix } from '@gatehouse/testing'
