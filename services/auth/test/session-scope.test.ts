@@ -93,6 +93,10 @@ describe('what a session reaches', () => {
     })
   })
 
+  it("compiles every route's request and response schemas (which the app compiles on first use)", () => {
+    assert.deepEqual(auth.app.routeSchemaProblems(), [])
+  })
+
   it("keeps a session made by Acme's IdP inside Acme: another workspace, new workspaces and the account answer reauthentication_required", async () => {
     const { acme, beta, ssoCookie } = await personInTwoWorkspaces(auth.app)
 

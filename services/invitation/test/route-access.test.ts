@@ -26,4 +26,8 @@ describe('what each invitation route needs', () => {
       'POST /internal/invitations/proof': 'internal',
     })
   })
+
+  it("compiles every route's request and response schemas (which the app compiles on first use)", () => {
+    assert.deepEqual(invitation.app.routeSchemaProblems(), [])
+  })
 })

@@ -80,6 +80,10 @@ describe('the same-origin gateway', () => {
     await invitation.close()
   })
 
+  it("compiles every route's request and response schemas (which the app compiles on first use)", () => {
+    assert.deepEqual(app.routeSchemaProblems(), [])
+  })
+
   it('sends /v1/invitations and everything under it to the invitation service, with the query string', async () => {
     for (const url of ['/v1/invitations?workspaceId=w1', '/v1/invitations/lookup', '/v1/invitations/abc/resend']) {
       const response = await app.inject({ method: 'POST', url, payload: { token: 't' } })

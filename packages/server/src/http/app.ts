@@ -13,10 +13,19 @@ import { withTimeout } from '../timeout.ts'
 import { backgroundPartsPlugin } from './background-parts.ts'
 import { closingConnectionsPlugin } from './closing-connections.ts'
 import { metricsPlugin } from './metrics.ts'
-import { compileSchemasOnFirstUse } from './schema-compilers.ts'
+import { compileSchemasOnFirstUse, type DeclaredSchema, schemaProblems } from './schema-compilers.ts'
 import { ErrorBody } from './schemas.ts'
 
 export type App = FastifyInstance & ReturnType<FastifyInstance['withTypeProvider']>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route schema that does not compile, named (for tests: schemas compile on first use). */
+    routeSchemaProblems: () => string[]
+  }
+}
+
+const ajvOptions = { customOptions: { removeAdditional: 'all' as const, coerceTypes: false } }
 
 /** A readiness check: resolves when the dependency answers, rejects with why it does not. */
 export type ReadinessCheck = () => Promise<void>
@@ -99,9 +108,18 @@ export async function createApp(options: CreateAppOptions) {
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
-    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: false } },
+    ajv: ajvOptions,
     schemaController: compileSchemasOnFirstUse,
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const declaredSchemas: DeclaredSchema[] = []
+  app.addHook('onRoute', function keepSchema(route) {
+    if (route.schema && route.method !== 'HEAD') {
+      const { method, url, schema } = route
+      declaredSchemas.push({ method: String(method), url, schema, sharedSchemas: this.getSchemas() })
+    }
+  })
+  app.decorate('routeSchemaProblems', () => schemaProblems(declaredSchemas, ajvOptions))
 
   if (options.gatewaySecret) believeForwardingOnlyFromGateway(app, options.gatewaySecret)
   app.addSchema(ErrorBody)

@@ -4,27 +4,35 @@
 // test, for routes that a given process (a worker, one replica of many) may never answer.
 import { AjvCompiler } from '@fastify/ajv-compiler'
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifySchema, FastifyServerOptions } from 'fastify'
 
 type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>
 type BuildValidator = NonNullable<CompilersFactory['buildValidator']>
 type BuildSerializer = NonNullable<CompilersFactory['buildSerializer']>
 type Validate = ReturnType<ReturnType<BuildValidator>>
+type SharedSchemas = Parameters<BuildValidator>[0]
+type RequestSchema = Parameters<ReturnType<BuildValidator>>[0]['schema']
 
 const fastifyValidators: BuildValidator = AjvCompiler()
 const fastifySerializers: BuildSerializer = SerializerSelector()
 type Serialize = (data: unknown) => string
 
 // What was compiled in this process, by what it was compiled from: apps built alike (a test file
-// builds hundreds; routes declare their schemas as they register) compile each schema once.
-const compiled = new Map<string, Validate | Serialize>()
+// builds hundreds; routes declare their schemas as they register) compile each schema once. A
+// schema that does not compile is remembered too: its route fails each time without recompiling.
+const compiled = new Map<string, { compiled: Validate | Serialize } | { failure: unknown }>()
 function compiledOnce<T extends Validate | Serialize>(key: string, compile: () => T): T {
-  let found = compiled.get(key) as T | undefined
-  if (found === undefined) {
-    found = compile()
-    compiled.set(key, found)
+  let entry = compiled.get(key)
+  if (entry === undefined) {
+    try {
+      entry = { compiled: compile() }
+    } catch (failure) {
+      entry = { failure }
+    }
+    compiled.set(key, entry)
   }
-  return found
+  if ('failure' in entry) throw entry.failure
+  return entry.compiled as T
 }
 
 /** A schema as a key: JSON, with anything JSON would drop or empty (a RegExp) written out. */
@@ -52,12 +60,15 @@ function validatorOnFirstUse(compile: () => Validate): Validate {
 
 const buildValidator: BuildValidator = (externalSchemas, options) => {
   const compiledWith = keyOf([externalSchemas, options])
-  return (route) =>
-    validatorOnFirstUse(() =>
+  return (route) => {
+    // Fastify lower-cases a header schema's names only for its own compiler: said at start-up.
+    if (route.httpPart === 'headers') throw new Error(`${route.method} ${route.url}: declare no headers schema`)
+    return validatorOnFirstUse(() =>
       compiledOnce(`validator ${compiledWith} ${route.httpPart} ${keyOf(route.schema)}`, () =>
         fastifyValidators(externalSchemas, options)(route),
       ),
     )
+  }
 }
 
 const buildSerializer: BuildSerializer = (externalSchemas, options) => {
@@ -75,7 +86,52 @@ const buildSerializer: BuildSerializer = (externalSchemas, options) => {
 
 /**
  * `schemaController` for Fastify: its default compilers, compiling on first use. (Fastify then
- * counts them as custom, which only means header schemas' names are not lower-cased for them:
- * no route declares one.)
+ * counts them as custom, which only means header schemas' names would not be lower-cased: routes
+ * may declare none.)
  */
 export const compileSchemasOnFirstUse = { compilersFactory: { buildValidator, buildSerializer } }
+
+/** A route's schema as it was declared, with the shared schemas of where it was declared. */
+export interface DeclaredSchema {
+  method: string
+  url: string
+  schema: FastifySchema
+  /** `getSchemas()` of the instance the route was declared on. */
+  sharedSchemas: Record<string, unknown>
+}
+
+const requestParts = ['body', 'querystring', 'params', 'headers'] as const
+
+/**
+ * Compiles every request and response schema of these routes now, with the options the app
+ * gives Fastify, and names each that does not compile: a broken schema no longer stops the app
+ * from starting, so a test asks this.
+ */
+export function schemaProblems(routes: readonly DeclaredSchema[], ajvOptions: FastifyServerOptions['ajv']): string[] {
+  const problems: string[] = []
+  const attempt = (what: string, compile: () => unknown) => {
+    try {
+      compile()
+    } catch (error) {
+      problems.push(`${what}: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+  for (const { method, url, schema, sharedSchemas } of routes) {
+    for (const httpPart of requestParts) {
+      const part = schema[httpPart]
+      if (part === undefined) continue
+      attempt(`${method} ${url} ${httpPart}`, () =>
+        fastifyValidators(
+          sharedSchemas as SharedSchemas,
+          ajvOptions,
+        )({ schema: part as RequestSchema, method, url, httpPart }),
+      )
+    }
+    for (const [httpStatus, response] of Object.entries(schema.response ?? {})) {
+      attempt(`${method} ${url} response ${httpStatus}`, () =>
+        fastifySerializers(sharedSchemas, undefined)({ schema: response, method, url, httpStatus }),
+      )
+    }
+  }
+  return problems
+}
