@@ -98,7 +98,8 @@ async function redisCommands(url: URL, commands: string[][]): Promise<Reply[]> {
 const claimKey = 'gatehouse:dev:instance'
 const claimSeconds = 30
 
-function alive(pid: number): boolean {
+/** Whether a process of this machine is running (a claim's holder: claims here name their pid). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -124,7 +125,7 @@ export async function claimRedis(
   if (taken !== 'OK' && typeof holder === 'string' && holder !== mine) {
     const [pid = '0', ...folder] = holder.split(' ')
     // A claim whose process has gone (killed outright) is taken over rather than waited out.
-    if (alive(Number(pid))) return { heldBy: { pid: Number(pid), dataDir: folder.join(' ') } }
+    if (processIsAlive(Number(pid))) return { heldBy: { pid: Number(pid), dataDir: folder.join(' ') } }
     await redisCommands(url, [['SET', claimKey, mine, 'EX', String(claimSeconds)]])
   }
   const renewal = setInterval(() => {

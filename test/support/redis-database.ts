@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createRedis } from '@gatehouse/server/redis'
 import { redisUrl } from '@gatehouse/testing'
+import { processIsAlive } from '../../scripts/dev-instance.ts'
 
 /** Deletes every key matching `pattern` (SCAN, never KEYS: the shared Redis stays responsive). */
 export async function removeKeys(redis: ReturnType<typeof createRedis>, pattern: string): Promise<void> {
@@ -79,15 +80,6 @@ async function claim(probe: ReturnType<typeof createRedis>, key: string): Promis
   const holder = await probe.get(key)
   if (holder === null || processIsAlive(Number(holder))) return false
   return (await probe.eval(takeOverScript, 1, key, holder, pid, claimSeconds)) === 'OK'
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 let renewing = false
