@@ -1,4 +1,4 @@
-// One error type per concern, each with a stable snake_case code that callers may branch on and a
+// One error type per concern, each with a stable snake_case reason that callers may branch on and a
 // message fit to show a workspace admin (never raw XML, never a stack trace).
 import { ReasonedError } from '@gatehouse/server/errors'
 
@@ -37,19 +37,18 @@ export class SamlError extends ReasonedError<SamlErrorReason> {
   override readonly name = 'SamlError'
 }
 
-export type SamlConfigErrorCode = 'invalid_certificate' | 'invalid_url' | 'invalid_metadata'
+export type SamlConfigErrorReason = 'invalid_certificate' | 'invalid_url' | 'invalid_metadata'
 
 export type SamlConfigField = 'ssoUrl' | 'entityId' | 'certificate' | 'metadataXml'
 
-export class SamlConfigError extends Error {
+/** IdP configuration refused; `reason` is also the code the admin's request is answered with. */
+export class SamlConfigError extends ReasonedError<SamlConfigErrorReason> {
   override readonly name = 'SamlConfigError'
-  readonly code: SamlConfigErrorCode
   /** One human message per offending input field. */
   readonly fields: Record<string, string>
 
-  constructor(code: SamlConfigErrorCode, fields: Partial<Record<SamlConfigField, string>>) {
-    super(Object.values(fields).join(' '))
-    this.code = code
+  constructor(reason: SamlConfigErrorReason, fields: Partial<Record<SamlConfigField, string>>) {
+    super(reason, Object.values(fields).join(' '))
     this.fields = fields
   }
 }

@@ -2,7 +2,7 @@ export type { IdpCertificate } from './certificates.ts'
 export { createSamlConnection, type SamlConnection, type SamlConnectionOptions } from './connection.ts'
 export {
   SamlConfigError,
-  type SamlConfigErrorCode,
+  type SamlConfigErrorReason,
   SamlError,
   type SamlErrorReason,
 } from './errors.ts'

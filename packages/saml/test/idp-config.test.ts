@@ -51,7 +51,7 @@ describe('IdP configuration from the three Entra values', () => {
     const error = configError(() =>
       idpConfigFromValues({ ssoUrl, entityId, certificate: tercenPem }, { now: new Date('2025-03-01T00:00:00Z') }),
     )
-    assert.equal(error.code, 'invalid_certificate')
+    assert.equal(error.reason, 'invalid_certificate')
     assert.match(error.fields.certificate ?? '', /expired on 2025-02-23/)
   })
 
@@ -73,7 +73,7 @@ describe('IdP configuration from the three Entra values', () => {
       privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
     ]) {
       const error = configError(() => idpConfigFromValues({ ssoUrl, entityId, certificate }, { now: insideValidity }))
-      assert.equal(error.code, 'invalid_certificate')
+      assert.equal(error.reason, 'invalid_certificate')
       assert.match(error.fields.certificate ?? '', /private key/)
     }
   })
@@ -94,7 +94,7 @@ describe('IdP configuration from the three Entra values', () => {
       '',
     ]) {
       const error = configError(() => idpConfigFromValues({ ssoUrl, entityId, certificate }, { now: insideValidity }))
-      assert.equal(error.code, 'invalid_certificate')
+      assert.equal(error.reason, 'invalid_certificate')
       assert.ok((error.fields.certificate ?? '').length > 0)
     }
   })
@@ -103,7 +103,7 @@ describe('IdP configuration from the three Entra values', () => {
     const ed25519 = configError(() =>
       idpConfigFromValues({ ssoUrl, entityId, certificate: localFixture('ed25519.cert.pem') }, { now: insideValidity }),
     )
-    assert.equal(ed25519.code, 'invalid_certificate')
+    assert.equal(ed25519.reason, 'invalid_certificate')
     assert.match(ed25519.fields.certificate ?? '', /ed25519.*only RSA and EC/)
     const rsa1024 = configError(() =>
       idpConfigFromValues(
@@ -138,7 +138,7 @@ describe('IdP configuration from the three Entra values', () => {
       const error = configError(() =>
         idpConfigFromValues({ ssoUrl: url, entityId, certificate: tercenPem }, { now: insideValidity }),
       )
-      assert.equal(error.code, 'invalid_url')
+      assert.equal(error.reason, 'invalid_url')
       assert.ok((error.fields.ssoUrl ?? '').length > 0, url)
     }
     for (const url of ['http://localhost:3003/t/saml2', 'http://127.0.0.1:3003/t/saml2']) {
@@ -157,7 +157,7 @@ describe('IdP configuration from the three Entra values', () => {
           { now: insideValidity, allowLoopbackHttp: false },
         ),
       )
-      assert.equal(error.code, 'invalid_url')
+      assert.equal(error.reason, 'invalid_url')
       assert.equal(error.fields.ssoUrl, 'The Login URL must use https.')
     }
   })
@@ -167,7 +167,7 @@ describe('IdP configuration from the three Entra values', () => {
       const error = configError(() =>
         idpConfigFromValues({ ssoUrl, entityId: value, certificate: tercenPem }, { now: insideValidity }),
       )
-      assert.equal(error.code, 'invalid_url')
+      assert.equal(error.reason, 'invalid_url')
       assert.ok((error.fields.entityId ?? '').length > 0)
     }
   })
@@ -178,13 +178,13 @@ describe('IdP configuration from metadata XML', () => {
     const error = configError(() =>
       idpConfigFromMetadata('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><EntityDescriptor/>'),
     )
-    assert.equal(error.code, 'invalid_metadata')
+    assert.equal(error.reason, 'invalid_metadata')
   })
 
   it('refuses text that is not XML, and XML without an IdP', () => {
     for (const xml of ['hello', '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>']) {
       const error = configError(() => idpConfigFromMetadata(xml))
-      assert.equal(error.code, 'invalid_metadata')
+      assert.equal(error.reason, 'invalid_metadata')
       assert.ok((error.fields.metadataXml ?? '').length > 0)
     }
   })
@@ -195,7 +195,7 @@ describe('IdP configuration from metadata XML', () => {
         now: new Date('2020-01-01T00:00:00Z'),
       }),
     )
-    assert.equal(error.code, 'invalid_certificate')
+    assert.equal(error.reason, 'invalid_certificate')
     assert.match(error.fields.certificate ?? '', /2016-01-01/)
     assert.match(error.fields.certificate ?? '', /2016-10-27/)
   })
@@ -207,7 +207,7 @@ describe('IdP metadata within bounds', () => {
   for (const { name, metadataXml } of hostileMetadata(genuine)) {
     it(`refuses metadata with ${name}, saying why`, () => {
       const error = configError(() => idpConfigFromMetadata(metadataXml, { now: insideValidity }))
-      assert.equal(error.code, 'invalid_metadata')
+      assert.equal(error.reason, 'invalid_metadata')
       assert.match(error.fields.metadataXml ?? '', /larger than|far more|nested more|more than 10|DOCTYPE/)
     })
   }

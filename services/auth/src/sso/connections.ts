@@ -568,7 +568,7 @@ async function inTermsOf<Parsed extends { warnings: string[] }>(
       const fields = Object.fromEntries(
         Object.entries(error.fields).map(([field, message]) => [field, inIdpTerms(message, idpKind)]),
       )
-      throw new AppError(400, error.code, inIdpTerms(error.message, idpKind), { fields })
+      throw new AppError(400, error.reason, inIdpTerms(error.message, idpKind), { fields })
     }
     throw error
   }

@@ -1,4 +1,4 @@
-import { type ParsedIdpConfig, SamlConfigError, type SamlConfigErrorCode } from '@gatehouse/saml'
+import { type ParsedIdpConfig, SamlConfigError, type SamlConfigErrorReason } from '@gatehouse/saml'
 import { networkOf } from '@gatehouse/server/http'
 import { createWorkerPool } from '@gatehouse/server/worker-pool'
 import type { FastifyBaseLogger } from 'fastify'
@@ -12,7 +12,7 @@ export interface IdpParseTask {
 
 export type IdpParseOutcome =
   | { parsed: ParsedIdpConfig }
-  | { refused: { code: SamlConfigErrorCode; fields: Record<string, string> } }
+  | { refused: { reason: SamlConfigErrorReason; fields: Record<string, string> } }
 
 export interface IdpConfigParser {
   /**
@@ -60,7 +60,7 @@ export function createIdpConfigParser(options: { log?: FastifyBaseLogger } = {})
   return {
     async parse(task, keys) {
       const outcome = await pool.run(task, keys)
-      if ('refused' in outcome) throw new SamlConfigError(outcome.refused.code, outcome.refused.fields)
+      if ('refused' in outcome) throw new SamlConfigError(outcome.refused.reason, outcome.refused.fields)
       return outcome.parsed
     },
     close: () => pool.close(),

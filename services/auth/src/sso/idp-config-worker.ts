@@ -13,7 +13,7 @@ serveWorkerTasks<IdpParseTask, IdpParseOutcome>(({ input, allowLoopbackHttp }) =
         : idpConfigFromValues(input, { allowLoopbackHttp })
     return { parsed }
   } catch (error) {
-    if (error instanceof SamlConfigError) return { refused: { code: error.code, fields: error.fields } }
+    if (error instanceof SamlConfigError) return { refused: { reason: error.reason, fields: error.fields } }
     throw error
   }
 })
