@@ -47,7 +47,7 @@ export async function buildDevIdpApp(options: DevIdpAppOptions): Promise<Fastify
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof DevIdpError) {
       return sendRefusal(reply, 400, {
-        code: error.entraCode ?? error.code,
+        code: error.entraCode ?? error.reason,
         title: 'Sign-in request refused',
         message: error.message,
       })

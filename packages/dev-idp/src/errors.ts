@@ -1,5 +1,7 @@
-/** Stable codes a caller (or a test) may branch on; the message is for people. */
-export type DevIdpErrorCode =
+import { ReasonedError } from '@gatehouse/server/errors'
+
+/** Stable reasons a caller (or a test) may branch on; the message is for people. */
+export type DevIdpErrorReason =
   | 'invalid_authn_request'
   | 'invalid_xml'
   | 'invalid_xml_character'
@@ -9,15 +11,13 @@ export type DevIdpErrorCode =
   | 'algorithm_key_mismatch'
   | 'invalid_signing_keys'
 
-export class DevIdpError extends Error {
-  readonly code: DevIdpErrorCode
+export class DevIdpError extends ReasonedError<DevIdpErrorReason> {
+  override readonly name = 'DevIdpError'
   /** The AADSTS code Entra answers the same mistake with, shown on the refusal page. */
   readonly entraCode: string | undefined
 
-  constructor(code: DevIdpErrorCode, message: string, options?: { cause?: unknown; entraCode?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
-    this.name = 'DevIdpError'
-    this.code = code
+  constructor(reason: DevIdpErrorReason, message: string, options?: { cause?: unknown; entraCode?: string }) {
+    super(reason, message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.entraCode = options?.entraCode
   }
 }

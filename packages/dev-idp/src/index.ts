@@ -5,7 +5,7 @@ export {
   type ParsedAuthnRequest,
   parseAuthnRequest,
 } from './authn-request.ts'
-export { DevIdpError, type DevIdpErrorCode } from './errors.ts'
+export { DevIdpError, type DevIdpErrorReason } from './errors.ts'
 export { createDevIdp, type DevIdp, type DevIdpOptions, defaultBaseUrl, defaultTenantId } from './idp.ts'
 export {
   certificateBase64,

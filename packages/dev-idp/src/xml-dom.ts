@@ -1,5 +1,5 @@
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom'
-import { DevIdpError, type DevIdpErrorCode } from './errors.ts'
+import { DevIdpError, type DevIdpErrorReason } from './errors.ts'
 
 export const namespaces = {
   assertion: 'urn:oasis:names:tc:SAML:2.0:assertion',
@@ -12,18 +12,18 @@ export const namespaces = {
  * Parses XML strictly: any warning or error aborts, and a DOCTYPE is refused outright, since entity
  * declarations are how XXE and entity-expansion ("billion laughs") attacks enter.
  */
-export function parseXml(xml: string, code: DevIdpErrorCode = 'invalid_xml'): Document {
-  if (/<!DOCTYPE/i.test(xml)) throw new DevIdpError(code, 'XML with a DOCTYPE is refused')
+export function parseXml(xml: string, reason: DevIdpErrorReason = 'invalid_xml'): Document {
+  if (/<!DOCTYPE/i.test(xml)) throw new DevIdpError(reason, 'XML with a DOCTYPE is refused')
   const parser = new DOMParser({
     onError: (level, message) => {
-      throw new DevIdpError(code, `malformed XML (${level}): ${message}`)
+      throw new DevIdpError(reason, `malformed XML (${level}): ${message}`)
     },
   })
   try {
     return parser.parseFromString(xml, 'text/xml')
   } catch (error) {
     if (error instanceof DevIdpError) throw error
-    throw new DevIdpError(code, `malformed XML: ${(error as Error).message}`, { cause: error })
+    throw new DevIdpError(reason, `malformed XML: ${(error as Error).message}`, { cause: error })
   }
 }
 

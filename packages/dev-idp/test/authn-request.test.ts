@@ -18,7 +18,7 @@ const authnRequest =
   '</samlp:AuthnRequest>'
 
 function isInvalid(error: unknown): boolean {
-  return error instanceof DevIdpError && error.code === 'invalid_authn_request'
+  return error instanceof DevIdpError && error.reason === 'invalid_authn_request'
 }
 
 const loginUrl = 'http://localhost:3003/t/saml2'
@@ -31,7 +31,7 @@ function entraCodeFor(xml: string, now = issuedAt): string | null {
     return null
   } catch (error) {
     if (!(error instanceof DevIdpError)) throw error
-    return error.entraCode ?? error.code
+    return error.entraCode ?? error.reason
   }
 }
 

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import type { Element } from '@xmldom/xmldom'
-import { createDevIdp, DevIdpError, generateSigningKeys, type SigningKeys } from '../src/index.ts'
+import {
+  createDevIdp,
+  DevIdpError,
+  type DevIdpErrorReason,
+  generateSigningKeys,
+  type SigningKeys,
+} from '../src/index.ts'
 import { parse, verifiedReferences } from './verify-with-xml-crypto.ts'
 
 const tenantId = 'a9054a0f-2011-4e31-b3ac-fd8c354146ec'
@@ -53,7 +59,8 @@ describe('createDevIdp', () => {
   })
 
   it('refuses a tenant ID that is not a UUID, a base URL that is not http(s), and keys that do not match', async () => {
-    const isInvalid = (code: string) => (error: unknown) => error instanceof DevIdpError && error.code === code
+    const isInvalid = (reason: DevIdpErrorReason) => (error: unknown) =>
+      error instanceof DevIdpError && error.reason === reason
     assert.throws(() => createDevIdp({ keys, tenantId: '../x' }), isInvalid('invalid_option'))
     assert.throws(() => createDevIdp({ keys, baseUrl: 'javascript:alert(1)' }), isInvalid('invalid_option'))
     const other = await generateSigningKeys({ keyType: 'ec' })

@@ -39,7 +39,7 @@ describe('generateSigningKeys', () => {
   it('refuses a validity that ends before it starts', async () => {
     await assert.rejects(
       generateSigningKeys({ notBefore: new Date('2030-01-01'), notAfter: new Date('2029-01-01') }),
-      (error: unknown) => error instanceof DevIdpError && error.code === 'invalid_option',
+      (error: unknown) => error instanceof DevIdpError && error.reason === 'invalid_option',
     )
   })
 })
@@ -60,7 +60,7 @@ describe('loadOrCreateSigningKeys', () => {
     writeFileSync(join(dataDir, 'dev-idp', 'signing-certificate.pem'), other.certificatePem)
     await assert.rejects(
       loadOrCreateSigningKeys(dataDir),
-      (error: unknown) => error instanceof DevIdpError && error.code === 'invalid_signing_keys',
+      (error: unknown) => error instanceof DevIdpError && error.reason === 'invalid_signing_keys',
     )
   })
 })

@@ -188,7 +188,7 @@ describe('responseXml', () => {
   it('refuses a value holding a character XML cannot carry', () => {
     assert.throws(
       () => idp.responseXml(options({ user: { email: 'ada\u0000@example.test' } })),
-      (error: unknown) => error instanceof DevIdpError && error.code === 'invalid_xml_character',
+      (error: unknown) => error instanceof DevIdpError && error.reason === 'invalid_xml_character',
     )
   })
 
@@ -247,7 +247,7 @@ describe('responseXml', () => {
     assert.match(xml, /SignatureMethod Algorithm="http:\/\/www\.w3\.org\/2001\/04\/xmldsig-more#ecdsa-sha256"/)
     assert.throws(
       () => ecIdp.responseXml(options({ signatureAlgorithm: 'rsa-sha256' })),
-      (error: unknown) => error instanceof DevIdpError && error.code === 'algorithm_key_mismatch',
+      (error: unknown) => error instanceof DevIdpError && error.reason === 'algorithm_key_mismatch',
     )
   })
 })

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import type { Element } from '@xmldom/xmldom'
-import { DevIdpError, generateSigningKeys, type SigningKeys, signElement } from '../src/index.ts'
+import {
+  DevIdpError,
+  type DevIdpErrorReason,
+  generateSigningKeys,
+  type SigningKeys,
+  signElement,
+} from '../src/index.ts'
 import { parse, verifiedReferences } from './verify-with-xml-crypto.ts'
 
 const unsignedResponse =
@@ -11,8 +17,8 @@ const unsignedResponse =
   '<Issuer>https://sts.windows.net/t/</Issuer><Subject><NameID>a@example.test</NameID></Subject></Assertion>' +
   '</samlp:Response>'
 
-function isCode(code: string) {
-  return (error: unknown) => error instanceof DevIdpError && error.code === code
+function isReason(reason: DevIdpErrorReason) {
+  return (error: unknown) => error instanceof DevIdpError && error.reason === reason
 }
 
 describe('signElement', () => {
@@ -61,10 +67,10 @@ describe('signElement', () => {
   })
 
   it('refuses a missing ID, an ID two elements share, an ID that is not an NCName, and malformed XML', () => {
-    assert.throws(() => signElement(unsignedResponse, '_nope', { keys }), isCode('element_not_found'))
+    assert.throws(() => signElement(unsignedResponse, '_nope', { keys }), isReason('element_not_found'))
     const twice = unsignedResponse.replace('ID="_r1"', 'ID="_a1"')
-    assert.throws(() => signElement(twice, '_a1', { keys }), isCode('duplicate_element_id'))
-    assert.throws(() => signElement(unsignedResponse, "_a1' or '1'='1", { keys }), isCode('invalid_option'))
-    assert.throws(() => signElement('<a ID="_x">', '_x', { keys }), isCode('invalid_xml'))
+    assert.throws(() => signElement(twice, '_a1', { keys }), isReason('duplicate_element_id'))
+    assert.throws(() => signElement(unsignedResponse, "_a1' or '1'='1", { keys }), isReason('invalid_option'))
+    assert.throws(() => signElement('<a ID="_x">', '_x', { keys }), isReason('invalid_xml'))
   })
 })

@@ -18,16 +18,17 @@ export class AppError extends Error {
 }
 
 /**
- * The error of a part that answers no request itself (the SAML core, the IdP metadata fetcher):
- * `reason` is its stable snake_case word and the message one fit to show a workspace admin. The
- * service that called it answers with its catalogue's error, the reason among the details
- * (`saml_invalid` or `invalid_metadata_url`, with `reason`). A part declares its own subclass, so
- * callers tell whose refusal it is: `class SamlError extends ReasonedError<SamlErrorReason>`.
+ * The error of a part that answers no request itself (the SAML core, the IdP metadata fetcher, the
+ * dev IdP's SAML builders): `reason` is its stable snake_case word and the message one fit to show
+ * a workspace admin. The service that called it answers with its catalogue's error, the reason
+ * among the details (`saml_invalid` or `invalid_metadata_url`, with `reason`) or as the code itself
+ * (`invalid_certificate`). A part declares its own subclass, so callers tell whose refusal it is:
+ * `class SamlError extends ReasonedError<SamlErrorReason>`.
  */
 export class ReasonedError<Reason extends string> extends Error {
   readonly reason: Reason
-  constructor(reason: Reason, message: string) {
-    super(message)
+  constructor(reason: Reason, message: string, options?: ErrorOptions) {
+    super(message, options)
     this.reason = reason
   }
 }
