@@ -11,7 +11,15 @@ import { buildFederationMetadataXml, createDevIdp, type DevIdp, generateSigningK
 import { createEvent } from '@gatehouse/events'
 import { createRedis } from '@gatehouse/server/redis'
 import { createTokenSeal, type TokenSeal } from '@gatehouse/server/sealed-token'
-import { inProcessPressureLimits, redisUrl, temporaryDirectory, uniqueEmail, uniqueIp } from '@gatehouse/testing'
+import {
+  inProcessPressureLimits,
+  redisUrl,
+  temporaryDirectory,
+  uniqueEmail,
+  uniqueIp,
+  uniqueSuffix,
+} from '@gatehouse/testing'
+import { Queue } from 'bullmq'
 import { desc, sql } from 'drizzle-orm'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { testFileDatabase } from '../../../test/support/isolated-database.ts'
@@ -31,6 +39,8 @@ const appSecrets = new WeakMap<FastifyInstance, { db: AuthTestApp['db']; seal: T
 export interface AuthTestApp {
   app: FastifyInstance
   db: Awaited<ReturnType<typeof connect<typeof schema>>>['db']
+  /** The BullMQ queue its SSO upkeep schedules and runs on. */
+  ssoUpkeepQueue: string
   close: () => Promise<void>
 }
 
@@ -49,7 +59,10 @@ export async function startAuthApp(
     ssoChangesPerHour?: number
     /** The app's clock (SSO upkeep and admin changes); the real one by default. */
     now?: () => Date
-    /** The app's own SSO upkeep queue, so no other test file's worker runs its jobs. */
+    /**
+     * An SSO upkeep queue the test shares between apps (replicas of one schedule) and removes
+     * itself; by default the app has one of its own, removed when it closes.
+     */
     ssoUpkeepQueue?: string
     /** Passwords hashed at buildApp's default cost (OWASP's) instead of the tests' cheap one. */
     owaspPasswordHashing?: boolean
@@ -67,13 +80,16 @@ export async function startAuthApp(
     schema,
   })
   const redis = createRedis(config.redisUrl)
+  // Every test file's apps share one Redis database, each file with a Postgres database of its
+  // own: on a shared queue one file's worker would run another file's upkeep on the wrong database.
+  const upkeepQueue = options.ssoUpkeepQueue ?? `sso-upkeep-${uniqueSuffix()}`
   const app = await buildApp(config, {
     db: database.db,
     pingDatabase: () => database.ping(),
     redis,
     ssoChangesPerHour: options.ssoChangesPerHour,
     now: options.now,
-    ssoUpkeepQueue: options.ssoUpkeepQueue,
+    ssoUpkeepQueue: upkeepQueue,
     passwordHashCost: options.owaspPasswordHashing ? undefined : testPasswordHashCost,
     pressureLimits: inProcessPressureLimits,
     logger: options.logStream
@@ -87,12 +103,26 @@ export async function startAuthApp(
   return {
     app,
     db: database.db,
+    ssoUpkeepQueue: upkeepQueue,
     close: async () => {
       await app.close()
+      if (!options.ssoUpkeepQueue) await removeQueue(config.redisUrl, upkeepQueue)
       redis.disconnect()
       await database.close()
       dataDir?.remove()
     },
+  }
+}
+
+/** Removes a BullMQ queue of a test's own from Redis: its jobs, and its schedulers with them. */
+export async function removeQueue(redisUrl: string, name: string): Promise<void> {
+  const redis = createRedis(redisUrl)
+  const queue = new Queue(name, { connection: redis })
+  try {
+    await queue.obliterate({ force: true })
+  } finally {
+    await queue.close()
+    redis.disconnect()
   }
 }
 

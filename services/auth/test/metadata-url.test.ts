@@ -7,13 +7,14 @@ import { redisUrl, uniqueSuffix } from '@gatehouse/testing'
 import { Queue } from 'bullmq'
 import { sql } from 'drizzle-orm'
 import { outbox } from '../src/db/schema.ts'
-import { ssoUpkeepJobs, ssoUpkeepQueue, startSsoUpkeep } from '../src/sso/upkeep.ts'
+import { ssoUpkeepJobs, startSsoUpkeep } from '../src/sso/upkeep.ts'
 import {
   type AuthTestApp,
   type ConnectionView,
   createWorkspace,
   devIdp,
   postAndConfirm,
+  removeQueue,
   sessionCookieOf,
   signUp,
   startAuthApp,
@@ -300,17 +301,26 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
   })
 
   it('schedules the refresh every 12 hours and the expiry notices hourly, once however many replicas start', async () => {
+    // Two more replicas on one upkeep queue (the test apps' are each their own by default); a
+    // replica closes once its schedulers are saved.
+    const queue = `sso-upkeep-${uniqueSuffix()}`
+    const replicas = [
+      await startAuthApp({}, { ssoUpkeepQueue: queue }),
+      await startAuthApp({}, { ssoUpkeepQueue: queue }),
+    ]
+    await Promise.all(replicas.map((replica) => replica.close()))
     const redis = createRedis(redisUrl)
-    const queue = new Queue(ssoUpkeepQueue, { connection: redis })
+    const schedules = new Queue(queue, { connection: redis })
     try {
-      const schedulers = await queue.getJobSchedulers()
+      const schedulers = await schedules.getJobSchedulers()
       assert.deepEqual(schedulers.map((scheduler) => [scheduler.key, scheduler.every]).sort(), [
         [ssoUpkeepJobs.certificateExpiry, 60 * 60 * 1000],
         [ssoUpkeepJobs.metadataRefresh, 12 * 60 * 60 * 1000],
       ])
     } finally {
-      await queue.close()
+      await schedules.close()
       redis.disconnect()
+      await removeQueue(redisUrl, queue)
     }
   })
 
@@ -347,7 +357,6 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
         },
       },
     })
-    const redis = createRedis(redisUrl)
     try {
       assert.equal(await outcome.promise, 'retried')
       assert.equal(expiryRuns, 2)
@@ -363,10 +372,7 @@ describe("an IdP's metadata URL, re-read on a schedule and on demand", () => {
       ])
     } finally {
       await upkeep.close()
-      const schedules = new Queue(queue, { connection: redis })
-      await schedules.obliterate({ force: true })
-      await schedules.close()
-      redis.disconnect()
+      await removeQueue(redisUrl, queue)
     }
   })
 

@@ -2,9 +2,17 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { connect } from '@gatehouse/db'
 import { createRedis } from '@gatehouse/server/redis'
-import { cuttableProxy, inProcessPressureLimits, postgresUrl, redisUrl, withPort } from '@gatehouse/testing'
+import {
+  cuttableProxy,
+  inProcessPressureLimits,
+  postgresUrl,
+  redisUrl,
+  uniqueSuffix,
+  withPort,
+} from '@gatehouse/testing'
 import { buildApp, migrationsFolder, schema } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
+import { removeQueue } from './harness.ts'
 
 // Postgres and Redis reached through proxies the test can cut, as if each went down.
 async function appBehindProxies() {
@@ -21,11 +29,14 @@ async function appBehindProxies() {
     schema,
   })
   const redis = createRedis(withPort(redisUrl, redisProxy.port))
+  // An SSO upkeep queue of its own: its worker (on the shared database) takes no other file's runs.
+  const ssoUpkeepQueue = `sso-upkeep-${uniqueSuffix()}`
   // The production timeout (2 s): a shorter one failed the healthy case when test files share a busy machine.
   const app = await buildApp(config, {
     db: database.db,
     pingDatabase: () => database.ping(),
     redis,
+    ssoUpkeepQueue,
     pressureLimits: inProcessPressureLimits,
   })
   await app.ready()
@@ -35,6 +46,7 @@ async function appBehindProxies() {
     redisProxy,
     close: async () => {
       await app.close()
+      await removeQueue(config.redisUrl, ssoUpkeepQueue)
       redis.disconnect()
       await database.close().catch(() => {})
       await postgresProxy.cut()
