@@ -42,19 +42,22 @@ function keyOf(schema: unknown): string {
   )
 }
 
-/** A validator that compiles on its first call; ajv's `errors` are read from the function itself. */
+/**
+ * A validator that compiles on its first call. Fastify reads ajv's `errors` from the function
+ * itself, and passes the request as the parent of what is validated when it sees `schemaEnv`
+ * (ajv needs that to change a root value, as coercion or defaults would): both as for ajv's own.
+ */
 function validatorOnFirstUse(compile: () => Validate): Validate {
   let validator: Validate | undefined
   const validate = Object.assign(
-    (data: unknown) => {
+    (data: unknown, context?: object) => {
       validator ??= compile()
-      const result = validator(data)
+      const result = (validator as (data: unknown, context?: object) => unknown)(data, context)
       validate.errors = validator.errors
       return result
     },
-    { errors: null as Validate['errors'] },
+    { errors: null as Validate['errors'], schemaEnv: true },
   )
-  // Fastify only calls a validator and reads its `errors`.
   return validate as unknown as Validate
 }
 
