@@ -37,7 +37,6 @@ for (const role of ['all', 'worker'] as const) {
     it('keeps every process up and unready, then applies each held-up event and sends each email once', async (t) => {
       const stack = faultStack()
       const proxies = stack.proxies
-      assert.ok(proxies)
       const processes = stack.programs()
       const { owner, workspaceId, accounts, invitationIds, tokens } = await invitedPeople(stack, invitees, 'Blip')
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createRedis } from '@gatehouse/server/redis'
 import { redisUrl } from '@gatehouse/testing'
@@ -70,16 +71,18 @@ async function claimUnusedRedisDatabase(): Promise<string | undefined> {
   }
 }
 
-// Takes over a claim whose file has ended (its process is gone: every test file runs on this
-// machine) instead of waiting out the minute; GET and SET in one script, so two files cannot both.
+// Takes over a claim whose file has ended (its process, on this machine, is gone) instead of
+// waiting out the minute. A claim names its holder as host:pid: one made from another machine
+// sharing this Redis is never taken. GET and SET in one script, so two files cannot both.
 const takeOverScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end`
+const claimant = `${hostname()}:${process.pid}`
 
 async function claim(probe: ReturnType<typeof createRedis>, key: string): Promise<boolean> {
-  const pid = String(process.pid)
-  if ((await probe.set(key, pid, 'EX', claimSeconds, 'NX')) === 'OK') return true
+  if ((await probe.set(key, claimant, 'EX', claimSeconds, 'NX')) === 'OK') return true
   const holder = await probe.get(key)
-  if (holder === null || processIsAlive(Number(holder))) return false
-  return (await probe.eval(takeOverScript, 1, key, holder, pid, claimSeconds)) === 'OK'
+  const [holderHost, holderPid] = holder?.split(':') ?? []
+  if (holder === null || holderHost !== hostname() || processIsAlive(Number(holderPid))) return false
+  return (await probe.eval(takeOverScript, 1, key, holder, claimant, claimSeconds)) === 'OK'
 }
 
 let renewing = false

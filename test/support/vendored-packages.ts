@@ -34,6 +34,8 @@ export async function buildVendoredPackages(): Promise<void> {
   const key = createHash('sha256')
     .update(readFileSync(join(root, 'pnpm-lock.yaml')))
     .update(readFileSync(new URL(import.meta.url)))
+    // What it leaves out of the bundles (`unbundled`) is scripts/build.ts's.
+    .update(readFileSync(join(root, 'scripts', 'build.ts')))
     .update(JSON.stringify([...vendored]))
     .digest('hex')
   if (existsSync(vendoredPackagesManifest)) {
