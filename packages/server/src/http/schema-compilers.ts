@@ -61,29 +61,40 @@ function validatorOnFirstUse(compile: () => Validate): Validate {
   return validate as unknown as Validate
 }
 
-const buildValidator: BuildValidator = (externalSchemas, options) => {
-  const compiledWith = keyOf([externalSchemas, options])
-  return (route) => {
-    // Fastify lower-cases a header schema's names only for its own compiler: said at start-up.
-    if (route.httpPart === 'headers') throw new Error(`${route.method} ${route.url}: declare no headers schema`)
-    return validatorOnFirstUse(() =>
-      compiledOnce(`validator ${compiledWith} ${route.httpPart} ${keyOf(route.schema)}`, () =>
-        fastifyValidators(externalSchemas, options)(route),
-      ),
-    )
-  }
+type ValidatorRoute = Parameters<ReturnType<BuildValidator>>[0]
+type SerializerRoute = Parameters<ReturnType<BuildSerializer>>[0]
+
+function compiledValidator(
+  externalSchemas: SharedSchemas,
+  options: Parameters<BuildValidator>[1],
+  route: ValidatorRoute,
+) {
+  return compiledOnce(`validator ${keyOf([externalSchemas, options])} ${route.httpPart} ${keyOf(route.schema)}`, () =>
+    fastifyValidators(externalSchemas, options)(route),
+  )
 }
 
-const buildSerializer: BuildSerializer = (externalSchemas, options) => {
-  const compiledWith = keyOf([externalSchemas, options])
-  return (route) => {
-    let serialize: Serialize | undefined
-    return (data: unknown) => {
-      serialize ??= compiledOnce(`serializer ${compiledWith} ${keyOf(route.schema)}`, () =>
-        fastifySerializers(externalSchemas, options)(route),
-      )
-      return serialize(data)
-    }
+function compiledSerializer(
+  externalSchemas: Parameters<BuildSerializer>[0],
+  options: Parameters<BuildSerializer>[1],
+  route: SerializerRoute,
+) {
+  return compiledOnce(`serializer ${keyOf([externalSchemas, options])} ${keyOf(route.schema)}`, () =>
+    fastifySerializers(externalSchemas, options)(route),
+  )
+}
+
+const buildValidator: BuildValidator = (externalSchemas, options) => (route) => {
+  // Fastify lower-cases a header schema's names only for its own compiler: said at start-up.
+  if (route.httpPart === 'headers') throw new Error(`${route.method} ${route.url}: declare no headers schema`)
+  return validatorOnFirstUse(() => compiledValidator(externalSchemas, options, route))
+}
+
+const buildSerializer: BuildSerializer = (externalSchemas, options) => (route) => {
+  let serialize: Serialize | undefined
+  return (data: unknown) => {
+    serialize ??= compiledSerializer(externalSchemas, options, route)
+    return serialize(data)
   }
 }
 
@@ -103,11 +114,12 @@ export interface DeclaredSchema {
   sharedSchemas: Record<string, unknown>
 }
 
-const requestParts = ['body', 'querystring', 'params', 'headers'] as const
+// Headers are refused as routes register (above).
+const requestParts = ['body', 'querystring', 'params'] as const
 
 /**
- * Compiles every request and response schema of these routes now, with the options the app
- * gives Fastify, and names each that does not compile: a broken schema no longer stops the app
+ * Compiles every request and response schema of these routes now, as their first requests
+ * would (the same compilers, options and cache), and names each that does not compile: a broken schema no longer stops the app
  * from starting, so a test asks this.
  */
 export function schemaProblems(routes: readonly DeclaredSchema[], ajvOptions: FastifyServerOptions['ajv']): string[] {
@@ -124,15 +136,17 @@ export function schemaProblems(routes: readonly DeclaredSchema[], ajvOptions: Fa
       const part = schema[httpPart]
       if (part === undefined) continue
       attempt(`${method} ${url} ${httpPart}`, () =>
-        fastifyValidators(
-          sharedSchemas as SharedSchemas,
-          ajvOptions,
-        )({ schema: part as RequestSchema, method, url, httpPart }),
+        compiledValidator(sharedSchemas as SharedSchemas, ajvOptions, {
+          schema: part as RequestSchema,
+          method,
+          url,
+          httpPart,
+        }),
       )
     }
     for (const [httpStatus, response] of Object.entries(schema.response ?? {})) {
       attempt(`${method} ${url} response ${httpStatus}`, () =>
-        fastifySerializers(sharedSchemas, undefined)({ schema: response, method, url, httpStatus }),
+        compiledSerializer(sharedSchemas, undefined, { schema: response, method, url, httpStatus }),
       )
     }
   }
